@@ -1,0 +1,68 @@
+# Stint — a thin wrapper over CMake. `make help` lists the targets.
+#
+#   make deps     install missing Debian packages (as root) or print the apt-get line
+#   make          build (plain) into build/<compiler>/plain
+#   make test     deps, then the whole suite twice: plain, then ASan+UBSan
+#   make bench    build optimised and print the benchmark tables
+#   make install  install libstint-codec and the tools (PREFIX=/usr/local)
+#
+# CC=clang selects the compiler (each compiler has its own build folders).
+
+CC ?= cc
+CC_NAME := $(notdir $(firstword $(CC)))
+BUILD ?= build/$(CC_NAME)
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX ?= /usr/local
+CMAKE_FLAGS ?=
+CTEST_FLAGS ?= --output-on-failure
+
+CONFIGURE = cmake -S . -G "Unix Makefiles" -DCMAKE_C_COMPILER=$(CC) $(CMAKE_FLAGS)
+
+.PHONY: all deps build build-asan test test-plain test-asan bench install format format-check \
+        clean help
+
+all: build
+
+help:
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@sh scripts/deps.sh
+
+build: deps
+	@$(CONFIGURE) -B $(BUILD)/plain -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD)/plain -j $(JOBS)
+
+build-asan: deps
+	@$(CONFIGURE) -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DSTINT_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD)/asan -j $(JOBS)
+
+test-plain: build
+	@echo "== tests: plain build ($(CC_NAME)) =="
+	@cd $(BUILD)/plain && ctest $(CTEST_FLAGS) -j $(JOBS)
+
+test-asan: build-asan
+	@echo "== tests: AddressSanitizer + UndefinedBehaviorSanitizer ($(CC_NAME)) =="
+	@cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS) -j $(JOBS)
+
+test: deps
+	@$(MAKE) --no-print-directory test-plain
+	@$(MAKE) --no-print-directory test-asan
+
+bench: deps
+	@$(CONFIGURE) -B $(BUILD)/bench -DCMAKE_BUILD_TYPE=Release -DSTINT_BUILD_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD)/bench -j $(JOBS)
+	@cmake --build $(BUILD)/bench --target run-bench
+
+install: build
+	@cmake --install $(BUILD)/plain --prefix $(PREFIX)
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
