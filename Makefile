@@ -66,3 +66,6 @@ format-check:
 
 clean:
 	rm -rf build
+
+# Targets of later components (fuzz, demo, ...) live in mk/*.mk.
+-include $(sort $(wildcard mk/*.mk))

@@ -6,14 +6,24 @@
 # missing it does nothing and exits 0 at once.
 set -eu
 
+# build tools; codec (nanopb, protobuf-c, jansson); Google's protobuf to check our bytes; tests
+# (cmocka, PHP as the oracle of the legacy shapes); journal (LevelDB); sender (libcurl, zlib);
+# collector (libmicrohttpd with GnuTLS, openssl CLI for test certificates); agent (libinih, xcb,
+# and Xvfb/openbox/xdotool/xterm for the X11 tests); iproute2 for the network-namespace test.
 PACKAGES="
-cmake make gcc clang pkg-config
+cmake make gcc clang pkg-config libclang-rt-14-dev
 nanopb libnanopb-dev
 protobuf-c-compiler libprotobuf-c-dev
 protobuf-compiler python3 python3-protobuf
 libjansson-dev
 libcmocka-dev
 php-cli
+libleveldb-dev
+libcurl4-openssl-dev zlib1g-dev
+libmicrohttpd-dev libgnutls28-dev openssl
+libinih-dev libxcb1-dev libxcb-screensaver0-dev
+xvfb openbox xdotool xterm x11-utils xprintidle
+iproute2 procps psmisc
 "
 
 missing=""
