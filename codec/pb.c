@@ -174,10 +174,27 @@ static bool read_string(struct dec *d, pb_istream_t *s, char *buf, uint32_t *len
     size_t at = dec_offset(d);
     size_t ok;
 
+#ifdef STINT_PLANTED_BUG
+    /* Test-only build (-DSTINT_PLANTED_BUG=ON): the length check lets strings up to 16 bytes over
+     * the limit through, silently cut to the limit, so that the differential fuzz harness can
+     * prove that it finds a decoder bug. Never in a release build. */
+    if (n > (size_t)max + 16)
+        return fail(d, STINT_ELIMIT, at, "%s: %zu bytes, limit %u", name, n, max);
+    if (n > max) {
+        if (!pb_read(s, (pb_byte_t *)buf, max) || !pb_read(s, NULL, n - max))
+            return false;
+        n = max;
+        goto check_utf8;
+    }
+#else
     if (n > max)
         return fail(d, STINT_ELIMIT, at, "%s: %zu bytes, limit %u", name, n, max);
+#endif
     if (!pb_read(s, (pb_byte_t *)buf, n))
         return false;
+#ifdef STINT_PLANTED_BUG
+check_utf8:
+#endif
     ok = stint_utf8_valid_prefix(buf, n);
     if (ok != n)
         return fail(d, STINT_EUTF8, at + ok, "%s: invalid UTF-8", name);
