@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -249,17 +250,79 @@ static enum stint_err jfail(struct jdec *d, enum stint_err code, const char *mem
                            msg);
 }
 
+/* jansson refuses the escape \u0000 inside an object key ("NUL byte in object key not
+ * supported"), though the JSON is valid. No member name of stint.v1 contains U+0000, so such a
+ * key can only be an unknown member: it is parsed again with each \u0000 of a key written as
+ * \u0001, which keeps it unknown. Returns NULL when there was nothing to rewrite. */
+static char *rewrite_nul_keys(const char *text, size_t len)
+{
+    char *copy = malloc(len ? len : 1);
+    size_t i = 0, changed = 0;
+
+    if (!copy)
+        return NULL;
+    memcpy(copy, text, len);
+    while (i < len) {
+        size_t start, j, k;
+
+        if (copy[i] != '"') {
+            i++;
+            continue;
+        }
+        start = ++i;
+        while (i < len && copy[i] != '"')
+            i += copy[i] == '\\' ? 2 : 1;
+        if (i >= len)
+            break;
+        k = i + 1; /* a key is a string followed by ':' */
+        while (k < len && (copy[k] == ' ' || copy[k] == '\t' || copy[k] == '\n' || copy[k] == '\r'))
+            k++;
+        if (k < len && copy[k] == ':') {
+            for (j = start; j + 6 <= i; j++) {
+                if (copy[j] == '\\' && memcmp(copy + j + 1, "u0000", 5) == 0) {
+                    copy[j + 5] = '1';
+                    changed++;
+                    j += 5;
+                } else if (copy[j] == '\\') {
+                    j++;
+                }
+            }
+        }
+        i++;
+    }
+    if (!changed) {
+        free(copy);
+        return NULL;
+    }
+    return copy;
+}
+
 static json_t *parse(const char *text, size_t len, struct stint_error *err)
 {
     json_error_t je;
     json_t *root;
+    const char *nul;
 
     if (len > STINT_DECODE_MAX_INPUT) {
         stint_error_set(err, STINT_ELIMIT, 0, "JSON input of %zu bytes, limit %zu", len,
                         STINT_DECODE_MAX_INPUT);
         return NULL;
     }
+    /* A raw NUL byte is never valid JSON text; jansson would stop reading at it. */
+    nul = memchr(text, 0, len);
+    if (nul) {
+        size_t pos = (size_t)(nul - text);
+        stint_error_set(err, STINT_EJSON, pos, "JSON syntax at byte %zu: raw NUL byte", pos);
+        return NULL;
+    }
     root = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    if (!root && strstr(je.text, "NUL byte in object key")) {
+        char *copy = rewrite_nul_keys(text, len);
+        if (copy) {
+            root = json_loadb(copy, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+            free(copy);
+        }
+    }
     if (!root) {
         size_t pos = je.position > 0 ? (size_t)je.position : 0;
         if (pos > len)
