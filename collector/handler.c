@@ -1,0 +1,543 @@
+/* handler.c — the collector's protocol logic: request in, response out (see handler.h).
+ *
+ * POST /v1/batches, in order: authenticate (401), check Content-Encoding (415) and
+ * Content-Type (415), the body size as sent (413), gunzip under the decoded cap (413 for a
+ * bomb, 400 for broken gzip), then decode the Batch with the streaming decoder. Each record is
+ * checked as it arrives (stint_record_check): good ones are staged as stored values, bad ones
+ * become rejections in the Ack; over max_records stops decoding (413). A Batch that does not
+ * decode is refused whole (400): the client sent bytes, not records. Then the store commits
+ * (de-dup, idempotency, durable write) and the Ack goes back in the request's encoding.
+ *
+ * Fingerprint of a batch: FNV-1a over its seqs in wire order and their count. An Idempotency-Key
+ * seen again must come with the same fingerprint (else 409); without the header the key is
+ * derived from the fingerprint itself ("auto:MIN-MAX:N:FP"), so a byte-for-byte replay is
+ * recognised either way. */
+#include "handler.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "inflate.h"
+#include "stint/format.h"
+#include "stint/json.h"
+#include "stint/pb.h"
+
+#define IDEM_MAX 200
+
+struct stint_handler {
+    struct stint_handler_opts o;
+    atomic_uint_fast64_t requests, batches, stored, duplicates, rejected, replays, s4xx, s5xx,
+        deleted;
+};
+
+enum stint_err stint_handler_create(const struct stint_handler_opts *opts,
+                                    struct stint_handler **out)
+{
+    struct stint_handler *h = calloc(1, sizeof(*h));
+
+    *out = NULL;
+    if (!h)
+        return STINT_ENOMEM;
+    h->o = *opts;
+    if (!h->o.max_body)
+        h->o.max_body = STINT_COLLECTOR_MAX_BODY;
+    if (!h->o.max_decoded)
+        h->o.max_decoded = STINT_COLLECTOR_MAX_DECODED;
+    if (!h->o.max_records)
+        h->o.max_records = STINT_COLLECTOR_MAX_RECORDS;
+    *out = h;
+    return STINT_OK;
+}
+
+void stint_handler_destroy(struct stint_handler *h)
+{
+    free(h);
+}
+
+void stint_response_free(struct stint_response *rs)
+{
+    if (rs)
+        stint_buf_free(&rs->body);
+}
+
+enum stint_err stint_json_quote(struct stint_buf *out, const char *s, size_t len)
+{
+    enum stint_err rc = stint_buf_append(out, "\"", 1);
+    size_t i;
+
+    for (i = 0; i < len && rc == STINT_OK; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            char esc[2] = {'\\', (char)c};
+            rc = stint_buf_append(out, esc, 2);
+        } else if (c < 0x20 || c >= 0x7f) {
+            rc = stint_buf_append(out, "?", 1);
+        } else {
+            rc = stint_buf_append(out, &s[i], 1);
+        }
+    }
+    if (rc == STINT_OK)
+        rc = stint_buf_append(out, "\"", 1);
+    return rc;
+}
+
+enum stint_err stint_response_error(struct stint_response *rs, int status, const char *code,
+                                    const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    enum stint_err rc;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    rs->status = status;
+    rs->content_type = "application/json";
+    stint_buf_reset(&rs->body);
+    rc = stint_buf_printf(&rs->body, "{\"error\":{\"code\":\"%s\",\"message\":", code);
+    if (rc == STINT_OK)
+        rc = stint_json_quote(&rs->body, msg, strlen(msg));
+    if (rc == STINT_OK)
+        rc = stint_buf_append_str(&rs->body, "}}");
+    return rc;
+}
+
+/* The media type of a Content-Type value, lower-cased, without parameters. */
+static void media_type(const char *ct, char *out, size_t cap)
+{
+    size_t i = 0;
+
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    for (; ct[i] && ct[i] != ';' && ct[i] != ' ' && ct[i] != '\t' && i + 1 < cap; i++)
+        out[i] = (char)((ct[i] >= 'A' && ct[i] <= 'Z') ? ct[i] + 32 : ct[i]);
+    out[i] = '\0';
+}
+
+/* Trims spaces around a header value into out; false when it does not fit. */
+static bool trimmed(const char *v, char *out, size_t cap)
+{
+    size_t n;
+
+    while (*v == ' ' || *v == '\t')
+        v++;
+    n = strlen(v);
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    if (n >= cap)
+        return false;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return true;
+}
+
+/* The account of the request's bearer token, or NULL (after filling a 401). */
+static const char *authenticate(struct stint_handler *h, const struct stint_request *rq,
+                                struct stint_response *rs)
+{
+    const char *a = rq->authorization, *account;
+
+    if (!a) {
+        stint_response_error(rs, 401, "unauthorized", "Authorization: Bearer TOKEN required");
+        rs->www_authenticate = true;
+        return NULL;
+    }
+    while (*a == ' ')
+        a++;
+    if (strncasecmp(a, "Bearer ", 7) != 0) {
+        stint_response_error(rs, 401, "unauthorized", "Authorization must use the Bearer scheme");
+        rs->www_authenticate = true;
+        return NULL;
+    }
+    a += 7;
+    while (*a == ' ')
+        a++;
+    {
+        size_t n = strlen(a);
+        while (n && (a[n - 1] == ' ' || a[n - 1] == '\t'))
+            n--;
+        account = stint_tokens_lookup(h->o.tokens, a, n);
+    }
+    if (!account) {
+        stint_response_error(rs, 401, "unauthorized", "unknown bearer token");
+        rs->www_authenticate = true;
+    }
+    return account;
+}
+
+/* What a batch decode collects. */
+struct stage {
+    struct stint_handler *h;
+    struct stint_buf values;
+    struct stint_store_item *items;
+    size_t n, cap, records;
+    struct stint_ack *ack;
+    int64_t received_ms;
+    uint64_t fp, min_seq, max_seq;
+    bool legacy; /* seq = start_ms, records have no seq of their own */
+    enum stint_err failed;
+};
+
+static enum stint_err stage_record(void *ctx, const struct stint_record *in)
+{
+    struct stage *st = ctx;
+    const struct stint_record *r = in;
+    struct stint_record *copy = NULL;
+    char reason[STINT_REASON_MAX + 1];
+    enum stint_err rc = STINT_OK;
+    size_t off;
+    int code;
+
+    if (++st->records > st->h->o.max_records)
+        return STINT_ELIMIT;
+    if (st->legacy) {
+        copy = malloc(sizeof(*copy));
+        if (!copy)
+            return STINT_ENOMEM;
+        stint_record_copy(copy, in);
+        copy->seq = in->start_ms > 0 ? (uint64_t)in->start_ms : 0;
+        r = copy;
+    }
+    st->fp = (st->fp ^ r->seq) * 1099511628211ull;
+    if (st->records == 1 || r->seq < st->min_seq)
+        st->min_seq = r->seq;
+    if (r->seq > st->max_seq)
+        st->max_seq = r->seq;
+    code = stint_record_check(r, true, reason, sizeof(reason));
+    if (code != STINT_REJECT_UNSPECIFIED) {
+        rc = stint_ack_add_rejection(st->ack, r->seq, code, reason, strlen(reason));
+        if (rc == STINT_OK && r->seq > st->ack->acked_seq)
+            st->ack->acked_seq = r->seq;
+        goto cleanup;
+    }
+    if (st->n == st->cap) {
+        size_t ncap = st->cap ? st->cap * 2 : 64;
+        struct stint_store_item *ni = realloc(st->items, ncap * sizeof(*ni));
+        if (!ni) {
+            rc = STINT_ENOMEM;
+            goto cleanup;
+        }
+        st->items = ni;
+        st->cap = ncap;
+    }
+    off = st->values.len;
+    /* the batch's now_ms may follow the records on the wire: patched in after decoding */
+    rc = stint_store_value_encode(st->received_ms, 0, r, &st->values);
+    if (rc != STINT_OK || st->values.len > UINT32_MAX) {
+        rc = STINT_ENOMEM;
+        goto cleanup;
+    }
+    st->items[st->n].seq = r->seq;
+    st->items[st->n].off = (uint32_t)off;
+    st->items[st->n].len = (uint32_t)(st->values.len - off);
+    st->n++;
+cleanup:
+    free(copy);
+    if (rc != STINT_OK)
+        st->failed = rc;
+    return rc;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    int i;
+    for (i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+static void count_status(struct stint_handler *h, int status)
+{
+    if (status >= 500)
+        atomic_fetch_add(&h->s5xx, 1);
+    else if (status >= 400)
+        atomic_fetch_add(&h->s4xx, 1);
+}
+
+/* POST /v1/batches and POST /v1/legacy. */
+static enum stint_err serve_batch(struct stint_handler *h, const struct stint_request *rq,
+                                  const char *account, bool legacy, struct stint_response *rs)
+{
+    static const uint8_t legacy_agent[STINT_AGENT_ID_LEN] = {0};
+    const struct stint_format *fmt = NULL;
+    struct stint_buf inflated = {0};
+    struct stage st;
+    struct stint_batch *head = NULL;
+    struct stint_ack ack;
+    struct stint_error err;
+    struct stint_store_put put;
+    enum stint_store_outcome outcome = STINT_STORE_STORED;
+    const uint8_t *body = rq->body;
+    size_t body_len = rq->body_len, i;
+    char mt[64], enc[32], idem[IDEM_MAX + 64];
+    const char *ack_type = "application/json";
+    bool pb = false;
+    enum stint_err rc = STINT_OK;
+
+    memset(&st, 0, sizeof(st));
+    memset(&ack, 0, sizeof(ack));
+    stint_error_clear(&err);
+
+    /* the encodings */
+    if (rq->content_encoding) {
+        if (!trimmed(rq->content_encoding, enc, sizeof(enc)) ||
+            (strcasecmp(enc, "gzip") != 0 && strcasecmp(enc, "x-gzip") != 0 &&
+             strcasecmp(enc, "identity") != 0)) {
+            rc = stint_response_error(rs, 415, "unsupported_encoding",
+                                      "Content-Encoding must be gzip or identity");
+            goto cleanup;
+        }
+    } else {
+        enc[0] = '\0';
+    }
+    media_type(rq->content_type ? rq->content_type : "", mt, sizeof(mt));
+    if (!legacy && (strcmp(mt, "application/x-protobuf") == 0 ||
+                    strcmp(mt, "application/protobuf") == 0)) {
+        fmt = stint_format_find("pb");
+        pb = true;
+        ack_type = strcmp(mt, "application/protobuf") == 0 ? "application/protobuf"
+                                                           : "application/x-protobuf";
+    } else if (!legacy && strcmp(mt, "application/json") == 0) {
+        fmt = stint_format_find("json");
+    } else if (legacy && strcmp(mt, "application/x-www-form-urlencoded") == 0) {
+        fmt = stint_format_find("form");
+    } else if (legacy && strcmp(mt, "application/json") == 0) {
+        fmt = stint_format_find("legacy-json");
+    } else {
+        rc = stint_response_error(rs, 415, "unsupported_media_type",
+                                  legacy ? "Content-Type must be application/x-www-form-urlencoded "
+                                           "or application/json"
+                                         : "Content-Type must be application/x-protobuf, "
+                                           "application/protobuf or application/json");
+        goto cleanup;
+    }
+    if (!fmt || !fmt->decode_batch) {
+        rc = stint_response_error(rs, 501, "not_implemented",
+                                  "this build has no decoder for %s", mt);
+        goto cleanup;
+    }
+
+    /* the sizes */
+    if (rq->body_over_limit || body_len > h->o.max_body) {
+        rc = stint_response_error(rs, 413, "body_too_large",
+                                  "request body over %zu bytes", h->o.max_body);
+        goto cleanup;
+    }
+    if (enc[0] && strcasecmp(enc, "identity") != 0) {
+        inflated.max = h->o.max_decoded + 1;
+        rc = stint_inflate_gzip(body, body_len, h->o.max_decoded, &inflated, &err);
+        if (rc == STINT_ELIMIT) {
+            rc = stint_response_error(rs, 413, "decoded_too_large",
+                                      "gzip body decompresses to more than %zu bytes",
+                                      h->o.max_decoded);
+            goto cleanup;
+        }
+        if (rc == STINT_ENOMEM) {
+            rc = stint_response_error(rs, 503, "overloaded", "out of memory; retry later");
+            goto cleanup;
+        }
+        if (rc != STINT_OK) {
+            rc = stint_response_error(rs, 400, "bad_gzip", "%s", err.msg);
+            goto cleanup;
+        }
+        body = inflated.data;
+        body_len = inflated.len;
+    } else if (body_len > h->o.max_decoded) {
+        rc = stint_response_error(rs, 413, "decoded_too_large", "request body over %zu bytes",
+                                  h->o.max_decoded);
+        goto cleanup;
+    }
+
+    /* decode, check and stage every record */
+    head = malloc(sizeof(*head));
+    if (!head) {
+        rc = STINT_ENOMEM;
+        goto cleanup;
+    }
+    stint_batch_clear(head);
+    st.h = h;
+    st.ack = &ack;
+    st.received_ms = rq->now_ms;
+    st.fp = 14695981039346656037ull;
+    st.legacy = legacy;
+    rc = fmt->decode_batch(body ? body : (const uint8_t *)"", body_len, head, stage_record, &st,
+                           NULL, &err);
+    if (rc == STINT_ELIMIT && st.records > h->o.max_records) {
+        rc = stint_response_error(rs, 413, "too_many_records", "more than %zu records in a batch",
+                                  h->o.max_records);
+        goto cleanup;
+    }
+    if (rc == STINT_ENOMEM || st.failed == STINT_ENOMEM) {
+        rc = stint_response_error(rs, 503, "overloaded", "out of memory; retry later");
+        goto cleanup;
+    }
+    if (rc != STINT_OK) {
+        rc = stint_response_error(rs, 400, "bad_batch", "%s (%s at byte %zu)", err.msg,
+                                  stint_strerror(err.code), err.offset);
+        goto cleanup;
+    }
+    if (legacy) {
+        memcpy(head->agent_id, legacy_agent, STINT_AGENT_ID_LEN);
+        head->agent_id_len = STINT_AGENT_ID_LEN;
+    }
+    if (head->agent_id_len != STINT_AGENT_ID_LEN) {
+        rc = stint_response_error(rs, 400, "missing_agent_id",
+                                  "a batch needs its 16-byte agent_id");
+        goto cleanup;
+    }
+    for (i = 0; i < st.n; i++) /* the batch's own clock, now that the header is complete */
+        put_be64(st.values.data + st.items[i].off + 9, (uint64_t)head->now_ms);
+    st.fp = (st.fp ^ st.records) * 1099511628211ull;
+
+    /* the idempotency key */
+    if (rq->idempotency_key) {
+        char k[IDEM_MAX + 1];
+        size_t n, j;
+        bool ok = trimmed(rq->idempotency_key, k, sizeof(k));
+        n = ok ? strlen(k) : 0;
+        for (j = 0; j < n && ok; j++)
+            ok = k[j] > 0x20 && k[j] < 0x7f;
+        if (!ok || n == 0) {
+            rc = stint_response_error(rs, 400, "bad_idempotency_key",
+                                      "Idempotency-Key must be 1..%d visible ASCII characters",
+                                      IDEM_MAX);
+            goto cleanup;
+        }
+        snprintf(idem, sizeof(idem), "h:%s", k);
+    } else {
+        snprintf(idem, sizeof(idem), "auto:%" PRIu64 "-%" PRIu64 ":%zu:%016" PRIx64, st.min_seq,
+                 st.max_seq, st.records, st.fp);
+    }
+
+    ack.server_time_ms = rq->now_ms;
+    if (h->o.ack_only) {
+        for (i = 0; i < st.n; i++)
+            if (st.items[i].seq > ack.acked_seq)
+                ack.acked_seq = st.items[i].seq;
+        ack.stored = st.n;
+    } else {
+        put.account = account;
+        put.agent_id = head->agent_id;
+        put.idem = idem;
+        put.idem_len = strlen(idem);
+        put.fingerprint = st.fp;
+        put.items = st.items;
+        put.n = st.n;
+        put.values = st.values.data;
+        rc = stint_store_commit(h->o.store, &put, &ack, &outcome, &err);
+        if (rc != STINT_OK) {
+            rc = stint_response_error(rs, 500, "storage_failed", "%s", err.msg);
+            goto cleanup;
+        }
+        if (outcome == STINT_STORE_CONFLICT) {
+            rc = stint_response_error(rs, 409, "idempotency_conflict",
+                                      "Idempotency-Key was used before for a different batch");
+            goto cleanup;
+        }
+    }
+    if (outcome == STINT_STORE_REPLAY) {
+        atomic_fetch_add(&h->replays, 1);
+    } else {
+        atomic_fetch_add(&h->stored, ack.stored);
+        atomic_fetch_add(&h->duplicates, ack.duplicates);
+        atomic_fetch_add(&h->rejected, ack.n_rejected);
+    }
+    atomic_fetch_add(&h->batches, 1);
+    rs->status = 200;
+    rs->content_type = pb ? ack_type : "application/json";
+    rc = pb ? stint_pb_encode_ack(&ack, &rs->body) : stint_json_encode_ack(&ack, &rs->body);
+cleanup:
+    free(head);
+    free(st.items);
+    stint_buf_free(&st.values);
+    stint_buf_free(&inflated);
+    stint_ack_free(&ack);
+    return rc;
+}
+
+enum stint_err stint_handler_serve(struct stint_handler *h, const struct stint_request *rq,
+                                   struct stint_response *rs)
+{
+    const char *path = rq->path ? rq->path : "", *method = rq->method ? rq->method : "";
+    const char *account = NULL;
+    enum stint_err rc = STINT_OK;
+
+    memset(rs, 0, sizeof(*rs));
+    atomic_fetch_add(&h->requests, 1);
+    if (strcmp(path, "/v1/health") == 0) {
+        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+            rs->allow = "GET, HEAD";
+            rc = stint_response_error(rs, 405, "method_not_allowed", "use GET");
+            goto done;
+        }
+        rs->status = 200;
+        rs->content_type = "application/json";
+        rc = stint_buf_append_str(&rs->body, "{\"status\":\"ok\"}");
+        goto done;
+    }
+    if (strcmp(path, "/v1/batches") == 0 || strcmp(path, "/v1/legacy") == 0) {
+        if (strcmp(method, "POST") != 0) {
+            rs->allow = "POST";
+            rc = stint_response_error(rs, 405, "method_not_allowed", "use POST");
+            goto done;
+        }
+        account = authenticate(h, rq, rs);
+        if (account)
+            rc = serve_batch(h, rq, account, strcmp(path, "/v1/legacy") == 0, rs);
+        goto done;
+    }
+    if (strcmp(path, "/v1/data") == 0) {
+        uint64_t deleted = 0;
+        struct stint_error err;
+
+        if (strcmp(method, "DELETE") != 0) {
+            rs->allow = "DELETE";
+            rc = stint_response_error(rs, 405, "method_not_allowed", "use DELETE");
+            goto done;
+        }
+        account = authenticate(h, rq, rs);
+        if (!account)
+            goto done;
+        stint_error_clear(&err);
+        rc = stint_store_delete_account(h->o.store, account, &deleted, &err);
+        if (rc != STINT_OK) {
+            rc = stint_response_error(rs, 500, "storage_failed", "%s", err.msg);
+            goto done;
+        }
+        atomic_fetch_add(&h->deleted, deleted);
+        rs->status = 200;
+        rs->content_type = "application/json";
+        rc = stint_buf_printf(&rs->body, "{\"deletedRecords\":\"%" PRIu64 "\"}", deleted);
+        goto done;
+    }
+    rc = stint_response_error(rs, 404, "not_found", "no such resource");
+done:
+    if (rc != STINT_OK) {
+        /* only memory can fail here: try a short answer once more */
+        rc = stint_response_error(rs, 500, "internal", "out of memory");
+    }
+    if (rs->status == 0)
+        rs->status = 500;
+    count_status(h, rs->status);
+    return rc;
+}
+
+enum stint_err stint_handler_report(struct stint_handler *h, struct stint_buf *out)
+{
+    return stint_buf_printf(
+        out,
+        "requests total=%" PRIu64 " batches=%" PRIu64 " stored=%" PRIu64 " duplicates=%" PRIu64
+        " rejected=%" PRIu64 " replays=%" PRIu64 " status_4xx=%" PRIu64 " status_5xx=%" PRIu64
+        " deleted=%" PRIu64 "\n",
+        (uint64_t)atomic_load(&h->requests), (uint64_t)atomic_load(&h->batches),
+        (uint64_t)atomic_load(&h->stored), (uint64_t)atomic_load(&h->duplicates),
+        (uint64_t)atomic_load(&h->rejected), (uint64_t)atomic_load(&h->replays),
+        (uint64_t)atomic_load(&h->s4xx), (uint64_t)atomic_load(&h->s5xx),
+        (uint64_t)atomic_load(&h->deleted));
+}

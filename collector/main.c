@@ -1,0 +1,376 @@
+/* main.c — stint-collector's command line: serve, dump, stats. Wiring only; the work is in the
+ * core library (handler, store, tokens, faults, server, control). */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "faults.h"
+#include "handler.h"
+#include "server.h"
+#include "store.h"
+#include "tokens.h"
+
+#define MAX_FAULTS STINT_FAULT_RULES_MAX
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: stint-collector serve --listen HOST:PORT --tls-cert FILE --tls-key FILE\n"
+            "                             --data DIR --tokens FILE [--port-file FILE]\n"
+            "                             [--fault SPEC]... [--fault-seed N] [--admin HOST:PORT]\n"
+            "                             [--insecure-http] [--ack-only] [--max-body BYTES]\n"
+            "                             [--max-decoded BYTES] [--max-records N]\n"
+            "                             [--timeout SECONDS]\n"
+            "       stint-collector dump --data DIR --account NAME [--since SEQ]\n"
+            "       stint-collector stats --data DIR\n"
+            "       stint-collector --version\n"
+            "Fault SPECs and the protocol: spec/PROTOCOL.md, \"Collector\".\n");
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end = NULL;
+    unsigned long long v;
+
+    if (!s || !*s || *s == '-')
+        return false;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || !end || *end)
+        return false;
+    *out = (uint64_t)v;
+    return true;
+}
+
+/* Reads a whole (small) file into a NUL-terminated string the caller frees. */
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+
+    if (!f)
+        return NULL;
+    for (;;) {
+        size_t r;
+        if (cap - len < 4096) {
+            char *nb;
+            if (cap > (1u << 24))
+                goto fail;
+            nb = realloc(buf, cap + 65536);
+            if (!nb)
+                goto fail;
+            buf = nb;
+            cap += 65536;
+        }
+        r = fread(buf + len, 1, cap - len - 1, f);
+        len += r;
+        if (r == 0)
+            break;
+    }
+    if (ferror(f))
+        goto fail;
+    buf[len] = '\0';
+    fclose(f);
+    return buf;
+fail:
+    free(buf);
+    fclose(f);
+    return NULL;
+}
+
+static int write_port_file(const char *path, uint16_t port)
+{
+    char tmp[4096];
+    FILE *f;
+
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+        return -1;
+    f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%u\n", (unsigned)port);
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    const char *listen = NULL, *cert = NULL, *key = NULL, *data = NULL, *tokens_path = NULL;
+    const char *port_file = NULL, *admin = NULL;
+    const char *faults_spec[MAX_FAULTS];
+    size_t n_faults = 0, i;
+    uint64_t seed = 1, max_body = 0, max_decoded = 0, max_records = 0, timeout = 0;
+    bool insecure = false, ack_only = false;
+    char *cert_pem = NULL, *key_pem = NULL;
+    struct stint_tokens *tokens = NULL;
+    struct stint_store *store = NULL;
+    struct stint_faults *faults = NULL;
+    struct stint_handler *handler = NULL;
+    struct stint_server *server = NULL;
+    struct stint_control *control = NULL;
+    struct stint_error err;
+    struct stint_store_opts so;
+    struct stint_handler_opts ho;
+    struct stint_server_opts vo;
+    sigset_t sigs;
+    int status = 1, sig = 0;
+
+    stint_error_clear(&err);
+    for (i = 2; i < (size_t)argc; i++) {
+        const char *a = argv[i], *v = i + 1 < (size_t)argc ? argv[i + 1] : NULL;
+        bool takes = true;
+
+        if (strcmp(a, "--listen") == 0)
+            listen = v;
+        else if (strcmp(a, "--tls-cert") == 0)
+            cert = v;
+        else if (strcmp(a, "--tls-key") == 0)
+            key = v;
+        else if (strcmp(a, "--data") == 0)
+            data = v;
+        else if (strcmp(a, "--tokens") == 0)
+            tokens_path = v;
+        else if (strcmp(a, "--port-file") == 0)
+            port_file = v;
+        else if (strcmp(a, "--admin") == 0)
+            admin = v;
+        else if (strcmp(a, "--fault") == 0) {
+            if (n_faults == MAX_FAULTS) {
+                fprintf(stderr, "stint-collector: at most %d --fault\n", MAX_FAULTS);
+                return 2;
+            }
+            if (v)
+                faults_spec[n_faults++] = v;
+        } else if (strcmp(a, "--fault-seed") == 0) {
+            if (!parse_u64(v, &seed))
+                goto bad_value;
+        } else if (strcmp(a, "--max-body") == 0) {
+            if (!parse_u64(v, &max_body) || max_body == 0)
+                goto bad_value;
+        } else if (strcmp(a, "--max-decoded") == 0) {
+            if (!parse_u64(v, &max_decoded) || max_decoded == 0)
+                goto bad_value;
+        } else if (strcmp(a, "--max-records") == 0) {
+            if (!parse_u64(v, &max_records) || max_records == 0)
+                goto bad_value;
+        } else if (strcmp(a, "--timeout") == 0) {
+            if (!parse_u64(v, &timeout) || timeout == 0 || timeout > 3600)
+                goto bad_value;
+        } else if (strcmp(a, "--insecure-http") == 0) {
+            insecure = true;
+            takes = false;
+        } else if (strcmp(a, "--ack-only") == 0) {
+            ack_only = true;
+            takes = false;
+        } else {
+            fprintf(stderr, "stint-collector: unknown option %s\n", a);
+            usage(stderr);
+            return 2;
+        }
+        if (takes) {
+            if (!v) {
+                fprintf(stderr, "stint-collector: %s needs a value\n", a);
+                return 2;
+            }
+            i++;
+        }
+        continue;
+    bad_value:
+        fprintf(stderr, "stint-collector: bad value for %s: %s\n", a, v ? v : "(none)");
+        return 2;
+    }
+    if (!listen || !data || !tokens_path || (!insecure && (!cert || !key))) {
+        fprintf(stderr, "stint-collector: serve needs --listen, --data, --tokens and "
+                        "--tls-cert/--tls-key (or --insecure-http on loopback)\n");
+        usage(stderr);
+        return 2;
+    }
+    if (!insecure) {
+        cert_pem = read_file(cert);
+        key_pem = read_file(key);
+        if (!cert_pem || !key_pem) {
+            fprintf(stderr, "stint-collector: cannot read %s\n", !cert_pem ? cert : key);
+            goto cleanup;
+        }
+    }
+    if (stint_tokens_load(tokens_path, &tokens, &err) != STINT_OK)
+        goto fail;
+    if (stint_faults_create(seed, &faults) != STINT_OK)
+        goto cleanup;
+    for (i = 0; i < n_faults; i++)
+        if (stint_faults_add(faults, faults_spec[i], &err) != STINT_OK)
+            goto fail;
+    if (mkdir(data, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "stint-collector: cannot create %s: %s\n", data, strerror(errno));
+        goto cleanup;
+    }
+    memset(&so, 0, sizeof(so));
+    so.dir = data;
+    so.sync = true;
+    if (stint_store_open(&so, &store, &err) != STINT_OK)
+        goto fail;
+    memset(&ho, 0, sizeof(ho));
+    ho.store = store;
+    ho.tokens = tokens;
+    ho.max_body = (size_t)max_body;
+    ho.max_decoded = (size_t)max_decoded;
+    ho.max_records = (size_t)max_records;
+    ho.ack_only = ack_only;
+    if (stint_handler_create(&ho, &handler) != STINT_OK)
+        goto cleanup;
+
+    /* the signals this thread waits for are blocked before any other thread exists */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (stint_control_start(data, store, handler, faults, &control, &err) != STINT_OK)
+        goto fail;
+    memset(&vo, 0, sizeof(vo));
+    vo.listen = listen;
+    vo.cert_pem = cert_pem;
+    vo.key_pem = key_pem;
+    vo.insecure_http = insecure;
+    vo.admin_listen = admin;
+    vo.handler = handler;
+    vo.faults = faults;
+    vo.store = store;
+    vo.max_body = ho.max_body ? ho.max_body : STINT_COLLECTOR_MAX_BODY;
+    vo.timeout_s = (unsigned)timeout;
+    if (stint_server_start(&vo, &server, &err) != STINT_OK)
+        goto fail;
+    if (port_file && write_port_file(port_file, stint_server_port(server)) != 0) {
+        fprintf(stderr, "stint-collector: cannot write %s: %s\n", port_file, strerror(errno));
+        goto cleanup;
+    }
+    printf("stint-collector: serving %s on %s, port %u%s%s\n", insecure ? "http" : "https", listen,
+           (unsigned)stint_server_port(server), ack_only ? " (ack-only: storing nothing)" : "",
+           n_faults ? " with faults" : "");
+    if (admin)
+        printf("stint-collector: admin endpoint on %s port %u\n", admin,
+               (unsigned)stint_server_admin_port(server));
+    fflush(stdout);
+    sigwait(&sigs, &sig);
+    status = 0;
+    goto cleanup;
+fail:
+    fprintf(stderr, "stint-collector: %s\n", err.msg[0] ? err.msg : stint_strerror(err.code));
+cleanup:
+    stint_server_stop(server);
+    stint_control_stop(control);
+    stint_handler_destroy(handler);
+    stint_store_close(store);
+    stint_faults_destroy(faults);
+    stint_tokens_destroy(tokens);
+    free(cert_pem);
+    if (key_pem) {
+        memset(key_pem, 0, strlen(key_pem));
+        free(key_pem);
+    }
+    return status;
+}
+
+/* dump and stats: ask the running server, else open the database. */
+static int cmd_read(int argc, char **argv, bool dump)
+{
+    const char *data = NULL, *account = NULL;
+    uint64_t since = 0;
+    struct stint_store *store = NULL;
+    struct stint_store_opts so;
+    struct stint_error err;
+    struct stint_buf out = {0};
+    char line[256];
+    enum stint_err rc;
+    int i, status = 1;
+
+    stint_error_clear(&err);
+    for (i = 2; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--data") == 0 && v)
+            data = v;
+        else if (dump && strcmp(argv[i], "--account") == 0 && v)
+            account = v;
+        else if (dump && strcmp(argv[i], "--since") == 0 && v) {
+            if (!parse_u64(v, &since)) {
+                fprintf(stderr, "stint-collector: bad --since %s\n", v);
+                return 2;
+            }
+        } else {
+            usage(stderr);
+            return 2;
+        }
+        i++;
+    }
+    if (!data || (dump && (!account || !stint_account_valid(account, strlen(account))))) {
+        usage(stderr);
+        return 2;
+    }
+    if (dump)
+        snprintf(line, sizeof(line), "dump %s %" PRIu64, account, since);
+    else
+        snprintf(line, sizeof(line), "stats");
+    rc = stint_control_ask(data, line, stdout, &err);
+    if (rc == STINT_OK)
+        return 0;
+    if (rc != STINT_EIO)
+        goto fail;
+    /* nobody serves this folder: read it ourselves */
+    stint_error_clear(&err);
+    memset(&so, 0, sizeof(so));
+    so.dir = data;
+    so.must_exist = true;
+    if (stint_store_open(&so, &store, &err) != STINT_OK)
+        goto fail;
+    if (dump) {
+        if (stint_control_dump(store, account, since, stdout, &err) != STINT_OK)
+            goto fail;
+    } else {
+        if (stint_control_stats(store, NULL, NULL, &out, &err) != STINT_OK)
+            goto fail;
+        fwrite(out.data, 1, out.len, stdout);
+    }
+    status = 0;
+    goto cleanup;
+fail:
+    fprintf(stderr, "stint-collector: %s\n", err.msg[0] ? err.msg : stint_strerror(err.code));
+cleanup:
+    stint_buf_free(&out);
+    stint_store_close(store);
+    if (fflush(stdout) != 0)
+        status = 1;
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "serve") == 0)
+        return cmd_serve(argc, argv);
+    if (strcmp(argv[1], "dump") == 0)
+        return cmd_read(argc, argv, true);
+    if (strcmp(argv[1], "stats") == 0)
+        return cmd_read(argc, argv, false);
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("stint-collector %s\n", STINT_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,534 @@
+/* store.c — records in LevelDB, de-duplicated by (account, agent_id, seq) (see store.h).
+ *
+ * A commit, under the stripe lock of its (account, agent):
+ *   1. look up the idempotency key: seen with the same fingerprint -> answer the stored Ack;
+ *      seen with another -> conflict;
+ *   2. sort the batch by seq and read the keys already held in [min seq, max seq] with one
+ *      iterator seek (records of an agent are contiguous and ordered by seq, so this costs one
+ *      seek and a short scan, not a lookup per record);
+ *   3. put the records not held (the first of equal seqs within the batch wins), the agent's
+ *      counter and the Ack in one WriteBatch, written with sync.
+ * LevelDB's own writer queue groups the synced writes of concurrent commits (group commit),
+ * which is why agents do not share one lock. */
+#include "store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <leveldb/c.h>
+
+#include "stint/pb.h"
+
+#define STRIPES 64
+#define KEY_MAX (1 + 64 + 1 + STINT_AGENT_ID_LEN + 512)
+
+struct stint_store {
+    leveldb_t *db;
+    leveldb_options_t *options;
+    leveldb_writeoptions_t *wsync;
+    leveldb_readoptions_t *ropts;
+    pthread_mutex_t stripes[STRIPES];
+};
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    int i;
+    for (i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    int i;
+    for (i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Writes tag account 0x00 [agent] into key; returns the length. */
+static size_t key_prefix(uint8_t *key, char tag, const char *account, const uint8_t *agent)
+{
+    size_t n = strlen(account);
+    key[0] = (uint8_t)tag;
+    memcpy(key + 1, account, n);
+    key[1 + n] = 0;
+    n += 2;
+    if (agent) {
+        memcpy(key + n, agent, STINT_AGENT_ID_LEN);
+        n += STINT_AGENT_ID_LEN;
+    }
+    return n;
+}
+
+static enum stint_err db_error(struct stint_error *err, char *msg, const char *what)
+{
+    enum stint_err rc = stint_error_set(err, STINT_EIO, 0, "%s: %s", what, msg);
+    leveldb_free(msg);
+    return rc;
+}
+
+static uint32_t stripe_of(const char *account, const uint8_t *agent)
+{
+    uint32_t h = 2166136261u;
+    size_t i;
+    for (i = 0; account[i]; i++)
+        h = (h ^ (uint8_t)account[i]) * 16777619u;
+    for (i = 0; i < STINT_AGENT_ID_LEN; i++)
+        h = (h ^ agent[i]) * 16777619u;
+    return h % STRIPES;
+}
+
+enum stint_err stint_store_open(const struct stint_store_opts *opts, struct stint_store **out,
+                                struct stint_error *err)
+{
+    struct stint_store *s = NULL;
+    enum stint_err rc = STINT_OK;
+    char *msg = NULL;
+    int i;
+
+    *out = NULL;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
+    for (i = 0; i < STRIPES; i++)
+        pthread_mutex_init(&s->stripes[i], NULL);
+    s->options = leveldb_options_create();
+    leveldb_options_set_create_if_missing(s->options, opts->must_exist ? 0 : 1);
+    leveldb_options_set_max_open_files(s->options, 64); /* FACTS.md: keep it small */
+    leveldb_options_set_write_buffer_size(s->options, 32u << 20);
+    s->wsync = leveldb_writeoptions_create();
+    leveldb_writeoptions_set_sync(s->wsync, opts->sync ? 1 : 0);
+    s->ropts = leveldb_readoptions_create();
+    s->db = leveldb_open(s->options, opts->dir, &msg);
+    if (msg) {
+        if (strstr(msg, "lock") || strstr(msg, "LOCK"))
+            rc = stint_error_set(err, STINT_EIO, 0,
+                                 "data %s is held by another process (a running "
+                                 "stint-collector?): %s",
+                                 opts->dir, msg);
+        else
+            rc = stint_error_set(err, STINT_EIO, 0, "data %s: %s", opts->dir, msg);
+        leveldb_free(msg);
+        msg = NULL;
+        goto cleanup;
+    }
+    if (!opts->must_exist) {
+        leveldb_put(s->db, s->wsync, "mformat", 7, "1", 1, &msg);
+        if (msg) {
+            rc = db_error(err, msg, "writing the format mark");
+            goto cleanup;
+        }
+    }
+    *out = s;
+    s = NULL;
+cleanup:
+    stint_store_close(s);
+    return rc;
+}
+
+void stint_store_close(struct stint_store *s)
+{
+    int i;
+
+    if (!s)
+        return;
+    if (s->db)
+        leveldb_close(s->db);
+    if (s->options)
+        leveldb_options_destroy(s->options);
+    if (s->wsync)
+        leveldb_writeoptions_destroy(s->wsync);
+    if (s->ropts)
+        leveldb_readoptions_destroy(s->ropts);
+    for (i = 0; i < STRIPES; i++)
+        pthread_mutex_destroy(&s->stripes[i]);
+    free(s);
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+    const struct stint_store_item *x = a, *y = b;
+    if (x->seq != y->seq)
+        return x->seq < y->seq ? -1 : 1;
+    return x->off < y->off ? -1 : (x->off > y->off); /* stable: first in the batch wins */
+}
+
+/* Reads the seqs already held for the agent in [lo, hi] into *held (sorted ascending). */
+static enum stint_err held_seqs(struct stint_store *s, const uint8_t *prefix, size_t plen,
+                                uint64_t lo, uint64_t hi, uint64_t **held, size_t *n_held,
+                                struct stint_error *err)
+{
+    leveldb_iterator_t *it = leveldb_create_iterator(s->db, s->ropts);
+    uint8_t key[KEY_MAX];
+    size_t cap = 0;
+    enum stint_err rc = STINT_OK;
+    char *msg = NULL;
+
+    *held = NULL;
+    *n_held = 0;
+    memcpy(key, prefix, plen);
+    put_be64(key + plen, lo);
+    for (leveldb_iter_seek(it, (const char *)key, plen + 8); leveldb_iter_valid(it);
+         leveldb_iter_next(it)) {
+        size_t klen;
+        const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &klen);
+        uint64_t seq;
+
+        if (klen != plen + 8 || memcmp(k, prefix, plen) != 0)
+            break;
+        seq = get_be64(k + plen);
+        if (seq > hi)
+            break;
+        if (*n_held == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            uint64_t *nh = realloc(*held, ncap * sizeof(*nh));
+            if (!nh) {
+                rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
+                goto cleanup;
+            }
+            *held = nh;
+            cap = ncap;
+        }
+        (*held)[(*n_held)++] = seq;
+    }
+    leveldb_iter_get_error(it, &msg);
+    if (msg)
+        rc = db_error(err, msg, "reading held records");
+cleanup:
+    leveldb_iter_destroy(it);
+    if (rc != STINT_OK) {
+        free(*held);
+        *held = NULL;
+        *n_held = 0;
+    }
+    return rc;
+}
+
+/* Looks up the Ack stored under the idempotency key. */
+static enum stint_err find_ack(struct stint_store *s, const uint8_t *key, size_t klen,
+                               uint64_t fingerprint, struct stint_ack *ack,
+                               enum stint_store_outcome *outcome, bool *found,
+                               struct stint_error *err)
+{
+    size_t vlen = 0;
+    char *msg = NULL;
+    char *v = leveldb_get(s->db, s->ropts, (const char *)key, klen, &vlen, &msg);
+    enum stint_err rc = STINT_OK;
+    struct stint_ack stored;
+
+    *found = false;
+    if (msg)
+        return db_error(err, msg, "reading an Ack");
+    if (!v)
+        return STINT_OK;
+    *found = true;
+    if (vlen < 8 || get_be64((const uint8_t *)v) != fingerprint) {
+        *outcome = STINT_STORE_CONFLICT;
+        goto cleanup;
+    }
+    rc = stint_pb_decode_ack((const uint8_t *)v + 8, vlen - 8, &stored, NULL, err);
+    if (rc != STINT_OK)
+        goto cleanup;
+    stint_ack_free(ack);
+    *ack = stored;
+    *outcome = STINT_STORE_REPLAY;
+cleanup:
+    leveldb_free(v);
+    return rc;
+}
+
+enum stint_err stint_store_commit(struct stint_store *s, struct stint_store_put *p,
+                                  struct stint_ack *ack, enum stint_store_outcome *outcome,
+                                  struct stint_error *err)
+{
+    uint8_t prefix[KEY_MAX], key[KEY_MAX], counter[16];
+    size_t plen, klen, n_held = 0, h = 0, i;
+    uint64_t *held = NULL, count = 0, max_seq = 0, last = 0;
+    leveldb_writebatch_t *wb = NULL;
+    struct stint_buf ackbuf = {0};
+    pthread_mutex_t *mu;
+    enum stint_err rc = STINT_OK;
+    char *msg = NULL, *cv = NULL;
+    size_t cvlen = 0;
+    bool found = false, have_last = false;
+
+    *outcome = STINT_STORE_STORED;
+    if (strlen(p->account) > 64 || p->idem_len == 0 || p->idem_len > 400)
+        return stint_error_set(err, STINT_EINVAL, 0, "bad account or idempotency key");
+    mu = &s->stripes[stripe_of(p->account, p->agent_id)];
+    pthread_mutex_lock(mu);
+
+    /* 1. the idempotency key (an empty batch has nothing to replay) */
+    klen = key_prefix(key, 'k', p->account, p->agent_id);
+    memcpy(key + klen, p->idem, p->idem_len);
+    klen += p->idem_len;
+    if (p->n) {
+        rc = find_ack(s, key, klen, p->fingerprint, ack, outcome, &found, err);
+        if (rc != STINT_OK || found)
+            goto cleanup;
+    }
+
+    /* 2. what is already held */
+    qsort(p->items, p->n, sizeof(*p->items), cmp_item);
+    plen = key_prefix(prefix, 'r', p->account, p->agent_id);
+    {
+        uint8_t ckey[KEY_MAX];
+        size_t cklen = key_prefix(ckey, 'c', p->account, p->agent_id);
+        cv = leveldb_get(s->db, s->ropts, (const char *)ckey, cklen, &cvlen, &msg);
+        if (msg) {
+            rc = db_error(err, msg, "reading a counter");
+            goto cleanup;
+        }
+        if (cv && cvlen == 16) {
+            count = get_be64((const uint8_t *)cv);
+            max_seq = get_be64((const uint8_t *)cv + 8);
+        }
+    }
+    if (p->n) {
+        rc = held_seqs(s, prefix, plen, p->items[0].seq, p->items[p->n - 1].seq, &held, &n_held,
+                       err);
+        if (rc != STINT_OK)
+            goto cleanup;
+    }
+
+    /* 3. one WriteBatch */
+    wb = leveldb_writebatch_create();
+    for (i = 0; i < p->n; i++) {
+        uint64_t seq = p->items[i].seq;
+        bool dup = have_last && seq == last;
+
+        while (h < n_held && held[h] < seq)
+            h++;
+        if (h < n_held && held[h] == seq)
+            dup = true;
+        last = seq;
+        have_last = true;
+        if (seq > ack->acked_seq)
+            ack->acked_seq = seq;
+        if (dup) {
+            ack->duplicates++;
+            continue;
+        }
+        ack->stored++;
+        count++;
+        if (seq > max_seq)
+            max_seq = seq;
+        {
+            uint8_t rkey[KEY_MAX];
+            memcpy(rkey, prefix, plen);
+            put_be64(rkey + plen, seq);
+            leveldb_writebatch_put(wb, (const char *)rkey, plen + 8,
+                                   (const char *)p->values + p->items[i].off, p->items[i].len);
+        }
+    }
+    if (p->n == 0) {
+        if (ack->acked_seq == 0)
+            ack->acked_seq = max_seq;
+        goto cleanup;
+    }
+    {
+        uint8_t ckey[KEY_MAX];
+        size_t cklen = key_prefix(ckey, 'c', p->account, p->agent_id);
+        put_be64(counter, count);
+        put_be64(counter + 8, max_seq);
+        if (ack->stored)
+            leveldb_writebatch_put(wb, (const char *)ckey, cklen, (const char *)counter, 16);
+    }
+    {
+        uint8_t fp[8];
+        put_be64(fp, p->fingerprint);
+        rc = stint_buf_append(&ackbuf, fp, 8);
+        if (rc == STINT_OK)
+            rc = stint_pb_encode_ack(ack, &ackbuf);
+        if (rc != STINT_OK) {
+            rc = stint_error_set(err, rc, 0, "encoding the Ack to keep");
+            goto cleanup;
+        }
+        leveldb_writebatch_put(wb, (const char *)key, klen, (const char *)ackbuf.data,
+                               ackbuf.len);
+    }
+    leveldb_write(s->db, s->wsync, wb, &msg);
+    if (msg)
+        rc = db_error(err, msg, "writing a batch");
+cleanup:
+    pthread_mutex_unlock(mu);
+    if (wb)
+        leveldb_writebatch_destroy(wb);
+    leveldb_free(cv);
+    free(held);
+    stint_buf_free(&ackbuf);
+    return rc;
+}
+
+enum stint_err stint_store_value_encode(int64_t received_ms, int64_t client_now_ms,
+                                        const struct stint_record *r, struct stint_buf *out)
+{
+    uint8_t head[17];
+    enum stint_err rc;
+
+    head[0] = 1;
+    put_be64(head + 1, (uint64_t)received_ms);
+    put_be64(head + 9, (uint64_t)client_now_ms);
+    rc = stint_buf_append(out, head, sizeof(head));
+    if (rc == STINT_OK)
+        rc = stint_pb_encode_record(r, out);
+    return rc;
+}
+
+enum stint_err stint_store_dump(struct stint_store *s, const char *account, uint64_t since,
+                                stint_store_dump_fn fn, void *ctx, struct stint_error *err)
+{
+    uint8_t prefix[KEY_MAX];
+    size_t plen = key_prefix(prefix, 'r', account, NULL);
+    leveldb_iterator_t *it = leveldb_create_iterator(s->db, s->ropts);
+    struct stint_stored *st = malloc(sizeof(*st));
+    enum stint_err rc = STINT_OK;
+    char *msg = NULL;
+
+    if (!st) {
+        rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
+        goto cleanup;
+    }
+    for (leveldb_iter_seek(it, (const char *)prefix, plen); leveldb_iter_valid(it);
+         leveldb_iter_next(it)) {
+        size_t klen, vlen;
+        const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &klen);
+        const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vlen);
+
+        if (klen < plen || memcmp(k, prefix, plen) != 0)
+            break;
+        if (klen != plen + STINT_AGENT_ID_LEN + 8 || vlen < 17 || v[0] != 1) {
+            rc = stint_error_set(err, STINT_EIO, 0, "data: malformed record entry");
+            goto cleanup;
+        }
+        if (get_be64(k + plen + STINT_AGENT_ID_LEN) <= since)
+            continue;
+        memcpy(st->agent_id, k + plen, STINT_AGENT_ID_LEN);
+        st->received_ms = (int64_t)get_be64(v + 1);
+        st->client_now_ms = (int64_t)get_be64(v + 9);
+        rc = stint_pb_decode_record(v + 17, vlen - 17, &st->rec, NULL, err);
+        if (rc == STINT_OK)
+            rc = fn(ctx, st);
+        if (rc != STINT_OK)
+            goto cleanup;
+    }
+    leveldb_iter_get_error(it, &msg);
+    if (msg)
+        rc = db_error(err, msg, "reading records");
+cleanup:
+    leveldb_iter_destroy(it);
+    free(st);
+    return rc;
+}
+
+enum stint_err stint_store_stats(struct stint_store *s, stint_store_stats_fn fn, void *ctx,
+                                 struct stint_error *err)
+{
+    leveldb_iterator_t *it = leveldb_create_iterator(s->db, s->ropts);
+    enum stint_err rc = STINT_OK;
+    char *msg = NULL;
+
+    for (leveldb_iter_seek(it, "c", 1); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        size_t klen, vlen;
+        const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &klen);
+        const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vlen);
+        char account[65];
+        const uint8_t *nul;
+        size_t alen;
+
+        if (klen == 0 || k[0] != 'c')
+            break;
+        nul = memchr(k + 1, 0, klen - 1);
+        alen = nul ? (size_t)(nul - (k + 1)) : 0;
+        if (!nul || alen >= sizeof(account) || klen != 2 + alen + STINT_AGENT_ID_LEN ||
+            vlen != 16)
+            continue;
+        memcpy(account, k + 1, alen);
+        account[alen] = '\0';
+        rc = fn(ctx, account, nul + 1, get_be64(v), get_be64(v + 8));
+        if (rc != STINT_OK)
+            goto cleanup;
+    }
+    leveldb_iter_get_error(it, &msg);
+    if (msg)
+        rc = db_error(err, msg, "reading counters");
+cleanup:
+    leveldb_iter_destroy(it);
+    return rc;
+}
+
+/* Deletes every key that starts with prefix; counts them into *n. */
+static enum stint_err delete_prefix(struct stint_store *s, const uint8_t *prefix, size_t plen,
+                                    uint64_t *n, struct stint_error *err)
+{
+    leveldb_iterator_t *it = leveldb_create_iterator(s->db, s->ropts);
+    leveldb_writebatch_t *wb = leveldb_writebatch_create();
+    enum stint_err rc = STINT_OK;
+    size_t pending = 0;
+    char *msg = NULL;
+
+    *n = 0;
+    for (leveldb_iter_seek(it, (const char *)prefix, plen); leveldb_iter_valid(it);
+         leveldb_iter_next(it)) {
+        size_t klen;
+        const char *k = leveldb_iter_key(it, &klen);
+
+        if (klen < plen || memcmp(k, prefix, plen) != 0)
+            break;
+        leveldb_writebatch_delete(wb, k, klen);
+        (*n)++;
+        if (++pending == 10000) {
+            leveldb_write(s->db, s->wsync, wb, &msg);
+            if (msg) {
+                rc = db_error(err, msg, "deleting");
+                goto cleanup;
+            }
+            leveldb_writebatch_clear(wb);
+            pending = 0;
+        }
+    }
+    leveldb_iter_get_error(it, &msg);
+    if (msg) {
+        rc = db_error(err, msg, "reading for delete");
+        goto cleanup;
+    }
+    leveldb_write(s->db, s->wsync, wb, &msg);
+    if (msg)
+        rc = db_error(err, msg, "deleting");
+cleanup:
+    leveldb_writebatch_destroy(wb);
+    leveldb_iter_destroy(it);
+    return rc;
+}
+
+enum stint_err stint_store_delete_account(struct stint_store *s, const char *account,
+                                          uint64_t *deleted, struct stint_error *err)
+{
+    static const char tags[] = {'r', 'c', 'k'};
+    enum stint_err rc = STINT_OK;
+    uint8_t prefix[KEY_MAX];
+    uint64_t n = 0;
+    size_t i;
+    int k;
+
+    *deleted = 0;
+    if (strlen(account) > 64)
+        return stint_error_set(err, STINT_EINVAL, 0, "bad account");
+    /* every stripe: no commit of this account may interleave with the deletion */
+    for (k = 0; k < STRIPES; k++)
+        pthread_mutex_lock(&s->stripes[k]);
+    for (i = 0; i < sizeof(tags) && rc == STINT_OK; i++) {
+        size_t plen = key_prefix(prefix, tags[i], account, NULL);
+        rc = delete_prefix(s, prefix, plen, &n, err);
+        if (i == 0)
+            *deleted = n;
+    }
+    for (k = STRIPES - 1; k >= 0; k--)
+        pthread_mutex_unlock(&s->stripes[k]);
+    return rc;
+}

@@ -1,0 +1,103 @@
+/* store.h — the collector's storage: records by (account, agent_id, seq) in LevelDB.
+ *
+ * Layout (keys start with a one-byte space tag; account names never hold a NUL):
+ *
+ *   'r' account 0x00 agent_id[16] seq[8, big-endian]  -> value (see stint_store_value_encode)
+ *   'c' account 0x00 agent_id[16]                     -> count[8] max_seq[8] (big-endian)
+ *   'k' account 0x00 agent_id[16] idempotency-key     -> fingerprint[8] Ack (protobuf)
+ *   'm' "format"                                      -> "1"
+ *
+ * A commit writes the new records, the agent's counter and the Ack under its idempotency key in
+ * one WriteBatch, synced to disk before the function returns (unless opened with sync off), so
+ * an Ack is never sent for records that are not durable, and a replay finds the Ack it got.
+ * Commits of one (account, agent) are serialised by a striped lock; LevelDB groups concurrent
+ * commits of different agents into one log write. All functions are thread-safe. */
+#ifndef STINT_COLLECTOR_STORE_H
+#define STINT_COLLECTOR_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "stint/buf.h"
+#include "stint/error.h"
+#include "stint/record.h"
+
+struct stint_store; /* opaque */
+
+struct stint_store_opts {
+    const char *dir;     /* created if missing (unless read_only) */
+    bool sync;           /* fsync every commit (the default for serving) */
+    bool must_exist;     /* refuse to create a new database (dump, stats) */
+};
+
+/* On success *out is the caller's: release with stint_store_close(). STINT_EIO with LevelDB's
+ * message; when another process holds the database the message says so. */
+enum stint_err stint_store_open(const struct stint_store_opts *opts, struct stint_store **out,
+                                struct stint_error *err);
+void stint_store_close(struct stint_store *s); /* NULL is fine */
+
+/* A record of a batch, staged: its value is values[off..off+len). */
+struct stint_store_item {
+    uint64_t seq;
+    uint32_t off;
+    uint32_t len;
+};
+
+struct stint_store_put {
+    const char *account;
+    const uint8_t *agent_id; /* STINT_AGENT_ID_LEN bytes */
+    const char *idem;        /* idempotency key (non-empty) */
+    size_t idem_len;
+    uint64_t fingerprint;    /* what the key must name again on a replay */
+    struct stint_store_item *items; /* sorted in place by seq */
+    size_t n;
+    const uint8_t *values;
+};
+
+enum stint_store_outcome {
+    STINT_STORE_STORED = 0,   /* new Ack: records stored or counted as duplicates */
+    STINT_STORE_REPLAY = 1,   /* the key was seen: *ack is the Ack answered then */
+    STINT_STORE_CONFLICT = 2, /* the key was seen with a different batch: nothing done */
+};
+
+/* Commits a staged batch. On entry *ack holds the handler's rejections, server_time_ms and an
+ * acked_seq covering the rejected seqs; on STORED the store sets stored, duplicates and acked_seq
+ * (the highest seq of the batch, or the agent's highest stored seq for an empty batch). On
+ * REPLAY *ack is replaced by the stored Ack. A batch without records (p->n == 0) stores
+ * nothing and keeps no Ack: it only learns the agent's highest stored seq. */
+enum stint_err stint_store_commit(struct stint_store *s, struct stint_store_put *p,
+                                  struct stint_ack *ack, enum stint_store_outcome *outcome,
+                                  struct stint_error *err);
+
+/* Appends the stored value of a record: version 1, the server's receive time, the batch's
+ * `now`, then the record's protobuf encoding. */
+enum stint_err stint_store_value_encode(int64_t received_ms, int64_t client_now_ms,
+                                        const struct stint_record *r, struct stint_buf *out);
+
+/* A stored record as dump sees it. */
+struct stint_stored {
+    uint8_t agent_id[STINT_AGENT_ID_LEN];
+    int64_t received_ms;   /* server clock when the batch arrived */
+    int64_t client_now_ms; /* the batch's now_ms (0 when the client sent none) */
+    struct stint_record rec;
+};
+
+typedef enum stint_err (*stint_store_dump_fn)(void *ctx, const struct stint_stored *st);
+
+/* Calls fn for every record of account with seq > since, ordered by agent_id then seq. */
+enum stint_err stint_store_dump(struct stint_store *s, const char *account, uint64_t since,
+                                stint_store_dump_fn fn, void *ctx, struct stint_error *err);
+
+typedef enum stint_err (*stint_store_stats_fn)(void *ctx, const char *account,
+                                               const uint8_t *agent_id, uint64_t records,
+                                               uint64_t max_seq);
+
+/* Calls fn for each (account, agent) that has records, in key order. */
+enum stint_err stint_store_stats(struct stint_store *s, stint_store_stats_fn fn, void *ctx,
+                                 struct stint_error *err);
+
+/* Deletes every record, counter and Ack of account (durably); *deleted gets the record count. */
+enum stint_err stint_store_delete_account(struct stint_store *s, const char *account,
+                                          uint64_t *deleted, struct stint_error *err);
+
+#endif
