@@ -308,8 +308,10 @@ static json_t *parse(const char *text, size_t len, struct stint_error *err)
                         STINT_DECODE_MAX_INPUT);
         return NULL;
     }
+    if (!text)
+        text = ""; /* an empty input may come as NULL */
     /* A raw NUL byte is never valid JSON text; jansson would stop reading at it. */
-    nul = memchr(text, 0, len);
+    nul = len ? memchr(text, 0, len) : NULL;
     if (nul) {
         size_t pos = (size_t)(nul - text);
         stint_error_set(err, STINT_EJSON, pos, "JSON syntax at byte %zu: raw NUL byte", pos);

@@ -48,7 +48,8 @@ struct dec {
     enum stint_err code;
     uint64_t unknown;
     uint64_t records;
-    char where[48];
+    enum { AT_TOP, AT_RECORD, AT_RECORDS, AT_CURRENT, AT_REJECTED } at; /* for messages */
+    uint64_t at_index;
     struct stint_record *target; /* record being decoded */
     stint_record_fn fn;
     void *fn_ctx;
@@ -62,7 +63,7 @@ static bool cursor_read(pb_istream_t *s, pb_byte_t *buf, size_t n)
 {
     struct cursor *c = s->state;
 
-    if (buf)
+    if (buf && n)
         memcpy(buf, c->pos, n);
     c->pos += n;
     return true;
@@ -94,18 +95,42 @@ static bool fail(struct dec *d, enum stint_err code, size_t off, const char *fmt
 #endif
     ;
 
+/* Where decoding is, as a field path prefix ("records[3]"); formatted only for errors, since
+ * a snprintf per record would cost more than decoding it. */
+static void where(const struct dec *d, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    switch (d->at) {
+    case AT_TOP:
+        buf[0] = '\0';
+        break;
+    case AT_RECORD:
+        snprintf(buf, cap, "record");
+        break;
+    case AT_RECORDS:
+        snprintf(buf, cap, "records[%llu]", (unsigned long long)d->at_index);
+        break;
+    case AT_CURRENT:
+        snprintf(buf, cap, "current");
+        break;
+    case AT_REJECTED:
+        snprintf(buf, cap, "rejected[%llu]", (unsigned long long)d->at_index);
+        break;
+    }
+}
+
 static bool fail(struct dec *d, enum stint_err code, size_t off, const char *fmt, ...)
 {
-    char msg[200];
+    char msg[200], w[48];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    where(d, w, sizeof(w));
     d->failed = true;
     d->code = code;
-    stint_error_set(d->err, code, off, "%s%s%s at byte %zu", d->where, d->where[0] ? "." : "",
-                    msg, off);
+    stint_error_set(d->err, code, off, "%s%s%s at byte %zu", w, w[0] ? "." : "", msg, off);
     return false;
 }
 
@@ -224,7 +249,7 @@ static void record_to_model(const stint_v1_Record *m, struct stint_record *r)
     r->gap_count = m->gap_count;
 }
 
-/* Size of the canonical encoding of r. */
+/* Size of nanopb's (canonical) encoding of r. */
 static size_t record_size(const struct stint_record *r)
 {
     size_t n = 0;
@@ -235,8 +260,8 @@ static size_t record_size(const struct stint_record *r)
         n += 1 + varint_size((uint64_t)r->start_ms);
     if (r->end_ms)
         n += 1 + varint_size((uint64_t)r->end_ms);
-    if (r->kind)
-        n += 1 + varint_size((uint64_t)(int64_t)r->kind);
+    if (r->kind) /* nanopb writes an enum as 32 bits: a negative one in five bytes */
+        n += 1 + varint_size((uint32_t)r->kind);
     if (r->app_len)
         n += 1 + varint_size(r->app_len) + r->app_len;
     if (r->path_len)
@@ -293,11 +318,14 @@ static bool decode_record(struct dec *d, pb_istream_t *s, struct stint_record *r
 /* Ends a failed decode: fills err from nanopb when no callback did. */
 static enum stint_err dec_finish_error(struct dec *d, pb_istream_t *s)
 {
+    char w[48];
+
     if (d->failed)
         return d->code;
+    where(d, w, sizeof(w));
     d->code = map_nanopb(PB_GET_ERROR(s));
-    stint_error_set(d->err, d->code, dec_offset(d), "%s%s%s at byte %zu", d->where,
-                    d->where[0] ? ": " : "", PB_GET_ERROR(s), dec_offset(d));
+    stint_error_set(d->err, d->code, dec_offset(d), "%s%s%s at byte %zu", w, w[0] ? ": " : "",
+                    PB_GET_ERROR(s), dec_offset(d));
     return d->code;
 }
 
@@ -314,7 +342,7 @@ enum stint_err stint_pb_decode_record(const uint8_t *buf, size_t len, struct sti
         return stint_error_set(err, STINT_ELIMIT, 0, "record: %zu bytes, limit %zu", len,
                                STINT_DECODE_MAX_INPUT);
     s = dec_stream(&d, buf, len);
-    snprintf(d.where, sizeof(d.where), "record");
+    d.at = AT_RECORD;
     if (!decode_record(&d, &s, r, false))
         return dec_finish_error(&d, &s);
     if (info) {
@@ -334,16 +362,17 @@ static bool dec_batch_record(pb_istream_t *s, const pb_field_t *f, void **arg)
 
     (void)f;
     d->cb_bytes += 1 + varint_size(len) + len;
-    snprintf(d->where, sizeof(d->where), "records[%llu]", (unsigned long long)d->records);
+    d->at = AT_RECORDS;
+    d->at_index = d->records;
     if (!decode_record(d, s, d->scratch, false))
         return false;
-    d->where[0] = '\0';
+    d->at = AT_TOP;
     d->records++;
     if (d->fn) {
         e = d->fn(d->fn_ctx, d->scratch);
         if (e != STINT_OK) {
-            snprintf(d->where, sizeof(d->where), "records[%llu]",
-                     (unsigned long long)(d->records - 1));
+            d->at = AT_RECORDS;
+            d->at_index = d->records - 1;
             return fail(d, e, dec_offset(d), "stopped by the record function: %s",
                         stint_strerror(e));
         }
@@ -358,10 +387,10 @@ static bool dec_batch_current(pb_istream_t *s, const pb_field_t *f, void **arg)
 
     (void)f;
     d->cb_bytes += 1 + varint_size(len) + len;
-    snprintf(d->where, sizeof(d->where), "current");
+    d->at = AT_CURRENT;
     if (!decode_record(d, s, &d->head->current, d->head->has_current))
         return false;
-    d->where[0] = '\0';
+    d->at = AT_TOP;
     d->head->has_current = true;
     return true;
 }
@@ -455,7 +484,8 @@ static bool dec_ack_rejection(pb_istream_t *s, const pb_field_t *f, void **arg)
     enum stint_err e;
 
     (void)f;
-    snprintf(d->where, sizeof(d->where), "rejected[%zu]", a->n_rejected);
+    d->at = AT_REJECTED;
+    d->at_index = a->n_rejected;
     e = stint_ack_add_rejection(a, 0, 0, "", 0);
     if (e != STINT_OK)
         return fail(d, e, dec_offset(d), "more than %d rejections", STINT_ACK_REJECTED_MAX);
@@ -470,7 +500,7 @@ static bool dec_ack_rejection(pb_istream_t *s, const pb_field_t *f, void **arg)
     r->seq = m.seq;
     r->code = (int32_t)m.code;
     d->unknown += count_unknown(start, len, REJECTION_LAST_FIELD);
-    d->where[0] = '\0';
+    d->at = AT_TOP;
     return true;
 }
 
@@ -572,19 +602,32 @@ static void record_from_model(const struct stint_record *r, stint_v1_Record *m)
     m->url = m->app;
 }
 
-enum stint_err stint_pb_encode_record(const struct stint_record *r, struct stint_buf *out)
+/* Writes the encoding of r at the end of out, straight into its memory: one reservation for
+ * the worst case, then nanopb's own buffer stream, which is cheaper than a write callback. */
+static enum stint_err encode_record_at_end(const struct stint_record *r, struct stint_buf *out,
+                                           size_t *written)
 {
     stint_v1_Record m;
     pb_ostream_t s;
     enum stint_err e;
 
-    /* one reservation for the worst case keeps the writes below from reallocating */
     e = stint_buf_reserve(out, STINT_PB_RECORD_MAX);
     if (e != STINT_OK)
         return e;
     record_from_model(r, &m);
-    s = enc_stream(out);
-    return pb_encode(&s, stint_v1_Record_fields, &m) ? STINT_OK : STINT_ENOMEM;
+    s = pb_ostream_from_buffer(out->data + out->len, STINT_PB_RECORD_MAX);
+    if (!pb_encode(&s, stint_v1_Record_fields, &m))
+        return STINT_EINVAL;
+    out->len += s.bytes_written;
+    *written = s.bytes_written;
+    return STINT_OK;
+}
+
+enum stint_err stint_pb_encode_record(const struct stint_record *r, struct stint_buf *out)
+{
+    size_t n;
+
+    return encode_record_at_end(r, out, &n);
 }
 
 struct enc_batch {
@@ -627,6 +670,23 @@ static bool enc_batch_records(pb_ostream_t *s, const pb_field_t *f, void *const 
             return false;
         if (!r)
             return true;
+        if (s->callback == buf_write) {
+            /* Length first, from record_size(), then the record written in place: one pass,
+             * where pb_encode_submessage would encode each record twice (size, then bytes). */
+            size_t size = record_size(r), written = 0;
+
+            if (!pb_encode_tag_for_field(s, f) || !pb_encode_varint(s, size)) {
+                eb->err = STINT_ENOMEM;
+                return false;
+            }
+            eb->err = encode_record_at_end(r, s->state, &written);
+            if (eb->err == STINT_OK && written != size)
+                eb->err = STINT_EINVAL; /* record_size() and nanopb disagree: never emit it */
+            if (eb->err != STINT_OK)
+                return false;
+            s->bytes_written += written;
+            continue;
+        }
         record_from_model(r, &m);
         if (!pb_encode_tag_for_field(s, f) ||
             !pb_encode_submessage(s, stint_v1_Record_fields, &m)) {

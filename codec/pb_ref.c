@@ -98,6 +98,18 @@ static enum stint_err pack_into(const ProtobufCMessage *m, struct stint_buf *out
     return STINT_OK;
 }
 
+/* A record's size is bounded (STINT_PB_RECORD_MAX), so it is packed in place without first
+ * walking it to compute its size. */
+static enum stint_err pack_record_into(const Stint__V1__Record *m, struct stint_buf *out)
+{
+    enum stint_err e = stint_buf_reserve(out, STINT_PB_RECORD_MAX);
+
+    if (e != STINT_OK)
+        return e;
+    out->len += protobuf_c_message_pack(&m->base, out->data + out->len);
+    return STINT_OK;
+}
+
 static enum stint_err too_big(size_t len, struct stint_error *err)
 {
     return stint_error_set(err, STINT_ELIMIT, 0, "input of %zu bytes, limit %zu", len,
@@ -115,7 +127,7 @@ enum stint_err stint_pbc_encode_record(const struct stint_record *r, struct stin
     Stint__V1__Record m;
 
     record_from_model(r, &m);
-    return pack_into(&m.base, out);
+    return pack_record_into(&m, out);
 }
 
 enum stint_err stint_pbc_decode_record(const uint8_t *buf, size_t len, struct stint_record *r,
@@ -235,7 +247,8 @@ enum stint_err stint_pbc_decode_batch(const uint8_t *buf, size_t len, struct sti
                             STINT_AGENT_ID_LEN);
         goto cleanup;
     }
-    memcpy(head->agent_id, m->agent_id.data, m->agent_id.len);
+    if (m->agent_id.len)
+        memcpy(head->agent_id, m->agent_id.data, m->agent_id.len);
     head->agent_id_len = (uint32_t)m->agent_id.len;
     e = bin_to_text(&m->client_version, head->client_version, &head->client_version_len,
                     STINT_VERSION_MAX, "", "client_version", err);
