@@ -1,0 +1,1 @@
+geend before startfü�Ð֟& (
