@@ -274,7 +274,8 @@ enum stint_err stint_store_commit(struct stint_store *s, struct stint_store_put 
     }
 
     /* 2. what is already held */
-    qsort(p->items, p->n, sizeof(*p->items), cmp_item);
+    if (p->n > 1)
+        qsort(p->items, p->n, sizeof(*p->items), cmp_item);
     plen = key_prefix(prefix, 'r', p->account, p->agent_id);
     {
         uint8_t ckey[KEY_MAX];
