@@ -5,6 +5,13 @@
  * with the proto3 JSON rules. Encoding writes the object's punctuation itself and lets jansson
  * escape every string and number, one member at a time, so a batch streams: memory is one
  * record, not the whole array.
+ *
+ * Out of memory. jansson 2.14 ignores a failed allocation in places: its lexer drops a character
+ * of a string when growing its buffer fails, and the document still parses (found by
+ * tests/unit/test_alloc.c). So jansson allocates through track_malloc() here, which notes any
+ * failure in a thread-local flag, and a parse or dump during which an allocation failed is
+ * refused with STINT_ENOMEM, whatever jansson returned. json_set_alloc_funcs() is process-wide:
+ * another jansson user in the process gets the same malloc/free, only watched.
  */
 #include "stint/json.h"
 
@@ -16,9 +23,39 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include "stint/base64.h"
 #include "stint/utf8.h"
+
+static _Thread_local bool alloc_failed;
+static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
+
+static void *track_malloc(size_t n)
+{
+    void *p = malloc(n);
+
+    if (!p)
+        alloc_failed = true;
+    return p;
+}
+
+static void track_free(void *p)
+{
+    free(p);
+}
+
+static void install_alloc(void)
+{
+    json_set_alloc_funcs(track_malloc, track_free);
+}
+
+/* Starts watching jansson's allocations on this thread. */
+static void watch_alloc(void)
+{
+    pthread_once(&alloc_once, install_alloc);
+    alloc_failed = false;
+}
 
 /* --- encoding ----------------------------------------------------------------------------- */
 
@@ -40,6 +77,7 @@ static enum stint_err put_key(struct stint_buf *out, bool *first, const char *na
     return e;
 }
 
+/* Dumps v (which it releases): v was made under watch_alloc(), see put_str(). */
 static enum stint_err put_json(struct stint_buf *out, json_t *v)
 {
     int rc;
@@ -48,7 +86,7 @@ static enum stint_err put_json(struct stint_buf *out, json_t *v)
         return STINT_ENOMEM;
     rc = json_dump_callback(v, dump_cb, out, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(v);
-    return rc == 0 ? STINT_OK : STINT_ENOMEM;
+    return rc == 0 && !alloc_failed ? STINT_OK : STINT_ENOMEM;
 }
 
 static enum stint_err put_str(struct stint_buf *out, bool *first, const char *name, const char *p,
@@ -61,6 +99,7 @@ static enum stint_err put_str(struct stint_buf *out, bool *first, const char *na
     if ((e = put_key(out, first, name)) != STINT_OK)
         return e;
     /* json_stringn refuses invalid UTF-8; the model never holds any */
+    watch_alloc();
     return put_json(out, json_stringn(p, len));
 }
 
@@ -317,13 +356,19 @@ static json_t *parse(const char *text, size_t len, struct stint_error *err)
         stint_error_set(err, STINT_EJSON, pos, "JSON syntax at byte %zu: raw NUL byte", pos);
         return NULL;
     }
+    watch_alloc();
     root = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
-    if (!root && strstr(je.text, "NUL byte in object key")) {
+    if (!root && !alloc_failed && strstr(je.text, "NUL byte in object key")) {
         char *copy = rewrite_nul_keys(text, len);
         if (copy) {
             root = json_loadb(copy, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
             free(copy);
         }
+    }
+    if (alloc_failed) {
+        json_decref(root); /* NULL is fine */
+        stint_error_set(err, STINT_ENOMEM, 0, "out of memory while parsing JSON");
+        return NULL;
     }
     if (!root) {
         size_t pos = je.position > 0 ? (size_t)je.position : 0;
@@ -337,12 +382,15 @@ static json_t *parse(const char *text, size_t len, struct stint_error *err)
 
 enum stint_err stint_json_check_syntax(const char *text, size_t len, struct stint_error *err)
 {
+    struct stint_error local;
     json_t *root;
 
+    if (!err)
+        err = &local; /* the code is needed even when the caller wants no message */
     stint_error_clear(err);
     root = parse(text, len, err);
     if (!root)
-        return err ? err->code : STINT_EJSON;
+        return err->code;
     json_decref(root);
     return STINT_OK;
 }
@@ -564,15 +612,17 @@ static enum stint_err record_from_json(struct jdec *d, json_t *o, struct stint_r
 enum stint_err stint_json_decode_record(const char *text, size_t len, struct stint_record *r,
                                         struct stint_decode_info *info, struct stint_error *err)
 {
-    struct jdec d = {err, 0, "record"};
+    struct stint_error local;
+    struct jdec d = {err ? err : &local, 0, "record"};
     json_t *root;
     enum stint_err e;
 
+    err = d.err;
     stint_error_clear(err);
     stint_record_clear(r);
     root = parse(text, len, err);
     if (!root)
-        return STINT_EJSON;
+        return err->code;
     e = record_from_json(&d, root, r);
     json_decref(root);
     if (e == STINT_OK && info) {
@@ -586,18 +636,20 @@ enum stint_err stint_json_decode_batch(const char *text, size_t len, struct stin
                                        stint_record_fn fn, void *ctx,
                                        struct stint_decode_info *info, struct stint_error *err)
 {
-    struct jdec d = {err, 0, ""};
+    struct stint_error local;
+    struct jdec d = {err ? err : &local, 0, ""};
     struct stint_record scratch;
     json_t *root, *v;
     const char *key;
     enum stint_err e = STINT_OK;
     uint64_t nrec = 0;
 
+    err = d.err;
     stint_error_clear(err);
     stint_batch_clear(head);
     root = parse(text, len, err);
     if (!root)
-        return err ? err->code : STINT_EJSON;
+        return err->code;
     if (!json_is_object(root)) {
         e = stint_error_set(err, STINT_ETYPE, 0, "batch: expected a JSON object");
         goto cleanup;
@@ -680,16 +732,18 @@ static const char *reject_name_any(int32_t c)
 enum stint_err stint_json_decode_ack(const char *text, size_t len, struct stint_ack *a,
                                      struct stint_decode_info *info, struct stint_error *err)
 {
-    struct jdec d = {err, 0, ""};
+    struct stint_error local;
+    struct jdec d = {err ? err : &local, 0, ""};
     json_t *root, *v;
     const char *key;
     enum stint_err e = STINT_OK;
 
+    err = d.err;
     memset(a, 0, sizeof(*a));
     stint_error_clear(err);
     root = parse(text, len, err);
     if (!root)
-        return err ? err->code : STINT_EJSON;
+        return err->code;
     if (!json_is_object(root)) {
         e = stint_error_set(err, STINT_ETYPE, 0, "ack: expected a JSON object");
         goto cleanup;
