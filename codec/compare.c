@@ -18,6 +18,7 @@
 
 #include "stint/pb_ref.h"
 #include "stint/spool.h"
+#include "wire.h"
 
 struct collected {
     struct stint_spool spool; /* nanopb's records, canonical encodings */
@@ -99,27 +100,13 @@ static bool head_equal(const struct stint_batch *a, const struct stint_batch *b,
     return *f == NULL;
 }
 
-/* Reads a varint at p[0..end); returns its byte length (0 when unterminated or over 10). */
-static size_t raw_varint(const uint8_t *p, const uint8_t *end, uint64_t *v)
-{
-    size_t i;
-
-    *v = 0;
-    for (i = 0; i < 10 && p + i < end; i++) {
-        *v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-        if (!(p[i] & 0x80))
-            return i + 1;
-    }
-    return 0;
-}
-
 /* True when buf holds, at this message level or in a nested record, a field tag longer than 5
  * bytes (which protobuf-c refuses and nanopb reads). Walks only well-formed structure. */
 static bool has_long_tag(const uint8_t *p, const uint8_t *end, int depth)
 {
     while (p < end) {
         uint64_t key, v;
-        size_t n = raw_varint(p, end, &key);
+        size_t n = stint_wire_varint(p, end, &key);
 
         if (n == 0)
             return false;
@@ -128,7 +115,7 @@ static bool has_long_tag(const uint8_t *p, const uint8_t *end, int depth)
         p += n;
         switch (key & 7) {
         case 0:
-            n = raw_varint(p, end, &v);
+            n = stint_wire_varint(p, end, &v);
             if (n == 0)
                 return false;
             p += n;
@@ -140,7 +127,7 @@ static bool has_long_tag(const uint8_t *p, const uint8_t *end, int depth)
             p += 4;
             break;
         case 2:
-            n = raw_varint(p, end, &v);
+            n = stint_wire_varint(p, end, &v);
             if (n == 0 || v > (uint64_t)(end - p - (ptrdiff_t)n))
                 return false;
             p += n;

@@ -29,6 +29,7 @@
 
 #include "stint/utf8.h"
 #include "stint/v1/stint.pb.h"
+#include "wire.h"
 
 /* Highest field number v1 defines, per message. */
 #define RECORD_LAST_FIELD 11u
@@ -50,6 +51,10 @@ struct dec {
     uint64_t records;
     enum { AT_TOP, AT_RECORD, AT_RECORDS, AT_CURRENT, AT_REJECTED } at; /* for messages */
     uint64_t at_index;
+    /* the innermost message being decoded, to name the field an error falls in */
+    const char *const *msg_fields; /* names by field number, NULL-ended */
+    const uint8_t *msg_start;
+    const uint8_t *msg_end;
     struct stint_record *target; /* record being decoded */
     stint_record_fn fn;
     void *fn_ctx;
@@ -143,6 +148,56 @@ static size_t varint_size(uint64_t v)
         n++;
     }
     return n;
+}
+
+static const char *const record_fields[] = {"?", "seq", "start_ms", "end_ms", "kind", "app",
+                                            "path", "title", "url", "truncated", "repaired",
+                                            "gap_count", NULL};
+static const char *const batch_fields[] = {"?", "agent_id", "client_version", "now_ms",
+                                           "records", "current", NULL};
+static const char *const ack_fields[] = {"?", "acked_seq", "rejected", "server_time_ms",
+                                         "stored", "duplicates", NULL};
+static const char *const rejection_fields[] = {"?", "seq", "code", "reason", NULL};
+
+static void set_msg(struct dec *d, const char *const *fields, const uint8_t *start, size_t len)
+{
+    d->msg_fields = fields;
+    d->msg_start = start;
+    d->msg_end = start + len;
+}
+
+/* The name of the field whose bytes contain `at` in the innermost message, written into buf
+ * ("title", or "field 12" for one v1 does not know); "" when no field starts before `at`. */
+static void field_at(const struct dec *d, const uint8_t *at, char *buf, size_t cap)
+{
+    const uint8_t *p = d->msg_start, *end = d->msg_end;
+    uint64_t last = 0;
+
+    buf[0] = '\0';
+    if (!p)
+        return;
+    while (p < end && p <= at) {
+        uint64_t key;
+        size_t n = stint_wire_varint(p, end, &key);
+
+        if (n == 0)
+            break;
+        last = key >> 3;
+        p = stint_wire_skip(p + n, end, (unsigned)(key & 7));
+        if (!p)
+            break; /* the error is in this field */
+    }
+    if (last == 0)
+        return;
+    {
+        size_t i;
+        for (i = 1; d->msg_fields[i]; i++)
+            if (i == last) {
+                snprintf(buf, cap, "%s", d->msg_fields[i]);
+                return;
+            }
+    }
+    snprintf(buf, cap, "field %llu", (unsigned long long)last);
 }
 
 /* nanopb's error strings, turned into Stint codes. */
@@ -287,6 +342,8 @@ static bool decode_record(struct dec *d, pb_istream_t *s, struct stint_record *r
     const uint8_t *start = d->cur.pos;
     size_t len = s->bytes_left;
     struct stint_record *outer = d->target;
+    const char *const *outer_fields = d->msg_fields;
+    const uint8_t *outer_start = d->msg_start, *outer_end = d->msg_end;
 
     if (!merge)
         stint_record_clear(r);
@@ -304,11 +361,15 @@ static bool decode_record(struct dec *d, pb_istream_t *s, struct stint_record *r
     m.title = m.app;
     m.url = m.app;
     d->target = r;
+    set_msg(d, record_fields, start, len);
     if (!pb_decode_ex(s, stint_v1_Record_fields, &m, PB_DECODE_NOINIT)) {
         d->target = outer;
-        return false;
+        return false; /* the innermost message stays set, for the error message */
     }
     d->target = outer;
+    d->msg_fields = outer_fields;
+    d->msg_start = outer_start;
+    d->msg_end = outer_end;
     record_to_model(&m, r);
     if (merge || record_size(r) != len)
         d->unknown += count_unknown(start, len, RECORD_LAST_FIELD);
@@ -318,14 +379,16 @@ static bool decode_record(struct dec *d, pb_istream_t *s, struct stint_record *r
 /* Ends a failed decode: fills err from nanopb when no callback did. */
 static enum stint_err dec_finish_error(struct dec *d, pb_istream_t *s)
 {
-    char w[48];
+    char w[48], f[32], path[96];
 
     if (d->failed)
         return d->code;
     where(d, w, sizeof(w));
+    field_at(d, d->cur.pos, f, sizeof(f));
+    snprintf(path, sizeof(path), "%s%s%s", w, w[0] && f[0] ? "." : "", f);
     d->code = map_nanopb(PB_GET_ERROR(s));
-    stint_error_set(d->err, d->code, dec_offset(d), "%s%s%s at byte %zu", w, w[0] ? ": " : "",
-                    PB_GET_ERROR(s), dec_offset(d));
+    stint_error_set(d->err, d->code, dec_offset(d), "%s%s%s at byte %zu", path,
+                    path[0] ? ": " : "", PB_GET_ERROR(s), dec_offset(d));
     return d->code;
 }
 
@@ -435,6 +498,7 @@ enum stint_err stint_pb_decode_batch(const uint8_t *buf, size_t len, struct stin
     m.current.funcs.decode = dec_batch_current;
     m.current.arg = &d;
     s = dec_stream(&d, buf, len);
+    set_msg(&d, batch_fields, buf, len);
     if (!pb_decode_ex(&s, stint_v1_Batch_fields, &m, PB_DECODE_NOINIT))
         return dec_finish_error(&d, &s);
     if (m.agent_id.size != 0 && m.agent_id.size != STINT_AGENT_ID_LEN)
@@ -479,6 +543,7 @@ static bool dec_ack_rejection(pb_istream_t *s, const pb_field_t *f, void **arg)
     stint_v1_Rejection m;
     struct stint_rejection *r;
     struct rej_arg ra;
+    const uint8_t *outer_start, *outer_end;
     const uint8_t *start = d->cur.pos;
     size_t len = s->bytes_left;
     enum stint_err e;
@@ -495,8 +560,12 @@ static bool dec_ack_rejection(pb_istream_t *s, const pb_field_t *f, void **arg)
     ra.r = r;
     m.reason.funcs.decode = dec_rejection_reason;
     m.reason.arg = &ra;
+    outer_start = d->msg_start;
+    outer_end = d->msg_end;
+    set_msg(d, rejection_fields, start, len);
     if (!pb_decode_ex(s, stint_v1_Rejection_fields, &m, PB_DECODE_NOINIT))
         return false;
+    set_msg(d, ack_fields, outer_start, (size_t)(outer_end - outer_start));
     r->seq = m.seq;
     r->code = (int32_t)m.code;
     d->unknown += count_unknown(start, len, REJECTION_LAST_FIELD);
@@ -523,6 +592,7 @@ enum stint_err stint_pb_decode_ack(const uint8_t *buf, size_t len, struct stint_
     m.rejected.funcs.decode = dec_ack_rejection;
     m.rejected.arg = &d;
     s = dec_stream(&d, buf, len);
+    set_msg(&d, ack_fields, buf, len);
     if (!pb_decode_ex(&s, stint_v1_Ack_fields, &m, PB_DECODE_NOINIT)) {
         enum stint_err e = dec_finish_error(&d, &s);
         stint_ack_free(a);
