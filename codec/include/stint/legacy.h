@@ -1,6 +1,6 @@
 /* legacy.h — the legacy DeskTime payload: the PHP array documented by the old client, in four
  * shapes, each byte-identical to what PHP 8.2 itself produces for the same array
- * (spec/PROTOCOL.md, "Legacy payload"):
+ * (spec/PROTOCOL.md, "Legacy payload"; draft in spec/drafts/legacy.md):
  *
  *   STINT_LEGACY_PHP        var_export($a)
  *   STINT_LEGACY_SERIALIZE  serialize($a)                 (emit only)
@@ -9,7 +9,22 @@
  *
  * The array: 'now' and 'version', then 'log', a list of records keyed 'app', 'path', 'win'
  * (title), 'url', 'start', and 'end' once closed; every value a string, times in Unix seconds
- * (floor of the milliseconds). The mapping of record kinds is in the spec.
+ * (floor of the milliseconds).
+ *
+ * The mapping, decided once for all four shapes:
+ *   - 'log' holds the batch's records in order, then the open record (head->current) last;
+ *   - only records of kind ACTIVE (or UNSPECIFIED) appear: IDLE, PRIVATE, GAP and kinds this
+ *     version does not know are omitted (the legacy array has no kind; the old client simply
+ *     sent nothing while idle, and a private stretch must not reach a legacy server at all);
+ *   - 'end' is written only when end_ms != 0; seq, kind, truncated, repaired, gap_count and
+ *     agent_id have no place in the array and are not written.
+ *
+ * Decoding gives back that projection: records of kind ACTIVE numbered by their position in
+ * 'log' (seq 1, 2, ...), times as seconds * 1000; the last entry of 'log', when it has no
+ * 'end', becomes head->current (seq 0). Strings from a legacy payload are bytes: invalid UTF-8
+ * is replaced by U+FFFD and flagged in record->repaired, over-long values are cut at a
+ * character boundary and flagged in record->truncated (stint_record_set), as for any source.
+ * The JSON shape is the exception: JSON text that is not UTF-8 is refused with STINT_EUTF8.
  */
 #ifndef STINT_LEGACY_H
 #define STINT_LEGACY_H
@@ -27,16 +42,35 @@ enum stint_legacy_shape {
     STINT_LEGACY_FORM = 4,
 };
 
-/* Appends the legacy array of head and the records of `it` (may be NULL) in `shape`. */
+/* Limits of the decoders (on top of STINT_DECODE_MAX_INPUT): arrays nested deeper than
+ * STINT_LEGACY_MAX_DEPTH (the payload itself needs 3) and more than STINT_LEGACY_MAX_VALUES
+ * values (strings, numbers and arrays, about 37,000 records) are refused with STINT_ELIMIT,
+ * before the memory they would need is taken. */
+#define STINT_LEGACY_MAX_DEPTH 16
+#define STINT_LEGACY_MAX_VALUES 262144u
+
+/* Appends the legacy array of head and the records of `it` (may be NULL) in `shape`, then
+ * head->current when head->has_current (see the mapping above). Returns STINT_EINVAL for an
+ * unknown shape, STINT_EUTF8 when a string of the model is not valid UTF-8 (the model never
+ * holds any), STINT_ENOMEM when out cannot grow, or the iterator's error. */
 enum stint_err stint_legacy_encode(enum stint_legacy_shape shape, const struct stint_batch *head,
                                    struct stint_record_iter *it, struct stint_buf *out);
 
-/* Decodes a legacy payload (PHP, JSON or form; not serialize) back to the model: head gets
- * 'now' and 'version', fn (may be NULL) each record of 'log' in order. Bounded in memory and
- * nesting depth; errors carry the codec's code and the byte offset. */
+/* Decodes a legacy payload (PHP, JSON or form; not serialize: STINT_EUNSUPPORTED) back to the
+ * model: head gets 'now' and 'version' (and the open record, see above), fn (may be NULL) each
+ * closed record of 'log' in order. Members the mapping does not know are skipped and counted in
+ * info->unknown_fields. Bounded in memory and nesting depth. Errors carry the code and the byte
+ * offset: STINT_ESYNTAX (malformed PHP text or form), STINT_ETRUNC (input ended inside a value),
+ * STINT_EJSON, STINT_EUTF8 (JSON only), STINT_ELIMIT, STINT_ETYPE (valid syntax, but e.g. 'log'
+ * is not an array or 'start' is missing or not a decimal integer); a type error names the path
+ * ("log[3].start") and carries offset 0 when the shape has no positions left after parsing. */
 enum stint_err stint_legacy_decode(enum stint_legacy_shape shape, const char *text, size_t len,
                                    struct stint_batch *head, stint_record_fn fn, void *ctx,
                                    struct stint_decode_info *info, struct stint_error *err);
+
+/* The shape of a stint-codec format name ("php", "php-serialize", "legacy-json", "form"),
+ * or 0 when the name is none of them. */
+enum stint_legacy_shape stint_legacy_shape_find(const char *name);
 
 #ifdef __cplusplus
 }

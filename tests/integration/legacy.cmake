@@ -1,0 +1,12 @@
+# Legacy shapes against PHP itself: 2,000 seeded random batches, each of Stint's four outputs
+# compared byte for byte with PHP's var_export/serialize/json_encode/http_build_query and read
+# back by eval/unserialize/json_decode/parse_str (tests/legacy/run_oracle.sh). Fails, with the
+# apt-get line, where php is missing.
+add_executable(legacy_oracle_gen ${PROJECT_SOURCE_DIR}/tests/legacy/oracle_gen.c
+                                 ${PROJECT_SOURCE_DIR}/tests/legacy/random_batch.c)
+target_compile_options(legacy_oracle_gen PRIVATE ${STINT_WARNINGS})
+target_link_libraries(legacy_oracle_gen PRIVATE stint_codec)
+add_test(NAME legacy_php_oracle
+         COMMAND sh ${PROJECT_SOURCE_DIR}/tests/legacy/run_oracle.sh
+                 $<TARGET_FILE:legacy_oracle_gen> ${PROJECT_SOURCE_DIR} 2000)
+set_tests_properties(legacy_php_oracle PROPERTIES TIMEOUT 300)

@@ -1,0 +1,187 @@
+<?php
+// oracle.php — the PHP half of the comparison of the legacy shapes (run_oracle.sh).
+//
+//   php tests/legacy/oracle.php DIR MIN_BATCHES
+//
+// DIR holds what tests/legacy/oracle_gen wrote: model.txt (each batch's model, strings in hex)
+// and Stint's four outputs. For every batch this script builds the legacy array from the model
+// by its own code (the mapping of spec/PROTOCOL.md, written here a second time), then checks
+//   - byte for byte: var_export, serialize, json_encode and http_build_query of that array
+//     against Stint's php, php-serialize, legacy-json and form outputs;
+//   - the way back: eval, unserialize, json_decode(…, true) and parse_str of Stint's outputs give
+//     the same array (===: same keys, order, types and bytes). http_build_query writes nothing
+//     for an empty 'log', so parse_str's array lacks that key then.
+// Prints one verdict line; exit status 0 when everything held, 1 otherwise.
+error_reporting(E_ALL);
+set_error_handler(function ($no, $msg, $file, $line) {
+    throw new ErrorException($msg, 0, $no, $file, $line);
+});
+
+if ($argc != 3) {
+    fwrite(STDERR, "usage: php oracle.php DIR MIN_BATCHES\n");
+    exit(2);
+}
+$dir = $argv[1];
+$min = (int)$argv[2];
+
+function unhex(string $h): string
+{
+    return $h === '-' ? '' : hex2bin($h);
+}
+
+// floor(ms / 1000) as a decimal string, by PHP's own integer arithmetic
+function secs(int $ms): string
+{
+    $r = $ms % 1000;
+    if ($r < 0) {
+        $r += 1000;
+    }
+    return (string)intdiv($ms - $r, 1000);
+}
+
+function entry(array $f): ?array
+{
+    // f: tag kind start end app path title url; only active (1) and unspecified (0) are kept
+    $kind = (int)$f[1];
+    if ($kind !== 0 && $kind !== 1) {
+        return null;
+    }
+    $e = [
+        'app' => unhex($f[4]),
+        'path' => unhex($f[5]),
+        'win' => unhex($f[6]),
+        'url' => unhex($f[7]),
+        'start' => secs((int)$f[2]),
+    ];
+    if ((int)$f[3] !== 0) {
+        $e['end'] = secs((int)$f[3]);
+    }
+    return $e;
+}
+
+function next_frame($fh, string $name): string
+{
+    $line = fgets($fh);
+    if ($line === false) {
+        throw new Exception("$name: ended early");
+    }
+    $len = (int)$line;
+    $bytes = $len > 0 ? fread($fh, $len) : '';
+    if (strlen($bytes) !== $len || fread($fh, 1) !== "\n") {
+        throw new Exception("$name: bad frame");
+    }
+    return $bytes;
+}
+
+function first_diff(string $a, string $b): int
+{
+    $n = min(strlen($a), strlen($b));
+    for ($i = 0; $i < $n; $i++) {
+        if ($a[$i] !== $b[$i]) {
+            return $i;
+        }
+    }
+    return $n;
+}
+
+$model = fopen("$dir/model.txt", 'rb');
+$outs = [];
+foreach (['php', 'ser', 'json', 'form'] as $s) {
+    $outs[$s] = fopen("$dir/$s.out", 'rb');
+}
+$batches = 0;
+$records = 0;
+$bytes = 0;
+$failures = [];
+$fail = function (int $b, string $what) use (&$failures) {
+    if (count($failures) < 20) {
+        $failures[] = "batch $b: $what";
+    } else {
+        $failures[] = '';
+    }
+};
+
+try {
+    while (($line = fgets($model)) !== false) {
+        $f = explode(' ', rtrim($line, "\n"));
+        if ($f[0] !== 'B') {
+            throw new Exception("model.txt: expected a B line, got " . substr($line, 0, 20));
+        }
+        $b = (int)$f[1];
+        $a = ['now' => secs((int)$f[2]), 'version' => unhex($f[3]), 'log' => []];
+        while (($line = fgets($model)) !== false && $line !== "E\n") {
+            $r = explode(' ', rtrim($line, "\n"));
+            $records += $r[0] === 'R' ? 1 : 0; // the batch's records (not the open one), as oracle_gen counts them
+            $e = entry($r);
+            if ($e !== null) {
+                $a['log'][] = $e;
+            }
+        }
+        $batches++;
+        $ours = [];
+        foreach ($outs as $s => $fh) {
+            $ours[$s] = next_frame($fh, "$s.out");
+            $bytes += strlen($ours[$s]);
+        }
+        // 1. byte for byte against PHP's own printing of the same array
+        $theirs = [
+            'php' => var_export($a, true),
+            'ser' => serialize($a),
+            'json' => json_encode($a),
+            'form' => http_build_query($a),
+        ];
+        foreach ($theirs as $s => $t) {
+            if ($t === false) {
+                $fail($b, "PHP could not print the $s shape: " . json_last_error_msg());
+            } elseif ($t !== $ours[$s]) {
+                $at = first_diff($t, $ours[$s]);
+                $fail($b, sprintf("%s differs at byte %d: PHP %s, Stint %s", $s, $at,
+                    json_encode(bin2hex(substr($t, $at, 16))),
+                    json_encode(bin2hex(substr($ours[$s], $at, 16)))));
+            }
+        }
+        // 2. PHP reads our output back to the same array
+        $back = eval('return ' . $ours['php'] . ';');
+        if ($back !== $a) {
+            $fail($b, 'eval of the php shape gives another array');
+        }
+        $back = unserialize($ours['ser'], ['allowed_classes' => false]);
+        if ($back !== $a) {
+            $fail($b, 'unserialize of the php-serialize shape gives another array');
+        }
+        $back = json_decode($ours['json'], true, 512, JSON_THROW_ON_ERROR);
+        if ($back !== $a) {
+            $fail($b, 'json_decode of the legacy-json shape gives another array');
+        }
+        parse_str($ours['form'], $back);
+        $want = $a;
+        if ($want['log'] === []) {
+            unset($want['log']);
+        }
+        if ($back !== $want) {
+            $fail($b, 'parse_str of the form shape gives another array');
+        }
+    }
+} catch (Throwable $t) {
+    $failures[] = 'stopped: ' . $t->getMessage();
+}
+foreach ($outs as $s => $fh) {
+    if (fgets($fh) !== false) {
+        $failures[] = "$s.out holds more batches than model.txt";
+    }
+}
+if ($batches < $min) {
+    $failures[] = "only $batches batches, at least $min expected";
+}
+if ($failures) {
+    foreach (array_filter($failures) as $msg) {
+        fwrite(STDERR, "FAIL $msg\n");
+    }
+    printf("legacy PHP oracle (PHP %s): %d batches, %d records: %d FAILURES\n", PHP_VERSION,
+        $batches, $records, count($failures));
+    exit(1);
+}
+printf("legacy PHP oracle (PHP %s): %d batches, %d records, %d bytes: all four shapes equal " .
+    "PHP's output byte for byte, and PHP reads each back to the same array\n", PHP_VERSION,
+    $batches, $records, $bytes);
+exit(0);
