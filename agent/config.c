@@ -1,0 +1,792 @@
+/* config.c — stintd's settings (see config.h for the format).
+ *
+ * A table of keys drives everything: section, name, type, where the value goes and its range,
+ * so that the file, the command line (stint_config_set) and the example file cannot drift apart
+ * (tests/unit/test_config.c checks that packaging/agent.ini.example names exactly these keys).
+ *
+ * libinih does the INI syntax. Its handler is not told the line number (Debian builds it without
+ * INI_HANDLER_LINENO), so the text goes through ini_parse_stream with a reader of our own that
+ * counts lines: inih asks for one line, parses it and calls the handler before asking for the
+ * next, so the reader's count is the handler's line. The reader also catches a line longer than
+ * inih's buffer (inih would silently split it into two lines). A file is read whole (at most
+ * CONFIG_FILE_MAX bytes) first, so there is one code path for files and strings.
+ *
+ * The token is not a setting: it stays in its file until the sender asks for it.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONFIG_FILE_MAX (1u << 20)
+
+enum type { T_PATH, T_SOURCE, T_STRING, T_DURATION, T_SIZE, T_U32, T_BOOL, T_ENUM };
+
+struct enum_name {
+    const char *name;
+    int value;
+};
+
+static const struct enum_name log_levels[] = {
+    {"error", STINT_LOG_ERROR}, {"warn", STINT_LOG_WARN}, {"info", STINT_LOG_INFO},
+    {"debug", STINT_LOG_DEBUG}, {NULL, 0}};
+static const struct enum_name url_modes[] = {
+    {"host", STINT_URL_HOST}, {"full", STINT_URL_FULL}, {NULL, 0}};
+static const struct enum_name encodings[] = {
+    {"protobuf", STINT_ENCODING_PROTOBUF}, {"json", STINT_ENCODING_JSON}, {NULL, 0}};
+static const struct enum_name syncs[] = {{"always", STINT_SYNC_ALWAYS},
+                                         {"interval", STINT_SYNC_INTERVAL},
+                                         {"none", STINT_SYNC_NONE},
+                                         {NULL, 0}};
+static const struct enum_name fulls[] = {
+    {"drop_oldest", STINT_FULL_DROP_OLDEST}, {"drop_newest", STINT_FULL_DROP_NEWEST}, {NULL, 0}};
+
+struct key {
+    const char *section, *name;
+    enum type type;
+    size_t off;
+    int64_t min, max;                /* durations (ms), sizes, counts */
+    const struct enum_name *names;   /* T_ENUM */
+    bool empty_ok;                   /* T_PATH, T_STRING */
+};
+
+#define OFF(f) offsetof(struct stint_config, f)
+#define SEC 1000LL
+#define MIB (1024LL * 1024)
+static const struct key keys[] = {
+    {"agent", "source", T_SOURCE, OFF(source), 0, 0, NULL, false},
+    {"agent", "socket", T_PATH, OFF(socket), 0, 0, NULL, false},
+    {"agent", "log_level", T_ENUM, OFF(log_level), 0, 0, log_levels, false},
+    {"tracker", "idle_after", T_DURATION, OFF(idle_after_ms), 5 * SEC, 24 * 3600 * SEC, NULL,
+     false},
+    {"tracker", "checkpoint_every", T_DURATION, OFF(checkpoint_every_ms), 1 * SEC, 3600 * SEC,
+     NULL, false},
+    {"tracker", "private_records", T_BOOL, OFF(private_records), 0, 0, NULL, false},
+    {"tracker", "url_mode", T_ENUM, OFF(url_mode), 0, 0, url_modes, false},
+    {"sender", "server", T_STRING, OFF(server), 0, 0, NULL, true},
+    {"sender", "token_file", T_PATH, OFF(token_file), 0, 0, NULL, false},
+    {"sender", "ca_file", T_PATH, OFF(ca_file), 0, 0, NULL, true},
+    {"sender", "pinned_key", T_STRING, OFF(pinned_key), 0, 0, NULL, true},
+    {"sender", "encoding", T_ENUM, OFF(encoding), 0, 0, encodings, false},
+    {"sender", "gzip", T_BOOL, OFF(gzip), 0, 0, NULL, false},
+    {"sender", "batch_records", T_U32, OFF(batch_records), 1, 10000, NULL, false},
+    {"sender", "batch_bytes", T_SIZE, OFF(batch_bytes), 4096, 16 * MIB, NULL, false},
+    {"sender", "backoff_base", T_DURATION, OFF(backoff_base_ms), 10, 3600 * SEC, NULL, false},
+    {"sender", "backoff_cap", T_DURATION, OFF(backoff_cap_ms), 10, 24 * 3600 * SEC, NULL, false},
+    {"sender", "timeout", T_DURATION, OFF(timeout_ms), 1 * SEC, 600 * SEC, NULL, false},
+    {"journal", "path", T_PATH, OFF(journal), 0, 0, NULL, false},
+    {"journal", "sync", T_ENUM, OFF(sync), 0, 0, syncs, false},
+    {"journal", "sync_interval", T_DURATION, OFF(sync_interval_ms), 1, 60 * SEC, NULL, false},
+    {"journal", "max_bytes", T_SIZE, OFF(max_bytes), 64 * 1024, INT64_MAX, NULL, false},
+    /* 0 = keep forever; otherwise at least an hour */
+    {"journal", "max_age", T_DURATION, OFF(max_age_ms), 0, 36500LL * 24 * 3600 * SEC, NULL,
+     false},
+    {"journal", "full", T_ENUM, OFF(full), 0, 0, fulls, false},
+};
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* T_ENUM values are stored as int */
+_Static_assert(sizeof(enum stint_log_level) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum stint_url_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum stint_encoding) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum stint_sync) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum stint_full) == sizeof(int), "enum size");
+
+static const char *const sections[] = {"agent", "tracker", "sender", "journal"};
+
+/* ---- paths ---- */
+
+/* dir from $var, else $HOME/fallback; then "/stint/" leaf. */
+static bool xdg_path(char *buf, size_t cap, const char *var, const char *fallback,
+                     const char *leaf)
+{
+    const char *v = getenv(var);
+    int n;
+    if (v && v[0] == '/') {
+        n = snprintf(buf, cap, "%s/stint/%s", v, leaf);
+    } else {
+        const char *home = getenv("HOME");
+        if (!home || home[0] != '/') {
+            return false;
+        }
+        n = snprintf(buf, cap, "%s/%s/stint/%s", home, fallback, leaf);
+    }
+    return n > 0 && (size_t)n < cap;
+}
+
+bool stint_config_default_path(char *buf, size_t cap)
+{
+    return xdg_path(buf, cap, "XDG_CONFIG_HOME", ".config", "agent.ini");
+}
+
+enum stint_err stint_config_defaults(struct stint_config *c, struct stint_error *e)
+{
+    const char *run = getenv("XDG_RUNTIME_DIR");
+
+    memset(c, 0, sizeof(*c));
+    stint_error_clear(e);
+    snprintf(c->source, sizeof(c->source), "x11");
+    c->log_level = STINT_LOG_INFO;
+    c->idle_after_ms = 180 * SEC;
+    c->checkpoint_every_ms = 30 * SEC;
+    c->private_records = true;
+    c->url_mode = STINT_URL_HOST;
+    c->encoding = STINT_ENCODING_PROTOBUF;
+    c->gzip = true;
+    c->batch_records = 500;
+    c->batch_bytes = 1 * MIB;
+    c->backoff_base_ms = 1 * SEC;
+    c->backoff_cap_ms = 300 * SEC;
+    c->timeout_ms = 30 * SEC;
+    c->sync = STINT_SYNC_INTERVAL;
+    c->sync_interval_ms = 1 * SEC;
+    c->max_bytes = STINT_JOURNAL_DEFAULT_MAX_BYTES;
+    c->max_age_ms = STINT_JOURNAL_DEFAULT_MAX_AGE_MS;
+    c->full = STINT_FULL_DROP_OLDEST;
+    if (run && run[0] == '/') {
+        int n = snprintf(c->socket, sizeof(c->socket), "%s/stint/control", run);
+        if (n < 0 || (size_t)n >= sizeof(c->socket)) {
+            c->socket[0] = '\0';
+        }
+    }
+    if (!xdg_path(c->journal, sizeof(c->journal), "XDG_STATE_HOME", ".local/state", "journal")) {
+        return stint_error_set(e, STINT_EINVAL, 0,
+                               "journal path: neither $XDG_STATE_HOME nor $HOME is set");
+    }
+    if (!xdg_path(c->token_file, sizeof(c->token_file), "XDG_CONFIG_HOME", ".config", "token")) {
+        return stint_error_set(e, STINT_EINVAL, 0,
+                               "token_file: neither $XDG_CONFIG_HOME nor $HOME is set");
+    }
+    return STINT_OK;
+}
+
+/* ---- values ---- */
+
+/* Parses a non-negative decimal integer prefix; returns chars used, 0 on none or overflow. */
+static size_t parse_uint(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; s[i] >= '0' && s[i] <= '9'; i++) {
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10) {
+            return 0;
+        }
+        v = v * 10 + d;
+    }
+    *out = v;
+    return i;
+}
+
+static bool parse_scaled(const char *s, const char *const *units, const uint64_t *mult,
+                         uint64_t *out)
+{
+    uint64_t v = 0;
+    size_t n = parse_uint(s, &v);
+    if (n == 0) {
+        return false;
+    }
+    s += n;
+    while (*s == ' ') {
+        s++;
+    }
+    for (size_t i = 0; units[i]; i++) {
+        if (strcmp(s, units[i]) == 0) {
+            if (mult[i] && v > UINT64_MAX / mult[i]) {
+                return false;
+            }
+            *out = v * mult[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool parse_duration_ms(const char *s, int64_t *out)
+{
+    static const char *const units[] = {"", "ms", "s", "m", "min", "h", "d", NULL};
+    static const uint64_t mult[] = {1000, 1, 1000, 60000, 60000, 3600000, 86400000};
+    uint64_t v = 0;
+    if (!parse_scaled(s, units, mult, &v) || v > (uint64_t)INT64_MAX) {
+        return false;
+    }
+    *out = (int64_t)v;
+    return true;
+}
+
+static bool parse_size(const char *s, uint64_t *out)
+{
+    static const char *const units[] = {"", "B", "K", "KiB", "M", "MiB", "G", "GiB", NULL};
+    static const uint64_t mult[] = {1,           1,         1024,      1024,
+                                    1024 * 1024, 1024 * 1024, 1u << 30, 1u << 30};
+    return parse_scaled(s, units, mult, out);
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"on", "true", "yes", "1"};
+    static const char *const no[] = {"off", "false", "no", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(s, yes[i]) == 0) {
+            *out = true;
+            return true;
+        }
+        if (strcmp(s, no[i]) == 0) {
+            *out = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool has_control(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* "~/x" -> "$HOME/x"; otherwise a copy. False when it does not fit or $HOME is missing. */
+static bool expand_path(const char *v, char *dst, size_t cap)
+{
+    int n;
+    if (v[0] == '~' && (v[1] == '/' || v[1] == '\0')) {
+        const char *home = getenv("HOME");
+        if (!home || home[0] != '/') {
+            return false;
+        }
+        n = snprintf(dst, cap, "%s%s", home, v + 1);
+    } else {
+        n = snprintf(dst, cap, "%s", v);
+    }
+    return n >= 0 && (size_t)n < cap;
+}
+
+/* Applies one key; on a bad value fills why (cap bytes) and returns false. */
+static bool apply(struct stint_config *c, const struct key *k, const char *v, char *why,
+                  size_t cap)
+{
+    char *base = (char *)c;
+    char tmp[STINT_CONFIG_PATH_MAX];
+
+    switch (k->type) {
+    case T_PATH:
+    case T_STRING:
+    case T_SOURCE:
+        if (v[0] == '\0' && !k->empty_ok) {
+            snprintf(why, cap, "must not be empty");
+            return false;
+        }
+        if (has_control(v)) {
+            snprintf(why, cap, "holds a control character");
+            return false;
+        }
+        if (k->type == T_SOURCE) {
+            if (strcmp(v, "x11") == 0 || strcmp(v, "stdin") == 0) {
+                snprintf(tmp, sizeof(tmp), "%s", v);
+            } else if (strncmp(v, "jsonl:", 6) == 0 && v[6] != '\0') {
+                char p[STINT_CONFIG_PATH_MAX];
+                if (!expand_path(v + 6, p, sizeof(p)) ||
+                    snprintf(tmp, sizeof(tmp), "jsonl:%s", p) >= (int)sizeof(tmp)) {
+                    snprintf(why, cap, "path too long, or ~ without $HOME");
+                    return false;
+                }
+            } else {
+                snprintf(why, cap, "not x11, stdin or jsonl:PATH: \"%.64s\"", v);
+                return false;
+            }
+        } else if (k->type == T_PATH) {
+            if (!expand_path(v, tmp, sizeof(tmp))) {
+                snprintf(why, cap, "path too long, or ~ without $HOME");
+                return false;
+            }
+        } else if (snprintf(tmp, sizeof(tmp), "%s", v) >= (int)sizeof(tmp)) {
+            snprintf(why, cap, "too long");
+            return false;
+        }
+        memcpy(base + k->off, tmp, strlen(tmp) + 1);
+        return true;
+    case T_DURATION: {
+        int64_t ms = 0;
+        if (!parse_duration_ms(v, &ms)) {
+            snprintf(why, cap, "not a duration (like 30s, 5m, 500ms): \"%.64s\"", v);
+            return false;
+        }
+        if (k->off == OFF(max_age_ms) && ms == 0) {
+            ms = -1; /* keep forever */
+        } else if (k->off == OFF(max_age_ms) && ms < 3600 * SEC) {
+            snprintf(why, cap, "must be 0 (keep forever) or at least 1h");
+            return false;
+        } else if (ms < k->min || ms > k->max) {
+            snprintf(why, cap, "must be between %lld ms and %lld ms", (long long)k->min,
+                     (long long)k->max);
+            return false;
+        }
+        memcpy(base + k->off, &ms, sizeof(ms));
+        return true;
+    }
+    case T_SIZE:
+    case T_U32: {
+        uint64_t n = 0;
+        bool ok = k->type == T_SIZE ? parse_size(v, &n) : parse_uint(v, &n) == strlen(v);
+        if (!ok) {
+            snprintf(why, cap, k->type == T_SIZE ? "not a size (like 512M, 64KiB): \"%.64s\""
+                                                  : "not a whole number: \"%.64s\"",
+                     v);
+            return false;
+        }
+        if (n < (uint64_t)k->min || n > (uint64_t)k->max) {
+            snprintf(why, cap, "must be between %lld and %lld", (long long)k->min,
+                     (long long)k->max);
+            return false;
+        }
+        if (k->type == T_SIZE) {
+            memcpy(base + k->off, &n, sizeof(n));
+        } else {
+            uint32_t u = (uint32_t)n;
+            memcpy(base + k->off, &u, sizeof(u));
+        }
+        return true;
+    }
+    case T_BOOL: {
+        bool b = false;
+        if (!parse_bool(v, &b)) {
+            snprintf(why, cap, "not on/off (or true/false, yes/no, 1/0): \"%.64s\"", v);
+            return false;
+        }
+        memcpy(base + k->off, &b, sizeof(b));
+        return true;
+    }
+    case T_ENUM:
+        for (const struct enum_name *n = k->names; n->name; n++) {
+            if (strcmp(v, n->name) == 0) {
+                int val = n->value;
+                /* every enum of the struct is int-sized */
+                memcpy(base + k->off, &val, sizeof(val));
+                return true;
+            }
+        }
+        {
+            size_t used = (size_t)snprintf(why, cap, "\"%.64s\" is not one of", v);
+            for (const struct enum_name *n = k->names; n->name && used < cap; n++) {
+                used += (size_t)snprintf(why + used, cap - used, " %s", n->name);
+            }
+        }
+        return false;
+    }
+    snprintf(why, cap, "internal: unknown type");
+    return false;
+}
+
+static const struct key *find_key(const char *section, const char *name, bool *section_known)
+{
+    *section_known = false;
+    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+        if (strcmp(section, sections[i]) == 0) {
+            *section_known = true;
+        }
+    }
+    for (size_t i = 0; i < N_KEYS; i++) {
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0) {
+            return &keys[i];
+        }
+    }
+    return NULL;
+}
+
+enum stint_err stint_config_set(struct stint_config *c, const char *section, const char *key,
+                                const char *value, const char *where, struct stint_error *e)
+{
+    char why[200];
+    bool known = false;
+    const struct key *k = find_key(section, key, &known);
+
+    stint_error_clear(e);
+    if (!k) {
+        return stint_error_set(e, STINT_EINVAL, 0, "%s: [%s] %s: unknown %s", where, section,
+                               key, known ? "key" : "section");
+    }
+    if (!apply(c, k, value, why, sizeof(why))) {
+        return stint_error_set(e, STINT_EINVAL, 0, "%s: [%s] %s: %s", where, section, key, why);
+    }
+    return STINT_OK;
+}
+
+/* ---- the INI stream ---- */
+
+struct parse {
+    struct stint_config *c;
+    const char *name; /* file name for messages */
+    const char *text;
+    size_t pos, len;
+    int line;
+    bool seen[N_KEYS];
+    int seen_line[N_KEYS];
+    struct stint_error *e;
+    bool failed;
+    enum stint_err code;
+};
+
+static void fail_at(struct parse *p, enum stint_err code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void fail_at(struct parse *p, enum stint_err code, const char *fmt, ...)
+{
+    char msg[220];
+    va_list ap;
+    if (p->failed) {
+        return; /* the first error is the one reported */
+    }
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    p->failed = true;
+    p->code = code;
+    stint_error_set(p->e, code, (size_t)p->line, "%s:%d: %s", p->name, p->line, msg);
+}
+
+/* libinih's reader: one line per call, counted; an over-long line ends the parse. */
+static char *reader(char *str, int num, void *stream)
+{
+    struct parse *p = stream;
+    size_t n = 0, room = num > 1 ? (size_t)num - 1 : 0;
+
+    if (p->pos >= p->len) {
+        return NULL;
+    }
+    while (p->pos + n < p->len && p->text[p->pos + n] != '\n') {
+        n++;
+    }
+    p->line++;
+    /* inih needs room for the line, '\n' and its NUL (and a '\r') */
+    if (n + 2 > room) {
+        fail_at(p, STINT_ESYNTAX, "line longer than %zu bytes", room > 2 ? room - 2 : 0);
+        p->pos = p->len;
+        return NULL;
+    }
+    memcpy(str, p->text + p->pos, n);
+    p->pos += n;
+    if (p->pos < p->len) {
+        str[n++] = '\n';
+        p->pos++;
+    }
+    str[n] = '\0';
+    if (memchr(str, '\0', n)) {
+        fail_at(p, STINT_ESYNTAX, "holds a NUL byte");
+        p->pos = p->len;
+        return NULL;
+    }
+    return str;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct parse *p = user;
+    char why[200];
+    bool known = false;
+    const struct key *k = find_key(section, name, &known);
+
+    if (!k) {
+        if (section[0] == '\0') {
+            fail_at(p, STINT_EINVAL, "%s: key outside any [section]", name);
+        } else {
+            fail_at(p, STINT_EINVAL, "[%s] %s: unknown %s", section, name,
+                    known ? "key" : "section");
+        }
+        return 0;
+    }
+    size_t i = (size_t)(k - keys);
+    if (p->seen[i]) {
+        fail_at(p, STINT_EINVAL, "[%s] %s: given twice (first on line %d)", section, name,
+                p->seen_line[i]);
+        return 0;
+    }
+    p->seen[i] = true;
+    p->seen_line[i] = p->line;
+    if (!apply(p->c, k, value, why, sizeof(why))) {
+        fail_at(p, STINT_EINVAL, "[%s] %s: %s", section, name, why);
+        return 0;
+    }
+    return 1;
+}
+
+enum stint_err stint_config_load_string(struct stint_config *c, const char *text,
+                                        const char *name, struct stint_error *e)
+{
+    struct parse *p = calloc(1, sizeof(*p));
+    enum stint_err err = STINT_OK;
+    int rc;
+
+    stint_error_clear(e);
+    if (!p) {
+        return stint_error_set(e, STINT_ENOMEM, 0, "%s: out of memory", name);
+    }
+    p->c = c;
+    p->name = name;
+    p->text = text;
+    p->len = strlen(text);
+    p->e = e;
+    rc = ini_parse_stream(reader, p, handler, p);
+    if (p->failed) {
+        err = p->code;
+    } else if (rc > 0) {
+        /* a line the handler never saw: inih found no section, '=' or comment in it */
+        p->line = rc;
+        fail_at(p, STINT_ESYNTAX, "not a [section], key = value or comment");
+        err = STINT_ESYNTAX;
+    } else if (rc < 0) {
+        err = stint_error_set(e, STINT_ENOMEM, 0, "%s: libinih failed (%d)", name, rc);
+    }
+    free(p);
+    return err;
+}
+
+enum stint_err stint_config_load(struct stint_config *c, const char *path, struct stint_error *e)
+{
+    enum stint_err err = STINT_OK;
+    char *text = NULL;
+    size_t len = 0;
+    ssize_t n;
+    int fd = -1;
+
+    stint_error_clear(e);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        err = stint_error_set(e, STINT_EIO, 0, "%s: cannot open: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    text = malloc(CONFIG_FILE_MAX + 1);
+    if (!text) {
+        err = stint_error_set(e, STINT_ENOMEM, 0, "%s: out of memory", path);
+        goto cleanup;
+    }
+    while ((n = read(fd, text + len, CONFIG_FILE_MAX + 1 - len)) > 0) {
+        len += (size_t)n;
+        if (len > CONFIG_FILE_MAX) {
+            err = stint_error_set(e, STINT_ELIMIT, 0, "%s: larger than %u bytes", path,
+                                  CONFIG_FILE_MAX);
+            goto cleanup;
+        }
+    }
+    if (n < 0) {
+        err = stint_error_set(e, STINT_EIO, 0, "%s: cannot read: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    if (memchr(text, '\0', len)) {
+        /* find its line for the message */
+        int line = 1;
+        for (size_t i = 0; text[i]; i++) {
+            line += text[i] == '\n';
+        }
+        err = stint_error_set(e, STINT_ESYNTAX, (size_t)line, "%s:%d: holds a NUL byte", path,
+                              line);
+        goto cleanup;
+    }
+    text[len] = '\0';
+    err = stint_config_load_string(c, text, path, e);
+cleanup:
+    if (fd >= 0) {
+        close(fd);
+    }
+    free(text);
+    return err;
+}
+
+/* ---- across keys ---- */
+
+static bool loopback_http(const char *url)
+{
+    static const char *const hosts[] = {"http://127.", "http://localhost:", "http://localhost/",
+                                        "http://[::1]"};
+    if (strcmp(url, "http://localhost") == 0) {
+        return true;
+    }
+    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        if (strncmp(url, hosts[i], strlen(hosts[i])) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+enum stint_err stint_config_finish(struct stint_config *c, struct stint_error *e)
+{
+    stint_error_clear(e);
+    if (c->backoff_base_ms > c->backoff_cap_ms) {
+        return stint_error_set(e, STINT_EINVAL, 0,
+                               "[sender] backoff_base (%lld ms) is above backoff_cap (%lld ms)",
+                               (long long)c->backoff_base_ms, (long long)c->backoff_cap_ms);
+    }
+    if (c->server[0]) {
+        if (strncmp(c->server, "https://", 8) != 0 && !loopback_http(c->server)) {
+            return stint_error_set(e, STINT_EINVAL, 0,
+                                   "[sender] server: must be an https:// URL (http:// only to "
+                                   "a loopback host): \"%.100s\"",
+                                   c->server);
+        }
+        if (c->token_file[0] == '\0') {
+            return stint_error_set(e, STINT_EINVAL, 0,
+                                   "[sender] token_file: needed when server is set");
+        }
+    }
+    if (c->pinned_key[0] && strncmp(c->pinned_key, "sha256//", 8) != 0) {
+        return stint_error_set(e, STINT_EINVAL, 0,
+                               "[sender] pinned_key: must be sha256//BASE64[;sha256//...]");
+    }
+    if (c->socket[0] == '\0') {
+        return stint_error_set(e, STINT_EINVAL, 0,
+                               "[agent] socket: $XDG_RUNTIME_DIR is not set; set a path");
+    }
+    return STINT_OK;
+}
+
+/* ---- the token ---- */
+
+enum stint_err stint_config_read_token(const struct stint_config *c, char *buf, size_t cap,
+                                       size_t *len, struct stint_error *e)
+{
+    enum stint_err err = STINT_OK;
+    char tmp[STINT_CONFIG_TOKEN_MAX + 2];
+    struct stat st;
+    size_t n = 0, a = 0, b = 0;
+    ssize_t r;
+    int fd = -1;
+
+    stint_error_clear(e);
+    if (cap) {
+        buf[0] = '\0';
+    }
+    *len = 0;
+    fd = open(c->token_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ELOOP) {
+        /* a symlink is fine (secret managers use them); check what it points to */
+        fd = open(c->token_file, O_RDONLY | O_CLOEXEC);
+    }
+    if (fd < 0) {
+        err = stint_error_set(e, STINT_EIO, 0, "token_file %s: cannot open: %s", c->token_file,
+                              strerror(errno));
+        goto cleanup;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        err = stint_error_set(e, STINT_EINVAL, 0, "token_file %s: not a regular file",
+                              c->token_file);
+        goto cleanup;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        err = stint_error_set(e, STINT_EINVAL, 0,
+                              "token_file %s: mode %04o lets group or others at it; "
+                              "chmod 600 it",
+                              c->token_file, (unsigned)(st.st_mode & 07777));
+        goto cleanup;
+    }
+    while ((r = read(fd, tmp + n, sizeof(tmp) - 1 - n)) > 0) {
+        n += (size_t)r;
+        if (n >= sizeof(tmp) - 1) {
+            break;
+        }
+    }
+    if (r < 0) {
+        err = stint_error_set(e, STINT_EIO, 0, "token_file %s: cannot read: %s", c->token_file,
+                              strerror(errno));
+        goto cleanup;
+    }
+    b = n;
+    while (a < b && (tmp[a] == ' ' || tmp[a] == '\t' || tmp[a] == '\n' || tmp[a] == '\r')) {
+        a++;
+    }
+    while (b > a &&
+           (tmp[b - 1] == ' ' || tmp[b - 1] == '\t' || tmp[b - 1] == '\n' || tmp[b - 1] == '\r')) {
+        b--;
+    }
+    if (b - a > STINT_CONFIG_TOKEN_MAX || n >= sizeof(tmp) - 1) {
+        err = stint_error_set(e, STINT_EINVAL, 0, "token_file %s: longer than %d bytes",
+                              c->token_file, STINT_CONFIG_TOKEN_MAX);
+        goto cleanup;
+    }
+    if (a == b) {
+        err = stint_error_set(e, STINT_EINVAL, 0, "token_file %s: empty", c->token_file);
+        goto cleanup;
+    }
+    for (size_t i = a; i < b; i++) {
+        unsigned char ch = (unsigned char)tmp[i];
+        if (ch < 0x21 || ch == 0x7f) {
+            err = stint_error_set(e, STINT_EINVAL, 0,
+                                  "token_file %s: holds white space or a control character "
+                                  "inside the token",
+                                  c->token_file);
+            goto cleanup;
+        }
+    }
+    if (b - a + 1 > cap) {
+        err = stint_error_set(e, STINT_ELIMIT, 0, "token_file %s: buffer too small",
+                              c->token_file);
+        goto cleanup;
+    }
+    memcpy(buf, tmp + a, b - a);
+    buf[b - a] = '\0';
+    *len = b - a;
+cleanup:
+    /* the token must not linger on the stack (volatile: the stores may not be optimised out) */
+    for (volatile char *z = tmp; z < tmp + sizeof(tmp); z++) {
+        *z = 0;
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return err;
+}
+
+bool stint_config_key(size_t i, const char **section, const char **name)
+{
+    if (i >= N_KEYS) {
+        return false;
+    }
+    *section = keys[i].section;
+    *name = keys[i].name;
+    return true;
+}
+
+static const char *enum_name(const struct enum_name *names, int v)
+{
+    for (; names->name; names++) {
+        if (names->value == v) {
+            return names->name;
+        }
+    }
+    return "?";
+}
+
+const char *stint_log_level_name(enum stint_log_level l)
+{
+    return enum_name(log_levels, (int)l);
+}
+
+const char *stint_encoding_name(enum stint_encoding enc)
+{
+    return enum_name(encodings, (int)enc);
+}
+
+const char *stint_sync_name(enum stint_sync s)
+{
+    return enum_name(syncs, (int)s);
+}
+
+const char *stint_full_name(enum stint_full f)
+{
+    return enum_name(fulls, (int)f);
+}

@@ -1,0 +1,3 @@
+# The tracker, its sources, the URL cut and the config (agent/tracker.cmake).
+stint_unit_test(test_url ${CMAKE_CURRENT_LIST_DIR}/test_url.c LIBS stint_agent_core)
+stint_unit_test(test_config ${CMAKE_CURRENT_LIST_DIR}/test_config.c LIBS stint_agent_core)
