@@ -1,0 +1,361 @@
+/* http.c — libcurl glue and the retry classification (see http.h).
+ *
+ * One easy handle lives as long as the sender: libcurl keeps the connection (and the TLS
+ * session) in it, so a drain pays one handshake, not one per batch. Options are set once at
+ * creation; each post only sets the body, the header list and the per-attempt state.
+ *
+ * The classification is a pure function of (CURLcode, status), written as a table so the unit
+ * test can walk the same table. Network-level failures (connect, resolve, send, receive, reset,
+ * timeout, TLS handshake cut short, HTTP/2 stream errors, an empty reply) are RETRY: they say
+ * nothing about the batch. A TLS *verification* failure (bad chain, wrong host, pin mismatch,
+ * unreadable CA file) is BLOCKED: retrying at full speed would only hammer a server we must not
+ * talk to, so the sender waits the backoff cap between tries and shows the reason. */
+#define _POSIX_C_SOURCE 200809L
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+struct stint_http {
+    CURL *curl;
+    struct stint_http_opts o;
+    char errbuf[CURL_ERROR_SIZE];
+    struct stint_buf body;
+    struct stint_http_response *resp; /* of the post in progress */
+    bool fresh;
+};
+
+enum stint_send_class stint_http_classify(int curl_code, long status)
+{
+    switch (curl_code) {
+    case CURLE_OK:
+        break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_CIPHER:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_NOT_BUILT_IN:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+    case CURLE_UNKNOWN_OPTION:
+    case CURLE_FAILED_INIT:
+        return STINT_SEND_BLOCKED;
+    default:
+        /* connect/resolve/send/recv errors, timeouts, resets, handshake failures, HTTP/2 stream
+         * errors, an aborted transfer, out of memory: nothing is known about the batch */
+        return STINT_SEND_RETRY;
+    }
+    if (status >= 200 && status <= 299)
+        return STINT_SEND_OK;
+    switch (status) {
+    case 408:
+    case 429:
+        return STINT_SEND_RETRY;
+    case 413:
+        return STINT_SEND_SPLIT;
+    case 401:
+    case 403:
+        return STINT_SEND_AUTH;
+    default:
+        break;
+    }
+    if (status >= 400 && status <= 499)
+        return STINT_SEND_REJECT;
+    /* 5xx (500, 502, 503, 504 and the rest), 3xx (redirects are not followed: a POST must not be
+     * replayed elsewhere silently), 1xx as final, or nonsense: try again later */
+    return STINT_SEND_RETRY;
+}
+
+const char *stint_send_class_name(enum stint_send_class c)
+{
+    switch (c) {
+    case STINT_SEND_OK:
+        return "ok";
+    case STINT_SEND_RETRY:
+        return "retry";
+    case STINT_SEND_SPLIT:
+        return "split";
+    case STINT_SEND_AUTH:
+        return "auth";
+    case STINT_SEND_REJECT:
+        return "reject";
+    case STINT_SEND_BLOCKED:
+        return "blocked";
+    }
+    return "unknown";
+}
+
+bool stint_http_host_is_loopback(const char *host)
+{
+    char h[64];
+    size_t n;
+    struct in_addr a4;
+    struct in6_addr a6;
+
+    if (!host)
+        return false;
+    n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        host++;
+        n -= 2;
+    }
+    if (n == 0 || n >= sizeof(h))
+        return false;
+    memcpy(h, host, n);
+    h[n] = '\0';
+    if (strcasecmp(h, "localhost") == 0)
+        return true;
+    if (inet_pton(AF_INET, h, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, h, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return false;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+    struct stint_http *h = ctx;
+    size_t len = size * n;
+
+    if (h->body.len + len > STINT_HTTP_MAX_ANSWER)
+        return 0; /* CURLE_WRITE_ERROR: an answer that large is not an Ack */
+    if (stint_buf_append(&h->body, p, len) != STINT_OK)
+        return 0;
+    return len;
+}
+
+/* Copies the value of header `name` (with its colon) if line is that header. */
+static bool header_value(const char *line, size_t len, const char *name, char *dst, size_t cap)
+{
+    size_t nl = strlen(name), m;
+
+    if (len < nl || strncasecmp(line, name, nl) != 0)
+        return false;
+    line += nl;
+    len -= nl;
+    while (len && (*line == ' ' || *line == '\t'))
+        line++, len--;
+    while (len && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' ' ||
+                   line[len - 1] == '\t'))
+        len--;
+    m = len < cap - 1 ? len : cap - 1;
+    memcpy(dst, line, m);
+    dst[m] = '\0';
+    return true;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+    struct stint_http *h = ctx;
+    struct stint_http_response *r = h->resp;
+    size_t len = size * n;
+
+    /* a new status line (e.g. after a 100 Continue) starts a new set of headers */
+    if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+        r->has_retry_after = false;
+        r->retry_after[0] = '\0';
+        r->content_type[0] = '\0';
+    } else if (header_value(p, len, "Retry-After:", r->retry_after, sizeof(r->retry_after))) {
+        r->has_retry_after = true;
+    } else {
+        header_value(p, len, "Content-Type:", r->content_type, sizeof(r->content_type));
+    }
+    return len;
+}
+
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    struct stint_http *h = ctx;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return h->o.abort_fn && h->o.abort_fn(h->o.abort_ctx) ? 1 : 0;
+}
+
+#define SETOPT(opt, val)                                                                       \
+    do {                                                                                       \
+        CURLcode rc_ = curl_easy_setopt(h->curl, opt, val);                                    \
+        if (rc_ != CURLE_OK) {                                                                 \
+            err_rc = stint_error_set(err, STINT_EINVAL, 0, "libcurl refused %s: %s", #opt,     \
+                                     curl_easy_strerror(rc_));                                 \
+            goto cleanup;                                                                      \
+        }                                                                                      \
+    } while (0)
+
+enum stint_err stint_http_create(const struct stint_http_opts *opts, struct stint_http **out,
+                                 struct stint_error *err)
+{
+    struct stint_http *h = NULL;
+    CURLU *u = NULL;
+    char *scheme = NULL, *host = NULL;
+    enum stint_err err_rc = STINT_OK;
+    const char *protocols = "https";
+
+    *out = NULL;
+    if (!opts || !opts->url) {
+        err_rc = stint_error_set(err, STINT_EINVAL, 0, "no server URL");
+        goto cleanup;
+    }
+    u = curl_url();
+    if (!u) {
+        err_rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
+        goto cleanup;
+    }
+    if (curl_url_set(u, CURLUPART_URL, opts->url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        err_rc = stint_error_set(err, STINT_EINVAL, 0, "server URL is not a valid URL");
+        goto cleanup;
+    }
+    if (strcasecmp(scheme, "http") == 0) {
+        if (!stint_http_host_is_loopback(host)) {
+            err_rc = stint_error_set(err, STINT_EINVAL, 0,
+                                     "plain http:// is allowed only to loopback, not to %s; "
+                                     "use https://",
+                                     host);
+            goto cleanup;
+        }
+        protocols = "http,https";
+    } else if (strcasecmp(scheme, "https") != 0) {
+        err_rc = stint_error_set(err, STINT_EINVAL, 0, "server URL must be https:// (not %s)",
+                                 scheme);
+        goto cleanup;
+    }
+    h = calloc(1, sizeof(*h));
+    if (!h) {
+        err_rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
+        goto cleanup;
+    }
+    h->o = *opts;
+    h->body.max = STINT_HTTP_MAX_ANSWER + 1;
+    h->curl = curl_easy_init();
+    if (!h->curl) {
+        err_rc = stint_error_set(err, STINT_ENOMEM, 0, "curl_easy_init failed");
+        goto cleanup;
+    }
+    SETOPT(CURLOPT_URL, opts->url);
+    SETOPT(CURLOPT_PROTOCOLS_STR, protocols);
+    SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+    SETOPT(CURLOPT_NOSIGNAL, 1L);
+    SETOPT(CURLOPT_POST, 1L);
+    SETOPT(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+    SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+    SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    if (opts->ca_file)
+        SETOPT(CURLOPT_CAINFO, opts->ca_file);
+    if (opts->pinned_pubkey)
+        SETOPT(CURLOPT_PINNEDPUBLICKEY, opts->pinned_pubkey);
+    SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)(opts->connect_timeout_ms ? opts->connect_timeout_ms
+                                                                       : 10000));
+    SETOPT(CURLOPT_TIMEOUT_MS, (long)(opts->timeout_ms ? opts->timeout_ms : 60000));
+    SETOPT(CURLOPT_LOW_SPEED_LIMIT, (long)(opts->low_speed_bytes ? opts->low_speed_bytes : 1));
+    SETOPT(CURLOPT_LOW_SPEED_TIME, (long)(opts->low_speed_time_s ? opts->low_speed_time_s : 30));
+    SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+    SETOPT(CURLOPT_ERRORBUFFER, h->errbuf);
+    SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+    SETOPT(CURLOPT_WRITEDATA, h);
+    SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+    SETOPT(CURLOPT_HEADERDATA, h);
+    SETOPT(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SETOPT(CURLOPT_XFERINFODATA, h);
+    SETOPT(CURLOPT_NOPROGRESS, 0L);
+    /* never send request bodies compressed by libcurl or ask for compressed answers: Acks are
+     * small, and the request body is gzipped by the sender itself */
+    *out = h;
+    h = NULL;
+cleanup:
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    stint_http_destroy(h);
+    return err_rc;
+}
+
+void stint_http_destroy(struct stint_http *h)
+{
+    if (!h)
+        return;
+    if (h->curl)
+        curl_easy_cleanup(h->curl);
+    stint_buf_free(&h->body);
+    free(h);
+}
+
+void stint_http_reset_connection(struct stint_http *h)
+{
+    h->fresh = true;
+}
+
+enum stint_err stint_http_post(struct stint_http *h, const char *const *headers,
+                               const uint8_t *body, size_t len, struct stint_http_response *resp)
+{
+    struct curl_slist *list = NULL, *nl;
+    enum stint_err rc = STINT_OK;
+    curl_off_t up = 0, down = 0;
+    long req_size = 0, hdr_size = 0;
+    CURLcode cc;
+    size_t i;
+
+    memset(resp, 0, sizeof(*resp));
+    for (i = 0; headers && headers[i]; i++) {
+        nl = curl_slist_append(list, headers[i]);
+        if (!nl) {
+            rc = STINT_ENOMEM;
+            goto cleanup;
+        }
+        list = nl;
+    }
+    nl = curl_slist_append(list, "Expect:");
+    if (!nl) {
+        rc = STINT_ENOMEM;
+        goto cleanup;
+    }
+    list = nl;
+    stint_buf_reset(&h->body);
+    h->errbuf[0] = '\0';
+    h->resp = resp;
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, (const char *)body);
+    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(h->curl, CURLOPT_FRESH_CONNECT, h->fresh ? 1L : 0L);
+    h->fresh = false;
+    cc = curl_easy_perform(h->curl);
+    h->resp = NULL;
+    resp->curl_code = (int)cc;
+    if (cc == CURLE_OK) {
+        curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+    } else {
+        resp->status = 0;
+        /* the return value is looked at so that a cut message is not a warning */
+        if (snprintf(resp->error, sizeof(resp->error), "%s%s%s", curl_easy_strerror(cc),
+                     h->errbuf[0] ? ": " : "", h->errbuf) < 0)
+            resp->error[0] = '\0';
+    }
+    curl_easy_getinfo(h->curl, CURLINFO_SIZE_UPLOAD_T, &up);
+    curl_easy_getinfo(h->curl, CURLINFO_SIZE_DOWNLOAD_T, &down);
+    curl_easy_getinfo(h->curl, CURLINFO_REQUEST_SIZE, &req_size);
+    curl_easy_getinfo(h->curl, CURLINFO_HEADER_SIZE, &hdr_size);
+    resp->wire_up = (uint64_t)up + (uint64_t)(req_size > 0 ? req_size : 0);
+    resp->wire_down = (uint64_t)down + (uint64_t)(hdr_size > 0 ? hdr_size : 0);
+    resp->body = h->body.data;
+    resp->body_len = h->body.len;
+    /* the handle must not keep pointers into this call's memory */
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, (const char *)NULL);
+cleanup:
+    curl_slist_free_all(list);
+    return rc;
+}

@@ -1,0 +1,88 @@
+/* http.h — the sender's libcurl glue: one easy handle reused for every POST (keep-alive, HTTP/2
+ * when the server offers it over TLS), and the retry classification of every outcome
+ * (spec/drafts/sender.md, "Retry table").
+ *
+ * TLS: peer and host verification always on, TLS >= 1.2, an optional CA file and pinned public
+ * key. Protocols: https only; http as well only when the URL's host is a loopback address
+ * (127.0.0.0/8, ::1, localhost). Proxies come from the environment, as libcurl does. Signals are
+ * never used (NOSIGNAL). The handle is not thread-safe: one thread uses it. */
+#ifndef STINT_AGENT_HTTP_H
+#define STINT_AGENT_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stint/buf.h"
+#include "stint/error.h"
+
+/* What the sender does after one attempt. Values are append-only (they appear in status). */
+enum stint_send_class {
+    STINT_SEND_OK = 0,      /* 2xx: read the Ack, trim the journal */
+    STINT_SEND_RETRY = 1,   /* network error, 408, 429, 5xx, 3xx, other 1xx/2xx oddities: back
+                               off and send the same batch again, forever */
+    STINT_SEND_SPLIT = 2,   /* 413: halve the batch (one record still too large: dead-letter) */
+    STINT_SEND_AUTH = 3,    /* 401, 403: pause until the token changes or flush is asked */
+    STINT_SEND_REJECT = 4,  /* any other 4xx: dead-letter the batch, go on */
+    STINT_SEND_BLOCKED = 5, /* TLS verification failed or the local setup is wrong (bad CA file,
+                               unsupported protocol): needs an operator, retried at the cap */
+};
+
+/* The class of an attempt that ended with libcurl code curl_code (a CURLcode) and, when
+ * curl_code is 0, HTTP status http_status. Pure function: the table in spec/drafts/sender.md. */
+enum stint_send_class stint_http_classify(int curl_code, long http_status);
+
+/* "ok", "retry", "split", "auth", "reject", "blocked". */
+const char *stint_send_class_name(enum stint_send_class c);
+
+/* True when host (as in a URL, IPv6 in brackets or not) is loopback. */
+bool stint_http_host_is_loopback(const char *host);
+
+struct stint_http_opts {
+    const char *url;           /* the full URL to POST to */
+    const char *ca_file;       /* NULL: the system's CAs */
+    const char *pinned_pubkey; /* NULL, or as CURLOPT_PINNEDPUBLICKEY ("sha256//...;...") */
+    uint32_t connect_timeout_ms;
+    uint32_t timeout_ms;        /* whole request */
+    uint32_t low_speed_bytes;   /* abort below this many bytes/s ... */
+    uint32_t low_speed_time_s;  /* ... for this long */
+    /* Polled during a transfer (several times a second); a true return aborts it. NULL: never. */
+    bool (*abort_fn)(void *ctx);
+    void *abort_ctx;
+};
+
+/* One attempt's outcome. body and the strings are the handle's: valid until the next post. */
+struct stint_http_response {
+    int curl_code; /* CURLcode; 0 when an HTTP answer came */
+    long status;   /* HTTP status, 0 when none */
+    char error[256]; /* libcurl's message when curl_code != 0 */
+    bool has_retry_after;
+    char retry_after[128];  /* the Retry-After value, trimmed (cut at 127 bytes) */
+    char content_type[96];
+    const uint8_t *body;     /* the answer's body (capped at STINT_HTTP_MAX_ANSWER) */
+    size_t body_len;
+    uint64_t wire_up;   /* request header + body bytes sent (TLS framing not counted) */
+    uint64_t wire_down; /* answer header + body bytes received */
+};
+
+#define STINT_HTTP_MAX_ANSWER ((size_t)32 << 20)
+
+struct stint_http;
+
+/* Makes the handle. STINT_EINVAL (message in err) for a URL that is not https, or http to a host
+ * that is not loopback, or that libcurl refuses. On success *out is the caller's: release with
+ * stint_http_destroy(). curl_global_init must have been called (the sender does it). */
+enum stint_err stint_http_create(const struct stint_http_opts *opts, struct stint_http **out,
+                                 struct stint_error *err);
+void stint_http_destroy(struct stint_http *h); /* NULL is fine */
+
+/* POSTs body[0..len) with the given header lines (NULL-terminated; "Expect:" is added so no
+ * 100-continue round trip is made). Always fills *resp; returns STINT_OK when a response was
+ * classified (whatever it was), STINT_ENOMEM when the request could not even be built. */
+enum stint_err stint_http_post(struct stint_http *h, const char *const *headers,
+                               const uint8_t *body, size_t len, struct stint_http_response *resp);
+
+/* Drops the kept connection (the next post connects anew). */
+void stint_http_reset_connection(struct stint_http *h);
+
+#endif

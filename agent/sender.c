@@ -1,0 +1,1119 @@
+/* sender.c — the sender thread (see sender.h; normative text in spec/drafts/sender.md).
+ *
+ * Design. The journal is the queue; the sender holds at most one batch: the raw v1 bytes of its
+ * records, each already framed as Batch field 4 (tag 0x22, varint length, bytes) exactly as
+ * stint_journal_read hands them out, so the protobuf path never decodes or re-encodes a record.
+ * Each attempt re-frames the header (agent_id, client_version, a fresh now_ms) in front of the
+ * stored frames, gzips the body above the threshold, and POSTs it. JSON and legacy bodies decode
+ * the frames one at a time through a record iterator into one scratch record. The batch stays
+ * the same (same seqs, same Idempotency-Key) across retries until the server answers for it:
+ * an Ack (dead-letter the rejections, then trim), 413 (halve: the batch is re-read with a lower
+ * record limit until the original range is through), or another 4xx (dead-letter it).
+ *
+ * Waiting. One mutex and one condition variable on CLOCK_MONOTONIC. The thread waits for exactly
+ * one of: a wake (new records) followed by the linger, a flush, its retry time, a token change
+ * (auth pause), stop, or a network change reported by the netlink helper thread. A network change
+ * while waiting after a network error retries at once (at most every 100 ms) with the backoff
+ * reset; during a request that has run 250 ms or longer it aborts the request (a TCP connection
+ * across a link that went down and up may sit in retransmission backoff for seconds), and the
+ * next attempt opens a fresh connection.
+ *
+ * Stop. stop sets a flag; an in-flight request may run until stop_grace_ms, then libcurl's
+ * progress callback aborts it. The journal keeps the batch: nothing is lost, and a replay of a
+ * batch the server did store is answered from the server's de-duplication. */
+#define _GNU_SOURCE
+#include "sender.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <zlib.h>
+
+#include "backoff.h"
+#include "retry_after.h"
+#include "stint/json.h"
+#include "stint/legacy.h"
+#include "stint/pb.h"
+#include "version.h"
+
+#define FRAME_TAG 0x22 /* Batch.records: field 4, wire type 2 */
+#define NET_MIN_GAP_MS 100
+#define NET_ABORT_AFTER_MS 250
+
+struct item {
+    uint64_t seq;
+    uint32_t raw_off; /* into frames: the record's own bytes */
+    uint32_t raw_len;
+};
+
+struct batch {
+    struct stint_buf frames; /* tag, varint length, raw: one after another */
+    struct item *items;
+    size_t n, cap;
+    uint64_t first, last;
+    struct stint_buf body; /* the encoded request of the current attempt */
+    struct stint_buf gz;
+};
+
+struct stint_sender {
+    struct stint_sender_opts o;
+    struct stint_journal *j;
+    struct stint_http *http;
+    char *url;         /* URL/v1/batches or URL/v1/legacy */
+    char *ua_header;   /* "User-Agent: stint/x.y.z" */
+    const char *ctype; /* Content-Type line */
+    uint8_t agent_id[STINT_AGENT_ID_LEN];
+    char client_version[STINT_VERSION_MAX + 1];
+    z_stream zs;
+    bool zs_ready;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread, nl_thread;
+    bool started, nl_started, joined;
+    int nl_fd, pipe_fd[2];
+
+    /* under mu */
+    char *auth_header;      /* "Authorization: Bearer ..." (NULL: no token) */
+    bool stopping, wake_req, flush_req, token_changed, idle;
+    int64_t stop_deadline;  /* mono ms */
+    int64_t linger_until;   /* mono ms */
+    int64_t retry_at;       /* mono ms; 0: none */
+    uint64_t net_epoch, net_seen;
+    bool in_flight, net_abort;
+    int64_t in_flight_since; /* mono ms */
+    int64_t last_end;        /* mono ms of the last attempt's end */
+    struct stint_sender_status st;
+
+    /* sender thread only */
+    struct batch b;
+    bool have_batch;
+    size_t limit;           /* records per batch now (lower while splitting) */
+    uint64_t split_until;   /* the range being split ends here */
+    struct stint_backoff bo;
+};
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t mono_ms(void)
+{
+    return mono_us() / 1000;
+}
+
+static int64_t wall_ms(const struct stint_sender *s)
+{
+    struct timespec ts;
+    if (s->o.wall_ms)
+        return s->o.wall_ms(s->o.clock_ctx);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* snprintf that may cut: messages are bounded on purpose */
+static void fmt_(char *out, size_t cap, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static void fmt_(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+}
+
+static void logf_(struct stint_sender *s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void logf_(struct stint_sender *s, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+
+    if (!s->o.log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    s->o.log(s->o.cb_ctx, line);
+}
+
+void stint_sender_idempotency_key(const uint8_t agent_id[STINT_AGENT_ID_LEN], uint64_t first,
+                                  uint64_t last, char *out, size_t cap)
+{
+    char hex[2 * STINT_AGENT_ID_LEN + 1];
+    size_t i;
+
+    for (i = 0; i < STINT_AGENT_ID_LEN; i++)
+        snprintf(hex + 2 * i, 3, "%02x", agent_id[i]);
+    fmt_(out, cap, "%s:%" PRIu64 "-%" PRIu64, hex, first, last);
+}
+
+uint64_t stint_sender_retry_wait(uint64_t backoff_ms, bool has_retry_after,
+                                 const char *retry_after, int64_t now_ms, bool *from_retry_after)
+{
+    uint64_t ra = 0;
+
+    *from_retry_after = false;
+    if (has_retry_after && retry_after &&
+        stint_retry_after_parse(retry_after, strlen(retry_after), now_ms, &ra) == STINT_OK &&
+        ra >= backoff_ms) {
+        *from_retry_after = true;
+        return ra;
+    }
+    return backoff_ms;
+}
+
+/* ---- the batch ---------------------------------------------------------------------------- */
+
+static void batch_clear(struct batch *b)
+{
+    stint_buf_reset(&b->frames);
+    b->n = 0;
+    b->first = b->last = 0;
+}
+
+static void batch_free(struct batch *b)
+{
+    stint_buf_free(&b->frames);
+    stint_buf_free(&b->body);
+    stint_buf_free(&b->gz);
+    free(b->items);
+    memset(b, 0, sizeof(*b));
+}
+
+static enum stint_err on_entry(void *ctx, const struct stint_journal_entry *e)
+{
+    struct batch *b = ctx;
+    uint8_t hdr[11];
+    size_t h = 0;
+    uint64_t v = e->raw_len;
+    enum stint_err rc;
+
+    if (b->n == b->cap) {
+        size_t ncap = b->cap ? b->cap * 2 : 256;
+        struct item *ni = realloc(b->items, ncap * sizeof(*ni));
+        if (!ni)
+            return STINT_ENOMEM;
+        b->items = ni;
+        b->cap = ncap;
+    }
+    hdr[h++] = FRAME_TAG;
+    do {
+        uint8_t byte = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        hdr[h++] = (uint8_t)(byte | (v ? 0x80 : 0));
+    } while (v);
+    rc = stint_buf_append(&b->frames, hdr, h);
+    if (rc == STINT_OK)
+        rc = stint_buf_append(&b->frames, e->raw, e->raw_len);
+    if (rc != STINT_OK)
+        return rc;
+    b->items[b->n].seq = e->seq;
+    b->items[b->n].raw_off = (uint32_t)(b->frames.len - e->raw_len);
+    b->items[b->n].raw_len = (uint32_t)e->raw_len;
+    if (b->n == 0)
+        b->first = e->seq;
+    b->last = e->seq;
+    b->n++;
+    return STINT_OK;
+}
+
+/* Iterator over the batch's records for the JSON and legacy encoders. */
+struct frame_iter {
+    const struct batch *b;
+    size_t pos;
+};
+
+static enum stint_err frame_next(void *ctx, struct stint_record *scratch,
+                                 const struct stint_record **out)
+{
+    struct frame_iter *fi = ctx;
+    const struct item *it;
+    enum stint_err rc;
+
+    if (fi->pos == fi->b->n) {
+        *out = NULL;
+        return STINT_OK;
+    }
+    it = &fi->b->items[fi->pos++];
+    rc = stint_pb_decode_record(fi->b->frames.data + it->raw_off, it->raw_len, scratch, NULL,
+                                NULL);
+    if (rc != STINT_OK)
+        return rc;
+    *out = scratch;
+    return STINT_OK;
+}
+
+/* Encodes the current batch into b.body (and b.gz); body and len say what to send. */
+static enum stint_err encode_body(struct stint_sender *s, int64_t now, const uint8_t **body,
+                                  size_t *len, bool *gz)
+{
+    struct batch *b = &s->b;
+    struct stint_batch head;
+    struct frame_iter fi = {b, 0};
+    struct stint_record_iter it = {frame_next, &fi};
+    enum stint_err rc;
+    size_t min = s->o.gzip_min_bytes ? s->o.gzip_min_bytes : STINT_SENDER_DEFAULT_GZIP_MIN;
+
+    stint_batch_clear(&head);
+    memcpy(head.agent_id, s->agent_id, STINT_AGENT_ID_LEN);
+    head.agent_id_len = STINT_AGENT_ID_LEN;
+    stint_batch_set_version(&head, s->client_version, strlen(s->client_version));
+    head.now_ms = now;
+    stint_buf_reset(&b->body);
+    switch (s->o.encoding) {
+    case STINT_SENDER_JSON:
+        rc = stint_json_encode_batch(&head, &it, &b->body);
+        break;
+    case STINT_SENDER_LEGACY_FORM:
+        rc = stint_legacy_encode(STINT_LEGACY_FORM, &head, &it, &b->body);
+        break;
+    case STINT_SENDER_PB:
+    default:
+        rc = stint_pb_encode_batch(&head, NULL, &b->body);
+        if (rc == STINT_OK)
+            rc = stint_buf_append(&b->body, b->frames.data, b->frames.len);
+        break;
+    }
+    if (rc != STINT_OK)
+        return rc;
+    *body = b->body.data;
+    *len = b->body.len;
+    *gz = false;
+    if (b->body.len >= min && min != STINT_SENDER_NO_GZIP) {
+        uLong bound;
+        int zr;
+        if (deflateReset(&s->zs) != Z_OK)
+            return STINT_ENOMEM;
+        bound = deflateBound(&s->zs, (uLong)b->body.len) + 32;
+        stint_buf_reset(&b->gz);
+        rc = stint_buf_reserve(&b->gz, bound);
+        if (rc != STINT_OK)
+            return rc;
+        s->zs.next_in = b->body.data;
+        s->zs.avail_in = (uInt)b->body.len;
+        s->zs.next_out = b->gz.data;
+        s->zs.avail_out = (uInt)bound;
+        zr = deflate(&s->zs, Z_FINISH);
+        if (zr != Z_STREAM_END)
+            return STINT_ENOMEM;
+        b->gz.len = bound - s->zs.avail_out;
+        *body = b->gz.data;
+        *len = b->gz.len;
+        *gz = true;
+    }
+    return STINT_OK;
+}
+
+/* Reads the next batch from the journal (after the acked seq). */
+static enum stint_err fill_batch(struct stint_sender *s)
+{
+    size_t max_bytes = s->o.batch_max_bytes;
+    enum stint_err rc;
+
+    batch_clear(&s->b);
+    rc = stint_journal_read(s->j, 0, s->limit, max_bytes, STINT_JOURNAL_RAW, on_entry, &s->b,
+                            NULL, NULL);
+    if (rc != STINT_OK) {
+        batch_clear(&s->b);
+        return rc;
+    }
+    s->have_batch = s->b.n > 0;
+    return STINT_OK;
+}
+
+/* ---- after an answer ------------------------------------------------------------------------ */
+
+/* A short printable excerpt of an error body for a dead-letter reason. */
+static void excerpt(const uint8_t *p, size_t len, char *out, size_t cap)
+{
+    size_t i, o = 0;
+    for (i = 0; i < len && o + 1 < cap; i++)
+        out[o++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : ' ';
+    out[o] = '\0';
+}
+
+static bool media_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+    return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Handles a 2xx: returns the class it really was (RETRY for an Ack that cannot be used). */
+static enum stint_send_class take_ack(struct stint_sender *s,
+                                      const struct stint_http_response *r, char *why,
+                                      size_t why_cap, uint64_t *sent, uint64_t *dead)
+{
+    struct stint_ack ack;
+    struct stint_error err;
+    struct batch *b = &s->b;
+    uint64_t acked;
+    size_t i;
+    enum stint_err rc;
+    enum stint_send_class cls = STINT_SEND_OK;
+
+    memset(&ack, 0, sizeof(ack));
+    *sent = *dead = 0;
+    if (s->o.encoding == STINT_SENDER_LEGACY_FORM) {
+        /* the legacy endpoint numbers records by start time, not seq: a 2xx takes the batch */
+        rc = stint_journal_ack(s->j, b->last);
+        if (rc != STINT_OK) {
+            fmt_(why, why_cap, "journal ack failed: %s", stint_strerror(rc));
+            return STINT_SEND_RETRY;
+        }
+        *sent = b->n;
+        return STINT_SEND_OK;
+    }
+    stint_error_clear(&err);
+    if (media_is(r->content_type, "application/x-protobuf") ||
+        media_is(r->content_type, "application/protobuf"))
+        rc = stint_pb_decode_ack(r->body, r->body_len, &ack, NULL, &err);
+    else
+        rc = stint_json_decode_ack((const char *)r->body, r->body_len, &ack, NULL, &err);
+    if (rc != STINT_OK) {
+        fmt_(why, why_cap, "HTTP %ld with an Ack that does not decode: %s", r->status,
+                 err.msg);
+        return STINT_SEND_RETRY;
+    }
+    /* rejections first: once acked, the records are gone from the journal */
+    for (i = 0; i < ack.n_rejected; i++) {
+        const struct stint_rejection *rj = &ack.rejected[i];
+        char reason[STINT_REASON_MAX + 1];
+        if (rj->seq < b->first || rj->seq > b->last)
+            continue;
+        fmt_(reason, sizeof(reason), "server rejected (code %d): %s", (int)rj->code,
+                 rj->reason);
+        rc = stint_journal_dead_letter(s->j, rj->seq, rj->seq, reason);
+        if (rc != STINT_OK) {
+            fmt_(why, why_cap, "dead-lettering seq %" PRIu64 " failed: %s", rj->seq,
+                     stint_strerror(rc));
+            cls = STINT_SEND_RETRY;
+            goto cleanup;
+        }
+        (*dead)++;
+        logf_(s, "seq %" PRIu64 " dead-lettered: %s", rj->seq, reason);
+    }
+    acked = ack.acked_seq < b->last ? ack.acked_seq : b->last;
+    if (acked < b->first && *dead == 0) {
+        fmt_(why, why_cap, "Ack covers nothing of the batch (acked_seq %" PRIu64
+                               ", batch %" PRIu64 "-%" PRIu64 ")",
+                 ack.acked_seq, b->first, b->last);
+        cls = STINT_SEND_RETRY;
+        goto cleanup;
+    }
+    if (acked >= b->first) {
+        rc = stint_journal_ack(s->j, acked);
+        if (rc != STINT_OK) {
+            fmt_(why, why_cap, "journal ack failed: %s", stint_strerror(rc));
+            cls = STINT_SEND_RETRY;
+            goto cleanup;
+        }
+        for (i = 0; i < b->n && b->items[i].seq <= acked; i++)
+            (*sent)++;
+        *sent -= *dead <= *sent ? *dead : *sent;
+    }
+cleanup:
+    stint_ack_free(&ack);
+    return cls;
+}
+
+/* ---- the thread ----------------------------------------------------------------------------- */
+
+static bool should_abort(void *ctx)
+{
+    struct stint_sender *s = ctx;
+    bool abort_now;
+
+    pthread_mutex_lock(&s->mu);
+    abort_now = s->net_abort || (s->stopping && mono_ms() >= s->stop_deadline);
+    pthread_mutex_unlock(&s->mu);
+    return abort_now;
+}
+
+static void wait_until(struct stint_sender *s, int64_t deadline_ms)
+{
+    struct timespec ts;
+    if (deadline_ms <= 0) {
+        pthread_cond_wait(&s->cv, &s->mu);
+        return;
+    }
+    ts.tv_sec = (time_t)(deadline_ms / 1000);
+    ts.tv_nsec = (long)(deadline_ms % 1000) * 1000000;
+    pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+}
+
+/* One attempt of the current batch; called without mu. */
+static void attempt(struct stint_sender *s)
+{
+    struct stint_http_response r;
+    struct stint_sender_attempt a;
+    const char *hdrs[8];
+    char idem[128], why[512];
+    const uint8_t *body = NULL;
+    size_t len = 0, nh = 0;
+    bool gz = false;
+    enum stint_err rc;
+    enum stint_send_class cls;
+    uint64_t wait = 0, sent = 0, dead = 0;
+    bool from_ra = false, network = false;
+    int64_t now;
+
+    memset(&a, 0, sizeof(a));
+    memset(&r, 0, sizeof(r));
+    why[0] = '\0';
+    now = wall_ms(s);
+    a.started_ms = now;
+    a.first_seq = s->b.first;
+    a.last_seq = s->b.last;
+    a.records = s->b.n;
+    rc = encode_body(s, now, &body, &len, &gz);
+    if (rc != STINT_OK) {
+        /* the batch does not fit the encoder's buffers (or a stored record no longer
+         * decodes): treat it like a 413, so it shrinks down to the one record at fault */
+        fmt_(why, sizeof(why), "encoding the batch failed: %s", stint_strerror(rc));
+        cls = STINT_SEND_SPLIT;
+        a.mono_start_us = a.mono_end_us = mono_us();
+        goto decided;
+    }
+    stint_sender_idempotency_key(s->agent_id, s->b.first, s->b.last, idem + 17,
+                                 sizeof(idem) - 17);
+    memcpy(idem, "Idempotency-Key: ", 17);
+    pthread_mutex_lock(&s->mu);
+    if (s->auth_header)
+        hdrs[nh++] = s->auth_header;
+    s->in_flight = true;
+    s->net_abort = false;
+    s->in_flight_since = mono_ms();
+    hdrs[nh++] = s->ctype;
+    if (gz)
+        hdrs[nh++] = "Content-Encoding: gzip";
+    hdrs[nh++] = idem;
+    hdrs[nh++] = s->ua_header;
+    hdrs[nh] = NULL;
+    /* the header strings must stay while curl runs: copy the token line out of mu's reach */
+    {
+        char *auth = s->auth_header ? strdup(s->auth_header) : NULL;
+        if (s->auth_header && !auth) {
+            s->in_flight = false;
+            pthread_mutex_unlock(&s->mu);
+            fmt_(why, sizeof(why), "out of memory");
+            cls = STINT_SEND_RETRY;
+            a.mono_start_us = a.mono_end_us = mono_us();
+            goto decided;
+        }
+        if (auth)
+            hdrs[0] = auth;
+        pthread_mutex_unlock(&s->mu);
+        a.mono_start_us = mono_us();
+        rc = stint_http_post(s->http, hdrs, body, len, &r);
+        a.mono_end_us = mono_us();
+        if (auth) {
+            volatile char *p = auth;
+            while (*p)
+                *p++ = 0; /* the token does not linger in freed memory */
+            free(auth);
+        }
+    }
+    pthread_mutex_lock(&s->mu);
+    s->in_flight = false;
+    if (s->net_abort)
+        stint_http_reset_connection(s->http);
+    s->net_abort = false;
+    pthread_mutex_unlock(&s->mu);
+    if (rc != STINT_OK) {
+        fmt_(why, sizeof(why), "building the request failed: %s", stint_strerror(rc));
+        cls = STINT_SEND_RETRY;
+        goto decided;
+    }
+    cls = stint_http_classify(r.curl_code, r.status);
+    if (r.curl_code != 0) {
+        fmt_(why, sizeof(why), "%s", r.error);
+        network = cls == STINT_SEND_RETRY;
+    } else if (cls != STINT_SEND_OK) {
+        char ex[200];
+        excerpt(r.body, r.body_len, ex, sizeof(ex));
+        fmt_(why, sizeof(why), "HTTP %ld: %s", r.status, ex);
+    }
+    if (cls == STINT_SEND_OK)
+        cls = take_ack(s, &r, why, sizeof(why), &sent, &dead);
+
+decided:
+    a.body_bytes = len;
+    a.gzip = gz;
+    a.cls = cls;
+    a.curl_code = r.curl_code;
+    a.status = r.status;
+    switch (cls) {
+    case STINT_SEND_OK:
+        stint_backoff_reset(&s->bo);
+        if (s->split_until && s->b.last >= s->split_until) {
+            s->split_until = 0;
+            s->limit = s->o.batch_max_records;
+        }
+        s->have_batch = false;
+        break;
+    case STINT_SEND_SPLIT:
+        if (s->b.n <= 1) {
+            char reason[STINT_REASON_MAX + 1];
+            fmt_(reason, sizeof(reason), "too large for the server: %s", why);
+            if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
+                dead = s->b.n;
+            logf_(s, "seq %" PRIu64 " dead-lettered: %s", s->b.first, reason);
+            if (s->split_until && s->b.last >= s->split_until) {
+                s->split_until = 0;
+                s->limit = s->o.batch_max_records;
+            }
+        } else {
+            if (!s->split_until)
+                s->split_until = s->b.last;
+            s->limit = s->b.n / 2;
+            logf_(s, "batch %" PRIu64 "-%" PRIu64 " too large (%s): split to %zu records",
+                  s->b.first, s->b.last, why, s->limit);
+        }
+        s->have_batch = false;
+        break;
+    case STINT_SEND_REJECT: {
+        char reason[STINT_REASON_MAX + 1];
+        fmt_(reason, sizeof(reason), "%s", why);
+        if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
+            dead = s->b.n;
+        logf_(s, "batch %" PRIu64 "-%" PRIu64 " dead-lettered: %s", s->b.first, s->b.last,
+              reason);
+        stint_backoff_reset(&s->bo);
+        s->have_batch = false;
+        break;
+    }
+    case STINT_SEND_AUTH:
+        logf_(s, "sending paused: the server refused the token (%s)", why);
+        break;
+    case STINT_SEND_BLOCKED:
+        wait = s->bo.cap_ms;
+        logf_(s, "cannot talk to the server: %s; next try in %" PRIu64 " ms", why, wait);
+        break;
+    case STINT_SEND_RETRY:
+    default:
+        wait = stint_sender_retry_wait(stint_backoff_next(&s->bo), r.has_retry_after,
+                                       r.retry_after, wall_ms(s), &from_ra);
+        logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; retry in %" PRIu64 " ms%s", s->b.first,
+              s->b.last, why, wait, from_ra ? " (Retry-After)" : "");
+        break;
+    }
+    a.wait_ms = wait;
+    a.retry_after = from_ra;
+
+    pthread_mutex_lock(&s->mu);
+    s->last_end = mono_ms();
+    s->st.attempts++;
+    s->st.last_attempt_ms = now;
+    s->st.last_class = cls;
+    s->st.last_status = r.status;
+    s->st.last_curl_code = r.curl_code;
+    fmt_(s->st.last_error, sizeof(s->st.last_error), "%s", why);
+    s->st.bytes_sent += r.wire_up;
+    s->st.records_dead += dead;
+    s->st.records_sent += sent;
+    s->st.blocked = cls == STINT_SEND_BLOCKED;
+    if (cls == STINT_SEND_SPLIT && s->b.n > 1)
+        s->st.splits++;
+    if (cls == STINT_SEND_OK) {
+        s->st.batches_acked++;
+        s->st.last_success_ms = now;
+    }
+    if (cls == STINT_SEND_AUTH)
+        s->st.auth_paused = true;
+    if (cls == STINT_SEND_RETRY || cls == STINT_SEND_BLOCKED) {
+        s->retry_at = s->last_end + (int64_t)wait;
+        s->st.next_retry_ms = wall_ms(s) + (int64_t)wait;
+        /* a network change seen during this attempt counts only for a network failure */
+        if (!network)
+            s->net_seen = s->net_epoch;
+    } else {
+        s->retry_at = 0;
+        s->st.next_retry_ms = 0;
+        s->net_seen = s->net_epoch;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (s->o.on_attempt)
+        s->o.on_attempt(s->o.cb_ctx, &a);
+}
+
+static void *run(void *arg)
+{
+    struct stint_sender *s = arg;
+    enum stint_err rc;
+
+    pthread_mutex_lock(&s->mu);
+    while (!s->stopping) {
+        int64_t now = mono_ms();
+
+        if (s->st.auth_paused) {
+            if (s->flush_req || s->token_changed) {
+                s->st.auth_paused = false;
+                s->flush_req = s->token_changed = false;
+                stint_backoff_reset(&s->bo);
+                logf_(s, "sending resumed");
+                continue;
+            }
+            wait_until(s, 0);
+            continue;
+        }
+        if (s->retry_at > now && !s->flush_req) {
+            if (s->net_seen != s->net_epoch) {
+                int64_t soon = s->last_end + NET_MIN_GAP_MS;
+                s->net_seen = s->net_epoch;
+                if (soon < s->retry_at) {
+                    s->retry_at = soon;
+                    s->st.net_wakes++;
+                    stint_backoff_reset(&s->bo);
+                    logf_(s, "network changed: retrying now");
+                }
+                continue;
+            }
+            wait_until(s, s->retry_at);
+            continue;
+        }
+        if (!s->have_batch && s->linger_until > now && !s->flush_req) {
+            wait_until(s, s->linger_until);
+            continue;
+        }
+        s->retry_at = 0;
+        s->st.next_retry_ms = 0;
+        s->wake_req = false; /* anything appended from now on wakes us again */
+        s->flush_req = false;
+        s->idle = false;
+        s->net_seen = s->net_epoch;
+        pthread_mutex_unlock(&s->mu);
+
+        rc = STINT_OK;
+        if (!s->have_batch)
+            rc = fill_batch(s);
+        if (rc != STINT_OK) {
+            char msg[256];
+            uint64_t wait = stint_backoff_next(&s->bo);
+            stint_journal_last_error(s->j, msg, sizeof(msg));
+            logf_(s, "reading the journal failed: %s; retry in %" PRIu64 " ms", msg, wait);
+            pthread_mutex_lock(&s->mu);
+            s->retry_at = mono_ms() + (int64_t)wait;
+            s->last_end = mono_ms();
+            fmt_(s->st.last_error, sizeof(s->st.last_error), "journal: %s", msg);
+            continue;
+        }
+        if (!s->have_batch) {
+            pthread_mutex_lock(&s->mu);
+            if (!s->wake_req && !s->flush_req && !s->stopping) {
+                s->idle = true;
+                wait_until(s, 0);
+            }
+            continue;
+        }
+        attempt(s);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* ---- the network watcher -------------------------------------------------------------------- */
+
+static void net_changed(struct stint_sender *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->net_epoch++;
+    if (s->in_flight && mono_ms() - s->in_flight_since >= NET_ABORT_AFTER_MS)
+        s->net_abort = true;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *netwatch(void *arg)
+{
+    struct stint_sender *s = arg;
+    union {
+        char buf[16384];
+        struct nlmsghdr align;
+    } u;
+
+    for (;;) {
+        struct pollfd p[2] = {{s->nl_fd, POLLIN, 0}, {s->pipe_fd[0], POLLIN, 0}};
+        ssize_t n;
+        struct nlmsghdr *nh;
+        bool up = false;
+
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (p[1].revents)
+            break;
+        if (!(p[0].revents & POLLIN))
+            continue;
+        n = recv(s->nl_fd, u.buf, sizeof(u.buf), MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == ENOBUFS) { /* we missed events: assume something came up */
+                net_changed(s);
+            }
+            continue;
+        }
+        for (nh = &u.align; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
+            if (nh->nlmsg_type == RTM_NEWLINK &&
+                nh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
+                const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+                if ((ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING))
+                    up = true;
+            } else if (nh->nlmsg_type == RTM_NEWADDR || nh->nlmsg_type == RTM_NEWROUTE) {
+                up = true;
+            }
+        }
+        if (up)
+            net_changed(s);
+    }
+    return NULL;
+}
+
+static void netwatch_start(struct stint_sender *s)
+{
+    struct sockaddr_nl sa;
+
+    s->nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (s->nl_fd < 0) {
+        logf_(s, "no netlink socket (%s): network changes are not watched", strerror(errno));
+        return;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.nl_family = AF_NETLINK;
+    sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_IFADDR;
+    if (bind(s->nl_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || pipe2(s->pipe_fd, O_CLOEXEC)) {
+        logf_(s, "netlink unavailable (%s): network changes are not watched", strerror(errno));
+        close(s->nl_fd);
+        s->nl_fd = -1;
+        return;
+    }
+    if (pthread_create(&s->nl_thread, NULL, netwatch, s) != 0) {
+        close(s->nl_fd);
+        close(s->pipe_fd[0]);
+        close(s->pipe_fd[1]);
+        s->nl_fd = s->pipe_fd[0] = s->pipe_fd[1] = -1;
+        return;
+    }
+    s->nl_started = true;
+}
+
+/* ---- the API -------------------------------------------------------------------------------- */
+
+static char *make_auth(const void *token, size_t len, struct stint_error *err, enum stint_err *rc)
+{
+    static const char prefix[] = "Authorization: Bearer ";
+    const unsigned char *t = token;
+    char *h;
+    size_t i;
+
+    *rc = STINT_OK;
+    if (!token)
+        return NULL;
+    for (i = 0; i < len; i++) {
+        if (t[i] <= 0x20 || t[i] >= 0x7f) {
+            *rc = stint_error_set(err, STINT_EINVAL, 0,
+                                  "the token holds a byte not allowed in an HTTP header "
+                                  "(at offset %zu)",
+                                  i);
+            return NULL;
+        }
+    }
+    if (len == 0) {
+        *rc = stint_error_set(err, STINT_EINVAL, 0, "the token is empty");
+        return NULL;
+    }
+    h = malloc(sizeof(prefix) + len);
+    if (!h) {
+        *rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
+        return NULL;
+    }
+    memcpy(h, prefix, sizeof(prefix) - 1);
+    memcpy(h + sizeof(prefix) - 1, token, len);
+    h[sizeof(prefix) - 1 + len] = '\0';
+    return h;
+}
+
+static void free_secret(char *p)
+{
+    if (p) {
+        volatile char *v = p;
+        while (*v)
+            *v++ = 0;
+        free(p);
+    }
+}
+
+enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct stint_journal *j,
+                                   struct stint_sender **out, struct stint_error *err)
+{
+    struct stint_sender *s = NULL;
+    struct stint_http_opts ho;
+    pthread_condattr_t ca;
+    enum stint_err rc = STINT_OK;
+    const char *path, *ver;
+    size_t ulen;
+    bool ca_ready = false;
+
+    *out = NULL;
+    if (!opts || !j || !opts->url) {
+        rc = stint_error_set(err, STINT_EINVAL, 0, "sender: options, journal and URL needed");
+        goto cleanup;
+    }
+    if (opts->encoding != STINT_SENDER_PB && opts->encoding != STINT_SENDER_JSON &&
+        opts->encoding != STINT_SENDER_LEGACY_FORM) {
+        rc = stint_error_set(err, STINT_EINVAL, 0, "sender: unknown encoding %d",
+                             (int)opts->encoding);
+        goto cleanup;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* idempotent and reference counted by libcurl */
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
+        goto cleanup;
+    }
+    s->nl_fd = s->pipe_fd[0] = s->pipe_fd[1] = -1;
+    s->o = *opts;
+    s->j = j;
+    if (!s->o.batch_max_records)
+        s->o.batch_max_records = STINT_SENDER_DEFAULT_MAX_RECORDS;
+    if (!s->o.batch_max_bytes)
+        s->o.batch_max_bytes = STINT_SENDER_DEFAULT_MAX_BYTES;
+    if (!s->o.linger_ms)
+        s->o.linger_ms = STINT_SENDER_DEFAULT_LINGER_MS;
+    else if (s->o.linger_ms == STINT_SENDER_NO_LINGER)
+        s->o.linger_ms = 0;
+    if (!s->o.stop_grace_ms)
+        s->o.stop_grace_ms = 2000;
+    s->limit = s->o.batch_max_records;
+    /* borrowed strings of opts are not kept: the ones needed later are copied here */
+    s->o.url = NULL;
+    s->o.token = NULL;
+    s->o.ca_file = NULL;
+    s->o.pinned_pubkey = NULL;
+    s->o.client_version = NULL;
+    ver = opts->client_version ? opts->client_version : stint_agent_version();
+    snprintf(s->client_version, sizeof(s->client_version), "%s", ver);
+    s->auth_header = make_auth(opts->token, opts->token_len, err, &rc);
+    if (rc != STINT_OK)
+        goto cleanup;
+    path = opts->encoding == STINT_SENDER_LEGACY_FORM ? "/v1/legacy" : "/v1/batches";
+    ulen = strlen(opts->url);
+    while (ulen && opts->url[ulen - 1] == '/')
+        ulen--;
+    s->url = malloc(ulen + strlen(path) + 1);
+    s->ua_header = malloc(strlen(s->client_version) + 32);
+    if (!s->url || !s->ua_header) {
+        rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
+        goto cleanup;
+    }
+    memcpy(s->url, opts->url, ulen);
+    strcpy(s->url + ulen, path); /* sized above */
+    snprintf(s->ua_header, strlen(s->client_version) + 32, "User-Agent: stint/%s",
+             s->client_version);
+    s->ctype = opts->encoding == STINT_SENDER_JSON ? "Content-Type: application/json"
+               : opts->encoding == STINT_SENDER_LEGACY_FORM
+                   ? "Content-Type: application/x-www-form-urlencoded"
+                   : "Content-Type: application/x-protobuf";
+    memset(&ho, 0, sizeof(ho));
+    ho.url = s->url;
+    ho.ca_file = opts->ca_file;
+    ho.pinned_pubkey = opts->pinned_pubkey;
+    ho.connect_timeout_ms = opts->connect_timeout_ms;
+    ho.timeout_ms = opts->timeout_ms;
+    ho.low_speed_bytes = opts->low_speed_bytes;
+    ho.low_speed_time_s = opts->low_speed_time_s;
+    ho.abort_fn = should_abort;
+    ho.abort_ctx = s;
+    rc = stint_http_create(&ho, &s->http, err);
+    if (rc != STINT_OK)
+        goto cleanup;
+    if (deflateInit2(&s->zs, s->o.gzip_level > 0 && s->o.gzip_level <= 9 ? s->o.gzip_level : 1,
+                     Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        rc = stint_error_set(err, STINT_ENOMEM, 0, "zlib: deflateInit2 failed");
+        goto cleanup;
+    }
+    s->zs_ready = true;
+    /* caps: frames hold one batch (plus the one record the journal always delivers), the body
+     * at most a JSON expansion of it; past these the batch is split, never the memory grown */
+    s->b.frames.max = s->o.batch_max_bytes + s->o.batch_max_records * 4 + STINT_PB_RECORD_MAX + 64;
+    s->b.body.max = 8 * s->b.frames.max + 65536;
+    s->b.gz.max = s->b.body.max + s->b.body.max / 100 + 65536;
+    stint_journal_agent_id(j, s->agent_id);
+    stint_backoff_init(&s->bo, opts->backoff_base_ms, opts->backoff_cap_ms,
+                       opts->rng_seed ? opts->rng_seed
+                                      : (uint64_t)mono_us() ^ ((uint64_t)getpid() << 32));
+    if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        rc = stint_error_set(err, STINT_ENOMEM, 0, "pthread_mutex_init failed");
+        goto cleanup;
+    }
+    if (pthread_condattr_init(&ca) != 0 ||
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+        pthread_cond_init(&s->cv, &ca) != 0) {
+        pthread_mutex_destroy(&s->mu);
+        rc = stint_error_set(err, STINT_ENOMEM, 0, "pthread_cond_init failed");
+        goto cleanup;
+    }
+    ca_ready = true;
+    pthread_condattr_destroy(&ca);
+    s->idle = true;
+    *out = s;
+    s = NULL;
+cleanup:
+    if (s) {
+        if (s->zs_ready)
+            deflateEnd(&s->zs);
+        stint_http_destroy(s->http);
+        free_secret(s->auth_header);
+        free(s->url);
+        free(s->ua_header);
+        free(s);
+    }
+    (void)ca_ready;
+    return rc;
+}
+
+enum stint_err stint_sender_start(struct stint_sender *s)
+{
+    enum stint_err rc = STINT_OK;
+
+    pthread_mutex_lock(&s->mu);
+    if (s->started) {
+        rc = STINT_EINVAL;
+        goto cleanup;
+    }
+    if (pthread_create(&s->thread, NULL, run, s) != 0) {
+        rc = STINT_ENOMEM;
+        goto cleanup;
+    }
+    s->started = true;
+    s->st.running = true;
+cleanup:
+    pthread_mutex_unlock(&s->mu);
+    if (rc == STINT_OK && !s->o.no_netwatch)
+        netwatch_start(s);
+    return rc;
+}
+
+void stint_sender_wake(struct stint_sender *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->wake_req = true;
+    if (s->idle) {
+        s->idle = false;
+        s->linger_until = mono_ms() + (int64_t)s->o.linger_ms;
+    }
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void stint_sender_flush(struct stint_sender *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->flush_req = true;
+    s->wake_req = true;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+enum stint_err stint_sender_set_token(struct stint_sender *s, const void *token, size_t len)
+{
+    enum stint_err rc = STINT_OK;
+    char *h = make_auth(token, len, NULL, &rc);
+
+    if (rc != STINT_OK)
+        return rc;
+    pthread_mutex_lock(&s->mu);
+    free_secret(s->auth_header);
+    s->auth_header = h;
+    s->token_changed = true;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return STINT_OK;
+}
+
+void stint_sender_status(struct stint_sender *s, struct stint_sender_status *out)
+{
+    struct stint_journal_stats js;
+
+    stint_journal_stats(s->j, &js);
+    pthread_mutex_lock(&s->mu);
+    *out = s->st;
+    pthread_mutex_unlock(&s->mu);
+    out->backlog = js.backlog;
+    out->oldest_ms = js.oldest_ms;
+    out->oldest_age_ms = js.oldest_ms ? wall_ms(s) - js.oldest_ms : 0;
+}
+
+void stint_sender_stop(struct stint_sender *s)
+{
+    bool join;
+
+    pthread_mutex_lock(&s->mu);
+    if (!s->stopping) {
+        s->stopping = true;
+        s->stop_deadline = mono_ms() + (int64_t)s->o.stop_grace_ms;
+    }
+    join = s->started && !s->joined;
+    s->joined = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    if (!join)
+        return;
+    pthread_join(s->thread, NULL);
+    if (s->nl_started) {
+        ssize_t w = write(s->pipe_fd[1], "x", 1);
+        (void)w;
+        pthread_join(s->nl_thread, NULL);
+        s->nl_started = false;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->st.running = false;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void stint_sender_destroy(struct stint_sender *s)
+{
+    if (!s)
+        return;
+    stint_sender_stop(s);
+    if (s->nl_fd >= 0)
+        close(s->nl_fd);
+    if (s->pipe_fd[0] >= 0)
+        close(s->pipe_fd[0]);
+    if (s->pipe_fd[1] >= 0)
+        close(s->pipe_fd[1]);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    deflateEnd(&s->zs);
+    stint_http_destroy(s->http);
+    batch_free(&s->b);
+    free_secret(s->auth_header);
+    free(s->url);
+    free(s->ua_header);
+    free(s);
+}
