@@ -10,3 +10,8 @@ add_test(NAME legacy_php_oracle
          COMMAND sh ${PROJECT_SOURCE_DIR}/tests/legacy/run_oracle.sh
                  $<TARGET_FILE:legacy_oracle_gen> ${PROJECT_SOURCE_DIR} 2000)
 set_tests_properties(legacy_php_oracle PROPERTIES TIMEOUT 300)
+
+# stint-codec convert/validate with php, php-serialize (emit only), legacy-json and form.
+add_test(NAME legacy_cli
+         COMMAND sh ${PROJECT_SOURCE_DIR}/tests/legacy/cli.sh $<TARGET_FILE:stint-codec>
+                 ${PROJECT_SOURCE_DIR})
