@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include <leveldb/c.h>
+#include <zlib.h>
 
 #include "journal_lock.h"
 #include "stint/buf.h"
@@ -73,7 +74,8 @@
 #define P_DEAD 'd'
 #define P_REC 'r'
 #define KEY_LEN 9
-#define STATE_LEN 81
+#define STATE_LEN 85 /* u8 format, 10 x be64, be32 CRC */
+#define CRC_LEN 4
 #define DEAD_HDR 11 /* u8 format, be64 moved_ms, be16 reason_len */
 #define MARK_FILE "stint.closed"
 #define ACK_CHUNK 10000
@@ -101,10 +103,13 @@ struct scan {
     bool has_version, has_agent, has_state, has_checkpoint, private_mode;
     uint8_t agent_id[STINT_AGENT_ID_LEN];
     struct jstate st;
-    uint64_t count, bytes, last_rec, last_dead, dead;
+    uint64_t count, bytes, last_rec, dead;
     int64_t oldest_ms;
     uint64_t *bad; /* seqs whose value does not decode (owned) */
     size_t n_bad, cap_bad;
+    uint64_t acked_floor; /* records at or below it were acked: a lost delete brought them back */
+    uint64_t *stale;      /* such seqs (owned) */
+    size_t n_stale, cap_stale;
     bool any_key;
 };
 
@@ -224,6 +229,37 @@ static bool transient_error(const char *m)
     return false;
 }
 
+static uint32_t get_be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* CRC-32 (zlib's) of a stored value's body. LevelDB checksums its own blocks, but
+ * leveldb_repair_db copies log records without checking theirs, so a value carries its own. */
+static uint32_t crc_of(const uint8_t *p, size_t n)
+{
+    return (uint32_t)crc32(0L, p, (uInt)n);
+}
+
+/* Checks the be32 CRC in front of a stored value; on success body and bl hold what follows it. */
+static bool unseal(const uint8_t *v, size_t vl, const uint8_t **body, size_t *bl)
+{
+    if (vl < CRC_LEN || get_be32(v) != crc_of(v + CRC_LEN, vl - CRC_LEN)) {
+        return false;
+    }
+    *body = v + CRC_LEN;
+    *bl = vl - CRC_LEN;
+    return true;
+}
+
 static void state_encode(const struct jstate *s, uint8_t out[STATE_LEN])
 {
     const uint64_t v[10] = {s->next_seq, s->acked, s->count,      s->bytes,        s->dropped,
@@ -232,12 +268,14 @@ static void state_encode(const struct jstate *s, uint8_t out[STATE_LEN])
     for (int i = 0; i < 10; i++) {
         put_be64(out + 1 + 8 * i, v[i]);
     }
+    put_be32(out + STATE_LEN - CRC_LEN, crc_of(out, STATE_LEN - CRC_LEN));
 }
 
 static bool state_decode(const uint8_t *p, size_t len, struct jstate *s)
 {
     uint64_t v[10];
-    if (len < STATE_LEN || p[0] != 1) {
+    if (len != STATE_LEN || p[0] != 1 ||
+        get_be32(p + STATE_LEN - CRC_LEN) != crc_of(p, STATE_LEN - CRC_LEN)) {
         return false;
     }
     for (int i = 0; i < 10; i++) {
@@ -266,10 +304,37 @@ static void put_state(struct stint_journal *j, const struct jstate *s)
 /* Decodes a stored record and checks that it carries the seq of its key. */
 static bool decode_stored(const uint8_t *v, size_t len, uint64_t seq, struct stint_record *r)
 {
-    if (stint_pb_decode_record(v, len, r, NULL, NULL) != STINT_OK) {
+    const uint8_t *body;
+    size_t bl;
+    if (!unseal(v, len, &body, &bl) || stint_pb_decode_record(body, bl, r, NULL, NULL) != STINT_OK) {
         return false;
     }
     return r->seq == seq;
+}
+
+/* Appends CRC + v1 encoding of r to b (a stored record value). */
+static enum stint_err seal_record(const struct stint_record *r, struct stint_buf *b)
+{
+    static const uint8_t zero[CRC_LEN] = {0};
+    size_t off = b->len;
+    enum stint_err err = stint_buf_append(b, zero, CRC_LEN);
+    if (err == STINT_OK) {
+        err = stint_pb_encode_record(r, b);
+    }
+    if (err == STINT_OK) {
+        put_be32(b->data + off, crc_of(b->data + off + CRC_LEN, b->len - off - CRC_LEN));
+    }
+    return err;
+}
+
+/* The part of a stored record value kept in a dead letter: the encoding without the CRC when
+ * the CRC holds, else every byte as found. */
+static void dead_body(const uint8_t *v, size_t vl, const uint8_t **body, size_t *bl)
+{
+    if (!unseal(v, vl, body, bl)) {
+        *body = v;
+        *bl = vl;
+    }
 }
 
 static bool meta_key_ok(const char *key)
@@ -425,21 +490,23 @@ static void mark_write(struct stint_journal *j)
 static void scan_free(struct scan *s)
 {
     free(s->bad);
+    free(s->stale);
     s->bad = NULL;
+    s->stale = NULL;
 }
 
-static bool scan_add_bad(struct scan *s, uint64_t seq)
+static bool seq_push(uint64_t **v, size_t *n, size_t *cap, uint64_t seq)
 {
-    if (s->n_bad == s->cap_bad) {
-        size_t ncap = s->cap_bad ? s->cap_bad * 2 : 16;
-        uint64_t *p = realloc(s->bad, ncap * sizeof(*p));
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        uint64_t *p = realloc(*v, ncap * sizeof(*p));
         if (!p) {
             return false;
         }
-        s->bad = p;
-        s->cap_bad = ncap;
+        *v = p;
+        *cap = ncap;
     }
-    s->bad[s->n_bad++] = seq;
+    (*v)[(*n)++] = seq;
     return true;
 }
 
@@ -457,13 +524,19 @@ static enum stint_err scan_db(struct stint_journal *j, struct scan *s)
         s->any_key = true;
         if (kl == KEY_LEN && k[0] == P_REC) {
             uint64_t seq = get_be64(k + 1);
-            if (!decode_stored(v, vl, seq, &j->dec_rec)) {
-                if (!scan_add_bad(s, seq)) {
+            if (seq <= s->acked_floor) {
+                if (!seq_push(&s->stale, &s->n_stale, &s->cap_stale, seq)) {
                     err = fail(j, STINT_ENOMEM, "journal %s: out of memory scanning", j->path);
                     goto cleanup;
                 }
-                s->last_rec = seq;
                 continue;
+            }
+            if (!decode_stored(v, vl, seq, &j->dec_rec)) {
+                if (!seq_push(&s->bad, &s->n_bad, &s->cap_bad, seq)) {
+                    err = fail(j, STINT_ENOMEM, "journal %s: out of memory scanning", j->path);
+                    goto cleanup;
+                }
+                continue; /* not a witness of the next seq: its key may be what was damaged */
             }
             if (s->count == 0) {
                 s->oldest_ms = j->dec_rec.start_ms;
@@ -473,7 +546,6 @@ static enum stint_err scan_db(struct stint_journal *j, struct scan *s)
             s->last_rec = seq;
         } else if (kl == KEY_LEN && k[0] == P_DEAD) {
             s->dead++;
-            s->last_dead = get_be64(k + 1);
         } else if (kl == 1 && k[0] == 'c') {
             s->has_checkpoint = true;
         } else if (kl == sizeof(K_VERSION) - 1 && memcmp(k, K_VERSION, kl) == 0 && vl == 4) {
@@ -486,6 +558,9 @@ static enum stint_err scan_db(struct stint_journal *j, struct scan *s)
             memcpy(s->agent_id, v, STINT_AGENT_ID_LEN);
         } else if (kl == sizeof(K_STATE) - 1 && memcmp(k, K_STATE, kl) == 0) {
             s->has_state = state_decode(v, vl, &s->st);
+            if (s->has_state && s->st.acked > s->acked_floor) {
+                s->acked_floor = s->st.acked;
+            }
         } else if (kl == sizeof(K_PRIVATE) - 1 && memcmp(k, K_PRIVATE, kl) == 0 && vl == 1) {
             s->private_mode = v[0] != 0;
         }
@@ -566,7 +641,7 @@ static enum stint_err move_aside(struct stint_journal *j, struct stint_journal_o
 /* Opens LevelDB and scans it, repairing or moving aside on damage. On success j->db is open and
  * *s describes it. */
 static enum stint_err db_attach(struct stint_journal *j, struct stint_journal_open_info *info,
-                                struct scan *s, bool *moved)
+                                struct scan *s, uint64_t acked_floor, bool *moved)
 {
     bool repaired = false;
     enum stint_err err;
@@ -576,6 +651,7 @@ static enum stint_err db_attach(struct stint_journal *j, struct stint_journal_op
         char *lerr = NULL;
         scan_free(s);
         memset(s, 0, sizeof(*s));
+        s->acked_floor = *moved ? 0 : acked_floor;
         j->db = leveldb_open(j->lopt, j->path, &lerr);
         if (!j->db) {
             if (transient_error(lerr) || *moved) {
@@ -681,9 +757,6 @@ static enum stint_err settle(struct stint_journal *j, struct scan *s, const stru
     if (s->last_rec + 1 > st.next_seq) {
         st.next_seq = s->last_rec + 1;
     }
-    if (s->last_dead + 1 > st.next_seq) {
-        st.next_seq = s->last_dead + 1;
-    }
     if (st.acked + 1 > st.next_seq) {
         st.next_seq = st.acked + 1;
     }
@@ -696,6 +769,11 @@ static enum stint_err settle(struct stint_journal *j, struct scan *s, const stru
     }
 
     leveldb_writebatch_clear(j->wb);
+    for (size_t i = 0; i < s->n_stale; i++) {
+        uint8_t k[KEY_LEN];
+        make_key(k, P_REC, s->stale[i]);
+        leveldb_writebatch_delete(j->wb, (const char *)k, sizeof(k));
+    }
     for (size_t i = 0; i < s->n_bad; i++) {
         uint8_t k[KEY_LEN], dk[KEY_LEN];
         size_t vl = 0;
@@ -705,11 +783,16 @@ static enum stint_err settle(struct stint_journal *j, struct scan *s, const stru
         make_key(k, P_REC, s->bad[i]);
         v = leveldb_get(j->db, j->ropt, (const char *)k, sizeof(k), &vl, &lerr);
         if (lerr) {
-            free(v);
+            leveldb_free(v);
             return ldb_fail(j, lerr, "reading a damaged record");
         }
         {
-            uint8_t *dv = malloc(DEAD_HDR + sizeof(reason) - 1 + vl);
+            const uint8_t *body;
+            size_t bl;
+            uint8_t *dv;
+            dead_body((const uint8_t *)v, v ? vl : 0, &body, &bl);
+            vl = bl;
+            dv = malloc(DEAD_HDR + sizeof(reason) - 1 + vl + 1);
             if (!dv) {
                 leveldb_free(v);
                 return fail(j, STINT_ENOMEM, "journal %s: out of memory", j->path);
@@ -720,7 +803,7 @@ static enum stint_err settle(struct stint_journal *j, struct scan *s, const stru
             dv[10] = sizeof(reason) - 1;
             memcpy(dv + DEAD_HDR, reason, sizeof(reason) - 1);
             if (vl) {
-                memcpy(dv + DEAD_HDR + sizeof(reason) - 1, v, vl);
+                memcpy(dv + DEAD_HDR + sizeof(reason) - 1, body, vl);
             }
             make_key(dk, P_DEAD, s->bad[i]);
             leveldb_writebatch_put(j->wb, (const char *)dk, sizeof(dk), (const char *)dv,
@@ -758,7 +841,7 @@ static enum stint_err db_bring_up(struct stint_journal *j, struct stint_journal_
 
     memset(&s, 0, sizeof(s));
     mark_read(j->path, &mk);
-    err = db_attach(j, info, &s, &moved);
+    err = db_attach(j, info, &s, mk.acked, &moved);
     if (err == STINT_OK) {
         err = settle(j, &s, &mk, moved, info);
     }
@@ -796,7 +879,7 @@ static enum stint_err encode_into(struct stint_journal *j, const struct stint_re
     stint_record_copy(&j->enc_rec, r);
     j->enc_rec.seq = seq;
     *off = j->enc.len;
-    if (stint_pb_encode_record(&j->enc_rec, &j->enc) != STINT_OK) {
+    if (seal_record(&j->enc_rec, &j->enc) != STINT_OK) {
         return fail(j, STINT_EINVAL, "journal %s: record does not encode", j->path);
     }
     *len = j->enc.len - *off;
@@ -840,7 +923,7 @@ static enum stint_err put_gap(struct stint_journal *j, const struct gapacc *g, s
     r->gap_count = g->count;
     r->start_ms = g->start_ms ? g->start_ms : 1;
     r->end_ms = g->end_ms >= r->start_ms ? g->end_ms : r->start_ms;
-    err = stint_pb_encode_record(r, &tmp);
+    err = seal_record(r, &tmp);
     if (err != STINT_OK) {
         stint_buf_free(&tmp);
         return fail(j, err, "journal %s: gap record does not encode", j->path);
@@ -1121,11 +1204,12 @@ enum stint_err stint_journal_open(const struct stint_journal_opts *opts,
         if (v) {
             struct stint_record *r = malloc(sizeof(*r));
             struct stint_journal_append_opts ao = {.clear_checkpoint = true};
-            bool ok = r && vl > 8 &&
-                      stint_pb_decode_record((const uint8_t *)v + 8, vl - 8, r, NULL, NULL) ==
-                          STINT_OK;
+            const uint8_t *body = NULL;
+            size_t bl = 0;
+            bool ok = r && unseal((const uint8_t *)v, vl, &body, &bl) && bl >= 8 &&
+                      stint_pb_decode_record(body + 8, bl - 8, r, NULL, NULL) == STINT_OK;
             if (ok) {
-                int64_t t = (int64_t)get_be64((const uint8_t *)v);
+                int64_t t = (int64_t)get_be64(body);
                 r->end_ms = t > r->start_ms ? t : r->start_ms;
                 err = stint_journal_append(j, r, 1, &ao, &info->checkpoint_seq);
                 info->checkpoint_restored = err == STINT_OK;
@@ -1372,17 +1456,20 @@ enum stint_err stint_journal_checkpoint(struct stint_journal *j, const struct st
     }
     leveldb_writebatch_clear(j->wb);
     if (open) {
-        size_t off = 0, len = 0;
+        /* CRC, be64 checkpoint time, then the record (seq 0): the CRC covers time and record */
+        static const uint8_t zero[CRC_LEN] = {0};
         stint_buf_reset(&j->enc);
+        stint_record_copy(&j->enc_rec, open);
+        j->enc_rec.seq = 0;
+        j->enc_rec.end_ms = 0;
         put_be64(t, (uint64_t)wall_ms(j));
-        if (stint_buf_append(&j->enc, t, sizeof(t)) != STINT_OK) {
-            err = fail(j, STINT_ENOMEM, "journal %s: out of memory", j->path);
+        if (stint_buf_append(&j->enc, zero, CRC_LEN) != STINT_OK ||
+            stint_buf_append(&j->enc, t, sizeof(t)) != STINT_OK ||
+            stint_pb_encode_record(&j->enc_rec, &j->enc) != STINT_OK) {
+            err = fail(j, STINT_EINVAL, "journal %s: checkpoint does not encode", j->path);
             goto cleanup;
         }
-        err = encode_into(j, open, 0, &off, &len);
-        if (err != STINT_OK) {
-            goto cleanup;
-        }
+        put_be32(j->enc.data, crc_of(j->enc.data + CRC_LEN, j->enc.len - CRC_LEN));
         leveldb_writebatch_put(j->wb, K_CHECKPOINT, 1, (const char *)j->enc.data, j->enc.len);
     } else {
         leveldb_writebatch_delete(j->wb, K_CHECKPOINT, 1);
@@ -1430,7 +1517,8 @@ static enum stint_err dead_move(struct stint_journal *j, const uint64_t *seqs, s
     }
     for (size_t i = 0; i < n; i++) {
         uint8_t k[KEY_LEN], hdr[DEAD_HDR];
-        size_t vl = 0;
+        const uint8_t *body;
+        size_t vl = 0, bl;
         char *lerr = NULL;
         char *v;
         make_key(k, P_REC, seqs[i]);
@@ -1451,6 +1539,7 @@ static enum stint_err dead_move(struct stint_journal *j, const uint64_t *seqs, s
             leveldb_free(v);
             continue;
         }
+        dead_body((const uint8_t *)v, vl, &body, &bl);
         hdr[0] = 1;
         put_be64(hdr + 1, (uint64_t)now);
         hdr[9] = (uint8_t)(rl >> 8);
@@ -1458,7 +1547,7 @@ static enum stint_err dead_move(struct stint_journal *j, const uint64_t *seqs, s
         stint_buf_reset(&dv);
         if (stint_buf_append(&dv, hdr, sizeof(hdr)) != STINT_OK ||
             stint_buf_append(&dv, reason, rl) != STINT_OK ||
-            stint_buf_append(&dv, v, vl) != STINT_OK) {
+            stint_buf_append(&dv, body, bl) != STINT_OK) {
             leveldb_free(v);
             err = fail(j, STINT_ENOMEM, "journal %s: out of memory", j->path);
             goto cleanup;
@@ -1559,17 +1648,18 @@ enum stint_err stint_journal_read(struct stint_journal *j, uint64_t from, size_t
             break;
         }
         e.seq = seq;
-        e.raw = v;
-        e.raw_len = vl;
         e.record = NULL;
-        if (!(flags & STINT_JOURNAL_RAW)) {
-            if (!decode_stored(v, vl, seq, &j->dec_rec)) {
-                if (!seqlist_add(&bad, seq)) {
-                    err = fail(j, STINT_ENOMEM, "journal %s: out of memory", j->path);
-                    goto cleanup;
-                }
-                continue;
+        if ((flags & STINT_JOURNAL_RAW) ? !unseal(v, vl, &e.raw, &e.raw_len)
+                                        : !decode_stored(v, vl, seq, &j->dec_rec)) {
+            if (!seqlist_add(&bad, seq)) {
+                err = fail(j, STINT_ENOMEM, "journal %s: out of memory", j->path);
+                goto cleanup;
             }
+            continue;
+        }
+        if (!(flags & STINT_JOURNAL_RAW)) {
+            e.raw = v + CRC_LEN;
+            e.raw_len = vl - CRC_LEN;
             e.record = &j->dec_rec;
         }
         err = fn(ctx, &e);

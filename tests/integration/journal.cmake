@@ -1,0 +1,15 @@
+# The journal under kill -9, byte damage and a full disk: C drivers run by ctest.
+function(stint_journal_driver name)
+  add_executable(${name} ${CMAKE_CURRENT_LIST_DIR}/${name}.c)
+  target_compile_options(${name} PRIVATE ${STINT_WARNINGS})
+  target_link_libraries(${name} PRIVATE stint_agent_core ${LEVELDB_LIBRARY})
+endfunction()
+
+stint_journal_driver(journal_crash)
+add_test(NAME journal_crash_always COMMAND journal_crash always 200)
+add_test(NAME journal_crash_interval COMMAND journal_crash interval 200)
+set_tests_properties(journal_crash_always journal_crash_interval PROPERTIES TIMEOUT 600)
+
+stint_journal_driver(journal_corrupt)
+add_test(NAME journal_corrupt COMMAND journal_corrupt 140)
+set_tests_properties(journal_corrupt PROPERTIES TIMEOUT 600)
