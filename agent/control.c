@@ -415,8 +415,8 @@ static bool flush_tick(struct stint_control *c, struct client *cl)
         ok = finish_err(c, cl, &e, err);
         goto cleanup;
     }
+    json_object_set_new(o, "target", json_integer((json_int_t)cl->target));
     if (done) {
-        json_object_set_new(o, "target", json_integer((json_int_t)cl->target));
         ok = finish_ok(c, cl, o);
         goto cleanup;
     }
