@@ -147,7 +147,9 @@ void stint_journal_last_error(struct stint_journal *j, char *buf, size_t cap);
  * fields are ignored. When a bound is passed, records are dropped by opts.full and one gap record
  * says how many: with DROP_NEWEST the new records may be dropped (still STINT_OK; see
  * stats.dropped). ao may be NULL. Errors: STINT_EINVAL (bad meta key, a record that does not
- * encode), STINT_EIO (disk; nothing was written, and appends work again once the disk does). */
+ * encode), STINT_EIO (disk full or failing: no seq was given out and the handle reopens LevelDB
+ * on the next call, so appends work again once the disk does; only when the fsync itself failed
+ * may the records still turn up after a reopen, as LevelDB cannot tell). */
 enum stint_err stint_journal_append(struct stint_journal *j, const struct stint_record *records,
                                     size_t n, const struct stint_journal_append_opts *ao,
                                     uint64_t *first_seq);

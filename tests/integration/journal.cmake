@@ -13,3 +13,10 @@ set_tests_properties(journal_crash_always journal_crash_interval PROPERTIES TIME
 stint_journal_driver(journal_corrupt)
 add_test(NAME journal_corrupt COMMAND journal_corrupt 140)
 set_tests_properties(journal_corrupt PROPERTIES TIMEOUT 600)
+
+stint_journal_driver(journal_diskfull)
+add_test(NAME journal_diskfull_tmpfs COMMAND journal_diskfull tmpfs)
+add_test(NAME journal_diskfull_fsize COMMAND journal_diskfull fsize)
+# 77: no permission to mount a tmpfs here (not root): reported as skipped, the fsize test still runs
+set_tests_properties(journal_diskfull_tmpfs PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+set_tests_properties(journal_diskfull_fsize PROPERTIES TIMEOUT 300)
