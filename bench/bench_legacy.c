@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "stint/legacy.h"
 
 #ifndef STINT_CFLAGS
@@ -43,6 +45,16 @@ static int cmp_double(const void *a, const void *b)
 }
 
 static volatile size_t sink;
+
+/* Bytes the readers ask jansson's allocator for (their parsed tree), counted while decoding. */
+static size_t tree_bytes, tree_allocs;
+
+static void *counting_malloc(size_t n)
+{
+    tree_bytes += n;
+    tree_allocs++;
+    return malloc(n);
+}
 static struct stint_record rec;
 static struct stint_batch head, got;
 static struct stint_buf out;
@@ -153,8 +165,9 @@ int main(void)
            "and end)\n");
     printf("compiler: %s; flags: %s\n", STINT_COMPILER, STINT_CFLAGS);
     printf("batches of %d records; median of %d runs of %d batches\n\n", BATCH, RUNS, ROUNDS);
-    printf("| shape | emit ns/record | decode ns/record | bytes/record |\n");
-    printf("| --- | ---: | ---: | ---: |\n");
+    printf("| shape | emit ns/record | decode ns/record | bytes/record | reader's tree: bytes, "
+           "allocations/record |\n");
+    printf("| --- | ---: | ---: | ---: | ---: |\n");
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         double e_ns, d_ns = -1;
 
@@ -170,12 +183,23 @@ int main(void)
             fprintf(stderr, "bench_legacy: %s failed while measuring\n", rows[i].name);
             return 1;
         }
-        if (rows[i].decodes)
-            printf("| %s | %.0f | %.0f | %.1f |\n", rows[i].name, e_ns, d_ns,
+        if (rows[i].decodes && rows[i].shape != 0) {
+            /* one more decode, counting what the tree asks for */
+            tree_bytes = tree_allocs = 0;
+            json_set_alloc_funcs(counting_malloc, free);
+            stint_legacy_decode((enum stint_legacy_shape)rows[i].shape, (const char *)full.data,
+                                full.len, &got, count_fn, NULL, NULL, NULL);
+            json_set_alloc_funcs(malloc, free);
+            printf("| %s | %.0f | %.0f | %.1f | %.0f, %.1f |\n", rows[i].name, e_ns, d_ns,
+                   (double)(full.len - empty.len) / BATCH, (double)tree_bytes / BATCH,
+                   (double)tree_allocs / BATCH);
+        } else if (rows[i].decodes) {
+            printf("| %s | %.0f | %.0f | %.1f | - |\n", rows[i].name, e_ns, d_ns,
                    (double)(full.len - empty.len) / BATCH);
-        else
-            printf("| %s | %.0f | - (emit only) | %.1f |\n", rows[i].name, e_ns,
+        } else {
+            printf("| %s | %.0f | - (emit only) | %.1f | - |\n", rows[i].name, e_ns,
                    (double)(full.len - empty.len) / BATCH);
+        }
     }
     printf("\n");
     stint_buf_free(&full);

@@ -539,7 +539,7 @@ static enum stint_err read_array(struct reader *r, int depth, size_t at, char cl
     for (;;) {
         struct scalar sc;
         bool is_array = false;
-        char keytxt[24];
+        char keytxt[64]; /* a short key lives here; a longer one in keyv */
         const char *key;
         size_t klen, el_at;
 
@@ -564,9 +564,16 @@ static enum stint_err read_array(struct reader *r, int depth, size_t at, char cl
             int64_t k;
 
             r->pos += 2;
-            if (sc.type == SC_STRING) {
-                keyv = json_stringn_nocheck(r->str.len ? (const char *)r->str.data : "",
-                                            r->str.len);
+            if (sc.type == SC_STRING && r->str.len <= sizeof(keytxt)) {
+                /* the value is read into r->str next: keep the key apart */
+                if (r->str.len)
+                    memcpy(keytxt, r->str.data, r->str.len);
+                key = keytxt;
+                klen = r->str.len;
+                if (int_like(key, klen, &k))
+                    saw_int_key(&next, k);
+            } else if (sc.type == SC_STRING) {
+                keyv = json_stringn_nocheck((const char *)r->str.data, r->str.len);
                 if (!keyv) {
                     e = fail(r, STINT_ENOMEM, el_at, "out of memory");
                     goto cleanup;

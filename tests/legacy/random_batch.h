@@ -9,8 +9,8 @@
 
 #include "stint/legacy.h"
 
-/* Most records rb_batch() makes: 2 + 6 * 151 form variables stay under PHP's default
- * max_input_vars (1000), so parse_str() sees every record. */
+/* Most records rb_batch() makes: with the open one, at most 2 + 6 * 151 = 908 form variables,
+ * under PHP's default max_input_vars (1000), so parse_str() sees every record. */
 #define RB_MAX_RECORDS 150
 
 struct rb_rng {

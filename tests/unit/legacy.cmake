@@ -2,5 +2,5 @@
 # variants, malformed inputs, limits, allocation failures. The PHP comparison is in
 # tests/integration/legacy.cmake.
 stint_unit_test(test_legacy ${CMAKE_CURRENT_LIST_DIR}/test_legacy.c
-                ${PROJECT_SOURCE_DIR}/tests/legacy/random_batch.c)
+                ${PROJECT_SOURCE_DIR}/tests/legacy/random_batch.c LIBS PkgConfig::JANSSON)
 target_include_directories(test_legacy PRIVATE ${PROJECT_SOURCE_DIR}/tests/legacy)

@@ -428,7 +428,7 @@ static const struct variant php_variants[] = {
        "'version' => '1.0.4289', 'log' => array (0 => array ('app' => 'firefox', 'path' => "
        "'\\\\Mozilla Firefox\\\\firefox.exe', 'win' => 'jQuery UI - Datepicker Demos & Documen"
        "tation', 'url' => 'jqueryui.com', 'start' => '1314172181', 'end' => NULL, 'pid' => "
-       "'42')))"), 2},
+       "'42')), 'a key longer than sixty-four bytes, which the reader keeps apart' => 1)"), 3},
     {"a duplicate key replaces the value, as in PHP",
      S("array ('now' => '1', 'version' => '1.0.4289', 'log' => array (0 => array ('app' => "
        "'x', 'path' => '\\\\Mozilla Firefox\\\\firefox.exe', 'win' => 'jQuery UI - Datepicker "
