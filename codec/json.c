@@ -165,6 +165,8 @@ enum stint_err stint_json_encode_record(const struct stint_record *r, struct sti
     bool first = true;
     enum stint_err e;
 
+    if (r->kind < 0)
+        return STINT_EINVAL; /* enum values are never negative */
     if ((e = stint_buf_append(out, "{", 1)) ||
         (e = put_u64(out, &first, "seq", r->seq)) ||
         (e = put_i64(out, &first, "startMs", r->start_ms)) ||
@@ -522,7 +524,8 @@ static enum stint_err get_enum(struct jdec *d, const char *m, json_t *v,
     if (json_is_integer(v) || json_is_real(v)) {
         int64_t x = 0;
         uint64_t unused;
-        enum stint_err e = get_int(d, m, v, true, INT32_MIN, INT32_MAX, 0, &x, &unused);
+        /* enum values are never negative (spec/PROTOCOL.md, "Kinds") */
+        enum stint_err e = get_int(d, m, v, true, 0, INT32_MAX, 0, &x, &unused);
         *out = (int32_t)x;
         return e;
     }

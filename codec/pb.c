@@ -139,6 +139,16 @@ static bool fail(struct dec *d, enum stint_err code, size_t off, const char *fmt
     return false;
 }
 
+/* nanopb hands a callback field that arrives with a scalar wire type to the callback as a copy
+ * of the raw value, in a stream of its own rather than ours. Every callback field of v1 is
+ * length-delimited, so that is a wrong wire type (protobuf-c refuses it the same way). */
+static bool length_delimited(struct dec *d, const pb_istream_t *s, const char *name)
+{
+    if (s->callback == cursor_read)
+        return true;
+    return fail(d, STINT_EWIRE, dec_offset(d), "%s: wrong wire type", name);
+}
+
 static size_t varint_size(uint64_t v)
 {
     size_t n = 1;
@@ -288,7 +298,7 @@ static bool dec_record_text(pb_istream_t *s, const pb_field_t *f, void **arg)
     struct dec *d = *arg;
     struct stint_text t;
 
-    if (!record_text_by_tag(d->target, f->tag, &t))
+    if (!record_text_by_tag(d->target, f->tag, &t) || !length_delimited(d, s, t.name))
         return false;
     return read_string(d, s, t.buf, t.len, t.max, t.name);
 }
@@ -315,7 +325,7 @@ static size_t record_size(const struct stint_record *r)
         n += 1 + varint_size((uint64_t)r->start_ms);
     if (r->end_ms)
         n += 1 + varint_size((uint64_t)r->end_ms);
-    if (r->kind) /* nanopb writes an enum as 32 bits: a negative one in five bytes */
+    if (r->kind) /* never negative: the decoders refuse it, the encoders too */
         n += 1 + varint_size((uint32_t)r->kind);
     if (r->app_len)
         n += 1 + varint_size(r->app_len) + r->app_len;
@@ -371,6 +381,9 @@ static bool decode_record(struct dec *d, pb_istream_t *s, struct stint_record *r
     d->msg_start = outer_start;
     d->msg_end = outer_end;
     record_to_model(&m, r);
+    if (r->kind < 0)
+        return fail(d, STINT_ETYPE, dec_offset(d), "kind: negative value %d (enum values are "
+                    "never negative)", (int)r->kind);
     if (merge || record_size(r) != len)
         d->unknown += count_unknown(start, len, RECORD_LAST_FIELD);
     return true;
@@ -424,6 +437,8 @@ static bool dec_batch_record(pb_istream_t *s, const pb_field_t *f, void **arg)
     enum stint_err e;
 
     (void)f;
+    if (!length_delimited(d, s, "records"))
+        return false;
     d->cb_bytes += 1 + varint_size(len) + len;
     d->at = AT_RECORDS;
     d->at_index = d->records;
@@ -449,6 +464,8 @@ static bool dec_batch_current(pb_istream_t *s, const pb_field_t *f, void **arg)
     size_t len = s->bytes_left;
 
     (void)f;
+    if (!length_delimited(d, s, "current"))
+        return false;
     d->cb_bytes += 1 + varint_size(len) + len;
     d->at = AT_CURRENT;
     if (!decode_record(d, s, &d->head->current, d->head->has_current))
@@ -464,6 +481,8 @@ static bool dec_batch_version(pb_istream_t *s, const pb_field_t *f, void **arg)
     size_t len = s->bytes_left;
 
     (void)f;
+    if (!length_delimited(d, s, "client_version"))
+        return false;
     d->cb_bytes += 1 + varint_size(len) + len;
     return read_string(d, s, d->head->client_version, &d->head->client_version_len,
                        STINT_VERSION_MAX, "client_version");
@@ -533,6 +552,8 @@ static bool dec_rejection_reason(pb_istream_t *s, const pb_field_t *f, void **ar
     struct rej_arg *ra = *arg;
 
     (void)f;
+    if (!length_delimited(ra->d, s, "reason"))
+        return false;
     return read_string(ra->d, s, ra->r->reason, &ra->r->reason_len, STINT_REASON_MAX, "reason");
 }
 
@@ -549,6 +570,8 @@ static bool dec_ack_rejection(pb_istream_t *s, const pb_field_t *f, void **arg)
     enum stint_err e;
 
     (void)f;
+    if (!length_delimited(d, s, "rejected"))
+        return false;
     d->at = AT_REJECTED;
     d->at_index = a->n_rejected;
     e = stint_ack_add_rejection(a, 0, 0, "", 0);
@@ -568,6 +591,9 @@ static bool dec_ack_rejection(pb_istream_t *s, const pb_field_t *f, void **arg)
     set_msg(d, ack_fields, outer_start, (size_t)(outer_end - outer_start));
     r->seq = m.seq;
     r->code = (int32_t)m.code;
+    if (r->code < 0)
+        return fail(d, STINT_ETYPE, dec_offset(d), "code: negative value %d (enum values are "
+                    "never negative)", (int)r->code);
     d->unknown += count_unknown(start, len, REJECTION_LAST_FIELD);
     d->at = AT_TOP;
     return true;
@@ -697,6 +723,8 @@ enum stint_err stint_pb_encode_record(const struct stint_record *r, struct stint
 {
     size_t n;
 
+    if (r->kind < 0)
+        return STINT_EINVAL;
     return encode_record_at_end(r, out, &n);
 }
 
@@ -720,6 +748,8 @@ static bool enc_batch_current(pb_ostream_t *s, const pb_field_t *f, void *const 
 
     if (!eb->head->has_current)
         return true;
+    if (eb->head->current.kind < 0)
+        return false;
     record_from_model(&eb->head->current, &m);
     return pb_encode_tag_for_field(s, f) && pb_encode_submessage(s, stint_v1_Record_fields, &m);
 }
@@ -740,6 +770,10 @@ static bool enc_batch_records(pb_ostream_t *s, const pb_field_t *f, void *const 
             return false;
         if (!r)
             return true;
+        if (r->kind < 0) {
+            eb->err = STINT_EINVAL; /* enum values are never negative */
+            return false;
+        }
         if (s->callback == buf_write) {
             /* Length first, from record_size(), then the record written in place: one pass,
              * where pb_encode_submessage would encode each record twice (size, then bytes). */

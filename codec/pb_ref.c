@@ -53,6 +53,9 @@ static enum stint_err record_to_model(const Stint__V1__Record *m, struct stint_r
     r->truncated = m->truncated;
     r->repaired = m->repaired;
     r->gap_count = m->gap_count;
+    if (r->kind < 0)
+        return stint_error_set(err, STINT_ETYPE, 0, "%s%skind: negative value %d (enum values "
+                               "are never negative)", where, where[0] ? "." : "", (int)r->kind);
     if ((e = bin_to_text(&m->app, r->app, &r->app_len, STINT_APP_MAX, where, "app", err)) ||
         (e = bin_to_text(&m->path, r->path, &r->path_len, STINT_PATH_MAX, where, "path", err)) ||
         (e = bin_to_text(&m->title, r->title, &r->title_len, STINT_TITLE_MAX, where, "title",
@@ -126,6 +129,8 @@ enum stint_err stint_pbc_encode_record(const struct stint_record *r, struct stin
 {
     Stint__V1__Record m;
 
+    if (r->kind < 0)
+        return STINT_EINVAL; /* enum values are never negative */
     record_from_model(r, &m);
     return pack_record_into(&m, out);
 }
@@ -170,6 +175,8 @@ enum stint_err stint_pbc_encode_batch(const struct stint_batch *head, struct sti
     m.client_version = text_bin(head->client_version, head->client_version_len);
     m.now_ms = head->now_ms;
     if (head->has_current) {
+        if (head->current.kind < 0)
+            return STINT_EINVAL;
         record_from_model(&head->current, &cur);
         m.current = &cur;
     }
@@ -189,6 +196,10 @@ enum stint_err stint_pbc_encode_batch(const struct stint_batch *head, struct sti
                 goto cleanup;
             if (!r)
                 break;
+            if (r->kind < 0) {
+                e = STINT_EINVAL; /* enum values are never negative */
+                goto cleanup;
+            }
             if (n == cap) {
                 size_t ncap = cap ? cap * 2 : 16;
                 struct stint_record *nc = realloc(copies, ncap * sizeof(*nc));
@@ -356,6 +367,11 @@ enum stint_err stint_pbc_decode_ack(const uint8_t *buf, size_t len, struct stint
         struct stint_rejection *t;
         char where[32];
 
+        if ((int32_t)r->code < 0) {
+            e = stint_error_set(err, STINT_ETYPE, 0, "rejected[%zu].code: negative value %d "
+                                "(enum values are never negative)", i, (int)r->code);
+            goto cleanup;
+        }
         e = stint_ack_add_rejection(a, r->seq, (int32_t)r->code, "", 0);
         if (e != STINT_OK)
             goto cleanup;

@@ -30,10 +30,9 @@ extern "C" {
 /* Largest input any decoder accepts, in bytes (protobuf or text). */
 #define STINT_DECODE_MAX_INPUT ((size_t)64 << 20)
 
-/* Largest encoding of one Record by either encoder: every field present at its limit, 64-bit
- * values of ten bytes, a negative kind sign-extended to ten bytes (protobuf-c does; nanopb writes
- * a negative enum in five). */
-#define STINT_PB_RECORD_MAX 7503
+/* Largest encoding of one Record: every field present at its limit, 64-bit values of ten bytes,
+ * kind (never negative) of five. */
+#define STINT_PB_RECORD_MAX 7498
 
 struct stint_decode_info {
     uint64_t records;        /* records delivered to the callback */
