@@ -305,7 +305,8 @@ void stint_control_stop(struct stint_control *c)
     if (!c)
         return;
     if (c->started) {
-        write_all(c->wake[1], "x", 1);
+        while (write(c->wake[1], "x", 1) < 0 && errno == EINTR) {
+        }
         pthread_join(c->thread, NULL);
     }
     if (c->fd >= 0) {
