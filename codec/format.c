@@ -14,18 +14,17 @@ static enum stint_err json_decode(const uint8_t *buf, size_t len, struct stint_b
 }
 
 /* The legacy shapes (legacy.h) behind the table's signatures. */
-#define LEGACY_CODEC(fname, shape)                                                             \
-    static enum stint_err fname##_decode(const uint8_t *buf, size_t len,                       \
-                                         struct stint_batch *head, stint_record_fn fn,         \
-                                         void *ctx, struct stint_decode_info *info,            \
-                                         struct stint_error *err)                              \
-    {                                                                                          \
-        return stint_legacy_decode(shape, (const char *)buf, len, head, fn, ctx, info, err);  \
-    }                                                                                          \
-    static enum stint_err fname##_encode(const struct stint_batch *head,                       \
-                                         struct stint_record_iter *it, struct stint_buf *out)  \
-    {                                                                                          \
-        return stint_legacy_encode(shape, head, it, out);                                      \
+#define LEGACY_CODEC(fname, shape)                                                                 \
+    static enum stint_err fname##_decode(const uint8_t *buf, size_t len, struct stint_batch *head, \
+                                         stint_record_fn fn, void *ctx,                            \
+                                         struct stint_decode_info *info, struct stint_error *err)  \
+    {                                                                                              \
+        return stint_legacy_decode(shape, (const char *)buf, len, head, fn, ctx, info, err);       \
+    }                                                                                              \
+    static enum stint_err fname##_encode(const struct stint_batch *head,                           \
+                                         struct stint_record_iter *it, struct stint_buf *out)      \
+    {                                                                                              \
+        return stint_legacy_encode(shape, head, it, out);                                          \
     }
 
 LEGACY_CODEC(php, STINT_LEGACY_PHP)

@@ -122,8 +122,8 @@ static enum stint_err to_entry(const struct stint_record *r, struct times *t,
                                          fmt_int(t->start, floor_seconds(r->start_ms))};
     e->n = 5;
     if (r->end_ms != 0) {
-        e->f[5] = (struct stint_legacy_pair){"end", t->end,
-                                             fmt_int(t->end, floor_seconds(r->end_ms))};
+        e->f[5] =
+            (struct stint_legacy_pair){"end", t->end, fmt_int(t->end, floor_seconds(r->end_ms))};
         e->n = 6;
     }
     return STINT_OK;
@@ -150,8 +150,8 @@ enum stint_err stint_legacy_encode(enum stint_legacy_shape shape, const struct s
         goto cleanup;
     }
     h.now = (struct stint_legacy_pair){"now", now, fmt_int(now, floor_seconds(head->now_ms))};
-    h.version = (struct stint_legacy_pair){"version", head->client_version,
-                                           head->client_version_len};
+    h.version =
+        (struct stint_legacy_pair){"version", head->client_version, head->client_version_len};
     if ((err = ops->open(out, &h, &mark)) != STINT_OK)
         goto cleanup;
     while (it) {
@@ -311,8 +311,8 @@ static enum stint_err get_text(struct mapper *m, size_t i, const char *name, con
 }
 
 /* One entry of 'log' into r. */
-static enum stint_err to_record(struct mapper *m, size_t i, json_t *el,
-                                struct stint_record *r, bool *closed)
+static enum stint_err to_record(struct mapper *m, size_t i, json_t *el, struct stint_record *r,
+                                bool *closed)
 {
     static const struct {
         const char *key;
@@ -366,8 +366,8 @@ static enum stint_err to_record(struct mapper *m, size_t i, json_t *el,
 
 /* Hands entry i of n to fn, or keeps it as the open record when it is the last, without end. */
 static enum stint_err deliver(struct mapper *m, size_t i, size_t n, json_t *el,
-                              struct stint_record *r, struct stint_batch *head,
-                              stint_record_fn fn, void *ctx, uint64_t *nrec)
+                              struct stint_record *r, struct stint_batch *head, stint_record_fn fn,
+                              void *ctx, uint64_t *nrec)
 {
     bool closed;
     enum stint_err e;

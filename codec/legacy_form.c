@@ -30,8 +30,8 @@ static const char hexup[] = "0123456789ABCDEF";
 
 static bool url_plain(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
 }
 
 /* urlencode(s) */
@@ -84,10 +84,9 @@ static enum stint_err form_entry(struct stint_buf *out, uint64_t index,
     size_t i;
 
     for (i = 0; i < en->n; i++) {
-        if ((e = APPEND_LIT(out, "&log%5B")) ||
-            (e = stint_legacy_put_int(out, (int64_t)index)) || (e = APPEND_LIT(out, "%5D%5B")) ||
-            (e = stint_buf_append_str(out, en->f[i].key)) || (e = APPEND_LIT(out, "%5D=")) ||
-            (e = put_enc(out, en->f[i].val, en->f[i].len)))
+        if ((e = APPEND_LIT(out, "&log%5B")) || (e = stint_legacy_put_int(out, (int64_t)index)) ||
+            (e = APPEND_LIT(out, "%5D%5B")) || (e = stint_buf_append_str(out, en->f[i].key)) ||
+            (e = APPEND_LIT(out, "%5D=")) || (e = put_enc(out, en->f[i].val, en->f[i].len)))
             return e;
     }
     return STINT_OK;
@@ -153,8 +152,8 @@ static enum stint_err bad(struct form_reader *f, enum stint_err code, const char
 }
 
 /* The array at obj[key], made (or made from a scalar) when needed. */
-static enum stint_err child_array(struct form_reader *f, json_t *obj, const char *key,
-                                  size_t klen, json_t **out)
+static enum stint_err child_array(struct form_reader *f, json_t *obj, const char *key, size_t klen,
+                                  json_t **out)
 {
     json_t *c = json_object_getn(obj, key, klen);
     enum stint_err e;
@@ -260,8 +259,8 @@ static enum stint_err form_parse(const char *text, size_t len, struct stint_lega
                 e = bad(&f, e, "out of memory");
                 goto cleanup;
             }
-            if ((e = put_pair(&f, (char *)name.data, name.len, (const char *)val.data,
-                              val.len)) != STINT_OK)
+            if ((e = put_pair(&f, (char *)name.data, name.len, (const char *)val.data, val.len)) !=
+                STINT_OK)
                 goto cleanup;
         }
         pos = end + 1;

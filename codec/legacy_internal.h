@@ -48,8 +48,7 @@ struct stint_legacy_tree {
  * open() writes everything up to the first entry of 'log' and may leave a mark in *mark;
  * entry() writes entry number `index` (0..); close() writes the rest, given the count. */
 struct stint_legacy_ops {
-    enum stint_err (*open)(struct stint_buf *out, const struct stint_legacy_head *h,
-                           size_t *mark);
+    enum stint_err (*open)(struct stint_buf *out, const struct stint_legacy_head *h, size_t *mark);
     enum stint_err (*entry)(struct stint_buf *out, uint64_t index,
                             const struct stint_legacy_entry *e);
     enum stint_err (*close)(struct stint_buf *out, uint64_t count, size_t mark);

@@ -212,8 +212,8 @@ static enum stint_err prescan(const char *s, size_t len, struct stint_error *err
             break;
         }
         if (values > STINT_LEGACY_MAX_VALUES)
-            return stint_error_set(err, STINT_ELIMIT, i, "JSON at byte %zu: more than %u values",
-                                   i, STINT_LEGACY_MAX_VALUES);
+            return stint_error_set(err, STINT_ELIMIT, i, "JSON at byte %zu: more than %u values", i,
+                                   STINT_LEGACY_MAX_VALUES);
     }
     return STINT_OK;
 }

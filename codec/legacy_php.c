@@ -59,8 +59,7 @@ static enum stint_err php_open(struct stint_buf *out, const struct stint_legacy_
 
     (void)mark;
     if ((e = APPEND_LIT(out, "array (\n  'now' => ")) ||
-        (e = put_str(out, h->now.val, h->now.len)) ||
-        (e = APPEND_LIT(out, ",\n  'version' => ")) ||
+        (e = put_str(out, h->now.val, h->now.len)) || (e = APPEND_LIT(out, ",\n  'version' => ")) ||
         (e = put_str(out, h->version.val, h->version.len)))
         return e;
     return APPEND_LIT(out, ",\n  'log' => \n  array (\n");
@@ -256,16 +255,36 @@ static enum stint_err read_double(struct reader *r)
         /* an escape: r->pos on the backslash */
         c = r->s[r->pos + 1];
         switch (c) {
-        case 'n': out = '\n'; break;
-        case 't': out = '\t'; break;
-        case 'r': out = '\r'; break;
-        case 'v': out = '\v'; break;
-        case 'e': out = 0x1B; break;
-        case 'f': out = '\f'; break;
-        case '\\': out = '\\'; break;
-        case '$': out = '$'; break;
-        case '"': out = '"'; break;
-        default: out = 0; break;
+        case 'n':
+            out = '\n';
+            break;
+        case 't':
+            out = '\t';
+            break;
+        case 'r':
+            out = '\r';
+            break;
+        case 'v':
+            out = '\v';
+            break;
+        case 'e':
+            out = 0x1B;
+            break;
+        case 'f':
+            out = '\f';
+            break;
+        case '\\':
+            out = '\\';
+            break;
+        case '$':
+            out = '$';
+            break;
+        case '"':
+            out = '"';
+            break;
+        default:
+            out = 0;
+            break;
         }
         if (out) {
             e = stint_buf_append(&r->str, &out, 1);
@@ -371,8 +390,9 @@ static enum stint_err read_number(struct reader *r, struct scalar *sc)
         (is_digit(r->s[r->pos + 1]) || r->s[r->pos + 1] == 'x' || r->s[r->pos + 1] == 'X' ||
          r->s[r->pos + 1] == 'b' || r->s[r->pos + 1] == 'B' || r->s[r->pos + 1] == 'o' ||
          r->s[r->pos + 1] == 'O'))
-        return fail(r, STINT_ESYNTAX, r->pos, "octal, hexadecimal and binary numbers are not "
-                                              "supported");
+        return fail(r, STINT_ESYNTAX, r->pos,
+                    "octal, hexadecimal and binary numbers are not "
+                    "supported");
     while (r->pos < r->len && is_digit(r->s[r->pos])) {
         unsigned d = (unsigned)(r->s[r->pos] - '0');
 
@@ -450,8 +470,7 @@ static enum stint_err read_scalar(struct reader *r, struct scalar *sc, bool *is_
         } else if (word_is(r->s + s, n, "false")) {
             sc->type = SC_BOOL;
             sc->i = 0;
-        } else if ((n == 3 && (word_is(r->s + s, n, "inf") ||
-                               word_is(r->s + s, n, "nan")))) {
+        } else if ((n == 3 && (word_is(r->s + s, n, "inf") || word_is(r->s + s, n, "nan")))) {
             sc->type = SC_FLOAT;
         } else {
             return fail(r, STINT_ESYNTAX, s, "constants and function calls are not supported");

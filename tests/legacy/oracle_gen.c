@@ -161,15 +161,17 @@ int main(int argc, char **argv)
             }
             if (col.n != nwant || info.records != nwant || info.unknown_fields != 0 ||
                 !batch_head_equal(got, phead)) {
-                fprintf(stderr, "batch %" PRIu64 " %s: decoded %zu records (want %zu) or head "
-                        "differs\n", b, names[s], col.n, nwant);
+                fprintf(stderr,
+                        "batch %" PRIu64 " %s: decoded %zu records (want %zu) or head "
+                        "differs\n",
+                        b, names[s], col.n, nwant);
                 failures++;
                 continue;
             }
             for (i = 0; i < nwant; i++) {
                 if (!stint_record_equal(&col.recs[i], &want[i])) {
-                    fprintf(stderr, "batch %" PRIu64 " %s: record %zu differs after decoding\n",
-                            b, names[s], i);
+                    fprintf(stderr, "batch %" PRIu64 " %s: record %zu differs after decoding\n", b,
+                            names[s], i);
                     failures++;
                     break;
                 }

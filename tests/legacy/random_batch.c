@@ -18,25 +18,78 @@ static uint64_t below(struct rb_rng *g, uint64_t n)
     return n ? rb_next(g) % n : 0;
 }
 
-#define P(x) {x, sizeof(x) - 1}
+#define P(x)                                                                                       \
+    {                                                                                              \
+        x, sizeof(x) - 1                                                                           \
+    }
 static const struct {
     const char *s;
     size_t len;
 } pieces[] = {
-    P("'"), P("\""), P("\\"), P("\0"), P("\r"), P("\n"), P("\r\n"), P("\t"), P("&"), P("="),
-    P("+"), P("%"), P("["), P("]"), P("/"), P("?"), P("#"), P(" "), P("  "),
-    P("\xe4\xb8\xad\xe6\x96\x87"),                 /* CJK */
-    P("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"),     /* CJK */
-    P("\xf0\x9f\x98\x80"),                         /* emoji (astral: a surrogate pair in JSON) */
-    P("\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd"),         /* emoji with skin tone */
-    P("e\xcc\x81"),                                /* e + combining acute */
-    P("\xcc\x81"),                                 /* a lone combining mark */
-    P("\xc3\xbc"), P("\xe2\x80\xa8"), P("\xef\xbb\xbf"), P("\xef\xbf\xbf"),
-    P("\x01"), P("\x1f"), P("\x7f"), P("\x08"), P("\x0c"),
-    P("a"), P("Z"), P("0"), P("9"), P("-"), P("_"), P("."), P("~"), P("*"), P("$x"), P("{$y}"),
-    P("abc"), P("Mozilla Firefox"), P("%20"), P("%zz"), P("%%"), P("<b>"), P("a=b&c=d"),
-    P("log[0][app]"), P("' . \"\\0\" . '"), P("\\'"), P("\\\\"), P("\\u0000"), P("a:1:{"),
-    P("s:3:\"x\";"), P("=>"), P(");"), P("array ("), P("\\x41"), P("\"\\0\""),
+    P("'"),
+    P("\""),
+    P("\\"),
+    P("\0"),
+    P("\r"),
+    P("\n"),
+    P("\r\n"),
+    P("\t"),
+    P("&"),
+    P("="),
+    P("+"),
+    P("%"),
+    P("["),
+    P("]"),
+    P("/"),
+    P("?"),
+    P("#"),
+    P(" "),
+    P("  "),
+    P("\xe4\xb8\xad\xe6\x96\x87"),             /* CJK */
+    P("\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"), /* CJK */
+    P("\xf0\x9f\x98\x80"),                     /* emoji (astral: a surrogate pair in JSON) */
+    P("\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd"),     /* emoji with skin tone */
+    P("e\xcc\x81"),                            /* e + combining acute */
+    P("\xcc\x81"),                             /* a lone combining mark */
+    P("\xc3\xbc"),
+    P("\xe2\x80\xa8"),
+    P("\xef\xbb\xbf"),
+    P("\xef\xbf\xbf"),
+    P("\x01"),
+    P("\x1f"),
+    P("\x7f"),
+    P("\x08"),
+    P("\x0c"),
+    P("a"),
+    P("Z"),
+    P("0"),
+    P("9"),
+    P("-"),
+    P("_"),
+    P("."),
+    P("~"),
+    P("*"),
+    P("$x"),
+    P("{$y}"),
+    P("abc"),
+    P("Mozilla Firefox"),
+    P("%20"),
+    P("%zz"),
+    P("%%"),
+    P("<b>"),
+    P("a=b&c=d"),
+    P("log[0][app]"),
+    P("' . \"\\0\" . '"),
+    P("\\'"),
+    P("\\\\"),
+    P("\\u0000"),
+    P("a:1:{"),
+    P("s:3:\"x\";"),
+    P("=>"),
+    P(");"),
+    P("array ("),
+    P("\\x41"),
+    P("\"\\0\""),
 };
 
 /* A random string of at most max bytes (valid UTF-8: made of whole pieces). */
@@ -74,13 +127,12 @@ static void rand_record(struct rb_rng *g, struct stint_record *r, bool open)
     static char buf[STINT_URL_MAX];
     static const enum stint_field bits[] = {STINT_FIELD_APP, STINT_FIELD_PATH, STINT_FIELD_TITLE,
                                             STINT_FIELD_URL};
-    static const uint32_t maxes[] = {STINT_APP_MAX, STINT_PATH_MAX, STINT_TITLE_MAX,
-                                     STINT_URL_MAX};
+    static const uint32_t maxes[] = {STINT_APP_MAX, STINT_PATH_MAX, STINT_TITLE_MAX, STINT_URL_MAX};
     uint64_t k = below(g, 100);
     size_t i;
 
     stint_record_clear(r);
-    r->kind = k < 80 ? STINT_KIND_ACTIVE
+    r->kind = k < 80   ? STINT_KIND_ACTIVE
               : k < 85 ? STINT_KIND_UNSPECIFIED
               : k < 90 ? STINT_KIND_IDLE
               : k < 94 ? STINT_KIND_PRIVATE
@@ -107,8 +159,7 @@ size_t rb_batch(struct rb_rng *g, struct stint_batch *head, struct stint_record 
     stint_batch_clear(head);
     head->now_ms = (int64_t)below(g, 5000000000000ull);
     stint_batch_set_version(head, ver, rand_text(g, ver, sizeof(ver)));
-    n = r < 10 ? 0 : r < 90 ? (size_t)below(g, 9) : r < 99 ? (size_t)below(g, 41)
-                                                           : RB_MAX_RECORDS;
+    n = r < 10 ? 0 : r < 90 ? (size_t)below(g, 9) : r < 99 ? (size_t)below(g, 41) : RB_MAX_RECORDS;
     for (i = 0; i < n; i++) {
         /* now and then an open record among the closed ones: it keeps no 'end' */
         rand_record(g, &recs[i], below(g, 50) == 0);
@@ -147,8 +198,8 @@ size_t rb_project(const struct stint_batch *head, const struct stint_record *rec
         (head->current.kind == STINT_KIND_ACTIVE || head->current.kind == STINT_KIND_UNSPECIFIED))
         kept[nk++] = &head->current;
     for (i = 0; i < nk; i++) {
-        struct stint_record *p = (i + 1 == nk && kept[i]->end_ms == 0) ? &phead->current
-                                                                        : &out[nout];
+        struct stint_record *p =
+            (i + 1 == nk && kept[i]->end_ms == 0) ? &phead->current : &out[nout];
 
         stint_record_copy(p, kept[i]);
         p->kind = STINT_KIND_ACTIVE;

@@ -180,8 +180,8 @@ static void test_sample_decodes(void **state)
             free(text);
             continue;
         }
-        assert_int_equal(stint_legacy_decode(all_shapes[i], text, len, &f->got, collect_fn,
-                                             &f->col, &info, &err),
+        assert_int_equal(stint_legacy_decode(all_shapes[i], text, len, &f->got, collect_fn, &f->col,
+                                             &info, &err),
                          STINT_OK);
         free(text);
         assert_int_equal(f->col.n, 0);
@@ -208,10 +208,12 @@ static const char edge_ser[] =
     "a:3:{s:3:\"now\";s:2:\"-1\";s:7:\"version\";s:3:\"v'\\\";s:3:\"log\";a:1:{i:0;a:6:{s:3:\"app"
     "\";s:7:\"a'b\\c\x00"
     "d\";s:4:\"path\";s:19:\"/x?y#z&w=1+2%3 [ok]\";s:3:\"win\";s:15:\"\xc3\xa9\xf0\x9f\x98\x80\xe2"
-    "\x80\xa8\t\r\n\x01\x7f\"\";s:3:\"url\";s:0:\"\";s:5:\"start\";s:1:\"0\";s:3:\"end\";s:1:\"1\";}}"
+    "\x80\xa8\t\r\n\x01\x7f\"\";s:3:\"url\";s:0:\"\";s:5:\"start\";s:1:\"0\";s:3:\"end\";s:1:\"1\";"
+    "}}"
     "}";
 static const char edge_json[] =
-    "{\"now\":\"-1\",\"version\":\"v'\\\\\",\"log\":[{\"app\":\"a'b\\\\c\\u0000d\",\"path\":\"\\/x?y#z&"
+    "{\"now\":\"-1\",\"version\":\"v'\\\\\",\"log\":[{\"app\":\"a'b\\\\c\\u0000d\",\"path\":\"\\/"
+    "x?y#z&"
     "w=1+2%3 [ok]\",\"win\":\"\\u00e9\\ud83d\\ude00\\u2028\\t\\r\\n\\u0001\x7f\\\"\",\"url\":\"\","
     "\"start\":\"0\",\"end\":\"1\"}]}";
 static const char edge_form[] =
@@ -283,8 +285,9 @@ static void test_empty_batch(void **state)
  * not, nor an idle open record; 'end' only when closed; indexes count what is written. */
 static void test_mapping_kinds(void **state)
 {
-    static const int32_t kinds[] = {STINT_KIND_IDLE, STINT_KIND_ACTIVE, STINT_KIND_PRIVATE,
-                                    STINT_KIND_GAP, 9, STINT_KIND_UNSPECIFIED};
+    static const int32_t kinds[] = {
+        STINT_KIND_IDLE,       STINT_KIND_ACTIVE, STINT_KIND_PRIVATE, STINT_KIND_GAP, 9,
+        STINT_KIND_UNSPECIFIED};
     static const char want[] =
         "{\"now\":\"5\",\"version\":\"1\",\"log\":[{\"app\":\"r1\",\"path\":\"\",\"win\":\"\","
         "\"url\":\"\",\"start\":\"11\",\"end\":\"12\"},{\"app\":\"r5\",\"path\":\"\",\"win\":\"\","
@@ -369,8 +372,7 @@ static void test_random_round_trips(void **state)
             size_t i;
 
             assert_int_equal(encode(f, readable[s], n), STINT_OK);
-            if (decode(f, readable[s], (const char *)f->out.data, f->out.len, &err) !=
-                STINT_OK) {
+            if (decode(f, readable[s], (const char *)f->out.data, f->out.len, &err) != STINT_OK) {
                 print_error("batch %zu shape %d: %s\n", b, (int)readable[s], err.msg);
                 fail();
             }
@@ -408,32 +410,38 @@ static const struct variant php_variants[] = {
      S("array ('now' => '1314172183', 'version' => '1.0.4289', 'log' => array (0 => array ("
        "'app' => 'firefox', 'path' => '\\\\Mozilla Firefox\\\\firefox.exe', 'win' => 'jQuery UI"
        " - Datepicker Demos & Documentation', 'url' => 'jqueryui.com', 'start' => '1314172181'"
-       ")))"), 0},
+       ")))"),
+     0},
     {"array( and a closing );",
      S("array('now'=>'1314172183','version'=>'1.0.4289','log'=>array(0=>array('app'=>'firefox'"
        ",'path'=>'\\\\Mozilla Firefox\\\\firefox.exe','win'=>'jQuery UI - Datepicker Demos & Do"
-       "cumentation','url'=>'jqueryui.com','start'=>'1314172181',),),);"), 0},
+       "cumentation','url'=>'jqueryui.com','start'=>'1314172181',),),);"),
+     0},
     {"short arrays, keywords in capitals, CRLF and tabs",
      S("[\r\n\t'now' => '1314172183',\r\n\t'version' => '1.0.4289',\r\n\t'log' => ARRAY (\r\n"
        "\t\t0 => Array ('app' => 'firefox', 'path' => '\\Mozilla Firefox\\firefox.exe', 'win' "
        "=> 'jQuery UI - Datepicker Demos & Documentation', 'url' => 'jqueryui.com', 'start' => "
-       "'1314172181'),\r\n\t),\r\n]\r\n;\r\n"), 0},
+       "'1314172181'),\r\n\t),\r\n]\r\n;\r\n"),
+     0},
     {"integers, double quotes, concatenation, no keys",
      S("array ('now' => 1314172183, 'version' => \"1.0.4289\", 'log' => array (array ('app' "
        "=> \"fire\" . 'fox', 'path' => \"\\\\Mozilla Firefox\\\\firefox.exe\", 'win' => 'jQuery "
        "UI - Datepicker Demos ' . \"\\x26 Documentation\", 'url' => \"jqueryui\\u{2E}com\", "
-       "'start' => 1314172181)))"), 0},
+       "'start' => 1314172181)))"),
+     0},
     {"unknown members are skipped and counted; NULL is absent",
      S("array ('x' => array (1, 2.5, -3, true, NULL, array ()), 'now' => '1314172183', "
        "'version' => '1.0.4289', 'log' => array (0 => array ('app' => 'firefox', 'path' => "
        "'\\\\Mozilla Firefox\\\\firefox.exe', 'win' => 'jQuery UI - Datepicker Demos & Documen"
        "tation', 'url' => 'jqueryui.com', 'start' => '1314172181', 'end' => NULL, 'pid' => "
-       "'42')), 'a key longer than sixty-four bytes, which the reader keeps apart' => 1)"), 3},
+       "'42')), 'a key longer than sixty-four bytes, which the reader keeps apart' => 1)"),
+     3},
     {"a duplicate key replaces the value, as in PHP",
      S("array ('now' => '1', 'version' => '1.0.4289', 'log' => array (0 => array ('app' => "
        "'x', 'path' => '\\\\Mozilla Firefox\\\\firefox.exe', 'win' => 'jQuery UI - Datepicker "
        "Demos & Documentation', 'url' => 'jqueryui.com', 'start' => '1314172181', 'app' => "
-       "'firefox')), 'now' => '1314172183')"), 0},
+       "'firefox')), 'now' => '1314172183')"),
+     0},
 };
 
 static const struct variant json_variants[] = {
@@ -441,28 +449,33 @@ static const struct variant json_variants[] = {
      S(" { \"now\" : 1314172183 , \"version\" : \"1.0.4289\" , \"log\" : { \"0\" : { \"app\" : "
        "\"firefox\" , \"path\" : \"\\\\Mozilla Firefox\\\\firefox.exe\" , \"win\" : \"jQuery UI "
        "- Datepicker Demos \\u0026 Documentation\" , \"url\" : \"jqueryui.com\" , \"start\" : "
-       "1314172181 } } } "), 0},
+       "1314172181 } } } "),
+     0},
     {"unescaped slashes and UTF-8 as is, unknown members, null end",
      S("{\"log\":[{\"app\":\"firefox\",\"path\":\"\\\\Mozilla Firefox\\\\firefox.exe\",\"win\":"
        "\"jQuery UI - Datepicker Demos & Documentation\",\"url\":\"jqueryui.com\",\"start\":"
        "\"1314172181\",\"end\":null,\"x\":[1,{}]}],\"now\":\"1314172183\",\"version\":\"1.0.42"
-       "89\",\"y\":1}"), 2},
+       "89\",\"y\":1}"),
+     2},
 };
 
 static const struct variant form_variants[] = {
     {"raw brackets, pairs of a record in any order, %20 and +",
      S("log[0][start]=1314172181&log[0][url]=jqueryui.com&version=1.0.4289&log[0][win]=jQuery"
        "%20UI+-+Datepicker+Demos+%26+Documentation&log[0][path]=%5cMozilla+Firefox%5Cfirefox.e"
-       "xe&log[0][app]=firefox&now=1314172183"), 0},
+       "xe&log[0][app]=firefox&now=1314172183"),
+     0},
     {"empty pieces, no '=', a later pair wins, lone %, unknown names",
      S("&&now=1&now=1314172183&version=1.0.4289&flag&a.b=%&log%5B0%5D%5Bapp%5D=x&log%5B0%5D%5Bap"
        "p%5D=firefox&log%5B0%5D%5Bpath%5D=%5CMozilla+Firefox%5Cfirefox.exe&log%5B0%5D%5Bwin%5D"
        "=jQuery+UI+-+Datepicker+Demos+%26+Documentation&log%5B0%5D%5Burl%5D=jqueryui.com&log%5"
-       "B0%5D%5Bstart%5D=1314172181&"), 2},
+       "B0%5D%5Bstart%5D=1314172181&"),
+     2},
     {"leading spaces of a name are dropped, a scalar becomes an array",
      S("+now=1314172183&version=1.0.4289&log=x&log[0][app]=firefox&log[0][path]=%5CMozilla+Fi"
        "refox%5Cfirefox.exe&log[0][win]=jQuery+UI+-+Datepicker+Demos+%26+Documentation&log[0]"
-       "[url]=jqueryui.com&log[0][start]=1314172181"), 0},
+       "[url]=jqueryui.com&log[0][start]=1314172181"),
+     0},
 };
 
 static void check_variants(struct fixture *f, enum stint_legacy_shape shape,
@@ -540,14 +553,18 @@ static void test_repair_and_cut(void **state)
     size_t n;
 
     assert_int_equal(decode(f, STINT_LEGACY_PHP,
-                            S("array ('log' => array (array ('win' => 'a\xff" "b', 'app' => "
+                            S("array ('log' => array (array ('win' => 'a\xff"
+                              "b', 'app' => "
                               "\"\\xc3\", 'start' => '1', 'end' => '1')))"),
                             &err),
                      STINT_OK);
     assert_int_equal(f->col.n, 1);
     assert_int_equal(f->col.recs[0].repaired, STINT_FIELD_TITLE | STINT_FIELD_APP);
     assert_int_equal(f->col.recs[0].title_len, 5);
-    assert_memory_equal(f->col.recs[0].title, "a\xef\xbf\xbd" "b", 5);
+    assert_memory_equal(f->col.recs[0].title,
+                        "a\xef\xbf\xbd"
+                        "b",
+                        5);
     assert_int_equal(decode(f, STINT_LEGACY_FORM, S("log[0][url]=%FF&log[0][start]=1"), &err),
                      STINT_OK);
     assert_true(f->got.has_current);
@@ -576,7 +593,10 @@ struct bad {
     long offset; /* -1: not checked */
 };
 
-#define BAD(t, c, o) {S(t), c, o}
+#define BAD(t, c, o)                                                                               \
+    {                                                                                              \
+        S(t), c, o                                                                                 \
+    }
 
 static const struct bad bad_php[] = {
     BAD("", STINT_ETRUNC, 0),
@@ -827,8 +847,9 @@ static void test_api_edges(void **state)
     assert_non_null(stint_format_find("legacy-json")->decode_batch);
     assert_non_null(stint_format_find("form")->decode_batch);
     /* NULL fn: only the header and the counts */
-    assert_int_equal(stint_legacy_decode(STINT_LEGACY_FORM, S("now=3&log[0][start]=1&log[0][end]"
-                                                              "=2"),
+    assert_int_equal(stint_legacy_decode(STINT_LEGACY_FORM,
+                                         S("now=3&log[0][start]=1&log[0][end]"
+                                           "=2"),
                                          &f->got, NULL, NULL, NULL, &err),
                      STINT_OK);
     assert_int_equal(f->got.now_ms, 3000);
@@ -866,13 +887,11 @@ static void test_encode_refuses_bad_utf8(void **state)
         f->head.current.title[3] = (char)0xff;
         stint_buf_reset(&f->out);
         assert_int_equal(stint_buf_append(&f->out, "keep", 4), STINT_OK);
-        assert_int_equal(stint_legacy_encode(all_shapes[s], &f->head, NULL, &f->out),
-                         STINT_EUTF8);
+        assert_int_equal(stint_legacy_encode(all_shapes[s], &f->head, NULL, &f->out), STINT_EUTF8);
         assert_int_equal(f->out.len, 4);
         make_sample(&f->head);
         f->head.client_version[0] = (char)0xc3;
-        assert_int_equal(stint_legacy_encode(all_shapes[s], &f->head, NULL, &f->out),
-                         STINT_EUTF8);
+        assert_int_equal(stint_legacy_encode(all_shapes[s], &f->head, NULL, &f->out), STINT_EUTF8);
         assert_int_equal(f->out.len, 4);
     }
 }
