@@ -1,0 +1,357 @@
+/* bench_collector — stint-collector under load, from the outside.
+ *
+ * For each batch size (1, 100, 1,000 records) a fresh collector is started on a free loopback
+ * port with a certificate made for the run (openssl CLI) and an empty data folder, with its
+ * default durable writes (every Ack after a synced LevelDB write). N agents, each one libcurl easy
+ * handle on one keep-alive TLS connection, driven by one libcurl multi handle, send batches back
+ * to back for a fixed time: agent k sends seqs 1, 2, 3 ... of its own agent_id, so every record
+ * is new. A batch counts when its Ack says 200 and `stored` equals its size. Printed per row:
+ * batches/s and records/s stored, p50 and p99 of the request latency (send to Ack), and the
+ * server's resident memory at the end and at its peak (VmRSS, VmHWM).
+ *
+ * Records are the typical record of bench_codec (app 7 bytes, path 28, title 44, url 12),
+ * encoded with protobuf-c as the load runs. Nothing passes or fails on time.
+ *
+ * usage: bench_collector [--agents N] [--seconds S] [--sizes 1,100,1000] [--ack-only]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "stint/pb.h"
+#include "stint/pb_ref.h"
+
+#define TOKEN "bench-token-0123456789abcdef"
+
+static char base[64], cert[128], key[128], tokens[128];
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct agent {
+    CURL *easy;
+    uint8_t id[STINT_AGENT_ID_LEN];
+    uint64_t next_seq;
+    struct stint_buf body;
+    struct stint_buf resp;
+    double started;
+    size_t size;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+    struct stint_buf *b = ctx;
+    return stint_buf_append(b, p, size * n) == STINT_OK ? size * n : 0;
+}
+
+static void fill_batch(struct agent *a, struct stint_record *recs, size_t n)
+{
+    struct stint_batch head;
+    struct stint_record_array arr = {recs, n, 0};
+    struct stint_record_iter it = stint_record_array_iter(&arr);
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        recs[i].seq = a->next_seq + i;
+        recs[i].start_ms = 1700000000000 + (int64_t)(a->next_seq + i) * 5000;
+        recs[i].end_ms = recs[i].start_ms + 4000;
+    }
+    a->next_seq += n;
+    stint_batch_clear(&head);
+    memcpy(head.agent_id, a->id, STINT_AGENT_ID_LEN);
+    head.agent_id_len = STINT_AGENT_ID_LEN;
+    stint_batch_set_version(&head, "bench", 5);
+    head.now_ms = 1700000000000;
+    stint_buf_reset(&a->body);
+    if (stint_pbc_encode_batch(&head, &it, &a->body) != STINT_OK)
+        abort();
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+static long status_kib(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    long v = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, field, strlen(field)) == 0)
+            v = strtol(line + strlen(field) + 1, NULL, 10);
+    fclose(f);
+    return v;
+}
+
+static pid_t start_server(const char *data, bool ack_only, int *port)
+{
+    char portfile[256];
+    pid_t pid;
+    double t0 = now_s();
+
+    snprintf(portfile, sizeof(portfile), "%s.port", data);
+    pid = fork();
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, 1);
+        execl(STINT_COLLECTOR_BIN, STINT_COLLECTOR_BIN, "serve", "--listen", "127.0.0.1:0",
+              "--tls-cert", cert, "--tls-key", key, "--data", data, "--tokens", tokens,
+              "--port-file", portfile, ack_only ? "--ack-only" : (char *)NULL, (char *)NULL);
+        _exit(127);
+    }
+    *port = 0;
+    while (now_s() - t0 < 20 && *port == 0) {
+        FILE *f = fopen(portfile, "r");
+        if (f) {
+            if (fscanf(f, "%d", port) != 1)
+                *port = 0;
+            fclose(f);
+        }
+        if (*port == 0)
+            usleep(20000);
+    }
+    return pid;
+}
+
+struct row {
+    size_t size;
+    double batches_s, records_s, p50_ms, p99_ms;
+    long rss_kib, hwm_kib;
+    uint64_t failed;
+};
+
+static int run_row(size_t size, int n_agents, double seconds, bool ack_only, int row_no,
+                   struct row *out)
+{
+    char data[128], url[128];
+    struct agent *agents = calloc((size_t)n_agents, sizeof(*agents));
+    struct stint_record *recs = calloc(size, sizeof(*recs));
+    size_t lat_cap = 1 << 20, lat_n = 0, i;
+    double *lat = malloc(lat_cap * sizeof(*lat));
+    struct curl_slist *hdrs = NULL;
+    CURLM *multi = curl_multi_init();
+    uint64_t ok_batches = 0, ok_records = 0, failed = 0;
+    double t0, t_end, elapsed;
+    int port = 0, running = 0, a;
+    pid_t pid;
+
+    snprintf(data, sizeof(data), "%s/data%d", base, row_no);
+    pid = start_server(data, ack_only, &port);
+    if (port == 0) {
+        fprintf(stderr, "bench_collector: the collector did not start\n");
+        return -1;
+    }
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/v1/batches", port);
+    hdrs = curl_slist_append(hdrs, "Authorization: Bearer " TOKEN);
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/x-protobuf");
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    for (i = 0; i < size; i++) {
+        stint_record_clear(&recs[i]);
+        recs[i].kind = STINT_KIND_ACTIVE;
+        stint_record_set(&recs[i], STINT_FIELD_APP, "firefox", 7);
+        stint_record_set(&recs[i], STINT_FIELD_PATH, "/usr/lib/firefox/firefox-bin", 28);
+        stint_record_set(&recs[i], STINT_FIELD_TITLE,
+                         "Stint: offline-first activity agent - Firefox", 44);
+        stint_record_set(&recs[i], STINT_FIELD_URL, "jqueryui.com", 12);
+    }
+    for (a = 0; a < n_agents; a++) {
+        struct agent *ag = &agents[a];
+        ag->easy = curl_easy_init();
+        memset(ag->id, 0, STINT_AGENT_ID_LEN);
+        ag->id[0] = (uint8_t)row_no;
+        ag->id[14] = (uint8_t)(a >> 8);
+        ag->id[15] = (uint8_t)a;
+        ag->next_seq = 1;
+        ag->size = size;
+        curl_easy_setopt(ag->easy, CURLOPT_URL, url);
+        curl_easy_setopt(ag->easy, CURLOPT_CAINFO, cert);
+        curl_easy_setopt(ag->easy, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(ag->easy, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(ag->easy, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(ag->easy, CURLOPT_WRITEDATA, &ag->resp);
+        curl_easy_setopt(ag->easy, CURLOPT_PRIVATE, ag);
+        curl_easy_setopt(ag->easy, CURLOPT_TIMEOUT, 60L);
+    }
+    curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n_agents);
+    t0 = now_s();
+    t_end = t0 + seconds;
+    for (a = 0; a < n_agents; a++) {
+        struct agent *ag = &agents[a];
+        fill_batch(ag, recs, size);
+        curl_easy_setopt(ag->easy, CURLOPT_POSTFIELDS, ag->body.data);
+        curl_easy_setopt(ag->easy, CURLOPT_POSTFIELDSIZE, (long)ag->body.len);
+        ag->started = now_s();
+        curl_multi_add_handle(multi, ag->easy);
+    }
+    do {
+        CURLMsg *m;
+        int left;
+        curl_multi_perform(multi, &running);
+        while ((m = curl_multi_info_read(multi, &left))) {
+            struct agent *ag = NULL;
+            long code = 0;
+            struct stint_ack ack;
+            double t = now_s();
+
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&ag);
+            curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+            curl_multi_remove_handle(multi, m->easy_handle);
+            if (m->data.result == CURLE_OK && code == 200 &&
+                stint_pb_decode_ack(ag->resp.data, ag->resp.len, &ack, NULL, NULL) == STINT_OK) {
+                if (ack.stored == ag->size) {
+                    ok_batches++;
+                    ok_records += ack.stored;
+                    if (lat_n < lat_cap)
+                        lat[lat_n++] = t - ag->started;
+                } else {
+                    failed++;
+                }
+                stint_ack_free(&ack);
+            } else {
+                failed++;
+            }
+            stint_buf_reset(&ag->resp);
+            if (t < t_end) {
+                fill_batch(ag, recs, size);
+                curl_easy_setopt(ag->easy, CURLOPT_POSTFIELDS, ag->body.data);
+                curl_easy_setopt(ag->easy, CURLOPT_POSTFIELDSIZE, (long)ag->body.len);
+                ag->started = now_s();
+                curl_multi_add_handle(multi, ag->easy);
+                running++;
+            }
+        }
+        if (running)
+            curl_multi_poll(multi, NULL, 0, 100, NULL);
+    } while (running);
+    elapsed = now_s() - t0;
+    out->size = size;
+    out->batches_s = (double)ok_batches / elapsed;
+    out->records_s = (double)ok_records / elapsed;
+    qsort(lat, lat_n, sizeof(*lat), cmp_double);
+    out->p50_ms = lat_n ? lat[lat_n / 2] * 1000 : 0;
+    out->p99_ms = lat_n ? lat[(size_t)((double)lat_n * 0.99)] * 1000 : 0;
+    out->rss_kib = status_kib(pid, "VmRSS");
+    out->hwm_kib = status_kib(pid, "VmHWM");
+    out->failed = failed;
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    for (a = 0; a < n_agents; a++) {
+        curl_easy_cleanup(agents[a].easy);
+        stint_buf_free(&agents[a].body);
+        stint_buf_free(&agents[a].resp);
+    }
+    curl_multi_cleanup(multi);
+    curl_slist_free_all(hdrs);
+    free(agents);
+    free(recs);
+    free(lat);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int n_agents = 16, i, row_no = 0;
+    double seconds = 4;
+    const char *sizes = "1,100,1000";
+    bool ack_only = false;
+    char cmd[1024];
+    FILE *f;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--agents") == 0 && i + 1 < argc)
+            n_agents = (int)strtol(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
+            seconds = strtod(argv[++i], NULL);
+        else if (strcmp(argv[i], "--sizes") == 0 && i + 1 < argc)
+            sizes = argv[++i];
+        else if (strcmp(argv[i], "--ack-only") == 0)
+            ack_only = true;
+        else {
+            fprintf(stderr,
+                    "usage: bench_collector [--agents N] [--seconds S] [--sizes 1,100,1000] "
+                    "[--ack-only]\n");
+            return 2;
+        }
+    }
+    if (n_agents < 1 || n_agents > 1000 || seconds <= 0) {
+        fprintf(stderr, "bench_collector: bad --agents or --seconds\n");
+        return 2;
+    }
+    snprintf(base, sizeof(base), "/tmp/stint-bench-coll-XXXXXX");
+    if (!mkdtemp(base))
+        return 1;
+    snprintf(cert, sizeof(cert), "%s/cert.pem", base);
+    snprintf(key, sizeof(key), "%s/key.pem", base);
+    snprintf(tokens, sizeof(tokens), "%s/tokens", base);
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+             "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s "
+             "2>/dev/null",
+             key, cert);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "bench_collector: openssl failed\n");
+        return 1;
+    }
+    f = fopen(tokens, "w");
+    if (!f)
+        return 1;
+    fprintf(f, "%s bench\n", TOKEN);
+    fclose(f);
+    chmod(tokens, 0600);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    printf("stint-collector load: %d agents, keep-alive HTTPS (one TLS connection each, libcurl "
+           "multi), %.0f s per row,\n%s; %ld cores\n\n",
+           n_agents, seconds,
+           ack_only ? "--ack-only (nothing stored)" : "durable: synced LevelDB write before each Ack",
+           sysconf(_SC_NPROCESSORS_ONLN));
+    printf("| records/batch | batches/s | records/s | p50 ms | p99 ms | server RSS MiB (peak) | "
+           "failed |\n");
+    printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    fflush(stdout);
+    {
+        const char *p = sizes;
+        while (*p) {
+            size_t size = (size_t)strtoul(p, NULL, 10);
+            struct row r;
+            if (size == 0 || size > 10000)
+                break;
+            if (run_row(size, n_agents, seconds, ack_only, ++row_no, &r) != 0)
+                return 1;
+            printf("| %zu | %.0f | %.0f | %.2f | %.2f | %.1f (%.1f) | %llu |\n", r.size,
+                   r.batches_s, r.records_s, r.p50_ms, r.p99_ms, (double)r.rss_kib / 1024.0,
+                   (double)r.hwm_kib / 1024.0, (unsigned long long)r.failed);
+            fflush(stdout);
+            p = strchr(p, ',');
+            if (!p)
+                break;
+            p++;
+        }
+    }
+    curl_global_cleanup();
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+    return system(cmd) == 0 ? 0 : 1;
+}
