@@ -263,11 +263,11 @@ enum stint_err stint_store_commit(struct stint_store *s, struct stint_store_put 
     mu = &s->stripes[stripe_of(p->account, p->agent_id)];
     pthread_mutex_lock(mu);
 
-    /* 1. the idempotency key (an empty batch has nothing to replay) */
+    /* 1. the idempotency key (a batch without records has nothing to replay) */
     klen = key_prefix(key, 'k', p->account, p->agent_id);
     memcpy(key + klen, p->idem, p->idem_len);
     klen += p->idem_len;
-    if (p->n) {
+    if (p->n || ack->n_rejected) {
         rc = find_ack(s, key, klen, p->fingerprint, ack, outcome, &found, err);
         if (rc != STINT_OK || found)
             goto cleanup;
@@ -327,9 +327,8 @@ enum stint_err stint_store_commit(struct stint_store *s, struct stint_store_put 
                                    (const char *)p->values + p->items[i].off, p->items[i].len);
         }
     }
-    if (p->n == 0) {
-        if (ack->acked_seq == 0)
-            ack->acked_seq = max_seq;
+    if (p->n == 0 && ack->n_rejected == 0) {
+        ack->acked_seq = max_seq;
         goto cleanup;
     }
     {

@@ -63,8 +63,8 @@ enum stint_store_outcome {
 /* Commits a staged batch. On entry *ack holds the handler's rejections, server_time_ms and an
  * acked_seq covering the rejected seqs; on STORED the store sets stored, duplicates and acked_seq
  * (the highest seq of the batch, or the agent's highest stored seq for an empty batch). On
- * REPLAY *ack is replaced by the stored Ack. A batch without records (p->n == 0) stores
- * nothing and keeps no Ack: it only learns the agent's highest stored seq. */
+ * REPLAY *ack is replaced by the stored Ack. A batch without any record (none staged, none
+ * rejected) stores nothing and keeps no Ack: it only learns the agent's highest stored seq. */
 enum stint_err stint_store_commit(struct stint_store *s, struct stint_store_put *p,
                                   struct stint_ack *ack, enum stint_store_outcome *outcome,
                                   struct stint_error *err);
