@@ -1,0 +1,30 @@
+# stintd and stintctl from the outside (issue 7): the control socket through stintctl and raw
+# requests (agent_control.py; the other-uid cases run as root, else skipped), and the end-to-end
+# run through kill -9 and server faults (agent_e2e.py), checked against agent_replay, which runs
+# the same source and tracker over the whole file once.
+if(TARGET stintd AND TARGET stintctl)
+  add_executable(agent_replay ${CMAKE_CURRENT_LIST_DIR}/agent_replay.c)
+  target_compile_options(agent_replay PRIVATE ${STINT_WARNINGS})
+  target_link_libraries(agent_replay PRIVATE stint_agent_core)
+
+  set(agent_collector "")
+  if(TARGET stint-collector)
+    set(agent_collector $<TARGET_FILE:stint-collector>)
+  endif()
+  add_test(NAME agent_control
+           COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/agent_control.py
+                   $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl> ${agent_collector})
+  set_tests_properties(agent_control PROPERTIES TIMEOUT 180)
+  add_test(NAME agent_control_other_uid
+           COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/agent_control.py
+                   $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl> --other-uid)
+  set_tests_properties(agent_control_other_uid PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
+
+  if(TARGET stint-collector)
+    add_test(NAME agent_e2e_kill9
+             COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/agent_e2e.py
+                     $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl>
+                     $<TARGET_FILE:stint-collector> $<TARGET_FILE:agent_replay> 20000 25)
+    set_tests_properties(agent_e2e_kill9 PROPERTIES TIMEOUT 600)
+  endif()
+endif()

@@ -1,0 +1,377 @@
+#!/usr/bin/python3
+"""agent_control.py — stintd's control socket and stintctl, from the outside.
+
+    agent_control.py STINTD STINTCTL [STINT_COLLECTOR]     every command, errors, signals
+    agent_control.py STINTD STINTCTL --other-uid           peers of another uid (root only)
+
+The first form runs stintd on a JSONL file (journal only, then against stint-collector when its
+path is given) and checks every stintctl command and its exit status, the socket's modes, raw
+malformed requests (each answered with an error line, the connection staying usable), an
+over-long line (answered, then closed), private mode surviving a restart, one stintd per
+journal, SIGHUP, and SIGTERM (exit 0 within 2 s, socket removed). With the collector: flush
+--wait through injected 503s, and purge --server (DELETE /v1/data).
+
+The second form needs root (exit 77, a ctest skip, otherwise): it runs stintd as `nobody` and
+stintctl as root, whom SO_PEERCRED shows as uid 0, which the daemon must refuse (exit 4); the
+same stintctl as nobody is served; and stintctl as nobody against a root daemon's socket is
+stopped by the 0700 folder (exit 4 as well).
+"""
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+TOKEN = "control-token-0123456789"
+checks = 0
+
+
+def fail(msg):
+    print("FAIL: " + msg, flush=True)
+    raise SystemExit(1)
+
+
+def check(cond, msg):
+    global checks
+    checks += 1
+    if not cond:
+        fail(msg)
+
+
+def write_events(path, n, start_ms):
+    with open(path, "w") as f:
+        t = start_ms
+        for i in range(n):
+            t += 60000
+            f.write(json.dumps({"time": t, "app": ["firefox", "code", "xterm"][i % 3],
+                                "path": "/usr/bin/app%d" % (i % 3), "title": "Window %d" % i,
+                                "url": "https://example.com/page/%d?q=secret" % i}) + "\n")
+        f.write(json.dumps({"time": t + 60000, "idle": True}) + "\n")
+
+
+class Agent:
+    def __init__(self, stintd, tmp, source, extra=(), prefix=()):
+        self.tmp = tmp
+        self.sock = os.path.join(tmp, "run", "control")
+        self.log = os.path.join(tmp, "stintd.log")
+        self.args = list(prefix) + [stintd, "--source", "jsonl:" + source,
+                                    "--journal", os.path.join(tmp, "journal"),
+                                    "--socket", self.sock, "--max-age", "0", "-v"] + list(extra)
+        self.p = None
+
+    def start(self, wait=True):
+        lf = open(self.log, "a")
+        env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(self.tmp, "cfg"))
+        self.p = subprocess.Popen(self.args, stdout=lf, stderr=subprocess.STDOUT, env=env)
+        lf.close()
+        if wait:
+            end = time.time() + 20
+            while not os.path.exists(self.sock):
+                if self.p.poll() is not None or time.time() > end:
+                    fail("stintd did not come up: " + open(self.log).read()[-2000:])
+                time.sleep(0.02)
+        return self.p
+
+    def stop(self):
+        t = time.time()
+        self.p.send_signal(signal.SIGTERM)
+        try:
+            rc = self.p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            fail("stintd did not stop within 5 s")
+        return rc, time.time() - t
+
+    def kill(self):
+        if self.p and self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+
+def ctl(stintctl, sock, *args, stdin=subprocess.DEVNULL, prefix=(), timeout=60):
+    p = subprocess.run(list(prefix) + [stintctl, "--socket", sock] + list(args),
+                       capture_output=True, stdin=stdin, timeout=timeout)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def status(stintctl, sock):
+    rc, out, err = ctl(stintctl, sock, "status", "--json")
+    check(rc == 0, "status --json: %d %s" % (rc, err))
+    return json.loads(out)
+
+
+def wait_for(pred, what, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return
+        time.sleep(0.05)
+    fail("timed out waiting for " + what)
+
+
+def raw(sock, data, read_all=False):
+    """Sends bytes on a fresh connection; returns the answer lines (until close if read_all)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(sock)
+    s.sendall(data)
+    buf = b""
+    want = data.count(b"\n")
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            chunk = b""
+        if not chunk:
+            break
+        buf += chunk
+        if not read_all and buf.count(b"\n") >= want:
+            break
+    s.close()
+    return [json.loads(l) for l in buf.decode().splitlines()]
+
+
+def test_journal_only(stintd, stintctl, tmp):
+    events = os.path.join(tmp, "events.jsonl")
+    write_events(events, 40, int(time.time() * 1000) - 3 * 3600 * 1000)
+    a = Agent(stintd, tmp, events, ["--server", ""])
+    a.start()
+    try:
+        run = os.path.dirname(a.sock)
+        check(stat.S_IMODE(os.stat(run).st_mode) == 0o700, "socket folder not 0700")
+        check(stat.S_IMODE(os.lstat(a.sock).st_mode) == 0o600, "socket not 0600")
+        wait_for(lambda: status(stintctl, a.sock)["journal"]["next_seq"] == 41, "40 records")
+
+        # status, human and JSON
+        rc, out, err = ctl(stintctl, a.sock, "status")
+        check(rc == 0 and "backlog" in out and "sender:" in out, "status: %d %s" % (rc, out))
+        st = status(stintctl, a.sock)
+        check(st["private"] is False and st["backlog"] == 40, "status: %s" % st)
+        check(st["source"]["items"] == 41 and st["source"]["bad_lines"] == 0, "source: %s" % st)
+        check(st["sender"]["state"].startswith("off"), "sender state: %s" % st["sender"])
+        check(st["open"]["kind"] in ("idle", "KIND_IDLE"), "open record: %s" % st["open"])
+
+        # pending: JSON lines, a limit, the human table; URLs cut to the host
+        rc, out, err = ctl(stintctl, a.sock, "pending", "--json")
+        recs = [json.loads(l) for l in out.splitlines()]
+        check(rc == 0 and len(recs) == 40, "pending --json: %d records" % len(recs))
+        check([int(r["seq"]) for r in recs] == list(range(1, 41)), "pending order")
+        check(all(r["url"] == "https://example.com" for r in recs), "URL not cut: %s" % recs[0])
+        rc, out, err = ctl(stintctl, a.sock, "pending", "--json", "--limit", "3")
+        check(rc == 0 and len(out.splitlines()) == 3, "pending --limit 3: %s" % out)
+        rc, out, err = ctl(stintctl, a.sock, "pending", "--limit", "5")
+        check(rc == 0 and "Window 4" in out and "Window 5" not in out and "more follow" in out,
+              "pending table: %s" % out)
+
+        # private on/off, stored in the journal across a restart
+        rc, out, err = ctl(stintctl, a.sock, "private", "on")
+        check(rc == 0 and "private mode on" in out, "private on: %d %s" % (rc, err))
+        check(status(stintctl, a.sock)["private"] is True, "private not on")
+        rc, t = a.stop()
+        check(rc == 0 and t < 2.0, "SIGTERM: status %d after %.2f s" % (rc, t))
+        check(not os.path.exists(a.sock), "socket left behind after SIGTERM")
+        a.start()
+        check(status(stintctl, a.sock)["private"] is True, "private mode lost in a restart")
+        rc, out, err = ctl(stintctl, a.sock, "private", "off")
+        check(rc == 0 and status(stintctl, a.sock)["private"] is False, "private off")
+
+        # errors of the daemon and of usage, with their exit codes
+        rc, out, err = ctl(stintctl, a.sock, "flush")
+        check(rc == 1 and "no server configured" in err, "flush without server: %d %s" % (rc, err))
+        rc, out, err = ctl(stintctl, a.sock, "purge", "--server", "--yes")
+        check(rc == 1 and "no server" in err, "purge --server without server: %d %s" % (rc, err))
+        for args, want in ((["private"], 2), (["private", "maybe"], 2), (["bogus"], 2),
+                           (["status", "--wait"], 2), (["pending", "--limit", "x"], 2), ([], 2)):
+            rc, out, err = ctl(stintctl, a.sock, *args)
+            check(rc == want, "stintctl %s: exit %d, want %d" % (args, rc, want))
+        rc, out, err = ctl(stintctl, os.path.join(tmp, "nothing", "here"), "status")
+        check(rc == 3 and "is stintd running" in err, "unreachable: %d %s" % (rc, err))
+        rc, out, err = ctl(stintctl, a.sock, "--help")
+        check(rc == 0 and "EXIT STATUS" in out, "--help")
+
+        # raw malformed requests: each answered with an error line, then the connection works
+        bad = [b"hello\n", b"{\"cmd\":\"status\"\n", b"[1]\n", b"{}\n", b"{\"cmd\":\"reboot\"}\n",
+               b"{\"cmd\":\"private\",\"on\":\"yes\"}\n", b"{\"cmd\":\"pending\",\"limit\":-1}\n",
+               b"{\"cmd\":\"status\",\"x\":1}\n", b"\xff\xfe\n"]
+        lines = raw(a.sock, b"".join(bad) + b"{\"cmd\":\"status\"}\n")
+        check(len(lines) == len(bad) + 1, "raw: %d answers for %d lines" % (len(lines), len(bad) + 1))
+        for req, ans in zip(bad, lines):
+            check(ans["ok"] is False and ans["code"] in (2, 7, 8) and ans["message"],
+                  "raw %r answered %s" % (req, ans))
+        check(lines[-1]["ok"] is True and "backlog" in lines[-1], "status after errors")
+        lines = raw(a.sock, b"x" * 10000 + b"\n", read_all=True)
+        check(len(lines) == 1 and lines[0]["code"] == 5, "long line: %s" % lines)
+
+        # one stintd per journal
+        b = Agent(stintd, tmp, events, ["--server", ""])
+        b.sock = os.path.join(tmp, "run2", "control")
+        b.args[b.args.index("--socket") + 1] = b.sock
+        b.log = os.path.join(tmp, "second.log")
+        p = b.start(wait=False)
+        rc = p.wait(timeout=20)
+        msg = open(b.log).read()
+        check(rc == 1 and str(a.p.pid) in msg, "second stintd: exit %d, %s" % (rc, msg))
+
+        # SIGHUP reloads (no config file: the flags again) and the daemon goes on
+        a.p.send_signal(signal.SIGHUP)
+        wait_for(lambda: "SIGHUP" in open(a.log).read(), "SIGHUP in the log")
+        check(status(stintctl, a.sock)["backlog"] == 40, "status after SIGHUP")
+
+        # purge: refused without --yes off a terminal, then done with --yes
+        rc, out, err = ctl(stintctl, a.sock, "purge")
+        check(rc == 2 and "--yes" in err, "purge without --yes: %d %s" % (rc, err))
+        check(status(stintctl, a.sock)["backlog"] == 40, "purge without --yes deleted")
+        rc, out, err = ctl(stintctl, a.sock, "purge", "--yes")
+        check(rc == 0 and "purged" in out, "purge --yes: %d %s" % (rc, err))
+        check(status(stintctl, a.sock)["backlog"] == 0, "backlog after purge")
+        rc, out, err = ctl(stintctl, a.sock, "pending", "--json")
+        check(rc == 0 and out == "", "pending after purge: %s" % out)
+
+        rc, t = a.stop()
+        check(rc == 0 and t < 2.0, "SIGTERM: status %d after %.2f s" % (rc, t))
+        log = open(a.log).read()
+        check("Window" not in log and "secret" not in log, "window titles or URLs in the log")
+    finally:
+        a.kill()
+
+
+def test_with_server(stintd, stintctl, collector, tmp):
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key,
+                    "-out", cert], check=True, capture_output=True)
+    for name, text in (("tokens", "%s alice\n" % TOKEN), ("token", TOKEN + "\n")):
+        fd = os.open(os.path.join(tmp, name), os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, text.encode())
+        os.close(fd)
+    data, port_file = os.path.join(tmp, "data"), os.path.join(tmp, "port")
+    coll = subprocess.Popen([collector, "serve", "--listen", "127.0.0.1:0", "--port-file",
+                             port_file, "--tls-cert", cert, "--tls-key", key, "--data", data,
+                             "--tokens", os.path.join(tmp, "tokens"),
+                             "--fault", "status=503,retry-after=1,count=3,path=/v1/batches"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    a = None
+    try:
+        wait_for(lambda: os.path.exists(port_file) and os.path.getsize(port_file) > 0, "port")
+        port = int(open(port_file).read())
+        events = os.path.join(tmp, "events.jsonl")
+        write_events(events, 300, int(time.time() * 1000) - 24 * 3600 * 1000)
+        a = Agent(stintd, tmp, events,
+                  ["--server", "https://127.0.0.1:%d" % port, "--token-file",
+                   os.path.join(tmp, "token"), "--ca-file", cert, "--batch-records", "50",
+                   "--backoff-base", "100ms", "--backoff-cap", "2s"])
+        a.start()
+        wait_for(lambda: status(stintctl, a.sock)["journal"]["next_seq"] == 301, "300 records")
+        rc, out, err = ctl(stintctl, a.sock, "flush", "--wait", "--timeout", "60")
+        check(rc == 0 and "flushed" in out, "flush --wait: %d %s %s" % (rc, out, err))
+        st = status(stintctl, a.sock)
+        check(st["backlog"] == 0 and st["sender"]["records_sent"] >= 300, "after flush: %s" % st)
+        check(st["sender"]["attempts"] > st["sender"]["batches_acked"], "no 503 was met")
+        dump = subprocess.run([collector, "dump", "--data", data, "--account", "alice"],
+                              capture_output=True, check=True).stdout.decode().splitlines()
+        check(len(dump) == 300, "collector holds %d records, want 300" % len(dump))
+        rc, out, err = ctl(stintctl, a.sock, "flush", "--wait")
+        check(rc == 0, "flush --wait with nothing to send: %d %s" % (rc, err))
+        rc, out, err = ctl(stintctl, a.sock, "purge", "--server", "--yes")
+        check(rc == 0 and "server deleted" in out, "purge --server: %d %s %s" % (rc, out, err))
+        dump = subprocess.run([collector, "dump", "--data", data, "--account", "alice"],
+                              capture_output=True, check=True).stdout.decode().splitlines()
+        check(len(dump) == 0, "collector still holds %d records after purge --server" % len(dump))
+        rc, t = a.stop()
+        check(rc == 0 and t < 2.0, "SIGTERM: status %d after %.2f s" % (rc, t))
+        check(TOKEN not in open(a.log).read(), "the token is in the log")
+    finally:
+        if a:
+            a.kill()
+        coll.terminate()
+        coll.wait()
+
+
+def test_other_uid(stintd, stintctl, tmp):
+    if os.geteuid() != 0:
+        print("SKIP: needs root to run a daemon or a client as nobody")
+        raise SystemExit(77)
+    if shutil.which("setpriv") is None:
+        print("SKIP: no setpriv")
+        raise SystemExit(77)
+    nobody = pwd.getpwnam("nobody")
+    as_nobody = ["setpriv", "--reuid=%d" % nobody.pw_uid, "--regid=%d" % nobody.pw_gid,
+                 "--clear-groups"]
+    # Binaries and data where nobody can reach them.
+    os.chmod(tmp, 0o755)
+    bindir = os.path.join(tmp, "bin")
+    os.mkdir(bindir)
+    for b in (stintd, stintctl):
+        shutil.copy(b, bindir)
+    stintd, stintctl = (os.path.join(bindir, os.path.basename(b)) for b in (stintd, stintctl))
+    home = os.path.join(tmp, "nobody")
+    os.mkdir(home, 0o700)
+    os.chown(home, nobody.pw_uid, nobody.pw_gid)
+    events = os.path.join(tmp, "events.jsonl")
+    write_events(events, 10, int(time.time() * 1000) - 3600 * 1000)
+    os.chmod(events, 0o644)
+
+    # 1. a daemon of nobody; root connects (root passes the file modes): SO_PEERCRED refuses.
+    a = Agent(stintd, home, events, ["--server", ""], prefix=as_nobody)
+    a.log = os.path.join(tmp, "nobody-stintd.log")
+    try:
+        a.start()
+        rc, out, err = ctl(stintctl, a.sock, "private", "on")
+        check(rc == 4 and "permission denied" in err and "uid 0" in err,
+              "root against nobody's daemon: exit %d, %s" % (rc, err))
+        rc, out, err = ctl(stintctl, a.sock, "status", "--json", prefix=as_nobody)
+        check(rc == 0 and json.loads(out)["private"] is False,
+              "nobody against its own daemon: %d %s (root's private on must not have run)"
+              % (rc, err))
+        check("refused a peer of uid 0" in open(a.log).read(), "refusal not logged")
+        rc, t = a.stop()
+        check(rc == 0, "nobody's stintd: SIGTERM status %d" % rc)
+    finally:
+        a.kill()
+
+    # 2. a daemon of root; nobody cannot even reach the socket (folder 0700, socket 0600).
+    rootdir = os.path.join(tmp, "root")
+    os.mkdir(rootdir, 0o755)  # traversable: the run/ folder inside is what must stop nobody
+    b = Agent(stintd, rootdir, events, ["--server", ""])
+    try:
+        b.start()
+        rc, out, err = ctl(stintctl, b.sock, "status", prefix=as_nobody)
+        check(rc == 4 and "another user" in err, "nobody against root's daemon: %d %s" % (rc, err))
+        rc, t = b.stop()
+        check(rc == 0, "root's stintd: SIGTERM status %d" % rc)
+    finally:
+        b.kill()
+
+
+def main():
+    stintd, stintctl = sys.argv[1:3]
+    other_uid = "--other-uid" in sys.argv[3:]
+    rest = [x for x in sys.argv[3:] if x != "--other-uid"]
+    tmp = tempfile.mkdtemp(prefix="stint-agent-ctl-")
+    ok = False
+    try:
+        if other_uid:
+            test_other_uid(stintd, stintctl, tmp)
+        else:
+            os.mkdir(os.path.join(tmp, "a"))
+            test_journal_only(stintd, stintctl, os.path.join(tmp, "a"))
+            if rest:
+                os.mkdir(os.path.join(tmp, "b"))
+                test_with_server(stintd, stintctl, rest[0], os.path.join(tmp, "b"))
+        ok = True
+        print("ok: %d checks" % checks, flush=True)
+    finally:
+        if ok or not os.environ.get("STINT_TEST_KEEP"):
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print("files kept in " + tmp)
+
+
+if __name__ == "__main__":
+    main()
