@@ -503,6 +503,8 @@ static int cmd_flush(struct conn *c, bool wait)
         int64_t target = num(ans, "target");
         if (!wait)
             printf("flush asked: %s\n", target ? "sending now" : "nothing to send");
+        else if (target == 0)
+            printf("flushed: nothing was waiting to be sent\n");
         else
             printf("flushed: every record up to seq %" PRId64 " was acknowledged\n", target);
     }
@@ -565,8 +567,11 @@ static int cmd_pending(struct conn *c, bool as_json, uint64_t limit)
     json_decref(req);
     if (rc == 0 && !as_json) {
         bool more = json_is_true(json_object_get(ans, "more"));
-        printf("%" PRIu64 " record%s not sent yet%s\n", pv.shown, pv.shown == 1 ? "" : "s",
-               more ? " shown; more follow (raise --limit)" : "");
+        if (more)
+            printf("%" PRIu64 " record%s shown; more are waiting (raise --limit)\n", pv.shown,
+                   pv.shown == 1 ? "" : "s");
+        else
+            printf("%" PRIu64 " record%s not sent yet\n", pv.shown, pv.shown == 1 ? "" : "s");
     }
     json_decref(ans);
     return rc;

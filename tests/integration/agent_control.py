@@ -165,7 +165,7 @@ def test_journal_only(stintd, stintctl, tmp):
         rc, out, err = ctl(stintctl, a.sock, "pending", "--json", "--limit", "3")
         check(rc == 0 and len(out.splitlines()) == 3, "pending --limit 3: %s" % out)
         rc, out, err = ctl(stintctl, a.sock, "pending", "--limit", "5")
-        check(rc == 0 and "Window 4" in out and "Window 5" not in out and "more follow" in out,
+        check(rc == 0 and "Window 4" in out and "Window 5" not in out and "more are waiting" in out,
               "pending table: %s" % out)
 
         # private on/off, stored in the journal across a restart
