@@ -10,7 +10,13 @@
 //     against Stint's php, php-serialize, legacy-json and form outputs;
 //   - the way back: eval, unserialize, json_decode(…, true) and parse_str of Stint's outputs give
 //     the same array (===: same keys, order, types and bytes). http_build_query writes nothing
-//     for an empty 'log', so parse_str's array lacks that key then.
+//     for an empty 'log', so parse_str's array lacks that key then;
+//   - and it writes DIR/variants.out: for each batch the same array as other PHP code and other
+//     settings print it (a hand-written literal with double quotes, concatenation, short or
+//     long arrays, no keys, odd whitespace; json_encode with other flags; a form body with raw
+//     brackets, RFC 3986 encoding and the pairs of each record shuffled), each checked here to
+//     mean the same array to PHP; `oracle_gen --variants` then checks that Stint's readers
+//     read them to the same model.
 // Prints one verdict line; exit status 0 when everything held, 1 otherwise.
 error_reporting(E_ALL);
 set_error_handler(function ($no, $msg, $file, $line) {
@@ -73,6 +79,80 @@ function next_frame($fh, string $name): string
     return $bytes;
 }
 
+// --- variants: the same array as other code prints it --------------------------------------
+
+function ws(): string
+{
+    return ['', ' ', "\n", "\t", "\r\n  ", ''][mt_rand(0, 5)];
+}
+
+// a string literal: double quotes with escapes, or single-quoted pieces joined with '.'
+function str_lit(string $s): string
+{
+    if (mt_rand(0, 1)) {
+        $out = '"';
+        for ($i = 0; $i < strlen($s); $i++) {
+            $c = $s[$i];
+            $o = ord($c);
+            if ($c === '\\' || $c === '"' || $c === '$') {
+                $out .= '\\' . $c;
+            } elseif ($o < 0x20 || $o === 0x7f) {
+                $out .= mt_rand(0, 1) ? sprintf('\\x%02x', $o) : sprintf('\\%03o', $o);
+            } elseif ($c === '{' && mt_rand(0, 1)) {
+                $out .= '\\u{7b}';
+            } else {
+                $out .= $c;
+            }
+        }
+        return $out . '"';
+    }
+    if (strlen($s) < 2) {
+        return var_export($s, true);
+    }
+    $cut = mt_rand(1, strlen($s) - 1);
+    return var_export(substr($s, 0, $cut), true) . ws() . '.' . ws() .
+        var_export(substr($s, $cut), true);
+}
+
+function php_lit(array $v): string
+{
+    $parts = [];
+    $nokeys = array_is_list($v) && mt_rand(0, 1);
+    foreach ($v as $k => $x) {
+        $key = $nokeys ? '' : (is_int($k) ? (string)$k : str_lit($k)) . ws() . '=>' . ws();
+        $parts[] = ws() . $key . (is_array($x) ? php_lit($x) : str_lit($x)) . ws();
+    }
+    $body = implode(',', $parts) . ($parts && mt_rand(0, 1) ? ',' : '');
+    return mt_rand(0, 1) ? ['array(', 'ARRAY (', 'array  ('][mt_rand(0, 2)] . $body . ')'
+                         : '[' . $body . ']';
+}
+
+function json_variant(array $a): string
+{
+    $flags = [JSON_PRETTY_PRINT, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE,
+        JSON_FORCE_OBJECT, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT,
+        JSON_PRETTY_PRINT | JSON_UNESCAPED_UNICODE | JSON_FORCE_OBJECT];
+    return json_encode($a, $flags[mt_rand(0, count($flags) - 1)] | JSON_THROW_ON_ERROR);
+}
+
+function form_variant(array $a): string
+{
+    $enc = mt_rand(0, 1) ? 'rawurlencode' : 'urlencode';
+    $pairs = [];
+    foreach ($a['log'] as $i => $rec) {
+        $mine = [];
+        foreach ($rec as $k => $v) {
+            $name = mt_rand(0, 1) ? "log[$i][$k]" : "log%5B$i%5D%5B$k%5D";
+            $mine[] = $name . '=' . $enc($v);
+        }
+        shuffle($mine); // a record's pairs in any order
+        array_push($pairs, ...$mine);
+    }
+    $pairs[] = 'version=' . $enc($a['version']);
+    $pairs[] = 'now=' . $enc($a['now']);
+    return implode(mt_rand(0, 3) ? '&' : '&&', $pairs);
+}
+
 function first_diff(string $a, string $b): int
 {
     $n = min(strlen($a), strlen($b));
@@ -84,6 +164,8 @@ function first_diff(string $a, string $b): int
     return $n;
 }
 
+mt_srand(1314172183);
+$variants = fopen("$dir/variants.out", 'wb');
 $model = fopen("$dir/model.txt", 'rb');
 $outs = [];
 foreach (['php', 'ser', 'json', 'form'] as $s) {
@@ -161,10 +243,27 @@ try {
         if ($back !== $want) {
             $fail($b, 'parse_str of the form shape gives another array');
         }
+        // 3. variants, each checked to mean $a to PHP, for oracle_gen --variants
+        $v = ['php' => php_lit($a), 'json' => json_variant($a), 'form' => form_variant($a)];
+        if (eval('return ' . $v['php'] . ';') !== $a) {
+            $fail($b, 'the php variant does not mean the array: ' . substr($v['php'], 0, 80));
+        }
+        if (json_decode($v['json'], true, 512, JSON_THROW_ON_ERROR) !== $a &&
+            !($a['log'] === [] && json_decode($v['json'], true) == $a)) {
+            $fail($b, 'the json variant does not mean the array');
+        }
+        parse_str($v['form'], $back);
+        if ($back != $want) { // == : parse_str keeps the order in which names came
+            $fail($b, 'the form variant does not mean the array');
+        }
+        foreach ($v as $text) {
+            fwrite($variants, strlen($text) . "\n" . $text . "\n");
+        }
     }
 } catch (Throwable $t) {
     $failures[] = 'stopped: ' . $t->getMessage();
 }
+fclose($variants);
 foreach ($outs as $s => $fh) {
     if (fgets($fh) !== false) {
         $failures[] = "$s.out holds more batches than model.txt";

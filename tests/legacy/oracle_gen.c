@@ -1,6 +1,7 @@
 /* oracle_gen.c — the C half of the PHP comparison of the legacy shapes (run_oracle.sh).
  *
  *   oracle_gen SEED COUNT OUTDIR
+ *   oracle_gen --variants SEED COUNT DIR
  *
  * Makes COUNT seeded random batches (random_batch.c) and writes, for each, the model in a plain
  * description (model.txt: numbers in decimal, strings in hex, so that PHP builds the array by
@@ -11,7 +12,10 @@
  *
  * On its own side it checks that every output of the php, legacy-json and form emitters
  * decodes back to the projection of the batch (random_batch.c) and encodes again to the same
- * bytes. Exit status 0 when all held, 1 otherwise, 2 on usage or I/O errors.
+ * bytes. With --variants it makes the same batches again and checks that the readers take
+ * DIR/variants.out (the same arrays as PHP prints them with other code and flags, written by
+ * oracle.php) to the same projection. Exit status 0 when all held, 1 otherwise, 2 on usage or
+ * I/O errors.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -80,6 +84,98 @@ static bool batch_head_equal(const struct stint_batch *a, const struct stint_bat
            (!a->has_current || stint_record_equal(&a->current, &b->current));
 }
 
+/* Reads one "<length>\n<bytes>\n" frame into b. */
+static bool read_frame(FILE *f, struct stint_buf *b)
+{
+    unsigned long long len;
+
+    stint_buf_reset(b);
+    if (fscanf(f, "%llu", &len) != 1 || fgetc(f) != '\n' || stint_buf_reserve(b, len + 1))
+        return false;
+    if (len && fread(b->data, 1, len, f) != len)
+        return false;
+    b->len = len;
+    return fgetc(f) == '\n';
+}
+
+/* --variants: the readers take what other PHP code and flags print to the same model. */
+static int run_variants(uint64_t seed, uint64_t count, const char *dir)
+{
+    static const enum stint_legacy_shape shapes[] = {STINT_LEGACY_PHP, STINT_LEGACY_JSON,
+                                                     STINT_LEGACY_FORM};
+    static const char *const names[] = {"php", "json", "form"};
+    struct stint_record *recs = calloc(RB_MAX_RECORDS, sizeof(*recs));
+    struct stint_record *want = calloc(RB_MAX_RECORDS + 1, sizeof(*want));
+    struct collect col = {calloc(RB_MAX_RECORDS + 1, sizeof(*col.recs)), 0, RB_MAX_RECORDS + 1};
+    struct stint_batch *head = calloc(1, sizeof(*head)), *phead = calloc(1, sizeof(*phead));
+    struct stint_batch *got = calloc(1, sizeof(*got));
+    struct stint_buf text = {0};
+    struct rb_rng g = {seed};
+    char path[4096];
+    FILE *f = NULL;
+    uint64_t b, failures = 0, texts = 0;
+    int rc = 2;
+
+    snprintf(path, sizeof(path), "%s/variants.out", dir);
+    if (!recs || !want || !col.recs || !head || !phead || !got || !(f = fopen(path, "rb"))) {
+        perror(path);
+        goto cleanup;
+    }
+    for (b = 0; b < count; b++) {
+        size_t n = rb_batch(&g, head, recs), nwant = rb_project(head, recs, n, phead, want);
+        size_t s, i;
+
+        for (s = 0; s < 3; s++) {
+            struct stint_error err;
+
+            if (!read_frame(f, &text)) {
+                fprintf(stderr, "%s: batch %" PRIu64 ": bad or missing frame\n", path, b);
+                goto cleanup;
+            }
+            texts++;
+            col.n = 0;
+            if (stint_legacy_decode(shapes[s], (const char *)text.data, text.len, got, collect_fn,
+                                    &col, NULL, &err) != STINT_OK) {
+                fprintf(stderr, "variant batch %" PRIu64 " %s: %s (%s)\n", b, names[s],
+                        stint_strerror(err.code), err.msg);
+                failures++;
+                continue;
+            }
+            if (col.n != nwant || !batch_head_equal(got, phead)) {
+                fprintf(stderr,
+                        "variant batch %" PRIu64 " %s: %zu records (want %zu) or head "
+                        "differs\n",
+                        b, names[s], col.n, nwant);
+                failures++;
+                continue;
+            }
+            for (i = 0; i < nwant; i++) {
+                if (!stint_record_equal(&col.recs[i], &want[i])) {
+                    fprintf(stderr, "variant batch %" PRIu64 " %s: record %zu differs\n", b,
+                            names[s], i);
+                    failures++;
+                    break;
+                }
+            }
+        }
+    }
+    printf("oracle_gen --variants: %" PRIu64 " texts that PHP printed with other code and flags: "
+           "%" PRIu64 " failures\n",
+           texts, failures);
+    rc = failures ? 1 : 0;
+cleanup:
+    if (f)
+        fclose(f);
+    stint_buf_free(&text);
+    free(recs);
+    free(want);
+    free(col.recs);
+    free(head);
+    free(phead);
+    free(got);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const enum stint_legacy_shape shapes[] = {STINT_LEGACY_PHP, STINT_LEGACY_SERIALIZE,
@@ -95,8 +191,10 @@ int main(int argc, char **argv)
     int rc = 2;
     size_t s;
 
+    if (argc == 5 && strcmp(argv[1], "--variants") == 0)
+        return run_variants(strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10), argv[4]);
     if (argc != 4) {
-        fprintf(stderr, "usage: oracle_gen SEED COUNT OUTDIR\n");
+        fprintf(stderr, "usage: oracle_gen [--variants] SEED COUNT DIR\n");
         return 2;
     }
     g.s = strtoull(argv[1], NULL, 10);

@@ -7,6 +7,8 @@
 #    each, and checks its own decode/re-encode round trips;
 # 2. one php process (oracle.php) compares every output with PHP's var_export, serialize,
 #    json_encode and http_build_query of the same array, and reads each back;
+#    it also writes each array as other PHP code and flags print it, and oracle_gen --variants
+#    checks that Stint's readers take those texts to the same model;
 # 3. make_vectors.php prints the documented sample again, which must equal spec/vectors/.
 # PHP is the oracle: without it this test FAILS (it never passes by skipping).
 set -eu
@@ -28,6 +30,7 @@ trap 'rm -rf "$DIR"' EXIT INT TERM
 
 "$GEN" "$SEED" "$COUNT" "$DIR"
 "$PHP" -d display_errors=stderr -d error_reporting=-1 "$SRC/tests/legacy/oracle.php" "$DIR" "$COUNT"
+"$GEN" --variants "$SEED" "$COUNT" "$DIR"
 
 mkdir "$DIR/vectors"
 "$PHP" "$SRC/tests/legacy/make_vectors.php" "$DIR/vectors"
