@@ -1,0 +1,12 @@
+# stintd's idle cost (issue 7): CPU, wake-ups and RSS with nothing happening, under Xvfb with the
+# X11 source (bench_idle.sh). A script, not a stint_bench program: it measures another process.
+if(TARGET stintd)
+  add_custom_target(run-bench_idle
+    COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/bench_idle.sh $<TARGET_FILE:stintd> 30
+    DEPENDS stintd USES_TERMINAL)
+  if(STINT_BENCH_PREV)
+    add_dependencies(run-bench_idle ${STINT_BENCH_PREV})
+  endif()
+  set(STINT_BENCH_PREV run-bench_idle)
+  add_dependencies(run-bench run-bench_idle)
+endif()

@@ -1,0 +1,105 @@
+#!/bin/sh
+# bench_idle.sh — what stintd costs when nothing happens (issue 7: < 0.1% of a core, <= 12 MiB).
+#
+#   bench_idle.sh STINTD [SECONDS]
+#
+# Runs stintd under Xvfb with openbox (an EWMH window manager) and one focused xterm, with the
+# X11 source, and measures it over SECONDS (default 30) after a 3 s warm-up:
+#   CPU     the sum over stintd's threads of /proc/PID/task/TID/schedstat (ns on a CPU), so
+#           the resolution is not the 10 ms of utime/stime;
+#   wakes   voluntary + involuntary context switches of every thread, per second: each is a
+#           wake-up (a poll or a condition wait returning);
+#   RSS     VmRSS and VmHWM (peak) of /proc/PID/status, and Pss of smaps_rollup.
+# Rows: x11 with the user active and nothing changing (idle_after 180 s not reached), x11 once
+# the user is idle (idle_after 5 s, so the bench sees the idle state), and the jsonl source on a
+# file that does not grow, for comparison. A table, never a pass/fail: the targets are printed
+# beside the figures. Machines are shared and noisy: read the medians of several runs.
+set -eu
+
+STINTD=${1:?usage: bench_idle.sh STINTD [SECONDS]}
+SECS=${2:-30}
+T=$(mktemp -d /tmp/stint-bench-idle-XXXXXX)
+PIDS=
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+    for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+have_x=1
+for b in Xvfb openbox xterm xdotool; do
+    command -v $b >/dev/null 2>&1 || { have_x=0; echo "bench_idle: no $b: x11 rows skipped"; }
+done
+
+if [ $have_x = 1 ]; then
+    Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$T/display" 2>"$T/xvfb.log" &
+    PIDS="$PIDS $!"
+    i=0
+    while [ ! -s "$T/display" ]; do
+        i=$((i + 1)); [ $i -lt 100 ] || { echo "bench_idle: Xvfb did not start"; exit 1; }
+        sleep 0.1
+    done
+    DISPLAY=:$(cat "$T/display")
+    export DISPLAY
+    openbox >"$T/openbox.log" 2>&1 &
+    PIDS="$PIDS $!"
+    sleep 0.5
+    xterm -T "Stint idle bench" -e sleep 100000 &
+    PIDS="$PIDS $!"
+    WIN=$(xdotool search --sync --name "Stint idle bench" | head -1)
+    xdotool windowactivate --sync "$WIN" 2>/dev/null || true
+fi
+
+# cpu_ns PID: CPU time of every thread, in ns
+cpu_ns() {
+    cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'
+}
+# switches PID: context switches of every thread
+switches() {
+    cat /proc/"$1"/task/*/status 2>/dev/null |
+        awk '/^(voluntary|nonvoluntary)_ctxt_switches/ {s += $2} END {printf "%d\n", s}'
+}
+kib() { awk -v k="$2" '$1 == k":" {print $2}' /proc/"$1"/status; }
+pss() { awk '$1 == "Pss:" {print $2}' /proc/"$1"/smaps_rollup 2>/dev/null || echo 0; }
+
+printf '\nstintd idle cost: %s s per row after a 3 s warm-up (%s, %s cores)\n' "$SECS" \
+    "$(uname -r)" "$(nproc)"
+printf '%-6s %-30s %9s %9s %9s %8s %9s %8s\n' source state "CPU ms" "% core" "wakes/s" \
+    "RSS MiB" "peak MiB" "Pss MiB"
+
+row() { # $1 source, $2 label, rest: extra stintd flags
+    src=$1 label=$2
+    shift 2
+    n=$(ls "$T" | wc -l)
+    dir="$T/run$n"
+    mkdir -p "$dir"
+    "$STINTD" --source "$src" --journal "$dir/journal" --socket "$dir/run/control" --server "" \
+        --max-age 0 "$@" 2>"$dir/log" &
+    pid=$!
+    sleep 3
+    if ! kill -0 $pid 2>/dev/null; then
+        printf '%-6s %-30s %s\n' "${src%%:*}" "$label" "not measured: $(tail -1 "$dir/log")"
+        wait $pid 2>/dev/null || true
+        return
+    fi
+    c0=$(cpu_ns $pid); w0=$(switches $pid)
+    sleep "$SECS"
+    c1=$(cpu_ns $pid); w1=$(switches $pid)
+    rss=$(kib $pid VmRSS); hwm=$(kib $pid VmHWM); p=$(pss $pid)
+    kill -TERM $pid
+    wait $pid 2>/dev/null || true
+    awk -v s="${src%%:*}" -v l="$label" -v c=$((c1 - c0)) -v w=$((w1 - w0)) -v t="$SECS" \
+        -v r="$rss" -v h="$hwm" -v p="$p" 'BEGIN {
+        printf "%-6s %-30s %9.2f %9.4f %9.2f %8.2f %9.2f %8.2f\n", s, l, c / 1e6,
+               100 * c / (t * 1e9), w / t, r / 1024, h / 1024, p / 1024 }'
+}
+
+if [ $have_x = 1 ]; then
+    row x11 "focus unchanged, user active"
+    row x11 "user idle (idle_after 5s)" --idle-after 5s
+fi
+: > "$T/empty.jsonl"
+row "jsonl:$T/empty.jsonl" "file not growing"
+printf 'targets: < 0.1%% of a core, <= 12 MiB RSS\n'
