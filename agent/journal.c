@@ -376,6 +376,16 @@ static enum stint_err write_batch(struct stint_journal *j, bool sync, const char
     return STINT_OK;
 }
 
+/* Positions `it` at the oldest stored record. Seeking past the acked seq, not to the prefix,
+ * matters: LevelDB keeps the tombstones of acked records until compaction, and an iterator
+ * started at the prefix would step over every one of them on each call. */
+static void seek_first_record(struct stint_journal *j, leveldb_iterator_t *it)
+{
+    uint8_t k[KEY_LEN];
+    make_key(k, P_REC, j->st.acked + 1);
+    leveldb_iter_seek(it, (const char *)k, sizeof(k));
+}
+
 /* ---- the clean-close mark ---- */
 
 static int path_join(char *out, size_t cap, const char *dir, const char *name)
@@ -704,8 +714,8 @@ static enum stint_err settle(struct stint_journal *j, struct scan *s, const stru
 
     if (s->has_version && s->version > STINT_JOURNAL_FORMAT) {
         return fail(j, STINT_EUNSUPPORTED,
-                    "journal %s was written by journal format %u; this Stint reads format %d "
-                    "and up: refusing to touch it",
+                    "journal %s was written by journal format %u; this Stint reads formats up "
+                    "to %d: refusing to touch it",
                     j->path, s->version, STINT_JOURNAL_FORMAT);
     }
     if (info && !s->any_key && !moved) {
@@ -722,7 +732,12 @@ static enum stint_err settle(struct stint_journal *j, struct scan *s, const stru
         expected = mk->count;
         expected_known = true;
     } else if (s->has_state) {
+        /* plain appends do not rewrite the state: those after it are the seqs from its next_seq
+         * to the last record found (contiguous, since anything else rewrites it) */
         expected = s->st.count;
+        if (s->count && s->last_rec >= s->st.next_seq) {
+            expected += s->last_rec - s->st.next_seq + 1;
+        }
         expected_known = true;
     }
     present = s->count + s->n_bad;
@@ -952,9 +967,8 @@ static enum stint_err drop_oldest(struct stint_journal *j, struct jstate *st, ui
     uint64_t pend_seq = 0, pend_size = 0;
     struct stint_record pend; /* the held gap: small, so the copy is cheap */
     enum stint_err err = STINT_OK;
-    const char pfx = P_REC;
 
-    for (leveldb_iter_seek(it, &pfx, 1); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+    for (seek_first_record(j, it); leveldb_iter_valid(it); leveldb_iter_next(it)) {
         size_t kl, vl;
         const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);
         const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vl);
@@ -1277,8 +1291,13 @@ void stint_journal_close(struct stint_journal *j)
     if (j->thread_started) {
         pthread_join(j->thread, NULL);
     }
-    if (j->db && !j->broken && sync_now(j) == STINT_OK) {
-        mark_write(j);
+    if (j->db && !j->broken) {
+        /* the exact state and one fsync, then the mark that vouches for them */
+        leveldb_writebatch_clear(j->wb);
+        put_state(j, &j->st);
+        if (write_batch(j, true, "close: sync failed") == STINT_OK) {
+            mark_write(j);
+        }
     }
     db_close(j);
     free_ldb_objects(j);
@@ -1351,9 +1370,8 @@ static enum stint_err append_locked(struct stint_journal *j, const struct stint_
         if (!j->oldest_valid) {
             /* found again lazily after acks and drops: one seek */
             leveldb_iterator_t *it = leveldb_create_iterator(j->db, j->ropt);
-            const char pfx = P_REC;
             j->oldest_ms = 0;
-            leveldb_iter_seek(it, &pfx, 1);
+            seek_first_record(j, it);
             if (leveldb_iter_valid(it)) {
                 size_t kl, vl;
                 const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);
@@ -1410,7 +1428,11 @@ static enum stint_err append_locked(struct stint_journal *j, const struct stint_
     if (ao && ao->clear_checkpoint) {
         leveldb_writebatch_delete(j->wb, K_CHECKPOINT, 1);
     }
-    put_state(j, &st);
+    if (st.dropped != j->st.dropped || st.gaps != j->st.gaps || st.lost != j->st.lost) {
+        /* a plain append leaves "mstate" alone (half the bytes per append): next seq, count and
+         * bytes are recounted on open; anything else that changes is written with it */
+        put_state(j, &st);
+    }
     {
         struct jstate before = j->st;
         was_synced = j->durable == before.next_seq - 1;
@@ -1728,9 +1750,8 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
         size_t n = 0;
         uint64_t chunk_freed = 0;
         bool more = false;
-        const char pfx = P_REC;
         leveldb_writebatch_clear(j->wb);
-        for (leveldb_iter_seek(it, &pfx, 1); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        for (seek_first_record(j, it); leveldb_iter_valid(it); leveldb_iter_next(it)) {
             size_t kl, vl;
             const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);
             uint64_t s;
@@ -2194,9 +2215,8 @@ void stint_journal_stats(struct stint_journal *j, struct stint_journal_stats *ou
     pthread_mutex_lock(&j->mu);
     if (!j->oldest_valid && j->db && !j->broken) {
         leveldb_iterator_t *it = leveldb_create_iterator(j->db, j->ropt);
-        const char pfx = P_REC;
         j->oldest_ms = 0;
-        leveldb_iter_seek(it, &pfx, 1);
+        seek_first_record(j, it);
         if (leveldb_iter_valid(it)) {
             size_t kl, vl;
             const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);

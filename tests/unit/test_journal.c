@@ -736,6 +736,103 @@ static void test_lost_records_counted(void **state)
     stint_journal_close(j);
 }
 
+/* After a crash there is no clean-close mark: the loss is counted from the state and the
+ * appends after it. */
+static void test_lost_records_counted_without_mark(void **state)
+{
+    struct fixture *f = *state;
+    struct stint_journal_open_info info;
+    struct stint_journal *j = jopen(f, NULL);
+    leveldb_t *db;
+    uint8_t k[9];
+    char p[400];
+
+    pid_t child;
+    int status = 0;
+
+    append_n(j, 0, 10);
+    stint_journal_close(j);
+    child = fork(); /* a process that appends 5 more and dies without closing */
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct stint_journal *cj = NULL;
+        if (stint_journal_open(&f->opts, &cj, NULL, NULL) != STINT_OK) {
+            _exit(1);
+        }
+        for (int i = 10; i < 15; i++) {
+            if (stint_journal_append(cj, rec_make(i), 1, NULL, NULL) != STINT_OK) {
+                _exit(2);
+            }
+        }
+        _exit(0);
+    }
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    snprintf(p, sizeof(p), "%s/stint.closed", f->path);
+    assert_int_equal(access(p, F_OK), -1); /* no clean-close mark */
+    db = raw_open(f->path);
+    rec_key(k, 12);
+    raw_delete(db, k, sizeof(k));
+    leveldb_close(db);
+    j = jopen(f, &info);
+    assert_int_equal(info.lost, 1);
+    assert_true(info.lost_known);
+    assert_int_equal(read_all(j)->n, 14);
+    stint_journal_close(j);
+}
+
+/* The bytes spec/drafts/journal.md shows, "Example", and the layout of the meta values. */
+static void test_spec_examples(void **state)
+{
+    struct fixture *f = *state;
+    struct stint_journal *j = jopen(f, NULL);
+    static const uint8_t want[] = {0x83, 0xc5, 0x13, 0x5f, 0x08, 0x01, 0x10, 0x80, 0xd0,
+                                   0x95, 0xff, 0xbc, 0x31, 0x18, 0xe8, 0xf0, 0x95, 0xff,
+                                   0xbc, 0x31, 0x20, 0x01, 0x2a, 0x03, 0x76, 0x69, 0x6d};
+    struct stint_record *r = calloc(1, sizeof(*r));
+    leveldb_t *db;
+    leveldb_readoptions_t *ro;
+    uint8_t k[9];
+    char *err = NULL, *v;
+    size_t vl = 0;
+
+    stint_record_clear(r);
+    r->start_ms = 1700000000000LL;
+    r->end_ms = 1700000004200LL;
+    r->kind = STINT_KIND_ACTIVE;
+    stint_record_set(r, STINT_FIELD_APP, "vim", 3);
+    f->now = r->end_ms; /* not aged out */
+    assert_int_equal(stint_journal_append(j, r, 1, NULL, NULL), STINT_OK);
+    stint_journal_close(j);
+    db = raw_open(f->path);
+    ro = leveldb_readoptions_create();
+    rec_key(k, 1);
+    assert_memory_equal(k, "\x72\0\0\0\0\0\0\0\x01", 9);
+    v = leveldb_get(db, ro, (const char *)k, sizeof(k), &vl, &err);
+    assert_null(err);
+    assert_int_equal(vl, sizeof(want));
+    assert_memory_equal(v, want, sizeof(want));
+    leveldb_free(v);
+    v = leveldb_get(db, ro, "mversion", 8, &vl, &err);
+    assert_int_equal(vl, 4);
+    assert_memory_equal(v, "\0\0\0\x01", 4);
+    leveldb_free(v);
+    v = leveldb_get(db, ro, "magent_id", 9, &vl, &err);
+    assert_int_equal(vl, 16);
+    leveldb_free(v);
+    v = leveldb_get(db, ro, "mstate", 6, &vl, &err);
+    assert_int_equal(vl, 85);
+    assert_int_equal((uint8_t)v[0], 1);
+    assert_int_equal((uint8_t)v[1 + 8 + 7], 0); /* acked-seq = 0 */
+    assert_int_equal((uint8_t)v[1 + 7], 2);     /* next-seq = 2 */
+    assert_int_equal((uint8_t)v[1 + 16 + 7], 1); /* count = 1 */
+    leveldb_free(v);
+    assert_null(err);
+    leveldb_readoptions_destroy(ro);
+    leveldb_close(db);
+    free(r);
+}
+
 static void test_private_and_meta(void **state)
 {
     struct fixture *f = *state;
@@ -1126,6 +1223,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dead_letters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_undecodable_value_dead_lettered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lost_records_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_records_counted_without_mark, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spec_examples, setup, teardown),
         cmocka_unit_test_setup_teardown(test_private_and_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_open_same_process, setup, teardown),
