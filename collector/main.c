@@ -301,7 +301,7 @@ static int cmd_read(int argc, char **argv, bool dump)
     int i, status = 1;
 
     stint_error_clear(&err);
-    for (i = 2; i < argc; i++) {
+    for (i = 2; i < argc; i += 2) { /* every option takes a value */
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--data") == 0 && v)
             data = v;
@@ -316,7 +316,6 @@ static int cmd_read(int argc, char **argv, bool dump)
             usage(stderr);
             return 2;
         }
-        i++;
     }
     if (!data || (dump && (!account || !stint_account_valid(account, strlen(account))))) {
         usage(stderr);
