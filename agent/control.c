@@ -49,17 +49,17 @@ enum cstate { C_READ, C_PENDING, C_FLUSH, C_PURGE, C_CLOSING };
 struct client {
     int fd;
     enum cstate state;
-    bool eof;                          /* the peer closed its side: no more requests */
+    bool eof; /* the peer closed its side: no more requests */
     char in[STINT_CONTROL_LINE_MAX];
     size_t in_len;
     struct stint_buf out;
-    size_t out_off;                    /* bytes of out already written */
-    int64_t deadline;                  /* monotonic ms: idle close, next tick, closing grace */
-    uint64_t target;                   /* flush: the seq waited for */
-    uint64_t from, left, count;        /* pending: next seq, records still wanted (0: all), sent */
+    size_t out_off;             /* bytes of out already written */
+    int64_t deadline;           /* monotonic ms: idle close, next tick, closing grace */
+    uint64_t target;            /* flush: the seq waited for */
+    uint64_t from, left, count; /* pending: next seq, records still wanted (0: all), sent */
     bool unlimited;
-    bool more;                         /* pending: the daemon has more after from */
-    char *last_progress;               /* flush: the last progress line, to send only changes */
+    bool more;           /* pending: the daemon has more after from */
+    char *last_progress; /* flush: the last progress line, to send only changes */
 };
 
 struct stint_control {
@@ -72,8 +72,8 @@ struct stint_control {
     uid_t uid;
     uint32_t tick_ms, idle_ms;
     void (*log)(void *ctx, int level, const char *line);
-    bool purge_busy;                   /* a purge --server is running (one at a time) */
-    bool again;                        /* work is left that needs no event: timeout 0 */
+    bool purge_busy; /* a purge --server is running (one at a time) */
+    bool again;      /* work is left that needs no event: timeout 0 */
     struct client *clients[STINT_CONTROL_CLIENTS_MAX];
 };
 
@@ -87,7 +87,8 @@ static int64_t mono_ms(void)
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static void logf_(struct stint_control *c, int level, const char *fmt, ...)
+static void
+logf_(struct stint_control *c, int level, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
@@ -128,8 +129,7 @@ static enum stint_err get_bool(json_t *v, const char *name, bool *out, struct st
 }
 
 enum stint_err stint_control_parse_request(const char *line, size_t len,
-                                           struct stint_control_request *out,
-                                           struct stint_error *e)
+                                           struct stint_control_request *out, struct stint_error *e)
 {
     json_error_t jerr;
     json_t *root = NULL, *v;
@@ -182,8 +182,7 @@ enum stint_err stint_control_parse_request(const char *line, size_t len,
                               cmd);
         goto cleanup;
     }
-    json_object_foreach(root, key, v)
-    {
+    json_object_foreach (root, key, v) {
         if (strcmp(key, "cmd") == 0)
             continue;
         if (out->cmd == STINT_CONTROL_PRIVATE && strcmp(key, "on") == 0) {
@@ -195,8 +194,8 @@ enum stint_err stint_control_parse_request(const char *line, size_t len,
             err = get_bool(v, key, &out->server, e);
         } else if (out->cmd == STINT_CONTROL_PENDING && strcmp(key, "limit") == 0) {
             if (!json_is_integer(v) || json_integer_value(v) < 0)
-                err = stint_error_set(e, STINT_ETYPE, 0,
-                                      "member \"limit\" must be an integer >= 0");
+                err =
+                    stint_error_set(e, STINT_ETYPE, 0, "member \"limit\" must be an integer >= 0");
             else
                 out->limit = (uint64_t)json_integer_value(v);
         } else {
@@ -281,8 +280,8 @@ static bool put_error(struct client *cl, enum stint_err code, const char *msg)
 static bool flush_out(struct client *cl)
 {
     while (out_unsent(cl) > 0) {
-        ssize_t w = send(cl->fd, cl->out.data + cl->out_off, out_unsent(cl),
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t w =
+            send(cl->fd, cl->out.data + cl->out_off, out_unsent(cl), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -653,13 +652,13 @@ static enum stint_err clear_stale(const struct sockaddr_un *sa, struct stint_err
         return stint_error_set(e, STINT_EIO, 0, "control socket %s: %s", sa->sun_path,
                                strerror(errno));
     if (unlink(sa->sun_path) != 0 && errno != ENOENT)
-        return stint_error_set(e, STINT_EIO, 0, "cannot remove stale socket %s: %s",
-                               sa->sun_path, strerror(errno));
+        return stint_error_set(e, STINT_EIO, 0, "cannot remove stale socket %s: %s", sa->sun_path,
+                               strerror(errno));
     return STINT_OK;
 }
 
-enum stint_err stint_control_open(const struct stint_control_opts *opts,
-                                  struct stint_control **out, struct stint_error *e)
+enum stint_err stint_control_open(const struct stint_control_opts *opts, struct stint_control **out,
+                                  struct stint_error *e)
 {
     struct stint_control *c = NULL;
     struct sockaddr_un sa;

@@ -104,14 +104,14 @@ struct stint_control_ops {
 };
 
 struct stint_control_opts {
-    const char *path;               /* socket path; its folder is created 0700 if missing */
+    const char *path; /* socket path; its folder is created 0700 if missing */
     const struct stint_control_ops *ops;
-    void *ctx;                      /* handed to every callback */
-    bool check_uid;                 /* false: peers must have the daemon's euid (the default) */
-    uid_t uid;                      /* with check_uid: the one uid allowed (tests) */
-    uint32_t tick_ms;               /* progress polling of flush --wait and purge; 0: 100 ms */
-    uint32_t idle_timeout_ms;       /* a client silent this long between requests is closed;
-                                       0: 30 s */
+    void *ctx;                /* handed to every callback */
+    bool check_uid;           /* false: peers must have the daemon's euid (the default) */
+    uid_t uid;                /* with check_uid: the one uid allowed (tests) */
+    uint32_t tick_ms;         /* progress polling of flush --wait and purge; 0: 100 ms */
+    uint32_t idle_timeout_ms; /* a client silent this long between requests is closed;
+                                 0: 30 s */
     /* Log lines (peers refused, clients dropped); NULL: silent. level: 0 error .. 3 debug. */
     void (*log)(void *ctx, int level, const char *line);
 };
@@ -123,8 +123,8 @@ struct stint_control;
  * refuses a live one, binds and listens (0600). STINT_EIO with a message naming the path for
  * every failure, STINT_EINVAL for bad opts. On success *out is the caller's: release with
  * stint_control_close(). */
-enum stint_err stint_control_open(const struct stint_control_opts *opts,
-                                  struct stint_control **out, struct stint_error *e);
+enum stint_err stint_control_open(const struct stint_control_opts *opts, struct stint_control **out,
+                                  struct stint_error *e);
 
 /* Closes every client (a waiting flush gets a final error line, best effort), closes the
  * listening socket and removes the socket file if it is still ours. NULL is fine. */

@@ -41,88 +41,92 @@ static const char *prog = "stintctl";
 
 static void help(FILE *f)
 {
-    fprintf(f,
-"NAME\n"
-"    stintctl - control a running stintd (the Stint activity agent)\n"
-"\n"
-"SYNOPSIS\n"
-"    stintctl [--socket PATH] [--timeout SECONDS] COMMAND [OPTIONS]\n"
-"\n"
-"    stintctl status [--json]\n"
-"    stintctl private on|off\n"
-"    stintctl flush [--wait]\n"
-"    stintctl pending [--json] [--limit N]\n"
-"    stintctl purge [--server] [--yes]\n"
-"\n"
-"DESCRIPTION\n"
-"    stintctl talks to stintd over its control socket, a Unix socket that only the user\n"
-"    stintd runs as may use. It shows what the agent is doing and what it holds, and lets\n"
-"    that user pause recording, send now, or delete what was recorded.\n"
-"\n"
-"COMMANDS\n"
-"    status [--json]\n"
-"        Private mode, the source, the open record, the backlog (records journaled and\n"
-"        not yet acknowledged by the server), the sender's state (last attempt, next retry,\n"
-"        last error), dead letters and records dropped by the journal's bounds.\n"
-"\n"
-"    private on|off\n"
-"        Private mode on: from this moment nothing about the focused window is captured\n"
-"        or kept; the open record ends now. Private mode is stored in the journal and stays\n"
-"        on across restarts until turned off.\n"
-"\n"
-"    flush [--wait]\n"
-"        Send the backlog now, skipping any backoff wait and lifting a pause after the\n"
-"        server refused the token. With --wait, stay until every record journaled before\n"
-"        the flush has been acknowledged, with a progress bar when stderr is a terminal;\n"
-"        --timeout bounds the wait (exit 5 when it passes; sending goes on).\n"
-"\n"
-"    pending [--json] [--limit N]\n"
-"        List the records not yet sent, oldest first: exactly what will leave this\n"
-"        machine. --json prints one record a line in Stint's canonical JSON.\n"
-"        --limit N lists at most N records (default: all).\n"
-"\n"
-"    purge [--server] [--yes]\n"
-"        Delete every record stintd holds locally: the backlog, the open record and the\n"
-"        dead letters (their disk blocks are overwritten). With --server, also ask the\n"
-"        server to delete everything stored for this account (DELETE /v1/data). Asks for\n"
-"        confirmation on the terminal unless --yes is given; refuses without --yes when\n"
-"        stdin is not a terminal.\n"
-"\n"
-"OPTIONS\n"
-"    --socket PATH\n"
-"        The control socket (default: $XDG_RUNTIME_DIR/stint/control).\n"
-"    --timeout SECONDS\n"
-"        How long to wait for an answer (default 30; for flush --wait: no limit).\n"
-"    -h, --help\n"
-"        This text.\n"
-"\n"
-"EXIT STATUS\n"
-"    0  done\n"
-"    1  stintd answered with an error (the message says what)\n"
-"    2  usage error\n"
-"    3  stintd cannot be reached (not running, or another socket)\n"
-"    4  refused: the socket belongs to another user\n"
-"    5  timed out\n"
-"    6  purge not confirmed\n"
-"\n"
-"ENVIRONMENT\n"
-"    XDG_RUNTIME_DIR   where the default socket lives\n"
-"\n"
-"EXAMPLES\n"
-"    stintctl status\n"
-"    stintctl private on\n"
-"    stintctl pending --limit 20\n"
-"    stintctl flush --wait --timeout 60\n"
-"    stintctl purge --server --yes\n"
-"\n"
-"SEE ALSO\n"
-"    stintd(1); the protocol: spec/drafts/control.md\n");
+    fprintf(
+        f,
+        "NAME\n"
+        "    stintctl - control a running stintd (the Stint activity agent)\n"
+        "\n"
+        "SYNOPSIS\n"
+        "    stintctl [--socket PATH] [--timeout SECONDS] COMMAND [OPTIONS]\n"
+        "\n"
+        "    stintctl status [--json]\n"
+        "    stintctl private on|off\n"
+        "    stintctl flush [--wait]\n"
+        "    stintctl pending [--json] [--limit N]\n"
+        "    stintctl purge [--server] [--yes]\n"
+        "\n"
+        "DESCRIPTION\n"
+        "    stintctl talks to stintd over its control socket, a Unix socket that only the user\n"
+        "    stintd runs as may use. It shows what the agent is doing and what it holds, and lets\n"
+        "    that user pause recording, send now, or delete what was recorded.\n"
+        "\n"
+        "COMMANDS\n"
+        "    status [--json]\n"
+        "        Private mode, the source, the open record, the backlog (records journaled and\n"
+        "        not yet acknowledged by the server), the sender's state (last attempt, next "
+        "retry,\n"
+        "        last error), dead letters and records dropped by the journal's bounds.\n"
+        "\n"
+        "    private on|off\n"
+        "        Private mode on: from this moment nothing about the focused window is captured\n"
+        "        or kept; the open record ends now. Private mode is stored in the journal and "
+        "stays\n"
+        "        on across restarts until turned off.\n"
+        "\n"
+        "    flush [--wait]\n"
+        "        Send the backlog now, skipping any backoff wait and lifting a pause after the\n"
+        "        server refused the token. With --wait, stay until every record journaled before\n"
+        "        the flush has been acknowledged, with a progress bar when stderr is a terminal;\n"
+        "        --timeout bounds the wait (exit 5 when it passes; sending goes on).\n"
+        "\n"
+        "    pending [--json] [--limit N]\n"
+        "        List the records not yet sent, oldest first: exactly what will leave this\n"
+        "        machine. --json prints one record a line in Stint's canonical JSON.\n"
+        "        --limit N lists at most N records (default: all).\n"
+        "\n"
+        "    purge [--server] [--yes]\n"
+        "        Delete every record stintd holds locally: the backlog, the open record and the\n"
+        "        dead letters (their disk blocks are overwritten). With --server, also ask the\n"
+        "        server to delete everything stored for this account (DELETE /v1/data). Asks for\n"
+        "        confirmation on the terminal unless --yes is given; refuses without --yes when\n"
+        "        stdin is not a terminal.\n"
+        "\n"
+        "OPTIONS\n"
+        "    --socket PATH\n"
+        "        The control socket (default: $XDG_RUNTIME_DIR/stint/control).\n"
+        "    --timeout SECONDS\n"
+        "        How long to wait for an answer (default 30; for flush --wait: no limit).\n"
+        "    -h, --help\n"
+        "        This text.\n"
+        "\n"
+        "EXIT STATUS\n"
+        "    0  done\n"
+        "    1  stintd answered with an error (the message says what)\n"
+        "    2  usage error\n"
+        "    3  stintd cannot be reached (not running, or another socket)\n"
+        "    4  refused: the socket belongs to another user\n"
+        "    5  timed out\n"
+        "    6  purge not confirmed\n"
+        "\n"
+        "ENVIRONMENT\n"
+        "    XDG_RUNTIME_DIR   where the default socket lives\n"
+        "\n"
+        "EXAMPLES\n"
+        "    stintctl status\n"
+        "    stintctl private on\n"
+        "    stintctl pending --limit 20\n"
+        "    stintctl flush --wait --timeout 60\n"
+        "    stintctl purge --server --yes\n"
+        "\n"
+        "SEE ALSO\n"
+        "    stintd(1); the protocol: spec/drafts/control.md\n");
 }
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 1, 2)))
 #endif
-static int usage_error(const char *fmt, ...)
+static int
+usage_error(const char *fmt, ...)
 {
     va_list ap;
 
@@ -376,8 +380,7 @@ static void print_value(const char *key, json_t *v, int indent)
 
     if (json_is_object(v)) {
         printf("%*s%s:\n", indent, "", key);
-        json_object_foreach(v, k, m)
-        {
+        json_object_foreach (v, k, m) {
             print_value(k, m, indent + 2);
         }
         return;
@@ -417,8 +420,7 @@ static int cmd_status(struct conn *c, bool as_json)
         printf("%s\n", s ? s : "{}");
         free(s);
     } else {
-        json_object_foreach(ans, k, v)
-        {
+        json_object_foreach (ans, k, v) {
             print_value(k, v, 0);
         }
     }
@@ -433,8 +435,8 @@ static int cmd_private(struct conn *c, bool on)
 
     json_decref(req);
     if (rc == 0)
-        printf("private mode %s\n", on ? "on: nothing is recorded until `stintctl private off`"
-                                       : "off: recording");
+        printf("private mode %s\n",
+               on ? "on: nothing is recorded until `stintctl private off`" : "off: recording");
     json_decref(ans);
     return rc;
 }
@@ -469,8 +471,7 @@ static void draw_bar(struct flush_view *fv, json_t *p)
     fputs("\r\033[K[", stderr);
     for (i = 0; i < width; i++)
         fputc(i < fill ? '#' : '.', stderr);
-    fprintf(stderr, "] %3d%%  %" PRId64 " to send", (int)(done * 100 / total),
-            num(p, "backlog"));
+    fprintf(stderr, "] %3d%%  %" PRId64 " to send", (int)(done * 100 / total), num(p, "backlog"));
     if (state && *state)
         fprintf(stderr, "  (%.40s)", state);
     fflush(stderr);
@@ -701,8 +702,7 @@ int main(int argc, char **argv)
         return usage_error("%s", "no command (status, private, flush, pending, purge)");
     /* Options that belong to another command are mistakes worth saying. */
     if ((as_json && strcmp(cmd, "status") != 0 && strcmp(cmd, "pending") != 0) ||
-        (wait && strcmp(cmd, "flush") != 0) ||
-        ((server || yes) && strcmp(cmd, "purge") != 0) ||
+        (wait && strcmp(cmd, "flush") != 0) || ((server || yes) && strcmp(cmd, "purge") != 0) ||
         (limit && strcmp(cmd, "pending") != 0))
         return usage_error("an option given does not belong to \"%s\"", cmd);
     if (strcmp(cmd, "private") == 0 && on < 0)
@@ -741,7 +741,8 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "pending") == 0)
         rc = cmd_pending(&c, as_json, limit);
     else
-        rc = cmd_purge(&c, server, yes, (int64_t)(timeout_s > 86400000 ? 86400000 : timeout_s) * 1000);
+        rc = cmd_purge(&c, server, yes,
+                       (int64_t)(timeout_s > 86400000 ? 86400000 : timeout_s) * 1000);
     conn_close(&c);
     if (fflush(stdout) != 0 && rc == 0)
         rc = EXIT_DAEMON_ERROR;

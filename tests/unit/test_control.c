@@ -348,8 +348,8 @@ static void test_parse_table(void **state)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct stint_control_request rq;
         struct stint_error e;
-        enum stint_err got = stint_control_parse_request(cases[i].line, strlen(cases[i].line),
-                                                         &rq, &e);
+        enum stint_err got =
+            stint_control_parse_request(cases[i].line, strlen(cases[i].line), &rq, &e);
         if (got != cases[i].want)
             fail_msg("case %zu (%s): got %d (%s), want %d", i, cases[i].line, got, e.msg,
                      cases[i].want);
@@ -453,14 +453,12 @@ static void test_every_command(void **state)
     assert_int_equal(int_of(a, "count"), 3);
     assert_true(json_is_true(json_object_get(a, "more")));
     assert_int_equal(json_array_size(lines), 4);
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(json_array_get(lines, 0), "record"),
-                                          "seq")),
-        "1");
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(json_array_get(lines, 2), "record"),
-                                          "app")),
-        "firefox");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(lines, 0), "record"), "seq")),
+                        "1");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(lines, 2), "record"), "app")),
+                        "firefox");
     json_decref(lines);
     json_decref(a);
 
