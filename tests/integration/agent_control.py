@@ -268,8 +268,17 @@ def test_with_server(stintd, stintctl, collector, tmp):
                    "--backoff-base", "100ms", "--backoff-cap", "2s"])
         a.start()
         wait_for(lambda: status(stintctl, a.sock)["journal"]["next_seq"] == 301, "300 records")
-        rc, out, err = ctl(stintctl, a.sock, "flush", "--wait", "--timeout", "60")
-        check(rc == 0 and "flushed" in out, "flush --wait: %d %s %s" % (rc, out, err))
+        # On a terminal (script(1) gives it one) flush --wait draws a progress bar on stderr.
+        if shutil.which("script"):
+            p = subprocess.run(["script", "-qec", "%s --socket %s flush --wait --timeout 60"
+                                % (stintctl, a.sock), "/dev/null"],
+                               capture_output=True, timeout=90, stdin=subprocess.DEVNULL)
+            out = p.stdout.decode(errors="replace")
+            check(p.returncode == 0 and "flushed" in out and "100%" in out and "[####" in out,
+                  "flush --wait on a terminal: %d %r" % (p.returncode, out[-500:]))
+        else:
+            rc, out, err = ctl(stintctl, a.sock, "flush", "--wait", "--timeout", "60")
+            check(rc == 0 and "flushed" in out, "flush --wait: %d %s %s" % (rc, out, err))
         st = status(stintctl, a.sock)
         check(st["backlog"] == 0 and st["sender"]["records_sent"] >= 300, "after flush: %s" % st)
         check(st["sender"]["attempts"] > st["sender"]["batches_acked"], "no 503 was met")
@@ -286,6 +295,55 @@ def test_with_server(stintd, stintctl, collector, tmp):
         rc, t = a.stop()
         check(rc == 0 and t < 2.0, "SIGTERM: status %d after %.2f s" % (rc, t))
         check(TOKEN not in open(a.log).read(), "the token is in the log")
+    finally:
+        if a:
+            a.kill()
+        coll.terminate()
+        coll.wait()
+
+
+def test_stop_in_flight(stintd, stintctl, collector, tmp):
+    """SIGTERM while a request is in flight: exit 0 within 2 s, the batch stays journaled."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key,
+                    "-out", cert], check=True, capture_output=True)
+    for name, text in (("tokens", "%s alice\n" % TOKEN), ("token", TOKEN + "\n")):
+        fd = os.open(os.path.join(tmp, name), os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, text.encode())
+        os.close(fd)
+    port_file = os.path.join(tmp, "port")
+    coll = subprocess.Popen([collector, "serve", "--listen", "127.0.0.1:0", "--port-file",
+                             port_file, "--tls-cert", cert, "--tls-key", key, "--data",
+                             os.path.join(tmp, "data"), "--tokens", os.path.join(tmp, "tokens"),
+                             "--fault", "slow=1,path=/v1/batches"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    a = None
+    try:
+        wait_for(lambda: os.path.exists(port_file) and os.path.getsize(port_file) > 0, "port")
+        port = int(open(port_file).read())
+        events = os.path.join(tmp, "events.jsonl")
+        write_events(events, 20, int(time.time() * 1000) - 3600 * 1000)
+        a = Agent(stintd, tmp, events,
+                  ["--server", "https://127.0.0.1:%d" % port, "--token-file",
+                   os.path.join(tmp, "token"), "--ca-file", cert])
+        a.start()
+        wait_for(lambda: status(stintctl, a.sock)["journal"]["next_seq"] == 21, "20 records")
+        time.sleep(1.5)  # the batch went out; the answer trickles at 1 byte a second
+        st = status(stintctl, a.sock)
+        check(st["backlog"] == 20 and st["sender"]["batches_acked"] == 0,
+              "the batch was acked despite the slow answer: %s" % st["sender"])
+        rc, t = a.stop()
+        print("SIGTERM with a request in flight: exit %d after %.3f s" % (rc, t), flush=True)
+        check(rc == 0 and t < 2.0, "SIGTERM in flight: status %d after %.2f s" % (rc, t))
+        b = Agent(stintd, tmp, events, ["--server", ""])
+        b.start()
+        try:
+            check(status(stintctl, b.sock)["backlog"] == 20, "the abandoned batch left the journal")
+        finally:
+            b.stop()
+            b.kill()
     finally:
         if a:
             a.kill()
@@ -364,6 +422,8 @@ def main():
             if rest:
                 os.mkdir(os.path.join(tmp, "b"))
                 test_with_server(stintd, stintctl, rest[0], os.path.join(tmp, "b"))
+                os.mkdir(os.path.join(tmp, "c"))
+                test_stop_in_flight(stintd, stintctl, rest[0], os.path.join(tmp, "c"))
         ok = True
         print("ok: %d checks" % checks, flush=True)
     finally:
