@@ -20,6 +20,7 @@
 #include <leveldb/c.h>
 
 #include "stint/pb.h"
+#include "stint/pb_ref.h"
 
 #define STRIPES 64
 #define KEY_MAX (1 + 64 + 1 + STINT_AGENT_ID_LEN + 512)
@@ -375,8 +376,10 @@ enum stint_err stint_store_value_encode(int64_t received_ms, int64_t client_now_
     put_be64(head + 1, (uint64_t)received_ms);
     put_be64(head + 9, (uint64_t)client_now_ms);
     rc = stint_buf_append(out, head, sizeof(head));
+    /* protobuf-c: the same v1 bytes as nanopb's encoder at about a third of its cost
+     * (FACTS.md), and this runs once per stored record */
     if (rc == STINT_OK)
-        rc = stint_pb_encode_record(r, out);
+        rc = stint_pbc_encode_record(r, out);
     return rc;
 }
 
