@@ -136,6 +136,42 @@ def raw(sock, data, read_all=False):
     return [json.loads(l) for l in buf.decode().splitlines()]
 
 
+def test_config(stintd, stintctl, tmp):
+    """Config errors name file and line (exit 2); flags override the file; SIGHUP re-reads it
+    and keeps the old settings when the new file is bad."""
+    events = os.path.join(tmp, "events.jsonl")
+    write_events(events, 3, int(time.time() * 1000) - 3600 * 1000)
+    ini = os.path.join(tmp, "agent.ini")
+    with open(ini, "w") as f:
+        f.write("[agent]\nsource = jsonl:/nonexistent/file\n[tracker]\nidle_after = soon\n")
+    p = subprocess.run([stintd, "--config", ini], capture_output=True, timeout=20)
+    err = p.stderr.decode()
+    check(p.returncode == 2 and "agent.ini:4" in err and "idle_after" in err,
+          "bad config: exit %d, %s" % (p.returncode, err))
+    p = subprocess.run([stintd, "--no-such-flag", "x"], capture_output=True, timeout=20)
+    check(p.returncode == 2 and "--no-such-flag" in p.stderr.decode(), "unknown flag")
+    p = subprocess.run([stintd, "--help"], capture_output=True, timeout=20)
+    check(p.returncode == 0 and "--idle-after" in p.stdout.decode(), "stintd --help")
+    with open(ini, "w") as f:
+        f.write("[agent]\nsource = jsonl:/nonexistent/file\n[sender]\nserver =\n")
+    # the flag --source (given by Agent) wins over the file's source
+    a = Agent(stintd, tmp, events, ["--config", ini])
+    a.start()
+    try:
+        check(status(stintctl, a.sock)["source"]["spec"] == "jsonl:" + events,
+              "the flag did not override the file")
+        with open(ini, "w") as f:
+            f.write("[agent]\nsource = jsonl:/nonexistent/file\nbogus = 1\n")
+        a.p.send_signal(signal.SIGHUP)
+        wait_for(lambda: "config not reloaded" in open(a.log).read(), "the reload refusal")
+        check("agent.ini:3" in open(a.log).read(), "reload error without file and line")
+        check(status(stintctl, a.sock)["backlog"] >= 0, "stintd did not survive a bad reload")
+        rc, t = a.stop()
+        check(rc == 0 and t < 2.0, "SIGTERM: status %d after %.2f s" % (rc, t))
+    finally:
+        a.kill()
+
+
 def test_journal_only(stintd, stintctl, tmp):
     events = os.path.join(tmp, "events.jsonl")
     write_events(events, 40, int(time.time() * 1000) - 3 * 3600 * 1000)
@@ -419,6 +455,8 @@ def main():
         else:
             os.mkdir(os.path.join(tmp, "a"))
             test_journal_only(stintd, stintctl, os.path.join(tmp, "a"))
+            os.mkdir(os.path.join(tmp, "cfg"))
+            test_config(stintd, stintctl, os.path.join(tmp, "cfg"))
             if rest:
                 os.mkdir(os.path.join(tmp, "b"))
                 test_with_server(stintd, stintctl, rest[0], os.path.join(tmp, "b"))
