@@ -181,6 +181,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *con_cls = st;
         st->now_ms = now_ms();
         st->body.max = s->o.max_body;
+        {
+            /* one allocation for the whole body when its length is announced */
+            const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            char *end = NULL;
+            unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
+            if (n > 0 && n <= s->o.max_body && end && *end == '\0')
+                (void)stint_buf_reserve(&st->body, (size_t)n);
+        }
         if (s->o.faults) {
             if (stint_faults_refusing(s->o.faults, st->now_ms)) {
                 /* a window of refusal also ends keep-alive connections */
@@ -399,6 +407,7 @@ static struct MHD_Daemon *start_daemon(struct stint_server *s, const struct sock
             MHD_OPTION_HTTPS_MEM_KEY, s->o.key_pem, MHD_OPTION_HTTPS_MEM_CERT, s->o.cert_pem,
             MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
             MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT, limit,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 << 10), /* bigger reads */
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
     return MHD_start_daemon(flags, 0, admin ? NULL : on_accept, s, admin ? on_admin : on_request,
                             s, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
