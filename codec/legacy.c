@@ -111,6 +111,8 @@ struct times {
 static enum stint_err to_entry(const struct stint_record *r, struct times *t,
                                struct stint_legacy_entry *e)
 {
+    int64_t end;
+
     if (!stint_utf8_valid(r->app, r->app_len) || !stint_utf8_valid(r->path, r->path_len) ||
         !stint_utf8_valid(r->title, r->title_len) || !stint_utf8_valid(r->url, r->url_len))
         return STINT_EUTF8;
@@ -121,9 +123,12 @@ static enum stint_err to_entry(const struct stint_record *r, struct times *t,
     e->f[4] = (struct stint_legacy_pair){"start", t->start,
                                          fmt_int(t->start, floor_seconds(r->start_ms))};
     e->n = 5;
-    if (r->end_ms != 0) {
-        e->f[5] =
-            (struct stint_legacy_pair){"end", t->end, fmt_int(t->end, floor_seconds(r->end_ms))};
+    /* closed: an end that is not 0 s. An end within the first second after the epoch is 0 s,
+     * which the array cannot tell from "open", so it is not written either: the array is always
+     * that of the projection a reader gives back. */
+    end = floor_seconds(r->end_ms);
+    if (end != 0) {
+        e->f[5] = (struct stint_legacy_pair){"end", t->end, fmt_int(t->end, end)};
         e->n = 6;
     }
     return STINT_OK;

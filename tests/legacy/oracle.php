@@ -59,7 +59,7 @@ function entry(array $f): ?array
         'url' => unhex($f[7]),
         'start' => secs((int)$f[2]),
     ];
-    if ((int)$f[3] !== 0) {
+    if (secs((int)$f[3]) !== '0') { // closed: an end that is not 0 s
         $e['end'] = secs((int)$f[3]);
     }
     return $e;

@@ -140,6 +140,11 @@ static void rand_record(struct rb_rng *g, struct stint_record *r, bool open)
                        : 7; /* a kind this version does not know */
     r->start_ms = 1000 + (int64_t)below(g, 4000000000000ull);
     r->end_ms = open ? 0 : r->start_ms + (int64_t)below(g, below(g, 2) ? 3600000 : 1000);
+    if (below(g, 40) == 0) {
+        /* around the epoch: negative times floor down, an end within the first second is 0 s */
+        r->start_ms = (int64_t)below(g, 4000) - 2000;
+        r->end_ms = open ? 0 : r->start_ms + (int64_t)below(g, 2500);
+    }
     if (r->kind == STINT_KIND_GAP)
         r->gap_count = 1 + below(g, 100);
     if (r->kind == STINT_KIND_ACTIVE || r->kind == STINT_KIND_UNSPECIFIED || r->kind == 7) {
@@ -199,14 +204,14 @@ size_t rb_project(const struct stint_batch *head, const struct stint_record *rec
         kept[nk++] = &head->current;
     for (i = 0; i < nk; i++) {
         struct stint_record *p =
-            (i + 1 == nk && kept[i]->end_ms == 0) ? &phead->current : &out[nout];
+            (i + 1 == nk && floor_ms(kept[i]->end_ms) == 0) ? &phead->current : &out[nout];
 
         stint_record_copy(p, kept[i]);
         p->kind = STINT_KIND_ACTIVE;
         p->truncated = p->repaired = 0;
         p->gap_count = 0;
         p->start_ms = floor_ms(kept[i]->start_ms);
-        p->end_ms = kept[i]->end_ms ? floor_ms(kept[i]->end_ms) : 0;
+        p->end_ms = floor_ms(kept[i]->end_ms); /* 0 s: open, as the array cannot say more */
         if (p == &phead->current) {
             p->seq = 0;
             phead->has_current = true;

@@ -318,6 +318,32 @@ static void test_mapping_kinds(void **state)
     assert_out(&f->out, want, sizeof(want) - 1);
 }
 
+/* A closed record whose end is 0 s (within the first second after the epoch) is written
+ * without 'end', as its projection is: the array cannot tell 0 s from "open". */
+static void test_end_in_first_second(void **state)
+{
+    static const char want[] = "now=0&version=&log%5B0%5D%5Bapp%5D=&log%5B0%5D%5Bpath%5D=&log%5B0%"
+                               "5D%5Bwin%5D=&log%5B0%5D%5Burl%5D=&log%5B0%5D%5Bstart%5D=-1";
+    struct fixture *f = *state;
+    struct stint_error err;
+
+    stint_batch_clear(&f->head);
+    stint_record_clear(&f->recs[0]);
+    f->recs[0].seq = 1;
+    f->recs[0].kind = STINT_KIND_ACTIVE;
+    f->recs[0].start_ms = -1;
+    f->recs[0].end_ms = 17;
+    assert_int_equal(encode(f, STINT_LEGACY_FORM, 1), STINT_OK);
+    assert_out(&f->out, want, sizeof(want) - 1);
+    /* and it reads back as the open record */
+    assert_int_equal(decode(f, STINT_LEGACY_FORM, (const char *)f->out.data, f->out.len, &err),
+                     STINT_OK);
+    assert_int_equal(f->col.n, 0);
+    assert_true(f->got.has_current);
+    assert_int_equal(f->got.current.start_ms, -1000);
+    assert_int_equal(f->got.current.end_ms, 0);
+}
+
 /* Times floor to seconds, also below zero and at the ends of int64. */
 static void test_floor_times(void **state)
 {
@@ -992,6 +1018,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mapping_kinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_floor_times, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_end_in_first_second, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_round_trips, setup, teardown),
         cmocka_unit_test_setup_teardown(test_php_variants, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_variants, setup, teardown),

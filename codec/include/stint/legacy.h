@@ -16,8 +16,11 @@
  *   - only records of kind ACTIVE (or UNSPECIFIED) appear: IDLE, PRIVATE, GAP and kinds this
  *     version does not know are omitted (the legacy array has no kind; the old client simply
  *     sent nothing while idle, and a private stretch must not reach a legacy server at all);
- *   - 'end' is written only when end_ms != 0; seq, kind, truncated, repaired, gap_count and
- *     agent_id have no place in the array and are not written.
+ *   - 'end' is written only when the record is closed: floor(end_ms / 1000) != 0 (an end in
+ *     the first second after the epoch is 0 s, which the array cannot tell from "open");
+ *   - seq, kind, truncated, repaired, gap_count and agent_id have no place in the array.
+ * So the array of a batch is that of its projection (below): writing what a reader gives back
+ * gives the same bytes.
  *
  * Decoding gives back that projection: records of kind ACTIVE numbered by their position in
  * 'log' (seq 1, 2, ...), times as seconds * 1000; the last entry of 'log', when it has no
