@@ -42,7 +42,10 @@
 
 enum stint_sync {
     STINT_SYNC_ALWAYS = 0,   /* every write is fsync'ed before the call returns (the default) */
-    STINT_SYNC_INTERVAL = 1, /* group commit: one fsync at most every sync_interval_ms */
+    STINT_SYNC_INTERVAL = 1, /* group commit: one fsync at most every sync_interval_ms; plain
+                              * appends are also coalesced into one LevelDB write (at most 256
+                              * records or 2 ms), so a kill -9 may lose those too: only seqs up
+                              * to durable_seq are promised */
     STINT_SYNC_NONE = 2,     /* never fsync (survives a process crash, not a power loss) */
 };
 

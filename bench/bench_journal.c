@@ -223,16 +223,19 @@ static int rss_child(const char *path)
 {
     struct stint_journal *j = jopen(path, STINT_SYNC_INTERVAL);
     struct stint_journal_stats s;
-    long rss_open, hwm;
+    long rss_open, hwm, anon, file;
     uint64_t drained = 0;
     double rate;
     stint_journal_stats(j, &s);
     rss_open = status_kib("VmRSS");
+    anon = status_kib("RssAnon");
+    file = status_kib("RssFile");
     rate = drain_rate(j, &drained);
     hwm = status_kib("VmHWM");
     stint_journal_compact(j);
     stint_journal_close(j);
-    printf("%ld %ld %.0f %" PRIu64 " %" PRIu64 "\n", rss_open, hwm, rate, drained, s.backlog);
+    printf("%ld %ld %.0f %" PRIu64 " %" PRIu64 " %ld %ld\n", rss_open, hwm, rate, drained,
+           s.backlog, anon, file);
     return 0;
 }
 
@@ -294,7 +297,7 @@ int main(int argc, char **argv)
         uint64_t before, after_close, after_drain;
         char cmd[4096];
         FILE *p;
-        long rss_open = -1, hwm = -1;
+        long rss_open = -1, hwm = -1, anon = -1, file = -1;
         double big_drain = 0;
         uint64_t drained = 0, stored = 0;
 
@@ -305,8 +308,8 @@ int main(int argc, char **argv)
         before = after_close;
         snprintf(cmd, sizeof(cmd), "/proc/%ld/exe --rss-child '%s'", (long)getpid(), path);
         p = popen(cmd, "r");
-        if (!p || fscanf(p, "%ld %ld %lf %" SCNu64 " %" SCNu64, &rss_open, &hwm, &big_drain,
-                         &drained, &stored) != 5) {
+        if (!p || fscanf(p, "%ld %ld %lf %" SCNu64 " %" SCNu64 " %ld %ld", &rss_open, &hwm,
+                         &big_drain, &drained, &stored, &anon, &file) != 7) {
             fprintf(stderr, "bench_journal: the RSS child failed\n");
             return 1;
         }
@@ -336,8 +339,8 @@ int main(int argc, char **argv)
                             (double)before
                       : 0.0);
         printf("| RSS after opening with %" PRIu64 " records stored (open scans them all) | %.1f "
-               "MiB |\n",
-               stored, rss_open / 1024.0);
+               "MiB (anonymous %.1f, file-backed %.1f) |\n",
+               stored, rss_open / 1024.0, anon / 1024.0, file / 1024.0);
         printf("| peak RSS (VmHWM) of that process through open + full drain | %.1f MiB |\n",
                hwm / 1024.0);
         printf("\nTargets (issue 4): interval >= 200,000/s; always >= 80%% of the fsync rate; "

@@ -20,3 +20,5 @@ add_test(NAME journal_diskfull_fsize COMMAND journal_diskfull fsize)
 # 77: no permission to mount a tmpfs here (not root): reported as skipped, the fsize test still runs
 set_tests_properties(journal_diskfull_tmpfs PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
 set_tests_properties(journal_diskfull_fsize PROPERTIES TIMEOUT 300)
+add_test(NAME journal_diskfull_tmpfs_interval COMMAND journal_diskfull tmpfs interval)
+set_tests_properties(journal_diskfull_tmpfs_interval PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)

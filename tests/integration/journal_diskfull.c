@@ -1,9 +1,11 @@
 /* journal_diskfull.c — a journal fills its disk: appends fail cleanly, nothing stored is
  * damaged, and appends resume when space returns.
  *
- *   journal_diskfull tmpfs   a 1 MiB tmpfs mounted for the test (needs root; exit 77 = skipped
+ *   journal_diskfull tmpfs|fsize [always|interval]   (policy: always when not given)
+ *
+ *   tmpfs   a 1 MiB tmpfs mounted for the test (needs root; exit 77 = skipped
  *                            when mounting is not allowed); space returns by remounting larger
- *   journal_diskfull fsize   RLIMIT_FSIZE (any user): writes past 256 KiB fail with EFBIG;
+ *   fsize   RLIMIT_FSIZE (any user): writes past 256 KiB fail with EFBIG;
  *                            space returns by raising the limit again
  *
  * Checks: the first failure is STINT_EIO with a message; further appends keep failing cleanly;
@@ -100,9 +102,15 @@ int main(int argc, char **argv)
     enum stint_err err = STINT_OK;
     int rc = 1;
 
-    if (argc != 2 || (strcmp(argv[1], "tmpfs") != 0 && strcmp(argv[1], "fsize") != 0)) {
-        fprintf(stderr, "usage: %s tmpfs|fsize\n", argv[0]);
+    if (argc < 2 || (strcmp(argv[1], "tmpfs") != 0 && strcmp(argv[1], "fsize") != 0)) {
+        fprintf(stderr, "usage: %s tmpfs|fsize [always|interval]\n", argv[0]);
         return 2;
+    }
+    if (argc > 2 && strcmp(argv[2], "interval") == 0) {
+        /* appends are coalesced: a failed write surfaces on the next call, and what was
+         * accepted stays pending until space returns */
+        o.sync = STINT_SYNC_INTERVAL;
+        o.sync_interval_ms = 50;
     }
     tmpfs = strcmp(argv[1], "tmpfs") == 0;
     if (!mkdtemp(dir)) {
