@@ -12,7 +12,8 @@
 #   RSS     VmRSS and VmHWM (peak) of /proc/PID/status, and Pss of smaps_rollup.
 # Rows: x11 with the user active and nothing changing (idle_after 180 s not reached), x11 once
 # the user is idle (idle_after 5 s, so the bench sees the idle state), and the jsonl source on a
-# file that does not grow, for comparison. A table, never a pass/fail: the targets are printed
+# file that does not grow, for comparison; each also with the sender on (a server configured,
+# an empty journal: its thread and the network watcher sleep, but libcurl and TLS are loaded). A table, never a pass/fail: the targets are printed
 # beside the figures. Machines are shared and noisy: read the medians of several runs.
 set -eu
 
@@ -72,7 +73,7 @@ printf '%-6s %-30s %9s %9s %9s %8s %9s %8s\n' source state "CPU ms" "% core" "wa
 row() { # $1 source, $2 label, rest: extra stintd flags
     src=$1 label=$2
     shift 2
-    n=$(ls "$T" | wc -l)
+    n=$(ls -d "$T"/run* 2>/dev/null | wc -l)
     dir="$T/run$n"
     mkdir -p "$dir"
     "$STINTD" --source "$src" --journal "$dir/journal" --socket "$dir/run/control" --server "" \
@@ -96,10 +97,16 @@ row() { # $1 source, $2 label, rest: extra stintd flags
                100 * c / (t * 1e9), w / t, r / 1024, h / 1024, p / 1024 }'
 }
 
+(umask 077; echo bench-token > "$T/token")
+SERVER="--server https://127.0.0.1:9 --token-file $T/token"
 if [ $have_x = 1 ]; then
     row x11 "focus unchanged, user active"
     row x11 "user idle (idle_after 5s)" --idle-after 5s
+    # shellcheck disable=SC2086
+    row x11 "focus unchanged, sender on" $SERVER
 fi
 : > "$T/empty.jsonl"
 row "jsonl:$T/empty.jsonl" "file not growing"
+# shellcheck disable=SC2086
+row "jsonl:$T/empty.jsonl" "file not growing, sender on" $SERVER
 printf 'targets: < 0.1%% of a core, <= 12 MiB RSS\n'
