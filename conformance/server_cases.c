@@ -997,7 +997,7 @@ cleanup:
 
 static enum stint_conf_result s21(const struct stint_conf_server_opts *o, char *d, size_t cap)
 {
-    static const uint8_t past_end[] = {0x0a, 0xc8, 0x01, 'a', 'b', 'c'};
+    static const uint8_t past_end[] = {0x22, 0xc8, 0x01, 'a', 'b', 'c'};
     static const uint8_t type7[] = {0x18, 0x01, 0x17, 0x00};
     static const uint8_t type6[] = {0x18, 0x01, 0x16, 0x00};
     static const uint8_t group[] = {0x18, 0x01, 0x4b, 0x4c};
@@ -1019,17 +1019,17 @@ static enum stint_conf_result s21(const struct stint_conf_server_opts *o, char *
 
 static enum stint_conf_result s22(const struct stint_conf_server_opts *o, char *d, size_t cap)
 {
+    static const char nul[] = "{\"agentId\":\"AAECAwQFBgcICQoLDA0ODw==\",\"clientVersion\":\"a\0b\"}";
     static const char *const texts[] = {
         "{\"agentId\":\"AAECAwQFBgcICQoLDA0ODw==\",\"nowMs\":",
         "{\"agentId\":\"AAECAwQFBgcICQoLDA0ODw==\"} trailing",
-        "{\"agentId\":\"AAECAwQFBgcICQoLDA0ODw==\",\"clientVersion\":\"a\0b\"}",
+        nul,
         "{\"agentId\":\"AAECAwQFBgcICQoLDA0ODw==\",\"nowMs\":{}}",
         ("{\"agentId\":\"AAECAwQFBgcICQoLDA0ODw==\",\"records\":[{\"seq\":\"1e3\","
          "\"startMs\":\"1\",\"endMs\":\"2\"}]}"),
         "{\"agentId\":\"AAECAwQFBgcICQoLDA0ODw==\",\"records\":{}}",
         "{'agentId':'AAECAwQFBgcICQoLDA0ODw=='}",
     };
-    static const size_t lens[] = {0, 0, 63, 0, 0, 0, 0};
     static const char *const whats[] = {
         "truncated JSON", "trailing garbage", "a raw NUL in a string",
         "nowMs as an object", "an integer string with an exponent", "records as an object",
@@ -1040,7 +1040,7 @@ static enum stint_conf_result s22(const struct stint_conf_server_opts *o, char *
     for (i = 0; i < 7; i++) {
         v[i].what = whats[i];
         v[i].p = (const uint8_t *)texts[i];
-        v[i].n = lens[i] ? lens[i] : strlen(texts[i]);
+        v[i].n = texts[i] == nul ? sizeof(nul) - 1 : strlen(texts[i]);
     }
     return variants(o, ct_json, NULL, v, 7, 400, d, cap);
 }

@@ -3,3 +3,17 @@
 if(NOT TARGET stint-conformance AND EXISTS ${PROJECT_SOURCE_DIR}/conformance/CMakeLists.txt)
   add_subdirectory(${PROJECT_SOURCE_DIR}/conformance ${CMAKE_BINARY_DIR}/conformance)
 endif()
+
+# The kit passes every case against stint-collector, and each case fails alone against a
+# server that breaks its requirement (tests/conformance/broken_server.c, the collector's own
+# handler with one requirement broken per --break CASE-ID).
+if(TARGET stint-conformance AND TARGET stint-collector)
+  add_executable(broken_server ${PROJECT_SOURCE_DIR}/tests/conformance/broken_server.c)
+  target_compile_options(broken_server PRIVATE ${STINT_WARNINGS})
+  target_link_libraries(broken_server PRIVATE stint_collector_core)
+  add_test(NAME conformance_server
+           COMMAND sh ${PROJECT_SOURCE_DIR}/tests/conformance/test_conformance_server.sh
+                   $<TARGET_FILE:stint-conformance> $<TARGET_FILE:stint-collector>
+                   $<TARGET_FILE:broken_server>)
+  set_tests_properties(conformance_server PROPERTIES TIMEOUT 300)
+endif()

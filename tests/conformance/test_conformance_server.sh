@@ -1,0 +1,152 @@
+#!/bin/sh
+# The conformance kit's server mode, proven both ways:
+#   1. stint-collector (TLS, certificate made here) passes every case, S36/S37 included (the kit
+#      provokes 503s through the collector's admin endpoint);
+#   2. broken_server without --break passes every case too; with --break ID, for every case ID
+#      the kit lists, the kit reports exactly that case failing, and exits non-zero exactly when
+#      the case is a MUST.
+# usage: test_conformance_server.sh KIT COLLECTOR BROKEN_SERVER
+set -u
+KIT=$1
+COLLECTOR=$2
+BROKEN=$3
+T=$(mktemp -d /tmp/stint-conformance-XXXXXX) || exit 1
+PID=
+fail=0
+
+stop() {
+    if [ -n "$PID" ]; then
+        kill "$PID" 2>/dev/null
+        wait "$PID" 2>/dev/null
+        PID=
+    fi
+}
+trap 'stop; rm -rf "$T"' EXIT INT TERM
+
+# Waits for a port file; prints the port.
+wait_port() {
+    i=0
+    while [ $i -lt 500 ]; do
+        if [ -s "$1" ]; then
+            sleep 0.02
+            cat "$1"
+            return 0
+        fi
+        if ! kill -0 "$PID" 2>/dev/null; then
+            echo "server exited early:" >&2
+            cat "$T/server.out" >&2
+            return 1
+        fi
+        sleep 0.02
+        i=$((i + 1))
+    done
+    echo "server did not start" >&2
+    return 1
+}
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+    -keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null || { echo "openssl failed"; exit 1; }
+printf '# accounts of the conformance run\nconf-alice-token-0123456789 alice\nconf-bob-token-0123456789 bob\n' \
+    >"$T/tokens"
+chmod 600 "$T/tokens"
+A=conf-alice-token-0123456789
+B=conf-bob-token-0123456789
+N=$("$KIT" --list server | grep -c '^S')
+[ "$N" -ge 30 ] || { echo "the kit lists only $N server cases"; exit 1; }
+
+# 1. the reference server
+"$COLLECTOR" serve --listen 127.0.0.1:0 --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" \
+    --data "$T/coll" --tokens "$T/tokens" --port-file "$T/coll.port" --admin 127.0.0.1:0 \
+    >"$T/server.out" 2>&1 &
+PID=$!
+PORT=$(wait_port "$T/coll.port") || exit 1
+sleep 0.1
+ADMIN=$(sed -n 's/.*admin endpoint on .* port \([0-9]*\).*/\1/p' "$T/server.out")
+[ -n "$ADMIN" ] || { echo "no admin port"; cat "$T/server.out"; exit 1; }
+"$KIT" server --url "https://127.0.0.1:$PORT" --token "$A" --token-b "$B" --ca-file "$T/cert.pem" \
+    --throttle-cmd "curl -sf -X POST --data 'status=503,retry-after=2,count=1' http://127.0.0.1:$ADMIN/admin/faults >/dev/null" \
+    --unthrottle-cmd "curl -sf -X DELETE http://127.0.0.1:$ADMIN/admin/faults >/dev/null" \
+    --junit "$T/collector.xml" >"$T/kit.out" 2>&1
+rc=$?
+cat "$T/kit.out"
+if [ $rc -ne 0 ] || ! grep -qx "$N passed, 0 failed" "$T/kit.out"; then
+    echo "FAIL: stint-collector does not pass every case (exit $rc)"
+    fail=1
+fi
+grep -q '<testsuite name="stint-conformance.server" tests="'"$N"'" failures="0"' "$T/collector.xml" ||
+    { echo "FAIL: the JUnit report does not say $N cases, 0 failures"; fail=1; }
+stop
+
+# 2. the broken server, one requirement at a time; four runs at once, each in its own folder
+# with its own server process. check_break DIR ID writes DIR/kit.out and DIR/rc.
+check_break() {
+    d=$1
+    mkdir -p "$d"
+    if [ "$2" = none ]; then brk=; else brk="--break $2"; fi
+    # shellcheck disable=SC2086
+    "$BROKEN" --listen 127.0.0.1:0 --port-file "$d/port" --data "$d/data" \
+        --tokens "$T/tokens" --throttle-file "$d/throttle" --max-body 262144 \
+        --max-decoded 1048576 --max-records 100 $brk >"$d/server.out" 2>&1 &
+    bpid=$!
+    i=0
+    while [ ! -s "$d/port" ] && [ $i -lt 500 ] && kill -0 $bpid 2>/dev/null; do
+        sleep 0.02
+        i=$((i + 1))
+    done
+    sleep 0.02
+    if [ ! -s "$d/port" ]; then
+        echo "broken_server did not start" >"$d/kit.out"
+        cat "$d/server.out" >>"$d/kit.out"
+        echo 99 >"$d/rc"
+        kill $bpid 2>/dev/null
+        wait $bpid 2>/dev/null
+        return
+    fi
+    "$KIT" server --url "http://127.0.0.1:$(cat "$d/port")" --token "$A" --token-b "$B" \
+        --max-body 262144 --max-decoded 1048576 --max-records 100 \
+        --throttle-cmd "touch '$d/throttle'" --unthrottle-cmd "rm -f '$d/throttle'" \
+        >"$d/kit.out" 2>&1
+    echo $? >"$d/rc"
+    kill $bpid 2>/dev/null
+    wait $bpid 2>/dev/null
+}
+
+check_break "$T/none" none
+if [ "$(cat "$T/none/rc")" -ne 0 ] || ! grep -qx "$N passed, 0 failed" "$T/none/kit.out"; then
+    cat "$T/none/kit.out"
+    echo "FAIL: broken_server without --break does not pass every case"
+    fail=1
+fi
+
+"$KIT" --list server | awk '/^S/ {print $1, $2}' >"$T/cases"
+jobs=0
+while read -r id level; do
+    check_break "$T/b-$id" "$id" &
+    jobs=$((jobs + 1))
+    if [ $jobs -ge 4 ]; then
+        wait
+        jobs=0
+    fi
+done <"$T/cases"
+wait
+
+shown=0
+while read -r id level; do
+    d="$T/b-$id"
+    rc=$(cat "$d/rc" 2>/dev/null || echo 99)
+    failing=$(awk '$3 == "FAIL" {print $1}' "$d/kit.out" | tr '\n' ' ' | sed 's/ $//')
+    want_rc=0
+    [ "$level" = MUST ] && want_rc=1
+    if [ "$failing" != "$id" ] || [ "$rc" -ne $want_rc ]; then
+        echo "FAIL: --break $id ($level): the kit reported failing [$failing], exit $rc (want [$id], exit $want_rc)"
+        cat "$d/kit.out"
+        fail=1
+    else
+        shown=$((shown + 1))
+        echo "ok: --break $id ($level) fails exactly $id: $(awk -v id="$id" '$1 == id {$1=$2=$3=""; print}' "$d/kit.out" | sed 's/^ *//')"
+    fi
+done <"$T/cases"
+echo "$shown of $N cases shown to fail alone against a server that breaks them"
+[ "$shown" -eq "$N" ] || fail=1
+exit $fail
