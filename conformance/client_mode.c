@@ -47,25 +47,24 @@ static const struct stint_conf_case_info cases[] = {
     {"C02", STINT_CONF_MUST, "§Retries and throttling: Retry-After",
      "After 429 with Retry-After as an HTTP-date the client MUST NOT send again before that "
      "date."},
-    {"C03", STINT_CONF_MUST, "§Retries and throttling: the retry table",
-     "429, 500, 502, 503 and 504 are temporary: the client MUST send the same batch again."},
-    {"C04", STINT_CONF_MUST, "§Idempotency and de-duplication: the key",
+    {"C03", STINT_CONF_MUST, "§Idempotency and de-duplication: the key",
      "Every attempt of one batch MUST carry the same Idempotency-Key and the same records."},
-    {"C05", STINT_CONF_MUST, "§3.5 Batch (now_ms); §Time",
+    {"C04", STINT_CONF_MUST, "§3.5 Batch (now_ms); §Time",
      "now_ms is the client's clock when this attempt was sent, refreshed on each retry: it "
      "advances between attempts by the time that passed."},
-    {"C06", STINT_CONF_MUST, "§Retries and throttling: backoff",
-     "Without Retry-After, waits between retries MUST grow (exponential backoff)."},
-    {"C07", STINT_CONF_SHOULD, "§Retries and throttling: backoff",
+    {"C05", STINT_CONF_MUST, "§Retries and throttling: backoff",
+     "503, 500, 502 and 504 without Retry-After are retried with the same batch, and the waits "
+     "between retries MUST grow (exponential backoff)."},
+    {"C06", STINT_CONF_SHOULD, "§Retries and throttling: backoff",
      "Waits SHOULD be randomised (full jitter), so agents that failed together do not come back "
      "together."},
-    {"C08", STINT_CONF_MUST, "§Retries and throttling: 413",
+    {"C07", STINT_CONF_MUST, "§Retries and throttling: 413",
      "After 413 the client MUST split the batch: the next request starts at the same seq with "
      "fewer records, and all the batch's records are delivered."},
-    {"C09", STINT_CONF_MUST, "§Retries and throttling: permanent refusals",
+    {"C08", STINT_CONF_MUST, "§Retries and throttling: permanent refusals",
      "After a permanent 4xx (400) the client MUST NOT send that batch again, and MUST go on "
      "with the next one."},
-    {"C10", STINT_CONF_MUST, "§Transport; §3 Wire format",
+    {"C09", STINT_CONF_MUST, "§Transport; §3 Wire format",
      "Every request is a POST to /v1/batches with a Bearer token, a protobuf or JSON Content-Type "
      "(gzip allowed) and a body that decodes as a Batch with a 16-byte agent_id and increasing "
      "seqs."},
@@ -542,13 +541,13 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
         out[i].info = &cases[i];
     }
 
-    /* C10: every request well-formed */
-    set(&out[9], STINT_CONF_PASS, "%zu requests, each a valid Batch", st->n_obs);
+    /* C09: every request well-formed */
+    set(&out[8], STINT_CONF_PASS, "%zu requests, each a valid Batch", st->n_obs);
     if (st->n_obs == 0)
-        set(&out[9], STINT_CONF_FAIL, "no request came");
+        set(&out[8], STINT_CONF_FAIL, "no request came");
     for (i = 0; i < st->n_obs; i++)
         if (!ob[i].valid) {
-            set(&out[9], STINT_CONF_FAIL, "request %zu: %s", i + 1, ob[i].problem);
+            set(&out[8], STINT_CONF_FAIL, "request %zu: %s", i + 1, ob[i].problem);
             break;
         }
 
@@ -572,71 +571,61 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
                       : "came back %" PRId64 " ms after the Retry-After date",
             early > 0 ? early : -early);
     }
-    /* C03: temporary statuses retried */
-    {
-        size_t want = 2 + BACKOFF_N + 1;
-        if (nx >= want)
-            set(&out[2], STINT_CONF_PASS, "the batch was sent again after 503, 429, 500, 502 "
-                "and 504 (%zu attempts)", nx);
-        else
-            set(&out[2], STINT_CONF_FAIL, "after %zu attempts (last answered %d) the batch was "
-                "not sent again", nx, nx ? ob[xi[nx - 1]].status : 0);
-    }
-    /* C04: same key, same records */
+    /* C03: same key, same records */
     if (nx < 2)
-        set(&out[3], STINT_CONF_FAIL, "no retry to compare");
+        set(&out[2], STINT_CONF_FAIL, "no retry to compare");
     else {
-        set(&out[3], STINT_CONF_PASS, "%zu attempts with Idempotency-Key %s", nx, ob[xi[0]].key);
+        set(&out[2], STINT_CONF_PASS, "%zu attempts with Idempotency-Key %s", nx, ob[xi[0]].key);
         for (i = 0; i < nx; i++) {
             const struct obs *a = &ob[xi[i]];
             if (!a->key[0]) {
-                set(&out[3], STINT_CONF_FAIL, "attempt %zu has no Idempotency-Key", i + 1);
+                set(&out[2], STINT_CONF_FAIL, "attempt %zu has no Idempotency-Key", i + 1);
                 break;
             }
             if (strcmp(a->key, ob[xi[0]].key) != 0) {
-                set(&out[3], STINT_CONF_FAIL, "attempt %zu has Idempotency-Key %s, the first %s",
+                set(&out[2], STINT_CONF_FAIL, "attempt %zu has Idempotency-Key %s, the first %s",
                     i + 1, a->key, ob[xi[0]].key);
                 break;
             }
             if (a->first != st->x_first || a->last != st->x_last) {
-                set(&out[3], STINT_CONF_FAIL, "attempt %zu carries seqs %" PRIu64 "-%" PRIu64
+                set(&out[2], STINT_CONF_FAIL, "attempt %zu carries seqs %" PRIu64 "-%" PRIu64
                     ", the first %" PRIu64 "-%" PRIu64, i + 1, a->first, a->last, st->x_first,
                     st->x_last);
                 break;
             }
         }
     }
-    /* C05: now_ms refreshed */
+    /* C04: now_ms refreshed */
     if (nx < 2)
-        set(&out[4], STINT_CONF_FAIL, "no retry to compare");
+        set(&out[3], STINT_CONF_FAIL, "no retry to compare");
     else {
         double worst = 0;
-        set(&out[4], STINT_CONF_PASS, "now_ms followed the clock over %zu attempts", nx);
+        set(&out[3], STINT_CONF_PASS, "now_ms followed the clock over %zu attempts", nx);
         for (i = 1; i < nx; i++) {
             const struct obs *a = &ob[xi[i - 1]], *b = &ob[xi[i]];
             double moved = (double)(b->now_ms - a->now_ms) / 1000.0;
             double passed = b->t_arrive - a->t_arrive;
             if (b->now_ms <= a->now_ms) {
-                set(&out[4], STINT_CONF_FAIL, "attempt %zu has now_ms %" PRId64
+                set(&out[3], STINT_CONF_FAIL, "attempt %zu has now_ms %" PRId64
                     ", not later than attempt %zu (%" PRId64 ")", i + 1, b->now_ms, i, a->now_ms);
                 break;
             }
             if (moved - passed > worst || passed - moved > worst)
                 worst = moved > passed ? moved - passed : passed - moved;
             if (worst > 1.0) {
-                set(&out[4], STINT_CONF_FAIL, "between attempts %zu and %zu now_ms moved %.3f s "
+                set(&out[3], STINT_CONF_FAIL, "between attempts %zu and %zu now_ms moved %.3f s "
                     "while %.3f s passed", i, i + 1, moved, passed);
                 break;
             }
         }
     }
-    /* C06, C07: backoff */
+    /* C05, C06: backoff */
     for (i = 2; i + 1 < nx && ng < BACKOFF_N; i++)
         gaps[ng++] = ob[xi[i + 1]].t_arrive - ob[xi[i]].t_answer;
     if (ng < BACKOFF_N) {
-        set(&out[5], STINT_CONF_FAIL, "only %zu of %d retries without Retry-After came", ng,
+        set(&out[4], STINT_CONF_FAIL, "only %zu of %d retries without Retry-After came", ng,
             BACKOFF_N);
-        set(&out[6], STINT_CONF_FAIL, "only %zu of %d retries without Retry-After came", ng,
+        set(&out[5], STINT_CONF_FAIL, "only %zu of %d retries without Retry-After came", ng,
             BACKOFF_N);
     } else {
         char list[200];
@@ -655,16 +644,16 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
                     rmax = r;
             }
         }
-        set(&out[5], late > early ? STINT_CONF_PASS : STINT_CONF_FAIL,
+        set(&out[4], late > early ? STINT_CONF_PASS : STINT_CONF_FAIL,
             "waits %s ms: the longest of the last three %s the longest of the first two", list,
             late > early ? "exceeds" : "does not exceed");
-        set(&out[6], rmax > 1.5 * rmin ? STINT_CONF_PASS : STINT_CONF_FAIL,
+        set(&out[5], rmax > 1.5 * rmin ? STINT_CONF_PASS : STINT_CONF_FAIL,
             "ratios of consecutive waits from %.2f to %.2f%s", rmin, rmax,
             rmax > 1.5 * rmin ? "" : ": a fixed sequence, no jitter");
     }
-    /* C08: 413 splitting */
+    /* C07: 413 splitting */
     if (st->ph < PH_Y_SPLIT) {
-        set(&out[7], STINT_CONF_FAIL, "no batch of 2 or more records came after the first one");
+        set(&out[6], STINT_CONF_FAIL, "no batch of 2 or more records came after the first one");
     } else {
         const struct obs *nxt = NULL;
         uint64_t covered = st->y_first - 1;
@@ -680,22 +669,22 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
                     covered = ob[i].last;
             }
         if (!nxt)
-            set(&out[7], STINT_CONF_FAIL, "nothing of the refused batch %" PRIu64 "-%" PRIu64
+            set(&out[6], STINT_CONF_FAIL, "nothing of the refused batch %" PRIu64 "-%" PRIu64
                 " came again", st->y_first, st->y_last);
         else if (nxt->first != st->y_first || nxt->n >= st->y_n)
-            set(&out[7], STINT_CONF_FAIL, "after 413 on %zu records (%" PRIu64 "-%" PRIu64
+            set(&out[6], STINT_CONF_FAIL, "after 413 on %zu records (%" PRIu64 "-%" PRIu64
                 ") came %zu records (%" PRIu64 "-%" PRIu64 ")", st->y_n, st->y_first, st->y_last,
                 nxt->n, nxt->first, nxt->last);
         else if (gap || covered < st->y_last)
-            set(&out[7], STINT_CONF_FAIL, "the parts of %" PRIu64 "-%" PRIu64 " left out seqs "
+            set(&out[6], STINT_CONF_FAIL, "the parts of %" PRIu64 "-%" PRIu64 " left out seqs "
                 "(delivered up to %" PRIu64 ")", st->y_first, st->y_last, covered);
         else
-            set(&out[7], STINT_CONF_PASS, "413 on %zu records: split, first part %zu records, "
+            set(&out[6], STINT_CONF_PASS, "413 on %zu records: split, first part %zu records, "
                 "all delivered", st->y_n, nxt->n);
     }
-    /* C09: no retry after 400 */
+    /* C08: no retry after 400 */
     if (st->ph < PH_AFTER) {
-        set(&out[8], STINT_CONF_FAIL, "the script did not reach the permanent refusal");
+        set(&out[7], STINT_CONF_FAIL, "the script did not reach the permanent refusal");
     } else {
         bool again = false, went_on = false;
         size_t zi = 0;
@@ -712,13 +701,13 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
                 went_on = true;
         }
         if (again)
-            set(&out[8], STINT_CONF_FAIL, "the batch refused with 400 (%" PRIu64 "-%" PRIu64
+            set(&out[7], STINT_CONF_FAIL, "the batch refused with 400 (%" PRIu64 "-%" PRIu64
                 ") was sent again", st->z_first, st->z_last);
         else if (!went_on)
-            set(&out[8], STINT_CONF_FAIL, "nothing after the refused batch came (give the client "
+            set(&out[7], STINT_CONF_FAIL, "nothing after the refused batch came (give the client "
                 "more records)");
         else
-            set(&out[8], STINT_CONF_PASS, "the refused batch %" PRIu64 "-%" PRIu64 " was not "
+            set(&out[7], STINT_CONF_PASS, "the refused batch %" PRIu64 "-%" PRIu64 " was not "
                 "sent again; the next one was", st->z_first, st->z_last);
     }
 }

@@ -1,7 +1,7 @@
 /* client_mode.h — `stint-conformance client`: a scripted HTTPS server that holds a client (an
  * agent's sender) to the retry rules, case by case.
  *
- * The client under test is pointed at the kit's URL with a backlog of at least four batches of
+ * The client under test is pointed at the kit's URL with a backlog of at least five batches of
  * two or more records and a short backoff base (100 ms or less keeps a run under 20 s). The
  * script answers, in order:
  *   batch X:  503 + Retry-After: 2; 429 + Retry-After as an HTTP-date 3 s ahead; then 503, 500,
