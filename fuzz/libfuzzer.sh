@@ -9,9 +9,11 @@
 #   libfuzzer.sh planted SRC BUILD SECONDS         build fuzz_pb_diff with STINT_PLANTED_BUG=ON and
 #                                                  show that it finds the bug within SECONDS,
 #                                                  starting from the golden vectors of spec/vectors
+#                                                  and the at-limit seeds of fuzz/corpus/pb_diff
 #
-# Exit status: 0 success; 77 clang or libFuzzer is not installed (ctest: skipped); other: failure
-# (for `run`, libFuzzer's own: a finding).
+# Exit status: 0 success; 77 clang or libFuzzer is not installed, or the harness is not built
+# (ctest: skipped); other: failure (for `run`, a finding: -error_exitcode=1, since libFuzzer's
+# default, 77, would read as "skipped").
 set -eu
 
 FUZZ_MAX_LEN=${FUZZ_MAX_LEN:-16384}
@@ -57,7 +59,8 @@ cmd_build()
     fi
     cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER="$CLANG" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DSTINT_FUZZ=ON -DSTINT_SANITIZE=ON -DSTINT_BUILD_TESTS=OFF "$@" >/dev/null
-    cmake --build "$build" --target fuzz-harnesses -j "${JOBS:-2}"
+    # shellcheck disable=SC2086 # FUZZ_TARGETS is a list
+    cmake --build "$build" --target ${FUZZ_TARGETS:-fuzz-harnesses} -j "${JOBS:-2}"
 }
 
 cmd_run()
@@ -75,7 +78,8 @@ cmd_run()
     mkdir -p "$work/corpus/$name" "$work/artifacts/$name"
     set -- -max_total_time="$seconds" -max_len="$FUZZ_MAX_LEN" \
         -malloc_limit_mb="$FUZZ_MALLOC_LIMIT_MB" -rss_limit_mb="$FUZZ_RSS_LIMIT_MB" \
-        -timeout=25 -print_final_stats=1 -artifact_prefix="$work/artifacts/$name/"
+        -timeout=25 -error_exitcode=1 -print_final_stats=1 \
+        -artifact_prefix="$work/artifacts/$name/"
     dict=$(dict_of "$src" "$name")
     [ -z "$dict" ] || set -- "$@" "$dict"
     set -- "$@" "$work/corpus/$name"
@@ -90,7 +94,7 @@ cmd_planted()
     src=$1
     build=$2
     seconds=$3
-    cmd_build "$src" "$build" -DSTINT_PLANTED_BUG=ON
+    FUZZ_TARGETS=fuzz_pb_diff cmd_build "$src" "$build" -DSTINT_PLANTED_BUG=ON
     seeds=$build/planted-seeds
     rm -rf "$seeds" "$build/planted-artifacts"
     mkdir -p "$seeds" "$build/planted-artifacts"
@@ -99,24 +103,45 @@ cmd_planted()
         case $(basename "$f") in large-*) continue ;; esac
         cp "$f" "$seeds/"
     done
+    # and the committed seeds with every string exactly at its limit (fuzz/make-seeds.sh)
+    for f in "$src"/fuzz/corpus/pb_diff/limit-*; do
+        [ ! -e "$f" ] || cp "$f" "$seeds/"
+    done
+    # The planted bug shows as: nanopb accepts a string over its limit, protobuf-c refuses it
+    # for the limit. Another disagreement (an open finding) does not count: keep its input aside
+    # and go on fuzzing from the corpus reached, until `seconds` of fuzzing have passed.
     log=$build/planted.log
+    : >"$log"
     start=$(date +%s)
-    if "$build/fuzz/fuzz_pb_diff" -max_total_time="$seconds" -max_len="$FUZZ_MAX_LEN" \
-        -seed=1 -artifact_prefix="$build/planted-artifacts/" "$seeds" >"$log" 2>&1; then
-        tail -n 20 "$log"
-        echo "planted bug NOT found by fuzz_pb_diff within $seconds s"
-        exit 1
-    fi
-    end=$(date +%s)
-    if ! grep -q "fuzz invariant broken" "$log"; then
-        tail -n 40 "$log"
-        echo "fuzz_pb_diff stopped, but not on a broken invariant"
-        exit 1
-    fi
-    grep "fuzz invariant broken" "$log" | head -n 1
-    grep -E "^#[0-9]+" "$log" | tail -n 1 || true
-    echo "planted bug found by fuzz_pb_diff in $((end - start)) s (limit $seconds s)"
-    ls "$build/planted-artifacts/"
+    while :; do
+        left=$((seconds - ($(date +%s) - start)))
+        if [ "$left" -le 0 ]; then
+            grep "fuzz invariant broken" "$log" | sort | uniq -c
+            echo "planted bug NOT found by fuzz_pb_diff within $seconds s"
+            exit 1
+        fi
+        if "$build/fuzz/fuzz_pb_diff" -max_total_time="$left" -max_len="$FUZZ_MAX_LEN" \
+            -seed=1 -error_exitcode=1 -artifact_prefix="$build/planted-artifacts/" "$seeds" >"$log.run" 2>&1; then
+            cat "$log.run" >>"$log"
+            continue
+        fi
+        cat "$log.run" >>"$log"
+        line=$(grep -m 1 "fuzz invariant broken" "$log.run" || true)
+        case $line in
+        *"nanopb accepts"*"protobuf-c refuses"*"bytes, limit"*)
+            echo "$line"
+            grep -E "^#[0-9]+" "$log.run" | tail -n 1 || true
+            echo "planted bug found by fuzz_pb_diff in $(($(date +%s) - start)) s (limit $seconds s)"
+            exit 0
+            ;;
+        "")
+            tail -n 40 "$log.run"
+            echo "fuzz_pb_diff stopped, but not on a broken invariant"
+            exit 1
+            ;;
+        *) echo "another finding first (open? see fuzz/regressions/pb_diff/open/): $line" ;;
+        esac
+    done
 }
 
 case ${1:-} in

@@ -13,7 +13,8 @@ out=$2
 here=$(cd "$(dirname "$0")" && pwd)
 vectors=$here/../spec/vectors
 
-for h in pb_nanopb pb_protobufc pb_diff roundtrip_pb journal_value json roundtrip_json; do
+for h in pb_nanopb pb_protobufc pb_diff roundtrip_pb journal_value json roundtrip_json \
+    legacy_php legacy_json legacy_form roundtrip_legacy; do
     mkdir -p "$out/$h"
 done
 
@@ -28,6 +29,28 @@ printf '%s' '{"ackedSeq":"7","serverTimeMs":"1314172183000","stored":"7"}' >"$j/
 printf '%s' '{"client_version":"x","now_ms":5,"agent_id":"XhsMekQPS46dITpgwhHwBw","records":[{"seq":1,"start_ms":1.0e3,"kind":2,"app":null,"gap_count":"7"}],"current":{"kind":"KIND_GAP"},"futureField":[1,{}]}' >"$j/batch-lenient.json"
 printf '%s' '{"agentId":"XhsMekQPS46dITpgwhHwBw==","records":[{"seq":"1","startMs":"1","endMs":"2","app":"a\u0000b\ud83d\ude00"}]}' >"$j/batch-escapes.json"
 printf '%s' '{"acked_seq":1,"rejected":[{"seq":1,"code":"REJECT_BAD_KIND","reason":null}],"server_time_ms":"2","duplicates":3}' >"$j/ack-lenient.json"
+
+# every string exactly at its limit, as the last field of its message: the boundary the length
+# checks guard, one mutation (length + 1, a byte appended) away from being over it
+rep() { awk -v n="$2" -v c="$1" 'BEGIN { while (n-- > 0) printf "%s", c }'; }
+printf '{"clientVersion":"%s"}' "$(rep v 64)" >"$j/limit-client-version.json"
+printf '{"seq":"1","app":"%s"}' "$(rep a 256)" >"$j/limit-record-app.json"
+printf '{"seq":"1","path":"%s"}' "$(rep p 1024)" >"$j/limit-record-path.json"
+printf '{"seq":"1","title":"%s"}' "$(rep t 2048)" >"$j/limit-record-title.json"
+printf '{"seq":"1","url":"%s"}' "$(rep u 4096)" >"$j/limit-record-url.json"
+printf '{"ackedSeq":"1","rejected":[{"seq":"1","reason":"%s"}]}' "$(rep r 256)" >"$j/limit-ack-reason.json"
+"$codec" convert --from json --to pb "$j/limit-client-version.json" "$j/limit-client-version.pb"
+for f in "$j"/limit-record-*.json; do
+    "$codec" convert --from json --to pb --type record "$f" "${f%.json}.pb"
+done
+"$codec" convert --from json --to pb --type ack "$j/limit-ack-reason.json" "$j/limit-ack-reason.pb"
+for f in "$j"/limit-*.pb; do
+    for h in pb_nanopb pb_protobufc pb_diff roundtrip_pb; do
+        cp "$f" "$out/$h/"
+    done
+    case $f in *record*) cp "$f" "$out/journal_value/" ;; esac
+done
+rm -f "$j"/limit-*
 
 for f in "$j"/*.json; do
     cp "$f" "$out/json/"
@@ -61,4 +84,20 @@ for f in "$vectors"/*.json; do
     for h in json roundtrip_json; do
         cp "$f" "$out/$h/vector-$(basename "$f")"
     done
+done
+
+# --- legacy shapes: the sample vectors, and every pb vector written in each shape ------------
+for f in "$vectors"/*.php; do [ ! -e "$f" ] || cp "$f" "$out/legacy_php/vector-$(basename "$f")"; done
+for f in "$vectors"/*.legacy.json; do
+    [ ! -e "$f" ] || cp "$f" "$out/legacy_json/vector-$(basename "$f")"
+done
+for f in "$vectors"/*.form; do [ ! -e "$f" ] || cp "$f" "$out/legacy_form/vector-$(basename "$f")"; done
+for f in "$vectors"/*.pb; do
+    [ -e "$f" ] || continue
+    b=$(basename "$f" .pb)
+    case $b in large-*) continue ;; esac
+    cp "$f" "$out/roundtrip_legacy/vector-$b.pb"
+    "$codec" convert --from pb --to php "$f" "$out/legacy_php/from-$b.php" || true
+    "$codec" convert --from pb --to legacy-json "$f" "$out/legacy_json/from-$b.json" || true
+    "$codec" convert --from pb --to form "$f" "$out/legacy_form/from-$b.form" || true
 done

@@ -4,9 +4,10 @@
 #   fuzz_replay_<h>       every input of fuzz/corpus/<h>/ and fuzz/regressions/<h>/ through the
 #                         harness once: in every build, so ASan+UBSan see them in `make test`;
 #                         JSON harnesses also replay JSONTestSuite (STINT_SHARED_TESTDATA)
-#   fuzz_libfuzzer_<h>    a short bounded libFuzzer run of each harness (STINT_FUZZ_CI_SECONDS),
-#   fuzz_planted_bug      and the proof that the differential harness finds the planted nanopb
-#                         length bug (STINT_PLANTED_BUG) within 60 s.
+#   fuzz_libfuzzer_<h>    a short bounded libFuzzer run of each harness (STINT_FUZZ_CI_SECONDS;
+#                         with -DSTINT_FUZZ_CI=ON),
+#   fuzz_planted_bug      the proof that the differential harness finds the planted nanopb
+#                         length bug (STINT_PLANTED_BUG) within 60 s of fuzzing.
 #
 # The libFuzzer tests need clang's libFuzzer (Debian: clang, libclang-rt-14-dev) and are skipped
 # (exit 77) without it. `make test` builds with gcc, so they build their own clang variants in
@@ -58,9 +59,13 @@ if(IS_DIRECTORY ${STINT_FUZZ_JSONTS})
   endforeach()
 endif()
 
-# Off until the open findings of fuzz/regressions/*/open/ are fixed in codec/: a bounded run
-# finds them within seconds, and then `make test` would fail on a known bug (fuzz/README.md).
-option(STINT_FUZZ_CI "Run the bounded libFuzzer runs and the planted-bug test in ctest" OFF)
+# Both are off until the open findings of fuzz/regressions/pb_diff/open/ are fixed in codec/: a
+# bounded run finds them within seconds, and `make test` would fail on a known bug; the planted-bug
+# test looks for the planted bug's own signature and goes on past other findings, but while those
+# fire every few seconds it does not reach the planted one within 60 s. Turn both on (ON below)
+# once `make fuzz-open` says FIXED for every open input.
+option(STINT_FUZZ_CI "Run a bounded libFuzzer run of every harness in ctest" OFF)
+option(STINT_FUZZ_PLANTED "Prove in ctest that fuzz_pb_diff finds the planted bug" OFF)
 if(STINT_FUZZ_CI AND (STINT_SANITIZE OR STINT_FUZZ))
   set(lf_work ${CMAKE_BINARY_DIR}/fuzz-work)
   if(STINT_FUZZ)
@@ -79,11 +84,10 @@ if(STINT_FUZZ_CI AND (STINT_SANITIZE OR STINT_FUZZ))
     set_tests_properties(fuzz_libfuzzer_${h} PROPERTIES LABELS fuzz TIMEOUT 600
                          SKIP_RETURN_CODE 77 FIXTURES_REQUIRED stint_libfuzzer)
   endforeach()
-  if("pb_diff" IN_LIST STINT_FUZZ_LIST)
-    add_test(NAME fuzz_planted_bug
-             COMMAND sh ${STINT_FUZZ_DIR}/libfuzzer.sh planted ${PROJECT_SOURCE_DIR}
-                     ${CMAKE_BINARY_DIR}/fuzz-planted ${STINT_FUZZ_PLANTED_SECONDS})
-    set_tests_properties(fuzz_planted_bug PROPERTIES LABELS fuzz TIMEOUT 900
-                         SKIP_RETURN_CODE 77)
-  endif()
+endif()
+if(STINT_FUZZ_PLANTED AND (STINT_SANITIZE OR STINT_FUZZ) AND "pb_diff" IN_LIST STINT_FUZZ_LIST)
+  add_test(NAME fuzz_planted_bug
+           COMMAND sh ${STINT_FUZZ_DIR}/libfuzzer.sh planted ${PROJECT_SOURCE_DIR}
+                   ${CMAKE_BINARY_DIR}/fuzz-planted ${STINT_FUZZ_PLANTED_SECONDS})
+  set_tests_properties(fuzz_planted_bug PROPERTIES LABELS fuzz TIMEOUT 900 SKIP_RETURN_CODE 77)
 endif()

@@ -1,0 +1,7 @@
+array (
+  'now' => '0',
+  'version' => '',
+  'log' => 
+  array (
+  ),
+)

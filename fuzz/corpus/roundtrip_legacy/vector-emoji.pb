@@ -1,0 +1,2 @@
+
+^zDK!:`Âğ1.0.4289ØÃÖŸ&"B¬ˆ´ÖŸ&ï»ÖŸ& *slack:ğŸ‰ Release party ğŸ‰Bapp.slack.com"F­ğ»ÖŸ&×ÃÖŸ& *slack:ğŸ‘¨â€ğŸ‘©â€ğŸ‘§ ğŸ‡±ğŸ‡»Bapp.slack.com"7®ØÃÖŸ&¿ËÖŸ& *slack:CafeÌ aÌˆÌ„Bapp.slack.com

@@ -1,0 +1,2 @@
+
+^zDK!:`Âğ1.0.4289ØÃÖŸ&"hdˆ´ÖŸ&ÇƒµÖŸ& *libreoffice2(/usr/lib/libreoffice/program/soffice.bin:budget.ods - LibreOffice Calc"eÈƒµÖŸ&‡ÓÙÖŸ& "fˆÓÙÖŸ&Ç¢şÖŸ& "gÈ¢şÖŸ&‡ò¢×Ÿ& XÒ	

@@ -1,0 +1,2 @@
+
+^zDK!:`Âğ1.0.4289ØÃÖŸ&"4)ˆ´ÖŸ&·’ÖŸ& *xterm2/usr/bin/xterm:	make test"n*¸’ÖŸ&çˆ”ÖŸ& *firefox2/usr/lib/firefox/firefox: Stint protocol - Mozilla FirefoxBhttps://stint.example*Mèˆ”ÖŸ& *code2/usr/share/code/code:&journal.c - stint - Visual Studio Code
