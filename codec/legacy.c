@@ -113,6 +113,9 @@ static enum stint_err to_entry(const struct stint_record *r, struct times *t,
 {
     int64_t end;
 
+    if (r->app_len > STINT_APP_MAX || r->path_len > STINT_PATH_MAX ||
+        r->title_len > STINT_TITLE_MAX || r->url_len > STINT_URL_MAX)
+        return STINT_EINVAL; /* not a model: its lengths pass its buffers */
     if (!stint_utf8_valid(r->app, r->app_len) || !stint_utf8_valid(r->path, r->path_len) ||
         !stint_utf8_valid(r->title, r->title_len) || !stint_utf8_valid(r->url, r->url_len))
         return STINT_EUTF8;
@@ -150,6 +153,10 @@ enum stint_err stint_legacy_encode(enum stint_legacy_shape shape, const struct s
     if (!ops || !head || !out)
         return STINT_EINVAL;
     at = out->len;
+    if (head->client_version_len > STINT_VERSION_MAX) {
+        err = STINT_EINVAL;
+        goto cleanup;
+    }
     if (!stint_utf8_valid(head->client_version, head->client_version_len)) {
         err = STINT_EUTF8;
         goto cleanup;

@@ -199,7 +199,7 @@ static enum stint_err put_utf8(struct stint_buf *b, unsigned long cp)
  * itself. r->pos is on the quote. */
 static enum stint_err read_single(struct reader *r)
 {
-    size_t open = r->pos++, run = r->pos;
+    size_t run = ++r->pos;
     enum stint_err e;
 
     while (r->pos < r->len) {
@@ -221,7 +221,6 @@ static enum stint_err read_single(struct reader *r)
         }
         r->pos++;
     }
-    (void)open;
     return ended(r, "string not closed");
 }
 

@@ -920,6 +920,14 @@ static void test_encode_refuses_bad_utf8(void **state)
         f->head.client_version[0] = (char)0xc3;
         assert_int_equal(stint_legacy_encode(all_shapes[s], &f->head, NULL, &f->out), STINT_EUTF8);
         assert_int_equal(f->out.len, 4);
+        /* lengths past the buffers: not a model */
+        make_sample(&f->head);
+        f->head.client_version_len = STINT_VERSION_MAX + 1;
+        assert_int_equal(stint_legacy_encode(all_shapes[s], &f->head, NULL, &f->out), STINT_EINVAL);
+        make_sample(&f->head);
+        f->head.current.url_len = STINT_URL_MAX + 1;
+        assert_int_equal(stint_legacy_encode(all_shapes[s], &f->head, NULL, &f->out), STINT_EINVAL);
+        assert_int_equal(f->out.len, 4);
     }
 }
 

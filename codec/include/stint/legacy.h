@@ -54,8 +54,9 @@ enum stint_legacy_shape {
 
 /* Appends the legacy array of head and the records of `it` (may be NULL) in `shape`, then
  * head->current when head->has_current (see the mapping above). Returns STINT_EINVAL for an
- * unknown shape, STINT_EUTF8 when a string of the model is not valid UTF-8 (the model never
- * holds any), STINT_ENOMEM when out cannot grow, or the iterator's error. */
+ * unknown shape or a string length over its limit, STINT_EUTF8 when a string of the model is not
+ * valid UTF-8 (the model never holds any), STINT_ENOMEM when out cannot grow, or the iterator's
+ * error. */
 enum stint_err stint_legacy_encode(enum stint_legacy_shape shape, const struct stint_batch *head,
                                    struct stint_record_iter *it, struct stint_buf *out);
 
