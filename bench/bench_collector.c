@@ -326,7 +326,8 @@ int main(int argc, char **argv)
     printf("stint-collector load: %d agents, keep-alive HTTPS (one TLS connection each, libcurl "
            "multi), %.0f s per row,\n%s; %ld cores\n\n",
            n_agents, seconds,
-           ack_only ? "--ack-only (nothing stored)" : "durable: synced LevelDB write before each Ack",
+           ack_only ? "--ack-only (nothing stored)"
+                    : "durable: synced LevelDB write before each Ack",
            sysconf(_SC_NPROCESSORS_ONLN));
     printf("| records/batch | batches/s | records/s | p50 ms | p99 ms | server RSS MiB (peak) | "
            "failed |\n");

@@ -51,10 +51,9 @@ static enum stint_err stats_line(void *ctx, const char *account, const uint8_t *
     }
     a->agents++;
     a->records += records;
-    return stint_buf_printf(a->out,
-                            "agent account=%s agent_id=%s records=%" PRIu64 " max_seq=%" PRIu64
-                            "\n",
-                            account, id, records, max_seq);
+    return stint_buf_printf(
+        a->out, "agent account=%s agent_id=%s records=%" PRIu64 " max_seq=%" PRIu64 "\n", account,
+        id, records, max_seq);
 }
 
 enum stint_err stint_control_stats(struct stint_store *store, struct stint_handler *handler,
@@ -69,8 +68,7 @@ enum stint_err stint_control_stats(struct stint_store *store, struct stint_handl
     rc = stint_store_stats(store, stats_line, &a, err);
     if (rc == STINT_OK)
         rc = stint_buf_printf(out,
-                              "total accounts=%" PRIu64 " agents=%" PRIu64 " records=%" PRIu64
-                              "\n",
+                              "total accounts=%" PRIu64 " agents=%" PRIu64 " records=%" PRIu64 "\n",
                               a.accounts, a.agents, a.records);
     if (rc == STINT_OK && handler)
         rc = stint_handler_report(handler, out);
@@ -96,15 +94,14 @@ static enum stint_err dump_line(void *ctx, const struct stint_stored *st)
 
     hex(st->agent_id, STINT_AGENT_ID_LEN, id);
     stint_buf_reset(&d->line);
-    rc = stint_buf_printf(&d->line,
-                          "{\"account\":\"%s\",\"agentId\":\"%s\",\"seq\":\"%" PRIu64
-                          "\",\"receivedMs\":\"%" PRId64 "\",\"clientNowMs\":\"%" PRId64
-                          "\",\"skewMs\":\"%" PRId64 "\",\"startMs\":\"%" PRId64
-                          "\",\"endMs\":\"%" PRId64 "\",\"correctedStartMs\":\"%" PRId64
-                          "\",\"correctedEndMs\":\"%" PRId64 "\",\"record\":",
-                          d->account, id, st->rec.seq, st->received_ms, st->client_now_ms, skew,
-                          st->rec.start_ms, st->rec.end_ms, st->rec.start_ms + skew,
-                          st->rec.end_ms ? st->rec.end_ms + skew : 0);
+    rc = stint_buf_printf(
+        &d->line,
+        "{\"account\":\"%s\",\"agentId\":\"%s\",\"seq\":\"%" PRIu64 "\",\"receivedMs\":\"%" PRId64
+        "\",\"clientNowMs\":\"%" PRId64 "\",\"skewMs\":\"%" PRId64 "\",\"startMs\":\"%" PRId64
+        "\",\"endMs\":\"%" PRId64 "\",\"correctedStartMs\":\"%" PRId64
+        "\",\"correctedEndMs\":\"%" PRId64 "\",\"record\":",
+        d->account, id, st->rec.seq, st->received_ms, st->client_now_ms, skew, st->rec.start_ms,
+        st->rec.end_ms, st->rec.start_ms + skew, st->rec.end_ms ? st->rec.end_ms + skew : 0);
     if (rc == STINT_OK)
         rc = stint_json_encode_record(&st->rec, &d->line);
     if (rc == STINT_OK)
@@ -197,8 +194,7 @@ static void serve_client(struct stint_control *c, int fd)
 
         errno = 0;
         since = sp ? strtoull(sp + 1, &end, 10) : 0;
-        if (!sp || !stint_account_valid(line + 5, alen) || errno || !end || *end ||
-            end == sp + 1) {
+        if (!sp || !stint_account_valid(line + 5, alen) || errno || !end || *end || end == sp + 1) {
             dprintf(fd, "error usage: dump ACCOUNT SINCE\n");
             return;
         }
@@ -260,8 +256,8 @@ enum stint_err stint_control_start(const char *dir, struct stint_store *store,
     c->faults = faults;
     n = snprintf(c->path, sizeof(c->path), "%s/%s", dir, STINT_CONTROL_SOCKET);
     if (n < 0 || (size_t)n >= sizeof(c->path)) {
-        rc = stint_error_set(err, STINT_EINVAL, 0, "control socket path %s/%s is too long",
-                             dir, STINT_CONTROL_SOCKET);
+        rc = stint_error_set(err, STINT_EINVAL, 0, "control socket path %s/%s is too long", dir,
+                             STINT_CONTROL_SOCKET);
         goto cleanup;
     }
     if (pipe2(c->wake, O_CLOEXEC) != 0) {

@@ -210,8 +210,7 @@ enum stint_err stint_faults_add(struct stint_faults *f, const char *spec, struct
     }
     pthread_mutex_lock(&f->mu);
     if (f->n == STINT_FAULT_RULES_MAX) {
-        rc = stint_error_set(err, STINT_ELIMIT, 0, "at most %d fault rules",
-                             STINT_FAULT_RULES_MAX);
+        rc = stint_error_set(err, STINT_ELIMIT, 0, "at most %d fault rules", STINT_FAULT_RULES_MAX);
     } else {
         r.action.rule = (int)f->n + 1;
         f->rules[f->n++] = r;
@@ -295,10 +294,9 @@ enum stint_err stint_faults_report(struct stint_faults *f, struct stint_buf *out
 
     pthread_mutex_lock(&f->mu);
     for (i = 0; i < f->n && rc == STINT_OK; i++)
-        rc = stint_buf_printf(out, "fault rule=%zu spec=\"%s\" matched=%" PRIu64
-                                   " injected=%" PRIu64 "\n",
-                              i + 1, f->rules[i].spec, f->rules[i].matched,
-                              f->rules[i].injected);
+        rc = stint_buf_printf(
+            out, "fault rule=%zu spec=\"%s\" matched=%" PRIu64 " injected=%" PRIu64 "\n", i + 1,
+            f->rules[i].spec, f->rules[i].matched, f->rules[i].injected);
     for (i = 1; i < 7; i++)
         total += f->by_kind[i];
     if (rc == STINT_OK)

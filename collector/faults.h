@@ -39,13 +39,13 @@ enum stint_fault_kind {
 /* What to do with one request. */
 struct stint_fault {
     enum stint_fault_kind kind;
-    int status;          /* STATUS */
-    int retry_after_s;   /* STATUS: -1 for no Retry-After */
+    int status;            /* STATUS */
+    int retry_after_s;     /* STATUS: -1 for no Retry-After */
     bool retry_after_date; /* STATUS: send Retry-After as an HTTP-date */
-    uint32_t delay_ms;   /* DELAY */
-    uint32_t slow_bps;   /* SLOW: bytes per second */
-    uint32_t stop_s;     /* STOP_ACCEPTING */
-    int rule;            /* index of the rule that fired (1-based) */
+    uint32_t delay_ms;     /* DELAY */
+    uint32_t slow_bps;     /* SLOW: bytes per second */
+    uint32_t stop_s;       /* STOP_ACCEPTING */
+    int rule;              /* index of the rule that fired (1-based) */
 };
 
 struct stint_faults; /* opaque */

@@ -297,8 +297,8 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
         enc[0] = '\0';
     }
     media_type(rq->content_type ? rq->content_type : "", mt, sizeof(mt));
-    if (!legacy && (strcmp(mt, "application/x-protobuf") == 0 ||
-                    strcmp(mt, "application/protobuf") == 0)) {
+    if (!legacy &&
+        (strcmp(mt, "application/x-protobuf") == 0 || strcmp(mt, "application/protobuf") == 0)) {
         fmt = stint_format_find("pb");
         pb = true;
         ack_type = strcmp(mt, "application/protobuf") == 0 ? "application/protobuf"
@@ -318,15 +318,15 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
         goto cleanup;
     }
     if (!fmt || !fmt->decode_batch) {
-        rc = stint_response_error(rs, 501, "not_implemented",
-                                  "this build has no decoder for %s", mt);
+        rc = stint_response_error(rs, 501, "not_implemented", "this build has no decoder for %s",
+                                  mt);
         goto cleanup;
     }
 
     /* the sizes */
     if (rq->body_over_limit || body_len > h->o.max_body) {
-        rc = stint_response_error(rs, 413, "body_too_large",
-                                  "request body over %zu bytes", h->o.max_body);
+        rc = stint_response_error(rs, 413, "body_too_large", "request body over %zu bytes",
+                                  h->o.max_body);
         goto cleanup;
     }
     if (enc[0] && strcasecmp(enc, "identity") != 0) {
@@ -387,8 +387,8 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
         head->agent_id_len = STINT_AGENT_ID_LEN;
     }
     if (head->agent_id_len != STINT_AGENT_ID_LEN) {
-        rc = stint_response_error(rs, 400, "missing_agent_id",
-                                  "a batch needs its 16-byte agent_id");
+        rc =
+            stint_response_error(rs, 400, "missing_agent_id", "a batch needs its 16-byte agent_id");
         goto cleanup;
     }
     for (i = 0; i < st.n; i++) /* the batch's own clock, now that the header is complete */
@@ -530,14 +530,14 @@ done:
 
 enum stint_err stint_handler_report(struct stint_handler *h, struct stint_buf *out)
 {
-    return stint_buf_printf(
-        out,
-        "requests total=%" PRIu64 " batches=%" PRIu64 " stored=%" PRIu64 " duplicates=%" PRIu64
-        " rejected=%" PRIu64 " replays=%" PRIu64 " status_4xx=%" PRIu64 " status_5xx=%" PRIu64
-        " deleted=%" PRIu64 "\n",
-        (uint64_t)atomic_load(&h->requests), (uint64_t)atomic_load(&h->batches),
-        (uint64_t)atomic_load(&h->stored), (uint64_t)atomic_load(&h->duplicates),
-        (uint64_t)atomic_load(&h->rejected), (uint64_t)atomic_load(&h->replays),
-        (uint64_t)atomic_load(&h->s4xx), (uint64_t)atomic_load(&h->s5xx),
-        (uint64_t)atomic_load(&h->deleted));
+    return stint_buf_printf(out,
+                            "requests total=%" PRIu64 " batches=%" PRIu64 " stored=%" PRIu64
+                            " duplicates=%" PRIu64 " rejected=%" PRIu64 " replays=%" PRIu64
+                            " status_4xx=%" PRIu64 " status_5xx=%" PRIu64 " deleted=%" PRIu64 "\n",
+                            (uint64_t)atomic_load(&h->requests), (uint64_t)atomic_load(&h->batches),
+                            (uint64_t)atomic_load(&h->stored),
+                            (uint64_t)atomic_load(&h->duplicates),
+                            (uint64_t)atomic_load(&h->rejected), (uint64_t)atomic_load(&h->replays),
+                            (uint64_t)atomic_load(&h->s4xx), (uint64_t)atomic_load(&h->s5xx),
+                            (uint64_t)atomic_load(&h->deleted));
 }

@@ -164,8 +164,8 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     struct stint_server *s = cls;
     struct conn *st = *con_cls;
@@ -206,8 +206,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!st->over &&
-            stint_buf_append(&st->body, upload_data, *upload_size) != STINT_OK) {
+        if (!st->over && stint_buf_append(&st->body, upload_data, *upload_size) != STINT_OK) {
             st->over = true; /* keep reading, keep nothing: the answer is 413 */
             stint_buf_free(&st->body);
         }
@@ -217,8 +216,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
     memset(&rs, 0, sizeof(rs));
     if (st->fault.kind == STINT_FAULT_STATUS) {
-        stint_response_error(&rs, st->fault.status, "injected_fault",
-                             "fault rule %d answered %d", st->fault.rule, st->fault.status);
+        stint_response_error(&rs, st->fault.status, "injected_fault", "fault rule %d answered %d",
+                             st->fault.rule, st->fault.status);
         stint_fault_retry_after(&st->fault, st->now_ms / 1000, rs.retry_after,
                                 sizeof(rs.retry_after));
         ret = send_response(c, &rs, NULL);
@@ -282,8 +281,7 @@ static enum MHD_Result on_admin(void *cls, struct MHD_Connection *c, const char 
     if (strcmp(url, "/admin/stats") == 0 && strcmp(method, "GET") == 0) {
         rs.status = 200;
         rs.content_type = "text/plain";
-        if (stint_control_stats(s->o.store, s->o.handler, s->o.faults, &rs.body, &err) !=
-            STINT_OK)
+        if (stint_control_stats(s->o.store, s->o.handler, s->o.faults, &rs.body, &err) != STINT_OK)
             stint_response_error(&rs, 500, "internal", "%s", err.msg);
     } else if (strcmp(url, "/admin/faults") == 0 && strcmp(method, "GET") == 0) {
         rs.status = 200;
@@ -384,8 +382,9 @@ enum stint_err stint_server_parse_listen(const char *listen, struct sockaddr_sto
     freeaddrinfo(res);
     return STINT_OK;
 bad:
-    return stint_error_set(err, STINT_EINVAL, 0, "listen address \"%s\": want HOST:PORT or "
-                                                 "[V6ADDR]:PORT",
+    return stint_error_set(err, STINT_EINVAL, 0,
+                           "listen address \"%s\": want HOST:PORT or "
+                           "[V6ADDR]:PORT",
                            listen);
 }
 
@@ -409,8 +408,8 @@ static struct MHD_Daemon *start_daemon(struct stint_server *s, const struct sock
             MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT, limit,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 << 10), /* bigger reads */
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
-    return MHD_start_daemon(flags, 0, admin ? NULL : on_accept, s, admin ? on_admin : on_request,
-                            s, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+    return MHD_start_daemon(flags, 0, admin ? NULL : on_accept, s, admin ? on_admin : on_request, s,
+                            MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
                             MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_NOTIFY_COMPLETED,
                             on_completed, s, MHD_OPTION_END);
 }

@@ -16,11 +16,11 @@
 #include "store.h"
 
 struct stint_server_opts {
-    const char *listen;       /* HOST:PORT; port 0 picks a free one */
-    const char *cert_pem;     /* PEM contents; NULL with insecure_http */
+    const char *listen;   /* HOST:PORT; port 0 picks a free one */
+    const char *cert_pem; /* PEM contents; NULL with insecure_http */
     const char *key_pem;
-    bool insecure_http;       /* plain HTTP: refused unless listen is a loopback address */
-    const char *admin_listen; /* NULL: no admin endpoint; else a loopback HOST:PORT */
+    bool insecure_http;            /* plain HTTP: refused unless listen is a loopback address */
+    const char *admin_listen;      /* NULL: no admin endpoint; else a loopback HOST:PORT */
     struct stint_handler *handler; /* borrowed */
     struct stint_faults *faults;   /* borrowed */
     struct stint_store *store;     /* borrowed: /admin/stats */

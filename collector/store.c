@@ -351,8 +351,7 @@ enum stint_err stint_store_commit(struct stint_store *s, struct stint_store_put 
             rc = stint_error_set(err, rc, 0, "encoding the Ack to keep");
             goto cleanup;
         }
-        leveldb_writebatch_put(wb, (const char *)key, klen, (const char *)ackbuf.data,
-                               ackbuf.len);
+        leveldb_writebatch_put(wb, (const char *)key, klen, (const char *)ackbuf.data, ackbuf.len);
     }
     leveldb_write(s->db, s->wsync, wb, &msg);
     if (msg)
@@ -449,8 +448,7 @@ enum stint_err stint_store_stats(struct stint_store *s, stint_store_stats_fn fn,
             break;
         nul = memchr(k + 1, 0, klen - 1);
         alen = nul ? (size_t)(nul - (k + 1)) : 0;
-        if (!nul || alen >= sizeof(account) || klen != 2 + alen + STINT_AGENT_ID_LEN ||
-            vlen != 16)
+        if (!nul || alen >= sizeof(account) || klen != 2 + alen + STINT_AGENT_ID_LEN || vlen != 16)
             continue;
         memcpy(account, k + 1, alen);
         account[alen] = '\0';

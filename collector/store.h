@@ -25,9 +25,9 @@
 struct stint_store; /* opaque */
 
 struct stint_store_opts {
-    const char *dir;     /* created if missing (unless read_only) */
-    bool sync;           /* fsync every commit (the default for serving) */
-    bool must_exist;     /* refuse to create a new database (dump, stats) */
+    const char *dir; /* created if missing (unless read_only) */
+    bool sync;       /* fsync every commit (the default for serving) */
+    bool must_exist; /* refuse to create a new database (dump, stats) */
 };
 
 /* On success *out is the caller's: release with stint_store_close(). STINT_EIO with LevelDB's
@@ -48,7 +48,7 @@ struct stint_store_put {
     const uint8_t *agent_id; /* STINT_AGENT_ID_LEN bytes */
     const char *idem;        /* idempotency key (non-empty) */
     size_t idem_len;
-    uint64_t fingerprint;    /* what the key must name again on a replay */
+    uint64_t fingerprint;           /* what the key must name again on a replay */
     struct stint_store_item *items; /* sorted in place by seq */
     size_t n;
     const uint8_t *values;

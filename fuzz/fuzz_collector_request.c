@@ -148,8 +148,8 @@ static uint64_t check_response(const struct stint_request *rq, const struct stin
 
     for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
         ok |= rs->status == allowed[i];
-    STINT_FUZZ_CHECK(ok, "status %d is not one the spec defines (%s %s)", rs->status,
-                     rq->method, rq->path);
+    STINT_FUZZ_CHECK(ok, "status %d is not one the spec defines (%s %s)", rs->status, rq->method,
+                     rq->path);
     STINT_FUZZ_CHECK(rs->content_type != NULL, "a response without Content-Type");
     if (rs->status != 200) {
         static const char head[] = "{\"error\":{\"code\":\"";
@@ -157,8 +157,8 @@ static uint64_t check_response(const struct stint_request *rq, const struct stin
         STINT_FUZZ_CHECK(rs->body.len > sizeof(head) &&
                              memcmp(rs->body.data, head, sizeof(head) - 1) == 0,
                          "status %d without the error body", rs->status);
-        STINT_FUZZ_CHECK(stint_json_check_syntax((const char *)rs->body.data, rs->body.len,
-                                                 &e) == STINT_OK,
+        STINT_FUZZ_CHECK(stint_json_check_syntax((const char *)rs->body.data, rs->body.len, &e) ==
+                             STINT_OK,
                          "error body is not JSON: %s", e.msg);
         STINT_FUZZ_CHECK(rs->status != 401 || rs->www_authenticate, "401 without a challenge");
         STINT_FUZZ_CHECK(rs->status != 405 || rs->allow, "405 without Allow");
@@ -171,8 +171,7 @@ static uint64_t check_response(const struct stint_request *rq, const struct stin
         bool pb = strcmp(rs->content_type, "application/json") != 0;
 
         rc = pb ? stint_pb_decode_ack(rs->body.data, rs->body.len, &ack, NULL, &e)
-                : stint_json_decode_ack((const char *)rs->body.data, rs->body.len, &ack, NULL,
-                                        &e);
+                : stint_json_decode_ack((const char *)rs->body.data, rs->body.len, &ack, NULL, &e);
         STINT_FUZZ_CHECK(rc == STINT_OK, "the Ack does not decode: %s", e.msg);
         stint_fuzz_check_ack(&ack);
         STINT_FUZZ_CHECK(ack.stored + ack.duplicates + ack.n_rejected <= 2000,
@@ -234,8 +233,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rq.now_ms = 1700000999000;
         STINT_FUZZ_CHECK(stint_handler_serve(handler, &rq, &again) == STINT_OK, "serve failed");
         check_response(&rq, &again);
-        STINT_FUZZ_CHECK(again.status == first.status, "replay: status %d, then %d",
-                         first.status, again.status);
+        STINT_FUZZ_CHECK(again.status == first.status, "replay: status %d, then %d", first.status,
+                         again.status);
         /* a batch without records keeps no Ack: only its server time may differ */
         if (first.status == 200 && strcmp(rq.path, "/v1/batches") == 0 && counted > 0)
             STINT_FUZZ_CHECK(again.body.len == first.body.len &&

@@ -28,7 +28,7 @@
 #define ALICE_TOKEN "alice-token-0123456789"
 #define BOB_TOKEN "bob-token-abcdefghijkl"
 
-static char base[64];   /* the run's folder: cert, key, tokens */
+static char base[64]; /* the run's folder: cert, key, tokens */
 static char cert[128], key[128], tokens[128];
 static int data_seq;
 
@@ -192,8 +192,7 @@ static void stop(struct server *s, int sig)
     kill(s->pid, sig);
     assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
     if (sig == SIGTERM && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-        fail_msg("collector did not exit cleanly on SIGTERM (status %d); see %s", status,
-                 s->out);
+        fail_msg("collector did not exit cleanly on SIGTERM (status %d); see %s", status, s->out);
     s->pid = 0;
 }
 
@@ -367,8 +366,7 @@ static void gzip_buf(const struct stint_buf *in, struct stint_buf *out)
 {
     z_stream zs;
     memset(&zs, 0, sizeof(zs));
-    assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
-                     Z_OK);
+    assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
     stint_buf_reset(out);
     stint_buf_reserve(out, deflateBound(&zs, (uLong)in->len) + 64);
     zs.next_in = in->data;
@@ -429,10 +427,11 @@ static void test_serve_batches(void **state)
 
     /* a partly bad batch: the good records stored, the bad one named in the Ack */
     {
-        const char *bad = "{\"agentId\":\"AwMDAwMDAwMDAwMDAwMDAw==\",\"records\":["
-                          "{\"seq\":\"1\",\"startMs\":\"1700000000000\",\"endMs\":\"1700000001000\"},"
-                          "{\"seq\":\"2\",\"startMs\":\"1700000002000\",\"endMs\":\"5\"},"
-                          "{\"seq\":\"3\",\"startMs\":\"1700000003000\",\"endMs\":\"1700000004000\"}]}";
+        const char *bad =
+            "{\"agentId\":\"AwMDAwMDAwMDAwMDAwMDAw==\",\"records\":["
+            "{\"seq\":\"1\",\"startMs\":\"1700000000000\",\"endMs\":\"1700000001000\"},"
+            "{\"seq\":\"2\",\"startMs\":\"1700000002000\",\"endMs\":\"5\"},"
+            "{\"seq\":\"3\",\"startMs\":\"1700000003000\",\"endMs\":\"1700000004000\"}]}";
         req(&s, "POST", "/v1/batches", alice_json, bad, strlen(bad), &r);
         assert_int_equal(r.status, 200);
         assert_non_null(strstr((char *)r.body.data, "\"stored\":\"2\""));
@@ -476,8 +475,8 @@ static void test_auth_and_isolation(void **state)
     static const char *const no_auth[] = {"Content-Type: application/x-protobuf", NULL};
     static const char *const bad_token[] = {"Authorization: Bearer not-a-token-at-all-xx",
                                             "Content-Type: application/x-protobuf", NULL};
-    static const char *const basic[] = {"Authorization: Basic YWxpY2U6eA==",
-                                        "Content-Type: application/x-protobuf", NULL};
+    static const char *const basic[] = {
+        "Authorization: Basic YWxpY2U6eA==", "Content-Type: application/x-protobuf", NULL};
     static const char *const bob_del[] = {"Authorization: Bearer " BOB_TOKEN, NULL};
     static const char *const alice_del[] = {"Authorization: Bearer " ALICE_TOKEN, NULL};
     struct server s = {0};
@@ -522,8 +521,9 @@ static void test_auth_and_isolation(void **state)
 /* Limits: body as sent, after gzip, records per batch, slow clients; odd methods and types. */
 static void test_limits(void **state)
 {
-    static const char *const extra[] = {"--max-body", "15000", "--max-decoded", "300000",
-                                        "--max-records", "500", "--timeout", "1", NULL};
+    static const char *const extra[] = {
+        "--max-body", "15000", "--max-decoded", "300000", "--max-records", "500", "--timeout",
+        "1",          NULL};
     static const char *const chunked[] = {"Authorization: Bearer " ALICE_TOKEN,
                                           "Content-Type: application/x-protobuf",
                                           "Transfer-Encoding: chunked", NULL};
@@ -650,16 +650,23 @@ static void test_refuses_to_start(void **state)
 /* Every fault kind, in order, each once; then the counters in stats. */
 static void test_faults(void **state)
 {
-    static const char *const extra[] = {
-        "--fault-seed", "1",
-        "--fault", "status=503,retry-after=2,count=1",
-        "--fault", "status=429,retry-after-date=3,count=1",
-        "--fault", "reset,count=1",
-        "--fault", "drop-after-store,count=1",
-        "--fault", "delay=400,count=1",
-        "--fault", "slow=10,count=1",
-        "--fault", "stop-accepting=3,count=1",
-        NULL};
+    static const char *const extra[] = {"--fault-seed",
+                                        "1",
+                                        "--fault",
+                                        "status=503,retry-after=2,count=1",
+                                        "--fault",
+                                        "status=429,retry-after-date=3,count=1",
+                                        "--fault",
+                                        "reset,count=1",
+                                        "--fault",
+                                        "drop-after-store,count=1",
+                                        "--fault",
+                                        "delay=400,count=1",
+                                        "--fault",
+                                        "slow=10,count=1",
+                                        "--fault",
+                                        "stop-accepting=3,count=1",
+                                        NULL};
     struct server s = {0};
     struct resp r = {0};
     struct stint_buf b = {0}, out = {0};
@@ -825,8 +832,7 @@ static void test_restart_mid_run(void **state)
         int tries = 0;
         batch(i % 2 == 0, 9, (uint64_t)i * 25 + 1, 25, &b);
         for (;;) {
-            req(&s, "POST", "/v1/batches", i % 2 == 0 ? alice_json : alice_pb, b.data, b.len,
-                &r);
+            req(&s, "POST", "/v1/batches", i % 2 == 0 ? alice_json : alice_pb, b.data, b.len, &r);
             if (r.status == 200)
                 break;
             assert_true(++tries < 50);
@@ -854,14 +860,10 @@ static void test_restart_mid_run(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_serve_batches),
-        cmocka_unit_test(test_auth_and_isolation),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_refuses_to_start),
-        cmocka_unit_test(test_faults),
-        cmocka_unit_test(test_fault_rate_seeded),
-        cmocka_unit_test(test_admin_endpoint),
-        cmocka_unit_test(test_restart_mid_run),
+        cmocka_unit_test(test_serve_batches),  cmocka_unit_test(test_auth_and_isolation),
+        cmocka_unit_test(test_limits),         cmocka_unit_test(test_refuses_to_start),
+        cmocka_unit_test(test_faults),         cmocka_unit_test(test_fault_rate_seeded),
+        cmocka_unit_test(test_admin_endpoint), cmocka_unit_test(test_restart_mid_run),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -11,15 +11,37 @@
 static void test_grammar(void **state)
 {
     static const char *const good[] = {
-        "status=503", "status=429,retry-after=2", "status=503,retry-after-date=3,rate=0.5",
-        "delay=100", "reset", "drop-after-store,count=1", "slow=4", "stop-accepting=2",
-        "status=500,path=/v1/batches,method=POST,skip=2,count=3", "reset,rate=.25", "reset,rate=1",
+        "status=503",
+        "status=429,retry-after=2",
+        "status=503,retry-after-date=3,rate=0.5",
+        "delay=100",
+        "reset",
+        "drop-after-store,count=1",
+        "slow=4",
+        "stop-accepting=2",
+        "status=500,path=/v1/batches,method=POST,skip=2,count=3",
+        "reset,rate=.25",
+        "reset,rate=1",
     };
     static const char *const bad[] = {
-        "", "status", "status=200", "status=600", "status=50x", "delay=0", "reset=1", "slow",
-        "stop-accepting=0", "bogus", "reset,rate=1.5", "reset,rate=0.1234567", "reset,count=0",
-        "delay=10,retry-after=1", "status=503,retry-after=1,retry-after-date=1", "reset,",
-        "reset,path=v1", "status=503,nope=1",
+        "",
+        "status",
+        "status=200",
+        "status=600",
+        "status=50x",
+        "delay=0",
+        "reset=1",
+        "slow",
+        "stop-accepting=0",
+        "bogus",
+        "reset,rate=1.5",
+        "reset,rate=0.1234567",
+        "reset,count=0",
+        "delay=10,retry-after=1",
+        "status=503,retry-after=1,retry-after-date=1",
+        "reset,",
+        "reset,path=v1",
+        "status=503,nope=1",
     };
     struct stint_faults *f = NULL;
     size_t i;
@@ -71,9 +93,9 @@ static void test_seeded_rate(void **state)
     na = fire(a, 1000, "/v1/batches", pa);
     fire(b, 1000, "/v1/batches", pb);
     nc = fire(c, 1000, "/v1/batches", pc);
-    assert_string_equal(pa, pb);            /* same seed, same sequence */
-    assert_string_not_equal(pa, pc);        /* another seed, another one */
-    assert_in_range(na, 240, 360);          /* about 30 % */
+    assert_string_equal(pa, pb);     /* same seed, same sequence */
+    assert_string_not_equal(pa, pc); /* another seed, another one */
+    assert_in_range(na, 240, 360);   /* about 30 % */
     assert_in_range(nc, 240, 360);
     stint_faults_destroy(a);
     stint_faults_destroy(b);

@@ -142,12 +142,11 @@ static void ack_of(const struct stint_response *rs, bool json, struct stint_ack 
 {
     assert_int_equal(rs->status, 200);
     if (json)
-        assert_int_equal(stint_json_decode_ack((const char *)rs->body.data, rs->body.len, a,
-                                               NULL, NULL),
-                         STINT_OK);
+        assert_int_equal(
+            stint_json_decode_ack((const char *)rs->body.data, rs->body.len, a, NULL, NULL),
+            STINT_OK);
     else
-        assert_int_equal(stint_pb_decode_ack(rs->body.data, rs->body.len, a, NULL, NULL),
-                         STINT_OK);
+        assert_int_equal(stint_pb_decode_ack(rs->body.data, rs->body.len, a, NULL, NULL), STINT_OK);
 }
 
 /* The error code of an error body. */
@@ -207,8 +206,9 @@ static void test_health_and_routes(void **state)
 
 static void test_auth(void **state)
 {
-    static const char *const bad[] = {NULL, "Basic YWxpY2U6eA==", "Bearer", "Bearer nope",
-                                      "Bearer alice-token-012345678", "Bearer alice-token-0123456789x"};
+    static const char *const bad[] = {
+        NULL,          "Basic YWxpY2U6eA==",           "Bearer",
+        "Bearer nope", "Bearer alice-token-012345678", "Bearer alice-token-0123456789x"};
     struct fx *f = *state;
     struct stint_buf b = {0};
     struct stint_record *r = records(3, 1);
@@ -222,9 +222,8 @@ static void test_auth(void **state)
         assert_true(rs.www_authenticate);
     }
     assert_int_equal(stored_count(f, "alice"), 0);
-    assert_int_equal(post(f, "/v1/batches", "bearer  alice-token-0123456789 ", PB, NULL, NULL, &b,
-                          &rs),
-                     200);
+    assert_int_equal(
+        post(f, "/v1/batches", "bearer  alice-token-0123456789 ", PB, NULL, NULL, &b, &rs), 200);
     assert_int_equal(stored_count(f, "alice"), 3);
     stint_response_free(&rs);
     stint_buf_free(&b);
@@ -237,7 +236,8 @@ static void test_store_pb_and_json(void **state)
     static const struct {
         const char *ctype;
         bool json;
-    } cases[] = {{PB, false}, {"application/protobuf", false}, {"Application/JSON; charset=utf-8", true}};
+    } cases[] = {
+        {PB, false}, {"application/protobuf", false}, {"Application/JSON; charset=utf-8", true}};
     struct fx *f = *state;
     struct stint_buf b = {0};
     struct stint_response rs = {0};
@@ -270,8 +270,7 @@ static void gzip_buf(const struct stint_buf *in, struct stint_buf *out)
 {
     z_stream zs;
     memset(&zs, 0, sizeof(zs));
-    assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
-                     Z_OK);
+    assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
     stint_buf_reset(out);
     assert_int_equal(stint_buf_reserve(out, deflateBound(&zs, (uLong)in->len) + 64), STINT_OK);
     zs.next_in = in->data;
@@ -428,10 +427,10 @@ static void test_partial_rejection(void **state)
     struct stint_response rs = {0};
     struct stint_ack a;
 
-    r[1].end_ms = 0;                /* closed record without end */
-    r[3].kind = 99;                 /* unknown kind */
-    r[4].kind = STINT_KIND_IDLE;    /* idle with window strings */
-    r[5].seq = 0;                   /* no seq */
+    r[1].end_ms = 0;             /* closed record without end */
+    r[3].kind = 99;              /* unknown kind */
+    r[4].kind = STINT_KIND_IDLE; /* idle with window strings */
+    r[5].seq = 0;                /* no seq */
     encode(false, 1, r, 6, &b);
     post(f, "/v1/batches", ALICE, PB, NULL, NULL, &b, &rs);
     ack_of(&rs, false, &a);
@@ -691,8 +690,8 @@ static void test_legacy(void **state)
     if (rs.status == 501) /* this build's codec has no legacy decoders */
         goto cleanup;
     ack_of(&rs, true, &a);
-    assert_int_equal(a.stored, 1);       /* the closed record */
-    assert_int_equal(a.n_rejected, 0);   /* the open one (no end) is `current`: not stored */
+    assert_int_equal(a.stored, 1);     /* the closed record */
+    assert_int_equal(a.n_rejected, 0); /* the open one (no end) is `current`: not stored */
     assert_int_equal(a.acked_seq, 1314172181000);
     stint_ack_free(&a);
     assert_int_equal(stint_store_dump(f->store, "alice", 0, first_fn, st, NULL), STINT_OK);

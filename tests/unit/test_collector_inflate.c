@@ -16,8 +16,7 @@ static size_t gz(const uint8_t *in, size_t n, uint8_t **out)
     size_t cap, len;
 
     memset(&zs, 0, sizeof(zs));
-    assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
-                     Z_OK);
+    assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
     cap = deflateBound(&zs, (uLong)n) + 64;
     *out = malloc(cap);
     assert_non_null(*out);

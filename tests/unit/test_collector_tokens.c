@@ -35,11 +35,11 @@ static void test_parse_and_lookup(void **state)
 static void test_bad_lines(void **state)
 {
     static const char *const bad[] = {
-        "short alice\n",                               /* token under 16 characters */
-        T1 "\n",                                       /* no account */
-        T1 " alice extra\n",                           /* a third field */
-        T1 " ali/ce\n",                                /* account outside [A-Za-z0-9._-] */
-        T1 " alice\n" T1 " bob\n",                     /* the same token twice */
+        "short alice\n",           /* token under 16 characters */
+        T1 "\n",                   /* no account */
+        T1 " alice extra\n",       /* a third field */
+        T1 " ali/ce\n",            /* account outside [A-Za-z0-9._-] */
+        T1 " alice\n" T1 " bob\n", /* the same token twice */
         T1 " aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", /* 65 */
     };
     size_t i;
