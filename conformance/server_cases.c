@@ -33,69 +33,72 @@
 #define D(...) snprintf(d, cap, __VA_ARGS__)
 
 static const struct stint_conf_case_info cases[] = {
-    {"S01", STINT_CONF_MUST, "§Transport: content types",
+    {"S01", STINT_CONF_MUST, "Request headers (Content-Type); The Ack",
      "A server MUST accept a Batch POSTed to /v1/batches as application/x-protobuf and answer "
      "200 with an Ack in the request's encoding (application/x-protobuf)."},
-    {"S02", STINT_CONF_MUST, "§Transport: content types",
+    {"S02", STINT_CONF_MUST, "Request headers (Content-Type)",
      "application/protobuf is an alias of application/x-protobuf: a server MUST accept it."},
-    {"S03", STINT_CONF_MUST, "§Transport: content types; §4 JSON mapping",
+    {"S03", STINT_CONF_MUST, "Request headers (Content-Type); §4 JSON mapping; The Ack",
      "A server MUST accept a Batch as application/json (proto3 JSON mapping) and answer 200 with "
      "an Ack as application/json."},
-    {"S04", STINT_CONF_MUST, "§Transport: compression",
+    {"S04", STINT_CONF_MUST, "Request headers (Content-Encoding)",
      "A server MUST accept a protobuf body sent with Content-Encoding: gzip."},
-    {"S05", STINT_CONF_MUST, "§Transport: compression",
+    {"S05", STINT_CONF_MUST, "Request headers (Content-Encoding)",
      "A server MUST accept a JSON body sent with Content-Encoding: gzip."},
-    {"S06", STINT_CONF_SHOULD, "§Transport: content types (RFC 9110 §8.3.1)",
+    {"S06", STINT_CONF_SHOULD, "Request headers (Content-Type; RFC 9110 §8.3.1)",
      "Media types are case-insensitive and may carry parameters: a server SHOULD accept "
      "`Application/X-Protobuf; proto=stint.v1.Batch`."},
-    {"S07", STINT_CONF_MUST, "§3.5 Batch; §3.6 Ack",
+    {"S07", STINT_CONF_MUST, "§3.5 Batch; The Ack; Per-record validation",
      "The open record (Batch.current) is a live heartbeat, never stored as closed, never "
      "acknowledged: acked_seq and stored count only Batch.records."},
-    {"S08", STINT_CONF_MUST, "§Responses: success",
-     "A batch without records (a header only) MUST be accepted with an Ack that stores nothing."},
-    {"S09", STINT_CONF_MUST, "§Idempotency and de-duplication",
-     "A request repeated with the same Idempotency-Key and the same batch MUST be answered with "
-     "the same Ack (acked_seq, stored, duplicates, rejections) as the first time."},
-    {"S10", STINT_CONF_MUST, "§Idempotency and de-duplication",
+    {"S08", STINT_CONF_MUST, "The Ack",
+     "A batch with no records is a probe: accepted, nothing stored, and its acked_seq is the "
+     "highest seq the server holds for the agent (0 for a new agent)."},
+    {"S09", STINT_CONF_MUST, "De-duplication and idempotency",
+     "A server MUST answer a replayed batch (same Idempotency-Key, same batch) with the same Ack "
+     "as the first time, byte for byte in the same encoding."},
+    {"S10", STINT_CONF_MUST, "De-duplication and idempotency",
      "The server de-duplicates by (account, agent_id, seq): a record it already holds is not "
      "stored again and counts in duplicates; the new ones are stored."},
-    {"S11", STINT_CONF_SHOULD, "§Idempotency and de-duplication",
-     "An Idempotency-Key used before for a different batch SHOULD be refused with 409."},
-    {"S12", STINT_CONF_MUST, "§3.8 Per-record validation; §Responses: per-record rejection",
+    {"S11", STINT_CONF_MUST, "De-duplication and idempotency",
+     "The same Idempotency-Key with a batch whose seqs differ is 409 idempotency_conflict, and "
+     "nothing is stored."},
+    {"S12", STINT_CONF_MUST, "§3.8; Per-record validation; The Ack",
      "A server checks each record on its own and refuses only the records that fail, with a "
      "Rejection; the others are stored, and acked_seq covers both."},
-    {"S13", STINT_CONF_MUST, "§3.8 Per-record validation",
+    {"S13", STINT_CONF_MUST, "§3.8 Per-record validation (servers)",
      "Each failed check gives its code: seq 0 REJECT_BAD_SEQ; bad times REJECT_BAD_TIME; "
      "unknown kind or gap_count off a gap REJECT_BAD_KIND; strings on idle records or unknown "
      "flag bits REJECT_BAD_STRING."},
-    {"S14", STINT_CONF_MUST, "§Authentication",
+    {"S14", STINT_CONF_MUST, "Request headers (Authorization); Status codes",
      "A batch without an Authorization header MUST be refused with 401."},
-    {"S15", STINT_CONF_MUST, "§Authentication",
+    {"S15", STINT_CONF_MUST, "Request headers (Authorization); Status codes",
      "A batch with a bearer token the server does not know MUST be refused with 401."},
-    {"S16", STINT_CONF_MUST, "§Transport: content types",
+    {"S16", STINT_CONF_MUST, "Request headers (Content-Type)",
      "A body of any other Content-Type (text/plain) MUST be refused with 415."},
-    {"S17", STINT_CONF_MUST, "§Transport: compression",
+    {"S17", STINT_CONF_MUST, "Request headers (Content-Encoding)",
      "A Content-Encoding other than gzip or identity (br) MUST be refused with 415."},
-    {"S18", STINT_CONF_MUST, "§Transport: size limits",
+    {"S18", STINT_CONF_MUST, "Limits; Status codes",
      "A body over the server's limit as sent MUST be refused with 413, and nothing of it stored."},
-    {"S19", STINT_CONF_MUST, "§Transport: size limits",
+    {"S19", STINT_CONF_MUST, "Limits; Status codes",
      "A gzip body that decompresses past the server's limit (a decompression bomb) MUST be "
      "refused with 413 without being inflated whole, and nothing of it stored."},
-    {"S20", STINT_CONF_MUST, "§Transport: compression; §Responses",
+    {"S20", STINT_CONF_MUST, "Request headers (Content-Encoding); Status codes",
      "A body that is not valid gzip although Content-Encoding says gzip MUST be refused with "
      "400."},
-    {"S21", STINT_CONF_MUST, "§3.7 Decoding rules; §Responses",
+    {"S21", STINT_CONF_MUST, "§3.7 Decoding rules; Status codes (bad_batch)",
      "A body that is not a well-formed protobuf Batch (truncated length, wire type 3/4/6/7, "
      "field 0, an 11-byte varint) MUST be refused whole with 400."},
-    {"S22", STINT_CONF_MUST, "§4 JSON mapping; §Responses",
+    {"S22", STINT_CONF_MUST, "§4 JSON mapping; Status codes (bad_batch)",
      "Text that is not JSON (RFC 8259), a raw NUL, a value of the wrong type or an integer "
      "string with an exponent MUST be refused whole with 400."},
-    {"S23", STINT_CONF_MUST, "§3.4 Strings",
+    {"S23", STINT_CONF_MUST, "§3.4 Strings; Status codes (bad_batch)",
      "A decoder MUST refuse a message carrying invalid UTF-8 (overlong forms, surrogates, lone "
      "continuation bytes): 400."},
-    {"S24", STINT_CONF_MUST, "§3.5 Batch",
-     "A decoder MUST refuse an agent_id of any length other than 0 or 16: 400."},
-    {"S25", STINT_CONF_MUST, "§Transport: size limits",
+    {"S24", STINT_CONF_MUST, "§3.5 Batch; Status codes (bad_batch, missing_agent_id)",
+     "A decoder MUST refuse an agent_id of any length other than 0 or 16, and a server refuses a "
+     "Batch without agent_id: 400."},
+    {"S25", STINT_CONF_MUST, "Limits; Status codes",
      "A batch of more records than the server's limit MUST be refused with 413."},
     {"S26", STINT_CONF_MUST, "§3.7 Decoding rules; §5 Versioning",
      "A decoder MUST skip protobuf fields it does not know (every wire type but groups), at "
@@ -108,31 +111,34 @@ static const struct stint_conf_case_info cases[] = {
     {"S29", STINT_CONF_MUST, "§4 JSON mapping",
      "A JSON reader MUST accept the proto field names (start_ms) as well as lowerCamelCase, and "
      "enums by number as well as by name."},
-    {"S30", STINT_CONF_SHOULD, "§4 JSON mapping (output)",
+    {"S30", STINT_CONF_SHOULD, "§4 JSON mapping (output); The Ack",
      "A JSON Ack SHOULD write 64-bit integers as decimal strings (proto3 JSON mapping)."},
-    {"S31", STINT_CONF_MUST, "§Responses: error body",
+    {"S31", STINT_CONF_MUST, "Status codes and the error body",
      "Every refusal (4xx, 5xx) MUST carry Content-Type application/json and the body "
      "{\"error\":{\"code\":STRING,\"message\":STRING}}."},
-    {"S32", STINT_CONF_MUST, "§Authentication (RFC 9110 §11.6.1)",
+    {"S32", STINT_CONF_MUST, "Status codes (401; RFC 9110 §11.6.1)",
      "A 401 MUST carry WWW-Authenticate naming the Bearer scheme."},
-    {"S33", STINT_CONF_SHOULD, "§Transport: routes",
+    {"S33", STINT_CONF_SHOULD, "Resources",
      "GET /v1/health SHOULD answer 200 without authentication."},
-    {"S34", STINT_CONF_SHOULD, "§Transport: routes (RFC 9110 §15.5.6)",
+    {"S34", STINT_CONF_SHOULD, "Resources (RFC 9110 §15.5.6)",
      "A method a route does not serve SHOULD be answered 405 with an Allow header."},
-    {"S35", STINT_CONF_SHOULD, "§Transport: routes", "An unknown path SHOULD be answered 404."},
-    {"S36", STINT_CONF_MUST, "§Retries and throttling (RFC 9110 §10.2.3)",
+    {"S35", STINT_CONF_SHOULD, "Resources", "An unknown path SHOULD be answered 404."},
+    {"S36", STINT_CONF_MUST, "Status codes; Retries (RFC 9110 §10.2.3)",
      "A Retry-After sent with 429 or 503 MUST be delta-seconds or an IMF-fixdate."},
-    {"S37", STINT_CONF_SHOULD, "§Retries and throttling",
+    {"S37", STINT_CONF_SHOULD, "Status codes; Retries",
      "A 429 or 503 SHOULD carry Retry-After."},
-    {"S38", STINT_CONF_MUST, "§Authentication, account isolation, deletion",
+    {"S38", STINT_CONF_MUST, "Time, accounts and deletion",
      "Accounts are isolated: de-duplication and Idempotency-Keys are per account, so account B "
      "sending account A's agent_id, seqs and key stores its own records."},
-    {"S39", STINT_CONF_MUST, "§Authentication, account isolation, deletion",
+    {"S39", STINT_CONF_MUST, "Time, accounts and deletion",
      "DELETE /v1/data deletes everything stored for the token's account and nothing of any "
      "other account: afterwards the same records are stored anew for A, and still held for B."},
-    {"S40", STINT_CONF_MUST, "§Authentication, account isolation, deletion",
+    {"S40", STINT_CONF_MUST, "Time, accounts and deletion",
      "DELETE /v1/data with a token the server does not know MUST be refused with 401, deleting "
      "nothing."},
+    {"S41", STINT_CONF_MUST, "Request headers (Idempotency-Key); Status codes",
+     "An Idempotency-Key that is not 1-200 visible ASCII characters is refused with 400 "
+     "(bad_idempotency_key)."},
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
@@ -465,16 +471,16 @@ static enum stint_conf_result s07(const struct stint_conf_server_opts *o, char *
     return accept_case(o, STINT_CONF_PB, ct_pb, false, NULL, NULL, true, d, cap);
 }
 
-static enum stint_conf_result s08(const struct stint_conf_server_opts *o, char *d, size_t cap)
+/* Sends an empty batch of agent and expects acked_seq == want. */
+static enum stint_conf_result probe(const struct stint_conf_server_opts *o, const uint8_t *agent,
+                                    uint64_t want, const char *what, char *d, size_t cap)
 {
-    uint8_t agent[16];
     struct stint_conf_batch b = {STINT_CONF_PB, agent, 1, 0, false, NULL, NULL};
     struct stint_buf body = {0};
     struct stint_conf_resp r = {0};
     struct stint_ack ack = {0};
     enum stint_conf_result res = STINT_CONF_FAIL;
 
-    stint_conf_random(agent, 16);
     if (encode(&b, false, &body) != STINT_OK) {
         D("cannot encode");
         goto cleanup;
@@ -483,20 +489,28 @@ static enum stint_conf_result s08(const struct stint_conf_server_opts *o, char *
         res = no_answer(&r, d, cap);
         goto cleanup;
     }
-    if (!want_ack(&r, &ack, "empty batch", d, cap))
-        goto cleanup;
-    if (ack.stored != 0 || ack.n_rejected != 0) {
-        D("empty batch: stored=%llu rejected=%zu, expected none", (unsigned long long)ack.stored,
-          ack.n_rejected);
-        goto cleanup;
-    }
-    D("200, Ack stored=0");
-    res = STINT_CONF_PASS;
+    if (want_ack(&r, &ack, what, d, cap) && ack_is(&ack, want, 0, 0, 0, what, d, cap))
+        res = STINT_CONF_PASS;
 cleanup:
     stint_ack_free(&ack);
     stint_conf_resp_free(&r);
     stint_buf_free(&body);
     return res;
+}
+
+static enum stint_conf_result s08(const struct stint_conf_server_opts *o, char *d, size_t cap)
+{
+    uint8_t agent[16];
+    enum stint_conf_result res;
+
+    stint_conf_random(agent, 16);
+    if ((res = probe(o, agent, 0, "empty batch of a new agent", d, cap)) != STINT_CONF_PASS ||
+        (res = send_expect(o, o->token, agent, 1, 3, NULL, 3, 0, "records 1-3", d, cap)) !=
+            STINT_CONF_PASS ||
+        (res = probe(o, agent, 3, "empty batch after records 1-3", d, cap)) != STINT_CONF_PASS)
+        return res;
+    D("200, nothing stored; acked_seq 0 for a new agent, 3 after records 1-3");
+    return STINT_CONF_PASS;
 }
 
 /* ---- idempotency: S09-S11 ---- */
@@ -528,6 +542,7 @@ static enum stint_conf_result s09(const struct stint_conf_server_opts *o, char *
     struct stint_buf body = {0};
     struct stint_conf_resp r = {0};
     struct stint_ack a1 = {0}, a2 = {0};
+    struct stint_buf first = {0};
     enum stint_conf_result res = STINT_CONF_FAIL;
     char key[200];
 
@@ -543,6 +558,8 @@ static enum stint_conf_result s09(const struct stint_conf_server_opts *o, char *
     }
     if (!want_ack(&r, &a1, "first request", d, cap))
         goto cleanup;
+    if (stint_buf_append(&first, r.body.data, r.body.len) != STINT_OK)
+        goto cleanup;
     if (post(o, o->token, ct_pb, NULL, key, &body, &r) != STINT_OK) {
         res = no_answer(&r, d, cap);
         goto cleanup;
@@ -557,10 +574,17 @@ static enum stint_conf_result s09(const struct stint_conf_server_opts *o, char *
           (unsigned long long)a2.stored, (unsigned long long)a2.duplicates, a2.n_rejected);
         goto cleanup;
     }
-    D("the replay got the same Ack (acked_seq=%llu stored=%llu rejected=%zu)",
+    if (first.len != r.body.len || (first.len && memcmp(first.data, r.body.data, first.len))) {
+        D("the replay's Ack has the same counts but not the same bytes (%zu and %zu bytes; "
+          "server_time_ms %lld and %lld)", first.len, r.body.len, (long long)a1.server_time_ms,
+          (long long)a2.server_time_ms);
+        goto cleanup;
+    }
+    D("the replay got the same Ack, byte for byte (acked_seq=%llu stored=%llu rejected=%zu)",
       (unsigned long long)a1.acked_seq, (unsigned long long)a1.stored, a1.n_rejected);
     res = STINT_CONF_PASS;
 cleanup:
+    stint_buf_free(&first);
     stint_ack_free(&a1);
     stint_ack_free(&a2);
     stint_conf_resp_free(&r);
@@ -1113,9 +1137,10 @@ cleanup:
 
 static enum stint_conf_result s24(const struct stint_conf_server_opts *o, char *d, size_t cap)
 {
-    struct stint_buf b5 = {0}, b17 = {0}, good = {0};
+    struct stint_buf b5 = {0}, b17 = {0}, good = {0}, none = {0};
+    struct stint_conf_batch nb = {STINT_CONF_PB, NULL, 1, 2, false, NULL, NULL};
     uint8_t agent[17];
-    struct variant v[2];
+    struct variant v[3];
     enum stint_conf_result res = STINT_CONF_FAIL;
 
     stint_conf_random(agent, 17);
@@ -1129,8 +1154,12 @@ static enum stint_conf_result s24(const struct stint_conf_server_opts *o, char *
         goto cleanup;
     v[0] = (struct variant){"a 5-byte agent_id", b5.data, b5.len};
     v[1] = (struct variant){"a 17-byte agent_id", b17.data, b17.len};
-    res = variants(o, ct_pb, NULL, v, 2, 400, d, cap);
+    if (encode(&nb, false, &none) != STINT_OK)
+        goto cleanup;
+    v[2] = (struct variant){"no agent_id", none.data, none.len};
+    res = variants(o, ct_pb, NULL, v, 3, 400, d, cap);
 cleanup:
+    stint_buf_free(&none);
     stint_buf_free(&b5);
     stint_buf_free(&b17);
     stint_buf_free(&good);
@@ -1725,6 +1754,40 @@ static enum stint_conf_result s40(const struct stint_conf_server_opts *o, char *
     return STINT_CONF_PASS;
 }
 
+static enum stint_conf_result s41(const struct stint_conf_server_opts *o, char *d, size_t cap)
+{
+    char long_key[202];
+    const char *keys[3];
+    static const char *const whats[] = {"a key with a space inside", "a 201-character key",
+                                        "a key with non-ASCII bytes"};
+    struct stint_buf body = {0};
+    struct stint_conf_resp r = {0};
+    enum stint_conf_result res = STINT_CONF_FAIL;
+    size_t i;
+
+    memset(long_key, 'k', 201);
+    long_key[201] = '\0';
+    keys[0] = "stint conformance";
+    keys[1] = long_key;
+    keys[2] = "cl\xc3\xa9-conformance";
+    for (i = 0; i < 3; i++) {
+        if (good_body(&body, STINT_CONF_PB) != STINT_OK)
+            goto cleanup;
+        if (post(o, o->token, ct_pb, NULL, keys[i], &body, &r) != STINT_OK) {
+            res = no_answer(&r, d, cap);
+            goto cleanup;
+        }
+        if (!want_status(&r, 400, whats[i], d, cap))
+            goto cleanup;
+    }
+    D("400 for each of 3 malformed keys");
+    res = STINT_CONF_PASS;
+cleanup:
+    stint_conf_resp_free(&r);
+    stint_buf_free(&body);
+    return res;
+}
+
 /* ---- the table of functions, in the order of cases[] ---- */
 
 typedef enum stint_conf_result (*case_fn)(const struct stint_conf_server_opts *o, char *d,
@@ -1733,7 +1796,8 @@ typedef enum stint_conf_result (*case_fn)(const struct stint_conf_server_opts *o
 static const case_fn fns[] = {s01, s02, s03, s04, s05, s06, s07, s08, s09, s10,
                               s11, s12, s13, s14, s15, s16, s17, s18, s19, s20,
                               s21, s22, s23, s24, s25, s26, s27, s28, s29, s30,
-                              s31, s32, s33, s34, s35, s36, s37, s38, s39, s40};
+                              s31, s32, s33, s34, s35, s36, s37, s38, s39, s40,
+                              s41};
 
 _Static_assert(sizeof(fns) / sizeof(fns[0]) == N_CASES, "one function per case");
 

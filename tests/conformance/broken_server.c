@@ -313,7 +313,9 @@ static void serve(struct MHD_Connection *c, const char *method, const char *url,
              !agent_id_error(&p)) ||
             (breaking("S22") && p.decoded && p.json && p.failed) ||
             (breaking("S23") && p.decoded && p.failed && p.code == STINT_EUTF8) ||
-            (breaking("S24") && p.decoded && p.failed && agent_id_error(&p))) {
+            (breaking("S24") && ((p.decoded && p.failed && agent_id_error(&p)) ||
+                                 error_code_is(rs, "missing_agent_id"))) ||
+            (breaking("S41") && error_code_is(rs, "bad_idempotency_key"))) {
             empty_ack(rs, p.json);
             return;
         }
