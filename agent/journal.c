@@ -93,6 +93,7 @@
 #define PEND_MAX 256   /* `interval`: appends coalesced into one LevelDB write at most ... */
 #define PEND_MS 2      /* ... and for at most this long */
 #define RELEASE_BYTES ((uint64_t)4 << 20)
+#define RC_MAX 65536 /* read-cache entries; reading further ahead unacked falls back */
 
 struct jstate {
     uint64_t next_seq, acked, count, bytes, dropped, gaps, dead, dead_total, dead_dropped, lost;
@@ -165,7 +166,15 @@ struct stint_journal {
     leveldb_writebatch_t *pend;
     uint64_t pend_n, pend_bytes, pend_last;
     int64_t pend_since_mono;
-    char *abspath;          /* realpath of the folder, to find LevelDB's mappings */
+    /* What reads handed out since the acked seq (seqs and stored sizes, contiguous in the record
+     * space), so that acking them needs no second iteration. Dropped whenever records in that
+     * range change other than by an ack (drops, dead letters, purge, reopen). */
+    uint64_t *rc_seq;
+    uint32_t *rc_size;
+    size_t rc_head, rc_n, rc_cap;
+    bool rc_valid;
+    uint64_t rc_base; /* the acked seq the cache starts after */
+    char *abspath;    /* realpath of the folder, to find LevelDB's mappings */
     uint64_t touched_bytes; /* read since the mapped table pages were last released */
     char errmsg[512];
 };
@@ -930,6 +939,42 @@ static enum stint_err db_bring_up(struct stint_journal *j, struct stint_journal_
 }
 
 /* The next call after a failed write reopens LevelDB (see the design block). */
+static void rc_drop(struct stint_journal *j)
+{
+    j->rc_valid = false;
+    j->rc_head = j->rc_n = 0;
+}
+
+static void rc_push(struct stint_journal *j, uint64_t seq, size_t size)
+{
+    if (!j->rc_valid) {
+        return;
+    }
+    if (j->rc_n == j->rc_cap) {
+        size_t ncap = j->rc_cap ? j->rc_cap * 2 : 1024;
+        uint64_t *a;
+        uint32_t *b;
+        if (ncap > RC_MAX) {
+            rc_drop(j);
+            return;
+        }
+        a = realloc(j->rc_seq, ncap * sizeof(*a));
+        if (a) {
+            j->rc_seq = a;
+        }
+        b = a ? realloc(j->rc_size, ncap * sizeof(*b)) : NULL;
+        if (!a || !b) {
+            rc_drop(j);
+            return;
+        }
+        j->rc_size = b;
+        j->rc_cap = ncap;
+    }
+    j->rc_seq[j->rc_n] = seq;
+    j->rc_size[j->rc_n] = (uint32_t)size;
+    j->rc_n++;
+}
+
 /* Hands the coalesced appends to LevelDB. On failure they stay pending (and counted): the
  * handle is marked broken and the next call reopens and tries again. */
 static enum stint_err flush_pending(struct stint_journal *j)
@@ -961,6 +1006,7 @@ static enum stint_err ensure_db(struct stint_journal *j)
         return flush_pending(j);
     }
     memset(&info, 0, sizeof(info));
+    rc_drop(j);
     pthread_rwlock_wrlock(&j->dblock);
     db_close(j);
     err = db_bring_up(j, &info);
@@ -1129,6 +1175,7 @@ static enum stint_err drop_oldest(struct stint_journal *j, struct jstate *st, ui
     if (g.removed) {
         err = put_gap(j, &g, st);
         j->oldest_valid = false;
+        rc_drop(j);
     }
 cleanup:
     leveldb_iter_destroy(it);
@@ -1409,6 +1456,8 @@ void stint_journal_close(struct stint_journal *j)
     pthread_mutex_destroy(&j->mu);
     stint_buf_free(&j->enc);
     free(j->offs);
+    free(j->rc_seq);
+    free(j->rc_size);
     free(j->abspath);
     free(j->path);
     free(j);
@@ -1796,6 +1845,14 @@ enum stint_err stint_journal_read(struct stint_journal *j, uint64_t from, size_t
     if (from <= j->st.acked) {
         from = j->st.acked + 1;
     }
+    if (from == j->st.acked + 1) {
+        rc_drop(j); /* a read from the acked point starts the cache afresh */
+        j->rc_valid = true;
+        j->rc_base = j->st.acked;
+    } else if (!(j->rc_valid && j->rc_base == j->st.acked &&
+                 from == (j->rc_n > j->rc_head ? j->rc_seq[j->rc_n - 1] + 1 : from - 1))) {
+        rc_drop(j); /* not a continuation of what the cache covers */
+    }
     last = from - 1;
     make_key(k0, P_REC, from);
     it = leveldb_create_iterator(j->db, j->ropt);
@@ -1832,6 +1889,7 @@ enum stint_err stint_journal_read(struct stint_journal *j, uint64_t from, size_t
         if (err != STINT_OK) {
             goto cleanup;
         }
+        rc_push(j, seq, vl);
         n++;
         bytes += vl;
         j->touched_bytes += vl;
@@ -1890,6 +1948,36 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
                    j->path, seq, j->st.next_seq - 1);
         goto cleanup;
     }
+    if (j->rc_valid && j->rc_base == j->st.acked && j->rc_n > j->rc_head &&
+        seq <= j->rc_seq[j->rc_n - 1]) {
+        /* everything stored up to seq was handed out by reads: delete by key */
+        struct jstate st = j->st;
+        size_t i = j->rc_head;
+        leveldb_writebatch_clear(j->wb);
+        for (; i < j->rc_n && j->rc_seq[i] <= seq; i++) {
+            uint8_t k[KEY_LEN];
+            make_key(k, P_REC, j->rc_seq[i]);
+            leveldb_writebatch_delete(j->wb, (const char *)k, sizeof(k));
+            st.count--;
+            st.bytes -= KEY_LEN + j->rc_size[i];
+            freed += KEY_LEN + j->rc_size[i];
+        }
+        st.acked = seq;
+        put_state(j, &st);
+        err = write_batch(j, false, "ack failed");
+        if (err != STINT_OK) {
+            rc_drop(j);
+            goto cleanup;
+        }
+        j->st = st;
+        j->rc_head = i;
+        j->rc_base = seq;
+        if (j->rc_head == j->rc_n) {
+            j->rc_head = j->rc_n = 0;
+        }
+        goto acked;
+    }
+    rc_drop(j);
     for (;;) {
         /* chunks keep each WriteBatch small on a large ack; each chunk is a consistent state */
         leveldb_iterator_t *it = leveldb_create_iterator(j->db, j->ropt);
@@ -1939,6 +2027,7 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
             break;
         }
     }
+acked:
     j->oldest_valid = false;
     j->acked_bytes_since += freed;
     j->touched_bytes += freed;
@@ -1996,6 +2085,7 @@ enum stint_err stint_journal_dead_letter(struct stint_journal *j, uint64_t first
         goto cleanup;
     }
     if (l.n) {
+        rc_drop(j);
         err = dead_commit(j, &l, reason ? reason : "");
     }
 cleanup:
@@ -2226,6 +2316,7 @@ enum stint_err stint_journal_purge(struct stint_journal *j)
         goto cleanup;
     }
     st = j->st;
+    rc_drop(j);
     st.acked = st.next_seq - 1;
     st.count = 0;
     st.bytes = 0;
