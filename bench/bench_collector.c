@@ -329,6 +329,17 @@ int main(int argc, char **argv)
            ack_only ? "--ack-only (nothing stored)"
                     : "durable: synced LevelDB write before each Ack",
            sysconf(_SC_NPROCESSORS_ONLN));
+    {
+        /* the machine may be shared: say how busy it was */
+        char load[128] = "?";
+        FILE *lf = fopen("/proc/loadavg", "r");
+        if (lf) {
+            if (!fgets(load, sizeof(load), lf))
+                snprintf(load, sizeof(load), "?\n");
+            fclose(lf);
+        }
+        printf("load average before the run: %s\n", load);
+    }
     printf("| records/batch | batches/s | records/s | p50 ms | p99 ms | server RSS MiB (peak) | "
            "failed |\n");
     printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");

@@ -241,8 +241,15 @@ static int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (stint_control_start(data, store, handler, faults, &control, &err) != STINT_OK)
-        goto fail;
+    if (stint_control_start(data, store, handler, faults, &control, &err) != STINT_OK) {
+        if (err.code != STINT_EINVAL)
+            goto fail;
+        /* a --data path too long for a Unix socket: serve anyway, say what is missing */
+        fprintf(stderr,
+                "stint-collector: warning: %s; dump and stats will not work while serving\n",
+                err.msg);
+        stint_error_clear(&err);
+    }
     memset(&vo, 0, sizeof(vo));
     vo.listen = listen;
     vo.cert_pem = cert_pem;
