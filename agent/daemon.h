@@ -1,0 +1,61 @@
+/* daemon.h — stintd's wiring: journal, source, tracker, sender and control socket, and the poll
+ * loop of the tracker thread that drives them (ARCHITECTURE.md, "Threads").
+ *
+ * Two threads: this loop (the source's fds, the tracker's clock fd and timers, the control
+ * socket, a signalfd for SIGTERM/SIGINT/SIGHUP), and the sender's own thread, with the journal
+ * between them. The loop sleeps in poll() until an fd is ready or the earliest timer is due: with
+ * nothing happening it does not wake.
+ *
+ * Shutdown (SIGTERM, SIGINT, or a source that ended): the control socket closes, the tracker
+ * closes or checkpoints the open record, the sender abandons an in-flight request after at most
+ * stop_grace_ms (its records stay journaled and go again with the same Idempotency-Key), the
+ * journal is synced and closed. Reload (SIGHUP): the caller's reload function reads the config
+ * again; the token, the log level and every [sender] setting take effect at once (the sender is
+ * made anew), other changes are logged as needing a restart.
+ */
+#ifndef STINT_AGENT_DAEMON_H
+#define STINT_AGENT_DAEMON_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "stint/error.h"
+
+struct stint_daemon;
+
+/* Log sink: level is enum stint_log_level; the line has no newline. */
+typedef void (*stint_daemon_log_fn)(void *ctx, enum stint_log_level level, const char *line);
+
+struct stint_daemon_opts {
+    const struct stint_config *config; /* copied */
+    /* SIGHUP: fill *out with the new config (defaults, file, flags, finish). NULL: SIGHUP only
+     * re-reads the token. */
+    enum stint_err (*reload)(void *ctx, struct stint_config *out, struct stint_error *e);
+    void *reload_ctx;
+    stint_daemon_log_fn log; /* NULL: silent */
+    void *log_ctx;
+    enum stint_log_level log_level; /* lines above it are not even formatted */
+    unsigned stop_grace_ms;         /* in-flight request on shutdown; 0: 500 (libcurl may take
+                                       up to 1 s more to notice the abort: 2 s in all) */
+};
+
+/* Opens everything: the journal (one instance per journal: a second stintd gets STINT_EIO naming
+ * the holder's pid), the source (resumed from its stored position), the tracker, the control
+ * socket (unless config->socket is empty) and the sender (unless config->server is empty), and
+ * starts the sender thread. SIGTERM, SIGINT and SIGHUP must be blocked in every thread before
+ * this is called (stintd's main does it first thing): the loop takes them through a signalfd.
+ * On success *out belongs to the caller: stint_daemon_destroy(). e->msg names what failed. */
+enum stint_err stint_daemon_create(const struct stint_daemon_opts *opts, struct stint_daemon **out,
+                                   struct stint_error *e);
+
+/* Runs the loop until SIGTERM/SIGINT or the end of the source, then shuts down cleanly as above.
+ * STINT_OK after a clean stop; an error when the loop could not go on (e->msg says why). */
+enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e);
+
+/* Releases whatever is left (after run, or instead of it). NULL is fine. */
+void stint_daemon_destroy(struct stint_daemon *d);
+
+/* The log level in force now (SIGHUP may change it). */
+enum stint_log_level stint_daemon_log_level(struct stint_daemon *d);
+
+#endif
