@@ -172,6 +172,34 @@ def test_config(stintd, stintctl, tmp):
         a.kill()
 
 
+def test_stdin(stintd, stintctl, tmp):
+    """--source stdin: stintd reads events from its standard input and, at its end, closes the
+    open record, stops by itself and exits 0; the records are in the journal."""
+    t0 = int(time.time() * 1000) - 3600 * 1000
+    lines = "".join(json.dumps({"time": t0 + i * 30000, "app": "app%d" % (i % 2),
+                                "title": "T%d" % i}) + "\n" for i in range(5))
+    journal = os.path.join(tmp, "journal")
+    p = subprocess.run([stintd, "--source", "stdin", "--journal", journal, "--socket",
+                        os.path.join(tmp, "run", "control"), "--server", "", "--max-age", "0"],
+                       input=lines.encode(), capture_output=True, timeout=20)
+    err = p.stderr.decode()
+    check(p.returncode == 0 and "ended" in err, "stdin: exit %d, %s" % (p.returncode, err))
+    empty = os.path.join(tmp, "empty.jsonl")
+    open(empty, "w").close()
+    a = Agent(stintd, tmp, empty, ["--server", ""])
+    a.start()
+    try:
+        rc, out, err = ctl(stintctl, a.sock, "pending", "--json")
+        recs = [json.loads(l) for l in out.splitlines()]
+        check(rc == 0 and len(recs) == 5, "stdin: %d records journaled, want 5" % len(recs))
+        check([r["title"] for r in recs] == ["T%d" % i for i in range(5)], "stdin: %s" % recs)
+        check(int(recs[0]["startMs"]) == t0 and int(recs[3]["endMs"]) == t0 + 4 * 30000,
+              "stdin: times %s" % recs[:4])
+        a.stop()
+    finally:
+        a.kill()
+
+
 def test_journal_only(stintd, stintctl, tmp):
     events = os.path.join(tmp, "events.jsonl")
     write_events(events, 40, int(time.time() * 1000) - 3 * 3600 * 1000)
@@ -457,6 +485,8 @@ def main():
             test_journal_only(stintd, stintctl, os.path.join(tmp, "a"))
             os.mkdir(os.path.join(tmp, "cfg"))
             test_config(stintd, stintctl, os.path.join(tmp, "cfg"))
+            os.mkdir(os.path.join(tmp, "stdin"))
+            test_stdin(stintd, stintctl, os.path.join(tmp, "stdin"))
             if rest:
                 os.mkdir(os.path.join(tmp, "b"))
                 test_with_server(stintd, stintctl, rest[0], os.path.join(tmp, "b"))
