@@ -1,14 +1,25 @@
 #!/bin/sh
 # The conformance kit's client mode, proven both ways:
-#   1. Stint's sender (stint-send-test: a journal and the sender of agent/sender.c, as stintd runs
-#      them) passes every client case against the kit's scripted HTTPS server;
+#   1. Stint's sender passes every client case against the kit's scripted HTTPS server, driven
+#      two ways: stint-send-test (a journal and the sender of agent/sender.c in a process of their
+#      own) and stintd itself (the JSON-lines source, the tracker, the journal and the sender);
 #   2. broken_client passes every case too; with --break ID, for every client case the kit lists,
 #      the kit reports exactly that case failing, and exits non-zero exactly for a MUST.
-# usage: test_conformance_client.sh KIT BROKEN_CLIENT [STINT_SEND_TEST]
+# usage: test_conformance_client.sh KIT BROKEN_CLIENT [--sender STINT_SEND_TEST] [--stintd STINTD]
 set -u
 KIT=$1
 BROKEN=$2
-SENDER=${3:-}
+shift 2
+SENDER=
+STINTD=
+while [ $# -ge 2 ]; do
+    case $1 in
+    --sender) SENDER=$2 ;;
+    --stintd) STINTD=$2 ;;
+    *) echo "unknown option $1"; exit 2 ;;
+    esac
+    shift 2
+done
 T=$(mktemp -d /tmp/stint-conformance-client-XXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT INT TERM
 fail=0
@@ -63,7 +74,45 @@ if [ -n "$SENDER" ]; then
         fail=1
     fi
 else
-    echo "no stint-send-test given: Stint's sender not checked here"
+    echo "no stint-send-test given: Stint's sender not checked through it"
+fi
+
+# 1b. stintd: 26 focus events an hour ago make 25 closed records (the last one stays open)
+if [ -n "$STINTD" ]; then
+    mkdir -p "$T/stintd"
+    now=$(date +%s)
+    i=0
+    while [ $i -lt 26 ]; do
+        printf '{"time":%d,"app":"app%d","path":"/usr/bin/app%d","title":"Window %d"}\n' \
+            $(((now - 3600 + i * 10) * 1000)) $i $i $i
+        i=$((i + 1))
+    done >"$T/stintd/events.jsonl"
+    printf '%s' "$TOKEN" >"$T/stintd/token"
+    chmod 600 "$T/stintd/token"
+    stintd_run() {
+        "$STINTD" --source "jsonl:$T/stintd/events.jsonl" --journal "$T/stintd/journal" \
+            --socket "$T/stintd/control" --server "$URL" --token-file "$T/stintd/token" \
+            --ca-file "$T/cert.pem" --batch-records 5 --backoff-base 10ms --backoff-cap 60s &
+        spid=$!
+        # the kit ends the run (its table ends with "N passed, ..."); then stintd is stopped
+        # like a service
+        w=0
+        while ! grep -q ' passed, ' "$d/kit.out" && [ $w -lt 600 ]; do
+            sleep 0.2
+            w=$((w + 1))
+        done
+        kill "$spid"
+        wait "$spid"
+    }
+    run_client "$T/stintd" stintd_run
+    cat "$T/stintd/kit.out"
+    if [ "$(cat "$T/stintd/rc")" -ne 0 ] || ! grep -qx "$N passed, 0 failed" "$T/stintd/kit.out"; then
+        echo "FAIL: stintd does not pass every client case"
+        tail -20 "$T/stintd/client.out"
+        fail=1
+    fi
+else
+    echo "no stintd given: the daemon not checked here"
 fi
 
 # 2. broken_client, one rule at a time (four runs at once)

@@ -18,8 +18,8 @@ if(TARGET stint-conformance AND TARGET stint-collector)
   set_tests_properties(conformance_server PROPERTIES TIMEOUT 300)
 endif()
 
-# Client mode: Stint's sender (stint-send-test, tests/integration/sender.cmake) passes every
-# client case, and each client case fails alone against tests/conformance/broken_client.c.
+# Client mode: Stint's sender (stint-send-test, tests/integration/sender.cmake, and stintd) passes
+# every client case, and each client case fails alone against tests/conformance/broken_client.c.
 if(TARGET stint-conformance)
   find_package(CURL REQUIRED)
   add_executable(broken_client ${PROJECT_SOURCE_DIR}/tests/conformance/broken_client.c)
@@ -27,7 +27,10 @@ if(TARGET stint-conformance)
   target_link_libraries(broken_client PRIVATE stint_codec CURL::libcurl)
   set(STINT_CONF_SENDER "")
   if(TARGET stint-collector AND EXISTS ${CMAKE_CURRENT_LIST_DIR}/sender_driver.c)
-    set(STINT_CONF_SENDER $<TARGET_FILE:stint-send-test>)
+    list(APPEND STINT_CONF_SENDER --sender $<TARGET_FILE:stint-send-test>)
+  endif()
+  if(TARGET stintd)
+    list(APPEND STINT_CONF_SENDER --stintd $<TARGET_FILE:stintd>)
   endif()
   add_test(NAME conformance_client
            COMMAND sh ${PROJECT_SOURCE_DIR}/tests/conformance/test_conformance_client.sh
