@@ -17,6 +17,7 @@
 #include "legacy_internal.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,9 +218,15 @@ enum stint_err stint_legacy_tree_note(struct stint_legacy_tree *t, const json_t 
     return STINT_OK;
 }
 
-size_t stint_legacy_tree_offset(const struct stint_legacy_tree *t, const json_t *v)
+size_t stint_legacy_tree_offset(struct stint_legacy_tree *t, const json_t *v)
 {
-    size_t i = t->n_where;
+    size_t i;
+
+    if (!t->located && t->locate) {
+        t->located = true;
+        t->locate(t);
+    }
+    i = t->n_where;
 
     /* newest first: a value replaced by a duplicate key may have left its address to another */
     while (i--)
@@ -240,7 +247,7 @@ void stint_legacy_tree_free(struct stint_legacy_tree *t)
 /* --- decoding: the tree to the model ------------------------------------------------------ */
 
 struct mapper {
-    const struct stint_legacy_tree *t;
+    struct stint_legacy_tree *t;
     struct stint_error *err;
     uint64_t unknown;
 };
@@ -250,6 +257,26 @@ static bool key_is(const char *key, size_t klen, const char *name)
     size_t n = strlen(name);
 
     return klen == n && memcmp(key, name, n) == 0;
+}
+
+static enum stint_err type_error(struct mapper *m, const json_t *v, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* A type error at value v: the message, then the byte where v begins (searched for only now,
+ * on the error path). */
+static enum stint_err type_error(struct mapper *m, const json_t *v, const char *fmt, ...)
+{
+    char msg[200];
+    size_t off = stint_legacy_tree_offset(m->t, v);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return stint_error_set(m->err, STINT_ETYPE, off, "%s (at byte %zu)", msg, off);
 }
 
 /* Names a member for a message: "now", or "log[3].start" for a member of entry i. Only called
@@ -268,8 +295,6 @@ static const char *where_of(struct where *w, size_t i, const char *name)
 }
 
 #define WHERE where_of(&w, i, name)
-/* the offset of v, searched for on the error path only */
-#define OFF stint_legacy_tree_offset(m->t, v)
 
 /* A time: a decimal integer string (optionally signed) or an integer, in seconds. */
 static enum stint_err get_time(struct mapper *m, size_t i, const char *name, const json_t *v,
@@ -291,22 +316,20 @@ static enum stint_err get_time(struct mapper *m, size_t i, const char *name, con
             j = 1;
         }
         if (j == len)
-            return stint_error_set(m->err, STINT_ETYPE, OFF, "%s: empty time", WHERE);
+            return type_error(m, v, "%s: empty time", WHERE);
         for (; j < len; j++) {
             if (p[j] < '0' || p[j] > '9')
-                return stint_error_set(m->err, STINT_ETYPE, OFF,
-                                       "%s: time is not a decimal integer", WHERE);
+                return type_error(m, v, "%s: time is not a decimal integer", WHERE);
             mag = mag * 10 + (uint64_t)(p[j] - '0');
             if (mag > (uint64_t)SECONDS_MAX)
-                return stint_error_set(m->err, STINT_ETYPE, OFF, "%s: time out of range", WHERE);
+                return type_error(m, v, "%s: time out of range", WHERE);
         }
         s = neg ? -(int64_t)mag : (int64_t)mag;
     } else {
-        return stint_error_set(m->err, STINT_ETYPE, OFF,
-                               "%s: expected a time in seconds (a decimal string)", WHERE);
+        return type_error(m, v, "%s: expected a time in seconds (a decimal string)", WHERE);
     }
     if (s > SECONDS_MAX || s < -SECONDS_MAX)
-        return stint_error_set(m->err, STINT_ETYPE, OFF, "%s: time out of range", WHERE);
+        return type_error(m, v, "%s: time out of range", WHERE);
     *ms = s * 1000;
     return STINT_OK;
 }
@@ -317,8 +340,7 @@ static enum stint_err get_text(struct mapper *m, size_t i, const char *name, con
     struct where w;
 
     if (!json_is_string(v))
-        return stint_error_set(m->err, STINT_ETYPE, stint_legacy_tree_offset(m->t, v),
-                               "%s: expected a string", WHERE);
+        return type_error(m, v, "%s: expected a string", WHERE);
     return stint_record_set(r, bit, json_string_value(v), json_string_length(v));
 }
 
@@ -343,8 +365,7 @@ static enum stint_err to_record(struct mapper *m, size_t i, json_t *el, struct s
     r->kind = STINT_KIND_ACTIVE;
     *closed = false;
     if (!json_is_object(el))
-        return stint_error_set(m->err, STINT_ETYPE, stint_legacy_tree_offset(m->t, el),
-                               "log[%zu]: expected an array (a record)", i);
+        return type_error(m, el, "log[%zu]: expected an array (a record)", i);
     json_object_keylen_foreach(el, key, klen, v)
     {
         bool known = false;
@@ -371,8 +392,7 @@ static enum stint_err to_record(struct mapper *m, size_t i, json_t *el, struct s
             m->unknown++;
     }
     if (!has_start)
-        return stint_error_set(m->err, STINT_ETYPE, stint_legacy_tree_offset(m->t, el),
-                               "log[%zu]: 'start' is missing", i);
+        return type_error(m, el, "log[%zu]: 'start' is missing", i);
     return STINT_OK;
 }
 
@@ -410,8 +430,7 @@ static enum stint_err map_tree(struct mapper *m, struct stint_batch *head, stint
     enum stint_err e;
 
     if (!json_is_object(root))
-        return stint_error_set(m->err, STINT_ETYPE, stint_legacy_tree_offset(m->t, root),
-                               "the payload is not an array");
+        return type_error(m, root, "the payload is not an array");
     /* the header first, whatever the order, so that fn sees it complete */
     json_object_keylen_foreach(root, key, klen, v)
     {
@@ -422,8 +441,7 @@ static enum stint_err map_tree(struct mapper *m, struct stint_batch *head, stint
                 return e;
         } else if (key_is(key, klen, "version")) {
             if (!json_is_string(v))
-                return stint_error_set(m->err, STINT_ETYPE, stint_legacy_tree_offset(m->t, v),
-                                       "version: expected a string");
+                return type_error(m, v, "version: expected a string");
             stint_batch_set_version(head, json_string_value(v), json_string_length(v));
         } else if (key_is(key, klen, "log")) {
             log = v;
@@ -449,8 +467,7 @@ static enum stint_err map_tree(struct mapper *m, struct stint_batch *head, stint
             i++;
         }
     } else {
-        return stint_error_set(m->err, STINT_ETYPE, stint_legacy_tree_offset(m->t, log),
-                               "log: expected an array of records");
+        return type_error(m, log, "log: expected an array of records");
     }
     return STINT_OK;
 }

@@ -39,9 +39,15 @@ struct stint_legacy_where {
 
 struct stint_legacy_tree {
     json_t *root;
-    struct stint_legacy_where *where; /* may stay NULL (JSON: jansson keeps no positions) */
+    struct stint_legacy_where *where; /* NULL until locate() ran, for a JSON tree */
     size_t n_where, cap_where;
     size_t values; /* values created so far, against STINT_LEGACY_MAX_VALUES */
+    /* A parser that keeps no positions (jansson) sets locate(), which fills `where` from the
+     * text; it runs at most once, on the first offset asked for (the error path). */
+    void (*locate)(struct stint_legacy_tree *t);
+    bool located;
+    const char *text;
+    size_t len;
 };
 
 /* One shape: an emitter in three steps, and a parser (NULL: emit only).
@@ -68,8 +74,8 @@ extern const struct stint_legacy_ops stint_legacy_form_ops;
 enum stint_err stint_legacy_tree_note(struct stint_legacy_tree *t, const json_t *v, size_t off,
                                       struct stint_error *err);
 
-/* The offset where v began, or 0 when unknown. */
-size_t stint_legacy_tree_offset(const struct stint_legacy_tree *t, const json_t *v);
+/* The offset where v began, or 0 when unknown (runs t->locate first when there is one). */
+size_t stint_legacy_tree_offset(struct stint_legacy_tree *t, const json_t *v);
 
 /* Releases the tree and the offsets; t is zeroed. NULL is fine. */
 void stint_legacy_tree_free(struct stint_legacy_tree *t);

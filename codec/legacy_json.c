@@ -9,8 +9,9 @@
  * Reading is jansson's (strict RFC 8259; "\u0000" allowed), after two checks of our own: the
  * text must be UTF-8 (json_decode() refuses it otherwise; STINT_EUTF8 names the byte), and one
  * pass counts containers, commas and depth so that a text of a million empty arrays is refused
- * before jansson would build it (STINT_ELIMIT). jansson keeps no positions, so type errors
- * found by the mapping carry offset 0 and the member's path.
+ * before jansson would build it (STINT_ELIMIT). jansson keeps no positions: when the mapping
+ * finds a type error, a light second walk over the text, in step with jansson's tree, finds
+ * where each value begins (json_locate), so that the error names the byte like the others do.
  */
 #include "legacy_internal.h"
 
@@ -218,6 +219,181 @@ static enum stint_err prescan(const char *s, size_t len, struct stint_error *err
     return STINT_OK;
 }
 
+/* --- positions, for the messages of type errors ------------------------------------------- */
+
+/* A second, light walk over text that jansson accepted, in step with jansson's tree, noting
+ * where each value begins. It runs only when a type error asks for an offset. */
+struct locator {
+    struct stint_legacy_tree *t;
+    const char *s;
+    size_t len, pos;
+    struct stint_buf key;
+    bool failed;
+};
+
+static void loc_ws(struct locator *l)
+{
+    while (l->pos < l->len && (l->s[l->pos] == ' ' || l->s[l->pos] == '\t' ||
+                               l->s[l->pos] == '\n' || l->s[l->pos] == '\r'))
+        l->pos++;
+}
+
+static unsigned loc_hex4(struct locator *l)
+{
+    unsigned v = 0;
+    size_t i;
+
+    for (i = 0; i < 4 && l->pos < l->len; i++, l->pos++) {
+        char c = l->s[l->pos];
+
+        v = v * 16 + (unsigned)(c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0');
+    }
+    return v;
+}
+
+static void loc_put(struct locator *l, const char *p, size_t n, bool keep)
+{
+    if (keep && stint_buf_append(&l->key, p, n) != STINT_OK)
+        l->failed = true;
+}
+
+/* The string at l->pos (on its quote), decoded into l->key when `keep`. */
+static void loc_string(struct locator *l, bool keep)
+{
+    stint_buf_reset(&l->key);
+    l->pos++;
+    while (l->pos < l->len && l->s[l->pos] != '"') {
+        char c = l->s[l->pos];
+        unsigned cp;
+        char u[4];
+
+        if (c != '\\') {
+            loc_put(l, &c, 1, keep);
+            l->pos++;
+            continue;
+        }
+        if (l->pos + 1 >= l->len)
+            break;
+        c = l->s[l->pos + 1];
+        l->pos += 2;
+        if (c != 'u') {
+            c = c == 'b'   ? '\b'
+                : c == 'f' ? '\f'
+                : c == 'n' ? '\n'
+                : c == 'r' ? '\r'
+                : c == 't' ? '\t'
+                           : c;
+            loc_put(l, &c, 1, keep);
+            continue;
+        }
+        cp = loc_hex4(l);
+        if (cp >= 0xD800 && cp < 0xDC00 && l->pos + 1 < l->len && l->s[l->pos] == '\\' &&
+            l->s[l->pos + 1] == 'u') {
+            l->pos += 2;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (loc_hex4(l) - 0xDC00);
+        }
+        if (cp < 0x80) {
+            u[0] = (char)cp;
+            loc_put(l, u, 1, keep);
+        } else if (cp < 0x800) {
+            u[0] = (char)(0xC0 | (cp >> 6));
+            u[1] = (char)(0x80 | (cp & 0x3F));
+            loc_put(l, u, 2, keep);
+        } else if (cp < 0x10000) {
+            u[0] = (char)(0xE0 | (cp >> 12));
+            u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            u[2] = (char)(0x80 | (cp & 0x3F));
+            loc_put(l, u, 3, keep);
+        } else {
+            u[0] = (char)(0xF0 | (cp >> 18));
+            u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+            u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            u[3] = (char)(0x80 | (cp & 0x3F));
+            loc_put(l, u, 4, keep);
+        }
+    }
+    l->pos++; /* the closing quote */
+}
+
+/* The value at l->pos, which jansson holds as v (NULL: not kept, e.g. an overwritten member). */
+static void loc_value(struct locator *l, json_t *v, int depth)
+{
+    char c;
+
+    loc_ws(l);
+    if (l->failed || l->pos >= l->len || depth > STINT_LEGACY_MAX_DEPTH) {
+        l->failed = true;
+        return;
+    }
+    if (v && stint_legacy_tree_note(l->t, v, l->pos, NULL) != STINT_OK) {
+        l->failed = true;
+        return;
+    }
+    c = l->s[l->pos];
+    if (c == '{' || c == '[') {
+        size_t i = 0;
+
+        l->pos++;
+        loc_ws(l);
+        if (l->pos < l->len && l->s[l->pos] == (c == '{' ? '}' : ']')) {
+            l->pos++;
+            return;
+        }
+        while (!l->failed) {
+            json_t *child;
+
+            loc_ws(l);
+            if (c == '{') {
+                if (l->pos >= l->len || l->s[l->pos] != '"') {
+                    l->failed = true;
+                    return;
+                }
+                loc_string(l, true);
+                child = json_is_object(v)
+                            ? json_object_getn(v, l->key.len ? (char *)l->key.data : "", l->key.len)
+                            : NULL;
+                loc_ws(l);
+                if (l->pos >= l->len || l->s[l->pos] != ':') {
+                    l->failed = true;
+                    return;
+                }
+                l->pos++;
+            } else {
+                child = json_is_array(v) ? json_array_get(v, i++) : NULL;
+            }
+            loc_value(l, child, depth + 1);
+            loc_ws(l);
+            if (l->pos < l->len && l->s[l->pos] == ',') {
+                l->pos++;
+            } else if (l->pos < l->len && l->s[l->pos] == (c == '{' ? '}' : ']')) {
+                l->pos++;
+                return;
+            } else {
+                l->failed = true;
+            }
+        }
+        return;
+    }
+    if (c == '"') {
+        loc_string(l, false);
+        return;
+    }
+    while (l->pos < l->len && !strchr(",]} \t\n\r", l->s[l->pos]))
+        l->pos++;
+}
+
+static void json_locate(struct stint_legacy_tree *t)
+{
+    struct locator l;
+
+    memset(&l, 0, sizeof(l));
+    l.t = t;
+    l.s = t->text;
+    l.len = t->len;
+    loc_value(&l, t->root, 0);
+    stint_buf_free(&l.key);
+}
+
 static enum stint_err json_parse(const char *text, size_t len, struct stint_legacy_tree *t,
                                  struct stint_error *err)
 {
@@ -229,6 +405,9 @@ static enum stint_err json_parse(const char *text, size_t len, struct stint_lega
         return stint_error_set(err, STINT_EUTF8, valid, "JSON at byte %zu: not UTF-8", valid);
     if ((e = prescan(text, len, err)) != STINT_OK)
         return e;
+    t->locate = json_locate;
+    t->text = text;
+    t->len = len;
     t->root = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     if (!t->root) {
         size_t pos = je.position > 0 ? (size_t)je.position : 0;

@@ -67,7 +67,7 @@ enum stint_err stint_legacy_encode(enum stint_legacy_shape shape, const struct s
  * offset: STINT_ESYNTAX (malformed PHP text or form), STINT_ETRUNC (input ended inside a value),
  * STINT_EJSON, STINT_EUTF8 (JSON only), STINT_ELIMIT, STINT_ETYPE (valid syntax, but e.g. 'log'
  * is not an array or 'start' is missing or not a decimal integer); a type error names the path
- * ("log[3].start") and carries offset 0 when the shape has no positions left after parsing. */
+ * ("log[3].start") and the offset where the value begins. */
 enum stint_err stint_legacy_decode(enum stint_legacy_shape shape, const char *text, size_t len,
                                    struct stint_batch *head, stint_record_fn fn, void *ctx,
                                    struct stint_decode_info *info, struct stint_error *err);
