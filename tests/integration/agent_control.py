@@ -290,6 +290,19 @@ def test_journal_only(stintd, stintctl, tmp):
         rc, out, err = ctl(stintctl, a.sock, "purge")
         check(rc == 2 and "--yes" in err, "purge without --yes: %d %s" % (rc, err))
         check(status(stintctl, a.sock)["backlog"] == 40, "purge without --yes deleted")
+        if shutil.which("script"):
+            # on a terminal purge asks first: anything but "yes" deletes nothing (exit 6)
+            cmd = "%s --socket %s purge" % (stintctl, a.sock)
+            p = subprocess.run(["script", "-qec", cmd, "/dev/null"], input=b"no\n",
+                               capture_output=True, timeout=30)
+            out = p.stdout.decode(errors="replace")
+            check(p.returncode == 6 and "40 not sent yet" in out and "Type 'yes'" in out,
+                  "purge answered no: %d %r" % (p.returncode, out))
+            check(status(stintctl, a.sock)["backlog"] == 40, "purge answered no deleted")
+            p = subprocess.run(["script", "-qec", cmd, "/dev/null"], input=b"yes\n",
+                               capture_output=True, timeout=30)
+            out = p.stdout.decode(errors="replace")
+            check(p.returncode == 0 and "purged" in out, "purge answered yes: %r" % out)
         rc, out, err = ctl(stintctl, a.sock, "purge", "--yes")
         check(rc == 0 and "purged" in out, "purge --yes: %d %s" % (rc, err))
         check(status(stintctl, a.sock)["backlog"] == 0, "backlog after purge")
