@@ -23,6 +23,8 @@
 
 struct stint_http {
     CURL *curl;
+    CURLM *multi; /* one easy handle in it: the multi interface only so that a wait can be cut
+                     short from another thread (curl_multi_wakeup) */
     struct stint_http_opts o;
     char errbuf[CURL_ERROR_SIZE];
     struct stint_buf body;
@@ -175,14 +177,6 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
     return len;
 }
 
-static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-    struct stint_http *h = ctx;
-    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    return h->o.abort_fn && h->o.abort_fn(h->o.abort_ctx) ? 1 : 0;
-}
-
 #define SETOPT(opt, val)                                                                       \
     do {                                                                                       \
         CURLcode rc_ = curl_easy_setopt(h->curl, opt, val);                                    \
@@ -240,7 +234,8 @@ enum stint_err stint_http_create(const struct stint_http_opts *opts, struct stin
     h->o = *opts;
     h->body.max = STINT_HTTP_MAX_ANSWER + 1;
     h->curl = curl_easy_init();
-    if (!h->curl) {
+    h->multi = curl_multi_init();
+    if (!h->curl || !h->multi) {
         err_rc = stint_error_set(err, STINT_ENOMEM, 0, "curl_easy_init failed");
         goto cleanup;
     }
@@ -269,9 +264,6 @@ enum stint_err stint_http_create(const struct stint_http_opts *opts, struct stin
     SETOPT(CURLOPT_WRITEDATA, h);
     SETOPT(CURLOPT_HEADERFUNCTION, on_header);
     SETOPT(CURLOPT_HEADERDATA, h);
-    SETOPT(CURLOPT_XFERINFOFUNCTION, on_progress);
-    SETOPT(CURLOPT_XFERINFODATA, h);
-    SETOPT(CURLOPT_NOPROGRESS, 0L);
     /* never send request bodies compressed by libcurl or ask for compressed answers: Acks are
      * small, and the request body is gzipped by the sender itself */
     *out = h;
@@ -290,6 +282,8 @@ void stint_http_destroy(struct stint_http *h)
         return;
     if (h->curl)
         curl_easy_cleanup(h->curl);
+    if (h->multi)
+        curl_multi_cleanup(h->multi);
     stint_buf_free(&h->body);
     free(h);
 }
@@ -297,6 +291,53 @@ void stint_http_destroy(struct stint_http *h)
 void stint_http_reset_connection(struct stint_http *h)
 {
     h->fresh = true;
+}
+
+void stint_http_wakeup(struct stint_http *h)
+{
+    curl_multi_wakeup(h->multi);
+}
+
+/* curl_easy_perform, but through the multi interface: between socket events it asks abort_fn,
+ * and stint_http_wakeup (from another thread) interrupts the wait at once. */
+static CURLcode perform(struct stint_http *h)
+{
+    CURLcode cc = CURLE_OK;
+    CURLMsg *msg;
+    int running = 1, left = 0;
+    bool done = false;
+
+    if (curl_multi_add_handle(h->multi, h->curl) != CURLM_OK)
+        return CURLE_OUT_OF_MEMORY;
+    while (running) {
+        if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
+            cc = CURLE_OUT_OF_MEMORY;
+            goto cleanup;
+        }
+        if (!running)
+            break;
+        if (h->o.abort_fn && h->o.abort_fn(h->o.abort_ctx)) {
+            cc = CURLE_ABORTED_BY_CALLBACK;
+            /* an aborted transfer leaves its connection in an unknown state: do not reuse it */
+            h->fresh = true;
+            goto cleanup;
+        }
+        if (curl_multi_poll(h->multi, NULL, 0, 1000, NULL) != CURLM_OK) {
+            cc = CURLE_OUT_OF_MEMORY;
+            goto cleanup;
+        }
+    }
+    while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == h->curl) {
+            cc = msg->data.result;
+            done = true;
+        }
+    }
+    if (!done)
+        cc = CURLE_GOT_NOTHING;
+cleanup:
+    curl_multi_remove_handle(h->multi, h->curl);
+    return cc;
 }
 
 enum stint_err stint_http_post(struct stint_http *h, const char *const *headers,
@@ -332,7 +373,7 @@ enum stint_err stint_http_post(struct stint_http *h, const char *const *headers,
     curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     curl_easy_setopt(h->curl, CURLOPT_FRESH_CONNECT, h->fresh ? 1L : 0L);
     h->fresh = false;
-    cc = curl_easy_perform(h->curl);
+    cc = perform(h);
     h->resp = NULL;
     resp->curl_code = (int)cc;
     if (cc == CURLE_OK) {

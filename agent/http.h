@@ -46,7 +46,8 @@ struct stint_http_opts {
     uint32_t timeout_ms;        /* whole request */
     uint32_t low_speed_bytes;   /* abort below this many bytes/s ... */
     uint32_t low_speed_time_s;  /* ... for this long */
-    /* Polled during a transfer (several times a second); a true return aborts it. NULL: never. */
+    /* Asked during a transfer (at every socket event, at least once a second, and at once after
+     * stint_http_wakeup); a true return aborts it. NULL: never. */
     bool (*abort_fn)(void *ctx);
     void *abort_ctx;
 };
@@ -84,5 +85,9 @@ enum stint_err stint_http_post(struct stint_http *h, const char *const *headers,
 
 /* Drops the kept connection (the next post connects anew). */
 void stint_http_reset_connection(struct stint_http *h);
+
+/* Makes a post in progress look at abort_fn now instead of at its next socket event or within
+ * the second. The only function that may be called from another thread. */
+void stint_http_wakeup(struct stint_http *h);
 
 #endif

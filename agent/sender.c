@@ -13,13 +13,13 @@
  * Waiting. One mutex and one condition variable on CLOCK_MONOTONIC. The thread waits for exactly
  * one of: a wake (new records) followed by the linger, a flush, its retry time, a token change
  * (auth pause), stop, or a network change reported by the netlink helper thread. A network change
- * while waiting after a network error retries at once (at most every 100 ms) with the backoff
- * reset; during a request that has run 250 ms or longer it aborts the request (a TCP connection
- * across a link that went down and up may sit in retransmission backoff for seconds), and the
- * next attempt opens a fresh connection.
+ * (a link, address or route that came or went) while waiting after a network error retries at
+ * once (at most every 100 ms) with the backoff reset. Any change, up or down, cuts short a request
+ * in flight (a TCP connection across a link that went down sits in retransmission backoff for
+ * seconds or minutes), and the next attempt opens a fresh connection.
  *
- * Stop. stop sets a flag; an in-flight request may run until stop_grace_ms, then libcurl's
- * progress callback aborts it. The journal keeps the batch: nothing is lost, and a replay of a
+ * Stop. stop sets a flag; an in-flight request may run until stop_grace_ms, then the wait inside
+ * libcurl is interrupted (curl_multi_wakeup) and the request abandoned. The journal keeps the batch: nothing is lost, and a replay of a
  * batch the server did store is answered from the server's de-duplication. */
 #define _GNU_SOURCE
 #include "sender.h"
@@ -52,7 +52,6 @@
 
 #define FRAME_TAG 0x22 /* Batch.records: field 4, wire type 2 */
 #define NET_MIN_GAP_MS 100
-#define NET_ABORT_AFTER_MS 250
 
 struct item {
     uint64_t seq;
@@ -94,6 +93,7 @@ struct stint_sender {
     int64_t linger_until;   /* mono ms */
     int64_t retry_at;       /* mono ms; 0: none */
     uint64_t net_epoch, net_seen;
+    uint64_t net_conn;       /* net_epoch when the kept connection was last judged usable */
     bool in_flight, net_abort;
     int64_t in_flight_since; /* mono ms */
     int64_t last_end;        /* mono ms of the last attempt's end */
@@ -506,6 +506,12 @@ static void attempt(struct stint_sender *s)
         hdrs[nh++] = s->auth_header;
     s->in_flight = true;
     s->net_abort = false;
+    if (s->net_conn != s->net_epoch) {
+        /* the network changed since the kept connection was made: a connection across a link
+         * that went away would swallow the request silently, a new one fails (or works) at once */
+        stint_http_reset_connection(s->http);
+        s->net_conn = s->net_epoch;
+    }
     s->in_flight_since = mono_ms();
     hdrs[nh++] = s->ctype;
     if (gz)
@@ -625,7 +631,7 @@ decided:
     a.retry_after = from_ra;
 
     pthread_mutex_lock(&s->mu);
-    s->last_end = mono_ms();
+    s->last_end = (mono_us() + 999) / 1000; /* rounded up: a wait is never cut short */
     s->st.attempts++;
     s->st.last_attempt_ms = now;
     s->st.last_class = cls;
@@ -738,14 +744,26 @@ static void *run(void *arg)
 
 /* ---- the network watcher -------------------------------------------------------------------- */
 
+/* A link, address or route came or went. A request in flight is cut short: across a link that
+ * went down it would sit in TCP retransmission for as long as the timeouts allow, and after a
+ * return its connection may be dead. A failed attempt is retried at once (at most every
+ * NET_MIN_GAP_MS): after a return that is the point; after a loss the retry fails at once (no
+ * route) and the backoff goes on as before, and when the change was elsewhere (another
+ * interface) it simply succeeds. */
 static void net_changed(struct stint_sender *s)
 {
+    bool cut = false;
+
     pthread_mutex_lock(&s->mu);
     s->net_epoch++;
-    if (s->in_flight && mono_ms() - s->in_flight_since >= NET_ABORT_AFTER_MS)
+    if (s->in_flight) {
         s->net_abort = true;
+        cut = true;
+    }
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
+    if (cut)
+        stint_http_wakeup(s->http);
 }
 
 static void *netwatch(void *arg)
@@ -760,7 +778,7 @@ static void *netwatch(void *arg)
         struct pollfd p[2] = {{s->nl_fd, POLLIN, 0}, {s->pipe_fd[0], POLLIN, 0}};
         ssize_t n;
         struct nlmsghdr *nh;
-        bool up = false;
+        bool changed = false;
 
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
@@ -773,22 +791,18 @@ static void *netwatch(void *arg)
             continue;
         n = recv(s->nl_fd, u.buf, sizeof(u.buf), MSG_DONTWAIT);
         if (n < 0) {
-            if (errno == ENOBUFS) { /* we missed events: assume something came up */
+            if (errno == ENOBUFS) /* events were lost: assume something came up */
                 net_changed(s);
-            }
             continue;
         }
         for (nh = &u.align; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
-            if (nh->nlmsg_type == RTM_NEWLINK &&
-                nh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
-                const struct ifinfomsg *ifi = NLMSG_DATA(nh);
-                if ((ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING))
-                    up = true;
-            } else if (nh->nlmsg_type == RTM_NEWADDR || nh->nlmsg_type == RTM_NEWROUTE) {
-                up = true;
+            if (nh->nlmsg_type == RTM_NEWLINK || nh->nlmsg_type == RTM_NEWADDR || nh->nlmsg_type == RTM_NEWROUTE ||
+                       nh->nlmsg_type == RTM_DELLINK || nh->nlmsg_type == RTM_DELADDR ||
+                       nh->nlmsg_type == RTM_DELROUTE) {
+                changed = true;
             }
         }
-        if (up)
+        if (changed)
             net_changed(s);
     }
     return NULL;
@@ -805,7 +819,8 @@ static void netwatch_start(struct stint_sender *s)
     }
     memset(&sa, 0, sizeof(sa));
     sa.nl_family = AF_NETLINK;
-    sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_IFADDR;
+    sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_IFADDR |
+                   RTMGRP_IPV6_ROUTE;
     if (bind(s->nl_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || pipe2(s->pipe_fd, O_CLOEXEC)) {
         logf_(s, "netlink unavailable (%s): network changes are not watched", strerror(errno));
         close(s->nl_fd);
@@ -1084,6 +1099,23 @@ void stint_sender_stop(struct stint_sender *s)
     pthread_mutex_unlock(&s->mu);
     if (!join)
         return;
+    /* a request in flight gets the grace period; curl is woken when it runs out */
+    {
+        int64_t deadline = mono_ms() + (int64_t)s->o.stop_grace_ms;
+        struct timespec ts;
+        for (;;) {
+            bool busy;
+            pthread_mutex_lock(&s->mu);
+            busy = s->in_flight;
+            pthread_mutex_unlock(&s->mu);
+            if (!busy || mono_ms() >= deadline)
+                break;
+            ts.tv_sec = 0;
+            ts.tv_nsec = 10 * 1000000;
+            nanosleep(&ts, NULL);
+        }
+        stint_http_wakeup(s->http);
+    }
     pthread_join(s->thread, NULL);
     if (s->nl_started) {
         ssize_t w = write(s->pipe_fd[1], "x", 1);
