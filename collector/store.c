@@ -1,13 +1,20 @@
 /* store.c — records in LevelDB, de-duplicated by (account, agent_id, seq) (see store.h).
  *
+ * Why chunks: one LevelDB entry per record made the memtable inserts (and their allocations)
+ * the largest cost of a 1,000-record batch; one entry per batch halved the server's time per
+ * record (bench/bench_collector.c). De-duplication stays per record.
+ *
  * A commit, under the stripe lock of its (account, agent):
  *   1. look up the idempotency key: seen with the same fingerprint -> answer the stored Ack;
  *      seen with another -> conflict;
- *   2. sort the batch by seq and read the keys already held in [min seq, max seq] with one
- *      iterator seek (records of an agent are contiguous and ordered by seq, so this costs one
- *      seek and a short scan, not a lookup per record);
- *   3. put the records not held (the first of equal seqs within the batch wins), the agent's
- *      counter and the Ack in one WriteBatch, written with sync.
+ *   2. sort the batch by seq; when its lowest seq is above the agent's highest stored one (the
+ *      usual case: agents move forward) nothing can be held; else load the chunks overlapping
+ *      [min seq, max seq] (the one before min when it reaches into the range, and those that
+ *      start inside it; chunks do not overlap, so that is all of them);
+ *   3. classify each record: held (or a repeat within the batch, first wins) -> duplicate; new
+ *      and inside an existing chunk's range (a hole) -> that chunk is rewritten with it; new in a
+ *      gap between chunks -> the records of one gap become one new chunk;
+ *   4. put the chunks, the agent's counter and the Ack in one WriteBatch, written with sync.
  * LevelDB's own writer queue groups the synced writes of concurrent commits (group commit),
  * which is why agents do not share one lock. */
 #include "store.h"
@@ -119,11 +126,31 @@ enum stint_err stint_store_open(const struct stint_store_opts *opts, struct stin
         msg = NULL;
         goto cleanup;
     }
-    if (!opts->must_exist) {
-        leveldb_put(s->db, s->wsync, "mformat", 7, "1", 1, &msg);
+    {
+        /* the on-disk format: written once, checked at every open */
+        size_t flen = 0;
+        bool had_format;
+        char *f = leveldb_get(s->db, s->ropts, "mformat", 7, &flen, &msg);
         if (msg) {
-            rc = db_error(err, msg, "writing the format mark");
+            rc = db_error(err, msg, "reading the format mark");
             goto cleanup;
+        }
+        if (f && !(flen == 1 && f[0] == '2')) {
+            rc = stint_error_set(err, STINT_EIO, 0,
+                                 "data %s holds storage format \"%.*s\"; this collector reads "
+                                 "format 2",
+                                 opts->dir, (int)(flen > 16 ? 16 : flen), f);
+            leveldb_free(f);
+            goto cleanup;
+        }
+        had_format = f != NULL;
+        leveldb_free(f);
+        if (!had_format && !opts->must_exist) {
+            leveldb_put(s->db, s->wsync, "mformat", 7, "2", 1, &msg);
+            if (msg) {
+                rc = db_error(err, msg, "writing the format mark");
+                goto cleanup;
+            }
         }
     }
     *out = s;
@@ -160,43 +187,199 @@ static int cmp_item(const void *a, const void *b)
     return x->off < y->off ? -1 : (x->off > y->off); /* stable: first in the batch wins */
 }
 
-/* Reads the seqs already held for the agent in [lo, hi] into *held (sorted ascending). */
-static enum stint_err held_seqs(struct stint_store *s, const uint8_t *prefix, size_t plen,
-                                uint64_t lo, uint64_t hi, uint64_t **held, size_t *n_held,
-                                struct stint_error *err)
+/* A chunk: the records of one agent over a range of seqs, in one LevelDB value (see the design
+ * block). Value: version 2, last seq[8], count[4], then per record seq[8] len[4] and the stored
+ * value (stint_store_value_encode). Chunks of an agent never overlap: for two chunks A before B,
+ * A's last seq < B's first. */
+struct chunk {
+    uint64_t first, last;
+    uint8_t *val; /* a copy of the LevelDB value */
+    size_t len;
+    uint64_t *seqs; /* its seqs, ascending */
+    uint32_t n;
+    size_t *add; /* indexes into the batch's items of new records inside [first, last] */
+    size_t n_add;
+};
+
+#define CHUNK_HEAD 13
+#define CHUNK_REC_HEAD 12
+
+static void chunks_free(struct chunk *c, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        free(c[i].val);
+        free(c[i].seqs);
+        free(c[i].add);
+    }
+    free(c);
+}
+
+/* Walks the records of a chunk value: on each call the next (seq, bytes); false at the end or on
+ * a malformed value (*bad set). */
+static bool chunk_next(const uint8_t *v, size_t len, size_t *pos, uint64_t *seq,
+                       const uint8_t **rec, uint32_t *rlen, bool *bad)
+{
+    uint32_t n;
+
+    if (*pos == 0) {
+        if (len < CHUNK_HEAD || v[0] != 2) {
+            *bad = true;
+            return false;
+        }
+        *pos = CHUNK_HEAD;
+    }
+    if (*pos == len)
+        return false;
+    if (len - *pos < CHUNK_REC_HEAD) {
+        *bad = true;
+        return false;
+    }
+    *seq = get_be64(v + *pos);
+    n = (uint32_t)v[*pos + 8] << 24 | (uint32_t)v[*pos + 9] << 16 | (uint32_t)v[*pos + 10] << 8 |
+        v[*pos + 11];
+    if (len - *pos - CHUNK_REC_HEAD < n) {
+        *bad = true;
+        return false;
+    }
+    *rec = v + *pos + CHUNK_REC_HEAD;
+    *rlen = n;
+    *pos += CHUNK_REC_HEAD + n;
+    return true;
+}
+
+static uint32_t chunk_count(const uint8_t *v, size_t len)
+{
+    if (len < CHUNK_HEAD || v[0] != 2)
+        return 0;
+    return (uint32_t)v[9] << 24 | (uint32_t)v[10] << 16 | (uint32_t)v[11] << 8 | v[12];
+}
+
+/* Appends one record to a chunk value being built. */
+static enum stint_err chunk_put(struct stint_buf *b, uint64_t seq, const uint8_t *rec, uint32_t n)
+{
+    uint8_t h[CHUNK_REC_HEAD];
+    enum stint_err rc;
+
+    put_be64(h, seq);
+    h[8] = (uint8_t)(n >> 24);
+    h[9] = (uint8_t)(n >> 16);
+    h[10] = (uint8_t)(n >> 8);
+    h[11] = (uint8_t)n;
+    rc = stint_buf_append(b, h, sizeof(h));
+    return rc == STINT_OK ? stint_buf_append(b, rec, n) : rc;
+}
+
+/* Starts a chunk value; chunk_finish() fills in last seq and count. */
+static enum stint_err chunk_begin(struct stint_buf *b)
+{
+    static const uint8_t h[CHUNK_HEAD] = {2};
+    stint_buf_reset(b);
+    return stint_buf_append(b, h, sizeof(h));
+}
+
+static void chunk_finish(struct stint_buf *b, uint64_t last, uint32_t count)
+{
+    put_be64(b->data + 1, last);
+    b->data[9] = (uint8_t)(count >> 24);
+    b->data[10] = (uint8_t)(count >> 16);
+    b->data[11] = (uint8_t)(count >> 8);
+    b->data[12] = (uint8_t)count;
+}
+
+/* Reads the chunk at the iterator into *c (a copy). */
+static enum stint_err chunk_load(leveldb_iterator_t *it, size_t plen, struct chunk *c,
+                                 struct stint_error *err)
+{
+    size_t klen, vlen, pos = 0;
+    const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &klen);
+    const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vlen);
+    const uint8_t *rec;
+    uint32_t rlen;
+    uint64_t seq;
+    bool bad = false;
+
+    memset(c, 0, sizeof(*c));
+    c->first = get_be64(k + plen);
+    c->last = vlen >= CHUNK_HEAD ? get_be64(v + 1) : 0;
+    c->val = malloc(vlen ? vlen : 1);
+    c->seqs = malloc(((size_t)chunk_count(v, vlen) + 1) * sizeof(*c->seqs));
+    if (!c->val || !c->seqs)
+        return stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
+    memcpy(c->val, v, vlen);
+    c->len = vlen;
+    while (c->n < chunk_count(v, vlen) && chunk_next(c->val, vlen, &pos, &seq, &rec, &rlen, &bad))
+        c->seqs[c->n++] = seq;
+    if (bad || c->n != chunk_count(v, vlen))
+        return stint_error_set(err, STINT_EIO, 0, "data: malformed record chunk");
+    return STINT_OK;
+}
+
+/* Loads the agent's chunks that overlap [lo, hi], in order: the one before lo when it reaches
+ * into the range, then every chunk starting in it. */
+static enum stint_err chunks_overlapping(struct stint_store *s, const uint8_t *prefix, size_t plen,
+                                         uint64_t lo, uint64_t hi, struct chunk **out,
+                                         size_t *n_out, struct stint_error *err)
 {
     leveldb_iterator_t *it = leveldb_create_iterator(s->db, s->ropts);
     uint8_t key[KEY_MAX];
-    size_t cap = 0;
+    struct chunk *cs = NULL;
+    size_t n = 0, cap = 0;
     enum stint_err rc = STINT_OK;
     char *msg = NULL;
+    int pass;
 
-    *held = NULL;
-    *n_held = 0;
     memcpy(key, prefix, plen);
     put_be64(key + plen, lo);
-    for (leveldb_iter_seek(it, (const char *)key, plen + 8); leveldb_iter_valid(it);
-         leveldb_iter_next(it)) {
-        size_t klen;
-        const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &klen);
-        uint64_t seq;
+    for (pass = 0; pass < 2; pass++) {
+        leveldb_iter_seek(it, (const char *)key, plen + 8);
+        if (pass == 0) {
+            /* the chunk just before lo */
+            if (leveldb_iter_valid(it))
+                leveldb_iter_prev(it);
+            else
+                leveldb_iter_seek_to_last(it);
+        }
+        for (; leveldb_iter_valid(it); leveldb_iter_next(it)) {
+            size_t klen;
+            const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &klen);
+            struct chunk c;
 
-        if (klen != plen + 8 || memcmp(k, prefix, plen) != 0)
-            break;
-        seq = get_be64(k + plen);
-        if (seq > hi)
-            break;
-        if (*n_held == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            uint64_t *nh = realloc(*held, ncap * sizeof(*nh));
-            if (!nh) {
-                rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
+            if (klen != plen + 8 || memcmp(k, prefix, plen) != 0)
+                break;
+            if (pass == 0 && get_be64(k + plen) >= lo)
+                break;
+            if (pass == 1 && get_be64(k + plen) > hi)
+                break;
+            rc = chunk_load(it, plen, &c, err);
+            if (rc != STINT_OK) {
+                free(c.val);
+                free(c.seqs);
                 goto cleanup;
             }
-            *held = nh;
-            cap = ncap;
+            if ((pass == 0 && c.last < lo) || n == cap) {
+                if (pass == 0 && c.last < lo) {
+                    free(c.val);
+                    free(c.seqs);
+                    break;
+                }
+                {
+                    size_t ncap = cap ? cap * 2 : 4;
+                    struct chunk *nc = realloc(cs, ncap * sizeof(*nc));
+                    if (!nc) {
+                        free(c.val);
+                        free(c.seqs);
+                        rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
+                        goto cleanup;
+                    }
+                    cs = nc;
+                    cap = ncap;
+                }
+            }
+            cs[n++] = c;
+            if (pass == 0)
+                break;
         }
-        (*held)[(*n_held)++] = seq;
     }
     leveldb_iter_get_error(it, &msg);
     if (msg)
@@ -204,11 +387,27 @@ static enum stint_err held_seqs(struct stint_store *s, const uint8_t *prefix, si
 cleanup:
     leveldb_iter_destroy(it);
     if (rc != STINT_OK) {
-        free(*held);
-        *held = NULL;
-        *n_held = 0;
+        chunks_free(cs, n);
+        cs = NULL;
+        n = 0;
     }
+    *out = cs;
+    *n_out = n;
     return rc;
+}
+
+/* Is seq in chunk c's records? */
+static bool chunk_holds(const struct chunk *c, uint64_t seq)
+{
+    uint32_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (c->seqs[mid] < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->n && c->seqs[lo] == seq;
 }
 
 /* Looks up the Ack stored under the idempotency key. */
@@ -249,10 +448,14 @@ enum stint_err stint_store_commit(struct stint_store *s, struct stint_store_put 
                                   struct stint_error *err)
 {
     uint8_t prefix[KEY_MAX], key[KEY_MAX], counter[16];
-    size_t plen, klen, n_held = 0, h = 0, i;
-    uint64_t *held = NULL, count = 0, max_seq = 0, last = 0;
+    size_t plen, klen, n_chunks = 0, n_fresh = 0, h = 0, i;
+    uint64_t count = 0, max_seq = 0, last = 0;
+    struct chunk *chunks = NULL;
+    struct fresh {
+        size_t item, gap;
+    } *fresh = NULL;
     leveldb_writebatch_t *wb = NULL;
-    struct stint_buf ackbuf = {0};
+    struct stint_buf ackbuf = {0}, chunkbuf = {0};
     pthread_mutex_t *mu;
     enum stint_err rc = STINT_OK;
     char *msg = NULL, *cv = NULL;
@@ -292,23 +495,31 @@ enum stint_err stint_store_commit(struct stint_store *s, struct stint_store_put 
             max_seq = get_be64((const uint8_t *)cv + 8);
         }
     }
-    if (p->n) {
-        rc = held_seqs(s, prefix, plen, p->items[0].seq, p->items[p->n - 1].seq, &held, &n_held,
-                       err);
+    /* an agent that only moves forward (the usual case) has nothing at or above its max */
+    if (p->n && (count > 0 && p->items[0].seq <= max_seq)) {
+        rc = chunks_overlapping(s, prefix, plen, p->items[0].seq, p->items[p->n - 1].seq, &chunks,
+                                &n_chunks, err);
         if (rc != STINT_OK)
             goto cleanup;
     }
 
-    /* 3. one WriteBatch */
-    wb = leveldb_writebatch_create();
+    /* 3. classify: duplicate, new inside an existing chunk's range, or new in a gap */
+    fresh = malloc((p->n ? p->n : 1) * sizeof(*fresh));
+    if (!fresh) {
+        rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
+        goto cleanup;
+    }
     for (i = 0; i < p->n; i++) {
         uint64_t seq = p->items[i].seq;
         bool dup = have_last && seq == last;
+        size_t in = n_chunks;
 
-        while (h < n_held && held[h] < seq)
+        while (h < n_chunks && chunks[h].last < seq)
             h++;
-        if (h < n_held && held[h] == seq)
-            dup = true;
+        if (h < n_chunks && chunks[h].first <= seq) {
+            in = h;
+            dup = dup || chunk_holds(&chunks[h], seq);
+        }
         last = seq;
         have_last = true;
         if (seq > ack->acked_seq)
@@ -321,13 +532,82 @@ enum stint_err stint_store_commit(struct stint_store *s, struct stint_store_put 
         count++;
         if (seq > max_seq)
             max_seq = seq;
-        {
-            uint8_t rkey[KEY_MAX];
-            memcpy(rkey, prefix, plen);
-            put_be64(rkey + plen, seq);
-            leveldb_writebatch_put(wb, (const char *)rkey, plen + 8,
-                                   (const char *)p->values + p->items[i].off, p->items[i].len);
+        if (in < n_chunks) {
+            struct chunk *c = &chunks[in];
+            size_t *na = realloc(c->add, (c->n_add + 1) * sizeof(*na));
+            if (!na) {
+                rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
+                goto cleanup;
+            }
+            c->add = na;
+            c->add[c->n_add++] = i;
+        } else {
+            /* the gap it falls in: how many chunks start before it */
+            fresh[n_fresh].item = i;
+            fresh[n_fresh].gap = h;
+            n_fresh++;
         }
+    }
+
+    /* 4. one WriteBatch: new chunks for runs in gaps, rewritten chunks that gained records */
+    wb = leveldb_writebatch_create();
+    for (i = 0; i < n_fresh;) {
+        size_t j = i;
+        uint32_t nrec = 0;
+        uint8_t rkey[KEY_MAX];
+
+        rc = chunk_begin(&chunkbuf);
+        while (rc == STINT_OK && j < n_fresh && fresh[j].gap == fresh[i].gap) {
+            const struct stint_store_item *it = &p->items[fresh[j].item];
+            rc = chunk_put(&chunkbuf, it->seq, p->values + it->off, it->len);
+            nrec++;
+            j++;
+        }
+        if (rc != STINT_OK) {
+            rc = stint_error_set(err, rc, 0, "building a record chunk");
+            goto cleanup;
+        }
+        chunk_finish(&chunkbuf, p->items[fresh[j - 1].item].seq, nrec);
+        memcpy(rkey, prefix, plen);
+        put_be64(rkey + plen, p->items[fresh[i].item].seq);
+        leveldb_writebatch_put(wb, (const char *)rkey, plen + 8, (const char *)chunkbuf.data,
+                               chunkbuf.len);
+        i = j;
+    }
+    for (h = 0; h < n_chunks; h++) {
+        struct chunk *c = &chunks[h];
+        size_t pos = 0, a = 0;
+        uint64_t seq = 0;
+        const uint8_t *rec = NULL;
+        uint32_t rlen = 0, nrec = 0;
+        bool bad = false, more;
+        uint8_t rkey[KEY_MAX];
+
+        if (c->n_add == 0)
+            continue;
+        rc = chunk_begin(&chunkbuf);
+        more = chunk_next(c->val, c->len, &pos, &seq, &rec, &rlen, &bad);
+        while (rc == STINT_OK && (more || a < c->n_add)) {
+            const struct stint_store_item *it = a < c->n_add ? &p->items[c->add[a]] : NULL;
+            if (it && (!more || it->seq < seq)) {
+                rc = chunk_put(&chunkbuf, it->seq, p->values + it->off, it->len);
+                a++;
+            } else {
+                rc = chunk_put(&chunkbuf, seq, rec, rlen);
+                more = chunk_next(c->val, c->len, &pos, &seq, &rec, &rlen, &bad);
+            }
+            nrec++;
+        }
+        if (rc != STINT_OK || bad) {
+            rc = stint_error_set(err, rc != STINT_OK ? rc : STINT_EIO, 0,
+                                 "rewriting a record chunk");
+            goto cleanup;
+        }
+        chunk_finish(&chunkbuf, c->last, nrec);
+        memcpy(rkey, prefix, plen);
+        put_be64(rkey + plen, c->first);
+        leveldb_writebatch_put(wb, (const char *)rkey, plen + 8, (const char *)chunkbuf.data,
+                               chunkbuf.len);
     }
     if (p->n == 0 && ack->n_rejected == 0) {
         ack->acked_seq = max_seq;
@@ -361,8 +641,10 @@ cleanup:
     if (wb)
         leveldb_writebatch_destroy(wb);
     leveldb_free(cv);
-    free(held);
+    chunks_free(chunks, n_chunks);
+    free(fresh);
     stint_buf_free(&ackbuf);
+    stint_buf_free(&chunkbuf);
     return rc;
 }
 
@@ -405,20 +687,38 @@ enum stint_err stint_store_dump(struct stint_store *s, const char *account, uint
 
         if (klen < plen || memcmp(k, prefix, plen) != 0)
             break;
-        if (klen != plen + STINT_AGENT_ID_LEN + 8 || vlen < 17 || v[0] != 1) {
-            rc = stint_error_set(err, STINT_EIO, 0, "data: malformed record entry");
+        if (klen != plen + STINT_AGENT_ID_LEN + 8) {
+            rc = stint_error_set(err, STINT_EIO, 0, "data: malformed record key");
             goto cleanup;
         }
-        if (get_be64(k + plen + STINT_AGENT_ID_LEN) <= since)
-            continue;
-        memcpy(st->agent_id, k + plen, STINT_AGENT_ID_LEN);
-        st->received_ms = (int64_t)get_be64(v + 1);
-        st->client_now_ms = (int64_t)get_be64(v + 9);
-        rc = stint_pb_decode_record(v + 17, vlen - 17, &st->rec, NULL, err);
-        if (rc == STINT_OK)
-            rc = fn(ctx, st);
-        if (rc != STINT_OK)
-            goto cleanup;
+        {
+            size_t pos = 0;
+            uint64_t seq;
+            const uint8_t *rec;
+            uint32_t rlen;
+            bool bad = false;
+
+            while (chunk_next(v, vlen, &pos, &seq, &rec, &rlen, &bad)) {
+                if (seq <= since)
+                    continue;
+                if (rlen < 17 || rec[0] != 1) {
+                    bad = true;
+                    break;
+                }
+                memcpy(st->agent_id, k + plen, STINT_AGENT_ID_LEN);
+                st->received_ms = (int64_t)get_be64(rec + 1);
+                st->client_now_ms = (int64_t)get_be64(rec + 9);
+                rc = stint_pb_decode_record(rec + 17, rlen - 17, &st->rec, NULL, err);
+                if (rc == STINT_OK)
+                    rc = fn(ctx, st);
+                if (rc != STINT_OK)
+                    goto cleanup;
+            }
+            if (bad) {
+                rc = stint_error_set(err, STINT_EIO, 0, "data: malformed record chunk");
+                goto cleanup;
+            }
+        }
     }
     leveldb_iter_get_error(it, &msg);
     if (msg)
@@ -483,7 +783,13 @@ static enum stint_err delete_prefix(struct stint_store *s, const uint8_t *prefix
         if (klen < plen || memcmp(k, prefix, plen) != 0)
             break;
         leveldb_writebatch_delete(wb, k, klen);
-        (*n)++;
+        if (k[0] == 'r') { /* a chunk: count its records */
+            size_t vlen;
+            const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vlen);
+            *n += chunk_count(v, vlen);
+        } else {
+            (*n)++;
+        }
         if (++pending == 10000) {
             leveldb_write(s->db, s->wsync, wb, &msg);
             if (msg) {

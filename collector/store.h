@@ -2,10 +2,16 @@
  *
  * Layout (keys start with a one-byte space tag; account names never hold a NUL):
  *
- *   'r' account 0x00 agent_id[16] seq[8, big-endian]  -> value (see stint_store_value_encode)
- *   'c' account 0x00 agent_id[16]                     -> count[8] max_seq[8] (big-endian)
- *   'k' account 0x00 agent_id[16] idempotency-key     -> fingerprint[8] Ack (protobuf)
- *   'm' "format"                                      -> "1"
+ *   'r' account 0x00 agent_id[16] first_seq[8]  -> a chunk: 0x02 last_seq[8] count[4], then
+ *                                                 count x (seq[8] len[4] value[len]),
+ *                                                 seqs ascending (value: stint_store_value_encode)
+ *   'c' account 0x00 agent_id[16]               -> count[8] max_seq[8]
+ *   'k' account 0x00 agent_id[16] idempotency-key -> fingerprint[8] Ack (protobuf)
+ *   'm' "format"                                -> "2"
+ *
+ * Integers are big-endian. A chunk holds the records of one agent over [first_seq, last_seq]
+ * (with holes where seqs were never stored); the chunks of an agent never overlap. A batch is
+ * usually one new chunk: one LevelDB entry per batch, not per record.
  *
  * A commit writes the new records, the agent's counter and the Ack under its idempotency key in
  * one WriteBatch, synced to disk before the function returns (unless opened with sync off), so
