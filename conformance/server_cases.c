@@ -139,6 +139,10 @@ static const struct stint_conf_case_info cases[] = {
     {"S41", STINT_CONF_MUST, "Request headers (Idempotency-Key); Status codes",
      "An Idempotency-Key that is not 1-200 visible ASCII characters is refused with 400 "
      "(bad_idempotency_key)."},
+    {"S42", STINT_CONF_SHOULD, "Resources (POST /v1/legacy); the legacy payload",
+     "POST /v1/legacy takes the legacy form payload (PHP http_build_query) and answers 200 with "
+     "a JSON Ack: closed records stored once (seq = start in ms, a record sent again is a "
+     "duplicate), the open one not stored."},
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
@@ -1788,6 +1792,69 @@ cleanup:
     return res;
 }
 
+static enum stint_conf_result s42(const struct stint_conf_server_opts *o, char *d, size_t cap)
+{
+    struct stint_buf body = {0};
+    struct stint_conf_resp r = {0};
+    struct stint_ack ack = {0};
+    enum stint_conf_result res = STINT_CONF_FAIL;
+    char auth[600];
+    uint8_t rnd[4];
+    long long now = (long long)(stint_conf_now_ms() / 1000), s0;
+    int pass;
+
+    /* a start time of its own, so that earlier runs hold none of these records */
+    stint_conf_random(rnd, sizeof(rnd));
+    s0 = now - 7200 - (long long)(((uint32_t)rnd[0] << 16 | (uint32_t)rnd[1] << 8 | rnd[2]) %
+                                  5000000u) * 60;
+    bearer(o->token, auth, sizeof(auth));
+    if (stint_buf_printf(&body,
+                         "now=%lld&version=stint-conformance"
+                         "&log%%5B0%%5D%%5Bapp%%5D=xterm&log%%5B0%%5D%%5Bpath%%5D=%%2Fusr%%2Fbin"
+                         "%%2Fxterm&log%%5B0%%5D%%5Bwin%%5D=make+test&log%%5B0%%5D%%5Burl%%5D="
+                         "&log%%5B0%%5D%%5Bstart%%5D=%lld&log%%5B0%%5D%%5Bend%%5D=%lld"
+                         "&log%%5B1%%5D%%5Bapp%%5D=firefox&log%%5B1%%5D%%5Bpath%%5D="
+                         "&log%%5B1%%5D%%5Bwin%%5D=Stint&log%%5B1%%5D%%5Burl%%5D=stint.example"
+                         "&log%%5B1%%5D%%5Bstart%%5D=%lld&log%%5B1%%5D%%5Bend%%5D=%lld"
+                         "&log%%5B2%%5D%%5Bapp%%5D=code&log%%5B2%%5D%%5Bpath%%5D="
+                         "&log%%5B2%%5D%%5Bwin%%5D=journal.c&log%%5B2%%5D%%5Burl%%5D="
+                         "&log%%5B2%%5D%%5Bstart%%5D=%lld",
+                         now, s0, s0 + 5, s0 + 10, s0 + 15, s0 + 20) != STINT_OK)
+        goto cleanup;
+    for (pass = 0; pass < 2; pass++) {
+        const char *what = pass ? "the first legacy record again, alone" : "a legacy form payload";
+        if (pass) {
+            /* another payload (a replay of the same bytes would get the kept Ack): record 0 */
+            stint_buf_reset(&body);
+            if (stint_buf_printf(&body,
+                                 "now=%lld&version=stint-conformance"
+                                 "&log%%5B0%%5D%%5Bapp%%5D=xterm&log%%5B0%%5D%%5Bpath%%5D=%%2Fusr"
+                                 "%%2Fbin%%2Fxterm&log%%5B0%%5D%%5Bwin%%5D=make+test"
+                                 "&log%%5B0%%5D%%5Burl%%5D=&log%%5B0%%5D%%5Bstart%%5D=%lld"
+                                 "&log%%5B0%%5D%%5Bend%%5D=%lld",
+                                 now, s0, s0 + 5) != STINT_OK)
+                goto cleanup;
+        }
+        if (request(o, "POST", "/v1/legacy", auth, "application/x-www-form-urlencoded", NULL,
+                    NULL, body.data, body.len, &r) != STINT_OK) {
+            res = no_answer(&r, d, cap);
+            goto cleanup;
+        }
+        stint_ack_free(&ack);
+        if (!want_ack(&r, &ack, what, d, cap) ||
+            !ack_is(&ack, (uint64_t)(pass ? s0 : s0 + 10) * 1000, pass ? 0 : 2, pass ? 1 : 0, 0,
+                    what, d, cap))
+            goto cleanup;
+    }
+    D("200: 2 closed records stored once, the open one not stored");
+    res = STINT_CONF_PASS;
+cleanup:
+    stint_ack_free(&ack);
+    stint_conf_resp_free(&r);
+    stint_buf_free(&body);
+    return res;
+}
+
 /* ---- the table of functions, in the order of cases[] ---- */
 
 typedef enum stint_conf_result (*case_fn)(const struct stint_conf_server_opts *o, char *d,
@@ -1797,7 +1864,7 @@ static const case_fn fns[] = {s01, s02, s03, s04, s05, s06, s07, s08, s09, s10,
                               s11, s12, s13, s14, s15, s16, s17, s18, s19, s20,
                               s21, s22, s23, s24, s25, s26, s27, s28, s29, s30,
                               s31, s32, s33, s34, s35, s36, s37, s38, s39, s40,
-                              s41};
+                              s41, s42};
 
 _Static_assert(sizeof(fns) / sizeof(fns[0]) == N_CASES, "one function per case");
 

@@ -287,6 +287,10 @@ static void serve(struct MHD_Connection *c, const char *method, const char *url,
         stint_response_error(rs, 400, "bad_batch", "broken: 400 instead of 415");
         return;
     }
+    if (breaking("S42") && strcmp(url, "/v1/legacy") == 0) {
+        stint_response_error(rs, 404, "not_found", "broken: no legacy endpoint");
+        return;
+    }
     if (breaking("S33") && strcmp(url, "/v1/health") == 0) {
         stint_response_error(rs, 404, "not_found", "broken: no health");
         return;
@@ -377,7 +381,7 @@ static void serve(struct MHD_Connection *c, const char *method, const char *url,
         edit_ack(rs, good_lost);
     if (breaking("S13"))
         edit_ack(rs, codes_lost);
-    if (breaking("S30") && rs->body.len && rs->body.data[0] == '{') {
+    if (breaking("S30") && batches && rs->body.len && rs->body.data[0] == '{') {
         struct stint_ack a;
         if (stint_json_decode_ack((const char *)rs->body.data, rs->body.len, &a, NULL, NULL) ==
             STINT_OK) {
