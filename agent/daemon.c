@@ -736,7 +736,7 @@ static void reload(struct stint_daemon *d)
     d->cfg.backoff_cap_ms = nc->backoff_cap_ms;
     d->cfg.timeout_ms = nc->timeout_ms;
     d->cfg.log_level = nc->log_level;
-    d->level = nc->log_level > d->level ? nc->log_level : d->level;
+    d->level = nc->log_level; /* -v already applied by the reload function */
     if (d->sender)
         stint_sender_wake(d->sender);
     dlog(d, STINT_LOG_INFO, "SIGHUP: config reloaded (%s%s)", d->sender ? "server " : "no server",
