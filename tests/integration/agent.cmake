@@ -1,5 +1,6 @@
 # stintd and stintctl from the outside (issue 7): the control socket through stintctl and raw
-# requests (agent_control.py; the other-uid cases run as root, else skipped), and the end-to-end
+# requests (agent_control.py; the other-uid cases run as root, else skipped; the X11 source under
+# Xvfb, skipped without Xvfb or xcb), and the end-to-end
 # run through kill -9 and server faults (agent_e2e.py), checked against agent_replay, which runs
 # the same source and tracker over the whole file once.
 if(TARGET stintd AND TARGET stintctl)
@@ -19,6 +20,10 @@ if(TARGET stintd AND TARGET stintctl)
            COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/agent_control.py
                    $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl> --other-uid)
   set_tests_properties(agent_control_other_uid PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
+  add_test(NAME agent_x11
+           COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/agent_control.py
+                   $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl> --x11)
+  set_tests_properties(agent_x11 PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
 
   if(TARGET stint-collector)
     add_test(NAME agent_e2e_kill9

@@ -3,6 +3,7 @@
 
     agent_control.py STINTD STINTCTL [STINT_COLLECTOR]     every command, errors, signals
     agent_control.py STINTD STINTCTL --other-uid           peers of another uid (root only)
+    agent_control.py STINTD STINTCTL --x11                 the X11 source under Xvfb
 
 The first form runs stintd on a JSONL file (journal only, then against stint-collector when its
 path is given) and checks every stintctl command and its exit status, the socket's modes, raw
@@ -484,15 +485,98 @@ def test_other_uid(stintd, stintctl, tmp):
         b.kill()
 
 
+def test_x11(stintd, stintctl, tmp):
+    """stintd with the X11 source under Xvfb + openbox: focus moves between two xterms with
+    known titles (one not ASCII); status shows the open record, pending the closed ones in
+    order; private mode hides the window and leaves a private record."""
+    for b in ("Xvfb", "openbox", "xterm", "xdotool"):
+        if shutil.which(b) is None:
+            print("SKIP: no " + b)
+            raise SystemExit(77)
+    procs = []
+    a = None
+    try:
+        dfile = os.path.join(tmp, "display")
+        with open(dfile, "w") as df:
+            procs.append(subprocess.Popen(["Xvfb", "-displayfd", str(df.fileno()), "-screen", "0",
+                                           "1024x768x24", "-nolisten", "tcp"],
+                                          pass_fds=(df.fileno(),), stderr=subprocess.DEVNULL))
+        wait_for(lambda: os.path.getsize(dfile) > 0, "Xvfb")
+        env = dict(os.environ, DISPLAY=":" + open(dfile).read().strip())
+        os.environ["DISPLAY"] = env["DISPLAY"]
+        procs.append(subprocess.Popen(["openbox"], env=env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL))
+        titles = ["Stint A \u2713 caf\u00e9", "Stint B plain"]
+        wins = []
+        for t in titles:
+            procs.append(subprocess.Popen(["xterm", "-u8", "-T", t, "-e", "sleep", "600"], env=env,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            w = subprocess.run(["xdotool", "search", "--sync", "--name", t.split()[1] + " "],
+                               capture_output=True, env=env, timeout=30).stdout.split()
+            wins.append(w[0].decode())
+        a = Agent(stintd, tmp, "unused", ["--server", ""])
+        a.args[a.args.index("--source") + 1] = "x11"
+        p = a.start(wait=False)
+        wait_for(lambda: os.path.exists(a.sock) or p.poll() is not None, "stintd")
+        if p.poll() is not None:
+            log = open(a.log).read()
+            if "without xcb" in log:
+                print("SKIP: stintd built without the X11 source")
+                raise SystemExit(77)
+            fail("stintd --source x11: " + log)
+
+        def focus(i):
+            subprocess.run(["xdotool", "windowactivate", "--sync", wins[i]], env=env, timeout=30,
+                           capture_output=True)
+
+        def open_title():
+            o = status(stintctl, a.sock)["open"]
+            return o.get("title") if o else None
+
+        for i in (0, 1, 0):
+            focus(i)
+            wait_for(lambda: open_title() == titles[i], "focus on %r" % titles[i])
+            time.sleep(0.3)
+        st = status(stintctl, a.sock)
+        check(st["open"]["app"].lower() == "xterm" and st["open"]["kind"] == "active", "open: %s" % st)
+        rc, out, err = ctl(stintctl, a.sock, "pending", "--json")
+        recs = [json.loads(l) for l in out.splitlines()]
+        check([r.get("title") for r in recs][-2:] == titles, "pending titles: %s" % recs)
+        check(all(r.get("path", "").endswith("xterm") for r in recs[-2:]), "paths: %s" % recs)
+
+        check(ctl(stintctl, a.sock, "private", "on")[0] == 0, "private on")
+        focus(1)
+        time.sleep(0.5)
+        st = status(stintctl, a.sock)
+        check(st["private"] and "title" not in (st["open"] or {}), "private shows: %s" % st)
+        check(ctl(stintctl, a.sock, "private", "off")[0] == 0, "private off")
+        wait_for(lambda: open_title() == titles[1], "focus read again after private off")
+        rc, out, err = ctl(stintctl, a.sock, "pending", "--json")
+        recs = [json.loads(l) for l in out.splitlines()]
+        check(recs[-1]["kind"] == "KIND_PRIVATE" and "title" not in recs[-1] and
+              "app" not in recs[-1], "private record: %s" % recs[-1])
+        rc, t = a.stop()
+        check(rc == 0 and t < 2.0, "x11 SIGTERM: %d after %.2f s" % (rc, t))
+    finally:
+        if a:
+            a.kill()
+        for p in reversed(procs):
+            p.terminate()
+            p.wait()
+
+
 def main():
     stintd, stintctl = sys.argv[1:3]
     other_uid = "--other-uid" in sys.argv[3:]
-    rest = [x for x in sys.argv[3:] if x != "--other-uid"]
+    x11 = "--x11" in sys.argv[3:]
+    rest = [x for x in sys.argv[3:] if x not in ("--other-uid", "--x11")]
     tmp = tempfile.mkdtemp(prefix="stint-agent-ctl-")
     ok = False
     try:
         if other_uid:
             test_other_uid(stintd, stintctl, tmp)
+        elif x11:
+            test_x11(stintd, stintctl, tmp)
         else:
             os.mkdir(os.path.join(tmp, "a"))
             test_journal_only(stintd, stintctl, os.path.join(tmp, "a"))
