@@ -212,6 +212,24 @@ def test_journal_only(stintd, stintctl, tmp):
         check(stat.S_IMODE(os.lstat(a.sock).st_mode) == 0o600, "socket not 0600")
         wait_for(lambda: status(stintctl, a.sock)["journal"]["next_seq"] == 41, "40 records")
 
+        # Nothing happening: no wake-ups (a poll loop whose timeout went wrong would spin).
+        def switches():
+            n = 0
+            for tid in os.listdir("/proc/%d/task" % a.p.pid):
+                for line in open("/proc/%d/task/%s/status" % (a.p.pid, tid)):
+                    if "ctxt_switches" in line:
+                        n += int(line.split()[1])
+            return n
+        def cpu_ns():
+            return sum(int(open("/proc/%d/task/%s/schedstat" % (a.p.pid, tid)).read().split()[0])
+                       for tid in os.listdir("/proc/%d/task" % a.p.pid))
+        time.sleep(1.5)
+        w0, c0 = switches(), cpu_ns()
+        time.sleep(3)
+        w, c = switches() - w0, cpu_ns() - c0
+        print("idle: %d wake-ups and %.3f ms of CPU in 3 s" % (w, c / 1e6), flush=True)
+        check(w <= 6 and c < 30e6, "idle stintd: %d wake-ups, %.1f ms CPU in 3 s" % (w, c / 1e6))
+
         # status, human and JSON
         rc, out, err = ctl(stintctl, a.sock, "status")
         check(rc == 0 and "backlog" in out and "sender:" in out, "status: %d %s" % (rc, out))
