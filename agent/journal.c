@@ -7,9 +7,12 @@
  *
  * State: everything the handle counts (next seq, acked seq, backlog count and bytes, drop, dead
  * and loss counters) is one fixed-size value under "mstate", rewritten in the SAME WriteBatch as
- * every change it describes, so the counters can never disagree with the records after a crash.
- * The handle keeps the state in memory; a change is computed on a copy and only committed when
- * LevelDB has accepted the write, so a failed write (disk full) leaves both sides as they were.
+ * every change it describes except a plain append (half the bytes per append): what appends
+ * change (next seq, count, bytes) is recounted from the records on open, so the counters can
+ * never disagree with the records after a crash. The handle keeps the state in memory; a change
+ * is computed on a copy and only committed when LevelDB has accepted the write, so a failed write
+ * (disk full) leaves both sides as they were. Every stored value carries a CRC-32 of its own:
+ * leveldb_repair_db copies log records without checking LevelDB's checksums.
  *
  * Durability: `always` writes with sync; `interval` writes without and the journal's own thread
  * issues an empty synced write at most every interval (LevelDB syncs its log in order, so that
@@ -117,7 +120,6 @@ struct scan {
     uint8_t agent_id[STINT_AGENT_ID_LEN];
     struct jstate st;
     uint64_t count, bytes, last_rec, dead;
-    int64_t oldest_ms;
     uint64_t *bad; /* seqs whose value does not decode (owned) */
     size_t n_bad, cap_bad;
     uint64_t acked_floor; /* records at or below it were acked: a lost delete brought them back */
@@ -616,9 +618,6 @@ static enum stint_err scan_db(struct stint_journal *j, struct scan *s)
                 }
                 continue; /* not a witness of the next seq: its key may be what was damaged */
             }
-            if (s->count == 0) {
-                s->oldest_ms = j->dec_rec.start_ms;
-            }
             s->count++;
             s->bytes += kl + vl;
             s->last_rec = seq;
@@ -906,8 +905,8 @@ static enum stint_err settle(struct stint_journal *j, struct scan *s, const stru
         return err;
     }
     j->private_mode = s->private_mode;
-    j->oldest_ms = s->oldest_ms;
-    j->oldest_valid = true;
+    j->oldest_ms = 0;
+    j->oldest_valid = false; /* found on the first append that needs it */
     j->durable = st.next_seq - 1;
     j->read_hwm = st.acked;
     j->broken = false;
@@ -1024,6 +1023,40 @@ static enum stint_err ensure_db(struct stint_journal *j)
 }
 
 /* ---- dropping, gaps ---- */
+
+/* Time of the head of the queue. for_age: the end of the first record that is not a gap (a gap
+ * does not age away by itself; see drop_oldest), 0 when there is none close to the head;
+ * else the start of the first record. One seek. */
+static int64_t head_time(struct stint_journal *j, bool for_age)
+{
+    leveldb_iterator_t *it = leveldb_create_iterator(j->db, j->ropt);
+    int64_t t = 0;
+    int gaps = 0;
+
+    for (seek_first_record(j, it); leveldb_iter_valid(it) && gaps < 16; leveldb_iter_next(it)) {
+        size_t kl, vl;
+        const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);
+        const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vl);
+        if (kl != KEY_LEN || k[0] != P_REC) {
+            break;
+        }
+        if (!decode_stored(v, vl, get_be64(k + 1), &j->dec_rec)) {
+            continue; /* a damaged value is found and moved by the next read */
+        }
+        if (!for_age) {
+            t = j->dec_rec.start_ms;
+            break;
+        }
+        if (j->dec_rec.kind == STINT_KIND_GAP) {
+            gaps++;
+            continue;
+        }
+        t = j->dec_rec.end_ms ? j->dec_rec.end_ms : j->dec_rec.start_ms;
+        break;
+    }
+    leveldb_iter_destroy(it);
+    return t;
+}
 
 static enum stint_err encode_into(struct stint_journal *j, const struct stint_record *r,
                                   uint64_t seq, size_t *off, size_t *len)
@@ -1330,6 +1363,9 @@ enum stint_err stint_journal_open(const struct stint_journal_opts *opts,
     leveldb_options_set_paranoid_checks(j->lopt, 1);
     leveldb_options_set_cache(j->lopt, j->cache);
     leveldb_options_set_max_open_files(j->lopt, j->o.max_open_files);
+    /* 1 MiB memtables (LevelDB's default is 4): a memtable and the one being flushed are most of
+     * the journal's anonymous memory, and the agent's write rate is small */
+    leveldb_options_set_write_buffer_size(j->lopt, (size_t)1 << 20);
     j->ropt = leveldb_readoptions_create();
     leveldb_readoptions_set_verify_checksums(j->ropt, 1);
     j->rscan = leveldb_readoptions_create();
@@ -1561,20 +1597,7 @@ static enum stint_err append_locked(struct stint_journal *j, const struct stint_
     }
     if (n && j->o.max_age_ms > 0) {
         if (!j->oldest_valid) {
-            /* found again lazily after acks and drops: one seek */
-            leveldb_iterator_t *it = leveldb_create_iterator(j->db, j->ropt);
-            j->oldest_ms = 0;
-            seek_first_record(j, it);
-            if (leveldb_iter_valid(it)) {
-                size_t kl, vl;
-                const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);
-                const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vl);
-                if (kl == KEY_LEN && k[0] == P_REC &&
-                    decode_stored(v, vl, get_be64(k + 1), &j->dec_rec)) {
-                    j->oldest_ms = j->dec_rec.kind == STINT_KIND_GAP ? now : j->dec_rec.end_ms;
-                }
-            }
-            leveldb_iter_destroy(it);
+            j->oldest_ms = head_time(j, true); /* found again lazily after acks and drops */
             j->oldest_valid = true;
         }
         if (j->oldest_ms && j->oldest_ms < now - j->o.max_age_ms) {
@@ -2466,25 +2489,11 @@ void stint_journal_stats(struct stint_journal *j, struct stint_journal_stats *ou
 {
     memset(out, 0, sizeof(*out));
     pthread_mutex_lock(&j->mu);
-    if (!j->oldest_valid && j->db && !j->broken && flush_pending(j) == STINT_OK) {
-        leveldb_iterator_t *it = leveldb_create_iterator(j->db, j->ropt);
-        j->oldest_ms = 0;
-        seek_first_record(j, it);
-        if (leveldb_iter_valid(it)) {
-            size_t kl, vl;
-            const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);
-            const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vl);
-            if (kl == KEY_LEN && k[0] == P_REC &&
-                decode_stored(v, vl, get_be64(k + 1), &j->dec_rec)) {
-                j->oldest_ms = j->dec_rec.start_ms;
-            }
-        }
-        leveldb_iter_destroy(it);
-        j->oldest_valid = true;
+    if (j->st.count && j->db && !j->broken && flush_pending(j) == STINT_OK) {
+        out->oldest_ms = head_time(j, false); /* one seek: status is not a hot path */
     }
     out->backlog = j->st.count;
     out->backlog_bytes = j->st.bytes;
-    out->oldest_ms = j->st.count ? j->oldest_ms : 0;
     out->next_seq = j->st.next_seq;
     out->acked_seq = j->st.acked;
     out->durable_seq = j->durable;
@@ -2581,4 +2590,10 @@ enum stint_err stint_journal_meta_set(struct stint_journal *j, const char *key, 
 {
     struct stint_journal_append_opts ao = {.meta_key = key, .meta_val = val, .meta_len = len};
     return stint_journal_append(j, NULL, 0, &ao, NULL);
+}
+
+enum stint_err stint_journal_value_decode(const uint8_t *value, size_t len, uint64_t seq,
+                                          struct stint_record *r)
+{
+    return decode_stored(value, len, seq, r) ? STINT_OK : STINT_EWIRE;
 }

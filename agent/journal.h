@@ -207,7 +207,9 @@ uint64_t stint_journal_durable_seq(struct stint_journal *j);
 
 void stint_journal_stats(struct stint_journal *j, struct stint_journal_stats *out);
 
-/* The 16 random bytes made when the journal was created. */
+/* The 16 random bytes made when the journal was created. A journal moved aside as corrupt
+ * (also when that is found while running) starts anew with a new agent_id and seqs from 1:
+ * read it for every batch rather than once. */
 void stint_journal_agent_id(struct stint_journal *j, uint8_t out[STINT_AGENT_ID_LEN]);
 
 bool stint_journal_private_get(struct stint_journal *j);
@@ -221,5 +223,11 @@ enum stint_err stint_journal_meta_get(struct stint_journal *j, const char *key, 
                                       size_t cap, size_t *len, bool *found);
 enum stint_err stint_journal_meta_set(struct stint_journal *j, const char *key, const void *val,
                                       size_t len);
+
+/* Decodes one stored record value as the journal does (spec/drafts/journal.md: be32 CRC-32 of
+ * the rest, then the v1 Record): STINT_OK when the CRC holds, the Record decodes into *r and its
+ * seq equals `seq`; STINT_EWIRE otherwise. For tools and the fuzz harness; no allocation. */
+enum stint_err stint_journal_value_decode(const uint8_t *value, size_t len, uint64_t seq,
+                                          struct stint_record *r);
 
 #endif

@@ -54,6 +54,9 @@ static double cpu_s(void)
 }
 
 static double last_cpu_rate; /* records per CPU-second of the last measured phase */
+static long status_kib(const char *field);
+static int sample_rss;               /* drain_rate samples RssAnon/RssFile every 100 batches */
+static long max_anon, max_file;
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -183,6 +186,11 @@ static double drain_rate(struct stint_journal *j, uint64_t *drained)
             fprintf(stderr, "bench_journal: ack failed\n");
             exit(1);
         }
+        if (sample_rss && (d.n / 1000) % 100 == 0) {
+            long a = status_kib("RssAnon"), f = status_kib("RssFile");
+            max_anon = a > max_anon ? a : max_anon;
+            max_file = f > max_file ? f : max_file;
+        }
     }
     dt = now_s() - t0;
     last_cpu_rate = (double)d.n / (cpu_s() - c0);
@@ -248,12 +256,13 @@ static int rss_child(const char *path)
     rss_open = status_kib("VmRSS");
     anon = status_kib("RssAnon");
     file = status_kib("RssFile");
+    sample_rss = 1;
     rate = drain_rate(j, &drained);
     hwm = status_kib("VmHWM");
     stint_journal_compact(j);
     stint_journal_close(j);
-    printf("%ld %ld %.0f %" PRIu64 " %" PRIu64 " %ld %ld\n", rss_open, hwm, rate, drained,
-           s.backlog, anon, file);
+    printf("%ld %ld %.0f %" PRIu64 " %" PRIu64 " %ld %ld %ld %ld\n", rss_open, hwm, rate, drained,
+           s.backlog, anon, file, max_anon, max_file);
     return 0;
 }
 
@@ -328,7 +337,7 @@ int main(int argc, char **argv)
         uint64_t before, after_close, after_drain;
         char cmd[4096];
         FILE *p;
-        long rss_open = -1, hwm = -1, anon = -1, file = -1;
+        long rss_open = -1, hwm = -1, anon = -1, file = -1, manon = -1, mfile = -1;
         double big_drain = 0;
         uint64_t drained = 0, stored = 0;
 
@@ -339,8 +348,9 @@ int main(int argc, char **argv)
         before = after_close;
         snprintf(cmd, sizeof(cmd), "/proc/%ld/exe --rss-child '%s'", (long)getpid(), path);
         p = popen(cmd, "r");
-        if (!p || fscanf(p, "%ld %ld %lf %" SCNu64 " %" SCNu64 " %ld %ld", &rss_open, &hwm,
-                         &big_drain, &drained, &stored, &anon, &file) != 7) {
+        if (!p || fscanf(p, "%ld %ld %lf %" SCNu64 " %" SCNu64 " %ld %ld %ld %ld", &rss_open,
+                         &hwm, &big_drain, &drained, &stored, &anon, &file, &manon,
+                         &mfile) != 9) {
             fprintf(stderr, "bench_journal: the RSS child failed\n");
             return 1;
         }
@@ -376,6 +386,9 @@ int main(int argc, char **argv)
         printf("| RSS after opening with %" PRIu64 " records stored (open scans them all) | %.1f "
                "MiB (anonymous %.1f, file-backed %.1f) |\n",
                stored, rss_open / 1024.0, anon / 1024.0, file / 1024.0);
+        printf("| during the full drain, sampled every 100 batches: most anonymous / file-backed | "
+               "%.1f / %.1f MiB |\n",
+               manon / 1024.0, mfile / 1024.0);
         printf("| peak RSS (VmHWM) of that process through open + full drain | %.1f MiB |\n",
                hwm / 1024.0);
         {

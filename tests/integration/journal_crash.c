@@ -139,8 +139,9 @@ static enum stint_err check_entry(void *ctx, const struct stint_journal_entry *e
 
 int main(int argc, char **argv)
 {
-    char dir[] = "/tmp/stint-journal-crash-XXXXXX";
-    char path[128];
+    char dir[512];
+    const char *tmp = getenv("TMPDIR");
+    char path[600];
     char fdtxt[16];
     const char *policy;
     int cycles;
@@ -160,6 +161,7 @@ int main(int argc, char **argv)
     seed = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : (unsigned)time(NULL) ^ (unsigned)getpid();
     srand(seed);
     printf("journal_crash: policy %s, %d cycles, seed %u\n", policy, cycles, seed);
+    snprintf(dir, sizeof(dir), "%s/stint-journal-crash-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 2;

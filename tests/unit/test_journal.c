@@ -852,6 +852,11 @@ static void test_spec_examples(void **state)
     assert_null(err);
     assert_int_equal(vl, sizeof(want));
     assert_memory_equal(v, want, sizeof(want));
+    assert_int_equal(stint_journal_value_decode((const uint8_t *)v, vl, 1, r), STINT_OK);
+    assert_string_equal(r->app, "vim");
+    assert_int_equal(stint_journal_value_decode((const uint8_t *)v, vl, 2, r), STINT_EWIRE);
+    v[10] ^= 1;
+    assert_int_equal(stint_journal_value_decode((const uint8_t *)v, vl, 1, r), STINT_EWIRE);
     leveldb_free(v);
     v = leveldb_get(db, ro, "mversion", 8, &vl, &err);
     assert_int_equal(vl, 4);
