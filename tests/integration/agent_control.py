@@ -398,6 +398,60 @@ def test_with_server(stintd, stintctl, collector, tmp):
         coll.wait()
 
 
+def test_token_reload(stintd, stintctl, collector, tmp):
+    """A token the server refuses pauses sending: flush --wait ends with the reason (exit 1);
+    a good token in the file and SIGHUP resume it, and everything arrives."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key,
+                    "-out", cert], check=True, capture_output=True)
+    token = os.path.join(tmp, "token")
+    for name, text in (("tokens", "%s alice\n" % TOKEN), ("token", "wrong-token-0000\n")):
+        fd = os.open(os.path.join(tmp, name), os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, text.encode())
+        os.close(fd)
+    data, port_file = os.path.join(tmp, "data"), os.path.join(tmp, "port")
+    coll = subprocess.Popen([collector, "serve", "--listen", "127.0.0.1:0", "--port-file",
+                             port_file, "--tls-cert", cert, "--tls-key", key, "--data", data,
+                             "--tokens", os.path.join(tmp, "tokens")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    a = None
+    try:
+        wait_for(lambda: os.path.exists(port_file) and os.path.getsize(port_file) > 0, "port")
+        port = int(open(port_file).read())
+        events = os.path.join(tmp, "events.jsonl")
+        write_events(events, 30, int(time.time() * 1000) - 3600 * 1000)
+        a = Agent(stintd, tmp, events, ["--server", "https://127.0.0.1:%d" % port,
+                                        "--token-file", token, "--ca-file", cert])
+        a.start()
+        wait_for(lambda: status(stintctl, a.sock)["journal"]["next_seq"] == 31, "30 records")
+        rc, out, err = ctl(stintctl, a.sock, "flush", "--wait", "--timeout", "30")
+        check(rc == 1 and "refused the token" in err, "flush with a bad token: %d %s" % (rc, err))
+        st = status(stintctl, a.sock)
+        check(st["backlog"] == 30 and st["sender"]["state"].startswith("paused"),
+              "sender with a bad token: %s" % st["sender"])
+        with open(token, "w") as f:
+            f.write(TOKEN + "\n")
+        a.p.send_signal(signal.SIGHUP)
+        wait_for(lambda: "config reloaded" in open(a.log).read(), "the reload")
+        rc, out, err = ctl(stintctl, a.sock, "flush", "--wait", "--timeout", "30")
+        check(rc == 0 and status(stintctl, a.sock)["backlog"] == 0,
+              "flush after the new token: %d %s" % (rc, err))
+        dump = subprocess.run([collector, "dump", "--data", data, "--account", "alice"],
+                              capture_output=True, check=True).stdout.decode().splitlines()
+        check(len(dump) == 30, "collector holds %d records, want 30" % len(dump))
+        log = open(a.log).read()
+        check(TOKEN not in log and "wrong-token" not in log, "a token is in the log")
+        rc, t = a.stop()
+        check(rc == 0 and t < 2.0, "SIGTERM: status %d after %.2f s" % (rc, t))
+    finally:
+        if a:
+            a.kill()
+        coll.terminate()
+        coll.wait()
+
+
 def test_stop_in_flight(stintd, stintctl, collector, tmp):
     """SIGTERM while a request is in flight: exit 0 within 2 s, the batch stays journaled."""
     cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
@@ -607,6 +661,8 @@ def main():
                 test_with_server(stintd, stintctl, rest[0], os.path.join(tmp, "b"))
                 os.mkdir(os.path.join(tmp, "c"))
                 test_stop_in_flight(stintd, stintctl, rest[0], os.path.join(tmp, "c"))
+                os.mkdir(os.path.join(tmp, "d"))
+                test_token_reload(stintd, stintctl, rest[0], os.path.join(tmp, "d"))
         ok = True
         print("ok: %d checks" % checks, flush=True)
     finally:
