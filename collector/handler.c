@@ -26,8 +26,10 @@
 #include "stint/format.h"
 #include "stint/json.h"
 #include "stint/pb.h"
+#include "stint/pb_ref.h"
 
 #define IDEM_MAX 200
+#define PBC_FAST_MAX ((size_t)1 << 20)
 
 struct stint_handler {
     struct stint_handler_opts o;
@@ -266,6 +268,8 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
 {
     static const uint8_t legacy_agent[STINT_AGENT_ID_LEN] = {0};
     const struct stint_format *fmt = NULL;
+    enum stint_err (*decode)(const uint8_t *, size_t, struct stint_batch *, stint_record_fn, void *,
+                             struct stint_decode_info *, struct stint_error *);
     struct stint_buf inflated = {0};
     struct stage st;
     struct stint_batch *head = NULL;
@@ -366,8 +370,14 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
     st.received_ms = rq->now_ms;
     st.fp = 14695981039346656037ull;
     st.legacy = legacy;
-    rc = fmt->decode_batch(body ? body : (const uint8_t *)"", body_len, head, stage_record, &st,
-                           NULL, &err);
+    /* protobuf-c decodes about 2.5 times faster than nanopb (FACTS.md) but unpacks the whole
+     * message before the first record reaches us, in memory that grows with the input; nanopb
+     * streams in constant memory and stops at the record limit. So: protobuf-c up to
+     * PBC_FAST_MAX bytes (a 1,000-record batch is ~150 KB), nanopb beyond. */
+    decode = fmt->decode_batch;
+    if (pb && body_len <= PBC_FAST_MAX)
+        decode = stint_pbc_decode_batch;
+    rc = decode(body ? body : (const uint8_t *)"", body_len, head, stage_record, &st, NULL, &err);
     if (rc == STINT_ELIMIT && st.records > h->o.max_records) {
         rc = stint_response_error(rs, 413, "too_many_records", "more than %zu records in a batch",
                                   h->o.max_records);
