@@ -41,33 +41,36 @@
 #define TOLERANCE_S 0.05
 
 static const struct stint_conf_case_info cases[] = {
-    {"C01", STINT_CONF_MUST, "§Retries and throttling: Retry-After",
+    {"C01", STINT_CONF_MUST, "Sending: Waiting: backoff and Retry-After",
      "After 503 with Retry-After: 2 (delta-seconds) the client MUST NOT send again before two "
      "seconds have passed."},
-    {"C02", STINT_CONF_MUST, "§Retries and throttling: Retry-After",
+    {"C02", STINT_CONF_MUST, "Sending: Waiting: backoff and Retry-After",
      "After 429 with Retry-After as an HTTP-date the client MUST NOT send again before that "
      "date."},
-    {"C03", STINT_CONF_MUST, "§Idempotency and de-duplication: the key",
+    {"C03", STINT_CONF_MUST, "Sending: Batches; Request (Idempotency-Key)",
      "Every attempt of one batch MUST carry the same Idempotency-Key and the same records."},
-    {"C04", STINT_CONF_MUST, "§3.5 Batch (now_ms); §Time",
+    {"C04", STINT_CONF_MUST, "§3.5 Batch (now_ms); Sending: Batches",
      "now_ms is the client's clock when this attempt was sent, refreshed on each retry: it "
      "advances between attempts by the time that passed."},
-    {"C05", STINT_CONF_MUST, "§Retries and throttling: backoff",
+    {"C05", STINT_CONF_MUST, "Sending: Retry table; Waiting: backoff and Retry-After",
      "503, 500, 502 and 504 without Retry-After are retried with the same batch, and the waits "
      "between retries MUST grow (exponential backoff)."},
-    {"C06", STINT_CONF_SHOULD, "§Retries and throttling: backoff",
+    {"C06", STINT_CONF_SHOULD, "Sending: Retry table; Waiting: backoff and Retry-After",
      "Waits SHOULD be randomised (full jitter), so agents that failed together do not come back "
      "together."},
-    {"C07", STINT_CONF_MUST, "§Retries and throttling: 413",
+    {"C07", STINT_CONF_MUST, "Sending: 413: splitting",
      "After 413 the client MUST split the batch: the next request starts at the same seq with "
      "fewer records, and all the batch's records are delivered."},
-    {"C08", STINT_CONF_MUST, "§Retries and throttling: permanent refusals",
+    {"C08", STINT_CONF_MUST, "Sending: Retry table (REJECT)",
      "After a permanent 4xx (400) the client MUST NOT send that batch again, and MUST go on "
      "with the next one."},
-    {"C09", STINT_CONF_MUST, "§Transport; §3 Wire format",
+    {"C09", STINT_CONF_MUST, "Sending: Request; §3 Wire format",
      "Every request is a POST to /v1/batches with a Bearer token, a protobuf or JSON Content-Type "
      "(gzip allowed) and a body that decodes as a Batch with a 16-byte agent_id and increasing "
      "seqs."},
+    {"C10", STINT_CONF_MUST, "Sending: Pauses; Retry table (AUTH)",
+     "After 401 the client stops sending: no retry until its token changes or an operator "
+     "flushes."},
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
@@ -90,7 +93,8 @@ enum phase {
     PH_Y,         /* the next batch of 2+ records: 413 */
     PH_Y_SPLIT,   /* 200 to its parts */
     PH_Z,         /* the next batch: 400 */
-    PH_AFTER,     /* 200 to everything */
+    PH_AFTER,     /* the next batch: 401, after which the client must pause */
+    PH_PAUSED,    /* anything more is a violation of the pause: 401 again */
 };
 
 struct obs {
@@ -324,10 +328,15 @@ static int decide(struct state *st, struct obs *ob, char *retry_after, size_t ca
         st->z_first = ob->first;
         st->z_last = ob->last;
         st->ph = PH_AFTER;
-        st->script_done = true;
         return 400;
     case PH_AFTER:
-        return 200;
+        if (ob->n == 0)
+            return 200;
+        st->ph = PH_PAUSED;
+        st->script_done = true;
+        return 401;
+    case PH_PAUSED:
+        return 401;
     }
     return 200;
 }
@@ -681,6 +690,23 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
         else
             set(&out[6], STINT_CONF_PASS, "413 on %zu records: split, first part %zu records, "
                 "all delivered", st->y_n, nxt->n);
+    }
+    /* C10: the pause after 401 */
+    {
+        size_t ai = st->n_obs;
+        for (i = 0; i < st->n_obs; i++)
+            if (ob[i].phase == PH_AFTER && ob[i].status == 401) {
+                ai = i;
+                break;
+            }
+        if (ai == st->n_obs)
+            set(&out[9], STINT_CONF_FAIL, "the script did not reach the 401");
+        else if (ai + 1 < st->n_obs)
+            set(&out[9], STINT_CONF_FAIL, "after 401 the client sent again %.3f s later (%zu "
+                "requests)", ob[ai + 1].t_arrive - ob[ai].t_answer, st->n_obs - ai - 1);
+        else
+            set(&out[9], STINT_CONF_PASS, "no request in the %.1f s after 401",
+                mono_s() - ob[ai].t_answer);
     }
     /* C08: no retry after 400 */
     if (st->ph < PH_AFTER) {

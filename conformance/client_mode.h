@@ -8,7 +8,8 @@
  *             502, 504, 503, 500, 502 without Retry-After (the backoff is measured); then 200;
  *   batch Y:  413; then 200 to every part of it until all its records are acknowledged;
  *   batch Z:  400 (a permanent refusal);
- *   then 200 to everything, until no request came for --quiet seconds.
+ *   the next: 401, after which the client must pause; the run ends when no request came for
+ *             --quiet seconds.
  * Every request is decoded and checked; the cases are judged from what was observed. */
 #ifndef STINT_CONF_CLIENT_MODE_H
 #define STINT_CONF_CLIENT_MODE_H

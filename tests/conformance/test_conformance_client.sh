@@ -58,13 +58,28 @@ run_client() {
     echo $? >"$d/rc"
 }
 
+# Waits until the kit of run_client has printed its table ("N passed, ...").
+wait_kit() {
+    w=0
+    while ! grep -q ' passed, ' "$d/kit.out" && [ $w -lt 600 ]; do
+        sleep 0.2
+        w=$((w + 1))
+    done
+}
+
 # 1. Stint's sender
 if [ -n "$SENDER" ]; then
     "$SENDER" fill "$T/journal" 25 >/dev/null || { echo "stint-send-test fill failed"; exit 1; }
+    # the kit's script ends with a 401, after which the sender pauses: it is stopped (like
+    # stintd below) once the kit has printed its table
     sender_run() {
         "$SENDER" run --journal "$T/journal" --url "$URL" --ca "$T/cert.pem" --token "$TOKEN" \
             --batch 5 --base-ms 10 --cap-ms 60000 --linger-ms 1 --no-netwatch --until-empty \
-            --timeout 80
+            --timeout 100 &
+        spid=$!
+        wait_kit
+        kill "$spid" 2>/dev/null
+        wait "$spid"
     }
     run_client "$T/sender" sender_run
     cat "$T/sender/kit.out"
@@ -94,13 +109,7 @@ if [ -n "$STINTD" ]; then
             --socket "$T/stintd/control" --server "$URL" --token-file "$T/stintd/token" \
             --ca-file "$T/cert.pem" --batch-records 5 --backoff-base 10ms --backoff-cap 60s &
         spid=$!
-        # the kit ends the run (its table ends with "N passed, ..."); then stintd is stopped
-        # like a service
-        w=0
-        while ! grep -q ' passed, ' "$d/kit.out" && [ $w -lt 600 ]; do
-            sleep 0.2
-            w=$((w + 1))
-        done
+        wait_kit
         kill "$spid"
         wait "$spid"
     }
