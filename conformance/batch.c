@@ -165,16 +165,16 @@ enum stint_err stint_conf_gzip(const void *in, size_t n, struct stint_buf *out)
     return rc;
 }
 
-void stint_conf_idem_key(const uint8_t *agent_id, uint64_t first, uint64_t last,
-                         const char *suffix, char *out, size_t cap)
+void stint_conf_idem_key(const uint8_t *agent_id, uint64_t first, uint64_t last, const char *suffix,
+                         char *out, size_t cap)
 {
     char hex[33];
     size_t i;
 
     for (i = 0; i < 16; i++)
         snprintf(hex + 2 * i, 3, "%02x", agent_id[i]);
-    snprintf(out, cap, "%s:%llu-%llu%s", hex, (unsigned long long)first,
-             (unsigned long long)last, suffix ? suffix : "");
+    snprintf(out, cap, "%s:%llu-%llu%s", hex, (unsigned long long)first, (unsigned long long)last,
+             suffix ? suffix : "");
 }
 
 enum stint_err stint_conf_ack_read(const uint8_t *body, size_t len, struct stint_ack *ack,

@@ -27,7 +27,7 @@ struct stint_conf_batch {
     const uint8_t *agent_id; /* 16 bytes, or NULL for none */
     uint64_t first_seq;      /* records get first_seq, first_seq + 1, ... */
     size_t n;
-    bool current;            /* add an open record as Batch.current */
+    bool current;                /* add an open record as Batch.current */
     stint_conf_mutate_fn mutate; /* may be NULL */
     void *arg;
 };
@@ -47,15 +47,14 @@ enum stint_err stint_conf_batch_encode(const struct stint_conf_batch *b, struct 
 /* Raw protobuf pieces. */
 enum stint_err stint_conf_pb_varint(struct stint_buf *out, uint64_t v);
 enum stint_err stint_conf_pb_tag(struct stint_buf *out, uint32_t field, uint32_t wire_type);
-enum stint_err stint_conf_pb_bytes(struct stint_buf *out, uint32_t field, const void *p,
-                                   size_t n);
+enum stint_err stint_conf_pb_bytes(struct stint_buf *out, uint32_t field, const void *p, size_t n);
 
 /* gzip (RFC 1952) of in[0..n) appended to out. */
 enum stint_err stint_conf_gzip(const void *in, size_t n, struct stint_buf *out);
 
 /* "<hex agent_id>:<first>-<last>" plus an optional suffix, into out (cap >= 100). */
-void stint_conf_idem_key(const uint8_t *agent_id, uint64_t first, uint64_t last,
-                         const char *suffix, char *out, size_t cap);
+void stint_conf_idem_key(const uint8_t *agent_id, uint64_t first, uint64_t last, const char *suffix,
+                         char *out, size_t cap);
 
 /* Reads an Ack from an answer's body: JSON when its first non-space byte is '{', else
  * protobuf. On success ack->rejected is the caller's (stint_ack_free). Writes why into msg on

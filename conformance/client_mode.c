@@ -192,8 +192,8 @@ static enum stint_err gunzip(const uint8_t *in, size_t n, struct stint_buf *out)
 }
 
 /* Checks and decodes one request into ob; *json says the encoding for the answer. */
-static void inspect(struct state *st, struct MHD_Connection *c, const char *method,
-                    const char *url, const struct conn *cn, struct obs *ob, bool *json)
+static void inspect(struct state *st, struct MHD_Connection *c, const char *method, const char *url,
+                    const struct conn *cn, struct obs *ob, bool *json)
 {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
@@ -341,8 +341,8 @@ static int decide(struct state *st, struct obs *ob, char *retry_after, size_t ca
     return 200;
 }
 
-static enum MHD_Result answer(struct MHD_Connection *c, int status, bool json,
-                              const struct obs *ob, const char *retry_after)
+static enum MHD_Result answer(struct MHD_Connection *c, int status, bool json, const struct obs *ob,
+                              const char *retry_after)
 {
     struct stint_buf body = {0};
     struct stint_ack ack;
@@ -380,8 +380,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, int status, bool json,
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     struct state *st = cls;
     struct conn *cn = *con_cls;
@@ -562,8 +562,10 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
 
     /* C01: Retry-After delta */
     if (nx < 2)
-        set(&out[0], STINT_CONF_FAIL, "the batch answered 503 + Retry-After: %d was not sent "
-            "again", RA_DELTA_S);
+        set(&out[0], STINT_CONF_FAIL,
+            "the batch answered 503 + Retry-After: %d was not sent "
+            "again",
+            RA_DELTA_S);
     else {
         double w = ob[xi[1]].t_arrive - ob[xi[0]].t_answer;
         set(&out[0], w + TOLERANCE_S >= RA_DELTA_S ? STINT_CONF_PASS : STINT_CONF_FAIL,
@@ -571,7 +573,8 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
     }
     /* C02: Retry-After HTTP-date */
     if (nx < 3)
-        set(&out[1], STINT_CONF_FAIL, "the batch answered 429 + Retry-After (HTTP-date) was not "
+        set(&out[1], STINT_CONF_FAIL,
+            "the batch answered 429 + Retry-After (HTTP-date) was not "
             "sent again");
     else {
         int64_t early = ob[xi[1]].retry_at_ms - ob[xi[2]].wall_arrive_ms;
@@ -597,9 +600,10 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
                 break;
             }
             if (a->first != st->x_first || a->last != st->x_last) {
-                set(&out[2], STINT_CONF_FAIL, "attempt %zu carries seqs %" PRIu64 "-%" PRIu64
-                    ", the first %" PRIu64 "-%" PRIu64, i + 1, a->first, a->last, st->x_first,
-                    st->x_last);
+                set(&out[2], STINT_CONF_FAIL,
+                    "attempt %zu carries seqs %" PRIu64 "-%" PRIu64 ", the first %" PRIu64
+                    "-%" PRIu64,
+                    i + 1, a->first, a->last, st->x_first, st->x_last);
                 break;
             }
         }
@@ -615,15 +619,18 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
             double moved = (double)(b->now_ms - a->now_ms) / 1000.0;
             double passed = b->t_arrive - a->t_arrive;
             if (b->now_ms <= a->now_ms) {
-                set(&out[3], STINT_CONF_FAIL, "attempt %zu has now_ms %" PRId64
-                    ", not later than attempt %zu (%" PRId64 ")", i + 1, b->now_ms, i, a->now_ms);
+                set(&out[3], STINT_CONF_FAIL,
+                    "attempt %zu has now_ms %" PRId64 ", not later than attempt %zu (%" PRId64 ")",
+                    i + 1, b->now_ms, i, a->now_ms);
                 break;
             }
             if (moved - passed > worst || passed - moved > worst)
                 worst = moved > passed ? moved - passed : passed - moved;
             if (worst > 1.0) {
-                set(&out[3], STINT_CONF_FAIL, "between attempts %zu and %zu now_ms moved %.3f s "
-                    "while %.3f s passed", i, i + 1, moved, passed);
+                set(&out[3], STINT_CONF_FAIL,
+                    "between attempts %zu and %zu now_ms moved %.3f s "
+                    "while %.3f s passed",
+                    i, i + 1, moved, passed);
                 break;
             }
         }
@@ -678,18 +685,24 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
                     covered = ob[i].last;
             }
         if (!nxt)
-            set(&out[6], STINT_CONF_FAIL, "nothing of the refused batch %" PRIu64 "-%" PRIu64
-                " came again", st->y_first, st->y_last);
+            set(&out[6], STINT_CONF_FAIL,
+                "nothing of the refused batch %" PRIu64 "-%" PRIu64 " came again", st->y_first,
+                st->y_last);
         else if (nxt->first != st->y_first || nxt->n >= st->y_n)
-            set(&out[6], STINT_CONF_FAIL, "after 413 on %zu records (%" PRIu64 "-%" PRIu64
-                ") came %zu records (%" PRIu64 "-%" PRIu64 ")", st->y_n, st->y_first, st->y_last,
-                nxt->n, nxt->first, nxt->last);
+            set(&out[6], STINT_CONF_FAIL,
+                "after 413 on %zu records (%" PRIu64 "-%" PRIu64 ") came %zu records (%" PRIu64
+                "-%" PRIu64 ")",
+                st->y_n, st->y_first, st->y_last, nxt->n, nxt->first, nxt->last);
         else if (gap || covered < st->y_last)
-            set(&out[6], STINT_CONF_FAIL, "the parts of %" PRIu64 "-%" PRIu64 " left out seqs "
-                "(delivered up to %" PRIu64 ")", st->y_first, st->y_last, covered);
+            set(&out[6], STINT_CONF_FAIL,
+                "the parts of %" PRIu64 "-%" PRIu64 " left out seqs "
+                "(delivered up to %" PRIu64 ")",
+                st->y_first, st->y_last, covered);
         else
-            set(&out[6], STINT_CONF_PASS, "413 on %zu records: split, first part %zu records, "
-                "all delivered", st->y_n, nxt->n);
+            set(&out[6], STINT_CONF_PASS,
+                "413 on %zu records: split, first part %zu records, "
+                "all delivered",
+                st->y_n, nxt->n);
     }
     /* C10: the pause after 401 */
     {
@@ -702,8 +715,10 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
         if (ai == st->n_obs)
             set(&out[9], STINT_CONF_FAIL, "the script did not reach the 401");
         else if (ai + 1 < st->n_obs)
-            set(&out[9], STINT_CONF_FAIL, "after 401 the client sent again %.3f s later (%zu "
-                "requests)", ob[ai + 1].t_arrive - ob[ai].t_answer, st->n_obs - ai - 1);
+            set(&out[9], STINT_CONF_FAIL,
+                "after 401 the client sent again %.3f s later (%zu "
+                "requests)",
+                ob[ai + 1].t_arrive - ob[ai].t_answer, st->n_obs - ai - 1);
         else
             set(&out[9], STINT_CONF_PASS, "no request in the %.1f s after 401",
                 mono_s() - ob[ai].t_answer);
@@ -727,14 +742,18 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
                 went_on = true;
         }
         if (again)
-            set(&out[7], STINT_CONF_FAIL, "the batch refused with 400 (%" PRIu64 "-%" PRIu64
-                ") was sent again", st->z_first, st->z_last);
+            set(&out[7], STINT_CONF_FAIL,
+                "the batch refused with 400 (%" PRIu64 "-%" PRIu64 ") was sent again", st->z_first,
+                st->z_last);
         else if (!went_on)
-            set(&out[7], STINT_CONF_FAIL, "nothing after the refused batch came (give the client "
+            set(&out[7], STINT_CONF_FAIL,
+                "nothing after the refused batch came (give the client "
                 "more records)");
         else
-            set(&out[7], STINT_CONF_PASS, "the refused batch %" PRIu64 "-%" PRIu64 " was not "
-                "sent again; the next one was", st->z_first, st->z_last);
+            set(&out[7], STINT_CONF_PASS,
+                "the refused batch %" PRIu64 "-%" PRIu64 " was not "
+                "sent again; the next one was",
+                st->z_first, st->z_last);
     }
 }
 
@@ -748,7 +767,8 @@ enum stint_err stint_conf_client_run(const struct stint_conf_client_opts *o,
     char *cert = NULL, *key = NULL;
     const union MHD_DaemonInfo *info;
     enum stint_err rc = STINT_OK;
-    double t0, timeout = o->timeout_s > 0 ? o->timeout_s : 120, quiet = o->quiet_s > 0 ? o->quiet_s : 3;
+    double t0, timeout = o->timeout_s > 0 ? o->timeout_s : 120,
+               quiet = o->quiet_s > 0 ? o->quiet_s : 3;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     bool loopback = false;
     size_t i;

@@ -20,8 +20,8 @@
 #include "report.h"
 
 struct stint_conf_client_opts {
-    const char *listen;    /* "HOST:PORT"; port 0 picks a free one */
-    const char *tls_cert;  /* PEM files; both NULL with insecure_http */
+    const char *listen;   /* "HOST:PORT"; port 0 picks a free one */
+    const char *tls_cert; /* PEM files; both NULL with insecure_http */
     const char *tls_key;
     bool insecure_http;    /* plain HTTP (loopback only) */
     const char *port_file; /* written once listening; may be NULL */

@@ -146,8 +146,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 
 enum stint_err stint_conf_http_request(struct stint_conf_http *h, const char *method,
                                        const char *path, const char *const *headers,
-                                       const void *body, size_t len,
-                                       struct stint_conf_resp *resp)
+                                       const void *body, size_t len, struct stint_conf_resp *resp)
 {
     struct curl_slist *list = NULL, *nl;
     char url[4096], errbuf[CURL_ERROR_SIZE];
@@ -210,7 +209,8 @@ enum stint_err stint_conf_http_request(struct stint_conf_http *h, const char *me
     }
     cc = curl_easy_perform(h->curl);
     if (cc != CURLE_OK) {
-        snprintf(resp->error, sizeof(resp->error), "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        snprintf(resp->error, sizeof(resp->error), "%s",
+                 errbuf[0] ? errbuf : curl_easy_strerror(cc));
         /* a server may answer and close while the body is still going up (413 early) */
         curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
         if (resp->status == 0)

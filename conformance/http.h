@@ -37,8 +37,7 @@ void stint_conf_http_destroy(struct stint_conf_http *h); /* NULL is fine */
  * failure. STINT_EIO (resp->error says why) when no HTTP answer came; STINT_ENOMEM. */
 enum stint_err stint_conf_http_request(struct stint_conf_http *h, const char *method,
                                        const char *path, const char *const *headers,
-                                       const void *body, size_t len,
-                                       struct stint_conf_resp *resp);
+                                       const void *body, size_t len, struct stint_conf_resp *resp);
 
 void stint_conf_resp_free(struct stint_conf_resp *r); /* NULL is fine */
 

@@ -30,17 +30,16 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: stint-conformance server --url URL --token T --token-b T2 [--ca-file F]\n"
-            "           [--case ID]... [--strict] [--json | --junit FILE]\n"
-            "           [--max-body BYTES] [--max-decoded BYTES] [--max-records N]\n"
-            "           [--throttle-cmd CMD [--unthrottle-cmd CMD]]\n"
-            "       stint-conformance client --listen HOST:PORT (--tls-cert C --tls-key K |\n"
-            "           --insecure-http) [--port-file F] [--token T] [--timeout S] [--quiet S]\n"
-            "           [--case ID]... [--strict] [--json | --junit FILE]\n"
-            "       stint-conformance --list [server|client]\n"
-            "Cases, levels and the requirements they check: --list; spec/PROTOCOL.md,\n"
-            "\"Conformance\". Exit status 1 when a MUST case fails (--strict: any case).\n");
+    fprintf(f, "usage: stint-conformance server --url URL --token T --token-b T2 [--ca-file F]\n"
+               "           [--case ID]... [--strict] [--json | --junit FILE]\n"
+               "           [--max-body BYTES] [--max-decoded BYTES] [--max-records N]\n"
+               "           [--throttle-cmd CMD [--unthrottle-cmd CMD]]\n"
+               "       stint-conformance client --listen HOST:PORT (--tls-cert C --tls-key K |\n"
+               "           --insecure-http) [--port-file F] [--token T] [--timeout S] [--quiet S]\n"
+               "           [--case ID]... [--strict] [--json | --junit FILE]\n"
+               "       stint-conformance --list [server|client]\n"
+               "Cases, levels and the requirements they check: --list; spec/PROTOCOL.md,\n"
+               "\"Conformance\". Exit status 1 when a MUST case fails (--strict: any case).\n");
 }
 
 struct common {

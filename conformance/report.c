@@ -219,6 +219,5 @@ void stint_conf_list(const struct stint_conf_case_info *const *cases, size_t n, 
 
     for (i = 0; i < n; i++)
         fprintf(out, "%-6s %-7s %s\n       \"%s\"\n", cases[i]->id,
-                stint_conf_level_name(cases[i]->level), cases[i]->section,
-                cases[i]->requirement);
+                stint_conf_level_name(cases[i]->level), cases[i]->section, cases[i]->requirement);
 }

@@ -125,8 +125,7 @@ static const struct stint_conf_case_info cases[] = {
     {"S35", STINT_CONF_SHOULD, "Resources", "An unknown path SHOULD be answered 404."},
     {"S36", STINT_CONF_MUST, "Status codes; Retries (RFC 9110 §10.2.3)",
      "A Retry-After sent with 429 or 503 MUST be delta-seconds or an IMF-fixdate."},
-    {"S37", STINT_CONF_SHOULD, "Status codes; Retries",
-     "A 429 or 503 SHOULD carry Retry-After."},
+    {"S37", STINT_CONF_SHOULD, "Status codes; Retries", "A 429 or 503 SHOULD carry Retry-After."},
     {"S38", STINT_CONF_MUST, "Time, accounts and deletion",
      "Accounts are isolated: de-duplication and Idempotency-Keys are per account, so account B "
      "sending account A's agent_id, seqs and key stores its own records."},
@@ -306,7 +305,8 @@ static bool want_ack(const struct stint_conf_resp *r, struct stint_ack *ack, con
 
     memset(ack, 0, sizeof(*ack));
     if (r->status != 200) {
-        D("%s: expected 200, got %ld (%.*s)", what, r->status, (int)(r->body.len > 160 ? 160 : r->body.len),
+        D("%s: expected 200, got %ld (%.*s)", what, r->status,
+          (int)(r->body.len > 160 ? 160 : r->body.len),
           r->body.data ? (const char *)r->body.data : "");
         return false;
     }
@@ -344,11 +344,10 @@ static bool ack_is(const struct stint_ack *a, uint64_t acked, uint64_t stored, u
 
 /* Sends records first..first+n-1 of agent (protobuf) as token with a fresh key and expects an
  * Ack with these counts. */
-static enum stint_conf_result send_expect(const struct stint_conf_server_opts *o,
-                                          const char *token, const uint8_t *agent,
-                                          uint64_t first, size_t n, const char *suffix,
-                                          uint64_t stored, uint64_t dup, const char *what,
-                                          char *d, size_t cap)
+static enum stint_conf_result send_expect(const struct stint_conf_server_opts *o, const char *token,
+                                          const uint8_t *agent, uint64_t first, size_t n,
+                                          const char *suffix, uint64_t stored, uint64_t dup,
+                                          const char *what, char *d, size_t cap)
 {
     struct stint_conf_batch b = {STINT_CONF_PB, agent, first, n, false, NULL, NULL};
     struct stint_buf body = {0};
@@ -381,8 +380,8 @@ cleanup:
 /* Sends 3 records in one encoding and checks the Ack and, when ack_type is set, its type. */
 static enum stint_conf_result accept_case(const struct stint_conf_server_opts *o,
                                           enum stint_conf_enc enc, const char *ctype, bool gzip,
-                                          const char *ack_type, const char *ack_type2,
-                                          bool current, char *d, size_t cap)
+                                          const char *ack_type, const char *ack_type2, bool current,
+                                          char *d, size_t cap)
 {
     uint8_t agent[16];
     struct stint_conf_batch b = {enc, agent, 1, 3, current, NULL, NULL};
@@ -414,11 +413,11 @@ static enum stint_conf_result accept_case(const struct stint_conf_server_opts *o
             goto cleanup;
         }
         stint_error_clear(&err);
-        if (enc == STINT_CONF_PB ? stint_pb_decode_ack(r.body.data ? r.body.data
-                                                                   : (const uint8_t *)"",
-                                                       r.body.len, &ack, NULL, &err) != STINT_OK
-                                 : stint_json_decode_ack((const char *)r.body.data, r.body.len,
-                                                         &ack, NULL, &err) != STINT_OK) {
+        if (enc == STINT_CONF_PB
+                ? stint_pb_decode_ack(r.body.data ? r.body.data : (const uint8_t *)"", r.body.len,
+                                      &ack, NULL, &err) != STINT_OK
+                : stint_json_decode_ack((const char *)r.body.data, r.body.len, &ack, NULL, &err) !=
+                      STINT_OK) {
             D("the body is not an Ack in the request's encoding: %s", err.msg);
             goto cleanup;
         }
@@ -444,14 +443,12 @@ static enum stint_conf_result s01(const struct stint_conf_server_opts *o, char *
 
 static enum stint_conf_result s02(const struct stint_conf_server_opts *o, char *d, size_t cap)
 {
-    return accept_case(o, STINT_CONF_PB, "application/protobuf", false, NULL, NULL, false, d,
-                       cap);
+    return accept_case(o, STINT_CONF_PB, "application/protobuf", false, NULL, NULL, false, d, cap);
 }
 
 static enum stint_conf_result s03(const struct stint_conf_server_opts *o, char *d, size_t cap)
 {
-    return accept_case(o, STINT_CONF_JSON, ct_json, false, "application/json", NULL, false, d,
-                       cap);
+    return accept_case(o, STINT_CONF_JSON, ct_json, false, "application/json", NULL, false, d, cap);
 }
 
 static enum stint_conf_result s04(const struct stint_conf_server_opts *o, char *d, size_t cap)
@@ -523,8 +520,8 @@ static bool same_ack(const struct stint_ack *a, const struct stint_ack *b)
 {
     size_t i;
 
-    if (a->acked_seq != b->acked_seq || a->stored != b->stored ||
-        a->duplicates != b->duplicates || a->n_rejected != b->n_rejected)
+    if (a->acked_seq != b->acked_seq || a->stored != b->stored || a->duplicates != b->duplicates ||
+        a->n_rejected != b->n_rejected)
         return false;
     for (i = 0; i < a->n_rejected; i++)
         if (a->rejected[i].seq != b->rejected[i].seq || a->rejected[i].code != b->rejected[i].code)
@@ -580,8 +577,8 @@ static enum stint_conf_result s09(const struct stint_conf_server_opts *o, char *
     }
     if (first.len != r.body.len || (first.len && memcmp(first.data, r.body.data, first.len))) {
         D("the replay's Ack has the same counts but not the same bytes (%zu and %zu bytes; "
-          "server_time_ms %lld and %lld)", first.len, r.body.len, (long long)a1.server_time_ms,
-          (long long)a2.server_time_ms);
+          "server_time_ms %lld and %lld)",
+          first.len, r.body.len, (long long)a1.server_time_ms, (long long)a2.server_time_ms);
         goto cleanup;
     }
     D("the replay got the same Ack, byte for byte (acked_seq=%llu stored=%llu rejected=%zu)",
@@ -797,8 +794,7 @@ cleanup:
 /* Posts a body and expects one status. auth as in request(). */
 static enum stint_conf_result refuse(const struct stint_conf_server_opts *o, const char *auth,
                                      const char *ctype, const char *cenc, const void *body,
-                                     size_t len, long want, const char *what, char *d,
-                                     size_t cap)
+                                     size_t len, long want, const char *what, char *d, size_t cap)
 {
     struct stint_conf_resp r = {0};
     enum stint_conf_result res = STINT_CONF_FAIL;
@@ -843,8 +839,8 @@ static enum stint_conf_result s15(const struct stint_conf_server_opts *o, char *
     char auth[100];
 
     stint_conf_random(rnd, sizeof(rnd));
-    snprintf(auth, sizeof(auth), "Bearer stint-conformance-unknown-%02x%02x%02x%02x%02x%02x", rnd[0],
-             rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+    snprintf(auth, sizeof(auth), "Bearer stint-conformance-unknown-%02x%02x%02x%02x%02x%02x",
+             rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
     if (good_body(&body, STINT_CONF_PB) == STINT_OK)
         res = refuse(o, auth, ct_pb, NULL, body.data, body.len, 401, "unknown token", d, cap);
     if (res == STINT_CONF_PASS)
@@ -877,8 +873,8 @@ static enum stint_conf_result s17(const struct stint_conf_server_opts *o, char *
 
     bearer(o->token, auth, sizeof(auth));
     if (good_body(&body, STINT_CONF_PB) == STINT_OK)
-        res = refuse(o, auth, ct_pb, "br", body.data, body.len, 415, "Content-Encoding: br", d,
-                     cap);
+        res =
+            refuse(o, auth, ct_pb, "br", body.data, body.len, 415, "Content-Encoding: br", d, cap);
     if (res == STINT_CONF_PASS)
         D("415 for Content-Encoding: br");
     stint_buf_free(&body);
@@ -936,8 +932,8 @@ static enum stint_conf_result s18(const struct stint_conf_server_opts *o, char *
     snprintf(what, sizeof(what), "a %zu-byte body (limit %zu)", body.len, o->max_body);
     res = refuse(o, auth, ct_pb, NULL, body.data, body.len, 413, what, d, cap);
     if (res == STINT_CONF_PASS)
-        res = refused_stored_nothing(o, agent, "413 for a body over the limit; nothing stored",
-                                     d, cap);
+        res = refused_stored_nothing(o, agent, "413 for a body over the limit; nothing stored", d,
+                                     cap);
 cleanup:
     stint_buf_free(&body);
     return res;
@@ -1030,8 +1026,8 @@ static enum stint_conf_result s21(const struct stint_conf_server_opts *o, char *
     static const uint8_t type6[] = {0x18, 0x01, 0x16, 0x00};
     static const uint8_t group[] = {0x18, 0x01, 0x4b, 0x4c};
     static const uint8_t field0[] = {0x00, 0x01};
-    static const uint8_t long_varint[] = {0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                          0xff, 0xff, 0xff, 0xff, 0x01};
+    static const uint8_t long_varint[] = {0x18, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                          0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
     static const uint8_t record_cut[] = {0x22, 0x05, 0x08, 0x01, 0x10, 0xff, 0xff};
     const struct variant v[] = {
         {"a length past the end", past_end, sizeof(past_end)},
@@ -1047,7 +1043,8 @@ static enum stint_conf_result s21(const struct stint_conf_server_opts *o, char *
 
 static enum stint_conf_result s22(const struct stint_conf_server_opts *o, char *d, size_t cap)
 {
-    static const char nul[] = "{\"agentId\":\"AAECAwQFBgcICQoLDA0ODw==\",\"clientVersion\":\"a\0b\"}";
+    static const char nul[] =
+        "{\"agentId\":\"AAECAwQFBgcICQoLDA0ODw==\",\"clientVersion\":\"a\0b\"}";
     static const char *const texts[] = {
         "{\"agentId\":\"AAECAwQFBgcICQoLDA0ODw==\",\"nowMs\":",
         "{\"agentId\":\"AAECAwQFBgcICQoLDA0ODw==\"} trailing",
@@ -1058,10 +1055,13 @@ static enum stint_conf_result s22(const struct stint_conf_server_opts *o, char *
         "{\"agentId\":\"AAECAwQFBgcICQoLDA0ODw==\",\"records\":{}}",
         "{'agentId':'AAECAwQFBgcICQoLDA0ODw=='}",
     };
-    static const char *const whats[] = {
-        "truncated JSON", "trailing garbage", "a raw NUL in a string",
-        "nowMs as an object", "an integer string with an exponent", "records as an object",
-        "single quotes"};
+    static const char *const whats[] = {"truncated JSON",
+                                        "trailing garbage",
+                                        "a raw NUL in a string",
+                                        "nowMs as an object",
+                                        "an integer string with an exponent",
+                                        "records as an object",
+                                        "single quotes"};
     struct variant v[7];
     size_t i;
 
@@ -1113,11 +1113,11 @@ static enum stint_err raw_batch_title(const uint8_t *agent, const char *title, s
 
 static enum stint_conf_result s23(const struct stint_conf_server_opts *o, char *d, size_t cap)
 {
-    static const char *const titles[] = {"bad \xc3\x28 byte", "overlong \xc0\xaf slash",
-                                         "surrogate \xed\xa0\x80 half", "lone \x80 continuation",
-                                         "past U+10FFFF \xf4\x90\x80\x80", "cut \xe2\x82"};
-    static const char *const whats[] = {"a bad second byte", "an overlong form",
-                                        "a UTF-16 surrogate", "a lone continuation byte",
+    static const char *const titles[] = {
+        "bad \xc3\x28 byte",      "overlong \xc0\xaf slash",        "surrogate \xed\xa0\x80 half",
+        "lone \x80 continuation", "past U+10FFFF \xf4\x90\x80\x80", "cut \xe2\x82"};
+    static const char *const whats[] = {"a bad second byte",          "an overlong form",
+                                        "a UTF-16 surrogate",         "a lone continuation byte",
                                         "a code point past U+10FFFF", "a sequence cut short"};
     struct stint_buf bodies[6];
     struct variant v[6];
@@ -1267,8 +1267,8 @@ cleanup:
 
 /* Posts a hand-written JSON batch and expects 200 with `stored` records stored. */
 static enum stint_conf_result post_json(const struct stint_conf_server_opts *o, const char *text,
-                                        uint64_t acked, uint64_t stored, const char *what,
-                                        char *d, size_t cap)
+                                        uint64_t acked, uint64_t stored, const char *what, char *d,
+                                        size_t cap)
 {
     struct stint_buf body = {0};
     struct stint_conf_resp resp = {0};
@@ -1459,28 +1459,28 @@ static enum stint_conf_result s31(const struct stint_conf_server_opts *o, char *
     if (good_body(&body, STINT_CONF_PB) != STINT_OK)
         goto cleanup;
     {
-    const struct req reqs[5] = {
-        {"Basic credentials", "POST", "/v1/batches", "Basic c3RpbnQ6c3RpbnQ=", ct_pb, body.data,
-         body.len},
-        {"text/plain", "POST", "/v1/batches", auth, "text/plain", body.data, body.len},
-        {"malformed protobuf", "POST", "/v1/batches", auth, ct_pb, garbage, sizeof(garbage)},
-        {"an unknown path", "GET", "/v1/stint-conformance-nothing", auth, NULL, NULL, 0},
-        {"a DELETE of /v1/batches", "DELETE", "/v1/batches", auth, NULL, NULL, 0},
-    };
-    for (i = 0; i < 5; i++) {
-        if (request(o, reqs[i].method, reqs[i].path, reqs[i].auth, reqs[i].ctype, NULL, NULL,
-                    reqs[i].p, reqs[i].n, &r) != STINT_OK) {
-            res = no_answer(&r, d, cap);
-            goto cleanup;
+        const struct req reqs[5] = {
+            {"Basic credentials", "POST", "/v1/batches", "Basic c3RpbnQ6c3RpbnQ=", ct_pb, body.data,
+             body.len},
+            {"text/plain", "POST", "/v1/batches", auth, "text/plain", body.data, body.len},
+            {"malformed protobuf", "POST", "/v1/batches", auth, ct_pb, garbage, sizeof(garbage)},
+            {"an unknown path", "GET", "/v1/stint-conformance-nothing", auth, NULL, NULL, 0},
+            {"a DELETE of /v1/batches", "DELETE", "/v1/batches", auth, NULL, NULL, 0},
+        };
+        for (i = 0; i < 5; i++) {
+            if (request(o, reqs[i].method, reqs[i].path, reqs[i].auth, reqs[i].ctype, NULL, NULL,
+                        reqs[i].p, reqs[i].n, &r) != STINT_OK) {
+                res = no_answer(&r, d, cap);
+                goto cleanup;
+            }
+            if (r.status < 400)
+                continue; /* other cases judge the status; this one judges error bodies */
+            errors++;
+            if (!error_body_ok(&r, why, sizeof(why))) {
+                D("%s answered %ld: %s", reqs[i].what, r.status, why);
+                goto cleanup;
+            }
         }
-        if (r.status < 400)
-            continue; /* other cases judge the status; this one judges error bodies */
-        errors++;
-        if (!error_body_ok(&r, why, sizeof(why))) {
-            D("%s answered %ld: %s", reqs[i].what, r.status, why);
-            goto cleanup;
-        }
-    }
     }
     if (errors == 0) {
         D("none of the 5 requests was refused: no error body to check");
@@ -1597,8 +1597,9 @@ static bool throttle_probe(const struct stint_conf_server_opts *o, char *why, si
         goto out;
     done = 1;
     if (!o->throttle_cmd) {
-        snprintf(msg, sizeof(msg), "no 429 or 503 seen; --throttle-cmd tells the kit how to "
-                                   "provoke one");
+        snprintf(msg, sizeof(msg),
+                 "no 429 or 503 seen; --throttle-cmd tells the kit how to "
+                 "provoke one");
         goto out;
     }
     if (system(o->throttle_cmd) != 0) {
@@ -1613,8 +1614,7 @@ static bool throttle_probe(const struct stint_conf_server_opts *o, char *why, si
             ok = true;
     }
     if (!ok)
-        snprintf(msg, sizeof(msg), "after --throttle-cmd the server still answered %ld",
-                 r.status);
+        snprintf(msg, sizeof(msg), "after --throttle-cmd the server still answered %ld", r.status);
     if (o->unthrottle_cmd && system(o->unthrottle_cmd) != 0) {
         snprintf(msg, sizeof(msg), "--unthrottle-cmd failed: %s", o->unthrottle_cmd);
         ok = false;
@@ -1733,8 +1733,7 @@ static enum stint_conf_result s39(const struct stint_conf_server_opts *o, char *
                            "account A, records 1-3 after its deletion", d, cap)) !=
             STINT_CONF_PASS ||
         (res = send_expect(o, o->token_b, agent, 1, 3, ":b2", 0, 3,
-                           "account B, records 1-3 after A's deletion", d, cap)) !=
-            STINT_CONF_PASS)
+                           "account B, records 1-3 after A's deletion", d, cap)) != STINT_CONF_PASS)
         return res;
     D("A's records deleted (stored anew), B's still held (duplicates)");
     return STINT_CONF_PASS;
@@ -1805,8 +1804,8 @@ static enum stint_conf_result s42(const struct stint_conf_server_opts *o, char *
 
     /* a start time of its own, so that earlier runs hold none of these records */
     stint_conf_random(rnd, sizeof(rnd));
-    s0 = now - 7200 - (long long)(((uint32_t)rnd[0] << 16 | (uint32_t)rnd[1] << 8 | rnd[2]) %
-                                  5000000u) * 60;
+    s0 = now - 7200 -
+         (long long)(((uint32_t)rnd[0] << 16 | (uint32_t)rnd[1] << 8 | rnd[2]) % 5000000u) * 60;
     bearer(o->token, auth, sizeof(auth));
     if (stint_buf_printf(&body,
                          "now=%lld&version=stint-conformance"
@@ -1835,8 +1834,8 @@ static enum stint_conf_result s42(const struct stint_conf_server_opts *o, char *
                                  now, s0, s0 + 5) != STINT_OK)
                 goto cleanup;
         }
-        if (request(o, "POST", "/v1/legacy", auth, "application/x-www-form-urlencoded", NULL,
-                    NULL, body.data, body.len, &r) != STINT_OK) {
+        if (request(o, "POST", "/v1/legacy", auth, "application/x-www-form-urlencoded", NULL, NULL,
+                    body.data, body.len, &r) != STINT_OK) {
             res = no_answer(&r, d, cap);
             goto cleanup;
         }
@@ -1860,11 +1859,9 @@ cleanup:
 typedef enum stint_conf_result (*case_fn)(const struct stint_conf_server_opts *o, char *d,
                                           size_t cap);
 
-static const case_fn fns[] = {s01, s02, s03, s04, s05, s06, s07, s08, s09, s10,
-                              s11, s12, s13, s14, s15, s16, s17, s18, s19, s20,
-                              s21, s22, s23, s24, s25, s26, s27, s28, s29, s30,
-                              s31, s32, s33, s34, s35, s36, s37, s38, s39, s40,
-                              s41, s42};
+static const case_fn fns[] = {s01, s02, s03, s04, s05, s06, s07, s08, s09, s10, s11, s12, s13, s14,
+                              s15, s16, s17, s18, s19, s20, s21, s22, s23, s24, s25, s26, s27, s28,
+                              s29, s30, s31, s32, s33, s34, s35, s36, s37, s38, s39, s40, s41, s42};
 
 _Static_assert(sizeof(fns) / sizeof(fns[0]) == N_CASES, "one function per case");
 

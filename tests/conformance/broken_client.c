@@ -200,7 +200,7 @@ int main(int argc, char **argv)
             snprintf(key + strlen(key), sizeof(key) - strlen(key), ".%u", attempt);
         snprintf(ct, sizeof(ct), "Content-Type: %s",
                  breaking("C09") && first > 15 && first <= 20 ? "application/octet-stream"
-                                               : "application/x-protobuf");
+                                                              : "application/x-protobuf");
         h = curl_slist_append(h, auth);
         h = curl_slist_append(h, ct);
         {

@@ -39,8 +39,8 @@
 #define KEYS_MAX 4096
 
 struct pre {
-    bool decoded;      /* a non-gzip pb/JSON body was decoded */
-    bool failed;       /* ... and the decoder refused it */
+    bool decoded; /* a non-gzip pb/JSON body was decoded */
+    bool failed;  /* ... and the decoder refused it */
     bool json;
     enum stint_err code;
     char msg[256];
@@ -102,8 +102,8 @@ static void predecode(const char *mt, const char *ce, const uint8_t *body, size_
     stint_error_clear(&err);
     if (strcmp(mt, "application/json") == 0) {
         p->json = true;
-        rc = stint_json_decode_batch((const char *)(body ? body : (const uint8_t *)""), len,
-                                     &head, count, &p->records, &info, &err);
+        rc = stint_json_decode_batch((const char *)(body ? body : (const uint8_t *)""), len, &head,
+                                     count, &p->records, &info, &err);
     } else if (strcmp(mt, "application/x-protobuf") == 0 ||
                strcmp(mt, "application/protobuf") == 0) {
         rc = stint_pb_decode_batch(body ? body : (const uint8_t *)"", len, &head, count,
@@ -394,8 +394,8 @@ static void serve(struct MHD_Connection *c, const char *method, const char *url,
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     struct conn *cn = *con_cls;
     struct stint_response rs;
