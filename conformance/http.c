@@ -8,6 +8,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "http.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,24 +25,27 @@ struct stint_conf_http {
     char *ca_file;
 };
 
+/* True when the URL's host is localhost, an IPv4 literal in 127.0.0.0/8, or [::1]. */
 static bool is_loopback_host(const char *url)
 {
     const char *h = strstr(url, "://");
     char host[256];
+    struct in_addr a;
     size_t n = 0;
 
     if (!h)
         return false;
     h += 3;
-    if (*h == '[') {
+    if (*h == '[')
         return strncmp(h, "[::1]", 5) == 0;
-    }
     while (h[n] && h[n] != ':' && h[n] != '/' && n + 1 < sizeof(host)) {
         host[n] = h[n];
         n++;
     }
     host[n] = '\0';
-    return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0;
+    if (strcmp(host, "localhost") == 0)
+        return true;
+    return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 enum stint_err stint_conf_http_create(const char *url, const char *ca_file,
