@@ -48,7 +48,6 @@ for f in "$j"/limit-*.pb; do
     for h in pb_nanopb pb_protobufc pb_diff roundtrip_pb; do
         cp "$f" "$out/$h/"
     done
-    case $f in *record*) cp "$f" "$out/journal_value/" ;; esac
 done
 rm -f "$j"/limit-*
 
@@ -58,7 +57,7 @@ for f in "$j"/*.json; do
 done
 for f in "$j"/record-*.json; do
     b=$(basename "$f" .json)
-    for h in pb_nanopb pb_protobufc pb_diff roundtrip_pb journal_value; do
+    for h in pb_nanopb pb_protobufc pb_diff roundtrip_pb; do
         "$codec" convert --from json --to pb --type record "$f" "$out/$h/$b.pb"
     done
 done
@@ -100,4 +99,24 @@ for f in "$vectors"/*.pb; do
     "$codec" convert --from pb --to php "$f" "$out/legacy_php/from-$b.php" || true
     "$codec" convert --from pb --to legacy-json "$f" "$out/legacy_json/from-$b.json" || true
     "$codec" convert --from pb --to form "$f" "$out/legacy_form/from-$b.form" || true
+done
+
+# --- journal values: 8 bytes of seq (big-endian), then the stored value: be32 CRC-32 (zlib) of the
+# record's v1 encoding, then that encoding (agent/journal.h, stint_journal_value_decode)
+for f in "$out"/pb_nanopb/record-*.pb "$out"/pb_nanopb/limit-record-*.pb; do
+    [ -e "$f" ] || continue
+    /usr/bin/python3 - "$f" "$out/journal_value/$(basename "$f")" <<'PY'
+import struct, sys, zlib
+b = open(sys.argv[1], 'rb').read()
+seq, shift, i = 0, 0, 1
+if b[:1] == b'\x08':
+    while i < len(b):
+        seq |= (b[i] & 0x7f) << shift
+        shift += 7
+        if not b[i] & 0x80:
+            break
+        i += 1
+out = struct.pack('>QI', seq & (2**64 - 1), zlib.crc32(b) & 0xffffffff) + b
+open(sys.argv[2], 'wb').write(out)
+PY
 done
