@@ -4,7 +4,18 @@ pkg_check_modules(INIH REQUIRED IMPORTED_TARGET inih)
 target_sources(stint_agent_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/url.c
   ${CMAKE_CURRENT_LIST_DIR}/config.c
+  ${CMAKE_CURRENT_LIST_DIR}/ctext.c
   ${CMAKE_CURRENT_LIST_DIR}/source.c
   ${CMAKE_CURRENT_LIST_DIR}/source_jsonl.c
   ${CMAKE_CURRENT_LIST_DIR}/tracker.c)
 target_link_libraries(stint_agent_core PUBLIC PkgConfig::INIH PkgConfig::JANSSON)
+pkg_check_modules(XCB IMPORTED_TARGET xcb xcb-screensaver)
+if(XCB_FOUND)
+  set(STINT_HAVE_X11 ON CACHE INTERNAL "stintd has the X11 source")
+  target_sources(stint_agent_core PRIVATE ${CMAKE_CURRENT_LIST_DIR}/source_x11.c)
+  target_compile_definitions(stint_agent_core PRIVATE STINT_HAVE_X11)
+  target_link_libraries(stint_agent_core PUBLIC PkgConfig::XCB)
+else()
+  set(STINT_HAVE_X11 OFF CACHE INTERNAL "stintd has the X11 source")
+  message(STATUS "agent: no xcb/xcb-screensaver, stintd is built without the X11 source")
+endif()

@@ -6,3 +6,4 @@ stint_unit_test(test_tracker ${CMAKE_CURRENT_LIST_DIR}/test_tracker.c
 stint_unit_test(test_source_jsonl ${CMAKE_CURRENT_LIST_DIR}/test_source_jsonl.c
   LIBS stint_agent_core ${LEVELDB_LIBRARY})
 set_tests_properties(test_source_jsonl PROPERTIES TIMEOUT 300)
+stint_unit_test(test_ctext ${CMAKE_CURRENT_LIST_DIR}/test_ctext.c LIBS stint_agent_core)

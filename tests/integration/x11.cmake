@@ -1,0 +1,8 @@
+# The X11 source under Xvfb + openbox with xterm windows (tests/integration/x11_test.sh).
+if(TARGET stint_agent_core AND STINT_HAVE_X11)
+  add_executable(x11_driver ${CMAKE_CURRENT_LIST_DIR}/x11_driver.c)
+  target_compile_options(x11_driver PRIVATE ${STINT_WARNINGS})
+  target_link_libraries(x11_driver PRIVATE stint_agent_core ${LEVELDB_LIBRARY})
+  add_test(NAME x11_source COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/x11_test.sh $<TARGET_FILE:x11_driver>)
+  set_tests_properties(x11_source PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
+endif()
