@@ -7,6 +7,7 @@
 #include "stint/error.h"
 #include "stint/format.h"
 #include "stint/json.h"
+#include "stint/legacy.h"
 #include "stint/pb.h"
 #include "stint/pb_ref.h"
 #include "stint/record.h"
