@@ -64,9 +64,11 @@ PORT=$(wait_port "$T/coll.port") || exit 1
 sleep 0.1
 ADMIN=$(sed -n 's/.*admin endpoint on .* port \([0-9]*\).*/\1/p' "$T/server.out")
 [ -n "$ADMIN" ] || { echo "no admin port"; cat "$T/server.out"; exit 1; }
+# the fault rules go to the collector's admin endpoint (python3's urllib: no curl CLI needed)
+ADMIN_PY="import sys, urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$ADMIN/admin/faults', data=sys.argv[2].encode() or None, method=sys.argv[1]), timeout=10)"
 "$KIT" server --url "https://127.0.0.1:$PORT" --token "$A" --token-b "$B" --ca-file "$T/cert.pem" \
-    --throttle-cmd "curl -sf -X POST --data 'status=503,retry-after=2,count=1' http://127.0.0.1:$ADMIN/admin/faults >/dev/null" \
-    --unthrottle-cmd "curl -sf -X DELETE http://127.0.0.1:$ADMIN/admin/faults >/dev/null" \
+    --throttle-cmd "python3 -c \"$ADMIN_PY\" POST 'status=503,retry-after=2,count=1'" \
+    --unthrottle-cmd "python3 -c \"$ADMIN_PY\" DELETE ''" \
     --junit "$T/collector.xml" >"$T/kit.out" 2>&1
 rc=$?
 cat "$T/kit.out"
