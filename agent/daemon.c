@@ -43,11 +43,14 @@
 
 #define FDS_MAX (2 + 16 + STINT_CONTROL_FDS_MAX)
 
-/* The purge --server request, run on its own thread. */
+/* The purge --server request, run on its own thread. state: who frees the job. The thread sets
+ * JOB_DONE when it ends; a daemon that stops before that sets JOB_ORPHANED and does not wait
+ * (the request may take 40 s, the stop must take 2), and the thread then frees the job itself.
+ * Whoever swaps the state second frees it. */
+enum { JOB_RUNNING = 0, JOB_DONE = 1, JOB_ORPHANED = 2 };
 struct purge_job {
     pthread_t thread;
-    bool started;
-    atomic_bool done;
+    atomic_int state;
     char url[STINT_CONFIG_PATH_MAX + 16];
     char ca_file[STINT_CONFIG_PATH_MAX];
     char pinned[STINT_CONFIG_PATH_MAX];
@@ -434,7 +437,8 @@ static void *purge_thread(void *p)
     job->curl_code = (int)rc;
     snprintf(job->error, sizeof(job->error), "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
     memset(job->auth, 0, sizeof(job->auth));
-    atomic_store(&job->done, true);
+    if (atomic_exchange(&job->state, JOB_DONE) == JOB_ORPHANED)
+        free(job);
     return NULL;
 }
 
@@ -483,25 +487,30 @@ static enum stint_err c_purge(void *ctx, bool server, bool *in_progress, json_t 
     snprintf(job->pinned, sizeof(job->pinned), "%s", d->cfg.pinned_key);
     snprintf(job->auth, sizeof(job->auth), "Authorization: Bearer %.*s", (int)token_len, token);
     memset(token, 0, sizeof(token));
-    atomic_init(&job->done, false);
+    atomic_init(&job->state, JOB_RUNNING);
     if (pthread_create(&job->thread, NULL, purge_thread, job) != 0) {
         free(job);
         return stint_error_set(e, STINT_ENOMEM, 0, "cannot start the purge thread");
     }
-    job->started = true;
     d->purge = job;
     *in_progress = true;
     return STINT_OK;
 }
 
-static void purge_reap(struct stint_daemon *d)
+/* Collects a finished purge job; with `leave`, one still running is left to free itself. */
+static void purge_reap(struct stint_daemon *d, bool leave)
 {
-    if (d->purge) {
-        if (d->purge->started)
-            pthread_join(d->purge->thread, NULL);
-        free(d->purge);
-        d->purge = NULL;
+    struct purge_job *job = d->purge;
+
+    if (!job)
+        return;
+    d->purge = NULL;
+    if (leave && atomic_exchange(&job->state, JOB_ORPHANED) == JOB_RUNNING) {
+        pthread_detach(job->thread);
+        return;
     }
+    pthread_join(job->thread, NULL);
+    free(job);
 }
 
 static enum stint_err c_purge_poll(void *ctx, bool *done, json_t *out, struct stint_error *e)
@@ -515,7 +524,7 @@ static enum stint_err c_purge_poll(void *ctx, bool *done, json_t *out, struct st
         *done = true;
         return STINT_OK;
     }
-    if (!atomic_load(&job->done))
+    if (atomic_load(&job->state) != JOB_DONE)
         return STINT_OK;
     *done = true;
     if (job->curl_code != 0)
@@ -533,7 +542,7 @@ static enum stint_err c_purge_poll(void *ctx, bool *done, json_t *out, struct st
         dlog(d, STINT_LOG_WARN, "purge: the server deleted the account's data (HTTP %ld)",
              job->status);
     }
-    purge_reap(d);
+    purge_reap(d, false);
     return err;
 }
 
@@ -629,7 +638,7 @@ enum stint_err stint_daemon_create(const struct stint_daemon_opts *opts, struct 
     d->log = opts->log;
     d->log_ctx = opts->log_ctx;
     d->level = opts->log_level;
-    d->stop_grace_ms = opts->stop_grace_ms ? opts->stop_grace_ms : 500;
+    d->stop_grace_ms = opts->stop_grace_ms ? opts->stop_grace_ms : 250;
     d->started_ms = wall_ms();
 
     sigemptyset(&set);
@@ -865,7 +874,7 @@ enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e)
     }
     if (d->sender)
         stint_sender_stop(d->sender);
-    purge_reap(d);
+    purge_reap(d, true);
     dlog(d, STINT_LOG_INFO, "stopped");
     return err;
 }
@@ -876,7 +885,7 @@ void stint_daemon_destroy(struct stint_daemon *d)
         return;
     stint_control_close(d->control);
     stint_sender_destroy(d->sender);
-    purge_reap(d);
+    purge_reap(d, true);
     stint_tracker_destroy(d->tracker);
     stint_source_destroy(d->source);
     stint_journal_close(d->journal);

@@ -35,7 +35,7 @@ struct stint_daemon_opts {
     stint_daemon_log_fn log; /* NULL: silent */
     void *log_ctx;
     enum stint_log_level log_level; /* lines above it are not even formatted */
-    unsigned stop_grace_ms;         /* in-flight request on shutdown; 0: 500 (libcurl may take
+    unsigned stop_grace_ms;         /* in-flight request on shutdown; 0: 250 (libcurl may take
                                        up to 1 s more to notice the abort: 2 s in all) */
 };
 

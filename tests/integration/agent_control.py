@@ -31,6 +31,9 @@ import time
 
 TOKEN = "control-token-0123456789"
 checks = 0
+# stintd must exit within 2 s of SIGTERM. Sanitizer builds spend about a second more in their
+# own teardown (LeakSanitizer's scan at exit): the test suite raises the bound for them.
+STOP_LIMIT = float(os.environ.get("STINT_STOP_LIMIT_S", "2"))
 
 
 def fail(msg):
@@ -168,7 +171,7 @@ def test_config(stintd, stintctl, tmp):
         check("agent.ini:3" in open(a.log).read(), "reload error without file and line")
         check(status(stintctl, a.sock)["backlog"] >= 0, "stintd did not survive a bad reload")
         rc, t = a.stop()
-        check(rc == 0 and t < 2.0, "SIGTERM: status %d after %.2f s" % (rc, t))
+        check(rc == 0 and t < STOP_LIMIT, "SIGTERM: status %d after %.2f s" % (rc, t))
     finally:
         a.kill()
 
@@ -256,7 +259,7 @@ def test_journal_only(stintd, stintctl, tmp):
         check(rc == 0 and "private mode on" in out, "private on: %d %s" % (rc, err))
         check(status(stintctl, a.sock)["private"] is True, "private not on")
         rc, t = a.stop()
-        check(rc == 0 and t < 2.0, "SIGTERM: status %d after %.2f s" % (rc, t))
+        check(rc == 0 and t < STOP_LIMIT, "SIGTERM: status %d after %.2f s" % (rc, t))
         check(not os.path.exists(a.sock), "socket left behind after SIGTERM")
         a.start()
         check(status(stintctl, a.sock)["private"] is True, "private mode lost in a restart")
@@ -329,7 +332,7 @@ def test_journal_only(stintd, stintctl, tmp):
         check(rc == 0 and out == "", "pending after purge: %s" % out)
 
         rc, t = a.stop()
-        check(rc == 0 and t < 2.0, "SIGTERM: status %d after %.2f s" % (rc, t))
+        check(rc == 0 and t < STOP_LIMIT, "SIGTERM: status %d after %.2f s" % (rc, t))
         log = open(a.log).read()
         check("Window" not in log and "secret" not in log, "window titles or URLs in the log")
     finally:
@@ -389,7 +392,7 @@ def test_with_server(stintd, stintctl, collector, tmp):
                               capture_output=True, check=True).stdout.decode().splitlines()
         check(len(dump) == 0, "collector still holds %d records after purge --server" % len(dump))
         rc, t = a.stop()
-        check(rc == 0 and t < 2.0, "SIGTERM: status %d after %.2f s" % (rc, t))
+        check(rc == 0 and t < STOP_LIMIT, "SIGTERM: status %d after %.2f s" % (rc, t))
         check(TOKEN not in open(a.log).read(), "the token is in the log")
     finally:
         if a:
@@ -444,7 +447,7 @@ def test_token_reload(stintd, stintctl, collector, tmp):
         log = open(a.log).read()
         check(TOKEN not in log and "wrong-token" not in log, "a token is in the log")
         rc, t = a.stop()
-        check(rc == 0 and t < 2.0, "SIGTERM: status %d after %.2f s" % (rc, t))
+        check(rc == 0 and t < STOP_LIMIT, "SIGTERM: status %d after %.2f s" % (rc, t))
     finally:
         if a:
             a.kill()
@@ -467,7 +470,8 @@ def test_stop_in_flight(stintd, stintctl, collector, tmp):
     coll = subprocess.Popen([collector, "serve", "--listen", "127.0.0.1:0", "--port-file",
                              port_file, "--tls-cert", cert, "--tls-key", key, "--data",
                              os.path.join(tmp, "data"), "--tokens", os.path.join(tmp, "tokens"),
-                             "--fault", "slow=1,path=/v1/batches"],
+                             "--fault", "slow=1,path=/v1/batches",
+                             "--fault", "delay=8000,path=/v1/data"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     a = None
     try:
@@ -486,7 +490,7 @@ def test_stop_in_flight(stintd, stintctl, collector, tmp):
               "the batch was acked despite the slow answer: %s" % st["sender"])
         rc, t = a.stop()
         print("SIGTERM with a request in flight: exit %d after %.3f s" % (rc, t), flush=True)
-        check(rc == 0 and t < 2.0, "SIGTERM in flight: status %d after %.2f s" % (rc, t))
+        check(rc == 0 and t < STOP_LIMIT, "SIGTERM in flight: status %d after %.2f s" % (rc, t))
         b = Agent(stintd, tmp, events, ["--server", ""])
         b.start()
         try:
@@ -494,6 +498,25 @@ def test_stop_in_flight(stintd, stintctl, collector, tmp):
         finally:
             b.stop()
             b.kill()
+        # SIGTERM while purge --server waits for a slow DELETE: the stop does not wait for it,
+        # and stintctl is told. (A journal of its own with nothing to send: only the DELETE is
+        # in flight.)
+        empty = os.path.join(tmp, "empty.jsonl")
+        open(empty, "w").close()
+        os.mkdir(os.path.join(tmp, "p"))
+        a = Agent(stintd, os.path.join(tmp, "p"), empty,
+                  ["--server", "https://127.0.0.1:%d" % port, "--token-file",
+                   os.path.join(tmp, "token"), "--ca-file", cert])
+        a.start()
+        purge = subprocess.Popen([stintctl, "--socket", a.sock, "purge", "--server", "--yes"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        rc, t = a.stop()
+        print("SIGTERM during purge --server: exit %d after %.3f s" % (rc, t), flush=True)
+        check(rc == 0 and t < STOP_LIMIT, "SIGTERM during purge --server: %d after %.2f s" % (rc, t))
+        out, err = purge.communicate(timeout=10)
+        check(purge.returncode == 1 and b"shutting down" in err,
+              "stintctl purge during the stop: %d %s" % (purge.returncode, err))
     finally:
         if a:
             a.kill()
@@ -628,7 +651,7 @@ def test_x11(stintd, stintctl, tmp):
         check(recs[-1]["kind"] == "KIND_PRIVATE" and "title" not in recs[-1] and
               "app" not in recs[-1], "private record: %s" % recs[-1])
         rc, t = a.stop()
-        check(rc == 0 and t < 2.0, "x11 SIGTERM: %d after %.2f s" % (rc, t))
+        check(rc == 0 and t < STOP_LIMIT, "x11 SIGTERM: %d after %.2f s" % (rc, t))
     finally:
         if a:
             a.kill()

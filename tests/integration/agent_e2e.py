@@ -26,6 +26,8 @@ import tempfile
 import time
 
 TOKEN = "e2e-token-0123456789abcdef"
+# stintd must exit within 2 s of SIGTERM; sanitizer builds get more (their teardown is slower).
+STOP_LIMIT = float(os.environ.get("STINT_STOP_LIMIT_S", "2"))
 ACCOUNT = "alice"
 
 
@@ -200,8 +202,9 @@ def main():
         stop_s = time.time() - t_stop
         procs.remove(d)
         print("SIGTERM to exit: %.3f s, status %d" % (stop_s, d.returncode), flush=True)
-        if d.returncode != 0 or stop_s > 2.0:
-            fail("SIGTERM: status %d after %.3f s (want 0 within 2 s)" % (d.returncode, stop_s))
+        if d.returncode != 0 or stop_s > STOP_LIMIT:
+            fail("SIGTERM: status %d after %.3f s (want 0 within %g s)" % (d.returncode, stop_s,
+                                                                          STOP_LIMIT))
         if os.path.exists(sock):
             fail("the control socket was left behind")
 
