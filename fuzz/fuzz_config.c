@@ -6,6 +6,7 @@
  * its buffer without control characters; stint_config_finish then answers without crashing.
  *
  * STINT_FUZZ_LIBS: stint_agent_core
+ * STINT_FUZZ_DICT: config.dict
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

@@ -7,6 +7,7 @@
  * and refusals together are no more than the lines of the input; the source ends at the end.
  *
  * STINT_FUZZ_LIBS: stint_agent_core
+ * STINT_FUZZ_DICT: json.dict
  */
 #define _POSIX_C_SOURCE 200809L
 #include <poll.h>
