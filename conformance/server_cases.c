@@ -164,6 +164,7 @@ static struct {
     char status_and_value[200]; /* of the first malformed one */
     int malformed;
     int missing;
+    char first[200]; /* the first Retry-After seen, for the detail */
 } throttled;
 
 static const char *ct_pb = "application/x-protobuf", *ct_json = "application/json";
@@ -214,6 +215,9 @@ static void observe(const struct stint_conf_resp *r)
     if (r->status != 429 && r->status != 503)
         return;
     throttled.seen++;
+    if (r->has_retry_after && !throttled.first[0])
+        snprintf(throttled.first, sizeof(throttled.first), "%ld with Retry-After: %s", r->status,
+                 r->retry_after);
     if (!r->has_retry_after) {
         throttled.missing++;
     } else if (!retry_after_ok(r->retry_after) && !throttled.malformed) {
@@ -1638,8 +1642,11 @@ static enum stint_conf_result s36(const struct stint_conf_server_opts *o, char *
         D("%s: neither delta-seconds nor an IMF-fixdate", throttled.status_and_value);
         return STINT_CONF_FAIL;
     }
-    D("%d answers 429/503, %d with a well-formed Retry-After", throttled.seen,
-      throttled.seen - throttled.missing);
+    D("%d answers 429/503, %d with a well-formed Retry-After%s%s", throttled.seen,
+      throttled.seen - throttled.missing, throttled.first[0] ? " (first: " : "",
+      throttled.first[0] ? throttled.first : "");
+    if (throttled.first[0])
+        snprintf(d + strlen(d), cap - strlen(d), ")");
     return STINT_CONF_PASS;
 }
 

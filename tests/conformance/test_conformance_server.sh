@@ -78,6 +78,17 @@ if [ $rc -ne 0 ] || ! grep -qx "$N passed, 0 failed" "$T/kit.out"; then
 fi
 grep -q '<testsuite name="stint-conformance.server" tests="'"$N"'" failures="0"' "$T/collector.xml" ||
     { echo "FAIL: the JUnit report does not say $N cases, 0 failures"; fail=1; }
+# Retry-After as an IMF-fixdate (429) is well-formed too
+"$KIT" server --url "https://127.0.0.1:$PORT" --token "$A" --token-b "$B" --ca-file "$T/cert.pem" \
+    --case S36,S37 \
+    --throttle-cmd "python3 -c \"$ADMIN_PY\" POST 'status=429,retry-after-date=3,count=1'" \
+    --unthrottle-cmd "python3 -c \"$ADMIN_PY\" DELETE ''" >"$T/kit.out" 2>&1
+rc=$?
+cat "$T/kit.out"
+if [ $rc -ne 0 ] || ! grep -qx "2 passed, 0 failed" "$T/kit.out"; then
+    echo "FAIL: 429 with an HTTP-date Retry-After is not judged well-formed (exit $rc)"
+    fail=1
+fi
 stop
 
 # 2. the broken server, one requirement at a time; four runs at once, each in its own folder
