@@ -43,11 +43,13 @@ static void check_value(const uint8_t *value, size_t len, uint64_t seq)
     if (len >= CRC_LEN) {
         uint32_t crc = (uint32_t)crc32(0L, value + CRC_LEN, (uInt)(len - CRC_LEN));
 
-        crc_ok = ((uint32_t)value[0] << 24 | (uint32_t)value[1] << 16 |
-                  (uint32_t)value[2] << 8 | value[3]) == crc;
+        crc_ok = ((uint32_t)value[0] << 24 | (uint32_t)value[1] << 16 | (uint32_t)value[2] << 8 |
+                  value[3]) == crc;
     }
-    want = crc_ok && stint_pb_decode_record(value + CRC_LEN, len - CRC_LEN, &body, NULL, NULL) ==
-                             STINT_OK && body.seq == seq
+    want = crc_ok &&
+                   stint_pb_decode_record(value + CRC_LEN, len - CRC_LEN, &body, NULL, NULL) ==
+                       STINT_OK &&
+                   body.seq == seq
                ? STINT_OK
                : STINT_EWIRE;
     STINT_FUZZ_CHECK(ret == want, "journal value: %s, but CRC %s, body %s", stint_strerror(ret),

@@ -30,8 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     STINT_FUZZ_CHECK(syntax == STINT_OK || syntax == STINT_EJSON || syntax == STINT_ELIMIT,
                      "syntax check returned %d (%s)", syntax, err.msg);
 
-    ret = stint_json_decode_batch(text, size, &head, stint_fuzz_record_fn, &delivered, &info,
-                                  &err);
+    ret = stint_json_decode_batch(text, size, &head, stint_fuzz_record_fn, &delivered, &info, &err);
     stint_fuzz_check_result(ret, &err, size, "stint_json_decode_batch");
     STINT_FUZZ_CHECK(syntax == STINT_OK || ret == syntax,
                      "batch: syntax check says %d, decoder %d (%s)", syntax, ret, err.msg);

@@ -194,8 +194,8 @@ static bool nanopb_only_refusal(const struct stint_error *e)
 
 /* Accept/refuse agreement of one message type; returns true when both accepted. */
 static bool agree(const char *what, enum stint_err ra, const struct stint_error *ea,
-                  enum stint_err rb, const struct stint_error *eb, const uint8_t *data,
-                  size_t size, enum msg m)
+                  enum stint_err rb, const struct stint_error *eb, const uint8_t *data, size_t size,
+                  enum msg m)
 {
     if ((ra == STINT_OK) == (rb == STINT_OK))
         return ra == STINT_OK;

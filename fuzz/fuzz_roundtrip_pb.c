@@ -97,8 +97,8 @@ static void record_roundtrip(const uint8_t *data, size_t size)
         return;
     ret = stint_pb_encode_record(&r1, &b1);
     STINT_FUZZ_CHECK(ret == STINT_OK, "record: accepted, but encoding failed: %d", ret);
-    STINT_FUZZ_CHECK(b1.len <= STINT_PB_RECORD_MAX, "record: encoding of %zu bytes, max %d",
-                     b1.len, STINT_PB_RECORD_MAX);
+    STINT_FUZZ_CHECK(b1.len <= STINT_PB_RECORD_MAX, "record: encoding of %zu bytes, max %d", b1.len,
+                     STINT_PB_RECORD_MAX);
     ret = stint_pb_decode_record(b1.data, b1.len, &r2, &info, &err);
     STINT_FUZZ_CHECK(ret == STINT_OK, "record: own encoding refused: %s", err.msg);
     STINT_FUZZ_CHECK(info.unknown_fields == 0, "record: own encoding has unknown fields");

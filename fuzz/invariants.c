@@ -5,9 +5,10 @@
  * read what the codec handed back; they allocate nothing, so the allocation count around a
  * decoder is the decoder's own.
  *
- * Allocation counting uses the sanitizer allocator's hooks (__sanitizer_install_malloc_and_free_hooks),
- * which exist in ASan builds of gcc and clang; libFuzzer's -malloc_limit_mb uses the same hooks
- * (up to five may be installed). Without ASan the count is unavailable and reported as -1.
+ * Allocation counting uses the sanitizer allocator's hooks
+ * (__sanitizer_install_malloc_and_free_hooks), which exist in ASan builds of gcc and clang;
+ * libFuzzer's -malloc_limit_mb uses the same hooks (up to five may be installed). Without ASan the
+ * count is unavailable and reported as -1.
  */
 #define _POSIX_C_SOURCE 200809L /* strnlen */
 
@@ -102,10 +103,10 @@ void stint_fuzz_check_result(enum stint_err ret, const struct stint_error *e, si
                          "%s: success, but the error record says %d (%s)", what, e->code, e->msg);
         return;
     }
-    STINT_FUZZ_CHECK(ret > STINT_OK && ret <= STINT_EDIFF, "%s: returned %d, not a stint_err",
-                     what, ret);
-    STINT_FUZZ_CHECK(e->code == ret, "%s: returned %d (%s) but the error record says %d (%s)",
-                     what, ret, stint_strerror(ret), e->code, e->msg);
+    STINT_FUZZ_CHECK(ret > STINT_OK && ret <= STINT_EDIFF, "%s: returned %d, not a stint_err", what,
+                     ret);
+    STINT_FUZZ_CHECK(e->code == ret, "%s: returned %d (%s) but the error record says %d (%s)", what,
+                     ret, stint_strerror(ret), e->code, e->msg);
     STINT_FUZZ_CHECK(e->offset <= len, "%s: error offset %zu outside the input (%zu bytes): %s",
                      what, e->offset, len, e->msg);
     STINT_FUZZ_CHECK(mlen > 0, "%s: error %d (%s) without a message", what, ret,
@@ -135,8 +136,7 @@ bool stint_fuzz_ack_equal(const struct stint_ack *a, const struct stint_ack *b)
     size_t i;
 
     if (a->acked_seq != b->acked_seq || a->server_time_ms != b->server_time_ms ||
-        a->stored != b->stored || a->duplicates != b->duplicates ||
-        a->n_rejected != b->n_rejected)
+        a->stored != b->stored || a->duplicates != b->duplicates || a->n_rejected != b->n_rejected)
         return false;
     for (i = 0; i < a->n_rejected; i++) {
         const struct stint_rejection *x = &a->rejected[i], *y = &b->rejected[i];
@@ -154,8 +154,7 @@ void stint_fuzz_check_same_records(struct stint_spool *a, struct stint_spool *b,
     static struct stint_record ra, rb;
     size_t i;
 
-    STINT_FUZZ_CHECK(a->count == b->count, "%s: %zu records, then %zu", what, a->count,
-                     b->count);
+    STINT_FUZZ_CHECK(a->count == b->count, "%s: %zu records, then %zu", what, a->count, b->count);
     a->read_pos = 0;
     b->read_pos = 0;
     for (i = 0;; i++) {
@@ -193,8 +192,8 @@ static void free_hook(const volatile void *p)
 void stint_fuzz_alloc_begin(void)
 {
     if (!hooks_installed)
-        hooks_installed = __sanitizer_install_malloc_and_free_hooks(malloc_hook, free_hook) ? 1
-                                                                                             : -1;
+        hooks_installed =
+            __sanitizer_install_malloc_and_free_hooks(malloc_hook, free_hook) ? 1 : -1;
     alloc_count = 0;
     alloc_counting = 1;
 }

@@ -179,8 +179,7 @@ void stint_fuzz_legacy_reader(enum stint_legacy_shape shape, const uint8_t *data
     enum stint_err ret;
 
     memset(&st, 0, sizeof(st));
-    ret = stint_legacy_decode(shape, (const char *)data, size, &head, reader_fn, &st, &info,
-                              &err);
+    ret = stint_legacy_decode(shape, (const char *)data, size, &head, reader_fn, &st, &info, &err);
     stint_fuzz_check_result(ret, &err, size, shape_names[shape]);
     if (ret == STINT_OK) {
         stint_fuzz_check_batch(&head);
@@ -190,9 +189,9 @@ void stint_fuzz_legacy_reader(enum stint_legacy_shape shape, const uint8_t *data
         if (head.has_current)
             STINT_FUZZ_CHECK(head.current.seq == 0 && head.current.end_ms == 0 &&
                                  head.current.kind == STINT_KIND_ACTIVE,
-                             "%s: open record with seq %llu, end %lld, kind %d",
-                             shape_names[shape], (unsigned long long)head.current.seq,
-                             (long long)head.current.end_ms, head.current.kind);
+                             "%s: open record with seq %llu, end %lld, kind %d", shape_names[shape],
+                             (unsigned long long)head.current.seq, (long long)head.current.end_ms,
+                             head.current.kind);
         stint_fuzz_legacy_roundtrip(&head, &st.spool);
     }
     stint_spool_free(&st.spool);
