@@ -4,7 +4,8 @@
 #      provokes 503s through the collector's admin endpoint);
 #   2. broken_server without --break passes every case too; with --break ID, for every case ID
 #      the kit lists, the kit reports exactly that case failing, and exits non-zero exactly when
-#      the case is a MUST.
+#      the case is a MUST;
+#   3. the report: JUnit and JSON outputs, a skipped case on the summary line, --strict.
 # usage: test_conformance_server.sh KIT COLLECTOR BROKEN_SERVER
 set -u
 KIT=$1
@@ -89,6 +90,21 @@ if [ $rc -ne 0 ] || ! grep -qx "2 passed, 0 failed" "$T/kit.out"; then
     echo "FAIL: 429 with an HTTP-date Retry-After is not judged well-formed (exit $rc)"
     fail=1
 fi
+
+# a case that cannot run is SKIPPED, counted on the summary line, and fails nothing
+"$KIT" server --url "https://127.0.0.1:$PORT" --token "$A" --token-b "$B" --ca-file "$T/cert.pem" \
+    --case S36 >"$T/kit.out" 2>&1
+rc=$?
+if [ $rc -ne 0 ] || ! grep -qx "0 passed, 0 failed, 1 skipped" "$T/kit.out"; then
+    cat "$T/kit.out"
+    echo "FAIL: S36 without --throttle-cmd is not reported as skipped (exit $rc)"
+    fail=1
+fi
+# --json is one JSON document with the counts
+"$KIT" server --url "https://127.0.0.1:$PORT" --token "$A" --token-b "$B" --ca-file "$T/cert.pem" \
+    --case S01,S33 --json >"$T/kit.json" 2>&1
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d['passed']==2 and d['failed']==0 and [c['id'] for c in d['cases']]==['S01','S33'] else 1)" \
+    "$T/kit.json" || { echo "FAIL: --json output"; cat "$T/kit.json"; fail=1; }
 stop
 
 # 2. the broken server, one requirement at a time; four runs at once, each in its own folder
@@ -161,5 +177,22 @@ while read -r id level; do
     fi
 done <"$T/cases"
 echo "$shown of $N cases shown to fail alone against a server that breaks them"
+
+# --strict: a failing SHOULD case (S06) makes the exit status non-zero
+"$BROKEN" --listen 127.0.0.1:0 --port-file "$T/strict.port" --data "$T/strict.data" \
+    --tokens "$T/tokens" --break S06 >"$T/server.out" 2>&1 &
+PID=$!
+PORT=$(wait_port "$T/strict.port") || exit 1
+"$KIT" server --url "http://127.0.0.1:$PORT" --token "$A" --token-b "$B" --case S06 --strict \
+    >"$T/kit.out" 2>&1
+rc=$?
+stop
+if [ $rc -ne 1 ] || ! grep -qx "0 passed, 1 failed" "$T/kit.out"; then
+    cat "$T/kit.out"
+    echo "FAIL: --strict with a failing SHOULD case exits $rc, not 1"
+    fail=1
+else
+    echo "ok: --strict makes a failing SHOULD case fail the run"
+fi
 [ "$shown" -eq "$N" ] || fail=1
 exit $fail
