@@ -29,6 +29,7 @@ struct stint_http {
     char errbuf[CURL_ERROR_SIZE];
     struct stint_buf body;
     struct stint_http_response *resp; /* of the post in progress */
+    uint64_t header_out;              /* request header bytes of the post in progress */
     bool fresh;
 };
 
@@ -177,6 +178,18 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
     return len;
 }
 
+/* Counts the request header bytes libcurl sends (CURLINFO_REQUEST_SIZE is no help: it includes
+ * the body when libcurl sent a small body in the same buffer). Only lengths are looked at: the
+ * header block holds the token and is never copied or logged. */
+static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *ctx)
+{
+    struct stint_http *h = ctx;
+    (void)c, (void)data;
+    if (type == CURLINFO_HEADER_OUT)
+        h->header_out += size;
+    return 0;
+}
+
 #define SETOPT(opt, val)                                                                       \
     do {                                                                                       \
         CURLcode rc_ = curl_easy_setopt(h->curl, opt, val);                                    \
@@ -260,6 +273,9 @@ enum stint_err stint_http_create(const struct stint_http_opts *opts, struct stin
     SETOPT(CURLOPT_LOW_SPEED_TIME, (long)(opts->low_speed_time_s ? opts->low_speed_time_s : 30));
     SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
     SETOPT(CURLOPT_ERRORBUFFER, h->errbuf);
+    SETOPT(CURLOPT_DEBUGFUNCTION, on_debug);
+    SETOPT(CURLOPT_DEBUGDATA, h);
+    SETOPT(CURLOPT_VERBOSE, 1L); /* only so that on_debug sees the header bytes; nothing printed */
     SETOPT(CURLOPT_WRITEFUNCTION, on_body);
     SETOPT(CURLOPT_WRITEDATA, h);
     SETOPT(CURLOPT_HEADERFUNCTION, on_header);
@@ -346,7 +362,7 @@ enum stint_err stint_http_post(struct stint_http *h, const char *const *headers,
     struct curl_slist *list = NULL, *nl;
     enum stint_err rc = STINT_OK;
     curl_off_t up = 0, down = 0;
-    long req_size = 0, hdr_size = 0;
+    long hdr_size = 0;
     CURLcode cc;
     size_t i;
 
@@ -368,6 +384,7 @@ enum stint_err stint_http_post(struct stint_http *h, const char *const *headers,
     stint_buf_reset(&h->body);
     h->errbuf[0] = '\0';
     h->resp = resp;
+    h->header_out = 0;
     curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, (const char *)body);
     curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -387,9 +404,8 @@ enum stint_err stint_http_post(struct stint_http *h, const char *const *headers,
     }
     curl_easy_getinfo(h->curl, CURLINFO_SIZE_UPLOAD_T, &up);
     curl_easy_getinfo(h->curl, CURLINFO_SIZE_DOWNLOAD_T, &down);
-    curl_easy_getinfo(h->curl, CURLINFO_REQUEST_SIZE, &req_size);
     curl_easy_getinfo(h->curl, CURLINFO_HEADER_SIZE, &hdr_size);
-    resp->wire_up = (uint64_t)up + (uint64_t)(req_size > 0 ? req_size : 0);
+    resp->wire_up = (uint64_t)up + h->header_out;
     resp->wire_down = (uint64_t)down + (uint64_t)(hdr_size > 0 ? hdr_size : 0);
     resp->body = h->body.data;
     resp->body_len = h->body.len;

@@ -15,8 +15,8 @@
  * (auth pause), stop, or a network change reported by the netlink helper thread. A network change
  * (a link, address or route that came or went) while waiting after a network error retries at
  * once (at most every 100 ms) with the backoff reset. Any change, up or down, cuts short a request
- * in flight (a TCP connection across a link that went down sits in retransmission backoff for
- * seconds or minutes), and the next attempt opens a fresh connection.
+ * in flight for a second or more (a TCP connection across a link that went down sits in
+ * retransmission backoff for seconds or minutes), and the next attempt opens a fresh connection.
  *
  * Stop. stop sets a flag; an in-flight request may run until stop_grace_ms, then the wait inside
  * libcurl is interrupted (curl_multi_wakeup) and the request abandoned. The journal keeps the batch: nothing is lost, and a replay of a
@@ -52,6 +52,7 @@
 
 #define FRAME_TAG 0x22 /* Batch.records: field 4, wire type 2 */
 #define NET_MIN_GAP_MS 100
+#define NET_CUT_AFTER_MS 1000 /* a request this old is cut short by a network change */
 
 struct item {
     uint64_t seq;
@@ -744,9 +745,11 @@ static void *run(void *arg)
 
 /* ---- the network watcher -------------------------------------------------------------------- */
 
-/* A link, address or route came or went. A request in flight is cut short: across a link that
- * went down it would sit in TCP retransmission for as long as the timeouts allow, and after a
- * return its connection may be dead. A failed attempt is retried at once (at most every
+/* A link, address or route came or went. A request in flight for a second or more is cut short:
+ * across a link that went down it would sit in TCP retransmission for as long as the timeouts
+ * allow, and after a return its connection may be dead. (Younger requests are left alone, so that
+ * a busy host's unrelated interfaces coming and going cannot keep cutting a healthy upload; the
+ * next attempt after any change opens a new connection, which fails or works at once.) A failed attempt is retried at once (at most every
  * NET_MIN_GAP_MS): after a return that is the point; after a loss the retry fails at once (no
  * route) and the backoff goes on as before, and when the change was elsewhere (another
  * interface) it simply succeeds. */
@@ -756,7 +759,7 @@ static void net_changed(struct stint_sender *s)
 
     pthread_mutex_lock(&s->mu);
     s->net_epoch++;
-    if (s->in_flight) {
+    if (s->in_flight && mono_ms() - s->in_flight_since >= NET_CUT_AFTER_MS) {
         s->net_abort = true;
         cut = true;
     }

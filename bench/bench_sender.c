@@ -27,7 +27,7 @@
 struct result {
     double seconds, cpu;
     uint64_t records, bytes, body;
-    long rss_kb;
+    long rss_kb, open_kb, drain_kb;
 };
 
 static const char *driver;
@@ -74,6 +74,8 @@ static int drain(const char *journal, int port, const char *encoding, const char
             res->bytes = (uint64_t)field(line, "bytes_sent=");
             res->body = (uint64_t)field(line, "body_bytes=");
             res->rss_kb = (long)field(line, "maxrss_kb=");
+            res->open_kb = (long)field(line, "open_hwm_kb=");
+            res->drain_kb = (long)field(line, "drain_rss_kb=");
             ok = 0;
         }
     }
@@ -92,7 +94,7 @@ static int copy_journal(const char *from, const char *to)
 static int drain_table(const char *master, uint64_t n, bool ack_only, int runs)
 {
     static const char *const ack[] = {"--ack-only", NULL};
-    double rps[8], cpu[8], rss[8];
+    double rps[8], cpu[8], rss[8], open_rss[8], drain_rss[8];
     char journal[300], data[300];
     int i;
 
@@ -120,18 +122,22 @@ static int drain_table(const char *master, uint64_t n, bool ack_only, int runs)
         rps[i] = (double)res.records / res.seconds;
         cpu[i] = res.cpu;
         rss[i] = (double)res.rss_kb / 1024.0;
+        open_rss[i] = (double)res.open_kb / 1024.0;
+        drain_rss[i] = (double)res.drain_kb / 1024.0;
         printf("  run %d: %" PRIu64 " records in %.2f s = %.0f records/s, sender CPU %.2f s, "
-               "peak RSS %.1f MiB%s\n",
-               i + 1, res.records, res.seconds, rps[i], res.cpu, rss[i],
+               "peak RSS %.1f MiB (journal open %.1f MiB, while sending %.1f MiB)%s\n",
+               i + 1, res.records, res.seconds, rps[i], res.cpu, rss[i], open_rss[i],
+               drain_rss[i],
                !ack_only && i == 0 ? " (dump: every record exactly once)" : "");
         snprintf(data, sizeof(data), "rm -rf '%s/data-%s-%d'", R.base, ack_only ? "ack" : "store",
                  i);
         if (system(data) != 0)
             return -1;
     }
-    printf("| %-34s | %10.0f | %8.2f | %8.1f |\n",
+    printf("| %-34s | %10.0f | %8.2f | %8.1f | %8.1f | %8.1f |\n",
            ack_only ? "pb+gzip into --ack-only" : "pb+gzip into the storing collector",
-           median(rps, runs), median(cpu, runs), median(rss, runs));
+           median(rps, runs), median(cpu, runs), median(rss, runs), median(open_rss, runs),
+           median(drain_rss, runs));
     return 0;
 }
 
@@ -268,8 +274,8 @@ int main(int argc, char **argv)
         goto fail;
     printf("(journals filled in %.1f s; records of about 110 bytes: app, path, title, url)\n",
            sup_now() - t0);
-    printf("\n| drain (median of 3)                | records/s | CPU s    | RSS MiB  |\n"
-           "| --- | ---: | ---: | ---: |\n");
+    printf("\n| drain (median of 3)                | records/s | CPU s    | peak RSS | open RSS | send RSS |\n"
+           "| --- | ---: | ---: | ---: | ---: | ---: |\n");
     if (drain_table(master, n, false, 3) != 0 || drain_table(master, n, true, 3) != 0)
         goto fail;
     if (bytes_table(small, nb) != 0)

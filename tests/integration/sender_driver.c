@@ -11,7 +11,9 @@
  *
  * run: opens the journal, starts the sender, appends records when asked (a record source at a
  * fixed pace), and ends when the journal is empty (--until-empty, or once --stop-file exists,
- * after which nothing more is appended). Prints one line of key=value results. --attempts writes
+ * after which nothing more is appended). Prints one line of key=value results: among them
+ * maxrss_kb (peak RSS of the process), open_hwm_kb (the peak when the journal was open, before
+ * the sender started) and drain_rss_kb (the highest RSS sampled every 100 ms while sending). --attempts writes
  * one line per attempt: "wall_start_ms wall_end_ms class status curl first last records
  * body_bytes gzip wait_ms". Exit: 0 drained, 3 timeout, 2 usage, 1 error. */
 #define _GNU_SOURCE
@@ -60,6 +62,22 @@ static void on_log(void *ctx, const char *line)
         fprintf(stderr, "sender: %s\n", line);
 }
 
+/* A field of /proc/self/status in kB (VmHWM: peak RSS so far, VmRSS: now); -1 when unknown. */
+static long proc_status_kb(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    size_t n = strlen(key);
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, key, n) == 0 && line[n] == ':')
+            v = strtol(line + n + 1, NULL, 10);
+    fclose(f);
+    return v;
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: stint-send-test fill JOURNAL N | run --journal DIR --url URL ...\n");
@@ -78,6 +96,8 @@ static int cmd_run(int argc, char **argv)
     double timeout = 600, t0, last_append;
     bool until_empty = false, stopping = false;
     struct rusage ru;
+    long open_hwm = -1, rss_max_drain = 0;
+    double last_rss = 0;
     int i, rc = 1;
 
     memset(&o, 0, sizeof(o));
@@ -154,6 +174,7 @@ static int cmd_run(int argc, char **argv)
     j = sup_journal_open(journal);
     if (!j)
         goto cleanup;
+    open_hwm = proc_status_kb("VmHWM"); /* what opening the journal took, before any sending */
     stint_error_clear(&err);
     if (stint_sender_create(&o, j, &s, &err) != STINT_OK) {
         fprintf(stderr, "stint-send-test: %s\n", err.msg);
@@ -183,6 +204,12 @@ static int cmd_run(int argc, char **argv)
             if (st.backlog == 0)
                 break;
         }
+        if (now - last_rss >= 0.1) { /* RSS while draining, sampled ten times a second */
+            long v = proc_status_kb("VmRSS");
+            if (v > rss_max_drain)
+                rss_max_drain = v;
+            last_rss = now;
+        }
         if (now - t0 > timeout) {
             rc = 3;
             fprintf(stderr, "stint-send-test: timeout\n");
@@ -195,12 +222,13 @@ static int cmd_run(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     printf("seconds=%.3f records_sent=%" PRIu64 " attempts=%" PRIu64 " batches=%" PRIu64
            " bytes_sent=%" PRIu64 " body_bytes=%" PRIu64 " dead=%" PRIu64 " appended=%" PRIu64
-           " net_wakes=%" PRIu64 " backlog=%" PRIu64 " cpu=%.3f maxrss_kb=%ld\n",
+           " net_wakes=%" PRIu64 " backlog=%" PRIu64 " cpu=%.3f maxrss_kb=%ld open_hwm_kb=%ld"
+           " drain_rss_kb=%ld\n",
            sup_now() - t0, st.records_sent, st.attempts, st.batches_acked, st.bytes_sent,
            ok_bytes, st.records_dead, appended, st.net_wakes, st.backlog,
            (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
                (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6,
-           ru.ru_maxrss);
+           ru.ru_maxrss, open_hwm, rss_max_drain);
     if (rc != 3)
         rc = 0;
 cleanup:

@@ -98,6 +98,10 @@ static void default_opts(struct env *e, struct stint_sender_opts *o, char *url, 
     o->log = on_log;
     o->cb_ctx = e;
     o->stop_grace_ms = 500;
+    /* network changes made by other tests running beside this one (namespaces, veth pairs) must
+     * not cut requests here: the fault tests count attempts; tests/integration/sender_netns.c
+     * tests the watch */
+    o->no_netwatch = true;
 }
 
 static void env_sender(struct env *e, const struct stint_sender_opts *o)
