@@ -16,10 +16,10 @@
 #define STINT_BACKOFF_DEFAULT_CAP_MS 300000u
 
 struct stint_backoff {
-    uint64_t base_ms;  /* ceiling of the first wait */
-    uint64_t cap_ms;   /* the ceiling never passes this */
-    uint32_t attempt;  /* consecutive failures so far */
-    uint64_t rng;      /* splitmix64 state */
+    uint64_t base_ms; /* ceiling of the first wait */
+    uint64_t cap_ms;  /* the ceiling never passes this */
+    uint32_t attempt; /* consecutive failures so far */
+    uint64_t rng;     /* splitmix64 state */
 };
 
 /* Sets base and cap (0 means the defaults, 1 s and 300 s; a cap below base is raised to base),

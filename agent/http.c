@@ -190,14 +190,14 @@ static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *
     return 0;
 }
 
-#define SETOPT(opt, val)                                                                       \
-    do {                                                                                       \
-        CURLcode rc_ = curl_easy_setopt(h->curl, opt, val);                                    \
-        if (rc_ != CURLE_OK) {                                                                 \
-            err_rc = stint_error_set(err, STINT_EINVAL, 0, "libcurl refused %s: %s", #opt,     \
-                                     curl_easy_strerror(rc_));                                 \
-            goto cleanup;                                                                      \
-        }                                                                                      \
+#define SETOPT(opt, val)                                                                           \
+    do {                                                                                           \
+        CURLcode rc_ = curl_easy_setopt(h->curl, opt, val);                                        \
+        if (rc_ != CURLE_OK) {                                                                     \
+            err_rc = stint_error_set(err, STINT_EINVAL, 0, "libcurl refused %s: %s", #opt,         \
+                                     curl_easy_strerror(rc_));                                     \
+            goto cleanup;                                                                          \
+        }                                                                                          \
     } while (0)
 
 enum stint_err stint_http_create(const struct stint_http_opts *opts, struct stint_http **out,
@@ -235,8 +235,8 @@ enum stint_err stint_http_create(const struct stint_http_opts *opts, struct stin
         }
         protocols = "http,https";
     } else if (strcasecmp(scheme, "https") != 0) {
-        err_rc = stint_error_set(err, STINT_EINVAL, 0, "server URL must be https:// (not %s)",
-                                 scheme);
+        err_rc =
+            stint_error_set(err, STINT_EINVAL, 0, "server URL must be https:// (not %s)", scheme);
         goto cleanup;
     }
     h = calloc(1, sizeof(*h));
@@ -266,8 +266,8 @@ enum stint_err stint_http_create(const struct stint_http_opts *opts, struct stin
         SETOPT(CURLOPT_CAINFO, opts->ca_file);
     if (opts->pinned_pubkey)
         SETOPT(CURLOPT_PINNEDPUBLICKEY, opts->pinned_pubkey);
-    SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)(opts->connect_timeout_ms ? opts->connect_timeout_ms
-                                                                       : 10000));
+    SETOPT(CURLOPT_CONNECTTIMEOUT_MS,
+           (long)(opts->connect_timeout_ms ? opts->connect_timeout_ms : 10000));
     SETOPT(CURLOPT_TIMEOUT_MS, (long)(opts->timeout_ms ? opts->timeout_ms : 60000));
     SETOPT(CURLOPT_LOW_SPEED_LIMIT, (long)(opts->low_speed_bytes ? opts->low_speed_bytes : 1));
     SETOPT(CURLOPT_LOW_SPEED_TIME, (long)(opts->low_speed_time_s ? opts->low_speed_time_s : 30));

@@ -43,9 +43,9 @@ struct stint_http_opts {
     const char *ca_file;       /* NULL: the system's CAs */
     const char *pinned_pubkey; /* NULL, or as CURLOPT_PINNEDPUBLICKEY ("sha256//...;...") */
     uint32_t connect_timeout_ms;
-    uint32_t timeout_ms;        /* whole request */
-    uint32_t low_speed_bytes;   /* abort below this many bytes/s ... */
-    uint32_t low_speed_time_s;  /* ... for this long */
+    uint32_t timeout_ms;       /* whole request */
+    uint32_t low_speed_bytes;  /* abort below this many bytes/s ... */
+    uint32_t low_speed_time_s; /* ... for this long */
     /* Asked during a transfer (at every socket event, at least once a second, and at once after
      * stint_http_wakeup); a true return aborts it. NULL: never. */
     bool (*abort_fn)(void *ctx);
@@ -54,13 +54,13 @@ struct stint_http_opts {
 
 /* One attempt's outcome. body and the strings are the handle's: valid until the next post. */
 struct stint_http_response {
-    int curl_code; /* CURLcode; 0 when an HTTP answer came */
-    long status;   /* HTTP status, 0 when none */
+    int curl_code;   /* CURLcode; 0 when an HTTP answer came */
+    long status;     /* HTTP status, 0 when none */
     char error[256]; /* libcurl's message when curl_code != 0 */
     bool has_retry_after;
-    char retry_after[128];  /* the Retry-After value, trimmed (cut at 127 bytes) */
+    char retry_after[128]; /* the Retry-After value, trimmed (cut at 127 bytes) */
     char content_type[96];
-    const uint8_t *body;     /* the answer's body (capped at STINT_HTTP_MAX_ANSWER) */
+    const uint8_t *body; /* the answer's body (capped at STINT_HTTP_MAX_ANSWER) */
     size_t body_len;
     uint64_t wire_up;   /* request header + body bytes sent (TLS framing not counted) */
     uint64_t wire_down; /* answer header + body bytes received */

@@ -68,8 +68,8 @@ static int word(struct scan *s, const char *const *names, int n)
 /* "HH:MM:SS" */
 static int time_of_day(struct scan *s, int *h, int *m, int *sec)
 {
-    return digits(s, 2, h) && lit(s, ":") && digits(s, 2, m) && lit(s, ":") &&
-           digits(s, 2, sec) && *h <= 23 && *m <= 59 && *sec <= 60;
+    return digits(s, 2, h) && lit(s, ":") && digits(s, 2, m) && lit(s, ":") && digits(s, 2, sec) &&
+           *h <= 23 && *m <= 59 && *sec <= 60;
 }
 
 static int days_in_month(int64_t year, int month)
@@ -99,29 +99,34 @@ static int http_date(struct scan *s, int64_t now_ms, int64_t *unix_s)
     int day = 0, mon, year = 0, h = 0, m = 0, sec = 0, wd;
     int64_t y;
 
-    /* IMF-fixdate: day-name "," SP date1 SP time-of-day SP GMT, date1 = 2DIGIT SP month SP 4DIGIT */
+    /* IMF-fixdate: day-name "," SP date1 SP time-of-day SP GMT, date1 = 2DIGIT SP month SP 4DIGIT
+     */
     if ((wd = word(s, days_short, 7)) >= 0 && lit(s, ", ")) {
         if (!digits(s, 2, &day) || !lit(s, " ") || (mon = word(s, months, 12)) < 0 ||
-            !lit(s, " ") || !digits(s, 4, &year) || !lit(s, " ") ||
-            !time_of_day(s, &h, &m, &sec) || !lit(s, " GMT"))
+            !lit(s, " ") || !digits(s, 4, &year) || !lit(s, " ") || !time_of_day(s, &h, &m, &sec) ||
+            !lit(s, " GMT"))
             return 0;
         y = year;
         goto done;
     }
     s->p = start;
-    /* rfc850-date: day-name-l "," SP date2 SP time-of-day SP GMT, date2 = 2DIGIT "-" month "-" 2DIGIT */
+    /* rfc850-date: day-name-l "," SP date2 SP time-of-day SP GMT, date2 = 2DIGIT "-" month "-"
+     * 2DIGIT */
     if ((wd = word(s, days_long, 7)) >= 0 && lit(s, ", ")) {
         int64_t now_year, century;
         if (!digits(s, 2, &day) || !lit(s, "-") || (mon = word(s, months, 12)) < 0 ||
-            !lit(s, "-") || !digits(s, 2, &year) || !lit(s, " ") ||
-            !time_of_day(s, &h, &m, &sec) || !lit(s, " GMT"))
+            !lit(s, "-") || !digits(s, 2, &year) || !lit(s, " ") || !time_of_day(s, &h, &m, &sec) ||
+            !lit(s, " GMT"))
             return 0;
         /* RFC 9110: a two-digit year more than 50 years in the future is the most recent past
          * year with the same last two digits */
         /* the mean Gregorian year is close enough here; the clock is clamped to years
          * 1970..9999 first so that a wild clock cannot push the year out of range */
-        now_year = 1970 + ((now_ms < 0 ? 0 : now_ms > 253402300799000 ? 253402300799000 : now_ms) /
-                           1000) / 31556952;
+        now_year = 1970 + ((now_ms < 0                 ? 0
+                            : now_ms > 253402300799000 ? 253402300799000
+                                                       : now_ms) /
+                           1000) /
+                              31556952;
         century = now_year - now_year % 100;
         y = century + year;
         if (y > now_year + 50)
@@ -129,7 +134,8 @@ static int http_date(struct scan *s, int64_t now_ms, int64_t *unix_s)
         goto done;
     }
     s->p = start;
-    /* asctime-date: day-name SP date3 SP time-of-day SP year, date3 = month SP (2DIGIT / SP DIGIT) */
+    /* asctime-date: day-name SP date3 SP time-of-day SP year, date3 = month SP (2DIGIT / SP DIGIT)
+     */
     if ((wd = word(s, days_short, 7)) >= 0 && lit(s, " ")) {
         if ((mon = word(s, months, 12)) < 0 || !lit(s, " "))
             return 0;
@@ -139,8 +145,7 @@ static int http_date(struct scan *s, int64_t now_ms, int64_t *unix_s)
         } else if (!digits(s, 2, &day)) {
             return 0;
         }
-        if (!lit(s, " ") || !time_of_day(s, &h, &m, &sec) || !lit(s, " ") ||
-            !digits(s, 4, &year))
+        if (!lit(s, " ") || !time_of_day(s, &h, &m, &sec) || !lit(s, " ") || !digits(s, 4, &year))
             return 0;
         y = year;
         goto done;
@@ -181,8 +186,8 @@ enum stint_err stint_retry_after_parse(const char *value, size_t len, int64_t no
             if (secs <= STINT_RETRY_AFTER_MAX_MS / 1000)
                 secs = secs * 10 + (uint64_t)(*q - '0'); /* stops growing once over the clamp */
         }
-        *delay_ms = secs >= STINT_RETRY_AFTER_MAX_MS / 1000 ? STINT_RETRY_AFTER_MAX_MS
-                                                            : secs * 1000;
+        *delay_ms =
+            secs >= STINT_RETRY_AFTER_MAX_MS / 1000 ? STINT_RETRY_AFTER_MAX_MS : secs * 1000;
         return STINT_OK;
     }
     if (!http_date(&s, now_ms, &when_s) || s.p != s.end)

@@ -19,8 +19,9 @@
  * retransmission backoff for seconds or minutes), and the next attempt opens a fresh connection.
  *
  * Stop. stop sets a flag; an in-flight request may run until stop_grace_ms, then the wait inside
- * libcurl is interrupted (curl_multi_wakeup) and the request abandoned. The journal keeps the batch: nothing is lost, and a replay of a
- * batch the server did store is answered from the server's de-duplication. */
+ * libcurl is interrupted (curl_multi_wakeup) and the request abandoned. The journal keeps the
+ * batch: nothing is lost, and a replay of a batch the server did store is answered from the
+ * server's de-duplication. */
 #define _GNU_SOURCE
 #include "sender.h"
 
@@ -88,13 +89,13 @@ struct stint_sender {
     int nl_fd, pipe_fd[2];
 
     /* under mu */
-    char *auth_header;      /* "Authorization: Bearer ..." (NULL: no token) */
+    char *auth_header; /* "Authorization: Bearer ..." (NULL: no token) */
     bool stopping, wake_req, flush_req, token_changed, idle;
-    int64_t stop_deadline;  /* mono ms */
-    int64_t linger_until;   /* mono ms */
-    int64_t retry_at;       /* mono ms; 0: none */
+    int64_t stop_deadline; /* mono ms */
+    int64_t linger_until;  /* mono ms */
+    int64_t retry_at;      /* mono ms; 0: none */
     uint64_t net_epoch, net_seen;
-    uint64_t net_conn;       /* net_epoch when the kept connection was last judged usable */
+    uint64_t net_conn; /* net_epoch when the kept connection was last judged usable */
     bool in_flight, net_abort;
     int64_t in_flight_since; /* mono ms */
     int64_t last_end;        /* mono ms of the last attempt's end */
@@ -103,8 +104,8 @@ struct stint_sender {
     /* sender thread only */
     struct batch b;
     bool have_batch;
-    size_t limit;           /* records per batch now (lower while splitting) */
-    uint64_t split_until;   /* the range being split ends here */
+    size_t limit;         /* records per batch now (lower while splitting) */
+    uint64_t split_until; /* the range being split ends here */
     struct stint_backoff bo;
 };
 
@@ -172,8 +173,8 @@ void stint_sender_idempotency_key(const uint8_t agent_id[STINT_AGENT_ID_LEN], ui
     fmt_(out, cap, "%s:%" PRIu64 "-%" PRIu64, hex, first, last);
 }
 
-uint64_t stint_sender_retry_wait(uint64_t backoff_ms, bool has_retry_after,
-                                 const char *retry_after, int64_t now_ms, bool *from_retry_after)
+uint64_t stint_sender_retry_wait(uint64_t backoff_ms, bool has_retry_after, const char *retry_after,
+                                 int64_t now_ms, bool *from_retry_after)
 {
     uint64_t ra = 0;
 
@@ -260,8 +261,7 @@ static enum stint_err frame_next(void *ctx, struct stint_record *scratch,
         return STINT_OK;
     }
     it = &fi->b->items[fi->pos++];
-    rc = stint_pb_decode_record(fi->b->frames.data + it->raw_off, it->raw_len, scratch, NULL,
-                                NULL);
+    rc = stint_pb_decode_record(fi->b->frames.data + it->raw_off, it->raw_len, scratch, NULL, NULL);
     if (rc != STINT_OK)
         return rc;
     *out = scratch;
@@ -336,8 +336,8 @@ static enum stint_err fill_batch(struct stint_sender *s)
     enum stint_err rc;
 
     batch_clear(&s->b);
-    rc = stint_journal_read(s->j, 0, s->limit, max_bytes, STINT_JOURNAL_RAW, on_entry, &s->b,
-                            NULL, NULL);
+    rc = stint_journal_read(s->j, 0, s->limit, max_bytes, STINT_JOURNAL_RAW, on_entry, &s->b, NULL,
+                            NULL);
     if (rc != STINT_OK) {
         batch_clear(&s->b);
         return rc;
@@ -364,9 +364,8 @@ static bool media_is(const char *ct, const char *type)
 }
 
 /* Handles a 2xx: returns the class it really was (RETRY for an Ack that cannot be used). */
-static enum stint_send_class take_ack(struct stint_sender *s,
-                                      const struct stint_http_response *r, char *why,
-                                      size_t why_cap, uint64_t *sent, uint64_t *dead)
+static enum stint_send_class take_ack(struct stint_sender *s, const struct stint_http_response *r,
+                                      char *why, size_t why_cap, uint64_t *sent, uint64_t *dead)
 {
     struct stint_ack ack;
     struct stint_error err;
@@ -395,8 +394,7 @@ static enum stint_send_class take_ack(struct stint_sender *s,
     else
         rc = stint_json_decode_ack((const char *)r->body, r->body_len, &ack, NULL, &err);
     if (rc != STINT_OK) {
-        fmt_(why, why_cap, "HTTP %ld with an Ack that does not decode: %s", r->status,
-                 err.msg);
+        fmt_(why, why_cap, "HTTP %ld with an Ack that does not decode: %s", r->status, err.msg);
         return STINT_SEND_RETRY;
     }
     /* rejections first: once acked, the records are gone from the journal */
@@ -405,12 +403,11 @@ static enum stint_send_class take_ack(struct stint_sender *s,
         char reason[STINT_REASON_MAX + 1];
         if (rj->seq < b->first || rj->seq > b->last)
             continue;
-        fmt_(reason, sizeof(reason), "server rejected (code %d): %s", (int)rj->code,
-                 rj->reason);
+        fmt_(reason, sizeof(reason), "server rejected (code %d): %s", (int)rj->code, rj->reason);
         rc = stint_journal_dead_letter(s->j, rj->seq, rj->seq, reason);
         if (rc != STINT_OK) {
             fmt_(why, why_cap, "dead-lettering seq %" PRIu64 " failed: %s", rj->seq,
-                     stint_strerror(rc));
+                 stint_strerror(rc));
             cls = STINT_SEND_RETRY;
             goto cleanup;
         }
@@ -419,9 +416,10 @@ static enum stint_send_class take_ack(struct stint_sender *s,
     }
     acked = ack.acked_seq < b->last ? ack.acked_seq : b->last;
     if (acked < b->first && *dead == 0) {
-        fmt_(why, why_cap, "Ack covers nothing of the batch (acked_seq %" PRIu64
-                               ", batch %" PRIu64 "-%" PRIu64 ")",
-                 ack.acked_seq, b->first, b->last);
+        fmt_(why, why_cap,
+             "Ack covers nothing of the batch (acked_seq %" PRIu64 ", batch %" PRIu64 "-%" PRIu64
+             ")",
+             ack.acked_seq, b->first, b->last);
         cls = STINT_SEND_RETRY;
         goto cleanup;
     }
@@ -499,8 +497,7 @@ static void attempt(struct stint_sender *s)
         a.mono_start_us = a.mono_end_us = mono_us();
         goto decided;
     }
-    stint_sender_idempotency_key(s->agent_id, s->b.first, s->b.last, idem + 17,
-                                 sizeof(idem) - 17);
+    stint_sender_idempotency_key(s->agent_id, s->b.first, s->b.last, idem + 17, sizeof(idem) - 17);
     memcpy(idem, "Idempotency-Key: ", 17);
     pthread_mutex_lock(&s->mu);
     if (s->auth_header)
@@ -607,8 +604,7 @@ decided:
         fmt_(reason, sizeof(reason), "%s", why);
         if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
             dead = s->b.n;
-        logf_(s, "batch %" PRIu64 "-%" PRIu64 " dead-lettered: %s", s->b.first, s->b.last,
-              reason);
+        logf_(s, "batch %" PRIu64 "-%" PRIu64 " dead-lettered: %s", s->b.first, s->b.last, reason);
         stint_backoff_reset(&s->bo);
         s->have_batch = false;
         break;
@@ -622,8 +618,8 @@ decided:
         break;
     case STINT_SEND_RETRY:
     default:
-        wait = stint_sender_retry_wait(stint_backoff_next(&s->bo), r.has_retry_after,
-                                       r.retry_after, wall_ms(s), &from_ra);
+        wait = stint_sender_retry_wait(stint_backoff_next(&s->bo), r.has_retry_after, r.retry_after,
+                                       wall_ms(s), &from_ra);
         logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; retry in %" PRIu64 " ms%s", s->b.first,
               s->b.last, why, wait, from_ra ? " (Retry-After)" : "");
         break;
@@ -749,10 +745,10 @@ static void *run(void *arg)
  * across a link that went down it would sit in TCP retransmission for as long as the timeouts
  * allow, and after a return its connection may be dead. (Younger requests are left alone, so that
  * a busy host's unrelated interfaces coming and going cannot keep cutting a healthy upload; the
- * next attempt after any change opens a new connection, which fails or works at once.) A failed attempt is retried at once (at most every
- * NET_MIN_GAP_MS): after a return that is the point; after a loss the retry fails at once (no
- * route) and the backoff goes on as before, and when the change was elsewhere (another
- * interface) it simply succeeds. */
+ * next attempt after any change opens a new connection, which fails or works at once.) A failed
+ * attempt is retried at once (at most every NET_MIN_GAP_MS): after a return that is the point;
+ * after a loss the retry fails at once (no route) and the backoff goes on as before, and when the
+ * change was elsewhere (another interface) it simply succeeds. */
 static void net_changed(struct stint_sender *s)
 {
     bool cut = false;
@@ -799,9 +795,9 @@ static void *netwatch(void *arg)
             continue;
         }
         for (nh = &u.align; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
-            if (nh->nlmsg_type == RTM_NEWLINK || nh->nlmsg_type == RTM_NEWADDR || nh->nlmsg_type == RTM_NEWROUTE ||
-                       nh->nlmsg_type == RTM_DELLINK || nh->nlmsg_type == RTM_DELADDR ||
-                       nh->nlmsg_type == RTM_DELROUTE) {
+            if (nh->nlmsg_type == RTM_NEWLINK || nh->nlmsg_type == RTM_NEWADDR ||
+                nh->nlmsg_type == RTM_NEWROUTE || nh->nlmsg_type == RTM_DELLINK ||
+                nh->nlmsg_type == RTM_DELADDR || nh->nlmsg_type == RTM_DELROUTE) {
                 changed = true;
             }
         }
@@ -989,8 +985,7 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
         rc = stint_error_set(err, STINT_ENOMEM, 0, "pthread_mutex_init failed");
         goto cleanup;
     }
-    if (pthread_condattr_init(&ca) != 0 ||
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+    if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
         pthread_cond_init(&s->cv, &ca) != 0) {
         pthread_mutex_destroy(&s->mu);
         rc = stint_error_set(err, STINT_ENOMEM, 0, "pthread_cond_init failed");

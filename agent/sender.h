@@ -15,8 +15,8 @@
  *
  * The thread sleeps on a condition variable (CLOCK_MONOTONIC) until: new records
  * (stint_sender_wake, then up to linger_ms to fill the batch), flush, the retry time, stop, or a
- * network change (a netlink socket, RTMGRP_LINK / IPV4_IFADDR / IPV4_ROUTE / IPV6_IFADDR, watched by
- * a small helper thread) — no polling. Memory is bounded by the batch size (about four times
+ * network change (a netlink socket, RTMGRP_LINK / IPV4_IFADDR / IPV4_ROUTE / IPV6_IFADDR, watched
+ * by a small helper thread) — no polling. Memory is bounded by the batch size (about four times
  * batch_max_bytes at most), whatever the backlog.
  *
  * Threads: every function may be called from any thread, except that destroy must not race
@@ -43,39 +43,39 @@ enum stint_sender_encoding {
 #define STINT_SENDER_DEFAULT_MAX_BYTES ((size_t)1 << 20)
 #define STINT_SENDER_DEFAULT_GZIP_MIN 1024u
 #define STINT_SENDER_DEFAULT_LINGER_MS 200u
-#define STINT_SENDER_NO_GZIP SIZE_MAX   /* gzip_min_bytes: never compress */
+#define STINT_SENDER_NO_GZIP SIZE_MAX     /* gzip_min_bytes: never compress */
 #define STINT_SENDER_NO_LINGER UINT32_MAX /* linger_ms: send at once */
 
 /* One attempt, as seen by opts.on_attempt (tests, the driver, logs). */
 struct stint_sender_attempt {
-    int64_t started_ms;  /* wall clock (opts.wall_ms) when the request left */
+    int64_t started_ms;                 /* wall clock (opts.wall_ms) when the request left */
     int64_t mono_start_us, mono_end_us; /* CLOCK_MONOTONIC, microseconds */
     uint64_t first_seq, last_seq;
     size_t records;
-    size_t body_bytes;   /* as sent (after gzip) */
+    size_t body_bytes; /* as sent (after gzip) */
     bool gzip;
     enum stint_send_class cls;
     int curl_code;
     long status;
-    uint64_t wait_ms;    /* the wait chosen after this attempt (0 after a success) */
-    bool retry_after;    /* the wait came from Retry-After */
+    uint64_t wait_ms; /* the wait chosen after this attempt (0 after a success) */
+    bool retry_after; /* the wait came from Retry-After */
 };
 
 struct stint_sender_opts {
-    const char *url;          /* server base URL: "https://host[:port][/prefix]" (no trailing /
-                                 needed); http:// only to a loopback host */
-    const void *token;        /* bearer token bytes (never logged); NULL: no Authorization */
+    const char *url;   /* server base URL: "https://host[:port][/prefix]" (no trailing /
+                          needed); http:// only to a loopback host */
+    const void *token; /* bearer token bytes (never logged); NULL: no Authorization */
     size_t token_len;
     const char *ca_file;       /* NULL: system CAs */
     const char *pinned_pubkey; /* NULL, or "sha256//BASE64[;sha256//...]" */
     enum stint_sender_encoding encoding;
-    size_t gzip_min_bytes;      /* bodies this large or larger are gzipped; 0: 1024 */
-    int gzip_level;             /* zlib level 1..9; 0: 1 (fast; records compress well anyway) */
-    size_t batch_max_records;   /* 0: 1000 */
-    size_t batch_max_bytes;     /* raw record bytes per batch; 0: 1 MiB */
-    uint32_t backoff_base_ms;   /* 0: 1000 */
-    uint32_t backoff_cap_ms;    /* 0: 300000 */
-    uint32_t linger_ms;         /* after a wake with less than a batch: 0 = 200 ms */
+    size_t gzip_min_bytes;       /* bodies this large or larger are gzipped; 0: 1024 */
+    int gzip_level;              /* zlib level 1..9; 0: 1 (fast; records compress well anyway) */
+    size_t batch_max_records;    /* 0: 1000 */
+    size_t batch_max_bytes;      /* raw record bytes per batch; 0: 1 MiB */
+    uint32_t backoff_base_ms;    /* 0: 1000 */
+    uint32_t backoff_cap_ms;     /* 0: 300000 */
+    uint32_t linger_ms;          /* after a wake with less than a batch: 0 = 200 ms */
     uint32_t connect_timeout_ms; /* 0: 10 s */
     uint32_t timeout_ms;         /* whole request; 0: 60 s */
     uint32_t low_speed_bytes;    /* 0: 1 byte/s ... */
@@ -86,7 +86,7 @@ struct stint_sender_opts {
     /* Wall clock in Unix ms for now_ms, HTTP-date Retry-After and status; NULL: CLOCK_REALTIME. */
     int64_t (*wall_ms)(void *ctx);
     void *clock_ctx;
-    uint64_t rng_seed;           /* backoff jitter; 0: seeded from the clock and pid */
+    uint64_t rng_seed; /* backoff jitter; 0: seeded from the clock and pid */
     /* Called from the sender thread after each attempt (must not call back into the sender). */
     void (*on_attempt)(void *ctx, const struct stint_sender_attempt *a);
     /* Log lines (no token, no record content), from the sender thread. NULL: silent. */
@@ -95,25 +95,25 @@ struct stint_sender_opts {
 };
 
 struct stint_sender_status {
-    uint64_t backlog;           /* records in the journal not acked */
-    int64_t oldest_ms;          /* start of the oldest of them; 0 when none */
-    int64_t oldest_age_ms;      /* now - oldest_ms; 0 when none */
-    int64_t last_attempt_ms;    /* wall clock of the last attempt; 0 when none yet */
+    uint64_t backlog;        /* records in the journal not acked */
+    int64_t oldest_ms;       /* start of the oldest of them; 0 when none */
+    int64_t oldest_age_ms;   /* now - oldest_ms; 0 when none */
+    int64_t last_attempt_ms; /* wall clock of the last attempt; 0 when none yet */
     enum stint_send_class last_class;
-    long last_status;           /* HTTP status of the last attempt (0: none / network error) */
+    long last_status; /* HTTP status of the last attempt (0: none / network error) */
     int last_curl_code;
-    char last_error[256];       /* human text of the last failure; empty after a success */
+    char last_error[256]; /* human text of the last failure; empty after a success */
     int64_t last_success_ms;
-    int64_t next_retry_ms;      /* wall clock of the next retry; 0 when none is scheduled */
+    int64_t next_retry_ms; /* wall clock of the next retry; 0 when none is scheduled */
     uint64_t attempts;
     uint64_t batches_acked;
-    uint64_t records_sent;      /* acked by the server (stored or duplicate) */
-    uint64_t bytes_sent;        /* request bytes (headers + bodies) of every attempt */
-    uint64_t records_dead;      /* dead-lettered by this sender */
-    uint64_t splits;            /* 413 halvings */
-    uint64_t net_wakes;         /* network changes that woke the sender */
-    bool auth_paused;           /* 401/403: waiting for a new token or a flush */
-    bool blocked;               /* TLS verification or setup error (last_error says which) */
+    uint64_t records_sent; /* acked by the server (stored or duplicate) */
+    uint64_t bytes_sent;   /* request bytes (headers + bodies) of every attempt */
+    uint64_t records_dead; /* dead-lettered by this sender */
+    uint64_t splits;       /* 413 halvings */
+    uint64_t net_wakes;    /* network changes that woke the sender */
+    bool auth_paused;      /* 401/403: waiting for a new token or a flush */
+    bool blocked;          /* TLS verification or setup error (last_error says which) */
     bool running;
 };
 
@@ -157,7 +157,7 @@ void stint_sender_idempotency_key(const uint8_t agent_id[STINT_AGENT_ID_LEN], ui
 /* The wait after a retryable failure: the backoff draw, or Retry-After when the answer had a
  * valid one and it is longer (a Retry-After of 0 cannot make the sender hammer the server).
  * *from_retry_after says which one decided. Exposed for the unit tests. */
-uint64_t stint_sender_retry_wait(uint64_t backoff_ms, bool has_retry_after,
-                                 const char *retry_after, int64_t now_ms, bool *from_retry_after);
+uint64_t stint_sender_retry_wait(uint64_t backoff_ms, bool has_retry_after, const char *retry_after,
+                                 int64_t now_ms, bool *from_retry_after);
 
 #endif

@@ -126,8 +126,7 @@ static int drain_table(const char *master, uint64_t n, bool ack_only, int runs)
         drain_rss[i] = (double)res.drain_kb / 1024.0;
         printf("  run %d: %" PRIu64 " records in %.2f s = %.0f records/s, sender CPU %.2f s, "
                "peak RSS %.1f MiB (journal open %.1f MiB, while sending %.1f MiB)%s\n",
-               i + 1, res.records, res.seconds, rps[i], res.cpu, rss[i], open_rss[i],
-               drain_rss[i],
+               i + 1, res.records, res.seconds, rps[i], res.cpu, rss[i], open_rss[i], drain_rss[i],
                !ack_only && i == 0 ? " (dump: every record exactly once)" : "");
         snprintf(data, sizeof(data), "rm -rf '%s/data-%s-%d'", R.base, ack_only ? "ack" : "store",
                  i);
@@ -147,12 +146,9 @@ static int bytes_table(const char *master, uint64_t n)
     static const struct {
         const char *name, *enc, *gz;
     } rows[] = {
-        {"protobuf + gzip", "pb", "1024"},
-        {"protobuf", "pb", "never"},
-        {"canonical JSON + gzip", "json", "1024"},
-        {"canonical JSON", "json", "never"},
-        {"legacy form + gzip", "form", "1024"},
-        {"legacy form", "form", "never"},
+        {"protobuf + gzip", "pb", "1024"},         {"protobuf", "pb", "never"},
+        {"canonical JSON + gzip", "json", "1024"}, {"canonical JSON", "json", "never"},
+        {"legacy form + gzip", "form", "1024"},    {"legacy form", "form", "never"},
     };
     char journal[300], data[300];
     size_t i;
@@ -231,8 +227,9 @@ static int return_delay(int runs, double down)
             int cc, gz;
             uint64_t a, b, w;
             size_t recs, body;
-            while (fscanf(f, "%" SCNd64 " %" SCNd64 " %15s %ld %d %" SCNu64 " %" SCNu64
-                             " %zu %zu %d %" SCNu64,
+            while (fscanf(f,
+                          "%" SCNd64 " %" SCNd64 " %15s %ld %d %" SCNu64 " %" SCNu64
+                          " %zu %zu %d %" SCNu64,
                           &s0, &e0, cls, &st, &cc, &a, &b, &recs, &body, &gz, &w) == 11)
                 if (first_ok < 0 && strcmp(cls, "ok") == 0)
                     first_ok = s0;
@@ -274,7 +271,8 @@ int main(int argc, char **argv)
         goto fail;
     printf("(journals filled in %.1f s; records of about 110 bytes: app, path, title, url)\n",
            sup_now() - t0);
-    printf("\n| drain (median of 3)                | records/s | CPU s    | peak RSS | open RSS | send RSS |\n"
+    printf("\n| drain (median of 3)                | records/s | CPU s    | peak RSS | open RSS | "
+           "send RSS |\n"
            "| --- | ---: | ---: | ---: | ---: | ---: |\n");
     if (drain_table(master, n, false, 3) != 0 || drain_table(master, n, true, 3) != 0)
         goto fail;

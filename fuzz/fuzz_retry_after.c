@@ -18,7 +18,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const int64_t clocks[] = {0, 1795917566000, 253402300799000, INT64_MIN, INT64_MAX,
+    static const int64_t clocks[] = {0,  1795917566000, 253402300799000, INT64_MIN, INT64_MAX,
                                      -1, 784111777000};
     char *copy = malloc(size ? size : 1);
     size_t i, a, b;

@@ -13,9 +13,9 @@
  * fixed pace), and ends when the journal is empty (--until-empty, or once --stop-file exists,
  * after which nothing more is appended). Prints one line of key=value results: among them
  * maxrss_kb (peak RSS of the process), open_hwm_kb (the peak when the journal was open, before
- * the sender started) and drain_rss_kb (the highest RSS sampled every 100 ms while sending). --attempts writes
- * one line per attempt: "wall_start_ms wall_end_ms class status curl first last records
- * body_bytes gzip wait_ms". Exit: 0 drained, 3 timeout, 2 usage, 1 error. */
+ * the sender started) and drain_rss_kb (the highest RSS sampled every 100 ms while sending).
+ * --attempts writes one line per attempt: "wall_start_ms wall_end_ms class status curl first last
+ * records body_bytes gzip wait_ms". Exit: 0 drained, 3 timeout, 2 usage, 1 error. */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <stdio.h>
@@ -47,11 +47,12 @@ static void on_attempt(void *ctx, const struct stint_sender_attempt *a)
     }
     if (!attempts_f)
         return;
-    fprintf(attempts_f, "%" PRId64 " %" PRId64 " %s %ld %d %" PRIu64 " %" PRIu64 " %zu %zu %d %" PRIu64 "\n",
+    fprintf(attempts_f,
+            "%" PRId64 " %" PRId64 " %s %ld %d %" PRIu64 " %" PRIu64 " %zu %zu %d %" PRIu64 "\n",
             wall0_ms + (a->mono_start_us - mono0_us) / 1000,
-            wall0_ms + (a->mono_end_us - mono0_us) / 1000, stint_send_class_name(a->cls),
-            a->status, a->curl_code, a->first_seq, a->last_seq, a->records, a->body_bytes,
-            a->gzip ? 1 : 0, a->wait_ms);
+            wall0_ms + (a->mono_end_us - mono0_us) / 1000, stint_send_class_name(a->cls), a->status,
+            a->curl_code, a->first_seq, a->last_seq, a->records, a->body_bytes, a->gzip ? 1 : 0,
+            a->wait_ms);
     fflush(attempts_f);
 }
 
@@ -141,8 +142,8 @@ static int cmd_run(int argc, char **argv)
         else if (strcmp(a, "--linger-ms") == 0)
             o.linger_ms = (uint32_t)strtoul(v, NULL, 10);
         else if (strcmp(a, "--gzip-min") == 0)
-            o.gzip_min_bytes = strcmp(v, "never") == 0 ? STINT_SENDER_NO_GZIP
-                                                       : strtoul(v, NULL, 10);
+            o.gzip_min_bytes =
+                strcmp(v, "never") == 0 ? STINT_SENDER_NO_GZIP : strtoul(v, NULL, 10);
         else if (strcmp(a, "--append-every-ms") == 0)
             append_every = strtoull(v, NULL, 10);
         else if (strcmp(a, "--append-n") == 0)
@@ -224,8 +225,8 @@ static int cmd_run(int argc, char **argv)
            " bytes_sent=%" PRIu64 " body_bytes=%" PRIu64 " dead=%" PRIu64 " appended=%" PRIu64
            " net_wakes=%" PRIu64 " backlog=%" PRIu64 " cpu=%.3f maxrss_kb=%ld open_hwm_kb=%ld"
            " drain_rss_kb=%ld\n",
-           sup_now() - t0, st.records_sent, st.attempts, st.batches_acked, st.bytes_sent,
-           ok_bytes, st.records_dead, appended, st.net_wakes, st.backlog,
+           sup_now() - t0, st.records_sent, st.attempts, st.batches_acked, st.bytes_sent, ok_bytes,
+           st.records_dead, appended, st.net_wakes, st.backlog,
            (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
                (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6,
            ru.ru_maxrss, open_hwm, rss_max_drain);

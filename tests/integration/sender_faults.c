@@ -137,8 +137,8 @@ static void wait_drained(struct env *e, double timeout)
         if (st.backlog == 0)
             return;
         if (sup_now() - t0 > timeout)
-            fail_msg("not drained after %.0f s: backlog %" PRIu64 ", last: %s", timeout,
-                     st.backlog, st.last_error);
+            fail_msg("not drained after %.0f s: backlog %" PRIu64 ", last: %s", timeout, st.backlog,
+                     st.last_error);
         sup_sleep(0.02);
     }
 }
@@ -277,9 +277,10 @@ static void test_503_30_percent(void **state)
 /* Every other retryable status: 408, 500, 502, 504. */
 static void test_other_retryable_statuses(void **state)
 {
-    static const char *const f[] = {"--fault", "status=408,rate=0.1", "--fault",
-                                    "status=500,rate=0.1", "--fault", "status=502,rate=0.1",
-                                    "--fault", "status=504,rate=0.1", NULL};
+    static const char *const f[] = {
+        "--fault", "status=408,rate=0.1", "--fault", "status=500,rate=0.1",
+        "--fault", "status=502,rate=0.1", "--fault", "status=504,rate=0.1",
+        NULL};
     struct env e;
     struct stint_sender_opts o;
     char url[128];
@@ -357,9 +358,8 @@ static void test_503_retry_after_date(void **state)
     env_sender(&e, &o);
     wait_drained(&e, 60);
     gap = gap_after(&e, 503, &w, &ra);
-    print_message("    503 Retry-After date +3 s: next attempt after %.3f s (wait %" PRIu64
-                  " ms)\n",
-                  gap, w);
+    print_message(
+        "    503 Retry-After date +3 s: next attempt after %.3f s (wait %" PRIu64 " ms)\n", gap, w);
     assert_true(ra);
     assert_true(w >= 1900 && w <= 3000);
     assert_true(gap >= (double)w / 1000.0 - 0.001);

@@ -121,11 +121,11 @@ int main(int argc, char **argv)
         goto cleanup;
     snprintf(url, sizeof(url), "https://127.0.0.1:%d", c.port);
     {
-        const char *const args[] = {driver,      "run",       "--journal",  journal,
-                                    "--url",     url,         "--ca",       r.cert,
-                                    "--token",   SUP_TOKEN,   "--batch",    "25",
-                                    "--base-ms", "10",        "--cap-ms",   "200",
-                                    "--attempts", att,        "--no-netwatch", "--until-empty",
+        const char *const args[] = {driver,       "run",     "--journal",     journal,
+                                    "--url",      url,       "--ca",          r.cert,
+                                    "--token",    SUP_TOKEN, "--batch",       "25",
+                                    "--base-ms",  "10",      "--cap-ms",      "200",
+                                    "--attempts", att,       "--no-netwatch", "--until-empty",
                                     NULL};
         const char *args_last[sizeof(args) / sizeof(args[0])];
         memcpy(args_last, args, sizeof(args));

@@ -3,13 +3,14 @@
  *
  * As root, the test makes a network namespace and a veth pair of its own (names carry the pid),
  * 10.213.N.1/30 outside and 10.213.N.2/30 inside (plus an `unreachable` route for the prefix
- * with a high metric, so that with the link down a connect fails at once), runs stint-collector inside the namespace
- * (ip netns exec) and stint-send-test outside with the default backoff (1 s base, 300 s cap) and
- * a record source appending 5 records every 50 ms. Once batches flow, the outer end of the link
- * goes down for 8 s (connects fail at once: the route is gone, records pile up, the backoff grows
- * to several seconds), then comes back up. From the sender's attempt log: the first attempt that
- * starts after the link's return, and the first that succeeds, must both come within 1 s of it.
- * Then the record source stops, the sender drains, and `dump` must show every record once.
+ * with a high metric, so that with the link down a connect fails at once), runs stint-collector
+ * inside the namespace (ip netns exec) and stint-send-test outside with the default backoff (1 s
+ * base, 300 s cap) and a record source appending 5 records every 50 ms. Once batches flow, the
+ * outer end of the link goes down for 8 s (connects fail at once: the route is gone, records pile
+ * up, the backoff grows to several seconds), then comes back up. From the sender's attempt log: the
+ * first attempt that starts after the link's return, and the first that succeeds, must both come
+ * within 1 s of it. Then the record source stops, the sender drains, and `dump` must show every
+ * record once.
  *
  * Skips (exit 77, ctest SKIP_RETURN_CODE) when not root or when `ip netns add` is refused.
  * usage: sender_netns STINT-SEND-TEST [--no-netwatch]  (the second form shows the test fail). */
@@ -92,7 +93,8 @@ int main(int argc, char **argv)
     net_n = n;
     snprintf(ip_out, sizeof(ip_out), "10.213.%d.1", n);
     snprintf(ip_in, sizeof(ip_in), "10.213.%d.2", n);
-    if (system("ip netns add stint-send-probe-$$ 2>/dev/null && ip netns del stint-send-probe-$$") !=
+    if (system(
+            "ip netns add stint-send-probe-$$ 2>/dev/null && ip netns del stint-send-probe-$$") !=
         0) {
         printf("sender_netns: SKIPPED: `ip netns add` is not possible here\n");
         return SKIP;
@@ -134,11 +136,29 @@ int main(int argc, char **argv)
     }
     snprintf(url, sizeof(url), "https://%s:%d", ip_in, c.port);
     {
-        const char *args[] = {argv[1],        "run",           "--journal", journal, "--url",
-                              url,            "--ca",          r.cert,      "--token", SUP_TOKEN,
-                              "--append-every-ms", "50",       "--append-n", "5",    "--linger-ms",
-                              "100",          "--stop-file",   stop,        "--attempts", att,
-                              "--timeout",    "120",           netwatch ? NULL : "--no-netwatch",
+        const char *args[] = {argv[1],
+                              "run",
+                              "--journal",
+                              journal,
+                              "--url",
+                              url,
+                              "--ca",
+                              r.cert,
+                              "--token",
+                              SUP_TOKEN,
+                              "--append-every-ms",
+                              "50",
+                              "--append-n",
+                              "5",
+                              "--linger-ms",
+                              "100",
+                              "--stop-file",
+                              stop,
+                              "--attempts",
+                              att,
+                              "--timeout",
+                              "120",
+                              netwatch ? NULL : "--no-netwatch",
                               NULL};
         int pfd[2];
         char line[1024];
@@ -195,7 +215,9 @@ int main(int argc, char **argv)
         uint64_t first, last, wait_ms;
         size_t recs, body;
         int gz;
-        while (fscanf(f, "%" SCNd64 " %" SCNd64 " %15s %ld %d %" SCNu64 " %" SCNu64 " %zu %zu %d %" SCNu64,
+        while (fscanf(f,
+                      "%" SCNd64 " %" SCNd64 " %15s %ld %d %" SCNu64 " %" SCNu64
+                      " %zu %zu %d %" SCNu64,
                       &a.start, &a.end, a.cls, &status_code, &curl, &first, &last, &recs, &body,
                       &gz, &wait_ms) == 11) {
             if (a.start >= t_down && a.start < t_up) {

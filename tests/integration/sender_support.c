@@ -67,8 +67,7 @@ int sup_run_init(struct sup_run *r, const char *tag, const char *extra_ip)
              "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
              "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 "
              "-keyout %s/otherkey.pem -out %s 2>/dev/null",
-             extra_ip ? ",IP:" : "", extra_ip ? extra_ip : "", r->key, r->cert, r->base,
-             r->other);
+             extra_ip ? ",IP:" : "", extra_ip ? extra_ip : "", r->key, r->cert, r->base, r->other);
     if (sh(cmd) != 0)
         return -1;
     snprintf(cmd, sizeof(cmd),
@@ -294,8 +293,7 @@ long sup_dump(const struct sup_collector *c, uint64_t max, uint32_t *counts, uin
     return n;
 }
 
-int sup_check_once(const struct sup_collector *c, uint64_t max, const uint64_t *skip,
-                   size_t n_skip)
+int sup_check_once(const struct sup_collector *c, uint64_t max, const uint64_t *skip, size_t n_skip)
 {
     uint32_t *counts = calloc((size_t)max + 1, sizeof(*counts));
     uint64_t extra = 0, seq, missing = 0, dup = 0, wrong = 0;

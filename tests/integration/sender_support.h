@@ -13,12 +13,12 @@
 #define SUP_BAD_TOKEN "alice-token-wrong-00000"
 
 struct sup_run {
-    char base[128];     /* the run's folder */
-    char cert[192];     /* the collector's certificate (CN localhost, SAN 127.0.0.1 + extra IP) */
+    char base[128]; /* the run's folder */
+    char cert[192]; /* the collector's certificate (CN localhost, SAN 127.0.0.1 + extra IP) */
     char key[192];
-    char other[192];    /* an unrelated self-signed certificate: a CA the agent must not trust */
+    char other[192]; /* an unrelated self-signed certificate: a CA the agent must not trust */
     char tokens[192];
-    char pin[128];      /* "sha256//..." of cert's public key */
+    char pin[128]; /* "sha256//..." of cert's public key */
 };
 
 struct sup_collector {

@@ -14,8 +14,8 @@ static const int64_t NOW = (int64_t)1795917566 * 1000;
 struct row {
     const char *in;
     int64_t now_ms;
-    int ok;          /* 1: STINT_OK, 0: STINT_ESYNTAX */
-    uint64_t delay;  /* when ok */
+    int ok;         /* 1: STINT_OK, 0: STINT_ESYNTAX */
+    uint64_t delay; /* when ok */
 };
 
 static const struct row rows[] = {
@@ -32,19 +32,19 @@ static const struct row rows[] = {
     {"18446744073709551616", NOW, 1, H24},
     /* IMF-fixdate */
     {"Sun, 29 Nov 2026 01:59:36 GMT", NOW, 1, 10000},
-    {"Sun, 29 Nov 2026 01:59:26 GMT", NOW, 1, 0},        /* now */
-    {"Sat, 28 Nov 2026 01:59:26 GMT", NOW, 1, 0},        /* past */
-    {"Sun, 06 Nov 1994 08:49:37 GMT", NOW, 1, 0},        /* RFC example, long past */
+    {"Sun, 29 Nov 2026 01:59:26 GMT", NOW, 1, 0}, /* now */
+    {"Sat, 28 Nov 2026 01:59:26 GMT", NOW, 1, 0}, /* past */
+    {"Sun, 06 Nov 1994 08:49:37 GMT", NOW, 1, 0}, /* RFC example, long past */
     {"Mon, 30 Nov 2026 01:59:25 GMT", NOW, 1, H24 - 1000},
-    {"Mon, 30 Nov 2026 01:59:27 GMT", NOW, 1, H24},      /* over 24 h: clamped */
+    {"Mon, 30 Nov 2026 01:59:27 GMT", NOW, 1, H24}, /* over 24 h: clamped */
     {"Fri, 31 Dec 9999 23:59:59 GMT", NOW, 1, H24},
     {"Thu, 01 Jan 1970 00:00:00 GMT", NOW, 1, 0},
-    {"Wed, 29 Feb 2028 00:00:00 GMT", NOW, 1, H24},      /* a leap day exists */
-    {"Sun, 29 Nov 2026 01:59:60 GMT", NOW, 1, 34000},    /* leap second accepted */
-    {"Mon, 29 Nov 2026 01:59:36 GMT", NOW, 1, 10000},    /* day name not checked (RFC 9110) */
+    {"Wed, 29 Feb 2028 00:00:00 GMT", NOW, 1, H24},   /* a leap day exists */
+    {"Sun, 29 Nov 2026 01:59:60 GMT", NOW, 1, 34000}, /* leap second accepted */
+    {"Mon, 29 Nov 2026 01:59:36 GMT", NOW, 1, 10000}, /* day name not checked (RFC 9110) */
     /* RFC 850 */
     {"Sunday, 29-Nov-26 01:59:46 GMT", NOW, 1, 20000},
-    {"Sunday, 06-Nov-94 08:49:37 GMT", NOW, 1, 0},       /* 1994, not 2094 */
+    {"Sunday, 06-Nov-94 08:49:37 GMT", NOW, 1, 0}, /* 1994, not 2094 */
     /* asctime */
     {"Sun Nov 29 02:00:26 2026", NOW, 1, 60000},
     {"Sun Nov  6 08:49:37 1994", NOW, 1, 0},
@@ -61,8 +61,8 @@ static const struct row rows[] = {
     {"Sun, 29 Nov 2026 01:59:36 gmt", NOW, 0, 0},
     {"Sun, 29 Nov 2026 01:59:36 GMT junk", NOW, 0, 0},
     {"Sun, 29 Nov 2026 1:59:36 GMT", NOW, 0, 0},
-    {"Sun, 31 Nov 2026 01:59:36 GMT", NOW, 0, 0},        /* no 31 November */
-    {"Sun, 29 Feb 2027 01:59:36 GMT", NOW, 0, 0},        /* not a leap year */
+    {"Sun, 31 Nov 2026 01:59:36 GMT", NOW, 0, 0}, /* no 31 November */
+    {"Sun, 29 Feb 2027 01:59:36 GMT", NOW, 0, 0}, /* not a leap year */
     {"Sun, 00 Nov 2026 01:59:36 GMT", NOW, 0, 0},
     {"Sun, 29 Nov 2026 24:00:00 GMT", NOW, 0, 0},
     {"Sun, 29 Nov 2026 23:60:00 GMT", NOW, 0, 0},
@@ -72,7 +72,7 @@ static const struct row rows[] = {
     {"Sun, 29 Nov 26 01:59:36 GMT", NOW, 0, 0},
     {"Sunday, 29-Nov-2026 01:59:46 GMT", NOW, 0, 0},
     {"Sun Nov 29 02:00:26 26", NOW, 0, 0},
-    {"Sun, 29 Nov 2026 01:59:3", NOW, 0, 0},             /* cut short */
+    {"Sun, 29 Nov 2026 01:59:3", NOW, 0, 0}, /* cut short */
     {"Sun,", NOW, 0, 0},
     /* extreme clocks do not overflow */
     {"Sun, 29 Nov 2026 01:59:36 GMT", INT64_MIN, 1, H24},
@@ -87,12 +87,11 @@ static void test_table(void **state)
     (void)state;
     for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         uint64_t d = 12345;
-        enum stint_err rc = stint_retry_after_parse(rows[i].in, strlen(rows[i].in), rows[i].now_ms,
-                                                    &d);
+        enum stint_err rc =
+            stint_retry_after_parse(rows[i].in, strlen(rows[i].in), rows[i].now_ms, &d);
         if (rows[i].ok != (rc == STINT_OK) || (rows[i].ok && d != rows[i].delay))
             fail_msg("row %zu \"%s\": rc %d delay %llu, want ok=%d delay %llu", i, rows[i].in,
-                     (int)rc, (unsigned long long)d, rows[i].ok,
-                     (unsigned long long)rows[i].delay);
+                     (int)rc, (unsigned long long)d, rows[i].ok, (unsigned long long)rows[i].delay);
         if (!rows[i].ok)
             assert_int_equal(d, 0);
     }
