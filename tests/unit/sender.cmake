@@ -6,3 +6,5 @@ stint_unit_test(test_retry_after ${CMAKE_CURRENT_LIST_DIR}/test_retry_after.c
   LIBS stint_agent_core)
 stint_unit_test(test_sender ${CMAKE_CURRENT_LIST_DIR}/test_sender.c
   LIBS stint_agent_core CURL::libcurl)
+stint_unit_test(test_sender_script ${CMAKE_CURRENT_LIST_DIR}/test_sender_script.c
+  LIBS stint_agent_core)
