@@ -92,8 +92,8 @@
 #define ACK_CHUNK 10000
 #define COMPACT_BYTES ((uint64_t)4 << 20)
 #define COMPACT_EMPTY_BYTES ((uint64_t)256 << 10)
-#define PEND_MAX 256   /* `interval`: appends coalesced into one LevelDB write at most ... */
-#define PEND_MS 2      /* ... and for at most this long */
+#define PEND_MAX 256 /* `interval`: appends coalesced into one LevelDB write at most ... */
+#define PEND_MS 2    /* ... and for at most this long */
 #define RELEASE_BYTES ((uint64_t)4 << 20)
 #define RC_MAX 65536 /* read-cache entries; reading further ahead unacked falls back */
 
@@ -174,8 +174,8 @@ struct stint_journal {
     uint32_t *rc_size;
     size_t rc_head, rc_n, rc_cap;
     bool rc_valid;
-    uint64_t rc_base; /* the acked seq the cache starts after */
-    char *abspath;    /* realpath of the folder, to find LevelDB's mappings */
+    uint64_t rc_base;       /* the acked seq the cache starts after */
+    char *abspath;          /* realpath of the folder, to find LevelDB's mappings */
     uint64_t touched_bytes; /* read since the mapped table pages were last released */
     char errmsg[512];
 };
@@ -246,10 +246,9 @@ static enum stint_err ldb_fail(struct stint_journal *j, char *lerr, const char *
 /* Disk conditions that repair cannot help and must never be taken for damage. */
 static bool transient_error(const char *m)
 {
-    static const char *const words[] = {"No space left",       "Permission denied",
-                                        "Read-only file system", "Too many open files",
-                                        "File too large",      "Disk quota",
-                                        "Cannot allocate memory", "Resource temporarily"};
+    static const char *const words[] = {
+        "No space left",  "Permission denied", "Read-only file system",  "Too many open files",
+        "File too large", "Disk quota",        "Cannot allocate memory", "Resource temporarily"};
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
         if (strstr(m, words[i])) {
             return true;
@@ -296,7 +295,7 @@ static void crc_init(void)
 
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target("sse4.2"))) static uint32_t crc_sse42(uint32_t crc, const uint8_t *p,
-                                                             size_t n)
+                                                            size_t n)
 {
     uint64_t c = crc;
     while (n >= 8) {
@@ -386,7 +385,8 @@ static bool decode_stored(const uint8_t *v, size_t len, uint64_t seq, struct sti
 {
     const uint8_t *body;
     size_t bl;
-    if (!unseal(v, len, &body, &bl) || stint_pb_decode_record(body, bl, r, NULL, NULL) != STINT_OK) {
+    if (!unseal(v, len, &body, &bl) ||
+        stint_pb_decode_record(body, bl, r, NULL, NULL) != STINT_OK) {
         return false;
     }
     return r->seq == seq;
@@ -747,8 +747,8 @@ static enum stint_err move_aside(struct stint_journal *j, struct stint_journal_o
         }
     }
     if (rename(j->path, to) != 0) {
-        return fail(j, STINT_EIO, "journal %s: cannot move the damaged journal to %s: %s",
-                    j->path, to, strerror(errno));
+        return fail(j, STINT_EIO, "journal %s: cannot move the damaged journal to %s: %s", j->path,
+                    to, strerror(errno));
     }
     if (mkdir(j->path, 0700) != 0) {
         return fail(j, STINT_EIO, "journal %s: cannot create: %s", j->path, strerror(errno));
@@ -978,7 +978,7 @@ static enum stint_err db_bring_up(struct stint_journal *j, struct stint_journal_
         err = settle(j, &s, &mk, moved, info);
     }
     if (err == STINT_OK) {
-        mark_remove(j->path); /* from now on the state in LevelDB is the witness */
+        mark_remove(j->path);   /* from now on the state in LevelDB is the witness */
         release_table_pages(j); /* the scan touched every table */
     } else {
         db_close(j);
@@ -1122,8 +1122,8 @@ static enum stint_err encode_into(struct stint_journal *j, const struct stint_re
 }
 
 struct gapacc {
-    uint64_t count;   /* records the gap stands for */
-    uint64_t last;    /* seq of the last record dropped: where the gap goes */
+    uint64_t count; /* records the gap stands for */
+    uint64_t last;  /* seq of the last record dropped: where the gap goes */
     int64_t start_ms, end_ms;
     uint64_t removed; /* stored entries deleted */
 };
@@ -1338,9 +1338,8 @@ static void free_ldb_objects(struct stint_journal *j)
 
 static void *maint_main(void *arg);
 
-enum stint_err stint_journal_open(const struct stint_journal_opts *opts,
-                                  struct stint_journal **out, struct stint_journal_open_info *info,
-                                  struct stint_error *e)
+enum stint_err stint_journal_open(const struct stint_journal_opts *opts, struct stint_journal **out,
+                                  struct stint_journal_open_info *info, struct stint_error *e)
 {
     struct stint_journal *j = NULL;
     enum stint_err err = STINT_OK;
@@ -1605,9 +1604,9 @@ static enum stint_err append_locked(struct stint_journal *j, const struct stint_
     j->offs[n] = j->enc.len;
     leveldb_writebatch_clear(j->wb);
     now = wall_ms(j);
-    if (coalesce && (st.bytes + need > j->o.max_bytes || !j->oldest_valid ||
-                     (j->o.max_age_ms > 0 && j->oldest_ms &&
-                      j->oldest_ms < now - j->o.max_age_ms))) {
+    if (coalesce &&
+        (st.bytes + need > j->o.max_bytes || !j->oldest_valid ||
+         (j->o.max_age_ms > 0 && j->oldest_ms && j->oldest_ms < now - j->o.max_age_ms))) {
         coalesce = false; /* a bound may drop records: that works on what LevelDB holds */
         err = flush_pending(j);
         if (err != STINT_OK) {
@@ -2304,9 +2303,8 @@ static enum stint_err zero_files(struct stint_journal *j)
             continue;
         }
         for (off_t off = 0; off < st.st_size;) {
-            size_t chunk = (size_t)(st.st_size - off) < sizeof(zeros)
-                               ? (size_t)(st.st_size - off)
-                               : sizeof(zeros);
+            size_t chunk = (size_t)(st.st_size - off) < sizeof(zeros) ? (size_t)(st.st_size - off)
+                                                                      : sizeof(zeros);
             ssize_t w = pwrite(fd, zeros, chunk, off);
             if (w <= 0) {
                 err = fail(j, STINT_EIO, "journal %s: purge: %s: %s", j->path, de->d_name,

@@ -135,9 +135,8 @@ struct stint_journal;
  * moved aside and a new journal started: *info (may be NULL) says which, and the loss. A left-over
  * checkpoint is closed at its checkpoint time and appended. On success *out belongs to the caller:
  * release it with stint_journal_close(). err (may be NULL) receives the message on failure. */
-enum stint_err stint_journal_open(const struct stint_journal_opts *opts,
-                                  struct stint_journal **out, struct stint_journal_open_info *info,
-                                  struct stint_error *err);
+enum stint_err stint_journal_open(const struct stint_journal_opts *opts, struct stint_journal **out,
+                                  struct stint_journal_open_info *info, struct stint_error *err);
 
 /* Syncs what is not durable yet, writes the clean-close mark and closes. NULL is fine. */
 void stint_journal_close(struct stint_journal *j);

@@ -71,8 +71,7 @@ enum stint_err stint_journal_lock_take(const char *dir, struct stint_journal_loc
         }
     }
     if (slot < 0) {
-        snprintf(msg, cap, "journal %s: more than %d journals open in this process", dir,
-                 HELD_MAX);
+        snprintf(msg, cap, "journal %s: more than %d journals open in this process", dir, HELD_MAX);
         err = STINT_ELIMIT;
         goto cleanup;
     }

@@ -55,7 +55,7 @@ static double cpu_s(void)
 
 static double last_cpu_rate; /* records per CPU-second of the last measured phase */
 static long status_kib(const char *field);
-static int sample_rss;               /* drain_rate samples RssAnon/RssFile every 100 batches */
+static int sample_rss; /* drain_rate samples RssAnon/RssFile every 100 batches */
 static long max_anon, max_file;
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -106,10 +106,9 @@ static double median(double *v, int n)
 static void typical(struct stint_record *r, uint64_t i)
 {
     char title[128];
-    int n = snprintf(title, sizeof(title),
-                     "Stint: offline-first activity agent - Pull Request #%" PRIu64
-                     " - stint/stint",
-                     i % 1000);
+    int n = snprintf(
+        title, sizeof(title),
+        "Stint: offline-first activity agent - Pull Request #%" PRIu64 " - stint/stint", i % 1000);
     int64_t t = (int64_t)time(NULL) * 1000;
     stint_record_clear(r);
     r->kind = STINT_KIND_ACTIVE;
@@ -348,9 +347,8 @@ int main(int argc, char **argv)
         before = after_close;
         snprintf(cmd, sizeof(cmd), "/proc/%ld/exe --rss-child '%s'", (long)getpid(), path);
         p = popen(cmd, "r");
-        if (!p || fscanf(p, "%ld %ld %lf %" SCNu64 " %" SCNu64 " %ld %ld %ld %ld", &rss_open,
-                         &hwm, &big_drain, &drained, &stored, &anon, &file, &manon,
-                         &mfile) != 9) {
+        if (!p || fscanf(p, "%ld %ld %lf %" SCNu64 " %" SCNu64 " %ld %ld %ld %ld", &rss_open, &hwm,
+                         &big_drain, &drained, &stored, &anon, &file, &manon, &mfile) != 9) {
             fprintf(stderr, "bench_journal: the RSS child failed\n");
             return 1;
         }

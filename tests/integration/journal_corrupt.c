@@ -46,8 +46,8 @@ static void rm_rf(const char *p)
 
 static void title_of(uint64_t seq, char *buf, size_t cap, size_t *len)
 {
-    *len = (size_t)snprintf(buf, cap, "corruption-test record %" PRIu64 " of the base journal",
-                            seq);
+    *len =
+        (size_t)snprintf(buf, cap, "corruption-test record %" PRIu64 " of the base journal", seq);
 }
 
 static int append_range(struct stint_journal *j, uint64_t from, uint64_t to)
@@ -163,8 +163,8 @@ int main(int argc, char **argv)
         return 2;
     }
     cases = atoi(argv[1]);
-    seed = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10)
-                    : (unsigned)time(NULL) ^ (unsigned)getpid();
+    seed =
+        argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : (unsigned)time(NULL) ^ (unsigned)getpid();
     srand(seed);
     printf("journal_corrupt: %d cases, seed %u\n", cases, seed);
     if (!mkdtemp(root)) {
@@ -283,8 +283,7 @@ int main(int argc, char **argv)
                 return 1;
             }
             /* a damaged key may push the next seq up (harmless); it must never go back */
-            if (stint_journal_append(j, &probe, 1, NULL, &seq) != STINT_OK ||
-                seq <= 2 * SESSION) {
+            if (stint_journal_append(j, &probe, 1, NULL, &seq) != STINT_OK || seq <= 2 * SESSION) {
                 fprintf(stderr, "case %d: a seq would be given out twice (got %" PRIu64 ")\n", c,
                         seq);
                 return 1;

@@ -69,8 +69,8 @@ static enum stint_sync policy_of(const char *s)
 
 static int child_main(const char *path, const char *policy, int fd)
 {
-    struct stint_journal_opts o = {.path = path, .sync = policy_of(policy),
-                                   .sync_interval_ms = INTERVAL_MS};
+    struct stint_journal_opts o = {
+        .path = path, .sync = policy_of(policy), .sync_interval_ms = INTERVAL_MS};
     struct stint_journal *j = NULL;
     struct stint_journal_stats s;
     struct stint_record *r = calloc(1, sizeof(*r));
@@ -158,7 +158,8 @@ int main(int argc, char **argv)
     }
     policy = argv[1];
     cycles = atoi(argv[2]);
-    seed = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : (unsigned)time(NULL) ^ (unsigned)getpid();
+    seed =
+        argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : (unsigned)time(NULL) ^ (unsigned)getpid();
     srand(seed);
     printf("journal_crash: policy %s, %d cycles, seed %u\n", policy, cycles, seed);
     snprintf(dir, sizeof(dir), "%s/stint-journal-crash-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -243,8 +244,9 @@ int main(int argc, char **argv)
             return 1;
         }
         if (info.repaired || info.moved_aside || info.lost || info.dead_lettered) {
-            fprintf(stderr, "cycle %d: reopen after kill -9 repaired=%d moved=%d lost=%" PRIu64
-                            " dead=%" PRIu64 "\n",
+            fprintf(stderr,
+                    "cycle %d: reopen after kill -9 repaired=%d moved=%d lost=%" PRIu64
+                    " dead=%" PRIu64 "\n",
                     c, info.repaired, info.moved_aside, info.lost, info.dead_lettered);
             return 1;
         }
@@ -265,9 +267,9 @@ int main(int argc, char **argv)
         }
         /* every seq reported durable is there */
         if (last.durable > chk.expect - 1) {
-            fprintf(stderr, "cycle %d: seq %" PRIu64 " was reported durable, last stored %" PRIu64
-                            "\n",
-                    c, last.durable, chk.expect - 1);
+            fprintf(stderr,
+                    "cycle %d: seq %" PRIu64 " was reported durable, last stored %" PRIu64 "\n", c,
+                    last.durable, chk.expect - 1);
             return 1;
         }
         if (last.appended > chk.expect - 1) {
@@ -285,8 +287,9 @@ int main(int argc, char **argv)
             for (size_t i = 0; i < n_reps; i++) {
                 if (reps[i].appended == chk.expect &&
                     reps[i].t_us < t_kill - (INTERVAL_MS * 1000 + SLACK_US)) {
-                    fprintf(stderr, "cycle %d: lost a record appended %" PRId64 " us before the "
-                                    "kill\n",
+                    fprintf(stderr,
+                            "cycle %d: lost a record appended %" PRId64 " us before the "
+                            "kill\n",
                             c, t_kill - reps[i].t_us);
                     return 1;
                 }
@@ -301,12 +304,14 @@ int main(int argc, char **argv)
         if (strcmp(policy, "interval") == 0) {
             size_t k = 0;
             for (size_t i = 0; i < n_reps; i++) {
-                while (k < n_reps && reps[k].t_us <= reps[i].t_us - (INTERVAL_MS * 1000 + SLACK_US)) {
+                while (k < n_reps &&
+                       reps[k].t_us <= reps[i].t_us - (INTERVAL_MS * 1000 + SLACK_US)) {
                     k++;
                 }
                 if (k > 0 && reps[k - 1].appended > reps[i].durable) {
-                    fprintf(stderr, "cycle %d: seq %" PRIu64 " not durable %" PRId64
-                                    " us after its append\n",
+                    fprintf(stderr,
+                            "cycle %d: seq %" PRIu64 " not durable %" PRId64
+                            " us after its append\n",
                             c, reps[k - 1].appended, reps[i].t_us - reps[k - 1].t_us);
                     return 1;
                 }
@@ -314,8 +319,7 @@ int main(int argc, char **argv)
         }
         free(reps);
         total_appended += chk.expect - 1 - s.acked_seq;
-        if (chk.expect - 1 > s.acked_seq &&
-            stint_journal_ack(j, chk.expect - 1) != STINT_OK) {
+        if (chk.expect - 1 > s.acked_seq && stint_journal_ack(j, chk.expect - 1) != STINT_OK) {
             fprintf(stderr, "cycle %d: ack failed\n", c);
             return 1;
         }

@@ -80,8 +80,9 @@ static int verify(struct stint_journal *j, uint64_t last, const char *when)
         stint_journal_read(j, 0, SIZE_MAX, SIZE_MAX, 0, check_entry, &c, NULL, NULL);
     stint_journal_stats(j, &s);
     if (err != STINT_OK || c.bad || c.expect != last + 1 || s.backlog != last || s.lost) {
-        fprintf(stderr, "%s: read %s, %d bad, last %" PRIu64 " (want %" PRIu64 "), backlog %" PRIu64
-                        ", lost %" PRIu64 "\n",
+        fprintf(stderr,
+                "%s: read %s, %d bad, last %" PRIu64 " (want %" PRIu64 "), backlog %" PRIu64
+                ", lost %" PRIu64 "\n",
                 when, stint_strerror(err), c.bad, c.expect - 1, last, s.backlog, s.lost);
         return 1;
     }
@@ -166,8 +167,7 @@ int main(int argc, char **argv)
             continue;
         }
         if (err != STINT_EIO || seq != 0) {
-            fprintf(stderr, "an append on a full disk did not fail cleanly (%s, seq %" PRIu64
-                            ")\n",
+            fprintf(stderr, "an append on a full disk did not fail cleanly (%s, seq %" PRIu64 ")\n",
                     stint_strerror(err), seq);
             goto cleanup;
         }

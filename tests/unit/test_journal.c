@@ -138,8 +138,8 @@ static enum stint_err collect(void *ctx, const struct stint_journal_entry *e)
         g->gap_count[g->n] = e->record->gap_count;
     }
     /* the raw bytes are the record's own encoding, seq included */
-    if (stint_pb_decode_record(e->raw, e->raw_len, &r, NULL, NULL) == STINT_OK &&
-        r.seq == e->seq && (!e->record || stint_record_equal(&r, e->record))) {
+    if (stint_pb_decode_record(e->raw, e->raw_len, &r, NULL, NULL) == STINT_OK && r.seq == e->seq &&
+        (!e->record || stint_record_equal(&r, e->record))) {
         g->raw_ok++;
     }
     g->n++;
@@ -254,8 +254,8 @@ static void test_append_several_with_meta_atomic(void **state)
     struct fixture *f = *state;
     struct stint_journal *j = jopen(f, NULL);
     struct stint_record *rs = calloc(3, sizeof(*rs));
-    struct stint_journal_append_opts ao = {.meta_key = "jsonl.offset", .meta_val = "12345",
-                                           .meta_len = 5};
+    struct stint_journal_append_opts ao = {
+        .meta_key = "jsonl.offset", .meta_val = "12345", .meta_len = 5};
     uint64_t first = 0;
     char buf[16] = {0};
     size_t len = 0;
@@ -321,8 +321,7 @@ static void test_read_bounds_and_continue(void **state)
     assert_int_equal(g->raw_ok, n);
     /* nothing past the end */
     memset(g, 0, sizeof(*g));
-    assert_int_equal(stint_journal_read(j, 21, 100, SIZE_MAX, 0, collect, g, &next, &n),
-                     STINT_OK);
+    assert_int_equal(stint_journal_read(j, 21, 100, SIZE_MAX, 0, collect, g, &next, &n), STINT_OK);
     assert_int_equal(n, 0);
     assert_int_equal(next, 21);
     assert_int_equal(stint_journal_read(j, 0, 1, 1, 0, NULL, NULL, NULL, NULL), STINT_EINVAL);
@@ -587,8 +586,7 @@ static void test_ack_after_read_and_drop(void **state)
     f->opts.max_bytes = STINT_JOURNAL_MIN_MAX_BYTES;
     j = jopen(f, NULL);
     append_n(j, 0, 300);
-    assert_int_equal(stint_journal_read(j, 0, 100, SIZE_MAX, 0, collect, g, &next, NULL),
-                     STINT_OK);
+    assert_int_equal(stint_journal_read(j, 0, 100, SIZE_MAX, 0, collect, g, &next, NULL), STINT_OK);
     assert_int_equal(next, 101);
     append_n(j, 300, 900); /* over the bound: the oldest, read ones included, become a gap */
     assert_int_equal(stint_journal_ack(j, 100), STINT_OK);
@@ -596,8 +594,7 @@ static void test_ack_after_read_and_drop(void **state)
     assert_int_equal(s.backlog, read_all(j)->n);
     /* and the short cut itself: read, ack part, read on, ack the rest */
     memset(g, 0, sizeof(*g));
-    assert_int_equal(stint_journal_read(j, 0, 50, SIZE_MAX, 0, collect, g, &next, NULL),
-                     STINT_OK);
+    assert_int_equal(stint_journal_read(j, 0, 50, SIZE_MAX, 0, collect, g, &next, NULL), STINT_OK);
     assert_int_equal(stint_journal_ack(j, g->seq[19]), STINT_OK);
     assert_int_equal(stint_journal_read(j, next, 50, SIZE_MAX, 0, collect, g, &next, NULL),
                      STINT_OK);
@@ -624,7 +621,7 @@ static void test_bound_max_age(void **state)
     f->opts.max_age_ms = 3600 * 1000;
     f->now = T0 + 100 * 1000;
     j = jopen(f, NULL);
-    append_n(j, 0, 10); /* records at T0 .. T0 + 9 s */
+    append_n(j, 0, 10);               /* records at T0 .. T0 + 9 s */
     f->now = T0 + 3600 * 1000 + 5500; /* records ending before T0 + 5.5 s are too old */
     append_n(j, 100, 1);
     stint_journal_stats(j, &s);
@@ -661,8 +658,7 @@ static enum stint_err collect_dead(void *ctx, const struct stint_journal_dead *d
     }
     l->seq[l->n] = d->seq;
     snprintf(l->reason[l->n], sizeof(l->reason[0]), "%.*s", (int)d->reason_len, d->reason);
-    if (stint_pb_decode_record(d->raw, d->raw_len, &r, NULL, NULL) == STINT_OK &&
-        r.seq == d->seq) {
+    if (stint_pb_decode_record(d->raw, d->raw_len, &r, NULL, NULL) == STINT_OK && r.seq == d->seq) {
         l->decodes++;
     }
     l->n++;
@@ -868,8 +864,8 @@ static void test_spec_examples(void **state)
     v = leveldb_get(db, ro, "mstate", 6, &vl, &err);
     assert_int_equal(vl, 85);
     assert_int_equal((uint8_t)v[0], 1);
-    assert_int_equal((uint8_t)v[1 + 8 + 7], 0); /* acked-seq = 0 */
-    assert_int_equal((uint8_t)v[1 + 7], 2);     /* next-seq = 2 */
+    assert_int_equal((uint8_t)v[1 + 8 + 7], 0);  /* acked-seq = 0 */
+    assert_int_equal((uint8_t)v[1 + 7], 2);      /* next-seq = 2 */
     assert_int_equal((uint8_t)v[1 + 16 + 7], 1); /* count = 1 */
     leveldb_free(v);
     assert_null(err);
