@@ -1102,6 +1102,58 @@ static void test_repair_of_truncated_current(void **state)
     stint_journal_close(j);
 }
 
+/* Damage found while running (a read meets a bad table block) is repaired by the next call:
+ * the sender sees one error, never a stall. */
+static void test_corruption_found_while_running(void **state)
+{
+    struct fixture *f = *state;
+    struct stint_journal *j = jopen(f, NULL);
+    struct stint_journal_stats s;
+    struct got *g = calloc(1, sizeof(*g));
+    char table[600] = "";
+    DIR *d;
+    struct dirent *de;
+    enum stint_err err;
+    int fd;
+    struct stat st;
+    char msg[512];
+
+    append_n(j, 0, 2000);
+    stint_journal_close(j);
+    j = jopen(f, NULL); /* the reopen turned the log into a table */
+    d = opendir(f->path);
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n > 4 && strcmp(de->d_name + n - 4, ".ldb") == 0) {
+            snprintf(table, sizeof(table), "%s/%s", f->path, de->d_name);
+        }
+    }
+    closedir(d);
+    assert_true(table[0] != '\0');
+    fd = open(table, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(fstat(fd, &st), 0);
+    for (off_t off = 100; off < st.st_size / 2; off += 997) {
+        char b = 0x5a;
+        assert_int_equal(pwrite(fd, &b, 1, off), 1);
+    }
+    close(fd);
+    err = stint_journal_read(j, 0, 4096, SIZE_MAX, 0, collect, g, NULL, NULL);
+    assert_int_equal(err, STINT_EIO);
+    stint_journal_last_error(j, msg, sizeof(msg));
+    assert_non_null(strstr(msg, "repaired"));
+    memset(g, 0, sizeof(*g));
+    assert_int_equal(stint_journal_read(j, 0, 4096, SIZE_MAX, 0, collect, g, NULL, NULL), STINT_OK);
+    stint_journal_stats(j, &s);
+    assert_int_equal(g->n, s.backlog);
+    assert_true(s.lost > 0);
+    assert_int_equal(g->n + s.lost + s.dead, 2000);
+    append_n(j, 5000, 1); /* and it goes on */
+    stint_journal_close(j);
+    free(g);
+}
+
 static void test_move_aside_when_repair_fails(void **state)
 {
     struct fixture *f = *state;
@@ -1273,6 +1325,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_second_open_other_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_format_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repair_of_truncated_current, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corruption_found_while_running, setup, teardown),
         cmocka_unit_test_setup_teardown(test_move_aside_when_repair_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_append_while_reading, setup, teardown),
