@@ -36,9 +36,11 @@ struct enum_name {
     int value;
 };
 
-static const struct enum_name log_levels[] = {
-    {"error", STINT_LOG_ERROR}, {"warn", STINT_LOG_WARN}, {"info", STINT_LOG_INFO},
-    {"debug", STINT_LOG_DEBUG}, {NULL, 0}};
+static const struct enum_name log_levels[] = {{"error", STINT_LOG_ERROR},
+                                              {"warn", STINT_LOG_WARN},
+                                              {"info", STINT_LOG_INFO},
+                                              {"debug", STINT_LOG_DEBUG},
+                                              {NULL, 0}};
 static const struct enum_name url_modes[] = {
     {"host", STINT_URL_HOST}, {"full", STINT_URL_FULL}, {NULL, 0}};
 static const struct enum_name encodings[] = {
@@ -54,9 +56,9 @@ struct key {
     const char *section, *name;
     enum type type;
     size_t off;
-    int64_t min, max;                /* durations (ms), sizes, counts */
-    const struct enum_name *names;   /* T_ENUM */
-    bool empty_ok;                   /* T_PATH, T_STRING */
+    int64_t min, max;              /* durations (ms), sizes, counts */
+    const struct enum_name *names; /* T_ENUM */
+    bool empty_ok;                 /* T_PATH, T_STRING */
 };
 
 #define OFF(f) offsetof(struct stint_config, f)
@@ -68,8 +70,8 @@ static const struct key keys[] = {
     {"agent", "log_level", T_ENUM, OFF(log_level), 0, 0, log_levels, false},
     {"tracker", "idle_after", T_DURATION, OFF(idle_after_ms), 5 * SEC, 24 * 3600 * SEC, NULL,
      false},
-    {"tracker", "checkpoint_every", T_DURATION, OFF(checkpoint_every_ms), 1 * SEC, 3600 * SEC,
-     NULL, false},
+    {"tracker", "checkpoint_every", T_DURATION, OFF(checkpoint_every_ms), 1 * SEC, 3600 * SEC, NULL,
+     false},
     {"tracker", "private_records", T_BOOL, OFF(private_records), 0, 0, NULL, false},
     {"tracker", "url_mode", T_ENUM, OFF(url_mode), 0, 0, url_modes, false},
     {"sender", "server", T_STRING, OFF(server), 0, 0, NULL, true},
@@ -88,8 +90,7 @@ static const struct key keys[] = {
     {"journal", "sync_interval", T_DURATION, OFF(sync_interval_ms), 1, 60 * SEC, NULL, false},
     {"journal", "max_bytes", T_SIZE, OFF(max_bytes), 64 * 1024, INT64_MAX, NULL, false},
     /* 0 = keep forever; otherwise at least an hour */
-    {"journal", "max_age", T_DURATION, OFF(max_age_ms), 0, 36500LL * 24 * 3600 * SEC, NULL,
-     false},
+    {"journal", "max_age", T_DURATION, OFF(max_age_ms), 0, 36500LL * 24 * 3600 * SEC, NULL, false},
     {"journal", "full", T_ENUM, OFF(full), 0, 0, fulls, false},
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -106,8 +107,7 @@ static const char *const sections[] = {"agent", "tracker", "sender", "journal"};
 /* ---- paths ---- */
 
 /* dir from $var, else $HOME/fallback; then "/stint/" leaf. */
-static bool xdg_path(char *buf, size_t cap, const char *var, const char *fallback,
-                     const char *leaf)
+static bool xdg_path(char *buf, size_t cap, const char *var, const char *fallback, const char *leaf)
 {
     const char *v = getenv(var);
     int n;
@@ -226,8 +226,7 @@ static bool parse_duration_ms(const char *s, int64_t *out)
 static bool parse_size(const char *s, uint64_t *out)
 {
     static const char *const units[] = {"", "B", "K", "KiB", "M", "MiB", "G", "GiB", NULL};
-    static const uint64_t mult[] = {1,           1,         1024,      1024,
-                                    1024 * 1024, 1024 * 1024, 1u << 30, 1u << 30};
+    static const uint64_t mult[] = {1, 1, 1024, 1024, 1024 * 1024, 1024 * 1024, 1u << 30, 1u << 30};
     return parse_scaled(s, units, mult, out);
 }
 
@@ -275,8 +274,7 @@ static bool expand_path(const char *v, char *dst, size_t cap)
 }
 
 /* Applies one key; on a bad value fills why (cap bytes) and returns false. */
-static bool apply(struct stint_config *c, const struct key *k, const char *v, char *why,
-                  size_t cap)
+static bool apply(struct stint_config *c, const struct key *k, const char *v, char *why, size_t cap)
 {
     char *base = (char *)c;
     char tmp[STINT_CONFIG_PATH_MAX];
@@ -342,8 +340,9 @@ static bool apply(struct stint_config *c, const struct key *k, const char *v, ch
         uint64_t n = 0;
         bool ok = k->type == T_SIZE ? parse_size(v, &n) : parse_uint(v, &n) == strlen(v);
         if (!ok) {
-            snprintf(why, cap, k->type == T_SIZE ? "not a size (like 512M, 64KiB): \"%.64s\""
-                                                  : "not a whole number: \"%.64s\"",
+            snprintf(why, cap,
+                     k->type == T_SIZE ? "not a size (like 512M, 64KiB): \"%.64s\""
+                                       : "not a whole number: \"%.64s\"",
                      v);
             return false;
         }
@@ -415,8 +414,8 @@ enum stint_err stint_config_set(struct stint_config *c, const char *section, con
 
     stint_error_clear(e);
     if (!k) {
-        return stint_error_set(e, STINT_EINVAL, 0, "%s: [%s] %s: unknown %s", where, section,
-                               key, known ? "key" : "section");
+        return stint_error_set(e, STINT_EINVAL, 0, "%s: [%s] %s: unknown %s", where, section, key,
+                               known ? "key" : "section");
     }
     if (!apply(c, k, value, why, sizeof(why))) {
         return stint_error_set(e, STINT_EINVAL, 0, "%s: [%s] %s: %s", where, section, key, why);
@@ -525,8 +524,8 @@ static int handler(void *user, const char *section, const char *name, const char
     return 1;
 }
 
-enum stint_err stint_config_load_string(struct stint_config *c, const char *text,
-                                        const char *name, struct stint_error *e)
+enum stint_err stint_config_load_string(struct stint_config *c, const char *text, const char *name,
+                                        struct stint_error *e)
 {
     struct parse *p = calloc(1, sizeof(*p));
     enum stint_err err = STINT_OK;
@@ -593,8 +592,8 @@ enum stint_err stint_config_load(struct stint_config *c, const char *path, struc
         for (size_t i = 0; text[i]; i++) {
             line += text[i] == '\n';
         }
-        err = stint_error_set(e, STINT_ESYNTAX, (size_t)line, "%s:%d: holds a NUL byte", path,
-                              line);
+        err =
+            stint_error_set(e, STINT_ESYNTAX, (size_t)line, "%s:%d: holds a NUL byte", path, line);
         goto cleanup;
     }
     text[len] = '\0';
@@ -683,8 +682,8 @@ enum stint_err stint_config_read_token(const struct stint_config *c, char *buf, 
         goto cleanup;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        err = stint_error_set(e, STINT_EINVAL, 0, "token_file %s: not a regular file",
-                              c->token_file);
+        err =
+            stint_error_set(e, STINT_EINVAL, 0, "token_file %s: not a regular file", c->token_file);
         goto cleanup;
     }
     if (st.st_mode & (S_IRWXG | S_IRWXO)) {
@@ -733,8 +732,7 @@ enum stint_err stint_config_read_token(const struct stint_config *c, char *buf, 
         }
     }
     if (b - a + 1 > cap) {
-        err = stint_error_set(e, STINT_ELIMIT, 0, "token_file %s: buffer too small",
-                              c->token_file);
+        err = stint_error_set(e, STINT_ELIMIT, 0, "token_file %s: buffer too small", c->token_file);
         goto cleanup;
     }
     memcpy(buf, tmp + a, b - a);

@@ -100,8 +100,8 @@ bool stint_config_default_path(char *buf, size_t cap);
 enum stint_err stint_config_load(struct stint_config *c, const char *path, struct stint_error *e);
 
 /* Same, from a string; `name` stands for the file name in messages. */
-enum stint_err stint_config_load_string(struct stint_config *c, const char *text,
-                                        const char *name, struct stint_error *e);
+enum stint_err stint_config_load_string(struct stint_config *c, const char *text, const char *name,
+                                        struct stint_error *e);
 
 /* Applies one setting: section "tracker", key "idle_after", value "5m". `where` names the origin
  * in messages ("command line"). STINT_EINVAL as for stint_config_load. */
@@ -109,7 +109,8 @@ enum stint_err stint_config_set(struct stint_config *c, const char *section, con
                                 const char *value, const char *where, struct stint_error *e);
 
 /* Checks across keys: backoff_base <= backoff_cap, a source of a known form, server an https://
- * URL (http:// only to a loopback host), a server without token_file. STINT_EINVAL with a message. */
+ * URL (http:// only to a loopback host), a server without token_file. STINT_EINVAL with a message.
+ */
 enum stint_err stint_config_finish(struct stint_config *c, struct stint_error *e);
 
 /* Reads the token from c->token_file into buf (cap bytes, NUL-terminated; white space around it

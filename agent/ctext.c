@@ -144,10 +144,9 @@ static struct gset set96(unsigned char f)
     static const struct {
         unsigned char f;
         const char *cs;
-    } t[] = {{'A', "ISO-8859-1"},  {'B', "ISO-8859-2"},  {'C', "ISO-8859-3"},
-             {'D', "ISO-8859-4"},  {'F', "ISO-8859-7"},  {'G', "ISO-8859-6"},
-             {'H', "ISO-8859-8"},  {'L', "ISO-8859-5"},  {'M', "ISO-8859-9"},
-             {'V', "ISO-8859-10"}, {'Y', "ISO-8859-13"}, {'_', "ISO-8859-14"},
+    } t[] = {{'A', "ISO-8859-1"},  {'B', "ISO-8859-2"},  {'C', "ISO-8859-3"},  {'D', "ISO-8859-4"},
+             {'F', "ISO-8859-7"},  {'G', "ISO-8859-6"},  {'H', "ISO-8859-8"},  {'L', "ISO-8859-5"},
+             {'M', "ISO-8859-9"},  {'V', "ISO-8859-10"}, {'Y', "ISO-8859-13"}, {'_', "ISO-8859-14"},
              {'b', "ISO-8859-15"}, {'f', "ISO-8859-16"}};
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         if (t[i].f == f) {
@@ -228,9 +227,8 @@ size_t stint_ctext_to_utf8(const char *text, size_t len, char *outp, size_t cap)
             } else if (rest >= 3 && in[i + 1] == '%' && in[i + 2] == 'G') {
                 /* UTF-8 until ESC % @ (or the end) */
                 size_t start = i + 3, end = start;
-                while (end < len &&
-                       !(in[end] == 0x1B && end + 2 < len && in[end + 1] == '%' &&
-                         in[end + 2] == '@')) {
+                while (end < len && !(in[end] == 0x1B && end + 2 < len && in[end + 1] == '%' &&
+                                      in[end + 2] == '@')) {
                     end++;
                 }
                 put_utf8(&o, text + start, end - start);

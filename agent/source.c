@@ -5,8 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum stint_err stint_source_open(const char *spec, struct stint_source **out,
-                                 struct stint_error *e)
+enum stint_err stint_source_open(const char *spec, struct stint_source **out, struct stint_error *e)
 {
     *out = NULL;
     if (strcmp(spec, "x11") == 0) {

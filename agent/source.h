@@ -76,19 +76,19 @@ struct stint_sink {
 #define STINT_SOURCE_RESUMABLE 4u  /* hands positions and resumes from the stored one */
 
 struct stint_source_stats {
-    uint64_t items;     /* items delivered to the sink */
-    uint64_t bad;       /* items refused (bad lines) */
+    uint64_t items; /* items delivered to the sink */
+    uint64_t bad;   /* items refused (bad lines) */
     uint64_t last_bad_line;
-    uint64_t lines;     /* lines read and handled so far (of the current file) */
-    bool ended;         /* the input is over for good (stdin closed); stintd may shut down */
+    uint64_t lines; /* lines read and handled so far (of the current file) */
+    bool ended;     /* the input is over for good (stdin closed); stintd may shut down */
     char last_error[256];
 };
 
 struct stint_source;
 
 struct stint_source_ops {
-    const char *name;   /* "x11", "jsonl", "stdin" */
-    unsigned flags;     /* STINT_SOURCE_* */
+    const char *name; /* "x11", "jsonl", "stdin" */
+    unsigned flags;   /* STINT_SOURCE_* */
     /* fills at most cap pollfds; returns how many */
     int (*fds)(struct stint_source *s, struct pollfd *fds, int cap);
     /* ms until dispatch should run even without a ready fd; -1: only when an fd is ready */
@@ -127,8 +127,7 @@ enum stint_err stint_source_jsonl_open(const char *path, struct stint_source **o
                                        struct stint_error *e);
 
 /* The JSONL source on an fd the caller keeps open (tests, pipes): not resumable. */
-enum stint_err stint_source_jsonl_open_fd(int fd, struct stint_source **out,
-                                          struct stint_error *e);
+enum stint_err stint_source_jsonl_open_fd(int fd, struct stint_source **out, struct stint_error *e);
 
 /* The X11 source; display NULL: $DISPLAY. */
 enum stint_err stint_source_x11_open(const char *display, struct stint_source **out,

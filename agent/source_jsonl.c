@@ -95,8 +95,8 @@ static void bad(struct jsonl *j, uint64_t line, const char *fmt, ...)
     va_end(ap);
     j->st.bad++;
     j->st.last_bad_line = line;
-    snprintf(j->st.last_error, sizeof(j->st.last_error), "%s:%llu: %s",
-             j->path ? j->path : "stdin", (unsigned long long)line, msg);
+    snprintf(j->st.last_error, sizeof(j->st.last_error), "%s:%llu: %s", j->path ? j->path : "stdin",
+             (unsigned long long)line, msg);
     if (j->base.sink.bad_input) {
         j->base.sink.bad_input(j->base.sink.ctx, line, j->st.last_error);
     }
@@ -334,8 +334,7 @@ static enum stint_err open_file(struct jsonl *j)
         if (errno == ENOENT) {
             return STINT_OK; /* tail -F: wait for it */
         }
-        snprintf(j->st.last_error, sizeof(j->st.last_error), "%s: %s", j->path,
-                 strerror(errno));
+        snprintf(j->st.last_error, sizeof(j->st.last_error), "%s: %s", j->path, strerror(errno));
         return STINT_EIO;
     }
     if (fstat(fd, &st) != 0) {
@@ -558,8 +557,7 @@ static struct jsonl *new_jsonl(void)
     return j;
 }
 
-enum stint_err stint_source_jsonl_open_fd(int fd, struct stint_source **out,
-                                          struct stint_error *e)
+enum stint_err stint_source_jsonl_open_fd(int fd, struct stint_source **out, struct stint_error *e)
 {
     struct jsonl *j = new_jsonl();
     *out = NULL;
@@ -617,8 +615,7 @@ enum stint_err stint_source_jsonl_open(const char *path, struct stint_source **o
             goto cleanup;
         }
     } else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        err = stint_error_set(e, STINT_EINVAL, 0, "jsonl %s: not a regular file or a FIFO",
-                              path);
+        err = stint_error_set(e, STINT_EINVAL, 0, "jsonl %s: not a regular file or a FIFO", path);
         goto cleanup;
     } else {
         struct stat dst;
@@ -626,15 +623,13 @@ enum stint_err stint_source_jsonl_open(const char *path, struct stint_source **o
         j->base.ops = &file_ops;
         j->regular = true;
         if (stat(dir, &dst) != 0 || !S_ISDIR(dst.st_mode)) {
-            err = stint_error_set(e, STINT_EIO, 0, "jsonl %s: folder %s does not exist", path,
-                                  dir);
+            err = stint_error_set(e, STINT_EIO, 0, "jsonl %s: folder %s does not exist", path, dir);
             goto cleanup;
         }
         j->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (j->ifd >= 0 &&
-            inotify_add_watch(j->ifd, dir,
-                              IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
-                                  IN_CLOSE_WRITE | IN_ATTRIB) < 0) {
+        if (j->ifd >= 0 && inotify_add_watch(j->ifd, dir,
+                                             IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM |
+                                                 IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB) < 0) {
             close(j->ifd);
             j->ifd = -1;
         }

@@ -48,8 +48,8 @@
 #define PROP_MAX (4 * STINT_TITLE_MAX)
 
 enum { A_ACTIVE, A_NET_WM_NAME, A_UTF8, A_PID, A_CTEXT, N_ATOMS };
-static const char *const atom_names[N_ATOMS] = {"_NET_ACTIVE_WINDOW", "_NET_WM_NAME",
-                                                "UTF8_STRING", "_NET_WM_PID", "COMPOUND_TEXT"};
+static const char *const atom_names[N_ATOMS] = {"_NET_ACTIVE_WINDOW", "_NET_WM_NAME", "UTF8_STRING",
+                                                "_NET_WM_PID", "COMPOUND_TEXT"};
 
 struct x11 {
     struct stint_source base;
@@ -268,8 +268,7 @@ static enum stint_err sample_now(struct x11 *x, bool settled)
     return x->base.sink.sample(x->base.sink.ctx, &s, NULL);
 }
 
-static enum stint_err handle(struct x11 *x, xcb_generic_event_t *ev, bool *resample,
-                             bool *retitle)
+static enum stint_err handle(struct x11 *x, xcb_generic_event_t *ev, bool *resample, bool *retitle)
 {
     uint8_t type = ev->response_type & 0x7F;
     if (type == XCB_PROPERTY_NOTIFY) {
@@ -353,9 +352,8 @@ static int64_t x_timeout(struct stint_source *s)
         return 0;
     }
     if (x->none_due || x->title_due) {
-        int64_t due = x->none_due && (!x->title_due || x->none_due < x->title_due)
-                          ? x->none_due
-                          : x->title_due;
+        int64_t due = x->none_due && (!x->title_due || x->none_due < x->title_due) ? x->none_due
+                                                                                   : x->title_due;
         int64_t left = due - mono_ms();
         return left > 0 ? left : 0;
     }

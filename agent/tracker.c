@@ -24,11 +24,12 @@
  * state (opened the open record, or turned private mode on with nothing to open) is stored with
  * every append, in the same LevelDB write as the records, as the meta value
  *     floor (8 bytes, big-endian Unix ms) || the source's position
- * (the floor too, because re-reading an item must clamp its time as it was clamped before). After kill -9 the source restarts at
- * that item: re-reading it opens the open record again with its own time, and the items after it
- * had produced no records (or their records would have been appended with a later position), so
- * nothing is repeated or skipped. Private mode is written to the journal after the append that
- * carries the toggling item's position, so a crash between the two re-applies the toggle.
+ * (the floor too, because re-reading an item must clamp its time as it was clamped before). After
+ * kill -9 the source restarts at that item: re-reading it opens the open record again with its own
+ * time, and the items after it had produced no records (or their records would have been appended
+ * with a later position), so nothing is repeated or skipped. Private mode is written to the journal
+ * after the append that carries the toggling item's position, so a crash between the two re-applies
+ * the toggle.
  */
 #define _GNU_SOURCE
 #include "tracker.h"
@@ -118,8 +119,7 @@ static bool same_content(const struct stint_record *a, const struct stint_record
            a->title_len == b->title_len && a->url_len == b->url_len &&
            a->truncated == b->truncated && a->repaired == b->repaired &&
            memcmp(a->app, b->app, a->app_len) == 0 && memcmp(a->path, b->path, a->path_len) == 0 &&
-           memcmp(a->title, b->title, a->title_len) == 0 &&
-           memcmp(a->url, b->url, a->url_len) == 0;
+           memcmp(a->title, b->title, a->title_len) == 0 && memcmp(a->url, b->url, a->url_len) == 0;
 }
 
 static enum stint_err build(struct stint_tracker *t, const struct stint_sample *s,
@@ -584,8 +584,8 @@ enum stint_err stint_tracker_create(const struct stint_tracker_opts *opts,
         /* where the last run stopped: the floor back, the position to the source */
         size_t len = 0;
         bool found = false;
-        err = stint_journal_meta_get(t->journal, t->pos_key, t->meta, sizeof(t->meta), &len,
-                                     &found);
+        err =
+            stint_journal_meta_get(t->journal, t->pos_key, t->meta, sizeof(t->meta), &len, &found);
         if (err != STINT_OK) {
             stint_error_set(e, err, 0, "tracker: reading %s from the journal failed", t->pos_key);
             goto cleanup;

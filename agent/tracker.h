@@ -53,8 +53,8 @@ struct stint_tracker_opts {
     int64_t idle_poll_ms;          /* while idle, how often input is looked for; 0: 1 s */
     bool private_records;
     enum stint_url_mode url_mode;
-    bool event_time;  /* times come from the items (defaults to the source's flag) */
-    const char *pos_key; /* journal meta key for positions (defaults to the source's) */
+    bool event_time;                 /* times come from the items (defaults to the source's flag) */
+    const char *pos_key;             /* journal meta key for positions (defaults to the source's) */
     const struct stint_clock *clock; /* NULL: the real clocks */
     /* optional: told of every input item the source refused ("PATH:LINE: what"), to log it */
     void (*on_bad_input)(void *ctx, uint64_t line, const char *msg);

@@ -108,8 +108,7 @@ static bool default_port(const char *scheme, size_t slen, const char *port, size
 }
 
 /* Writes host[:port] of an authority (userinfo already gone). */
-static void put_hostport(struct out *o, const char *scheme, size_t slen, const char *hp,
-                         size_t len)
+static void put_hostport(struct out *o, const char *scheme, size_t slen, const char *hp, size_t len)
 {
     size_t hl = 0;
     if (len && hp[0] == '[') {

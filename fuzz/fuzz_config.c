@@ -50,8 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(prefix, sizeof(prefix), "fuzz.ini:%zu: ", e.offset);
         STINT_FUZZ_CHECK(strncmp(e.msg, prefix, strlen(prefix)) == 0,
                          "config: message does not name file and line: \"%s\"", e.msg);
-        STINT_FUZZ_CHECK(e.offset >= 1 && e.offset <= lines,
-                         "config: line %zu of a %zu-line input", e.offset, lines);
+        STINT_FUZZ_CHECK(e.offset >= 1 && e.offset <= lines, "config: line %zu of a %zu-line input",
+                         e.offset, lines);
         STINT_FUZZ_CHECK(strlen(e.msg) > strlen(prefix), "config: empty message");
     } else {
         STINT_FUZZ_CHECK(c.idle_after_ms >= 5000 && c.idle_after_ms <= 86400000,

@@ -35,10 +35,10 @@ static enum stint_err on_sample(void *ctx, const struct stint_sample *s,
     c->items++;
     check_time(s->time_ms);
     STINT_FUZZ_CHECK(pos == NULL, "jsonl: a stream handed a position");
-    STINT_FUZZ_CHECK(stint_utf8_valid(s->app, s->app_len) && stint_utf8_valid(s->path, s->path_len) &&
-                         stint_utf8_valid(s->title, s->title_len) &&
-                         stint_utf8_valid(s->url, s->url_len),
-                     "jsonl: a string that is not UTF-8");
+    STINT_FUZZ_CHECK(
+        stint_utf8_valid(s->app, s->app_len) && stint_utf8_valid(s->path, s->path_len) &&
+            stint_utf8_valid(s->title, s->title_len) && stint_utf8_valid(s->url, s->url_len),
+        "jsonl: a string that is not UTF-8");
     stint_record_clear(&r);
     stint_record_set(&r, STINT_FIELD_APP, s->app, s->app_len);
     stint_record_set(&r, STINT_FIELD_PATH, s->path, s->path_len);
@@ -109,9 +109,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     stint_source_stats(src, &st);
     STINT_FUZZ_CHECK(st.ended, "jsonl: did not end at the end of its input");
     STINT_FUZZ_CHECK(st.items == c.items && st.bad == c.bad, "jsonl: stats disagree");
-    STINT_FUZZ_CHECK(c.items + c.bad <= c.lines, "jsonl: %llu items and %llu refusals from %llu lines",
-                     (unsigned long long)c.items, (unsigned long long)c.bad,
-                     (unsigned long long)c.lines);
+    STINT_FUZZ_CHECK(
+        c.items + c.bad <= c.lines, "jsonl: %llu items and %llu refusals from %llu lines",
+        (unsigned long long)c.items, (unsigned long long)c.bad, (unsigned long long)c.lines);
     stint_source_destroy(src);
     close(p[0]);
     return 0;

@@ -298,9 +298,9 @@ static void test_finish(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         assert_int_equal(stint_config_defaults(&c, NULL), STINT_OK);
-        assert_int_equal(stint_config_set(&c, cases[i].section, cases[i].key, cases[i].value,
-                                          "t", &e),
-                         STINT_OK);
+        assert_int_equal(
+            stint_config_set(&c, cases[i].section, cases[i].key, cases[i].value, "t", &e),
+            STINT_OK);
         assert_int_equal(stint_config_finish(&c, &e), STINT_EINVAL);
         if (!strstr(e.msg, cases[i].msg)) {
             fail_msg("case %zu: \"%s\"", i, e.msg);
@@ -400,10 +400,10 @@ static void test_example(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),  cmocka_unit_test(test_full_file),
-        cmocka_unit_test(test_errors),    cmocka_unit_test(test_long_line),
-        cmocka_unit_test(test_files),     cmocka_unit_test(test_command_line),
-        cmocka_unit_test(test_finish),    cmocka_unit_test(test_token),
+        cmocka_unit_test(test_defaults), cmocka_unit_test(test_full_file),
+        cmocka_unit_test(test_errors),   cmocka_unit_test(test_long_line),
+        cmocka_unit_test(test_files),    cmocka_unit_test(test_command_line),
+        cmocka_unit_test(test_finish),   cmocka_unit_test(test_token),
         cmocka_unit_test(test_example),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

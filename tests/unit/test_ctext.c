@@ -13,7 +13,10 @@ struct ct_case {
     const char *want;
 };
 
-#define C(s, w) {s, sizeof(s) - 1, w}
+#define C(s, w)                                                                                    \
+    {                                                                                              \
+        s, sizeof(s) - 1, w                                                                        \
+    }
 
 static const struct ct_case cases[] = {
     /* xterm -T "Grüße — ☃ Привет ελλάδα 日本" under C.UTF-8 (read back with xprop) */
@@ -23,16 +26,20 @@ static const struct ct_case cases[] = {
       "Grüße — ☃ Привет ελλάδα 日本"),
     C("plain ascii", "plain ascii"),
     C("", ""),
-    C("\x1b-B\xb1\xe8", "ąč"),                          /* Latin-2 */
-    C("\x1b$)C\xc7\xd1\xb1\xdb", "한글"),                /* KS C 5601 in GR */
-    C("\x1b$(A\x56\x50", "中"), /* GB 2312 in GL */
-    C("tab\tand\nnewline\x07", "tab\tand\nnewline"),     /* other controls dropped */
+    C("\x1b-B\xb1\xe8", "ąč"),                                   /* Latin-2 */
+    C("\x1b$)C\xc7\xd1\xb1\xdb", "한글"),                        /* KS C 5601 in GR */
+    C("\x1b$(A\x56\x50", "中"),                                  /* GB 2312 in GL */
+    C("tab\tand\nnewline\x07", "tab\tand\nnewline"),             /* other controls dropped */
     C("\x1b%G\xff\xfe ok\x1b%@", "\xef\xbf\xbd\xef\xbf\xbd ok"), /* bad UTF-8 in a segment */
-    C("\x1b(Zx", "\xef\xbf\xbd"),                        /* an unknown 94-set */
-    C("\x1b", "\xef\xbf\xbd"),                           /* a lone ESC */
-    C("a\x1b%Gb", "ab"),                                 /* unterminated UTF-8 segment */
+    C("\x1b(Zx", "\xef\xbf\xbd"),                                /* an unknown 94-set */
+    C("\x1b", "\xef\xbf\xbd"),                                   /* a lone ESC */
+    C("a\x1b%Gb", "ab"),                                         /* unterminated UTF-8 segment */
     C("\x1b-A\x1b(B\xe9t\xe9", "été"),
-    C("\x9b" "1]" "x\x9b" "]", "x"),                       /* direction marks */
+    C("\x9b"
+      "1]"
+      "x\x9b"
+      "]",
+      "x"), /* direction marks */
 };
 
 static void test_ctext(void **state)
@@ -68,8 +75,8 @@ static void test_any_bytes(void **state)
             seed = seed * 1103515245u + 12345u;
             unsigned r = seed >> 16;
             /* lean towards the interesting bytes */
-            static const unsigned char hot[] = {0x1b, '%', 'G', '@', '$', '(', ')', '-', 'A',
-                                                'B',  'C', 0x9b, 0xa1, 0xc7, 0xe2, 0x80};
+            static const unsigned char hot[] = {0x1b, '%', 'G', '@',  '$',  '(',  ')',  '-',
+                                                'A',  'B', 'C', 0x9b, 0xa1, 0xc7, 0xe2, 0x80};
             in[k] = (r & 1) ? hot[(r >> 1) % sizeof(hot)] : (unsigned char)(r >> 3);
         }
         size_t cap = 1 + (size_t)(round % 100);

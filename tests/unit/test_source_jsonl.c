@@ -180,8 +180,8 @@ static void expect(struct fixture *f, size_t i, int32_t kind, const char *title,
     struct stint_record *r = &f->recs[i];
     if (r->kind != kind || strcmp(r->title, title) != 0 || r->start_ms != start ||
         r->end_ms != end) {
-        fail_msg("record %zu: kind %d \"%s\" [+%lld, +%lld], want kind %d \"%s\" [+%lld, +%lld]",
-                 i, r->kind, r->title, (long long)(r->start_ms - T0), (long long)(r->end_ms - T0),
+        fail_msg("record %zu: kind %d \"%s\" [+%lld, +%lld], want kind %d \"%s\" [+%lld, +%lld]", i,
+                 r->kind, r->title, (long long)(r->start_ms - T0), (long long)(r->end_ms - T0),
                  kind, title, (long long)(start - T0), (long long)(end - T0));
     }
 }
@@ -236,13 +236,12 @@ static void test_events_and_bad_lines(void **state)
     assert_int_equal(st.bad, 7);
     assert_int_equal(st.last_bad_line, 11);
     static const uint64_t lines[] = {5, 6, 7, 8};
-    static const char *const what[] = {"not JSON", "no \"time\"",
-                                       "\"time\" is not a whole number", "not a JSON object"};
+    static const char *const what[] = {"not JSON", "no \"time\"", "\"time\" is not a whole number",
+                                       "not a JSON object"};
     for (size_t i = 0; i < 4; i++) {
         char want[400];
         assert_int_equal(f->bad_lines[i], lines[i]);
-        snprintf(want, sizeof(want), "%s:%llu: %s", f->file, (unsigned long long)lines[i],
-                 what[i]);
+        snprintf(want, sizeof(want), "%s:%llu: %s", f->file, (unsigned long long)lines[i], what[i]);
         if (strncmp(f->bad_msgs[i], want, strlen(want)) != 0) {
             fail_msg("bad line %zu: \"%s\", want \"%s...\"", i, f->bad_msgs[i], want);
         }
@@ -373,9 +372,10 @@ static void test_missing_file_and_long_line(void **state)
     strcpy(big + strlen(big) - 0, "\"}\n");
     write_text(f->file, big, O_TRUNC);
     free(big);
-    write_text(f->file,
-               "{\"time\": 1314172182000, \"app\": \"ok\"}\n{\"time\": 1314172183000, \"app\": \"z\"}\n",
-               O_APPEND);
+    write_text(
+        f->file,
+        "{\"time\": 1314172182000, \"app\": \"ok\"}\n{\"time\": 1314172183000, \"app\": \"z\"}\n",
+        O_APPEND);
     settle(f);
     stint_source_stats(f->src, &st);
     assert_int_equal(st.bad, 1);

@@ -326,7 +326,7 @@ static void test_idle(void **state)
     advance(f, 10 * SEC);
     f->src.last_input_mono = f->mono; /* typing at T0+10s, then nothing */
     advance(f, 20 * SEC);
-    assert_int_equal(stint_tracker_tick(f->t), STINT_OK); /* checkpoint at 30 s */
+    assert_int_equal(stint_tracker_tick(f->t), STINT_OK);    /* checkpoint at 30 s */
     assert_int_equal(stint_tracker_timeout(f->t), 30 * SEC); /* idle due at 10 + 60 = 70 s */
     advance(f, 30 * SEC);
     assert_int_equal(stint_tracker_tick(f->t), STINT_OK);
@@ -494,7 +494,7 @@ static void test_private_survives_restart(void **state)
     stint_tracker_status(f->t, &st);
     assert_true(st.private_mode);
     assert_int_equal(st.open.kind, STINT_KIND_PRIVATE);
-    assert_false(f->src.capture);       /* told to capture nothing */
+    assert_false(f->src.capture);          /* told to capture nothing */
     assert_int_equal(f->src.resamples, 0); /* and not asked for a sample */
     advance(f, 5 * SEC);
     assert_int_equal(stint_tracker_shutdown(f->t), STINT_OK);
@@ -588,16 +588,11 @@ static void feed(struct stint_tracker *t, const struct ev *evs, size_t n, size_t
 }
 
 static const struct ev script[] = {
-    {'s', T0, "one"},
-    {'s', T0 + 1000, "one"},          /* same: nothing */
-    {'s', T0 + 5000, "two"},
-    {'i', T0 + 8000, NULL},
-    {'s', T0 + 20000, "two"},
-    {'s', T0 + 19000, "back in time"}, /* clamped to the last boundary */
-    {'p', T0 + 30000, NULL},
-    {'s', T0 + 31000, "hidden"},
-    {'o', T0 + 40000, NULL},
-    {'s', T0 + 41000, "three"},
+    {'s', T0, "one"},          {'s', T0 + 1000, "one"}, /* same: nothing */
+    {'s', T0 + 5000, "two"},   {'i', T0 + 8000, NULL},
+    {'s', T0 + 20000, "two"},  {'s', T0 + 19000, "back in time"}, /* clamped to the last boundary */
+    {'p', T0 + 30000, NULL},   {'s', T0 + 31000, "hidden"},
+    {'o', T0 + 40000, NULL},   {'s', T0 + 41000, "three"},
     {'s', T0 + 50000, "four"},
 };
 #define N_SCRIPT (sizeof(script) / sizeof(script[0]))
@@ -698,7 +693,6 @@ static void test_event_time_resume(void **state)
     }
     free(want);
 }
-
 
 /* A random walk over everything a live tracker meets; the records must always form a timeline. */
 static void test_random_walk(void **state)

@@ -25,8 +25,7 @@ static const struct url_case cases[] = {
     {"  https://a.example/x  ", "https://a.example", "https://a.example/x"},
     {"", "", ""},
     {"https://a@b@c.example/", "https://c.example", "https://c.example/"},
-    {"https://münchen.example/straße", "https://münchen.example",
-     "https://münchen.example/straße"},
+    {"https://münchen.example/straße", "https://münchen.example", "https://münchen.example/straße"},
     {"https://example.org?q", "https://example.org", "https://example.org?q"},
     {"weird", "weird", "weird"},
 };
@@ -36,8 +35,8 @@ static void test_cases(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char out[256];
-        size_t n = stint_url_cut(cases[i].in, strlen(cases[i].in), STINT_URL_HOST, out,
-                                 sizeof(out));
+        size_t n =
+            stint_url_cut(cases[i].in, strlen(cases[i].in), STINT_URL_HOST, out, sizeof(out));
         if (strcmp(out, cases[i].host) != 0 || n != strlen(out)) {
             fail_msg("host(%s) = \"%s\", want \"%s\"", cases[i].in, out, cases[i].host);
         }
