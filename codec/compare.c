@@ -157,6 +157,10 @@ enum stint_err stint_pb_compare(const uint8_t *buf, size_t len, struct stint_err
     enum stint_err ra, rb, ret = STINT_OK;
     const char *f;
 
+    static const uint8_t no_bytes[1];
+
+    if (!buf)
+        buf = no_bytes; /* an empty input may come as NULL: no arithmetic on NULL */
     memset(&c, 0, sizeof(c));
     stint_error_clear(report);
     ha = malloc(sizeof(*ha));

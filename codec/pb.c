@@ -37,6 +37,9 @@
 #define REJECTION_LAST_FIELD 3u
 #define ACK_LAST_FIELD 5u
 
+/* Stands in for a NULL empty input, so that no pointer arithmetic ever starts from NULL. */
+static const uint8_t no_bytes[1];
+
 struct cursor {
     const uint8_t *base;
     const uint8_t *pos;
@@ -411,6 +414,8 @@ enum stint_err stint_pb_decode_record(const uint8_t *buf, size_t len, struct sti
     struct dec d;
     pb_istream_t s;
 
+    if (!buf)
+        buf = no_bytes; /* an empty input may come as NULL: no arithmetic on NULL */
     memset(&d, 0, sizeof(d));
     d.err = err;
     stint_error_clear(err);
@@ -498,6 +503,8 @@ enum stint_err stint_pb_decode_batch(const uint8_t *buf, size_t len, struct stin
     pb_istream_t s;
     size_t canon;
 
+    if (!buf)
+        buf = no_bytes; /* an empty input may come as NULL: no arithmetic on NULL */
     memset(&d, 0, sizeof(d));
     d.err = err;
     d.fn = fn;
@@ -606,6 +613,8 @@ enum stint_err stint_pb_decode_ack(const uint8_t *buf, size_t len, struct stint_
     struct dec d;
     pb_istream_t s;
 
+    if (!buf)
+        buf = no_bytes; /* an empty input may come as NULL: no arithmetic on NULL */
     memset(a, 0, sizeof(*a));
     memset(&d, 0, sizeof(d));
     d.err = err;

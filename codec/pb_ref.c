@@ -20,6 +20,8 @@
 #include "stint/utf8.h"
 #include "stint/v1/stint.pb-c.h"
 
+static const uint8_t no_bytes[1];
+
 static enum stint_err bin_to_text(const ProtobufCBinaryData *b, char *buf, uint32_t *len,
                                   uint32_t max, const char *where, const char *name,
                                   struct stint_error *err)
@@ -141,6 +143,8 @@ enum stint_err stint_pbc_decode_record(const uint8_t *buf, size_t len, struct st
     Stint__V1__Record *m;
     enum stint_err e;
 
+    if (!buf)
+        buf = no_bytes; /* an empty input may come as NULL */
     stint_error_clear(err);
     if (len > STINT_DECODE_MAX_INPUT)
         return too_big(len, err);
@@ -244,6 +248,8 @@ enum stint_err stint_pbc_decode_batch(const uint8_t *buf, size_t len, struct sti
     char where[48];
     size_t i;
 
+    if (!buf)
+        buf = no_bytes; /* an empty input may come as NULL */
     stint_error_clear(err);
     stint_batch_clear(head);
     if (len > STINT_DECODE_MAX_INPUT)
@@ -345,6 +351,8 @@ enum stint_err stint_pbc_decode_ack(const uint8_t *buf, size_t len, struct stint
     uint64_t unknown;
     size_t i;
 
+    if (!buf)
+        buf = no_bytes; /* an empty input may come as NULL */
     memset(a, 0, sizeof(*a));
     stint_error_clear(err);
     if (len > STINT_DECODE_MAX_INPUT)
