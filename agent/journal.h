@@ -223,7 +223,7 @@ enum stint_err stint_journal_meta_get(struct stint_journal *j, const char *key, 
 enum stint_err stint_journal_meta_set(struct stint_journal *j, const char *key, const void *val,
                                       size_t len);
 
-/* Decodes one stored record value as the journal does (spec/drafts/journal.md: be32 CRC-32C of
+/* Decodes one stored record value as the journal does (spec/drafts/journal.md: be32 CRC-32 of
  * the rest, then the v1 Record): STINT_OK when the CRC holds, the Record decodes into *r and its
  * seq equals `seq`; STINT_EWIRE otherwise. For tools and the fuzz harness; no allocation. */
 enum stint_err stint_journal_value_decode(const uint8_t *value, size_t len, uint64_t seq,
