@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -323,6 +324,12 @@ static CURLcode perform(struct stint_http *h)
     int running = 1, left = 0;
     bool done = false;
 
+    struct timespec t0, t1;
+    /* libcurl enforces CURLOPT_TIMEOUT_MS itself; this is a second bound of our own (the
+     * timeout plus 5 s), so that no state of a connection can hold the sender longer */
+    long limit_ms = (long)(h->o.timeout_ms ? h->o.timeout_ms : 60000) + 5000;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (curl_multi_add_handle(h->multi, h->curl) != CURLM_OK)
         return CURLE_OUT_OF_MEMORY;
     while (running) {
@@ -332,6 +339,12 @@ static CURLcode perform(struct stint_http *h)
         }
         if (!running)
             break;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 > limit_ms) {
+            cc = CURLE_OPERATION_TIMEDOUT;
+            h->fresh = true;
+            goto cleanup;
+        }
         if (h->o.abort_fn && h->o.abort_fn(h->o.abort_ctx)) {
             cc = CURLE_ABORTED_BY_CALLBACK;
             /* an aborted transfer leaves its connection in an unknown state: do not reuse it */
