@@ -227,25 +227,36 @@ static enum stint_err map_nanopb(const char *msg)
     return STINT_EWIRE;
 }
 
-/* Counts tags above `last` (or 0) in buf[0..len), a message nanopb has just decoded. */
-static uint64_t count_unknown(const uint8_t *buf, size_t len, uint32_t last)
+/* Counts the tags above `last` (or 0) in buf[0..len), a message nanopb has just decoded, into
+ * d->unknown. nanopb skips an unknown varint without bounding its length; v1 bounds every varint
+ * at 10 bytes (so does protobuf-c), so an unknown varint is read here, not skipped: returns false,
+ * with the error in d, when one is malformed. */
+static bool count_unknown(struct dec *d, const uint8_t *buf, size_t len, uint32_t last)
 {
     pb_istream_t s = pb_istream_from_buffer(buf, len);
-    uint64_t n = 0;
+    size_t base = (size_t)(buf - d->cur.base);
 
     for (;;) {
         pb_wire_type_t wt;
         uint32_t tag;
         bool eof;
+        uint64_t v;
 
         if (!pb_decode_tag(&s, &wt, &tag, &eof))
             break;
-        if (tag == 0 || tag > last)
-            n++;
+        if (tag == 0 || tag > last) {
+            d->unknown++;
+            if (wt == PB_WT_VARINT) {
+                if (!pb_decode_varint(&s, &v))
+                    return fail(d, STINT_EWIRE, base + (len - s.bytes_left),
+                                "field %u: varint overflow", (unsigned)tag);
+                continue;
+            }
+        }
         if (!pb_skip_field(&s, wt))
             break;
     }
-    return n;
+    return true;
 }
 
 /* The string field with number `tag` of a Record, or NULL. */
@@ -387,8 +398,8 @@ static bool decode_record(struct dec *d, pb_istream_t *s, struct stint_record *r
     if (r->kind < 0)
         return fail(d, STINT_ETYPE, dec_offset(d), "kind: negative value %d (enum values are "
                     "never negative)", (int)r->kind);
-    if (merge || record_size(r) != len)
-        d->unknown += count_unknown(start, len, RECORD_LAST_FIELD);
+    if ((merge || record_size(r) != len) && !count_unknown(d, start, len, RECORD_LAST_FIELD))
+        return false;
     return true;
 }
 
@@ -538,8 +549,8 @@ enum stint_err stint_pb_decode_batch(const uint8_t *buf, size_t len, struct stin
         canon += 2 + m.agent_id.size;
     if (m.now_ms)
         canon += 1 + varint_size((uint64_t)m.now_ms);
-    if (canon != len)
-        d.unknown += count_unknown(buf, len, BATCH_LAST_FIELD);
+    if (canon != len && !count_unknown(&d, buf, len, BATCH_LAST_FIELD))
+        return d.code;
     if (info) {
         info->records = d.records;
         info->unknown_fields = d.unknown;
@@ -601,7 +612,8 @@ static bool dec_ack_rejection(pb_istream_t *s, const pb_field_t *f, void **arg)
     if (r->code < 0)
         return fail(d, STINT_ETYPE, dec_offset(d), "code: negative value %d (enum values are "
                     "never negative)", (int)r->code);
-    d->unknown += count_unknown(start, len, REJECTION_LAST_FIELD);
+    if (!count_unknown(d, start, len, REJECTION_LAST_FIELD))
+        return false;
     d->at = AT_TOP;
     return true;
 }
@@ -637,7 +649,10 @@ enum stint_err stint_pb_decode_ack(const uint8_t *buf, size_t len, struct stint_
     a->server_time_ms = m.server_time_ms;
     a->stored = m.stored;
     a->duplicates = m.duplicates;
-    d.unknown += count_unknown(buf, len, ACK_LAST_FIELD);
+    if (!count_unknown(&d, buf, len, ACK_LAST_FIELD)) {
+        stint_ack_free(a);
+        return d.code;
+    }
     if (info) {
         info->records = 0;
         info->unknown_fields = d.unknown;

@@ -67,6 +67,23 @@ static enum stint_err record_to_model(const Stint__V1__Record *m, struct stint_r
     return STINT_OK;
 }
 
+/* protobuf-c keeps a field numbered 0 as an unknown field when its key is written in more than
+ * one byte; field number 0 is malformed in every message (spec/PROTOCOL.md, "Decoding rules"). */
+static bool has_field_zero(const ProtobufCMessage *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->n_unknown_fields; i++)
+        if (m->unknown_fields[i].tag == 0)
+            return true;
+    return false;
+}
+
+static enum stint_err field_zero(const char *where, struct stint_error *err)
+{
+    return stint_error_set(err, STINT_EWIRE, 0, "%s: field number 0", where);
+}
+
 static ProtobufCBinaryData text_bin(const char *p, uint32_t len)
 {
     ProtobufCBinaryData b;
@@ -151,7 +168,7 @@ enum stint_err stint_pbc_decode_record(const uint8_t *buf, size_t len, struct st
     m = stint__v1__record__unpack(NULL, len, buf);
     if (!m)
         return refused("record", err);
-    e = record_to_model(m, r, "record", err);
+    e = has_field_zero(&m->base) ? field_zero("record", err) : record_to_model(m, r, "record", err);
     if (e == STINT_OK && info) {
         info->records = 1;
         info->unknown_fields = m->base.n_unknown_fields;
@@ -258,6 +275,10 @@ enum stint_err stint_pbc_decode_batch(const uint8_t *buf, size_t len, struct sti
     if (!m)
         return refused("batch", err);
     unknown = m->base.n_unknown_fields;
+    if (has_field_zero(&m->base)) {
+        e = field_zero("batch", err);
+        goto cleanup;
+    }
     if (m->agent_id.len != 0 && m->agent_id.len != STINT_AGENT_ID_LEN) {
         e = stint_error_set(err, m->agent_id.len > STINT_AGENT_ID_LEN ? STINT_ELIMIT : STINT_ETYPE,
                             0, "agent_id: %zu bytes, must be %d", m->agent_id.len,
@@ -273,7 +294,9 @@ enum stint_err stint_pbc_decode_batch(const uint8_t *buf, size_t len, struct sti
         goto cleanup;
     head->now_ms = m->now_ms;
     if (m->current) {
-        e = record_to_model(m->current, &head->current, "current", err);
+        e = has_field_zero(&m->current->base)
+                ? field_zero("current", err)
+                : record_to_model(m->current, &head->current, "current", err);
         if (e != STINT_OK)
             goto cleanup;
         head->has_current = true;
@@ -286,7 +309,9 @@ enum stint_err stint_pbc_decode_batch(const uint8_t *buf, size_t len, struct sti
     }
     for (i = 0; i < m->n_records; i++) {
         snprintf(where, sizeof(where), "records[%zu]", i);
-        e = record_to_model(m->records[i], scratch, where, err);
+        e = has_field_zero(&m->records[i]->base) ? field_zero(where, err)
+                                                  : record_to_model(m->records[i], scratch, where,
+                                                                    err);
         if (e != STINT_OK)
             goto cleanup;
         unknown += m->records[i]->base.n_unknown_fields;
@@ -361,6 +386,10 @@ enum stint_err stint_pbc_decode_ack(const uint8_t *buf, size_t len, struct stint
     if (!m)
         return refused("ack", err);
     unknown = m->base.n_unknown_fields;
+    if (has_field_zero(&m->base)) {
+        e = field_zero("ack", err);
+        goto cleanup;
+    }
     a->acked_seq = m->acked_seq;
     a->server_time_ms = m->server_time_ms;
     a->stored = m->stored;
@@ -375,6 +404,10 @@ enum stint_err stint_pbc_decode_ack(const uint8_t *buf, size_t len, struct stint
         struct stint_rejection *t;
         char where[32];
 
+        if (has_field_zero(&r->base)) {
+            e = field_zero("rejected", err);
+            goto cleanup;
+        }
         if ((int32_t)r->code < 0) {
             e = stint_error_set(err, STINT_ETYPE, 0, "rejected[%zu].code: negative value %d "
                                 "(enum values are never negative)", i, (int)r->code);

@@ -282,6 +282,12 @@ static const struct bad bads[] = {
     {"client_version as varint", B("\x10\x05"), STINT_EWIRE, STINT_EWIRE},
     {"records as fixed64", B("\x21" "12345678"), STINT_EWIRE, STINT_EWIRE},
     {"current as varint", B("\x28\x01"), STINT_EWIRE, STINT_EWIRE},
+    {"field number 0 in a 2-byte key", B("\x80\x00\x2f"), STINT_EWIRE, STINT_EWIRE},
+    {"unknown varint of 11 bytes", B("\x30\xd8\xc3\x9d\x9d\x9d\x9d\x9d\x90\xd2\x9f\x26"),
+     STINT_EWIRE, STINT_EWIRE},
+    {"unknown varint of 11 bytes in a record",
+     B("\x22\x0c\x60\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"), STINT_EWIRE,
+     STINT_EWIRE},
     {"negative kind, 5 bytes", B("\x22\x06\x20\xf9\xff\xff\xff\x0f"), STINT_ETYPE,
      STINT_ETYPE},
     {"negative kind, 10 bytes",
@@ -390,6 +396,22 @@ static void test_known_difference_varint(void **state)
     assert_non_null(strstr(err.msg, "known difference"));
 }
 
+/* `current` sent twice: nanopb merges (as protobuf specifies), protobuf-c keeps the last; the
+ * differential names it a known difference. */
+static void test_known_difference_repeated_current(void **state)
+{
+    static const uint8_t in[] = {0x2a, 0x02, 0x20, 0x04, 0x2a, 0x00};
+    struct stint_batch *h = malloc(sizeof(*h));
+    struct stint_error err;
+
+    (void)state;
+    assert_int_equal(stint_pb_decode_batch(in, sizeof(in), h, NULL, NULL, NULL, NULL), STINT_OK);
+    assert_int_equal(h->current.kind, STINT_KIND_GAP);
+    assert_int_equal(stint_pb_compare(in, sizeof(in), &err), STINT_OK);
+    assert_non_null(strstr(err.msg, "known difference"));
+    free(h);
+}
+
 /* The error names the field and the byte where the bad UTF-8 starts. */
 static void test_error_offset_and_field(void **state)
 {
@@ -451,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_malformed_table),
         cmocka_unit_test(test_over_limit_strings),
         cmocka_unit_test(test_known_difference_varint),
+        cmocka_unit_test(test_known_difference_repeated_current),
         cmocka_unit_test(test_error_offset_and_field),
         cmocka_unit_test(test_input_cap),
         cmocka_unit_test(test_encode_respects_cap),
