@@ -1,6 +1,6 @@
 /* journal.c — the durable, bounded FIFO of records, on LevelDB (see journal.h).
  *
- * Layout (spec/drafts/journal.md): one-byte key prefixes keep the spaces apart and in a fixed
+ * Layout (spec/JOURNAL.md): one-byte key prefixes keep the spaces apart and in a fixed
  * order: 'c' the checkpoint, 'd' + be64 seq the dead letters, 'm' + name the meta keys, 'r' + be64
  * seq the records, stored as their v1 protobuf encoding with the seq inside, so the sender frames
  * them into a Batch byte for byte. Big-endian seqs make LevelDB's byte order the send order.

@@ -2,7 +2,7 @@
  *
  * The journal is the agent's only queue: a record it has accepted survives kill -9, a crash and
  * (once its seq is durable) a power loss, and leaves exactly once, when the server acks it. It is
- * a LevelDB database in one folder; the byte layout is spec/drafts/journal.md.
+ * a LevelDB database in one folder; the byte layout is spec/JOURNAL.md.
  *
  * Conventions:
  *   - every call that can fail returns enum stint_err (STINT_EIO for disk and database errors,
@@ -223,7 +223,7 @@ enum stint_err stint_journal_meta_get(struct stint_journal *j, const char *key, 
 enum stint_err stint_journal_meta_set(struct stint_journal *j, const char *key, const void *val,
                                       size_t len);
 
-/* Decodes one stored record value as the journal does (spec/drafts/journal.md: be32 CRC-32 of
+/* Decodes one stored record value as the journal does (spec/JOURNAL.md: be32 CRC-32 of
  * the rest, then the v1 Record): STINT_OK when the CRC holds, the Record decodes into *r and its
  * seq equals `seq`; STINT_EWIRE otherwise. For tools and the fuzz harness; no allocation. */
 enum stint_err stint_journal_value_decode(const uint8_t *value, size_t len, uint64_t seq,

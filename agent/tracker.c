@@ -1,4 +1,4 @@
-/* tracker.c — samples and events in, records out (rules: tracker.h, spec/drafts/agent.md).
+/* tracker.c — samples and events in, records out (rules: tracker.h, spec/AGENT.md).
  *
  * State: the open record (at most one), what the source last said is in focus (live sources:
  * kept while idle, so that the record can open again when input comes back), idle and private

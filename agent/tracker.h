@@ -3,7 +3,7 @@
  * A record opens when what is in focus changes and closes when it changes again, on idle, on
  * suspend, on private mode, or on shutdown. Closed records go to the journal
  * (stint_journal_append); the open one is checkpointed every checkpoint_every. The rules, in
- * full, are spec/drafts/agent.md ("Tracker"); in short:
+ * full, are spec/AGENT.md ("Tracker"); in short:
  *   - idle: no input for idle_after ends the active record at the last input; an idle record
  *     covers the rest, until input comes back;
  *   - suspend (CLOCK_BOOTTIME ran ahead of CLOCK_MONOTONIC): the record ends when the sleep

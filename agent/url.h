@@ -1,4 +1,4 @@
-/* url.h — how a URL from a source is cut to what Stint stores (spec/drafts/agent.md, "URLs").
+/* url.h — how a URL from a source is cut to what Stint stores (spec/AGENT.md, "URLs").
  *
  * By default only the origin is kept: lower-cased scheme and host, and the port when it is not
  * the scheme's default ("https://github.com/x/y?q#f" -> "https://github.com"). A URL with no

@@ -1,5 +1,5 @@
 /* legacy_php.c — the `php` shape: PHP 8.2's var_export() of the legacy array, and a reader of
- * PHP array literals (spec/drafts/legacy.md, "The php shape").
+ * PHP array literals (spec/PROTOCOL.md, "Legacy payload", "The php shape").
  *
  * Design. Emitting copies var_export's layout byte for byte: `array (`, two spaces per level,
  * `'key' => value,` with a comma after the last element too, a nested array on the line after

@@ -1,6 +1,6 @@
 /* legacy_serialize.c — the `php-serialize` shape: PHP 8.2's serialize() of the legacy array.
  * Emit only: unserialize() of untrusted bytes is a known PHP hazard, so Stint writes this shape
- * for servers that expect it and never reads it (spec/drafts/legacy.md).
+ * for servers that expect it and never reads it (spec/PROTOCOL.md, "Legacy payload").
  *
  * Design. serialize() writes `a:<count>:{` before the elements, and the encoder learns the
  * number of 'log' entries only at the end of its stream of records; so open() leaves a mark

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks every example of the spec, so the spec cannot drift from the code.
 
-An example is a fenced block whose info string carries `example=KIND` (spec/drafts/conformance.md,
+An example is a fenced block whose info string carries `example=KIND` (spec/PROTOCOL.md, "Conformance",
 "Examples in the spec"):
 
     ```json example=batch                  a Batch in canonical/lenient JSON

@@ -1,5 +1,5 @@
 /* test_journal.c — the journal on real LevelDB in temporary folders: every operation and error
- * of agent/journal.h. The key layout the tests reach into directly is spec/drafts/journal.md. */
+ * of agent/journal.h. The key layout the tests reach into directly is spec/JOURNAL.md. */
 #define _GNU_SOURCE
 #include "cmocka_all.h"
 
@@ -817,7 +817,7 @@ static void test_lost_records_counted_without_mark(void **state)
     stint_journal_close(j);
 }
 
-/* The bytes spec/drafts/journal.md shows, "Example", and the layout of the meta values. */
+/* The bytes spec/JOURNAL.md shows, "Example", and the layout of the meta values. */
 static void test_spec_examples(void **state)
 {
     struct fixture *f = *state;

@@ -1,6 +1,6 @@
 /* legacy.h — the legacy DeskTime payload: the PHP array documented by the old client, in four
  * shapes, each byte-identical to what PHP 8.2 itself produces for the same array
- * (spec/PROTOCOL.md, "Legacy payload"; draft in spec/drafts/legacy.md):
+ * (spec/PROTOCOL.md, "Legacy payload"; draft in spec/PROTOCOL.md, "Legacy payload"):
  *
  *   STINT_LEGACY_PHP        var_export($a)
  *   STINT_LEGACY_SERIALIZE  serialize($a)                 (emit only)
