@@ -462,6 +462,7 @@ static enum stint_err c_purge(void *ctx, bool server, bool *in_progress, json_t 
             return err;
     }
     stint_journal_stats(d->journal, &js);
+    stint_tracker_discard_open(d->tracker); /* nothing from before the purge is written later */
     err = stint_journal_purge(d->journal);
     if (err != STINT_OK) {
         memset(token, 0, sizeof(token));

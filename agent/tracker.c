@@ -492,6 +492,20 @@ enum stint_err stint_tracker_private_set(struct stint_tracker *t, bool on)
     return set_private(t, on, at);
 }
 
+void stint_tracker_discard_open(struct stint_tracker *t)
+{
+    int64_t at = t->event_time ? t->last_item_ms : now_wall(t);
+
+    t->n_pending = 0;
+    if (at > t->floor_ms)
+        t->floor_ms = at;
+    if (t->has_open) {
+        t->open->start_ms = t->floor_ms;
+        t->open->end_ms = 0;
+    }
+    t->pos_dirty = true; /* the purge deleted the stored source position: write it again */
+}
+
 /* ---- life cycle ---- */
 
 static void arm_tfd(struct stint_tracker *t)

@@ -105,6 +105,12 @@ const struct stint_sink *stint_tracker_sink(struct stint_tracker *t);
  * (event-timed). Stored in the journal. */
 enum stint_err stint_tracker_private_set(struct stint_tracker *t, bool on);
 
+/* For purge: forgets everything the tracker holds that the journal does not: the closed records
+ * waiting for the journal, and the past of the open record, which restarts now (live) or at the
+ * last item's time (event-timed), so that what is in focus is tracked again from that moment and
+ * nothing from before the purge is ever written. Call it before stint_journal_purge(). */
+void stint_tracker_discard_open(struct stint_tracker *t);
+
 /* ms until stint_tracker_tick should run (idle check, checkpoint, retrying the journal);
  * -1: no timer. */
 int64_t stint_tracker_timeout(struct stint_tracker *t);

@@ -287,6 +287,28 @@ static void test_focus_changes(void **state)
     check_timeline(f);
 }
 
+/* Purge: the open record's past is forgotten; what is in focus is tracked again from the purge. */
+static void test_discard_open_for_purge(void **state)
+{
+    struct fixture *f = *state;
+    make_tracker(f, true, STINT_URL_HOST);
+    advance(f, 5 * SEC);
+    focus(f, "xterm", "secret plans");
+    advance(f, 7 * SEC);
+    stint_tracker_discard_open(f->t);
+    assert_int_equal(stint_journal_purge(f->j), STINT_OK);
+    advance(f, 3 * SEC);
+    focus(f, "xterm", "after");
+    advance(f, 1 * SEC);
+    assert_int_equal(stint_tracker_shutdown(f->t), STINT_OK);
+    read_all(f);
+    assert_int_equal(f->n, 2);
+    /* "Start" and most of "secret plans" went with the purge */
+    expect(f, 0, STINT_KIND_ACTIVE, "secret plans", T0 + 12 * SEC, T0 + 15 * SEC);
+    expect(f, 1, STINT_KIND_ACTIVE, "after", T0 + 15 * SEC, T0 + 16 * SEC);
+    check_timeline(f);
+}
+
 static void test_url_and_strings(void **state)
 {
     struct fixture *f = *state;
@@ -741,6 +763,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_focus_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_discard_open_for_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_url_and_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suspend, setup, teardown),
