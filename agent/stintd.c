@@ -178,7 +178,7 @@ static void help(void)
         "    stintd --source jsonl:/var/log/focus.jsonl --journal /tmp/j --server ''\n"
         "\n"
         "SEE ALSO\n"
-        "    stintctl(1), packaging/stintd.service, docs/README-agent.md\n");
+        "    stintctl(1), packaging/stintd.service, README.md\n");
 }
 
 /* Finds the config key a flag names: "--idle-after" -> tracker.idle_after. */
