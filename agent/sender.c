@@ -915,6 +915,11 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
     s->j = j;
     if (!s->o.batch_max_records)
         s->o.batch_max_records = STINT_SENDER_DEFAULT_MAX_RECORDS;
+    /* a PHP server drops form variables past max_input_vars (1000) without an error, so a
+     * larger form batch would lose records silently (spec/PROTOCOL.md, "Legacy payload") */
+    if (opts->encoding == STINT_SENDER_LEGACY_FORM &&
+        s->o.batch_max_records > STINT_SENDER_LEGACY_FORM_MAX_RECORDS)
+        s->o.batch_max_records = STINT_SENDER_LEGACY_FORM_MAX_RECORDS;
     if (!s->o.batch_max_bytes)
         s->o.batch_max_bytes = STINT_SENDER_DEFAULT_MAX_BYTES;
     if (!s->o.linger_ms)

@@ -40,6 +40,9 @@ enum stint_sender_encoding {
 };
 
 #define STINT_SENDER_DEFAULT_MAX_RECORDS 1000u
+/* Form batches carry at most 166 records: 2 + 6 x 166 = 998 variables, under PHP's default
+ * max_input_vars of 1000, past which a PHP server drops variables silently. */
+#define STINT_SENDER_LEGACY_FORM_MAX_RECORDS 166u
 #define STINT_SENDER_DEFAULT_MAX_BYTES ((size_t)1 << 20)
 #define STINT_SENDER_DEFAULT_GZIP_MIN 1024u
 #define STINT_SENDER_DEFAULT_LINGER_MS 200u
@@ -71,7 +74,7 @@ struct stint_sender_opts {
     enum stint_sender_encoding encoding;
     size_t gzip_min_bytes;       /* bodies this large or larger are gzipped; 0: 1024 */
     int gzip_level;              /* zlib level 1..9; 0: 1 (fast; records compress well anyway) */
-    size_t batch_max_records;    /* 0: 1000 */
+    size_t batch_max_records;    /* 0: 1000 (legacy form: at most 166) */
     size_t batch_max_bytes;      /* raw record bytes per batch; 0: 1 MiB */
     uint32_t backoff_base_ms;    /* 0: 1000 */
     uint32_t backoff_cap_ms;     /* 0: 300000 */

@@ -248,10 +248,12 @@ static void test_drain_legacy_form(void **state)
     env_begin(&e, 300, NULL);
     default_opts(&e, &o, url, sizeof(url));
     o.encoding = STINT_SENDER_LEGACY_FORM;
+    o.batch_max_records = 1000; /* cut to 166 for PHP's max_input_vars */
     env_sender(&e, &o);
     wait_drained(&e, 60);
     final_status(&e, &st);
     assert_int_equal(st.records_sent, 300);
+    assert_int_equal(e.att[0].records, 166);
     assert_int_equal(sup_dump(&e.c, 1, counts, &extra), 300);
     env_end(&e);
 }
