@@ -1,4 +1,4 @@
-/* backoff.h — full-jitter exponential backoff with a seeded generator (spec/drafts/sender.md,
+/* backoff.h — full-jitter exponential backoff with a seeded generator (spec/PROTOCOL.md, "Sending",
  * "Backoff").
  *
  * After the n-th consecutive failure (n = 0, 1, ...) the wait is drawn uniformly from

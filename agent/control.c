@@ -1,4 +1,4 @@
-/* control.c — the control socket server (control.h; protocol: spec/drafts/control.md).
+/* control.c — the control socket server (control.h; protocol: spec/CONTROL.md).
  *
  * Design. The server is a set of small state machines, one per connected client, driven by the
  * daemon's poll loop; it never blocks and has no thread, so a slow or stuck client costs a slot
@@ -20,7 +20,7 @@
  *
  * Error codes: the protocol carries enum stint_err. Until error.h has a code for "not allowed"
  * and "busy", a refused peer and a second purge at once are answered with STINT_EINVAL and a
- * message that says which (spec/drafts/control.md, "Errors").
+ * message that says which (spec/CONTROL.md, "Errors").
  */
 #define _GNU_SOURCE
 #include "control.h"

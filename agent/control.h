@@ -4,7 +4,7 @@
  * socket itself 0600, and every peer's uid checked with SO_PEERCRED: only the uid the daemon
  * runs as may talk to it (root is not exempt). The protocol is line-delimited JSON, one request
  * a line, answered by zero or more intermediate lines and one final line that holds "ok"; it is
- * written down byte by byte in spec/drafts/control.md.
+ * written down byte by byte in spec/CONTROL.md.
  *
  * The server does no work of its own: the daemon hands it a callback table (struct
  * stint_control_ops) and the server calls it from the thread that drives it. It never blocks and
@@ -44,7 +44,7 @@
 /* Records asked of the pending callback at once while streaming. */
 #define STINT_CONTROL_PENDING_CHUNK 64u
 
-/* The commands, in the order of spec/drafts/control.md. */
+/* The commands, in the order of spec/CONTROL.md. */
 enum stint_control_cmd {
     STINT_CONTROL_STATUS = 0,
     STINT_CONTROL_PRIVATE = 1,
@@ -79,7 +79,7 @@ typedef enum stint_err (*stint_control_record_fn)(void *emit_ctx, const struct s
  * empty JSON objects the callback adds members to; the server owns them. Any callback may be NULL:
  * the command is then answered with STINT_EUNSUPPORTED. */
 struct stint_control_ops {
-    /* status: members of the answer (spec/drafts/control.md, "status"). */
+    /* status: members of the answer (spec/CONTROL.md, "status"). */
     enum stint_err (*status)(void *ctx, json_t *out, struct stint_error *e);
     /* private on|off: turn private mode on or off (idempotent). */
     enum stint_err (*private_set)(void *ctx, bool on, struct stint_error *e);

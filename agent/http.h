@@ -1,6 +1,6 @@
 /* http.h — the sender's libcurl glue: one easy handle reused for every POST (keep-alive, HTTP/2
  * when the server offers it over TLS), and the retry classification of every outcome
- * (spec/drafts/sender.md, "Retry table").
+ * (spec/PROTOCOL.md, "Sending", "Retry table").
  *
  * TLS: peer and host verification always on, TLS >= 1.2, an optional CA file and pinned public
  * key. Protocols: https only; http as well only when the URL's host is a loopback address
@@ -29,7 +29,7 @@ enum stint_send_class {
 };
 
 /* The class of an attempt that ended with libcurl code curl_code (a CURLcode) and, when
- * curl_code is 0, HTTP status http_status. Pure function: the table in spec/drafts/sender.md. */
+ * curl_code is 0, HTTP status http_status. Pure function: the table in spec/PROTOCOL.md, "Sending". */
 enum stint_send_class stint_http_classify(int curl_code, long http_status);
 
 /* "ok", "retry", "split", "auth", "reject", "blocked". */

@@ -6,7 +6,7 @@
  * accumulated with a saturation check, because "99999999999999999999999" is valid syntax that
  * must end up clamped to the 24 h ceiling, not wrapped to a short wait.
  *
- * Decisions (recorded in spec/drafts/sender.md): the day name must be a real one but is not
+ * Decisions (recorded in spec/PROTOCOL.md, "Sending"): the day name must be a real one but is not
  * checked against the date (RFC 9110 lets recipients ignore it); a second of 60 is accepted (leap
  * second); the zone must be "GMT" (case-sensitive, as the grammar says); a day past the end of its
  * month is garbage. */

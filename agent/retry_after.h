@@ -1,5 +1,5 @@
 /* retry_after.h — the Retry-After header of a 429/503 answer (RFC 9110, section 10.2.3), turned
- * into a wait in milliseconds (spec/drafts/sender.md, "Retry-After").
+ * into a wait in milliseconds (spec/PROTOCOL.md, "Sending", "Retry-After").
  *
  *   Retry-After = HTTP-date / delay-seconds
  *

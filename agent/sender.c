@@ -1,4 +1,4 @@
-/* sender.c — the sender thread (see sender.h; normative text in spec/drafts/sender.md).
+/* sender.c — the sender thread (see sender.h; normative text in spec/PROTOCOL.md, "Sending").
  *
  * Design. The journal is the queue; the sender holds at most one batch: the raw v1 bytes of its
  * records, each already framed as Batch field 4 (tag 0x22, varint length, bytes) exactly as

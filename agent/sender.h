@@ -1,5 +1,5 @@
 /* sender.h — the resilient sender: replays the journal to the server over HTTPS, exactly once
- * (spec/drafts/sender.md is the normative text; this header is the contract of the C API).
+ * (spec/PROTOCOL.md, "Sending" is the normative text; this header is the contract of the C API).
  *
  * One thread of its own reads the journal in seq order in batches (bounded by records and raw
  * bytes), encodes each batch (protobuf by default, canonical JSON, or the legacy form payload),

@@ -1,7 +1,7 @@
 /* stintctl.c — the command-line client of stintd's control socket.
  *
  * Design. One request, one answer: stintctl connects to the socket, writes one JSON line
- * (spec/drafts/control.md), and reads lines until the final one (the line holding "ok"),
+ * (spec/CONTROL.md), and reads lines until the final one (the line holding "ok"),
  * printing intermediate lines as they come (pending records, flush progress). Everything the
  * user sees is made here from the daemon's JSON; `--json` prints that JSON instead, for scripts.
  * No state, no config file: the socket path is the only thing it needs to know, and it uses
@@ -119,7 +119,7 @@ static void help(FILE *f)
         "    stintctl purge --server --yes\n"
         "\n"
         "SEE ALSO\n"
-        "    stintd(1); the protocol: spec/drafts/control.md\n");
+        "    stintd(1); the protocol: spec/CONTROL.md\n");
 }
 
 #if defined(__GNUC__)

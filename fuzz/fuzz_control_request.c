@@ -1,4 +1,4 @@
-/* fuzz_control_request.c — a request line on stintd's control socket (spec/drafts/control.md).
+/* fuzz_control_request.c — a request line on stintd's control socket (spec/CONTROL.md).
  *
  * The control socket is the one input stintd takes from another process. Any line must be
  * refused with a well-formed error (its code in the error record, an offset inside the line, a

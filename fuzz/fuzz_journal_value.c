@@ -1,6 +1,6 @@
 /* fuzz_journal_value.c — what recovery does with a damaged journal value.
  *
- * The journal (agent/journal.h, spec/drafts/journal.md) stores each record as a be32 CRC-32
+ * The journal (agent/journal.h, spec/JOURNAL.md) stores each record as a be32 CRC-32
  * (zlib's) of the rest, then the record's v1 encoding, under its seq; reading one back goes
  * through stint_journal_value_decode(). Input: 8 bytes of seq (big-endian), then the stored value.
  * Each input is tried twice: as it is (a damaged CRC must be caught), and with the CRC made to

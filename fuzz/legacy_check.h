@@ -1,5 +1,5 @@
 /* legacy_check.h — the checks of the legacy harnesses (fuzz_legacy_*.c, fuzz_roundtrip_legacy.c)
- * against the mapping of spec/drafts/legacy.md (codec/include/stint/legacy.h).
+ * against the mapping of spec/PROTOCOL.md, "Legacy payload" (codec/include/stint/legacy.h).
  *
  *   - a reader's refusal is well-formed (invariants.h); what it accepts is a model within every
  *     limit and valid UTF-8, with `seq` the 1-based position in 'log', kind KIND_ACTIVE, and no
