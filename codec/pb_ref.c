@@ -28,6 +28,11 @@ static enum stint_err bin_to_text(const ProtobufCBinaryData *b, char *buf, uint3
 {
     size_t ok;
 
+    if (b->len == 0) {
+        buf[0] = '\0';
+        *len = 0;
+        return STINT_OK;
+    }
     if (b->len > max)
         return stint_error_set(err, STINT_ELIMIT, 0, "%s%s%s: %zu bytes, limit %u", where,
                                where[0] ? "." : "", name, b->len, max);
@@ -47,7 +52,7 @@ static enum stint_err record_to_model(const Stint__V1__Record *m, struct stint_r
 {
     enum stint_err e;
 
-    stint_record_clear(r);
+    /* every field of r is assigned below: no clear needed */
     r->seq = m->seq;
     r->start_ms = m->start_ms;
     r->end_ms = m->end_ms;
