@@ -9,7 +9,7 @@
  *   - nanopb refuses a 64-bit varint whose tenth byte is over 1 ("varint overflow") and a
  *     32-bit field whose varint does not fit ("integer too large" / "varint overflow");
  *     protobuf-c keeps the low bits;
- *   - protobuf-c refuses field tags longer than 5 bytes; nanopb reads them;
+ *   - protobuf-c refuses field tags and length prefixes longer than 5 bytes; nanopb reads them;
  *   - a message field (`current`) sent twice: nanopb merges the two, as protobuf specifies;
  *     protobuf-c keeps the last one.
  */
@@ -130,6 +130,8 @@ static bool has_long_tag(const uint8_t *p, const uint8_t *end, int depth)
             break;
         case 2:
             n = stint_wire_varint(p, end, &v);
+            if (n > 5)
+                return true; /* protobuf-c refuses a length prefix longer than 5 bytes too */
             if (n == 0 || v > (uint64_t)(end - p - (ptrdiff_t)n))
                 return false;
             p += n;
@@ -201,7 +203,8 @@ enum stint_err stint_pb_compare(const uint8_t *buf, size_t len, struct stint_err
             goto cleanup;
         }
         if (rb != STINT_OK && ra == STINT_OK && has_long_tag(buf, buf + len, 0)) {
-            stint_error_set(report, rb, 0, "known difference: tag longer than 5 bytes");
+            stint_error_set(report, rb, 0,
+                            "known difference: tag or length prefix longer than 5 bytes");
             goto cleanup;
         }
         ret = stint_error_set(report, STINT_EDIFF, ra != STINT_OK ? ea.offset : 0,

@@ -119,8 +119,8 @@ static enum stint_err pack_into(const ProtobufCMessage *m, struct stint_buf *out
     size_t n = protobuf_c_message_get_packed_size(m);
     enum stint_err e = stint_buf_reserve(out, n);
 
-    if (e != STINT_OK)
-        return e;
+    if (e != STINT_OK || n == 0)
+        return e; /* an empty buffer may have no memory at all: no arithmetic on NULL */
     out->len += protobuf_c_message_pack(m, out->data + out->len);
     return STINT_OK;
 }
