@@ -71,8 +71,10 @@ struct stint_http_response {
 struct stint_http;
 
 /* Makes the handle. STINT_EINVAL (message in err) for a URL that is not https, or http to a host
- * that is not loopback, or that libcurl refuses. On success *out is the caller's: release with
- * stint_http_destroy(). curl_global_init must have been called (the sender does it). */
+ * that is not loopback, or that libcurl cannot parse. On success *out is the caller's: release
+ * with stint_http_destroy(). The strings of opts are copied. libcurl itself (curl_global_init,
+ * its handles) is set up by the first post, so an agent with nothing to send does not load TLS;
+ * a setup failure there is answered as curl code CURLE_FAILED_INIT (class BLOCKED). */
 enum stint_err stint_http_create(const struct stint_http_opts *opts, struct stint_http **out,
                                  struct stint_error *err);
 void stint_http_destroy(struct stint_http *h); /* NULL is fine */

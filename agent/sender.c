@@ -904,7 +904,6 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
                              (int)opts->encoding);
         goto cleanup;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT); /* idempotent and reference counted by libcurl */
     s = calloc(1, sizeof(*s));
     if (!s) {
         rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");

@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench_idle.sh — what stintd costs when nothing happens (issue 7: < 0.1% of a core, <= 12 MiB).
 #
-#   bench_idle.sh STINTD [SECONDS]
+#   bench_idle.sh STINTD [SECONDS] [STINT-COLLECTOR]
 #
 # Runs stintd under Xvfb with openbox (an EWMH window manager) and one focused xterm, with the
 # X11 source, and measures it over SECONDS (default 30) after a 3 s warm-up:
@@ -13,12 +13,16 @@
 # Rows: x11 with the user active and nothing changing (idle_after 180 s not reached), x11 once
 # the user is idle (idle_after 5 s, so the bench sees the idle state), and the jsonl source on a
 # file that does not grow, for comparison; each also with the sender on (a server configured,
-# an empty journal: its thread and the network watcher sleep, but libcurl and TLS are loaded). A table, never a pass/fail: the targets are printed
-# beside the figures. Machines are shared and noisy: read the medians of several runs.
+# an empty journal: its thread and the network watcher sleep; libcurl and TLS are set up only by
+# the first send) and, given STINT-COLLECTOR, once the sender has delivered a day's records over
+# TLS and keeps its connection (libcurl, GnuTLS and the TLS session in memory). A table, never a
+# pass/fail: the targets are printed beside the figures. Machines are shared and noisy: read the
+# medians of several runs.
 set -eu
 
-STINTD=${1:?usage: bench_idle.sh STINTD [SECONDS]}
+STINTD=${1:?usage: bench_idle.sh STINTD [SECONDS] [STINT-COLLECTOR]}
 SECS=${2:-30}
+COLLECTOR=${3:-}
 T=$(mktemp -d /tmp/stint-bench-idle-XXXXXX)
 PIDS=
 cleanup() {
@@ -97,7 +101,7 @@ row() { # $1 source, $2 label, rest: extra stintd flags
                100 * c / (t * 1e9), w / t, r / 1024, h / 1024, p / 1024 }'
 }
 
-(umask 077; echo bench-token > "$T/token")
+(umask 077; echo bench-token-0123456789 > "$T/token")
 SERVER="--server https://127.0.0.1:9 --token-file $T/token"
 if [ $have_x = 1 ]; then
     row x11 "focus unchanged, user active"
@@ -109,4 +113,35 @@ fi
 row "jsonl:$T/empty.jsonl" "file not growing"
 # shellcheck disable=SC2086
 row "jsonl:$T/empty.jsonl" "file not growing, sender on" $SERVER
+
+# After a delivery: a collector on a free loopback port, 200 events sent, then nothing happens.
+if [ -n "$COLLECTOR" ] && command -v openssl >/dev/null 2>&1; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+        -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 -keyout "$T/key.pem" \
+        -out "$T/cert.pem" 2>/dev/null
+    (umask 077; echo "bench-token-0123456789 bench" > "$T/tokens")
+    "$COLLECTOR" serve --listen 127.0.0.1:0 --port-file "$T/port" --tls-cert "$T/cert.pem" \
+        --tls-key "$T/key.pem" --data "$T/server" --tokens "$T/tokens" >"$T/collector.log" 2>&1 &
+    CPID=$!
+    PIDS="$PIDS $CPID"
+    i=0
+    while [ ! -s "$T/port" ]; do
+        i=$((i + 1)); [ $i -lt 100 ] || { echo "bench_idle: the collector did not start: $(cat "$T/collector.log")"; exit 1; }
+        sleep 0.1
+    done
+    i=0
+    while [ $i -lt 200 ]; do # a minute each from 2023-11-14 (shell arithmetic: mawk's stops at 2^31)
+        printf '{"time": %s, "app": "app%d", "title": "window %d"}\n' \
+            $((1700000000000 + i * 60000)) $((i % 7)) $i
+        i=$((i + 1))
+    done > "$T/day.jsonl"
+    SENT="--server https://127.0.0.1:$(cat "$T/port") --token-file $T/token --ca-file $T/cert.pem"
+    # shellcheck disable=SC2086
+    row "jsonl:$T/day.jsonl" "after sending 199 records" $SENT
+    kill -TERM "$CPID"
+    wait "$CPID" 2>/dev/null || true
+    echo "(the row above is after a real delivery; the collector holds:"
+    "$COLLECTOR" stats --data "$T/server" 2>&1 | sed 's/^/  /'
+    echo ")"
+fi
 printf 'targets: < 0.1%% of a core, <= 12 MiB RSS\n'
