@@ -604,6 +604,12 @@ static enum stint_err scan_db(struct stint_journal *j, struct scan *s)
         const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);
         const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vl);
         s->any_key = true;
+        /* the pages this scan touches would otherwise stay in the RSS until it ends: a
+         * backlog of a million records would peak at its table size (see release_table_pages) */
+        j->touched_bytes += kl + vl;
+        if (j->touched_bytes >= RELEASE_BYTES) {
+            release_table_pages(j);
+        }
         if (kl == KEY_LEN && k[0] == P_REC) {
             uint64_t seq = get_be64(k + 1);
             if (seq <= s->acked_floor) {
