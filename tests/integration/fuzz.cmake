@@ -4,8 +4,8 @@
 #   fuzz_replay_<h>       every input of fuzz/corpus/<h>/ and fuzz/regressions/<h>/ through the
 #                         harness once: in every build, so ASan+UBSan see them in `make test`;
 #                         JSON harnesses also replay JSONTestSuite (STINT_SHARED_TESTDATA)
-#   fuzz_libfuzzer_<h>    a short bounded libFuzzer run of each harness (STINT_FUZZ_CI_SECONDS;
-#                         with -DSTINT_FUZZ_CI=ON),
+#   fuzz_libfuzzer_<h>    a short bounded libFuzzer run of each harness (STINT_FUZZ_CI_SECONDS,
+#                         10 by default; -DSTINT_FUZZ_CI=OFF leaves them out),
 #   fuzz_planted_bug      the proof that the differential harness finds the planted nanopb
 #                         length bug (STINT_PLANTED_BUG) within 60 s of fuzzing.
 #
@@ -15,7 +15,7 @@
 # (STINT_SANITIZE) or a STINT_FUZZ build, so that `make test` runs them once, not twice.
 get_property(STINT_FUZZ_LIST GLOBAL PROPERTY STINT_FUZZ_HARNESSES)
 set(STINT_FUZZ_DIR ${PROJECT_SOURCE_DIR}/fuzz)
-set(STINT_FUZZ_CI_SECONDS 15 CACHE STRING "Seconds of libFuzzer per harness in the test suite")
+set(STINT_FUZZ_CI_SECONDS 10 CACHE STRING "Seconds of libFuzzer per harness in the test suite")
 set(STINT_FUZZ_PLANTED_SECONDS 60 CACHE STRING "Time the differential harness has to find the planted bug")
 
 foreach(h ${STINT_FUZZ_LIST})
@@ -59,11 +59,12 @@ if(IS_DIRECTORY ${STINT_FUZZ_JSONTS})
   endforeach()
 endif()
 
-# The planted-bug proof runs in every sanitized `make test` (about a minute: a clang build of one
-# harness and up to 60 s of fuzzing). The bounded libFuzzer run of every harness stays opt-in
-# (-DSTINT_FUZZ_CI=ON, or `make fuzz`): it builds every harness with clang, which would add
-# minutes to each CI run.
-option(STINT_FUZZ_CI "Run a bounded libFuzzer run of every harness in ctest" OFF)
+# Both run in every sanitized `make test`, so `.ci/run` fuzzes every harness on every run: the
+# planted-bug proof (a clang build of one harness and up to 60 s of fuzzing, found in 15-45 s)
+# and a bounded libFuzzer run of each harness (one clang build of all harnesses, about two
+# minutes on 2 cores, then STINT_FUZZ_CI_SECONDS each, starting from the committed corpora).
+# Long campaigns are `make fuzz` and fuzz/campaign.sh.
+option(STINT_FUZZ_CI "Run a bounded libFuzzer run of every harness in ctest" ON)
 option(STINT_FUZZ_PLANTED "Prove in ctest that fuzz_pb_diff finds the planted bug" ON)
 if(STINT_FUZZ_CI AND (STINT_SANITIZE OR STINT_FUZZ))
   set(lf_work ${CMAKE_BINARY_DIR}/fuzz-work)
