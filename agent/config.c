@@ -44,7 +44,11 @@ static const struct enum_name log_levels[] = {{"error", STINT_LOG_ERROR},
 static const struct enum_name url_modes[] = {
     {"host", STINT_URL_HOST}, {"full", STINT_URL_FULL}, {NULL, 0}};
 static const struct enum_name encodings[] = {
-    {"protobuf", STINT_ENCODING_PROTOBUF}, {"json", STINT_ENCODING_JSON}, {NULL, 0}};
+    {"protobuf", STINT_ENCODING_PROTOBUF},
+    {"json", STINT_ENCODING_JSON},
+    {"legacy-form", STINT_ENCODING_LEGACY_FORM},
+    {"legacy-json", STINT_ENCODING_LEGACY_JSON},
+    {NULL, 0}};
 static const struct enum_name syncs[] = {{"always", STINT_SYNC_ALWAYS},
                                          {"interval", STINT_SYNC_INTERVAL},
                                          {"none", STINT_SYNC_NONE},

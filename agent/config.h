@@ -48,6 +48,8 @@ enum stint_log_level {
 enum stint_encoding {
     STINT_ENCODING_PROTOBUF = 0, /* application/x-protobuf (the default) */
     STINT_ENCODING_JSON = 1,     /* application/json, the proto3 JSON mapping */
+    STINT_ENCODING_LEGACY_FORM = 2, /* the legacy payload, form-encoded, to /v1/legacy */
+    STINT_ENCODING_LEGACY_JSON = 3, /* the legacy payload as JSON, to /v1/legacy */
 };
 
 struct stint_config {

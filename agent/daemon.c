@@ -138,7 +138,21 @@ static enum stint_err sender_make(struct stint_daemon *d, const struct stint_con
     so.token_len = token_len;
     so.ca_file = c->ca_file[0] ? c->ca_file : NULL;
     so.pinned_pubkey = c->pinned_key[0] ? c->pinned_key : NULL;
-    so.encoding = c->encoding == STINT_ENCODING_JSON ? STINT_SENDER_JSON : STINT_SENDER_PB;
+    switch (c->encoding) {
+    case STINT_ENCODING_JSON:
+        so.encoding = STINT_SENDER_JSON;
+        break;
+    case STINT_ENCODING_LEGACY_FORM:
+        so.encoding = STINT_SENDER_LEGACY_FORM;
+        break;
+    case STINT_ENCODING_LEGACY_JSON:
+        so.encoding = STINT_SENDER_LEGACY_JSON;
+        break;
+    case STINT_ENCODING_PROTOBUF:
+    default:
+        so.encoding = STINT_SENDER_PB;
+        break;
+    }
     so.gzip_min_bytes = c->gzip ? 0 : STINT_SENDER_NO_GZIP;
     so.batch_max_records = c->batch_records;
     so.batch_max_bytes = (size_t)c->batch_bytes;

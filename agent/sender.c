@@ -292,6 +292,9 @@ static enum stint_err encode_body(struct stint_sender *s, int64_t now, const uin
     case STINT_SENDER_LEGACY_FORM:
         rc = stint_legacy_encode(STINT_LEGACY_FORM, &head, &it, &b->body);
         break;
+    case STINT_SENDER_LEGACY_JSON:
+        rc = stint_legacy_encode(STINT_LEGACY_JSON, &head, &it, &b->body);
+        break;
     case STINT_SENDER_PB:
     default:
         rc = stint_pb_encode_batch(&head, NULL, &b->body);
@@ -377,7 +380,7 @@ static enum stint_send_class take_ack(struct stint_sender *s, const struct stint
 
     memset(&ack, 0, sizeof(ack));
     *sent = *dead = 0;
-    if (s->o.encoding == STINT_SENDER_LEGACY_FORM) {
+    if (s->o.encoding == STINT_SENDER_LEGACY_FORM || s->o.encoding == STINT_SENDER_LEGACY_JSON) {
         /* the legacy endpoint numbers records by start time, not seq: a 2xx takes the batch */
         rc = stint_journal_ack(s->j, b->last);
         if (rc != STINT_OK) {
@@ -899,7 +902,7 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
         goto cleanup;
     }
     if (opts->encoding != STINT_SENDER_PB && opts->encoding != STINT_SENDER_JSON &&
-        opts->encoding != STINT_SENDER_LEGACY_FORM) {
+        opts->encoding != STINT_SENDER_LEGACY_FORM && opts->encoding != STINT_SENDER_LEGACY_JSON) {
         rc = stint_error_set(err, STINT_EINVAL, 0, "sender: unknown encoding %d",
                              (int)opts->encoding);
         goto cleanup;
@@ -939,7 +942,9 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
     s->auth_header = make_auth(opts->token, opts->token_len, err, &rc);
     if (rc != STINT_OK)
         goto cleanup;
-    path = opts->encoding == STINT_SENDER_LEGACY_FORM ? "/v1/legacy" : "/v1/batches";
+    path = opts->encoding == STINT_SENDER_LEGACY_FORM || opts->encoding == STINT_SENDER_LEGACY_JSON
+               ? "/v1/legacy"
+               : "/v1/batches";
     ulen = strlen(opts->url);
     while (ulen && opts->url[ulen - 1] == '/')
         ulen--;
@@ -953,7 +958,8 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
     strcpy(s->url + ulen, path); /* sized above */
     snprintf(s->ua_header, strlen(s->client_version) + 32, "User-Agent: stint/%s",
              s->client_version);
-    s->ctype = opts->encoding == STINT_SENDER_JSON ? "Content-Type: application/json"
+    s->ctype = opts->encoding == STINT_SENDER_JSON || opts->encoding == STINT_SENDER_LEGACY_JSON
+                   ? "Content-Type: application/json"
                : opts->encoding == STINT_SENDER_LEGACY_FORM
                    ? "Content-Type: application/x-www-form-urlencoded"
                    : "Content-Type: application/x-protobuf";

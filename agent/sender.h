@@ -37,6 +37,8 @@ enum stint_sender_encoding {
     STINT_SENDER_JSON = 1,        /* application/json (canonical JSON) to URL/v1/batches */
     STINT_SENDER_LEGACY_FORM = 2, /* the legacy form payload to URL/v1/legacy: only ACTIVE
                                      records travel (legacy.h); any 2xx acks the whole batch */
+    STINT_SENDER_LEGACY_JSON = 3, /* the legacy payload as JSON (PHP json_encode) to
+                                     URL/v1/legacy, application/json; as the form otherwise */
 };
 
 #define STINT_SENDER_DEFAULT_MAX_RECORDS 1000u

@@ -81,7 +81,7 @@ static const char *describe(const char *section, const char *key)
         {"sender", "token_file", "FILE  bearer token, mode 0600 (~/.config/stint/token)"},
         {"sender", "ca_file", "FILE  CA bundle for the server (default: system CAs)"},
         {"sender", "pinned_key", "sha256//BASE64[;...]  pin the server's public key"},
-        {"sender", "encoding", "protobuf|json  request body format (protobuf)"},
+        {"sender", "encoding", "protobuf|json|legacy-form|legacy-json  body format (protobuf)"},
         {"sender", "gzip", "on|off  compress request bodies (on)"},
         {"sender", "batch_records", "N  records per request at most (500)"},
         {"sender", "batch_bytes", "SIZE  record bytes per request at most (1MiB)"},

@@ -6,8 +6,8 @@
  *      records/s, CPU seconds, peak RSS of the sender; median of 3 runs; the first storing run
  *      is checked with `dump`: every record exactly once;
  *   2. bytes on the wire per record (HTTP request header + body, as libcurl counts them; TLS
- *      framing not counted) for protobuf and JSON, gzip on and off, and the legacy form payload,
- *      on a 100,000-record drain into --ack-only;
+ *      framing not counted) for protobuf and JSON, gzip on and off, and the legacy payload (form
+ *      and JSON), on a 100,000-record drain into --ack-only;
  *   3. the delay from the server's return to the first batch: the sender starts while nothing
  *      listens, the collector comes up on that port after 5 s (default backoff, 1 s base), median
  *      of 3 runs.
@@ -149,6 +149,7 @@ static int bytes_table(const char *master, uint64_t n)
         {"protobuf + gzip", "pb", "1024"},         {"protobuf", "pb", "never"},
         {"canonical JSON + gzip", "json", "1024"}, {"canonical JSON", "json", "never"},
         {"legacy form + gzip", "form", "1024"},    {"legacy form", "form", "never"},
+        {"legacy JSON + gzip", "legacy-json", "1024"}, {"legacy JSON", "legacy-json", "never"},
     };
     char journal[300], data[300];
     size_t i;

@@ -4,7 +4,7 @@
  *
  *   stint-send-test fill JOURNAL N
  *   stint-send-test run --journal DIR --url URL [--ca FILE] [--pin PIN] [--token TOKEN]
- *                       [--encoding pb|json|form] [--batch N] [--batch-bytes N]
+ *                       [--encoding pb|json|form|legacy-json] [--batch N] [--batch-bytes N]
  *                       [--base-ms N] [--cap-ms N] [--linger-ms N] [--gzip-min N]
  *                       [--append-every-ms MS --append-n N] [--stop-file F]
  *                       [--attempts FILE] [--no-netwatch] [--until-empty] [--timeout S]
@@ -128,9 +128,10 @@ static int cmd_run(int argc, char **argv)
         else if (strcmp(a, "--token") == 0)
             token = v;
         else if (strcmp(a, "--encoding") == 0)
-            o.encoding = strcmp(v, "json") == 0   ? STINT_SENDER_JSON
-                         : strcmp(v, "form") == 0 ? STINT_SENDER_LEGACY_FORM
-                                                  : STINT_SENDER_PB;
+            o.encoding = strcmp(v, "json") == 0          ? STINT_SENDER_JSON
+                         : strcmp(v, "form") == 0        ? STINT_SENDER_LEGACY_FORM
+                         : strcmp(v, "legacy-json") == 0 ? STINT_SENDER_LEGACY_JSON
+                                                         : STINT_SENDER_PB;
         else if (strcmp(a, "--batch") == 0)
             o.batch_max_records = strtoul(v, NULL, 10);
         else if (strcmp(a, "--batch-bytes") == 0)

@@ -258,6 +258,29 @@ static void test_drain_legacy_form(void **state)
     env_end(&e);
 }
 
+/* The legacy payload as JSON (application/json to /v1/legacy): no 166-record cap. */
+static void test_drain_legacy_json(void **state)
+{
+    struct env e;
+    struct stint_sender_opts o;
+    struct stint_sender_status st;
+    uint32_t counts[2];
+    uint64_t extra = 0;
+    char url[128];
+    (void)state;
+    env_begin(&e, 300, NULL);
+    default_opts(&e, &o, url, sizeof(url));
+    o.encoding = STINT_SENDER_LEGACY_JSON;
+    o.batch_max_records = 200;
+    env_sender(&e, &o);
+    wait_drained(&e, 60);
+    final_status(&e, &st);
+    assert_int_equal(st.records_sent, 300);
+    assert_int_equal(e.att[0].records, 200);
+    assert_int_equal(sup_dump(&e.c, 1, counts, &extra), 300);
+    env_end(&e);
+}
+
 /* 30 % of requests answered 503: retried until every record is in, once. */
 static void test_503_30_percent(void **state)
 {
@@ -757,6 +780,7 @@ int main(void)
         cmocka_unit_test(test_drain_pb),
         cmocka_unit_test(test_drain_json),
         cmocka_unit_test(test_drain_legacy_form),
+        cmocka_unit_test(test_drain_legacy_json),
         cmocka_unit_test(test_503_30_percent),
         cmocka_unit_test(test_other_retryable_statuses),
         cmocka_unit_test(test_429_retry_after_seconds),

@@ -181,7 +181,7 @@ static const struct bad bads[] = {
     {"[sender]\nbatch_records = 12x\n", STINT_EINVAL, 2,
      "[sender] batch_records: not a whole number: \"12x\""},
     {"[sender]\nencoding = xml\n", STINT_EINVAL, 2,
-     "[sender] encoding: \"xml\" is not one of protobuf json"},
+     "[sender] encoding: \"xml\" is not one of protobuf json legacy-form legacy-json"},
     {"[agent]\nlog_level = loud\n", STINT_EINVAL, 2,
      "[agent] log_level: \"loud\" is not one of error warn info debug"},
     /* the first error is the one reported, later ones do not replace it */
