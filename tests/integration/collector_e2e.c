@@ -730,7 +730,17 @@ static void test_faults(void **state)
             assert_int_not_equal(r.cc, CURLE_OK);
         sleep_s(3.2 - (now_s() - t0) > 0 ? 3.2 - (now_s() - t0) : 0);
     }
-    req(&s, "POST", "/v1/batches", alice_pb, b.data, b.len, &r);
+    {
+        /* serving again after the window; on a loaded machine the listener may come back a
+         * little late, so a refused attempt is tried again (the batch is the same: de-duplicated) */
+        double t1 = now_s();
+        for (;;) {
+            req(&s, "POST", "/v1/batches", alice_pb, b.data, b.len, &r);
+            if (r.status == 200 || now_s() - t1 > 10)
+                break;
+            sleep_s(0.2);
+        }
+    }
     assert_int_equal(r.status, 200);
     assert_int_equal(dump_count(&s, "alice"), 20);
 
