@@ -233,7 +233,7 @@ static enum stint_err request(const struct stint_conf_server_opts *o, const char
                               const char *cenc, const char *key, const void *body, size_t len,
                               struct stint_conf_resp *r)
 {
-    char h_auth[600], h_ct[200], h_ce[100], h_key[300];
+    char h_auth[640], h_ct[200], h_ce[100], h_key[300];
     const char *hdrs[5];
     size_t n = 0;
     enum stint_err rc;
