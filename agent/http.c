@@ -27,6 +27,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -203,6 +204,39 @@ static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *
     return 0;
 }
 
+#define SYSTEM_CA_DIR "/etc/ssl/certs"
+
+/* True when libcurl's TLS library is OpenSSL (Debian has libcurl with OpenSSL and GnuTLS). */
+static bool openssl_backend(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    return v && v->ssl_version && strncmp(v->ssl_version, "OpenSSL", 7) == 0;
+}
+
+/* The system's CA bundle: the first of the usual places that is a readable file. */
+static const char *system_ca_bundle(void)
+{
+    static const char *const places[] = {
+        "/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu, Alpine, Arch */
+        "/etc/pki/tls/certs/ca-bundle.crt",                  /* Fedora, RHEL */
+        "/etc/ssl/ca-bundle.pem",                            /* openSUSE */
+        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL, extracted */
+        "/etc/ssl/cert.pem",                                 /* BSDs, macOS */
+    };
+    size_t i;
+    for (i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
+        if (access(places[i], R_OK) == 0)
+            return places[i];
+    }
+    return NULL;
+}
+
+const char *stint_http_system_trust(bool *is_dir)
+{
+    *is_dir = openssl_backend() && access(SYSTEM_CA_DIR "/.", R_OK) == 0;
+    return *is_dir ? SYSTEM_CA_DIR : system_ca_bundle();
+}
+
 #define SETOPT(opt, val)                                                                           \
     do {                                                                                           \
         CURLcode rc_ = curl_easy_setopt(curl, opt, val);                                           \
@@ -246,16 +280,25 @@ static bool ensure_curl(struct stint_http *h, char *why, size_t cap)
     SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
     SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
     SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-    /* Trust: the CA file alone when one is given, else the system's trust store through the TLS
-     * library (CURLSSLOPT_NATIVE_CA: GnuTLS's system trust, the bundle read once). Never the
-     * CA path Debian builds into libcurl (/etc/ssl/certs): GnuTLS reads every file of that folder
-     * up front, each CA three times over (its .pem, its hash link, the bundle), about 7 MiB of
-     * RSS for as long as the handle lives (bench/bench_idle.sh). */
-    SETOPT(CURLOPT_CAPATH, (const char *)NULL);
-    if (h->ca_file)
+    /* Trust, read as little as it can be (bench/bench_idle.sh measures the RSS): the CA file
+     * alone when one is given; else, with OpenSSL, the system's hashed CA folder, which OpenSSL
+     * looks up lazily (only the issuers a chain names are read); else (GnuTLS) the system's CA
+     * bundle, one file: GnuTLS reads a CA folder whole, and Debian's holds each CA three times
+     * over (its .pem, its hash link, the bundle: about 7 MiB of RSS for as long as the handle
+     * lives). CURLSSLOPT_NATIVE_CA would say "the system's" directly, but libcurl supports it
+     * with GnuTLS only from 8.5 (Debian 12 has 7.88). With neither folder nor bundle, libcurl's
+     * built-in default stays. */
+    if (h->ca_file) {
+        SETOPT(CURLOPT_CAPATH, (const char *)NULL);
         SETOPT(CURLOPT_CAINFO, h->ca_file);
-    else
-        SETOPT(CURLOPT_SSL_OPTIONS, (long)CURLSSLOPT_NATIVE_CA);
+    } else {
+        bool is_dir;
+        const char *sys = stint_http_system_trust(&is_dir);
+        if (sys) {
+            SETOPT(CURLOPT_CAINFO, is_dir ? (const char *)NULL : sys);
+            SETOPT(CURLOPT_CAPATH, is_dir ? sys : (const char *)NULL);
+        }
+    }
     if (h->pinned_pubkey)
         SETOPT(CURLOPT_PINNEDPUBLICKEY, h->pinned_pubkey);
     SETOPT(CURLOPT_CONNECTTIMEOUT_MS,

@@ -70,6 +70,11 @@ struct stint_http_response {
 
 struct stint_http;
 
+/* The system trust used when no CA file is configured: with libcurl on OpenSSL the hashed CA
+ * folder /etc/ssl/certs (*is_dir true; looked up lazily), else the first readable CA bundle of
+ * the usual places (/etc/ssl/certs/ca-certificates.crt on Debian); NULL: libcurl's default. */
+const char *stint_http_system_trust(bool *is_dir);
+
 /* Makes the handle. STINT_EINVAL (message in err) for a URL that is not https, or http to a host
  * that is not loopback, or that libcurl cannot parse. On success *out is the caller's: release
  * with stint_http_destroy(). The strings of opts are copied. libcurl itself (curl_global_init,

@@ -10,9 +10,10 @@ set -eu
 # (cmocka, PHP as the oracle of the legacy shapes); journal (LevelDB); sender (libcurl, zlib);
 # collector (libmicrohttpd with GnuTLS, openssl CLI for test certificates); agent (libinih, xcb,
 # and Xvfb/openbox/xdotool/xterm for the X11 tests); iproute2 for the network-namespace test.
-# libcurl is the GnuTLS build: the collector's TLS is GnuTLS already and libcurl's other
-# dependencies load GnuTLS anyway, so the agent does not carry OpenSSL's libcrypto as well (about
-# 3 MiB of RSS, bench/bench_idle.sh). It replaces libcurl4-openssl-dev if that is installed.
+# libcurl is the OpenSSL build: with the system's CAs it looks the hashed CA folder up lazily,
+# where the GnuTLS build parses the whole bundle up front (2.4 MiB more RSS once a send has
+# happened, bench/bench_idle.sh). ca-certificates: the system CAs the sender trusts when no CA
+# file is configured.
 PACKAGES="
 cmake make gcc clang pkg-config libclang-rt-14-dev
 nanopb libnanopb-dev
@@ -22,8 +23,8 @@ libjansson-dev
 libcmocka-dev
 php-cli
 libleveldb-dev
-libcurl4-gnutls-dev zlib1g-dev
-libmicrohttpd-dev libgnutls28-dev openssl
+libcurl4-openssl-dev zlib1g-dev
+libmicrohttpd-dev libgnutls28-dev openssl ca-certificates
 libinih-dev libxcb1-dev libxcb-screensaver0-dev
 xvfb openbox xdotool xterm x11-utils xprintidle
 iproute2 procps psmisc

@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cmocka_all.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,37 @@ static void test_classification_table(void **state)
     for (i = 500; i < 600; i++)
         assert_int_equal(stint_http_classify(CURLE_OK, (long)i), STINT_SEND_RETRY);
     assert_string_equal(stint_send_class_name(STINT_SEND_BLOCKED), "blocked");
+}
+
+/* Without a CA file the sender trusts the system's CAs (Debian's ca-certificates, which `make
+ * deps` installs): a hashed folder (OpenSSL) or a bundle (GnuTLS) that is found here and holds
+ * certificates. Were it missing or empty, every public server would be refused. */
+static void test_system_trust(void **state)
+{
+    bool is_dir = false;
+    const char *t = stint_http_system_trust(&is_dir);
+    int certs = 0;
+    (void)state;
+    assert_non_null(t);
+    if (is_dir) {
+        DIR *d = opendir(t);
+        struct dirent *e;
+        assert_non_null(d);
+        while ((e = readdir(d)) != NULL) { /* hash links: 8 hex digits, '.', a digit */
+            size_t n = strlen(e->d_name);
+            certs += n == 10 && e->d_name[8] == '.' &&
+                     strspn(e->d_name, "0123456789abcdef") == 8;
+        }
+        closedir(d);
+    } else {
+        char line[128];
+        FILE *f = fopen(t, "r");
+        assert_non_null(f);
+        while (fgets(line, sizeof(line), f))
+            certs += strncmp(line, "-----BEGIN CERTIFICATE-----", 27) == 0;
+        fclose(f);
+    }
+    assert_true(certs >= 10);
 }
 
 static void test_idempotency_key(void **state)
@@ -234,6 +266,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classification_table),
+        cmocka_unit_test(test_system_trust),
         cmocka_unit_test(test_idempotency_key),
         cmocka_unit_test(test_retry_wait),
         cmocka_unit_test(test_loopback),
