@@ -14,8 +14,8 @@
 # the user is idle (idle_after 5 s, so the bench sees the idle state), and the jsonl source on a
 # file that does not grow, for comparison; each also with the sender on (a server configured,
 # an empty journal: its thread and the network watcher sleep; libcurl and TLS are set up only by
-# the first send) and, given STINT-COLLECTOR, once the sender has delivered a day's records over
-# TLS and keeps its connection (libcurl, GnuTLS and the TLS session in memory). A table, never a
+# the first send) and, given STINT-COLLECTOR, once the sender has delivered 199 records over
+# TLS and keeps its connection (libcurl, its TLS library and the TLS session in memory). A table, never a
 # pass/fail: the targets are printed beside the figures. Machines are shared and noisy: read the
 # medians of several runs.
 set -eu
