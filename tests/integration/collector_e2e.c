@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -111,7 +112,7 @@ static int start(struct server *s, bool want_fail, const char *const *extra)
     const char *argv[64];
     int n = 0, i, status = 0;
     double t0;
-    pid_t pid;
+    pid_t pid, parent;
 
     snprintf(portfile, sizeof(portfile), "%s.port", s->data);
     snprintf(s->out, sizeof(s->out), "%s.out", s->data);
@@ -135,10 +136,14 @@ static int start(struct server *s, bool want_fail, const char *const *extra)
     for (i = 0; extra && extra[i]; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
+    parent = getpid();
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         int fd = open(s->out, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        /* a failed assertion leaves the test without stopping its server: it goes with us */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(127);
         dup2(fd, 1);
         dup2(fd, 2);
         execv(argv[0], (char *const *)(uintptr_t)argv);

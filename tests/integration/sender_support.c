@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -110,7 +111,7 @@ int sup_collector_start(struct sup_collector *c, const struct sup_run *r, const 
     const char *argv[96];
     int n = 0, i, status = 0;
     double t0;
-    pid_t pid;
+    pid_t pid, parent;
 
     snprintf(c->data, sizeof(c->data), "%s", data);
     snprintf(portfile, sizeof(portfile), "%s.port", data);
@@ -135,11 +136,15 @@ int sup_collector_start(struct sup_collector *c, const struct sup_run *r, const 
     for (i = 0; extra && extra[i] && n < 94; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
+    parent = getpid();
     pid = fork();
     if (pid < 0)
         return -1;
     if (pid == 0) {
         int fd = open(c->out, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        /* a test that fails half-way never stops its collector: it goes with the test */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(127);
         if (fd >= 0) {
             dup2(fd, 1);
             dup2(fd, 2);
