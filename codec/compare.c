@@ -11,7 +11,7 @@
  *     protobuf-c keeps the low bits;
  *   - protobuf-c refuses field tags and length prefixes longer than 5 bytes; nanopb reads them;
  *   - a message field (`current`) sent twice: nanopb merges the two, as protobuf specifies;
- *     protobuf-c keeps the last one.
+ *     protobuf-c keeps the last one, so only nanopb refuses a malformed earlier occurrence.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -165,6 +165,34 @@ static unsigned count_top_field(const uint8_t *p, const uint8_t *end, uint64_t n
     return n;
 }
 
+/* True when byte offset `at` lies inside the value of a top-level field `number` that is not the
+ * last occurrence of that field: the part of a repeated singular message field that protobuf-c
+ * never looks at. */
+static bool in_earlier_occurrence(const uint8_t *p, const uint8_t *end, uint64_t number,
+                                  size_t at)
+{
+    const uint8_t *start = p, *last_lo = NULL;
+    bool inside = false;
+
+    while (p && p < end) {
+        uint64_t key;
+        size_t k = stint_wire_varint(p, end, &key);
+        const uint8_t *next;
+
+        if (k == 0)
+            break;
+        next = stint_wire_skip(p + k, end, (unsigned)(key & 7));
+        if ((key >> 3) == number) {
+            /* a newer occurrence: whatever the error was inside, it is now an earlier one */
+            if (last_lo && (size_t)(last_lo - start) <= at && at < (size_t)(p - start))
+                inside = true;
+            last_lo = p;
+        }
+        p = next;
+    }
+    return inside;
+}
+
 static bool nanopb_only_refusal(const char *msg)
 {
     return strstr(msg, "varint overflow") || strstr(msg, "integer too large");
@@ -200,6 +228,16 @@ enum stint_err stint_pb_compare(const uint8_t *buf, size_t len, struct stint_err
     if ((ra == STINT_OK) != (rb == STINT_OK)) {
         if (ra != STINT_OK && nanopb_only_refusal(ea.msg)) {
             stint_error_set(report, ra, ea.offset, "known difference: %s", ea.msg);
+            goto cleanup;
+        }
+        /* protobuf-c keeps the last of a repeated `current` and never reads the earlier ones;
+         * nanopb reads every occurrence and may refuse one (a zero tag, a limit, UTF-8) */
+        if (ra != STINT_OK && rb == STINT_OK && count_top_field(buf, buf + len, 5) > 1 &&
+            in_earlier_occurrence(buf, buf + len, 5, ea.offset)) {
+            stint_error_set(report, ra, ea.offset,
+                            "known difference: an earlier `current` of several refused by nanopb "
+                            "only (%s)",
+                            ea.msg);
             goto cleanup;
         }
         if (rb != STINT_OK && ra == STINT_OK && has_long_tag(buf, buf + len, 0)) {
