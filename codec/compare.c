@@ -171,7 +171,7 @@ static unsigned count_top_field(const uint8_t *p, const uint8_t *end, uint64_t n
 static bool in_earlier_occurrence(const uint8_t *p, const uint8_t *end, uint64_t number,
                                   size_t at)
 {
-    const uint8_t *start = p, *last_lo = NULL;
+    const uint8_t *start = p, *last_lo = NULL, *last_hi = NULL;
     bool inside = false;
 
     while (p && p < end) {
@@ -183,10 +183,11 @@ static bool in_earlier_occurrence(const uint8_t *p, const uint8_t *end, uint64_t
             break;
         next = stint_wire_skip(p + k, end, (unsigned)(key & 7));
         if ((key >> 3) == number) {
-            /* a newer occurrence: whatever the error was inside, it is now an earlier one */
-            if (last_lo && (size_t)(last_lo - start) <= at && at < (size_t)(p - start))
+            /* a newer occurrence: an error inside the one before is in an earlier one */
+            if (last_lo && (size_t)(last_lo - start) <= at && at < (size_t)(last_hi - start))
                 inside = true;
             last_lo = p;
+            last_hi = next ? next : end;
         }
         p = next;
     }
