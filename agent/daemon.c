@@ -438,8 +438,7 @@ static void *purge_thread(void *p)
         /* The config allows http:// only to a loopback host (stint_config_finish). */
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
                          strncmp(job->url, "http://", 7) == 0 ? "http" : "https");
-        if (job->ca_file[0])
-            curl_easy_setopt(h, CURLOPT_CAINFO, job->ca_file);
+        (void)stint_http_set_trust(h, job->ca_file[0] ? job->ca_file : NULL); /* as the sender */
         if (job->pinned[0])
             curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, job->pinned);
         rc = curl_easy_perform(h);

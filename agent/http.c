@@ -237,6 +237,28 @@ const char *stint_http_system_trust(bool *is_dir)
     return *is_dir ? SYSTEM_CA_DIR : system_ca_bundle();
 }
 
+/* Trust, read as little as it can be (bench/bench_idle.sh measures the RSS): the CA file alone
+ * when one is given; else, with OpenSSL, the system's hashed CA folder, which OpenSSL looks up
+ * lazily (only the issuers a chain names are read); else (GnuTLS) the system's CA bundle, one
+ * file: GnuTLS reads a CA folder whole, and Debian's holds each CA three times over (its .pem,
+ * its hash link, the bundle: about 7 MiB of RSS for as long as the handle lives).
+ * CURLSSLOPT_NATIVE_CA would say "the system's" directly, but libcurl supports it with GnuTLS
+ * only from 8.5 (Debian 12 has 7.88). With neither folder nor bundle, libcurl's built-in default
+ * stays. */
+int stint_http_set_trust(void *curl, const char *ca_file)
+{
+    bool is_dir = false;
+    const char *sys = ca_file ? ca_file : stint_http_system_trust(&is_dir);
+    CURLcode rc;
+
+    if (!sys)
+        return CURLE_OK;
+    rc = curl_easy_setopt(curl, CURLOPT_CAINFO, is_dir ? (const char *)NULL : sys);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(curl, CURLOPT_CAPATH, is_dir ? sys : (const char *)NULL);
+    return (int)rc;
+}
+
 #define SETOPT(opt, val)                                                                           \
     do {                                                                                           \
         CURLcode rc_ = curl_easy_setopt(curl, opt, val);                                           \
@@ -253,6 +275,7 @@ static bool ensure_curl(struct stint_http *h, char *why, size_t cap)
     const struct stint_http_opts *opts = &h->o;
     CURL *curl;
     CURLM *multi;
+    CURLcode rc_trust;
 
     if (h->curl)
         return true;
@@ -280,24 +303,9 @@ static bool ensure_curl(struct stint_http *h, char *why, size_t cap)
     SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
     SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
     SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-    /* Trust, read as little as it can be (bench/bench_idle.sh measures the RSS): the CA file
-     * alone when one is given; else, with OpenSSL, the system's hashed CA folder, which OpenSSL
-     * looks up lazily (only the issuers a chain names are read); else (GnuTLS) the system's CA
-     * bundle, one file: GnuTLS reads a CA folder whole, and Debian's holds each CA three times
-     * over (its .pem, its hash link, the bundle: about 7 MiB of RSS for as long as the handle
-     * lives). CURLSSLOPT_NATIVE_CA would say "the system's" directly, but libcurl supports it
-     * with GnuTLS only from 8.5 (Debian 12 has 7.88). With neither folder nor bundle, libcurl's
-     * built-in default stays. */
-    if (h->ca_file) {
-        SETOPT(CURLOPT_CAPATH, (const char *)NULL);
-        SETOPT(CURLOPT_CAINFO, h->ca_file);
-    } else {
-        bool is_dir;
-        const char *sys = stint_http_system_trust(&is_dir);
-        if (sys) {
-            SETOPT(CURLOPT_CAINFO, is_dir ? (const char *)NULL : sys);
-            SETOPT(CURLOPT_CAPATH, is_dir ? sys : (const char *)NULL);
-        }
+    if ((rc_trust = (CURLcode)stint_http_set_trust(curl, h->ca_file)) != CURLE_OK) {
+        snprintf(why, cap, "libcurl refused the trust options: %s", curl_easy_strerror(rc_trust));
+        goto fail;
     }
     if (h->pinned_pubkey)
         SETOPT(CURLOPT_PINNEDPUBLICKEY, h->pinned_pubkey);

@@ -75,6 +75,10 @@ struct stint_http;
  * the usual places (/etc/ssl/certs/ca-certificates.crt on Debian); NULL: libcurl's default. */
 const char *stint_http_system_trust(bool *is_dir);
 
+/* Sets the trust options of a libcurl easy handle as the sender uses them: ca_file alone, or
+ * the system trust above (NULL ca_file). Returns the CURLcode of the first refused option. */
+int stint_http_set_trust(void *curl, const char *ca_file);
+
 /* Makes the handle. STINT_EINVAL (message in err) for a URL that is not https, or http to a host
  * that is not loopback, or that libcurl cannot parse. On success *out is the caller's: release
  * with stint_http_destroy(). The strings of opts are copied. libcurl itself (curl_global_init,

@@ -332,6 +332,12 @@ static enum stint_err encode_body(struct stint_sender *s, int64_t now, const uin
     return STINT_OK;
 }
 
+/* The legacy payload (form or JSON) goes to /v1/legacy, which numbers records by start time. */
+static bool legacy_encoding(enum stint_sender_encoding e)
+{
+    return e == STINT_SENDER_LEGACY_FORM || e == STINT_SENDER_LEGACY_JSON;
+}
+
 /* Reads the next batch from the journal (after the acked seq). */
 static enum stint_err fill_batch(struct stint_sender *s)
 {
@@ -380,7 +386,7 @@ static enum stint_send_class take_ack(struct stint_sender *s, const struct stint
 
     memset(&ack, 0, sizeof(ack));
     *sent = *dead = 0;
-    if (s->o.encoding == STINT_SENDER_LEGACY_FORM || s->o.encoding == STINT_SENDER_LEGACY_JSON) {
+    if (legacy_encoding(s->o.encoding)) {
         /* the legacy endpoint numbers records by start time, not seq: a 2xx takes the batch */
         rc = stint_journal_ack(s->j, b->last);
         if (rc != STINT_OK) {
@@ -902,7 +908,7 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
         goto cleanup;
     }
     if (opts->encoding != STINT_SENDER_PB && opts->encoding != STINT_SENDER_JSON &&
-        opts->encoding != STINT_SENDER_LEGACY_FORM && opts->encoding != STINT_SENDER_LEGACY_JSON) {
+        !legacy_encoding(opts->encoding)) {
         rc = stint_error_set(err, STINT_EINVAL, 0, "sender: unknown encoding %d",
                              (int)opts->encoding);
         goto cleanup;
@@ -942,9 +948,7 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
     s->auth_header = make_auth(opts->token, opts->token_len, err, &rc);
     if (rc != STINT_OK)
         goto cleanup;
-    path = opts->encoding == STINT_SENDER_LEGACY_FORM || opts->encoding == STINT_SENDER_LEGACY_JSON
-               ? "/v1/legacy"
-               : "/v1/batches";
+    path = legacy_encoding(opts->encoding) ? "/v1/legacy" : "/v1/batches";
     ulen = strlen(opts->url);
     while (ulen && opts->url[ulen - 1] == '/')
         ulen--;
