@@ -13,7 +13,7 @@ set -eu
 # libcurl is the OpenSSL build: with the system's CAs it looks the hashed CA folder up lazily,
 # where the GnuTLS build parses the whole bundle up front (2.4 MiB more RSS once a send has
 # happened, bench/bench_idle.sh). ca-certificates: the system CAs the sender trusts when no CA
-# file is configured.
+# file is configured. scdoc: the man pages (man/).
 PACKAGES="
 cmake make gcc clang pkg-config libclang-rt-14-dev
 nanopb libnanopb-dev
@@ -28,6 +28,7 @@ libmicrohttpd-dev libgnutls28-dev openssl ca-certificates
 libinih-dev libxcb1-dev libxcb-screensaver0-dev
 xvfb openbox xdotool xterm x11-utils xprintidle
 iproute2 procps psmisc
+scdoc
 "
 
 missing=""
