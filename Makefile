@@ -9,6 +9,7 @@
 #                 completion (PREFIX=/usr/local; DESTDIR= for staging)
 #   make deb      the Debian packages stint-agent, stint-collector, libstint-codec-dev
 #                 (dpkg-buildpackage), into build/deb/, checked by lintian
+#   make deb-test build them, install them with apt-get, check, remove (root; CI runs it)
 #
 # CC=clang selects the compiler (each compiler has its own build folders).
 
@@ -25,13 +26,13 @@ CONFIGURE = cmake -S . -G "Unix Makefiles" -DCMAKE_C_COMPILER=$(CC) $(CMAKE_FLAG
 # CMake refuses its cache. FRESH removes such a folder (only that one) before configuring.
 FRESH = sh scripts/fresh-build-dir.sh
 
-.PHONY: all deps build build-asan test test-plain test-asan bench install deb format \
-        format-check clean help
+.PHONY: all deps build build-asan test test-plain test-asan bench install deb deb-test \
+        format format-check clean help
 
 all: build
 
 help:
-	@sed -n '2,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,/^$$/{/^#/p}' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@sh scripts/deps.sh
@@ -77,6 +78,9 @@ install: deps
 
 deb: deps
 	@sh scripts/build-deb.sh build/deb
+
+deb-test: deb
+	@sh tests/packaging/deb_test.sh build/deb
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,0 +1,11 @@
+# Installing (tests/packaging/): `make install` from a fresh copy of the tree, from a used build
+# folder and from a moved tree (three builds of what is installed, a minute or two), checking
+# the installed units name the installed binaries. Plain build only: it builds its own copies.
+# The Debian packages' test (tests/packaging/deb_test.sh) installs packages on the machine, so
+# it runs in CI (.ci/run) and by hand (`make deb-test`), not in every `make test`.
+if(NOT STINT_SANITIZE)
+  add_test(NAME packaging_install
+           COMMAND sh ${PROJECT_SOURCE_DIR}/tests/packaging/install_test.sh ${PROJECT_SOURCE_DIR}
+                   ${CMAKE_C_COMPILER})
+  set_tests_properties(packaging_install PROPERTIES TIMEOUT 1800 LABELS packaging)
+endif()
