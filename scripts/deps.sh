@@ -13,7 +13,10 @@ set -eu
 # libcurl is the OpenSSL build: with the system's CAs it looks the hashed CA folder up lazily,
 # where the GnuTLS build parses the whole bundle up front (2.4 MiB more RSS once a send has
 # happened, bench/bench_idle.sh). ca-certificates: the system CAs the sender trusts when no CA
-# file is configured. scdoc: the man pages (man/).
+# file is configured.
+# Packaging: scdoc builds the man pages (man/); debhelper, dpkg-dev and lintian make and check
+# the Debian packages (make deb); systemd gives systemd-analyze, which checks the units; curl
+# lets the package test ask the installed collector for its health.
 PACKAGES="
 cmake make gcc clang pkg-config libclang-rt-14-dev
 nanopb libnanopb-dev
@@ -29,6 +32,9 @@ libinih-dev libxcb1-dev libxcb-screensaver0-dev
 xvfb openbox xdotool xterm x11-utils xprintidle
 iproute2 procps psmisc
 scdoc
+debhelper dpkg-dev lintian
+systemd
+curl
 "
 
 missing=""
