@@ -8,4 +8,10 @@ if(NOT STINT_SANITIZE)
            COMMAND sh ${PROJECT_SOURCE_DIR}/tests/packaging/install_test.sh ${PROJECT_SOURCE_DIR}
                    ${CMAKE_C_COMPILER})
   set_tests_properties(packaging_install PROPERTIES TIMEOUT 1800 LABELS packaging)
+  # The installed user unit started by a real systemd user manager (as nobody, root needed to
+  # delegate a cgroup; skipped where that cannot be done).
+  add_test(NAME packaging_user_unit
+           COMMAND sh ${PROJECT_SOURCE_DIR}/tests/packaging/user_unit_test.sh ${CMAKE_BINARY_DIR})
+  set_tests_properties(packaging_user_unit PROPERTIES TIMEOUT 600 LABELS packaging
+                       SKIP_RETURN_CODE 77)
 endif()
