@@ -1,7 +1,9 @@
 # Run by `cmake --install` (packaging/CMakeLists.txt, stint_install_unit): writes one systemd
-# unit from its template with the paths of this installation and installs it.
+# unit (or the collector's settings) from its template with the paths of this installation and
+# installs it.
 # In: CMAKE_INSTALL_PREFIX (the prefix installed to), STINT_UNIT_TEMPLATE, STINT_UNIT_OUT,
-# STINT_UNIT_DEST, STINT_BINDIR_REL, STINT_SYSCONFDIR_REL (relative: under the prefix).
+# STINT_UNIT_DEST (a folder; CONFDIR: the collector's configuration folder), STINT_BINDIR_REL,
+# STINT_SYSCONFDIR_REL (relative: under the prefix, except /usr's, which is /etc).
 # Out: the unit in DESTDIR + STINT_UNIT_DEST, listed in install_manifest.txt.
 function(stint_under_prefix out path)
   if(IS_ABSOLUTE "${path}")
@@ -19,6 +21,10 @@ else()
   stint_under_prefix(STINT_INSTALL_CONFDIR "${STINT_SYSCONFDIR_REL}")
   set(STINT_INSTALL_CONFDIR "${STINT_INSTALL_CONFDIR}/stint-collector")
 endif()
-stint_under_prefix(dest "${STINT_UNIT_DEST}")
+if(STINT_UNIT_DEST STREQUAL "CONFDIR")
+  set(dest "${STINT_INSTALL_CONFDIR}")
+else()
+  stint_under_prefix(dest "${STINT_UNIT_DEST}")
+endif()
 configure_file("${STINT_UNIT_TEMPLATE}" "${STINT_UNIT_OUT}" @ONLY)
 file(INSTALL "${STINT_UNIT_OUT}" DESTINATION "${dest}")

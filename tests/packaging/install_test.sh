@@ -4,6 +4,7 @@
 #   1. from a fresh copy of the checkout (what a clone holds): everything is installed, the
 #      units name the installed binaries, only what is installed was built;
 #   2. again from that used build folder, to another prefix: the units follow the new prefix;
+#      and staged for /usr with DESTDIR (configuration in /etc, the units name /usr/bin);
 #   3. from the same tree moved elsewhere, whose build folder's CMake cache now belongs to a
 #      path that no longer exists: it configures afresh and installs.
 # Each installed tree is checked by check_tree below. Runs for a minute or two (3 builds).
@@ -75,6 +76,19 @@ built_only_installed "$TMP/a/stint/$build_dir"
 (cd "$TMP/a/stint" && make --no-print-directory install CC="$CC" PREFIX="$TMP/p2") \
     >"$TMP/log2" 2>&1 || { tail -30 "$TMP/log2"; fail "make install from a used build folder failed"; }
 check_tree "$TMP/p2"
+
+# 2b. staged for /usr (DESTDIR), as a package build does: configuration in /etc, not /usr/etc
+(cd "$TMP/a/stint" && make --no-print-directory install CC="$CC" PREFIX=/usr DESTDIR="$TMP/stage") \
+    >"$TMP/log2b" 2>&1 || { tail -30 "$TMP/log2b"; fail "make install PREFIX=/usr DESTDIR=... failed"; }
+s=$TMP/stage
+[ -s "$s/etc/stint-collector/collector.conf" ] || fail "DESTDIR, /usr: no /etc/stint-collector/collector.conf"
+[ ! -e "$s/usr/etc" ] || fail "DESTDIR, /usr: configuration went to /usr/etc"
+grep -qx 'ExecStart=/usr/bin/stintd' "$s/usr/lib/systemd/user/stintd.service" ||
+    fail "DESTDIR, /usr: stintd.service does not run /usr/bin/stintd"
+grep -qx 'EnvironmentFile=/etc/stint-collector/collector.conf' \
+    "$s/usr/lib/systemd/system/stint-collector.service" ||
+    fail "DESTDIR, /usr: stint-collector.service does not read /etc/stint-collector/collector.conf"
+echo "install_test: PREFIX=/usr DESTDIR=$s: configuration in /etc, units name /usr/bin"
 
 # 3. the tree moved: its build folder's cache names a path that is gone
 mkdir -p "$TMP/b"
