@@ -28,6 +28,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -647,6 +648,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return ret;
 }
 
+/* Appends the connection counters: `connections open=.. head_timeouts=.. slow_bodies=..
+ * evictions=.. malformed=..`. */
+static void connections_report(struct stint_server *s, struct stint_buf *out)
+{
+    struct stint_server_counters c;
+
+    stint_server_counters(s, &c);
+    stint_buf_printf(out,
+                     "connections open=%" PRIu64 " head_timeouts=%" PRIu64 " slow_bodies=%" PRIu64
+                     " evictions=%" PRIu64 " malformed=%" PRIu64 "\n",
+                     c.connections, c.head_timeouts, c.slow_bodies, c.evictions, c.malformed);
+}
+
 /* True when the request carries one of the admin tokens (--admin-tokens). */
 static bool admin_allowed(struct stint_server *s, struct MHD_Connection *c)
 {
@@ -705,6 +719,8 @@ static enum MHD_Result on_admin(void *cls, struct MHD_Connection *c, const char 
         rs.content_type = "text/plain";
         if (stint_control_stats(s->o.store, s->o.handler, s->o.faults, &rs.body, &err) != STINT_OK)
             stint_response_error(&rs, 500, "internal", "%s", err.msg);
+        else
+            connections_report(s, &rs.body);
     } else if (strcmp(url, "/admin/faults") == 0 && strcmp(method, "GET") == 0) {
         rs.status = 200;
         rs.content_type = "text/plain";

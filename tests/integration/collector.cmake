@@ -31,3 +31,17 @@ if(TARGET stint-collector) # stint_sender_support and stint-send-test: sender.cm
                          SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
   endforeach()
 endif()
+
+# Hostile clients and the promises of DELETE and --data (collector_hostile.c): malformed heads,
+# TLS versions and suites (openssl s_client), 200 unauthenticated 8 MiB uploads against the
+# server's RSS, slowloris from one and from 249 addresses, 2,000 idle connections, a slow body,
+# deleted bytes searched for in every file under --data, folder and file modes.
+if(TARGET stint-collector)
+  find_package(CURL REQUIRED)
+  stint_unit_test(collector_hostile ${CMAKE_CURRENT_LIST_DIR}/collector_hostile.c
+                  LIBS CURL::libcurl stint_collector_core)
+  target_compile_definitions(collector_hostile PRIVATE
+    STINT_COLLECTOR_BIN="$<TARGET_FILE:stint-collector>")
+  add_dependencies(collector_hostile stint-collector)
+  set_tests_properties(collector_hostile PROPERTIES TIMEOUT 600 RUN_SERIAL TRUE)
+endif()

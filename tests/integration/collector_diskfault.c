@@ -48,7 +48,7 @@
 #define BOB_TOKEN "bob-token-abcdefghijkl"
 #define BOB_RECORDS 300
 
-static const char *send_test, *collector_bin = STINT_COLLECTOR_BIN;
+static const char *send_test, *collector_bin = STINT_COLLECTOR_BIN, *batch = "100";
 static struct sup_run run;
 static char mnt[256], data[300], out[300], filler[300];
 static bool mounted, use_tmpfs;
@@ -233,12 +233,12 @@ static pid_t spawn_agent(const char *journal, const char *token, const char *log
         dup2(fd, 2);
         if (stop_file)
             execl(send_test, send_test, "run", "--journal", journal, "--url", url, "--ca", run.cert,
-                  "--token", token, "--batch", "100", "--base-ms", "50", "--cap-ms", "500",
+                  "--token", token, "--batch", batch, "--base-ms", "50", "--cap-ms", "500",
                   "--append-every-ms", "20", "--append-n", "20", "--stop-file", stop_file,
                   "--no-netwatch", "--timeout", "600", (char *)NULL);
         else
             execl(send_test, send_test, "run", "--journal", journal, "--url", url, "--ca", run.cert,
-                  "--token", token, "--batch", "100", "--base-ms", "50", "--cap-ms", "500",
+                  "--token", token, "--batch", batch, "--base-ms", "50", "--cap-ms", "500",
                   "--until-empty", "--no-netwatch", "--timeout", "600", (char *)NULL);
         _exit(127);
     }
@@ -353,6 +353,8 @@ int main(int argc, char **argv)
         return 2;
     }
     send_test = argv[1];
+    if (getenv("STINT_DISKFAULT_BATCH")) /* records per batch of the agents (default 100) */
+        batch = getenv("STINT_DISKFAULT_BATCH");
     if (getenv("STINT_COLLECTOR_UNDER_TEST"))
         collector_bin = getenv("STINT_COLLECTOR_UNDER_TEST");
     use_tmpfs = strcmp(argv[2], "tmpfs") == 0;
