@@ -205,7 +205,11 @@ static void keep_damaged_logs(struct stint_store *s)
 
     if (!d)
         return;
-    snprintf(sub, sizeof(sub), "%s/damaged-%lld", s->dir, (long long)time(NULL));
+    if ((size_t)snprintf(sub, sizeof(sub), "%s/damaged-%lld", s->dir, (long long)time(NULL)) >=
+        sizeof(sub)) {
+        closedir(d);
+        return;
+    }
     if (mkdir(sub, 0700) != 0 && errno != EEXIST) {
         say(s, "cannot keep the damaged logs in %s: %s", sub, strerror(errno));
         closedir(d);
@@ -218,8 +222,9 @@ static void keep_damaged_logs(struct stint_store *s)
 
         if (n < 5 || strcmp(e->d_name + n - 4, ".log") != 0)
             continue;
-        snprintf(from, sizeof(from), "%s/%s", s->dir, e->d_name);
-        snprintf(to, sizeof(to), "%s/%s", sub, e->d_name);
+        if ((size_t)snprintf(from, sizeof(from), "%s/%s", s->dir, e->d_name) >= sizeof(from) ||
+            (size_t)snprintf(to, sizeof(to), "%s/%s", sub, e->d_name) >= sizeof(to))
+            continue;
         in = open(from, O_RDONLY | O_CLOEXEC);
         out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         while (in >= 0 && out >= 0 && (r = read(in, buf, sizeof(buf))) > 0)

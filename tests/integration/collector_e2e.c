@@ -750,7 +750,8 @@ static void test_faults(void **state)
     }
     {
         /* serving again after the window; on a loaded machine the listener may come back a
-         * little late, so a refused attempt is tried again (the batch is the same: de-duplicated) */
+         * little late, so a refused attempt is tried again (the batch is the same: de-duplicated)
+         */
         double t1 = now_s();
         for (;;) {
             req(&s, "POST", "/v1/batches", alice_pb, b.data, b.len, &r);
