@@ -257,6 +257,11 @@ static int cmd_serve(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (admin && !admin_tokens_path) {
+        fprintf(stderr, "stint-collector: --admin needs --admin-tokens FILE (one `TOKEN NAME` "
+                        "a line, mode 0600): the admin endpoint has tokens of its own\n");
+        return 2;
+    }
     if (!insecure) {
         cert_pem = read_file(cert);
         key_pem = read_file(key);
@@ -264,11 +269,6 @@ static int cmd_serve(int argc, char **argv)
             fprintf(stderr, "stint-collector: cannot read %s\n", !cert_pem ? cert : key);
             goto cleanup;
         }
-    }
-    if (admin && !admin_tokens_path) {
-        fprintf(stderr, "stint-collector: --admin needs --admin-tokens FILE (one `TOKEN NAME` "
-                        "a line, mode 0600): the admin endpoint has tokens of its own\n");
-        return 2;
     }
     if (stint_tokens_load(tokens_path, &tokens, &err) != STINT_OK)
         goto fail;
