@@ -13,8 +13,9 @@
  *     is found in any file under --data, before and after a restart; the other account's
  *     records are all there;
  *   - --data readable by group or others is refused; every file made in it is 0600.
- * Plain HTTP (--insecure-http, loopback) where the socket-level client is simpler; the code
- * under test is the same for both. */
+ * Plain HTTP (--insecure-http, loopback) for the raw-socket tests (malformed heads, slow
+ * headers and bodies), where a socket-level client is simpler; the deadlines count from the
+ * connection's start, TLS handshake included, and the idle flood runs on HTTPS. */
 #define _GNU_SOURCE
 #include "cmocka_all.h"
 
@@ -739,7 +740,7 @@ static double legit_agent(const struct server *s, int batches, uint8_t agent)
         double t0 = now_s(), took;
         batch(agent, (uint64_t)i * 10 + 1, 10, NULL, NULL, &b);
         for (;;) {
-            req_port(s->port, true, "POST", "/v1/batches", alice_pb, b.data, b.len, 30, &r);
+            req_port(s->port, s->http, "POST", "/v1/batches", alice_pb, b.data, b.len, 30, &r);
             if (r.status == 200)
                 break;
             if (now_s() - t0 > 60)
@@ -863,7 +864,7 @@ static void test_slowloris_spread(void **state)
     stop(&s, SIGTERM);
 }
 
-/* 2,000 idle connections over 249 addresses: more than the server's 1,024 slots; new
+/* 2,000 idle connections over 249 addresses, on HTTPS: more than the server's 1,024 slots; new
  * connections evict the oldest idle ones, so the agent always finds a slot. */
 static void test_idle_flood(void **state)
 {
@@ -873,8 +874,7 @@ static void test_idle_flood(void **state)
 
     (void)state;
     new_data(&s);
-    s.http = true;
-    start(&s, false, fair_args);
+    start(&s, false, fair_args); /* HTTPS: the idle ones never start their TLS handshake */
     att = spawn_attacker(s.port, IDLE, 2000, 2, 250);
     wait_open(&s, 900);
     worst = legit_agent(&s, 10, 23);
