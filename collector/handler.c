@@ -262,6 +262,71 @@ static void count_status(struct stint_handler *h, int status)
         atomic_fetch_add(&h->s4xx, 1);
 }
 
+/* Content-Encoding and Content-Type of a batch: the decoder, whether the Ack is protobuf and its
+ * media type, and the trimmed encoding (empty when absent) into enc. False with *rs filled (415,
+ * 501) when they are not acceptable. */
+static bool pick_format(const struct stint_request *rq, bool legacy, struct stint_response *rs,
+                        const struct stint_format **fmt, bool *pb, const char **ack_type, char *enc,
+                        size_t enc_cap)
+{
+    char mt[64];
+
+    *fmt = NULL;
+    *pb = false;
+    *ack_type = "application/json";
+    if (rq->content_encoding) {
+        if (!trimmed(rq->content_encoding, enc, enc_cap) ||
+            (strcasecmp(enc, "gzip") != 0 && strcasecmp(enc, "x-gzip") != 0 &&
+             strcasecmp(enc, "identity") != 0)) {
+            stint_response_error(rs, 415, "unsupported_encoding",
+                                 "Content-Encoding must be gzip or identity");
+            return false;
+        }
+    } else {
+        enc[0] = '\0';
+    }
+    media_type(rq->content_type ? rq->content_type : "", mt, sizeof(mt));
+    if (!legacy &&
+        (strcmp(mt, "application/x-protobuf") == 0 || strcmp(mt, "application/protobuf") == 0)) {
+        *fmt = stint_format_find("pb");
+        *pb = true;
+        *ack_type = strcmp(mt, "application/protobuf") == 0 ? "application/protobuf"
+                                                            : "application/x-protobuf";
+    } else if (!legacy && strcmp(mt, "application/json") == 0) {
+        *fmt = stint_format_find("json");
+    } else if (legacy && strcmp(mt, "application/x-www-form-urlencoded") == 0) {
+        *fmt = stint_format_find("form");
+    } else if (legacy && strcmp(mt, "application/json") == 0) {
+        *fmt = stint_format_find("legacy-json");
+    } else {
+        stint_response_error(rs, 415, "unsupported_media_type",
+                             legacy ? "Content-Type must be application/x-www-form-urlencoded "
+                                      "or application/json"
+                                    : "Content-Type must be application/x-protobuf, "
+                                      "application/protobuf or application/json");
+        return false;
+    }
+    if (!*fmt || !(*fmt)->decode_batch) {
+        stint_response_error(rs, 501, "not_implemented", "this build has no decoder for %s", mt);
+        return false;
+    }
+    return true;
+}
+
+/* A failed storage call: 503 with Retry-After while the store is broken (the client retries;
+ * nothing was acknowledged), else 500. */
+static enum stint_err storage_failed(struct stint_handler *h, const struct stint_error *err,
+                                     struct stint_response *rs)
+{
+    if (h->o.store && stint_store_broken(h->o.store)) {
+        snprintf(rs->retry_after, sizeof(rs->retry_after), "%u", STINT_COLLECTOR_RETRY_AFTER_S);
+        return stint_response_error(rs, 503, "storage_unavailable",
+                                    "storage is failing and being reopened; retry later: %s",
+                                    err->msg);
+    }
+    return stint_response_error(rs, 500, "storage_failed", "%s", err->msg);
+}
+
 /* POST /v1/batches and POST /v1/legacy. */
 static enum stint_err serve_batch(struct stint_handler *h, const struct stint_request *rq,
                                   const char *account, bool legacy, struct stint_response *rs)
@@ -279,7 +344,7 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
     enum stint_store_outcome outcome = STINT_STORE_STORED;
     const uint8_t *body = rq->body;
     size_t body_len = rq->body_len, i;
-    char mt[64], enc[32], idem[IDEM_MAX + 64];
+    char enc[32], idem[IDEM_MAX + 64];
     const char *ack_type = "application/json";
     bool pb = false;
     enum stint_err rc = STINT_OK;
@@ -289,41 +354,8 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
     stint_error_clear(&err);
 
     /* the encodings */
-    if (rq->content_encoding) {
-        if (!trimmed(rq->content_encoding, enc, sizeof(enc)) ||
-            (strcasecmp(enc, "gzip") != 0 && strcasecmp(enc, "x-gzip") != 0 &&
-             strcasecmp(enc, "identity") != 0)) {
-            rc = stint_response_error(rs, 415, "unsupported_encoding",
-                                      "Content-Encoding must be gzip or identity");
-            goto cleanup;
-        }
-    } else {
-        enc[0] = '\0';
-    }
-    media_type(rq->content_type ? rq->content_type : "", mt, sizeof(mt));
-    if (!legacy &&
-        (strcmp(mt, "application/x-protobuf") == 0 || strcmp(mt, "application/protobuf") == 0)) {
-        fmt = stint_format_find("pb");
-        pb = true;
-        ack_type = strcmp(mt, "application/protobuf") == 0 ? "application/protobuf"
-                                                           : "application/x-protobuf";
-    } else if (!legacy && strcmp(mt, "application/json") == 0) {
-        fmt = stint_format_find("json");
-    } else if (legacy && strcmp(mt, "application/x-www-form-urlencoded") == 0) {
-        fmt = stint_format_find("form");
-    } else if (legacy && strcmp(mt, "application/json") == 0) {
-        fmt = stint_format_find("legacy-json");
-    } else {
-        rc = stint_response_error(rs, 415, "unsupported_media_type",
-                                  legacy ? "Content-Type must be application/x-www-form-urlencoded "
-                                           "or application/json"
-                                         : "Content-Type must be application/x-protobuf, "
-                                           "application/protobuf or application/json");
-        goto cleanup;
-    }
-    if (!fmt || !fmt->decode_batch) {
-        rc = stint_response_error(rs, 501, "not_implemented", "this build has no decoder for %s",
-                                  mt);
+    if (!pick_format(rq, legacy, rs, &fmt, &pb, &ack_type, enc, sizeof(enc))) {
+        rc = rs->body.len ? STINT_OK : STINT_ENOMEM;
         goto cleanup;
     }
 
@@ -442,7 +474,7 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
         put.values = st.values.data;
         rc = stint_store_commit(h->o.store, &put, &ack, &outcome, &err);
         if (rc != STINT_OK) {
-            rc = stint_response_error(rs, 500, "storage_failed", "%s", err.msg);
+            rc = storage_failed(h, &err, rs);
             goto cleanup;
         }
         if (outcome == STINT_STORE_CONFLICT) {
@@ -469,6 +501,53 @@ cleanup:
     stint_buf_free(&inflated);
     stint_ack_free(&ack);
     return rc;
+}
+
+bool stint_handler_check_head(struct stint_handler *h, const struct stint_request *rq,
+                              bool has_length, uint64_t content_length, struct stint_response *rs)
+{
+    const char *path = rq->path ? rq->path : "", *method = rq->method ? rq->method : "";
+    bool batches = strcmp(path, "/v1/batches") == 0, legacy = strcmp(path, "/v1/legacy") == 0;
+    bool data = strcmp(path, "/v1/data") == 0;
+    const struct stint_format *fmt = NULL;
+    const char *ack_type = NULL;
+    char enc[32];
+    bool pb = false;
+
+    memset(rs, 0, sizeof(*rs));
+    if (strcmp(path, "/v1/health") == 0)
+        return false;
+    if (!batches && !legacy && !data) {
+        stint_response_error(rs, 404, "not_found", "no such resource");
+        goto refused;
+    }
+    if (strcmp(method, data ? "DELETE" : "POST") != 0) {
+        rs->allow = data ? "DELETE" : "POST";
+        stint_response_error(rs, 405, "method_not_allowed", data ? "use DELETE" : "use POST");
+        goto refused;
+    }
+    if (!authenticate(h, rq, rs))
+        goto refused;
+    if (!data && !pick_format(rq, legacy, rs, &fmt, &pb, &ack_type, enc, sizeof(enc)))
+        goto refused;
+    if (!data && has_length && content_length > h->o.max_body) {
+        stint_response_error(rs, 413, "body_too_large", "request body over %zu bytes",
+                             h->o.max_body);
+        goto refused;
+    }
+    if (h->o.store && !h->o.ack_only && stint_store_broken(h->o.store)) {
+        snprintf(rs->retry_after, sizeof(rs->retry_after), "%u", STINT_COLLECTOR_RETRY_AFTER_S);
+        stint_response_error(rs, 503, "storage_unavailable",
+                             "storage is failing and being reopened; retry later");
+        goto refused;
+    }
+    return false;
+refused:
+    if (rs->status == 0)
+        rs->status = 500;
+    atomic_fetch_add(&h->requests, 1);
+    count_status(h, rs->status);
+    return true;
 }
 
 enum stint_err stint_handler_serve(struct stint_handler *h, const struct stint_request *rq,
@@ -517,7 +596,7 @@ enum stint_err stint_handler_serve(struct stint_handler *h, const struct stint_r
         stint_error_clear(&err);
         rc = stint_store_delete_account(h->o.store, account, &deleted, &err);
         if (rc != STINT_OK) {
-            rc = stint_response_error(rs, 500, "storage_failed", "%s", err.msg);
+            rc = storage_failed(h, &err, rs);
             goto done;
         }
         atomic_fetch_add(&h->deleted, deleted);

@@ -783,6 +783,60 @@ cleanup:
     free(st);
 }
 
+/* What the head alone decides, as a table: each refusal with its status and code, and the heads
+ * that must go on to their body (health, a good batch head, a good DELETE head). */
+static void test_check_head(void **state)
+{
+    static const struct {
+        const char *method, *path, *auth, *ctype, *enc;
+        bool has_length;
+        uint64_t length;
+        int want; /* 0: not refused */
+        const char *code;
+    } cases[] = {
+        {"GET", "/v1/health", NULL, NULL, NULL, false, 0, 0, NULL},
+        {"POST", "/v1/batches", ALICE, PB, NULL, true, 100, 0, NULL},
+        {"POST", "/v1/batches", ALICE, JSON, "gzip", false, 0, 0, NULL},
+        {"POST", "/v1/legacy", ALICE, "application/x-www-form-urlencoded", NULL, true, 9, 0, NULL},
+        {"DELETE", "/v1/data", BOB, NULL, NULL, false, 0, 0, NULL},
+        {"POST", "/v1/nowhere", ALICE, PB, NULL, true, 100, 404, "not_found"},
+        {"GET", "/v1/batches", ALICE, NULL, NULL, false, 0, 405, "method_not_allowed"},
+        {"POST", "/v1/data", BOB, NULL, NULL, false, 0, 405, "method_not_allowed"},
+        {"POST", "/v1/batches", NULL, PB, NULL, true, 8u << 20, 401, "unauthorized"},
+        {"POST", "/v1/batches", "Bearer nobody-knows-this-token", PB, NULL, true, 10, 401,
+         "unauthorized"},
+        {"DELETE", "/v1/data", "Basic YWxpY2U6eA==", NULL, NULL, false, 0, 401, "unauthorized"},
+        {"POST", "/v1/batches", ALICE, "text/plain", NULL, true, 10, 415, "unsupported_media_type"},
+        {"POST", "/v1/batches", ALICE, PB, "br", true, 10, 415, "unsupported_encoding"},
+        {"POST", "/v1/batches", ALICE, PB, NULL, true, 1025, 413, "body_too_large"},
+        {"POST", "/v1/batches", ALICE, PB, NULL, true, 1024, 0, NULL},
+    };
+    struct fx *f = *state;
+    struct stint_response rs;
+    size_t i;
+
+    make_handler(f, 1024, 0, 0, false);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct stint_request rq;
+        bool refused;
+
+        memset(&rq, 0, sizeof(rq));
+        rq.method = cases[i].method;
+        rq.path = cases[i].path;
+        rq.authorization = cases[i].auth;
+        rq.content_type = cases[i].ctype;
+        rq.content_encoding = cases[i].enc;
+        refused = stint_handler_check_head(f->h, &rq, cases[i].has_length, cases[i].length, &rs);
+        if (refused != (cases[i].want != 0))
+            fail_msg("case %zu (%s %s): refused=%d", i, cases[i].method, cases[i].path, refused);
+        if (refused)
+            assert_error(&rs, cases[i].want, cases[i].code);
+        else
+            assert_int_equal(rs.status, 0);
+        stint_response_free(&rs);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -800,6 +854,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_dedup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_holes_and_gaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_head, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
