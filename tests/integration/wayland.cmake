@@ -1,0 +1,13 @@
+# The Wayland source under a headless sway 1.7 with foot windows (tests/integration/wayland_test.sh,
+# issue 20), run by a generic source driver (source_driver.c) that also serves the D-Bus source's
+# test (gnome.cmake).
+if(TARGET stint_agent_core)
+  add_executable(source_driver ${CMAKE_CURRENT_LIST_DIR}/source_driver.c)
+  target_compile_options(source_driver PRIVATE ${STINT_WARNINGS})
+  target_link_libraries(source_driver PRIVATE stint_agent_core ${LEVELDB_LIBRARY})
+endif()
+if(TARGET stint_agent_core AND STINT_HAVE_WAYLAND)
+  add_test(NAME wayland_source
+           COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/wayland_test.sh $<TARGET_FILE:source_driver>)
+  set_tests_properties(wayland_source PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77 RUN_SERIAL ON)
+endif()
