@@ -11,3 +11,14 @@ if(TARGET stint_agent_core AND STINT_HAVE_WAYLAND)
            COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/wayland_test.sh $<TARGET_FILE:source_driver>)
   set_tests_properties(wayland_source PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77 RUN_SERIAL ON)
 endif()
+# The D-Bus source against a private session bus and a stand-in for the desktop helpers
+# (desktop_mock.c), with stintd and stintctl for `source = auto` and the status (gnome_test.sh).
+if(TARGET stint_agent_core AND STINT_HAVE_SDBUS)
+  add_executable(desktop_mock ${CMAKE_CURRENT_LIST_DIR}/desktop_mock.c)
+  target_compile_options(desktop_mock PRIVATE ${STINT_WARNINGS})
+  target_link_libraries(desktop_mock PRIVATE PkgConfig::LIBSYSTEMD)
+  add_test(NAME gnome_source
+           COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/gnome_test.sh $<TARGET_FILE:source_driver>
+                   $<TARGET_FILE:desktop_mock> $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl>)
+  set_tests_properties(gnome_source PROPERTIES TIMEOUT 180 SKIP_RETURN_CODE 77)
+endif()
