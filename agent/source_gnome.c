@@ -13,9 +13,12 @@
  *         signal FocusChanged(s app_id, s title, u pid)      sent on every focus or title change
  *
  *     name org.stint.Agent (this source owns it), object /org/stint/Desktop, same interface:
- *         method Update(s app_id, s title, u pid)            a helper that cannot own a name
+ *         method Update(s app_id, s title, s pid)            a helper that cannot own a name
  *                                                            (a KWin script: callDBus only)
- *                                                            pushes the focus here instead
+ *                                                            pushes the focus here instead;
+ *                                                            the pid in decimal ("" or "0":
+ *                                                            none), as a script's numbers
+ *                                                            have no fixed D-Bus type
  *
  * The source listens to FocusChanged from the owner of org.stint.Desktop only (the bus checks the
  * sender), asks GetFocus at start and whenever that name gets a new owner (GNOME Shell restarted,
@@ -235,14 +238,24 @@ static int on_owner_changed(sd_bus_message *m, void *data, sd_bus_error *err)
 static int on_update(sd_bus_message *m, void *data, sd_bus_error *err)
 {
     struct gn *g = data;
-    const char *app, *title;
-    uint32_t pid;
-    if (!read_focus(m, &app, &title, &pid)) {
+    const char *app, *title, *pid_s;
+    unsigned long pid = 0;
+    char *end = NULL;
+
+    if (sd_bus_message_read(m, "sss", &app, &title, &pid_s) < 0) {
         return sd_bus_error_set(err, SD_BUS_ERROR_INVALID_ARGS,
-                                "Update takes (s app_id, s title, u pid)");
+                                "Update takes (s app_id, s title, s pid)");
+    }
+    if (pid_s[0]) {
+        errno = 0;
+        pid = strtoul(pid_s, &end, 10);
+        if (errno || *end || pid > UINT32_MAX) {
+            return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+                                     "Update: pid \"%.20s\" is not a decimal number", pid_s);
+        }
     }
     g->updates++;
-    take(g, app, title, pid);
+    take(g, app, title, (uint32_t)pid);
     set_detail(g);
     return sd_bus_reply_method_return(m, "");
 }
@@ -258,7 +271,7 @@ static int on_name(sd_bus_message *m, void *data, sd_bus_error *err)
 
 static const sd_bus_vtable agent_vtable[] = {
     SD_BUS_VTABLE_START(0),
-    SD_BUS_METHOD("Update", "ssu", "", on_update, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("Update", "sss", "", on_update, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_VTABLE_END,
 };
 

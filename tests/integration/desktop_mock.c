@@ -7,7 +7,8 @@
  * Commands, one a line on standard input:
  *     focus APP<TAB>TITLE<TAB>PID   the focus changes: remembered, FocusChanged sent
  *     input                         input now (GetIdletime counts from here)
- *     push APP<TAB>TITLE<TAB>PID    call org.stint.Agent Update with these (as KWin's script)
+ *     push APP<TAB>TITLE<TAB>PID    call org.stint.Agent Update with these, the pid as text
+ *                                   (as the KWin script does)
  * Prints "ready" once it owns the name, "pushed" or "push failed: ..." after a push.
  * Usage: desktop_mock [--no-name]   (--no-name: own nothing; only push, as a KWin script) */
 #define _GNU_SOURCE
@@ -116,9 +117,12 @@ int main(int argc, char **argv)
         } else if (strcmp(line, "input") == 0) {
             last_input = mono_ms();
         } else if (strncmp(line, "push ", 5) == 0 && split(line + 5, &a, &t, &n) == 0) {
+            /* the pid as text, as the KWin script sends it */
             sd_bus_error err = SD_BUS_ERROR_NULL;
+            const char *t2 = t + strlen(t) + 1;
             r = sd_bus_call_method(bus, "org.stint.Agent", "/org/stint/Desktop",
-                                   "org.stint.Desktop1", "Update", &err, NULL, "ssu", a, t, n);
+                                   "org.stint.Desktop1", "Update", &err, NULL, "sss", a, t,
+                                   t2 ? t2 : "");
             if (r < 0) {
                 printf("push failed: %s\n", err.message ? err.message : strerror(-r));
             } else {

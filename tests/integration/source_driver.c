@@ -5,13 +5,15 @@
  * Prints "ready <source name>" once the source is open, then on stdout, one line each with the
  * wall time in ms first: every sample the source hands the tracker ("sample APP<TAB>TITLE<TAB>
  * PATH"), every idle it reports ("idle SINCE_MS"), every failed dispatch ("error MESSAGE") and
- * every change of the source's status detail ("detail TEXT"). On SIGTERM it shuts the tracker
- * down and writes every record of the journal to OUT.tsv, one a line: kind, app, path, title,
- * url, start_ms, end_ms (tab-separated). Exit 0 on success, 1 when the source cannot be opened
- * (the message on stderr), 2 on usage. */
+ * every change of the source's status detail ("detail TEXT"). SIGUSR1 turns private mode on,
+ * SIGUSR2 off ("private on", "private off"), as stintctl private does. On SIGTERM it shuts the
+ * tracker down and writes every record of the journal to OUT.tsv, one a line: kind, app, path,
+ * title, url, start_ms, end_ms (tab-separated). Exit 0 on success, 1 when the source cannot be
+ * opened (the message on stderr), 2 on usage. */
 #define _GNU_SOURCE
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +24,17 @@
 #include "source.h"
 #include "tracker.h"
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, private_req; /* private_req: 1 on, 2 off */
 
 static void on_term(int sig)
 {
     (void)sig;
     stop = 1;
+}
+
+static void on_usr(int sig)
+{
+    private_req = sig == SIGUSR1 ? 1 : 2;
 }
 
 static struct stint_sink inner;
@@ -85,6 +92,9 @@ int main(int argc, char **argv)
     sa.sa_handler = on_term;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_usr;
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
     jo.path = argv[2];
     jo.sync = STINT_SYNC_NONE;
     if (stint_journal_open(&jo, &j, NULL, &e) != STINT_OK ||
@@ -120,7 +130,14 @@ int main(int argc, char **argv)
         }
         to_ms = a < 0 ? b : (b < 0 || a < b ? a : b);
         if (poll(p, (nfds_t)n, to_ms > 60000 || to_ms < 0 ? 60000 : (int)to_ms) < 0) {
-            continue; /* EINTR: SIGTERM */
+            if (private_req) {
+                bool on = private_req == 1;
+                private_req = 0;
+                printf("%lld private %s\n", wall_ms(), on ? "on" : "off");
+                fflush(stdout);
+                stint_tracker_private_set(t, on);
+            }
+            continue; /* EINTR: a signal */
         }
         if (stint_source_dispatch(src, p, n) != STINT_OK) {
             stint_source_stats(src, &ss);

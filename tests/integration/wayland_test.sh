@@ -13,6 +13,8 @@
 #     issue asks for 200 ms; this machine is shared by several builds on 2 cores, so the assertion
 #     allows LATENCY_MS (1000 ms by default) and the measured figures are printed (median and
 #     maximum) for the report;
+#   - private mode: no sample while it is on (the source lets go of every window handle), the
+#     focused window again when it ends;
 #   - the compositor going away and coming back: the source says so, connects again, reports the
 #     window of the new session, did not crash, and used little CPU while waiting (no busy loop:
 #     under 0.5 s of CPU over the wait, measured from /proc).
@@ -175,6 +177,21 @@ wait_sample "stint.cjk	$TB2" "$n"
 ts=$(tail -n +"$((n + 1))" "$T/driver.out" | grep "sample stint.cjk" | head -1 | cut -d' ' -f1)
 echo "resume $((ts - t0)) $((t1 - t0))" >> "$T/lat"
 
+# private mode: the source lets go of every window; nothing is sampled until it ends
+kill -USR1 "$DRV"
+i=0
+until grep -q "private on" "$T/driver.out"; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "private mode did not start"; sleep 0.05
+done
+n=$(lines)
+msg seat seat0 cursor move 1 1
+msg '[app_id="stint.ascii"] focus'
+msg '[app_id="stint.emoji"] focus'
+sleep 0.5
+! tail -n +"$((n + 1))" "$T/driver.out" | grep -q "sample" || fail "a sample in private mode"
+kill -USR2 "$DRV"
+wait_sample "stint.emoji	$TC" "$n"
+
 # the compositor goes away...
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$DRV/stat"; }
 kill "$SWAYPID"
@@ -206,8 +223,8 @@ PIDS=$(echo "$PIDS" | sed "s/ $DRV\$//; s/ $DRV / /")
 
 # kind app path title: the sequence of records
 cut -f1,2,4 "$T/records.tsv" > "$T/seq.tsv"
-printf '1\tstint.emoji\t%s\n1\tstint.ascii\t%s\n1\tstint.cjk\t%s\n1\tstint.emoji\t%s\n1\tstint.cjk\t%s\n1\tstint.cjk\t%s\n2\t\t\n1\tstint.cjk\t%s\n1\t\t\n1\tstint.after\tafter the restart\n' \
-    "$TC" "$TA" "$TB" "$TC" "$TB" "$TB2" "$TB2" > "$T/want.tsv"
+printf '1\tstint.emoji\t%s\n1\tstint.ascii\t%s\n1\tstint.cjk\t%s\n1\tstint.emoji\t%s\n1\tstint.cjk\t%s\n1\tstint.cjk\t%s\n2\t\t\n1\tstint.cjk\t%s\n3\t\t\n1\tstint.emoji\t%s\n1\t\t\n1\tstint.after\tafter the restart\n' \
+    "$TC" "$TA" "$TB" "$TC" "$TB" "$TB2" "$TB2" "$TC" > "$T/want.tsv"
 diff "$T/want.tsv" "$T/seq.tsv" || fail "the records are not the windows focused in turn"
 awk -F'\t' '$1 == 1 && $2 != "" && $3 != "/usr/bin/foot" { exit 1 }' "$T/records.tsv" ||
     fail "path is not /usr/bin/foot (sway IPC)"
