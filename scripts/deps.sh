@@ -28,7 +28,7 @@ libmicrohttpd-dev libgnutls28-dev openssl ca-certificates
 libinih-dev libxcb1-dev libxcb-screensaver0-dev
 xvfb openbox xdotool xterm x11-utils xprintidle
 iproute2 procps psmisc
-sway foot libwayland-dev wayland-protocols libsystemd-dev dbus-daemon dbus-bin # issue 20: Wayland + D-Bus sources, tests
+sway foot libwayland-dev wayland-protocols libsystemd-dev dbus-daemon dbus-bin nodejs # issue 20: Wayland + D-Bus sources, their tests
 "
 PACKAGES=$(printf '%s\n' "$PACKAGES" | sed 's/#.*//') # a line of PACKAGES may end in a comment
 

@@ -22,3 +22,7 @@ if(TARGET stint_agent_core AND STINT_HAVE_SDBUS)
                    $<TARGET_FILE:desktop_mock> $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl>)
   set_tests_properties(gnome_source PROPERTIES TIMEOUT 180 SKIP_RETURN_CODE 77)
 endif()
+# The desktop helpers (desktop/): syntax, manifests and the D-Bus contract against source_gnome.c.
+add_test(NAME desktop_helpers
+         COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/desktop_helpers_test.sh ${PROJECT_SOURCE_DIR})
+set_tests_properties(desktop_helpers PROPERTIES TIMEOUT 60 SKIP_RETURN_CODE 77)
