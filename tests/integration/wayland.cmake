@@ -26,3 +26,11 @@ endif()
 add_test(NAME desktop_helpers
          COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/desktop_helpers_test.sh ${PROJECT_SOURCE_DIR})
 set_tests_properties(desktop_helpers PROPERTIES TIMEOUT 60 SKIP_RETURN_CODE 77)
+# The GNOME Shell extension inside a real headless GNOME Shell, read by the gnome source
+# (gnome_shell_test.sh); skipped where gnome-shell is not installed.
+if(TARGET source_driver AND STINT_HAVE_SDBUS)
+  add_test(NAME gnome_shell
+           COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/gnome_shell_test.sh $<TARGET_FILE:source_driver>
+                   ${PROJECT_SOURCE_DIR})
+  set_tests_properties(gnome_shell PROPERTIES TIMEOUT 240 SKIP_RETURN_CODE 77 RUN_SERIAL ON)
+endif()
