@@ -16,10 +16,15 @@ T=$(mktemp -d /tmp/stint-desktop-test-XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
 cp "$G/extension.js" "$T/extension.mjs"
 node --check "$T/extension.mjs" || fail "desktop/gnome/extension.js does not parse"
+L=$SRC/desktop/gnome-legacy
+node --check "$L/extension.js" || fail "desktop/gnome-legacy/extension.js does not parse"
 node --check "$K/contents/code/main.js" || fail "desktop/kwin/contents/code/main.js does not parse"
-python3 - "$G/metadata.json" "$K/metadata.json" <<'PY' || fail "a manifest is wrong"
+python3 - "$G/metadata.json" "$K/metadata.json" "$L/metadata.json" <<'PY' || fail "a manifest is wrong"
 import json, sys
 g = json.load(open(sys.argv[1]))
+l = json.load(open(sys.argv[3]))
+assert l["uuid"] == g["uuid"], "the two GNOME extensions must share one uuid"
+assert all(42 <= int(v) <= 44 for v in l["shell-version"]), "gnome-legacy: GNOME 42-44 only"
 for k in ("uuid", "name", "description", "shell-version"):
     assert k in g, "gnome metadata.json: no %s" % k
 assert "@" in g["uuid"], "gnome uuid is not name@domain"
@@ -33,15 +38,17 @@ PY
 for s in '"org.stint.Desktop"' '"/org/stint/Desktop"' '"org.stint.Desktop1"'; do
     grep -q "$s" "$C" || fail "source_gnome.c does not name $s"
 done
-grep -q "'org.stint.Desktop'" "$G/extension.js" || fail "the extension does not own org.stint.Desktop"
-grep -q "'/org/stint/Desktop'" "$G/extension.js" || fail "the extension does not export /org/stint/Desktop"
-grep -q 'interface name="org.stint.Desktop1"' "$G/extension.js" || fail "the extension's interface name"
 for m in GetFocus GetIdletime FocusChanged; do
     grep -q "\"$m\"" "$C" || fail "source_gnome.c does not use $m"
-    grep -q "name=\"$m\"" "$G/extension.js" || fail "the extension does not declare $m"
 done
-# signatures: GetFocus and FocusChanged (s, s, u); GetIdletime t
-python3 - "$G/extension.js" <<'PY' || fail "the extension's signatures differ from the source's"
+for x in "$G/extension.js" "$L/extension.js"; do
+    grep -q "'org.stint.Desktop'" "$x" || fail "$x does not own org.stint.Desktop"
+    grep -q "'/org/stint/Desktop'" "$x" || fail "$x does not export /org/stint/Desktop"
+    grep -q 'interface name="org.stint.Desktop1"' "$x" || fail "$x: the interface name"
+    for m in GetFocus GetIdletime FocusChanged; do
+        grep -q "name=\"$m\"" "$x" || fail "$x does not declare $m"
+    done
+    python3 - "$x" <<'PY' || fail "$x: signatures differ from the source's"
 import re, sys
 x = open(sys.argv[1]).read()
 def sig(name):
@@ -51,6 +58,7 @@ assert sig("GetFocus") == "ssu", sig("GetFocus")
 assert sig("FocusChanged") == "ssu", sig("FocusChanged")
 assert sig("GetIdletime") == "t", sig("GetIdletime")
 PY
+done
 grep -q 'sd_bus_message_read(m, "ssu"' "$C" || fail "source_gnome.c does not read (ssu)"
 grep -q 'sd_bus_message_read(reply, "t"' "$C" || fail "source_gnome.c does not read GetIdletime's t"
 # the KWin script calls Update(s, s, s) on org.stint.Agent, which the source serves
