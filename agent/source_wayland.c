@@ -15,7 +15,7 @@
  *
  * The protocol carries no pid. Where the compositor says more through its own IPC — sway's
  * ($SWAYSOCK, GET_TREE: the focused node's pid) — the path is read from /proc/PID/exe once per
- * window; elsewhere the path is empty, and the status detail says so ("pid: none").
+ * window (sway_ipc.c); elsewhere the path is empty, and the status detail says so ("pid: none").
  *
  * Idle: ext_idle_notifier_v1 where the compositor has it, else KDE's org_kde_kwin_idle (sway 1.7
  * in Debian 12 has only this one), else none (idle_ms answers STINT_EUNSUPPORTED and the tracker
@@ -40,7 +40,6 @@
 #include "source.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -55,6 +54,7 @@
 #include "ext-idle-notify-v1-client-protocol.h"
 #include "kde-idle-client-protocol.h"
 #include "stint/record.h"
+#include "sway_ipc.h"
 #include "wlr-foreign-toplevel-management-unstable-v1-client-protocol.h"
 
 #define NONE_DELAY_MS 250
@@ -65,9 +65,6 @@
 #define MGR_VERSION_MAX 3
 /* longest string kept from the compositor (titles are cut to STINT_TITLE_MAX later) */
 #define STR_MAX (4 * STINT_TITLE_MAX)
-/* sway IPC: the longest GET_TREE reply read, and how long to wait for it */
-#define SWAY_REPLY_MAX (16u << 20)
-#define SWAY_TIMEOUT_MS 500
 
 enum idle_kind { IDLE_NONE, IDLE_EXT, IDLE_KDE };
 
@@ -135,107 +132,6 @@ static char *dup_cut(const char *s)
     return strndup(s ? s : "", STR_MAX);
 }
 
-/* ---- sway IPC: the pid of the focused window ---- */
-
-static bool io_full(int fd, void *buf, size_t len, bool wr, int64_t deadline)
-{
-    char *p = buf;
-    while (len) {
-        struct pollfd pf = {.fd = fd, .events = wr ? POLLOUT : POLLIN};
-        int64_t left = deadline - mono_ms();
-        ssize_t n;
-        if (left <= 0 || poll(&pf, 1, (int)left) <= 0) {
-            return false;
-        }
-        n = wr ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-            continue;
-        }
-        if (n <= 0) {
-            return false;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
-/* The focused node of a sway tree whose app_id (or X11 class) is app; its pid, 0 when none. */
-static json_int_t focused_pid(json_t *node, const char *app, int depth)
-{
-    static const char *const kids[] = {"nodes", "floating_nodes"};
-    if (!json_is_object(node) || depth > 64) {
-        return 0;
-    }
-    if (json_is_true(json_object_get(node, "focused"))) {
-        const char *id = json_string_value(json_object_get(node, "app_id"));
-        if (!id) {
-            id = json_string_value(
-                json_object_get(json_object_get(node, "window_properties"), "class"));
-        }
-        json_int_t pid = json_integer_value(json_object_get(node, "pid"));
-        return id && strcmp(id, app) == 0 && pid > 0 ? pid : 0;
-    }
-    for (size_t k = 0; k < 2; k++) {
-        size_t i;
-        json_t *c;
-        json_array_foreach (json_object_get(node, kids[k]), i, c) {
-            json_int_t pid = focused_pid(c, app, depth + 1);
-            if (pid) {
-                return pid;
-            }
-        }
-    }
-    return 0;
-}
-
-/* Asks sway (its IPC socket at path) for the focused window's pid; 0 when there is no sway, it
- * does not answer within SWAY_TIMEOUT_MS, or its focus is not `app` (it moved on meanwhile). */
-static long sway_pid(const char *path, const char *app)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    unsigned char hdr[14];
-    uint32_t len = 0, type = 4; /* GET_TREE */
-    int64_t deadline = mono_ms() + SWAY_TIMEOUT_MS;
-    char *body = NULL;
-    json_t *tree = NULL;
-    long pid = 0;
-    int fd = -1;
-
-    if (!path || !path[0] || strlen(path) >= sizeof(sa.sun_path)) {
-        return 0;
-    }
-    memcpy(sa.sun_path, path, strlen(path) + 1);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        goto cleanup;
-    }
-    /* "i3-ipc", payload length, message type: native byte order (sway's IPC) */
-    memcpy(hdr, "i3-ipc", 6);
-    memcpy(hdr + 6, &len, 4);
-    memcpy(hdr + 10, &type, 4);
-    if (!io_full(fd, hdr, sizeof(hdr), true, deadline) ||
-        !io_full(fd, hdr, sizeof(hdr), false, deadline) || memcmp(hdr, "i3-ipc", 6) != 0) {
-        goto cleanup;
-    }
-    memcpy(&len, hdr + 6, 4);
-    if (len == 0 || len > SWAY_REPLY_MAX || !(body = malloc(len))) {
-        goto cleanup;
-    }
-    if (!io_full(fd, body, len, false, deadline)) {
-        goto cleanup;
-    }
-    tree = json_loadb(body, len, 0, NULL);
-    pid = (long)focused_pid(tree, app, 0);
-cleanup:
-    json_decref(tree);
-    free(body);
-    if (fd >= 0) {
-        close(fd);
-    }
-    return pid;
-}
-
 /* Fills t->path once: from sway's pid when there is sway. */
 static void find_path(struct top *t)
 {
@@ -247,7 +143,7 @@ static void find_path(struct top *t)
         return;
     }
     t->path_known = true;
-    pid = t->app && t->app[0] && t->w->ipc[0] ? sway_pid(t->w->ipc, t->app) : 0;
+    pid = t->app && t->app[0] && t->w->ipc[0] ? stint_sway_focused_pid(t->w->ipc, t->app) : 0;
     if (pid <= 0) {
         return;
     }

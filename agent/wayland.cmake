@@ -2,6 +2,9 @@
 # and the two idle protocols. Client glue is generated at build time by wayland-scanner from the
 # protocol descriptions: ours in agent/protocols/ (Debian packages no wlr-protocols, and KDE's
 # idle protocol ships only with Plasma), ext-idle-notify from Debian's wayland-protocols.
+# sway's IPC (the pid of the focused window): plain sockets and jansson, built everywhere so that
+# its fuzz harness (fuzz/fuzz_sway_tree.c) links in every build.
+target_sources(stint_agent_core PRIVATE ${CMAKE_CURRENT_LIST_DIR}/sway_ipc.c)
 pkg_check_modules(WAYLAND_CLIENT IMPORTED_TARGET wayland-client)
 pkg_get_variable(WAYLAND_SCANNER wayland-scanner wayland_scanner)
 pkg_get_variable(WAYLAND_PROTOCOLS_DIR wayland-protocols pkgdatadir)
