@@ -13,7 +13,8 @@
 #   - latency of each record: within LATENCY_MS of the command (1000 ms by default: a loaded
 #     2-core machine; the measured figures are printed);
 #   - source = auto: with neither WAYLAND_DISPLAY nor DISPLAY and the helper on the bus it picks
-#     gnome, and stintctl status says so; with nothing at all it fails naming what it tried.
+#     gnome, and stintctl status says so; with only DISPLAY (Xvfb, when installed) it picks x11;
+#     with nothing at all it fails naming what it tried.
 # Usage: gnome_test.sh SOURCE_DRIVER DESKTOP_MOCK STINTD STINTCTL
 set -eu
 DRIVER=$1
@@ -175,6 +176,26 @@ for want in "wayland: WAYLAND_DISPLAY is not set" "gnome: no org.stint.Desktop" 
     "x11: DISPLAY is not set"; do
     grep -q "$want" "$T/auto.out" || fail "auto's error does not say \"$want\": $(cat "$T/auto.out")"
 done
+# ... and with only an X display (and no helper on the bus): x11
+if command -v Xvfb >/dev/null 2>&1; then
+    Xvfb -displayfd 6 -screen 0 640x480x24 -nolisten tcp 6>"$T/display" 2>"$T/xvfb.log" 4>&- 5>&- &
+    PIDS="$PIDS $!"
+    i=0
+    until [ -s "$T/display" ]; do
+        i=$((i + 1)); [ $i -lt 100 ] || fail "Xvfb did not start"; sleep 0.1
+    done
+    DISPLAY=":$(cat "$T/display")" DBUS_SESSION_BUS_ADDRESS="unix:path=$T/no-bus" \
+        "$DRIVER" auto "$T/j4" 5000 "$T/r4" > "$T/auto-x11.out" 2>&1 4>&- 5>&- &
+    AX=$!
+    i=0
+    until grep -q "ready" "$T/auto-x11.out"; do
+        i=$((i + 1)); [ $i -lt 100 ] || fail "auto with DISPLAY: $(cat "$T/auto-x11.out")"
+        sleep 0.05
+    done
+    kill -TERM "$AX"
+    wait "$AX" || fail "auto with DISPLAY: the driver failed: $(cat "$T/auto-x11.out")"
+    grep -q "ready x11" "$T/auto-x11.out" || fail "auto did not choose x11: $(cat "$T/auto-x11.out")"
+fi
 MED=$(awk '{print $2}' "$T/lat" | sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}')
 echo "latency, ms from the helper's signal to the sample:"
 sed 's/^/  /' "$T/lat"

@@ -15,6 +15,7 @@
 #     maximum) for the report;
 #   - private mode: no sample while it is on (the source lets go of every window handle), the
 #     focused window again when it ends;
+#   - source = auto chooses wayland when WAYLAND_DISPLAY names a wlroots compositor;
 #   - the compositor going away and coming back: the source says so, connects again, reports the
 #     window of the new session, did not crash, and used little CPU while waiting (no busy loop:
 #     under 0.5 s of CPU and under 200 wake-ups over the wait, measured from /proc).
@@ -119,6 +120,18 @@ start_sway
 open_window stint.ascii "$TA" "$T/fifo-a"
 open_window stint.cjk "$TB" "$T/fifo-b"
 open_window stint.emoji "$TC" "$T/fifo-c"
+
+# source = auto picks wayland here, even with an X display named (sway has no Xwayland here)
+XDG_RUNTIME_DIR=$XDG WAYLAND_DISPLAY=$WLNAME DISPLAY=:99 \
+    "$DRIVER" auto "$T/jauto" "$IDLE_MS" "$T/auto.tsv" >"$T/auto.out" 2>&1 &
+AUTO=$!
+i=0
+until grep -q "ready" "$T/auto.out"; do
+    i=$((i + 1)); [ $i -lt 200 ] || fail "auto did not start: $(cat "$T/auto.out")"; sleep 0.05
+done
+kill -TERM "$AUTO"
+wait "$AUTO" || fail "auto: the driver failed: $(cat "$T/auto.out")"
+grep -q "ready wayland" "$T/auto.out" || fail "auto did not choose wayland: $(cat "$T/auto.out")"
 
 XDG_RUNTIME_DIR=$XDG WAYLAND_DISPLAY=$WLNAME \
     "$DRIVER" wayland "$T/j" "$IDLE_MS" "$T/records.tsv" >"$T/driver.out" 2>&1 &
