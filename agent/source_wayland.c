@@ -85,6 +85,7 @@ struct wl_src {
     struct wl_registry *reg;
     struct wl_seat *seat;
     struct zwlr_foreign_toplevel_manager_v1 *mgr;
+    struct zwlr_foreign_toplevel_manager_v1 *stopping; /* stopped (private mode), not finished */
     uint32_t mgr_name, mgr_version;
     struct ext_idle_notifier_v1 *ext;
     struct ext_idle_notification_v1 *ext_n;
@@ -301,6 +302,9 @@ static void on_toplevel(void *data, struct zwlr_foreign_toplevel_manager_v1 *m,
 static void on_finished(void *data, struct zwlr_foreign_toplevel_manager_v1 *m)
 {
     struct wl_src *w = data;
+    if (m == w->stopping) {
+        w->stopping = NULL;
+    }
     if (m == w->mgr) {
         w->mgr = NULL; /* the compositor dropped us: windows are no longer reported */
         snprintf(w->st.last_error, sizeof(w->st.last_error),
@@ -467,9 +471,9 @@ static void disconnect(struct wl_src *w)
     if (w->kde_t) {
         wl_proxy_destroy((struct wl_proxy *)w->kde_t);
     }
-    struct wl_proxy *px[] = {(struct wl_proxy *)w->mgr, (struct wl_proxy *)w->ext,
-                             (struct wl_proxy *)w->kde, (struct wl_proxy *)w->seat,
-                             (struct wl_proxy *)w->reg};
+    struct wl_proxy *px[] = {(struct wl_proxy *)w->mgr,  (struct wl_proxy *)w->stopping,
+                             (struct wl_proxy *)w->ext,  (struct wl_proxy *)w->kde,
+                             (struct wl_proxy *)w->seat, (struct wl_proxy *)w->reg};
     for (size_t i = 0; i < sizeof(px) / sizeof(px[0]); i++) {
         if (px[i]) {
             wl_proxy_destroy(px[i]);
@@ -478,6 +482,7 @@ static void disconnect(struct wl_src *w)
     w->ext_n = NULL;
     w->kde_t = NULL;
     w->mgr = NULL;
+    w->stopping = NULL;
     w->ext = NULL;
     w->kde = NULL;
     w->seat = NULL;
@@ -808,7 +813,11 @@ static void w_set_capture(struct stint_source *s, bool on)
         w->title_due = 0;
         if (w->mgr) {
             zwlr_foreign_toplevel_manager_v1_stop(w->mgr);
-            w->mgr = NULL; /* its proxy goes on `finished` (on_finished) */
+            if (w->stopping) { /* stopped before, never finished: let it go */
+                zwlr_foreign_toplevel_manager_v1_destroy(w->stopping);
+            }
+            w->stopping = w->mgr; /* its proxy goes on `finished` (on_finished) */
+            w->mgr = NULL;
         }
     } else if (w->mgr_name && !w->mgr) {
         bind_manager(w);
