@@ -56,7 +56,13 @@ export DBUS_SESSION_BUS_ADDRESS
 sleep 600 & P1=$!
 sleep 600 & P2=$!
 PIDS="$PIDS $P1 $P2"
-SLEEP=$(readlink /proc/$P1/exe)
+SLEEP=$(readlink -f "$(command -v sleep)")
+for p in $P1 $P2; do # a child is the forked shell until it has exec'd sleep
+    i=0
+    until [ "$(readlink /proc/$p/exe 2>/dev/null)" = "$SLEEP" ]; do
+        i=$((i + 1)); [ $i -lt 100 ] || fail "sleep $p did not start"; sleep 0.05
+    done
+done
 
 start_mock() { # fd 4 writes to the helper's commands
     rm -f "$T/mock.in"
