@@ -525,6 +525,11 @@ static void find_ipc(struct wl_src *w)
  * STINT_EIO when there is no compositor, STINT_EUNSUPPORTED when it lacks the manager. */
 static enum stint_err connect_display(struct wl_src *w, struct stint_error *e)
 {
+    if (w->name[0] != '/' && !getenv("XDG_RUNTIME_DIR")) {
+        return stint_error_set(e, STINT_EIO, 0,
+                               "wayland: XDG_RUNTIME_DIR is not set, so \"%s\" cannot be found",
+                               w->name);
+    }
     w->d = wl_display_connect(w->name);
     if (!w->d) {
         return stint_error_set(e, STINT_EIO, 0, "wayland: cannot connect to \"%s\": %s", w->name,
