@@ -684,14 +684,17 @@ static enum stint_err w_dispatch(struct stint_source *s, const struct pollfd *fd
         return try_reconnect(w, mono_ms());
     }
     if (n >= 1 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-        while (wl_display_prepare_read(w->d) != 0) {
-            if (wl_display_dispatch_pending(w->d) < 0) {
-                break;
-            }
+        bool ok = true;
+        int er = 0;
+        while (ok && wl_display_prepare_read(w->d) != 0) {
+            ok = wl_display_dispatch_pending(w->d) >= 0; /* queued events first */
         }
-        if (wl_display_read_events(w->d) < 0 && errno != EAGAIN) {
-            int er = errno;
-            lose(w, strerror(er));
+        if (ok && wl_display_read_events(w->d) < 0 && errno != EAGAIN) {
+            ok = false;
+        }
+        if (!ok) {
+            er = wl_display_get_error(w->d);
+            lose(w, strerror(er ? er : errno ? errno : EPIPE));
             if (w->capture) {
                 deliver(w, NULL);
             }
