@@ -14,6 +14,9 @@ set -eu
 # where the GnuTLS build parses the whole bundle up front (2.4 MiB more RSS once a send has
 # happened, bench/bench_idle.sh). ca-certificates: the system CAs the sender trusts when no CA
 # file is configured.
+# Packaging: scdoc builds the man pages (man/); debhelper, dpkg-dev and lintian make and check
+# the Debian packages (make deb); systemd gives systemd-analyze, which checks the units; curl
+# lets the package test ask the installed collector for its health.
 PACKAGES="
 cmake make gcc clang pkg-config libclang-rt-14-dev
 nanopb libnanopb-dev
@@ -28,6 +31,10 @@ libmicrohttpd-dev libgnutls28-dev openssl ca-certificates
 libinih-dev libxcb1-dev libxcb-screensaver0-dev
 xvfb openbox xdotool xterm x11-utils xprintidle
 iproute2 procps psmisc
+scdoc
+debhelper dpkg-dev lintian
+systemd
+curl
 sway foot libwayland-dev wayland-protocols libsystemd-dev dbus-daemon dbus-bin nodejs # issue 20: Wayland + D-Bus sources, their tests
 gnome-shell libglib2.0-bin # issue 20: the GNOME Shell extension tested in a headless GNOME Shell
 "

@@ -3,7 +3,7 @@
 #
 #   fuzz_replay_<h>       every input of fuzz/corpus/<h>/ and fuzz/regressions/<h>/ through the
 #                         harness once: in every build, so ASan+UBSan see them in `make test`;
-#                         JSON harnesses also replay JSONTestSuite (STINT_SHARED_TESTDATA)
+#                         JSON harnesses also replay JSONTestSuite (tests/data/json-test-suite)
 #   fuzz_libfuzzer_<h>    a short bounded libFuzzer run of each harness (STINT_FUZZ_CI_SECONDS,
 #                         10 by default; -DSTINT_FUZZ_CI=OFF leaves them out),
 #   fuzz_planted_bug      the proof that the differential harness finds the planted nanopb
@@ -45,7 +45,7 @@ foreach(h ${STINT_FUZZ_LIST})
 endforeach()
 
 # JSONTestSuite's parsing cases, through every harness that reads JSON text
-set(STINT_FUZZ_JSONTS ${STINT_SHARED_TESTDATA}/json-test-suite/test_parsing)
+set(STINT_FUZZ_JSONTS ${STINT_JSON_TEST_SUITE})
 if(IS_DIRECTORY ${STINT_FUZZ_JSONTS})
   foreach(h json roundtrip_json)
     if(h IN_LIST STINT_FUZZ_LIST)

@@ -1,7 +1,9 @@
 /* test_json_suite.c — every parsing case of JSONTestSuite through Stint's JSON decoder:
  * y_ files must be accepted as JSON, n_ files refused as JSON (STINT_EJSON), i_ files may go
  * either way; nothing may crash or leak (the sanitizer build runs this too). A file that parses
- * is then also fed to the Batch decoder, which must answer OK or a typed error, never EJSON. */
+ * is then also fed to the Batch decoder, which must answer OK or a typed error, never EJSON.
+ * The cases are in the repository (tests/data/json-test-suite, MIT, with its LICENSE), so a clone
+ * anywhere runs this test; a missing folder is a failure, never a silent pass. */
 #include "cmocka_all.h"
 
 #include <dirent.h>
@@ -31,7 +33,7 @@ static int read_file(const char *path, struct stint_buf *b)
 
 static void test_json_test_suite(void **state)
 {
-    const char *dir = STINT_SHARED_TESTDATA "/json-test-suite/test_parsing";
+    const char *dir = STINT_JSON_TEST_SUITE;
     struct stint_batch *h = malloc(sizeof(*h));
     struct stint_buf b = {0};
     struct dirent *de;
@@ -40,8 +42,8 @@ static void test_json_test_suite(void **state)
 
     (void)state;
     if (!d)
-        fail_msg("JSONTestSuite not found at %s (the shared test data must be beside the "
-                 "checkout, or set -DSTINT_SHARED_TESTDATA=...)",
+        fail_msg("JSONTestSuite not found at %s (tests/data/json-test-suite/test_parsing in the "
+                 "checkout, or the folder named by -DSTINT_JSON_TEST_SUITE=...)",
                  dir);
     while ((de = readdir(d)) != NULL) {
         char path[4096];
@@ -69,8 +71,7 @@ static void test_json_test_suite(void **state)
         } else {
             i++;
         }
-        e = stint_json_decode_batch(b.data ? (char *)b.data : "", b.len, h, NULL, NULL, NULL,
-                                    &err);
+        e = stint_json_decode_batch(b.data ? (char *)b.data : "", b.len, h, NULL, NULL, NULL, &err);
         if (e == STINT_EJSON && name[0] == 'y') {
             printf("batch decoder called valid JSON invalid: %s\n", name);
             bad++;
