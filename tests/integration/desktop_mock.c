@@ -88,6 +88,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "desktop_mock: %s\n", strerror(-r));
         return 1;
     }
+    /* unbuffered: poll() on fd 0 must see every line that stdio has not taken yet (two
+     * commands written at once would otherwise sit in stdio's buffer, unseen by poll) */
+    setvbuf(stdin, NULL, _IONBF, 0);
     printf("ready\n");
     fflush(stdout);
     for (;;) {
