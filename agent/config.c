@@ -138,7 +138,7 @@ enum stint_err stint_config_defaults(struct stint_config *c, struct stint_error 
 
     memset(c, 0, sizeof(*c));
     stint_error_clear(e);
-    snprintf(c->source, sizeof(c->source), "x11");
+    snprintf(c->source, sizeof(c->source), "auto");
     c->log_level = STINT_LOG_INFO;
     c->idle_after_ms = 180 * SEC;
     c->checkpoint_every_ms = 30 * SEC;
@@ -296,7 +296,8 @@ static bool apply(struct stint_config *c, const struct key *k, const char *v, ch
             return false;
         }
         if (k->type == T_SOURCE) {
-            if (strcmp(v, "x11") == 0 || strcmp(v, "stdin") == 0) {
+            if (strcmp(v, "x11") == 0 || strcmp(v, "stdin") == 0 || strcmp(v, "auto") == 0 ||
+                strcmp(v, "wayland") == 0 || strcmp(v, "gnome") == 0) {
                 snprintf(tmp, sizeof(tmp), "%s", v);
             } else if (strncmp(v, "jsonl:", 6) == 0 && v[6] != '\0') {
                 char p[STINT_CONFIG_PATH_MAX];
@@ -306,7 +307,8 @@ static bool apply(struct stint_config *c, const struct key *k, const char *v, ch
                     return false;
                 }
             } else {
-                snprintf(why, cap, "not x11, stdin or jsonl:PATH: \"%.64s\"", v);
+                snprintf(why, cap, "not auto, wayland, gnome, x11, stdin or jsonl:PATH: \"%.64s\"",
+                         v);
                 return false;
             }
         } else if (k->type == T_PATH) {

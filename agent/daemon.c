@@ -221,6 +221,9 @@ static enum stint_err c_status(void *ctx, json_t *out, struct stint_error *e)
 
     o = json_object();
     json_object_set_new(o, "spec", json_string(d->cfg.source));
+    json_object_set_new(o, "name", json_string(stint_source_name(d->source))); /* auto's choice */
+    if (ss.detail[0])
+        json_object_set_new(o, "detail", json_string(ss.detail));
     json_object_set_new(o, "items", json_integer((json_int_t)ss.items));
     json_object_set_new(o, "bad_lines", json_integer((json_int_t)ss.bad));
     if (ss.bad)
@@ -670,6 +673,7 @@ enum stint_err stint_daemon_create(const struct stint_daemon_opts *opts, struct 
     err = stint_source_open(d->cfg.source, &d->source, e);
     if (err != STINT_OK)
         goto cleanup;
+    stint_source_set_idle_after(d->source, d->cfg.idle_after_ms); /* wayland: its idle timeout */
     memset(&to, 0, sizeof(to));
     to.journal = d->journal;
     to.source = d->source;

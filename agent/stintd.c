@@ -70,7 +70,8 @@ static const char *describe(const char *section, const char *key)
     static const struct {
         const char *section, *key, *text;
     } d[] = {
-        {"agent", "source", "x11 | stdin | jsonl:PATH  what to watch (default x11)"},
+        {"agent", "source",
+         "auto | wayland | gnome | x11 | stdin | jsonl:PATH  what to watch (default auto)"},
         {"agent", "socket", "PATH  control socket (default $XDG_RUNTIME_DIR/stint/control)"},
         {"agent", "log_level", "error|warn|info|debug  (default info; -v raises it)"},
         {"tracker", "idle_after", "DURATION  no input this long is idle (default 180s)"},

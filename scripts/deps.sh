@@ -35,7 +35,10 @@ scdoc
 debhelper dpkg-dev lintian
 systemd
 curl
+sway foot libwayland-dev wayland-protocols libsystemd-dev dbus-daemon dbus-bin nodejs # issue 20: Wayland + D-Bus sources, their tests
+gnome-shell libglib2.0-bin # issue 20: the GNOME Shell extension tested in a headless GNOME Shell
 "
+PACKAGES=$(printf '%s\n' "$PACKAGES" | sed 's/#.*//') # a line of PACKAGES may end in a comment
 
 missing=""
 for p in $PACKAGES; do
