@@ -114,11 +114,13 @@ int stint_record_check(const struct stint_record *r, bool closed, char *reason, 
                  r->end_ms, r->start_ms);
         return STINT_REJECT_BAD_TIME;
     }
-    if (r->kind < STINT_KIND_UNSPECIFIED || r->kind > STINT_KIND_GAP) {
-        snprintf(reason, cap, "unknown kind %" PRId32, r->kind);
+    if (r->kind < STINT_KIND_UNSPECIFIED) {
+        snprintf(reason, cap, "negative kind %" PRId32, r->kind);
         return STINT_REJECT_BAD_KIND;
     }
-    if (r->kind != STINT_KIND_GAP && r->gap_count != 0) {
+    /* A kind above KIND_GAP comes from a later v1.x: it is kept and stored by its number, and
+     * the kind-dependent rules below are that version's, not ours (spec/PROTOCOL.md §3.3). */
+    if (r->kind <= STINT_KIND_GAP && r->kind != STINT_KIND_GAP && r->gap_count != 0) {
         snprintf(reason, cap, "gap_count on a record that is not a gap");
         return STINT_REJECT_BAD_KIND;
     }

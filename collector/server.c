@@ -26,6 +26,7 @@
 #include <microhttpd.h>
 
 #include "control.h"
+#include "stint/legacy.h"
 
 struct stint_server {
     struct stint_server_opts o;
@@ -130,6 +131,8 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct stint_resp
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"stint\"");
     if (rs->retry_after[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, rs->retry_after);
+    if (rs->legacy_identity)
+        MHD_add_response_header(r, STINT_LEGACY_IDENTITY_HEADER, rs->legacy_identity);
     ret = MHD_queue_response(c, (unsigned)rs->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -234,6 +237,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     rq.content_encoding = header(c, MHD_HTTP_HEADER_CONTENT_ENCODING);
     rq.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
     rq.idempotency_key = header(c, "Idempotency-Key");
+    rq.legacy_agent_id = header(c, STINT_LEGACY_AGENT_HEADER);
+    rq.legacy_seqs = header(c, STINT_LEGACY_SEQS_HEADER);
     rq.body = st->body.data;
     rq.body_len = st->body.len;
     rq.body_over_limit = st->over;
