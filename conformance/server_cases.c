@@ -28,6 +28,7 @@
 #include "batch.h"
 #include "stint/base64.h"
 #include "stint/json.h"
+#include "stint/legacy.h"
 #include "stint/pb.h"
 
 #define D(...) snprintf(d, cap, __VA_ARGS__)
@@ -68,8 +69,8 @@ static const struct stint_conf_case_info cases[] = {
      "Rejection; the others are stored, and acked_seq covers both."},
     {"S13", STINT_CONF_MUST, "§3.8 Per-record validation (servers)",
      "Each failed check gives its code: seq 0 REJECT_BAD_SEQ; bad times REJECT_BAD_TIME; "
-     "unknown kind or gap_count off a gap REJECT_BAD_KIND; strings on idle records or unknown "
-     "flag bits REJECT_BAD_STRING."},
+     "gap_count off a gap REJECT_BAD_KIND; strings on idle records or unknown flag bits "
+     "REJECT_BAD_STRING."},
     {"S14", STINT_CONF_MUST, "Request headers (Authorization); Status codes",
      "A batch without an Authorization header MUST be refused with 401."},
     {"S15", STINT_CONF_MUST, "Request headers (Authorization); Status codes",
@@ -138,10 +139,30 @@ static const struct stint_conf_case_info cases[] = {
     {"S41", STINT_CONF_MUST, "Request headers (Idempotency-Key); Status codes",
      "An Idempotency-Key that is not 1-200 visible ASCII characters is refused with 400 "
      "(bad_idempotency_key)."},
-    {"S42", STINT_CONF_SHOULD, "Resources (POST /v1/legacy); the legacy payload",
+    {"S42", STINT_CONF_SHOULD, "§6.2 Resources (POST /v1/legacy); §5 Legacy payload",
      "POST /v1/legacy takes the legacy form payload (PHP http_build_query) and answers 200 with "
-     "a JSON Ack: closed records stored once (seq = start in ms, a record sent again is a "
-     "duplicate), the open one not stored."},
+     "a JSON Ack: closed records stored once (a record sent again is a duplicate), the open one "
+     "not stored."},
+    {"S43", STINT_CONF_MUST, "§6.8 Legacy identity (content)",
+     "Legacy records that start in the same second are distinct records: a payload without "
+     "identity headers holding three closed records of one second, two of them identical, is "
+     "stored whole (stored=3)."},
+    {"S44", STINT_CONF_MUST, "§6.8 Legacy identity (Stint-Agent-Id, Stint-Seqs)",
+     "Two agents of one account sending the same legacy payload, each with its Stint-Agent-Id "
+     "and Stint-Seqs, both have their records stored, answered with Stint-Legacy-Identity: "
+     "agent-seq."},
+    {"S45", STINT_CONF_MUST, "§6.8 Legacy identity (content); §6.7 De-duplication",
+     "A legacy payload replayed (the same records in a new payload, under a new "
+     "Idempotency-Key) stores nothing: every record counts in duplicates."},
+    {"S46", STINT_CONF_MUST, "§3.3 Kinds; §3.8 Per-record validation (servers)",
+     "A record of a kind v1.0 does not name (a later v1.x), by number in protobuf and in JSON, "
+     "is stored by its number, not rejected."},
+    {"S47", STINT_CONF_MUST, "§6.7 De-duplication and idempotency (kept Acks)",
+     "A kept Ack outlives later batches: the first of 17 batches of an agent, replayed under its "
+     "Idempotency-Key after the other 16, gets its first Ack byte for byte."},
+    {"S48", STINT_CONF_MUST, "§3.5 Batch; §3.8 Per-record validation (servers)",
+     "Seqs increase within a batch: a record whose seq is below an earlier one and equal to "
+     "none is rejected with REJECT_BAD_SEQ; the others are stored."},
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
@@ -227,14 +248,15 @@ static void observe(const struct stint_conf_resp *r)
     }
 }
 
-/* One request. auth is a whole Authorization value ("Bearer T") or NULL. */
-static enum stint_err request(const struct stint_conf_server_opts *o, const char *method,
-                              const char *path, const char *auth, const char *ctype,
-                              const char *cenc, const char *key, const void *body, size_t len,
-                              struct stint_conf_resp *r)
+/* One request. auth is a whole Authorization value ("Bearer T") or NULL; extra (may be NULL)
+ * is a NULL-terminated list of more header lines. */
+static enum stint_err request_x(const struct stint_conf_server_opts *o, const char *method,
+                                const char *path, const char *auth, const char *ctype,
+                                const char *cenc, const char *key, const char *const *extra,
+                                const void *body, size_t len, struct stint_conf_resp *r)
 {
     char h_auth[640], h_ct[200], h_ce[100], h_key[300];
-    const char *hdrs[5];
+    const char *hdrs[9];
     size_t n = 0;
     enum stint_err rc;
 
@@ -254,11 +276,21 @@ static enum stint_err request(const struct stint_conf_server_opts *o, const char
         snprintf(h_key, sizeof(h_key), "Idempotency-Key: %s", key);
         hdrs[n++] = h_key;
     }
+    while (extra && *extra && n < 8)
+        hdrs[n++] = *extra++;
     hdrs[n] = NULL;
     rc = stint_conf_http_request(o->http, method, path, hdrs, body, len, r);
     if (rc == STINT_OK)
         observe(r);
     return rc;
+}
+
+static enum stint_err request(const struct stint_conf_server_opts *o, const char *method,
+                              const char *path, const char *auth, const char *ctype,
+                              const char *cenc, const char *key, const void *body, size_t len,
+                              struct stint_conf_resp *r)
+{
+    return request_x(o, method, path, auth, ctype, cenc, key, NULL, body, len, r);
 }
 
 static void bearer(const char *token, char *out, size_t cap)
@@ -343,6 +375,19 @@ static bool ack_is(const struct stint_ack *a, uint64_t acked, uint64_t stored, u
       what, (unsigned long long)acked, (unsigned long long)stored, (unsigned long long)dup,
       rejected, (unsigned long long)a->acked_seq, (unsigned long long)a->stored,
       (unsigned long long)a->duplicates, a->n_rejected);
+    return false;
+}
+
+/* ack_is without acked_seq (legacy content seqs are the server's own). */
+static bool counts_are(const struct stint_ack *a, uint64_t stored, uint64_t dup, size_t rejected,
+                       const char *what, char *d, size_t cap)
+{
+    if (a->stored == stored && a->duplicates == dup && a->n_rejected == rejected)
+        return true;
+    D("%s: expected stored=%llu duplicates=%llu rejected=%zu, got stored=%llu duplicates=%llu "
+      "rejected=%zu",
+      what, (unsigned long long)stored, (unsigned long long)dup, rejected,
+      (unsigned long long)a->stored, (unsigned long long)a->duplicates, a->n_rejected);
     return false;
 }
 
@@ -692,7 +737,6 @@ static const struct bad bad_records[] = {
     {"seq 0", STINT_REJECT_BAD_SEQ},
     {"end before start", STINT_REJECT_BAD_TIME},
     {"start_ms 0", STINT_REJECT_BAD_TIME},
-    {"kind 9", STINT_REJECT_BAD_KIND},
     {"gap_count on an active record", STINT_REJECT_BAD_KIND},
     {"an idle record with an app", STINT_REJECT_BAD_STRING},
     {"truncated bit 16", STINT_REJECT_BAD_STRING},
@@ -713,23 +757,20 @@ static void make_bad(size_t i, struct stint_record *r, void *arg)
         r->start_ms = 0;
         break;
     case 3:
-        r->kind = 9;
-        break;
-    case 4:
         r->gap_count = 5;
         break;
-    case 5:
+    case 4:
         r->kind = STINT_KIND_IDLE;
         r->path_len = r->title_len = r->url_len = 0;
         r->path[0] = r->title[0] = r->url[0] = '\0';
         break;
-    case 6:
+    case 5:
         r->truncated = 16;
         break;
-    case 7:
+    case 6:
         r->end_ms = 0;
         break;
-    case 8:
+    case 7:
         r->end_ms = 253402300800000;
         break;
     }
@@ -1848,11 +1889,324 @@ static enum stint_conf_result s42(const struct stint_conf_server_opts *o, char *
         }
         stint_ack_free(&ack);
         if (!want_ack(&r, &ack, what, d, cap) ||
-            !ack_is(&ack, (uint64_t)(pass ? s0 : s0 + 10) * 1000, pass ? 0 : 2, pass ? 1 : 0, 0,
-                    what, d, cap))
+            !counts_are(&ack, pass ? 0 : 2, pass ? 1 : 0, 0, what, d, cap))
             goto cleanup;
     }
     D("200: 2 closed records stored once, the open one not stored");
+    res = STINT_CONF_PASS;
+cleanup:
+    stint_ack_free(&ack);
+    stint_conf_resp_free(&r);
+    stint_buf_free(&body);
+    return res;
+}
+
+/* ---- legacy identity, kinds, kept Acks, seq order: S43-S48 ---- */
+
+/* A legacy record for a form payload. */
+struct lrec {
+    const char *app, *win;
+    long long start, end;
+};
+
+/* A random start second a day or more ago and a random tag, so that earlier runs against the
+ * same server hold none of the records a case sends. */
+static void fresh_legacy(long long *s0, char *tag, size_t cap)
+{
+    uint8_t rnd[8];
+    long long now = (long long)(stint_conf_now_ms() / 1000);
+
+    stint_conf_random(rnd, sizeof(rnd));
+    *s0 = now - 86400 -
+          (long long)(((uint32_t)rnd[0] << 16 | (uint32_t)rnd[1] << 8 | rnd[2]) % 5000000u) * 60;
+    snprintf(tag, cap, "%02x%02x%02x%02x%02x", rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+}
+
+/* The form payload (http_build_query) of n closed records; win gets " tag" appended. */
+static enum stint_err legacy_form(struct stint_buf *out, long long now, const struct lrec *r,
+                                  size_t n, const char *tag)
+{
+    enum stint_err rc;
+    size_t i;
+
+    stint_buf_reset(out);
+    rc = stint_buf_printf(out, "now=%lld&version=stint-conformance", now);
+    for (i = 0; i < n && rc == STINT_OK; i++)
+        rc = stint_buf_printf(out,
+                              "&log%%5B%zu%%5D%%5Bapp%%5D=%s&log%%5B%zu%%5D%%5Bpath%%5D="
+                              "&log%%5B%zu%%5D%%5Bwin%%5D=%s+%s&log%%5B%zu%%5D%%5Burl%%5D="
+                              "&log%%5B%zu%%5D%%5Bstart%%5D=%lld&log%%5B%zu%%5D%%5Bend%%5D=%lld",
+                              i, r[i].app, i, i, r[i].win, tag, i, i, r[i].start, i, r[i].end);
+    return rc;
+}
+
+/* POSTs a form payload to /v1/legacy; extra header lines may be NULL. SKIP (with the detail)
+ * when the server has no legacy endpoint (404, 501: S42 says so). */
+static enum stint_conf_result legacy_post(const struct stint_conf_server_opts *o,
+                                          const struct stint_buf *body, const char *key,
+                                          const char *const *extra, struct stint_ack *ack,
+                                          const char *what, char *d, size_t cap,
+                                          struct stint_conf_resp *r)
+{
+    char auth[600];
+
+    bearer(o->token, auth, sizeof(auth));
+    stint_ack_free(ack);
+    memset(ack, 0, sizeof(*ack));
+    if (request_x(o, "POST", "/v1/legacy", auth, "application/x-www-form-urlencoded", NULL, key,
+                  extra, body->data, body->len, r) != STINT_OK)
+        return no_answer(r, d, cap);
+    if (r->status == 404 || r->status == 501) {
+        D("no legacy endpoint (%ld): the legacy rules do not apply", r->status);
+        return STINT_CONF_SKIP;
+    }
+    return want_ack(r, ack, what, d, cap) ? STINT_CONF_PASS : STINT_CONF_FAIL;
+}
+
+static enum stint_conf_result s43(const struct stint_conf_server_opts *o, char *d, size_t cap)
+{
+    struct stint_buf body = {0};
+    struct stint_conf_resp r = {0};
+    struct stint_ack ack = {0};
+    enum stint_conf_result res = STINT_CONF_FAIL;
+    long long s0;
+    char tag[16];
+
+    fresh_legacy(&s0, tag, sizeof(tag));
+    {
+        const struct lrec recs[] = {
+            {"xterm", "make", s0, s0}, {"firefox", "docs", s0, s0}, {"xterm", "make", s0, s0}};
+        if (legacy_form(&body, s0 + 5, recs, 3, tag) != STINT_OK)
+            goto cleanup;
+    }
+    res = legacy_post(o, &body, NULL, NULL, &ack, "three records of one second", d, cap, &r);
+    if (res != STINT_CONF_PASS)
+        goto cleanup;
+    res = STINT_CONF_FAIL;
+    if (!counts_are(&ack, 3, 0, 0, "three records of one second, two identical", d, cap))
+        goto cleanup;
+    D("200, stored=3: records of one second, identical ones included, are distinct");
+    res = STINT_CONF_PASS;
+cleanup:
+    stint_ack_free(&ack);
+    stint_conf_resp_free(&r);
+    stint_buf_free(&body);
+    return res;
+}
+
+static enum stint_conf_result s44(const struct stint_conf_server_opts *o, char *d, size_t cap)
+{
+    struct stint_buf body = {0};
+    struct stint_conf_resp r = {0};
+    struct stint_ack ack = {0};
+    enum stint_conf_result res = STINT_CONF_FAIL;
+    uint8_t agent[2][16];
+    char h_agent[2][80], key[2][200], tag[16];
+    const char *h_seqs = STINT_LEGACY_SEQS_HEADER ": 1-2";
+    long long s0;
+    int i, j;
+
+    fresh_legacy(&s0, tag, sizeof(tag));
+    {
+        const struct lrec recs[] = {{"xterm", "make", s0, s0 + 1}, {"code", "edit", s0, s0 + 2}};
+        if (legacy_form(&body, s0 + 5, recs, 2, tag) != STINT_OK)
+            goto cleanup;
+    }
+    for (i = 0; i < 2; i++) {
+        int o_ = snprintf(h_agent[i], sizeof(h_agent[i]), "%s: ", STINT_LEGACY_AGENT_HEADER);
+        stint_conf_random(agent[i], 16);
+        for (j = 0; j < 16; j++)
+            o_ += snprintf(h_agent[i] + o_, sizeof(h_agent[i]) - (size_t)o_, "%02x", agent[i][j]);
+        stint_conf_idem_key(agent[i], 1, 2, NULL, key[i], sizeof(key[i]));
+    }
+    for (i = 0; i < 2; i++) {
+        const char *extra[] = {h_agent[i], h_seqs, NULL};
+        char what[64];
+        snprintf(what, sizeof(what), "the payload from agent %c", 'A' + i);
+        res = legacy_post(o, &body, key[i], extra, &ack, what, d, cap, &r);
+        if (res != STINT_CONF_PASS)
+            goto cleanup;
+        res = STINT_CONF_FAIL;
+        if (!counts_are(&ack, 2, 0, 0, what, d, cap))
+            goto cleanup;
+        if (strcmp(r.legacy_identity, "agent-seq") != 0) {
+            D("%s: answered %s: %s, expected agent-seq", what, STINT_LEGACY_IDENTITY_HEADER,
+              r.legacy_identity[0] ? r.legacy_identity : "(none)");
+            goto cleanup;
+        }
+    }
+    D("200 for each agent: stored=2 twice, Stint-Legacy-Identity: agent-seq");
+    res = STINT_CONF_PASS;
+cleanup:
+    stint_ack_free(&ack);
+    stint_conf_resp_free(&r);
+    stint_buf_free(&body);
+    return res;
+}
+
+static enum stint_conf_result s45(const struct stint_conf_server_opts *o, char *d, size_t cap)
+{
+    struct stint_buf body = {0};
+    struct stint_conf_resp r = {0};
+    struct stint_ack ack = {0};
+    enum stint_conf_result res = STINT_CONF_FAIL;
+    long long s0;
+    char tag[16], key[64];
+    struct lrec recs[3];
+
+    fresh_legacy(&s0, tag, sizeof(tag));
+    recs[0] = (struct lrec){"xterm", "make", s0, s0 + 4};
+    recs[1] = (struct lrec){"firefox", "docs", s0 + 4, s0 + 9};
+    recs[2] = (struct lrec){"code", "edit", s0 + 9, s0 + 12};
+    if (legacy_form(&body, s0 + 20, recs, 3, tag) != STINT_OK)
+        goto cleanup;
+    res = legacy_post(o, &body, NULL, NULL, &ack, "a legacy payload", d, cap, &r);
+    if (res != STINT_CONF_PASS)
+        goto cleanup;
+    res = STINT_CONF_FAIL;
+    if (!counts_are(&ack, 3, 0, 0, "a legacy payload", d, cap))
+        goto cleanup;
+    /* the same records, sent again later: a new `now`, a new key */
+    if (legacy_form(&body, s0 + 80, recs, 3, tag) != STINT_OK)
+        goto cleanup;
+    snprintf(key, sizeof(key), "conformance-legacy-replay-%s", tag);
+    res = legacy_post(o, &body, key, NULL, &ack, "the payload replayed", d, cap, &r);
+    if (res != STINT_CONF_PASS)
+        goto cleanup;
+    res = STINT_CONF_FAIL;
+    if (!counts_are(&ack, 0, 3, 0, "the payload replayed under a new key", d, cap))
+        goto cleanup;
+    D("200: stored=3, then the replay stored=0 duplicates=3");
+    res = STINT_CONF_PASS;
+cleanup:
+    stint_ack_free(&ack);
+    stint_conf_resp_free(&r);
+    stint_buf_free(&body);
+    return res;
+}
+
+static void kind_nine(size_t i, struct stint_record *r, void *arg)
+{
+    (void)arg;
+    if (i == 1)
+        r->kind = 9; /* unnamed in v1.0; the record keeps its strings */
+}
+
+static enum stint_conf_result s46(const struct stint_conf_server_opts *o, char *d, size_t cap)
+{
+    uint8_t agent[16];
+    struct stint_conf_batch b = {STINT_CONF_PB, agent, 1, 2, false, kind_nine, NULL};
+    struct stint_buf body = {0};
+    struct stint_conf_resp r = {0};
+    struct stint_ack ack = {0};
+    enum stint_conf_result res = STINT_CONF_FAIL;
+    int pass;
+
+    for (pass = 0; pass < 2; pass++) {
+        const char *what = pass ? "JSON, kind 9 as a number" : "protobuf, kind 9";
+        stint_conf_random(agent, 16);
+        b.enc = pass ? STINT_CONF_JSON : STINT_CONF_PB;
+        if (encode(&b, false, &body) != STINT_OK)
+            goto cleanup;
+        if (post(o, o->token, pass ? ct_json : ct_pb, NULL, NULL, &body, &r) != STINT_OK) {
+            res = no_answer(&r, d, cap);
+            goto cleanup;
+        }
+        stint_ack_free(&ack);
+        if (!want_ack(&r, &ack, what, d, cap) || !ack_is(&ack, 2, 2, 0, 0, what, d, cap))
+            goto cleanup;
+    }
+    D("200, both records stored, in protobuf and in JSON");
+    res = STINT_CONF_PASS;
+cleanup:
+    stint_ack_free(&ack);
+    stint_conf_resp_free(&r);
+    stint_buf_free(&body);
+    return res;
+}
+
+static enum stint_conf_result s47(const struct stint_conf_server_opts *o, char *d, size_t cap)
+{
+    uint8_t agent[16];
+    struct stint_conf_batch b = {STINT_CONF_PB, agent, 1, 2, false, bad_second, NULL};
+    struct stint_buf body = {0}, first = {0}, first_body = {0};
+    struct stint_conf_resp r = {0};
+    enum stint_conf_result res = STINT_CONF_FAIL;
+    char key[200], key1[200];
+    int i;
+
+    stint_conf_random(agent, 16);
+    for (i = 0; i < 17; i++) {
+        b.first_seq = 1 + 2 * (uint64_t)i;
+        b.mutate = i == 0 ? bad_second : NULL; /* the first Ack carries a rejection */
+        stint_conf_idem_key(agent, b.first_seq, b.first_seq + 1, NULL, key, sizeof(key));
+        if (encode(&b, false, &body) != STINT_OK)
+            goto cleanup;
+        if (post(o, o->token, ct_pb, NULL, key, &body, &r) != STINT_OK) {
+            res = no_answer(&r, d, cap);
+            goto cleanup;
+        }
+        if (!want_status(&r, 200, "a batch", d, cap))
+            goto cleanup;
+        if (i == 0 && (stint_buf_append(&first, r.body.data, r.body.len) != STINT_OK ||
+                       stint_buf_append(&first_body, body.data, body.len) != STINT_OK))
+            goto cleanup;
+        if (i == 0)
+            snprintf(key1, sizeof(key1), "%s", key);
+    }
+    if (post(o, o->token, ct_pb, NULL, key1, &first_body, &r) != STINT_OK) {
+        res = no_answer(&r, d, cap);
+        goto cleanup;
+    }
+    if (!want_status(&r, 200, "the first batch replayed", d, cap))
+        goto cleanup;
+    if (first.len != r.body.len || (first.len && memcmp(first.data, r.body.data, first.len))) {
+        D("the first batch, replayed after 16 later ones, got another Ack (%zu and %zu bytes)",
+          first.len, r.body.len);
+        goto cleanup;
+    }
+    D("the first of 17 batches, replayed last, got its first Ack byte for byte");
+    res = STINT_CONF_PASS;
+cleanup:
+    stint_conf_resp_free(&r);
+    stint_buf_free(&body);
+    stint_buf_free(&first);
+    stint_buf_free(&first_body);
+    return res;
+}
+
+static void decreasing(size_t i, struct stint_record *r, void *arg)
+{
+    static const uint64_t seqs[] = {5, 7, 6};
+    (void)arg;
+    r->seq = seqs[i];
+}
+
+static enum stint_conf_result s48(const struct stint_conf_server_opts *o, char *d, size_t cap)
+{
+    uint8_t agent[16];
+    struct stint_conf_batch b = {STINT_CONF_PB, agent, 5, 3, false, decreasing, NULL};
+    struct stint_buf body = {0};
+    struct stint_conf_resp r = {0};
+    struct stint_ack ack = {0};
+    enum stint_conf_result res = STINT_CONF_FAIL;
+
+    stint_conf_random(agent, 16);
+    if (encode(&b, false, &body) != STINT_OK)
+        goto cleanup;
+    if (post(o, o->token, ct_pb, NULL, NULL, &body, &r) != STINT_OK) {
+        res = no_answer(&r, d, cap);
+        goto cleanup;
+    }
+    if (!want_ack(&r, &ack, "seqs 5, 7, 6", d, cap) ||
+        !ack_is(&ack, 7, 2, 0, 1, "seqs 5, 7, 6", d, cap))
+        goto cleanup;
+    if (ack.rejected[0].seq != 6 || ack.rejected[0].code != STINT_REJECT_BAD_SEQ) {
+        D("the Rejection names seq %llu with %s, expected seq 6 with REJECT_BAD_SEQ",
+          (unsigned long long)ack.rejected[0].seq, code_name(ack.rejected[0].code));
+        goto cleanup;
+    }
+    D("200, stored 5 and 7, seq 6 rejected with REJECT_BAD_SEQ");
     res = STINT_CONF_PASS;
 cleanup:
     stint_ack_free(&ack);
@@ -1868,7 +2222,8 @@ typedef enum stint_conf_result (*case_fn)(const struct stint_conf_server_opts *o
 
 static const case_fn fns[] = {s01, s02, s03, s04, s05, s06, s07, s08, s09, s10, s11, s12, s13, s14,
                               s15, s16, s17, s18, s19, s20, s21, s22, s23, s24, s25, s26, s27, s28,
-                              s29, s30, s31, s32, s33, s34, s35, s36, s37, s38, s39, s40, s41, s42};
+                              s29, s30, s31, s32, s33, s34, s35, s36, s37, s38, s39, s40, s41, s42,
+                              s43, s44, s45, s46, s47, s48};
 
 _Static_assert(sizeof(fns) / sizeof(fns[0]) == N_CASES, "one function per case");
 
