@@ -649,6 +649,8 @@ done:
     }
     if (rs->status == 0)
         rs->status = 500;
+    if (rs->status == 503 && !rs->retry_after[0]) /* spec §6.4: a 503 says when to come back */
+        snprintf(rs->retry_after, sizeof(rs->retry_after), "1");
     count_status(h, rs->status);
     return rc;
 }

@@ -43,34 +43,34 @@
 #define NOW_SLACK_S 2.0  /* C04: now_ms may lag the time between attempts by this much */
 
 static const struct stint_conf_case_info cases[] = {
-    {"C01", STINT_CONF_MUST, "Sending: Waiting: backoff and Retry-After",
+    {"C01", STINT_CONF_MUST, "§7.6 Waiting: backoff and Retry-After",
      "After 503 with Retry-After: 2 (delta-seconds) the client MUST NOT send again before two "
      "seconds have passed."},
-    {"C02", STINT_CONF_MUST, "Sending: Waiting: backoff and Retry-After",
+    {"C02", STINT_CONF_MUST, "§7.6 Waiting: backoff and Retry-After",
      "After 429 with Retry-After as an HTTP-date the client MUST NOT send again before that "
      "date."},
-    {"C03", STINT_CONF_MUST, "Sending: Batches; Request (Idempotency-Key)",
+    {"C03", STINT_CONF_MUST, "§7.1 Batches; §7.2 Request (Idempotency-Key)",
      "Every attempt of one batch MUST carry the same Idempotency-Key and the same records."},
-    {"C04", STINT_CONF_MUST, "§3.5 Batch (now_ms); Sending: Batches",
+    {"C04", STINT_CONF_MUST, "§3.5 Batch (now_ms); §7.1 Batches",
      "now_ms is the client's clock when this attempt was sent, refreshed on each retry: it "
      "advances between attempts by the time that passed."},
-    {"C05", STINT_CONF_MUST, "Sending: Retry table; Waiting: backoff and Retry-After",
+    {"C05", STINT_CONF_MUST, "§7.4 Retry table; §7.6 Waiting: backoff and Retry-After",
      "503, 500, 502 and 504 without Retry-After are retried with the same batch, and the waits "
      "between retries MUST grow (exponential backoff)."},
-    {"C06", STINT_CONF_SHOULD, "Sending: Retry table; Waiting: backoff and Retry-After",
+    {"C06", STINT_CONF_SHOULD, "§7.4 Retry table; §7.6 Waiting: backoff and Retry-After",
      "Waits SHOULD be randomised (full jitter), so agents that failed together do not come back "
      "together."},
-    {"C07", STINT_CONF_MUST, "Sending: 413: splitting",
+    {"C07", STINT_CONF_MUST, "§7.5 413: splitting",
      "After 413 the client MUST split the batch: the next request starts at the same seq with "
      "fewer records, and all the batch's records are delivered."},
-    {"C08", STINT_CONF_MUST, "Sending: Retry table (REJECT)",
+    {"C08", STINT_CONF_MUST, "§7.4 Retry table (REJECT)",
      "After a permanent 4xx (400) the client MUST NOT send that batch again, and MUST go on "
      "with the next one."},
-    {"C09", STINT_CONF_MUST, "Sending: Request; §3 Wire format",
+    {"C09", STINT_CONF_MUST, "§7.2 Request; §3 Wire format",
      "Every request is a POST to /v1/batches with a Bearer token, a protobuf or JSON Content-Type "
      "(gzip allowed) and a body that decodes as a Batch with a 16-byte agent_id and increasing "
      "seqs."},
-    {"C10", STINT_CONF_MUST, "Sending: Pauses; Retry table (AUTH)",
+    {"C10", STINT_CONF_MUST, "§7.7 Pauses; §7.4 Retry table (AUTH)",
      "After 401 the client stops sending: no retry until its token changes or an operator "
      "flushes."},
 };

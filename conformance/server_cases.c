@@ -34,74 +34,80 @@
 #define D(...) snprintf(d, cap, __VA_ARGS__)
 
 static const struct stint_conf_case_info cases[] = {
-    {"S01", STINT_CONF_MUST, "Request headers (Content-Type); The Ack",
+    {"S01", STINT_CONF_MUST, "§6.3 Request headers (Content-Type); §6.5 The Ack",
      "A server MUST accept a Batch POSTed to /v1/batches as application/x-protobuf and answer "
      "200 with an Ack in the request's encoding (application/x-protobuf)."},
-    {"S02", STINT_CONF_MUST, "Request headers (Content-Type)",
+    {"S02", STINT_CONF_MUST, "§6.3 Request headers (Content-Type)",
      "application/protobuf is an alias of application/x-protobuf: a server MUST accept it."},
-    {"S03", STINT_CONF_MUST, "Request headers (Content-Type); §4 JSON mapping; The Ack",
+    {"S03", STINT_CONF_MUST, "§6.3 Request headers (Content-Type); §4 JSON mapping; §6.5 The Ack",
      "A server MUST accept a Batch as application/json (proto3 JSON mapping) and answer 200 with "
      "an Ack as application/json."},
-    {"S04", STINT_CONF_MUST, "Request headers (Content-Encoding)",
+    {"S04", STINT_CONF_MUST, "§6.3 Request headers (Content-Encoding)",
      "A server MUST accept a protobuf body sent with Content-Encoding: gzip."},
-    {"S05", STINT_CONF_MUST, "Request headers (Content-Encoding)",
+    {"S05", STINT_CONF_MUST, "§6.3 Request headers (Content-Encoding)",
      "A server MUST accept a JSON body sent with Content-Encoding: gzip."},
-    {"S06", STINT_CONF_SHOULD, "Request headers (Content-Type; RFC 9110 §8.3.1)",
+    {"S06", STINT_CONF_SHOULD, "§6.3 Request headers (Content-Type; RFC 9110 §8.3.1)",
      "Media types are case-insensitive and may carry parameters: a server SHOULD accept "
      "`Application/X-Protobuf; proto=stint.v1.Batch`."},
-    {"S07", STINT_CONF_MUST, "§3.5 Batch; The Ack; Per-record validation",
+    {"S07", STINT_CONF_MUST, "§3.5 Batch; §6.5 The Ack; §6.8 Per-record validation",
      "The open record (Batch.current) is a live heartbeat, never stored as closed, never "
      "acknowledged: acked_seq and stored count only Batch.records."},
-    {"S08", STINT_CONF_MUST, "The Ack",
+    {"S08", STINT_CONF_MUST, "§6.5 The Ack",
      "A batch with no records is a probe: accepted, nothing stored, and its acked_seq is the "
      "highest seq the server holds for the agent (0 for a new agent)."},
-    {"S09", STINT_CONF_MUST, "De-duplication and idempotency",
+    {"S09", STINT_CONF_MUST, "§6.7 De-duplication and idempotency",
      "A server MUST answer a replayed batch (same Idempotency-Key, same batch) with the same Ack "
      "as the first time, byte for byte in the same encoding."},
-    {"S10", STINT_CONF_MUST, "De-duplication and idempotency",
+    {"S10", STINT_CONF_MUST, "§6.7 De-duplication and idempotency",
      "The server de-duplicates by (account, agent_id, seq): a record it already holds is not "
      "stored again and counts in duplicates; the new ones are stored."},
-    {"S11", STINT_CONF_MUST, "De-duplication and idempotency",
+    {"S11", STINT_CONF_MUST, "§6.7 De-duplication and idempotency",
      "The same Idempotency-Key with a batch whose seqs differ is 409 idempotency_conflict, and "
      "nothing is stored."},
-    {"S12", STINT_CONF_MUST, "§3.8; Per-record validation; The Ack",
+    {"S12", STINT_CONF_MUST,
+     "§3.8 Per-record validation (servers); §6.8 Per-record validation; §6.5 The Ack",
      "A server checks each record on its own and refuses only the records that fail, with a "
      "Rejection; the others are stored, and acked_seq covers both."},
     {"S13", STINT_CONF_MUST, "§3.8 Per-record validation (servers)",
      "Each failed check gives its code: seq 0 REJECT_BAD_SEQ; bad times REJECT_BAD_TIME; "
      "gap_count off a gap REJECT_BAD_KIND; strings on idle records or unknown flag bits "
      "REJECT_BAD_STRING."},
-    {"S14", STINT_CONF_MUST, "Request headers (Authorization); Status codes",
+    {"S14", STINT_CONF_MUST,
+     "§6.3 Request headers (Authorization); §6.4 Status codes and the error body",
      "A batch without an Authorization header MUST be refused with 401."},
-    {"S15", STINT_CONF_MUST, "Request headers (Authorization); Status codes",
+    {"S15", STINT_CONF_MUST,
+     "§6.3 Request headers (Authorization); §6.4 Status codes and the error body",
      "A batch with a bearer token the server does not know MUST be refused with 401."},
-    {"S16", STINT_CONF_MUST, "Request headers (Content-Type)",
+    {"S16", STINT_CONF_MUST, "§6.3 Request headers (Content-Type)",
      "A body of any other Content-Type (text/plain) MUST be refused with 415."},
-    {"S17", STINT_CONF_MUST, "Request headers (Content-Encoding)",
+    {"S17", STINT_CONF_MUST, "§6.3 Request headers (Content-Encoding)",
      "A Content-Encoding other than gzip or identity (br) MUST be refused with 415."},
-    {"S18", STINT_CONF_MUST, "Limits; Status codes",
+    {"S18", STINT_CONF_MUST, "§6.6 Limits; §6.4 Status codes and the error body",
      "A body over the server's limit as sent MUST be refused with 413, and nothing of it stored."},
-    {"S19", STINT_CONF_MUST, "Limits; Status codes",
+    {"S19", STINT_CONF_MUST, "§6.6 Limits; §6.4 Status codes and the error body",
      "A gzip body that decompresses past the server's limit (a decompression bomb) MUST be "
      "refused with 413 without being inflated whole, and nothing of it stored."},
-    {"S20", STINT_CONF_MUST, "Request headers (Content-Encoding); Status codes",
+    {"S20", STINT_CONF_MUST,
+     "§6.3 Request headers (Content-Encoding); §6.4 Status codes and the error body",
      "A body that is not valid gzip although Content-Encoding says gzip MUST be refused with "
      "400."},
-    {"S21", STINT_CONF_MUST, "§3.7 Decoding rules; Status codes (bad_batch)",
+    {"S21", STINT_CONF_MUST,
+     "§3.7 Decoding rules; §6.4 Status codes and the error body (bad_batch)",
      "A body that is not a well-formed protobuf Batch (truncated length, wire type 3/4/6/7, "
      "field 0, an 11-byte varint) MUST be refused whole with 400."},
-    {"S22", STINT_CONF_MUST, "§4 JSON mapping; Status codes (bad_batch)",
+    {"S22", STINT_CONF_MUST, "§4 JSON mapping; §6.4 Status codes and the error body (bad_batch)",
      "Text that is not JSON (RFC 8259), a raw NUL, a value of the wrong type or an integer "
      "string with an exponent MUST be refused whole with 400."},
-    {"S23", STINT_CONF_MUST, "§3.4 Strings; Status codes (bad_batch)",
+    {"S23", STINT_CONF_MUST, "§3.4 Strings; §6.4 Status codes and the error body (bad_batch)",
      "A decoder MUST refuse a message carrying invalid UTF-8 (overlong forms, surrogates, lone "
      "continuation bytes): 400."},
-    {"S24", STINT_CONF_MUST, "§3.5 Batch; Status codes (bad_batch, missing_agent_id)",
+    {"S24", STINT_CONF_MUST,
+     "§3.5 Batch; §6.4 Status codes and the error body (bad_batch, missing_agent_id)",
      "A decoder MUST refuse an agent_id of any length other than 0 or 16, and a server refuses a "
      "Batch without agent_id: 400."},
-    {"S25", STINT_CONF_MUST, "Limits; Status codes",
+    {"S25", STINT_CONF_MUST, "§6.6 Limits; §6.4 Status codes and the error body",
      "A batch of more records than the server's limit MUST be refused with 413."},
-    {"S26", STINT_CONF_MUST, "§3.7 Decoding rules; §5 Versioning",
+    {"S26", STINT_CONF_MUST, "§3.7 Decoding rules; §9 Versioning and compatibility",
      "A decoder MUST skip protobuf fields it does not know (every wire type but groups), at "
      "batch and record level: the batch is accepted and its records stored."},
     {"S27", STINT_CONF_MUST, "§4 JSON mapping",
@@ -112,46 +118,48 @@ static const struct stint_conf_case_info cases[] = {
     {"S29", STINT_CONF_MUST, "§4 JSON mapping",
      "A JSON reader MUST accept the proto field names (start_ms) as well as lowerCamelCase, and "
      "enums by number as well as by name."},
-    {"S30", STINT_CONF_SHOULD, "§4 JSON mapping (output); The Ack",
+    {"S30", STINT_CONF_SHOULD, "§4 JSON mapping (output); §6.5 The Ack",
      "A JSON Ack SHOULD write 64-bit integers as decimal strings (proto3 JSON mapping)."},
-    {"S31", STINT_CONF_MUST, "Status codes and the error body",
+    {"S31", STINT_CONF_MUST, "§6.4 Status codes and the error body",
      "Every refusal (4xx, 5xx) MUST carry Content-Type application/json and the body "
      "{\"error\":{\"code\":STRING,\"message\":STRING}}."},
-    {"S32", STINT_CONF_MUST, "Status codes (401; RFC 9110 §11.6.1)",
+    {"S32", STINT_CONF_MUST, "§6.4 Status codes and the error body (401; RFC 9110 §11.6.1)",
      "A 401 MUST carry WWW-Authenticate naming the Bearer scheme."},
-    {"S33", STINT_CONF_SHOULD, "Resources",
+    {"S33", STINT_CONF_SHOULD, "§6.2 Resources",
      "GET /v1/health SHOULD answer 200 without authentication."},
-    {"S34", STINT_CONF_SHOULD, "Resources (RFC 9110 §15.5.6)",
+    {"S34", STINT_CONF_SHOULD, "§6.2 Resources (RFC 9110 §15.5.6)",
      "A method a route does not serve SHOULD be answered 405 with an Allow header."},
-    {"S35", STINT_CONF_SHOULD, "Resources", "An unknown path SHOULD be answered 404."},
-    {"S36", STINT_CONF_MUST, "Status codes; Retries (RFC 9110 §10.2.3)",
+    {"S35", STINT_CONF_SHOULD, "§6.2 Resources", "An unknown path SHOULD be answered 404."},
+    {"S36", STINT_CONF_MUST, "§6.4 Status codes and the error body (Retry-After; RFC 9110 §10.2.3)",
      "A Retry-After sent with 429 or 503 MUST be delta-seconds or an IMF-fixdate."},
-    {"S37", STINT_CONF_SHOULD, "Status codes; Retries", "A 429 or 503 SHOULD carry Retry-After."},
-    {"S38", STINT_CONF_MUST, "Time, accounts and deletion",
+    {"S37", STINT_CONF_SHOULD, "§6.4 Status codes and the error body (Retry-After)",
+     "A 429 or 503 SHOULD carry Retry-After."},
+    {"S38", STINT_CONF_MUST, "§6.9 Time, accounts and deletion",
      "Accounts are isolated: de-duplication and Idempotency-Keys are per account, so account B "
      "sending account A's agent_id, seqs and key stores its own records."},
-    {"S39", STINT_CONF_MUST, "Time, accounts and deletion",
+    {"S39", STINT_CONF_MUST, "§6.9 Time, accounts and deletion",
      "DELETE /v1/data deletes everything stored for the token's account and nothing of any "
      "other account: afterwards the same records are stored anew for A, and still held for B."},
-    {"S40", STINT_CONF_MUST, "Time, accounts and deletion",
+    {"S40", STINT_CONF_MUST, "§6.9 Time, accounts and deletion",
      "DELETE /v1/data with a token the server does not know MUST be refused with 401, deleting "
      "nothing."},
-    {"S41", STINT_CONF_MUST, "Request headers (Idempotency-Key); Status codes",
+    {"S41", STINT_CONF_MUST,
+     "§6.3 Request headers (Idempotency-Key); §6.4 Status codes and the error body",
      "An Idempotency-Key that is not 1-200 visible ASCII characters is refused with 400 "
      "(bad_idempotency_key)."},
     {"S42", STINT_CONF_SHOULD, "§6.2 Resources (POST /v1/legacy); §5 Legacy payload",
      "POST /v1/legacy takes the legacy form payload (PHP http_build_query) and answers 200 with "
      "a JSON Ack: closed records stored once (a record sent again is a duplicate), the open one "
      "not stored."},
-    {"S43", STINT_CONF_MUST, "§6.8 Legacy identity (content)",
+    {"S43", STINT_CONF_MUST, "§6.10 Legacy identity (content)",
      "Legacy records that start in the same second are distinct records: a payload without "
      "identity headers holding three closed records of one second, two of them identical, is "
      "stored whole (stored=3)."},
-    {"S44", STINT_CONF_MUST, "§6.8 Legacy identity (Stint-Agent-Id, Stint-Seqs)",
+    {"S44", STINT_CONF_MUST, "§6.10 Legacy identity (Stint-Agent-Id, Stint-Seqs)",
      "Two agents of one account sending the same legacy payload, each with its Stint-Agent-Id "
      "and Stint-Seqs, both have their records stored, answered with Stint-Legacy-Identity: "
      "agent-seq."},
-    {"S45", STINT_CONF_MUST, "§6.8 Legacy identity (content); §6.7 De-duplication",
+    {"S45", STINT_CONF_MUST, "§6.10 Legacy identity (content); §6.7 De-duplication and idempotency",
      "A legacy payload replayed (the same records in a new payload, under a new "
      "Idempotency-Key) stores nothing: every record counts in duplicates."},
     {"S46", STINT_CONF_MUST, "§3.3 Kinds; §3.8 Per-record validation (servers)",
@@ -2220,10 +2228,10 @@ cleanup:
 typedef enum stint_conf_result (*case_fn)(const struct stint_conf_server_opts *o, char *d,
                                           size_t cap);
 
-static const case_fn fns[] = {s01, s02, s03, s04, s05, s06, s07, s08, s09, s10, s11, s12, s13, s14,
-                              s15, s16, s17, s18, s19, s20, s21, s22, s23, s24, s25, s26, s27, s28,
-                              s29, s30, s31, s32, s33, s34, s35, s36, s37, s38, s39, s40, s41, s42,
-                              s43, s44, s45, s46, s47, s48};
+static const case_fn fns[] = {s01, s02, s03, s04, s05, s06, s07, s08, s09, s10, s11, s12,
+                              s13, s14, s15, s16, s17, s18, s19, s20, s21, s22, s23, s24,
+                              s25, s26, s27, s28, s29, s30, s31, s32, s33, s34, s35, s36,
+                              s37, s38, s39, s40, s41, s42, s43, s44, s45, s46, s47, s48};
 
 _Static_assert(sizeof(fns) / sizeof(fns[0]) == N_CASES, "one function per case");
 

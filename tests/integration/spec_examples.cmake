@@ -12,3 +12,11 @@ if(TARGET stint-codec AND TARGET stint-collector)
                    $<TARGET_FILE:stint-collector> ${STINT_SPEC_KIT})
   set_tests_properties(spec_examples PROPERTIES TIMEOUT 120)
 endif()
+
+# Every §N/§N.M reference, link and file name in spec/*.md and README.md resolves, and a
+# reference that names a title names the right one (tests/spec/check_refs.py); the check is
+# shown to fail on each broken fixture of tests/spec/ref-fixtures/.
+add_test(NAME spec_refs
+         COMMAND sh ${PROJECT_SOURCE_DIR}/tests/spec/test_spec_refs.sh ${STINT_PYTHON}
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(spec_refs PROPERTIES TIMEOUT 60)
