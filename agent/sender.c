@@ -449,7 +449,7 @@ static bool media_is(const char *ct, const char *type)
  * (an older server, spec/PROTOCOL.md §6.8): it is taken to follow the v1.0 rule, one record per
  * account and start second, so a record starting in the same second as the one sent before it
  * would be counted a duplicate and never stored. Such records are dead-lettered here (kept on
- * this machine, listed by `stintctl dead-letters`) rather than trimmed as if delivered; the
+ * this machine with the reason, counted by `stintctl status`) rather than trimmed as if delivered; the
  * rest of the batch is done. */
 static enum stint_send_class take_legacy_unconfirmed(struct stint_sender *s, char *why,
                                                      size_t why_cap, uint64_t *sent,

@@ -19,6 +19,12 @@ For each legacy encoding (legacy-form, legacy-json), on a fresh collector:
      Idempotency-Key: the kept Ack must come back byte for byte) and without its
      Idempotency-Key (de-duplication alone). Neither stores anything new.
 
+Then, against an older server (a stand-in here that keeps one record per start second and
+answers 200 without Stint-Legacy-Identity, as a 1.0 server did), stintd in legacy-json mode
+must lose nothing silently: every active record is either stored by that server or kept as a
+dead letter, and the dead letters are exactly the records that start in the same second as the
+record before them (spec/PROTOCOL.md §6.10, rule 7).
+
 The seed is printed; STINT_E2E_SEED=N repeats a run; STINT_E2E_KEEP keeps the folder.
 """
 import http.client
@@ -131,6 +137,100 @@ class Recorder:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class OldServer:
+    """A 1.0-style legacy server: one record per start second, no identity header."""
+
+    def __init__(self):
+        self.seconds = set()
+        self.requests = 0
+        srv = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    import gzip
+                    body = gzip.decompress(body)
+                payload = json.loads(body)
+                new = 0
+                for e in payload.get("log", []):
+                    if "end" in e and e["start"] not in srv.seconds:
+                        srv.seconds.add(e["start"])
+                        new += 1
+                srv.requests += 1
+                out = json.dumps({"stored": str(new)}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def run_old_server(tmp, bins, events, expected):
+    stintd, stintctl, _ = bins
+    d = os.path.join(tmp, "old-server")
+    os.makedirs(d)
+    old = OldServer()
+    p = None
+    try:
+        day = os.path.join(d, "day.jsonl")
+        with open(day, "wb") as f:
+            f.write(events)
+        sock = os.path.join(d, "control")
+        args = [stintd, "--source", "jsonl:" + day, "--journal", os.path.join(d, "j"),
+                "--socket", sock, "--server", "http://127.0.0.1:%d" % old.port,
+                "--token-file", os.path.join(tmp, "token"), "--encoding", "legacy-json",
+                "--max-age", "0", "--batch-records", "150", "--log-level", "info"]
+        env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(d, "cfg"))
+        p = subprocess.Popen(args, stdout=open(os.path.join(d, "stintd.log"), "w"),
+                             stderr=subprocess.STDOUT, env=env)
+        deadline = time.time() + 180
+        while True:
+            r = subprocess.run([stintctl, "--socket", sock, "status", "--json"],
+                               capture_output=True, timeout=60)
+            if r.returncode == 0:
+                st = json.loads(r.stdout)
+                if st["journal"]["next_seq"] - 1 == len(expected) and st["backlog"] == 0:
+                    break
+            if p.poll() is not None or time.time() > deadline:
+                fail("old server: stintd did not drain: %s" % r.stdout)
+            time.sleep(0.2)
+        dead = st["journal"]["dead_letters"]
+        starts = [int(e["startMs"]) // 1000 for e in expected if e.get("kind") == "KIND_ACTIVE"]
+        merged = sum(1 for i in range(1, len(starts)) if starts[i] == starts[i - 1])
+        if dead != merged:
+            fail("old server: %s dead letters, %d records start in the second of the one before"
+                 % (dead, merged))
+        if len(old.seconds) + merged != len(starts):
+            fail("old server: %d stored + %d kept != %d active records" %
+                 (len(old.seconds), merged, len(starts)))
+        print("old server: %d active records: %d stored by a server that keeps one per second, "
+              "%d kept as dead letters, none lost silently (%d requests)" %
+              (len(starts), len(old.seconds), merged, old.requests), flush=True)
+    finally:
+        if p and p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        old.close()
 
 
 def stored_records(collector, data):
@@ -288,6 +388,7 @@ def main():
             fail("the reference made only %d active records" % active)
         for mode in ("legacy-form", "legacy-json"):
             run_mode(mode, tmp, (stintd, stintctl, collector), events, expected, rng)
+        run_old_server(tmp, (stintd, stintctl, collector), events, expected)
         ok = True
     finally:
         if ok and not os.environ.get("STINT_E2E_KEEP"):
