@@ -87,8 +87,8 @@ struct stint_sender {
     struct stint_sender_opts o;
     struct stint_journal *j;
     struct stint_http *http;
-    char *url;         /* URL/v1/batches or URL/v1/legacy */
-    char *ua_header;   /* "User-Agent: stint/x.y.z" */
+    char *url;             /* URL/v1/batches or URL/v1/legacy */
+    char *ua_header;       /* "User-Agent: stint/x.y.z" */
     char agent_header[64]; /* legacy: "Stint-Agent-Id: <32 hex>" */
     /* legacy, against a server that does not confirm the agent-seq identity: the start second of
      * the last record sent, to keep records it would merge (one per start second) */
@@ -322,7 +322,8 @@ static enum stint_err legacy_seqs(struct batch *b)
         }
         b->lseq[b->n_legacy] = e->seq;
         /* floor, as the mapping writes 'start' */
-        b->lstart[b->n_legacy] = r->start_ms >= 0 ? r->start_ms / 1000 : -((999 - r->start_ms) / 1000);
+        b->lstart[b->n_legacy] =
+            r->start_ms >= 0 ? r->start_ms / 1000 : -((999 - r->start_ms) / 1000);
         b->n_legacy++;
     }
     free(r);
@@ -446,14 +447,13 @@ static bool media_is(const char *ct, const char *type)
 }
 
 /* A 2xx to a legacy payload from a server that did not answer Stint-Legacy-Identity: agent-seq
- * (an older server, spec/PROTOCOL.md §6.8): it is taken to follow the v1.0 rule, one record per
+ * (an older server, spec/PROTOCOL.md §6.10): it is taken to follow the v1.0 rule, one record per
  * account and start second, so a record starting in the same second as the one sent before it
  * would be counted a duplicate and never stored. Such records are dead-lettered here (kept on
- * this machine with the reason, counted by `stintctl status`) rather than trimmed as if delivered; the
- * rest of the batch is done. */
+ * this machine with the reason, counted by `stintctl status`) rather than trimmed as if delivered;
+ * the rest of the batch is done. */
 static enum stint_send_class take_legacy_unconfirmed(struct stint_sender *s, char *why,
-                                                     size_t why_cap, uint64_t *sent,
-                                                     uint64_t *dead)
+                                                     size_t why_cap, uint64_t *sent, uint64_t *dead)
 {
     struct batch *b = &s->b;
     enum stint_err rc;
@@ -484,8 +484,9 @@ static enum stint_send_class take_legacy_unconfirmed(struct stint_sender *s, cha
     }
     *sent = b->n - *dead;
     if (*dead)
-        logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %" PRIu64 " records kept as dead letters (the "
-                 "server merges records that start in the same second)",
+        logf_(s,
+              "batch %" PRIu64 "-%" PRIu64 ": %" PRIu64 " records kept as dead letters (the "
+              "server merges records that start in the same second)",
               b->first, b->last, *dead);
     return STINT_SEND_OK;
 }

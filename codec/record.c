@@ -143,12 +143,10 @@ bool stint_record_equal(const struct stint_record *a, const struct stint_record 
 {
     return a->seq == b->seq && a->start_ms == b->start_ms && a->end_ms == b->end_ms &&
            a->kind == b->kind && a->truncated == b->truncated && a->repaired == b->repaired &&
-           a->gap_count == b->gap_count && a->app_len == b->app_len &&
-           a->path_len == b->path_len && a->title_len == b->title_len &&
-           a->url_len == b->url_len && memcmp(a->app, b->app, a->app_len) == 0 &&
-           memcmp(a->path, b->path, a->path_len) == 0 &&
-           memcmp(a->title, b->title, a->title_len) == 0 &&
-           memcmp(a->url, b->url, a->url_len) == 0;
+           a->gap_count == b->gap_count && a->app_len == b->app_len && a->path_len == b->path_len &&
+           a->title_len == b->title_len && a->url_len == b->url_len &&
+           memcmp(a->app, b->app, a->app_len) == 0 && memcmp(a->path, b->path, a->path_len) == 0 &&
+           memcmp(a->title, b->title, a->title_len) == 0 && memcmp(a->url, b->url, a->url_len) == 0;
 }
 
 void stint_record_copy(struct stint_record *dst, const struct stint_record *src)
@@ -196,8 +194,7 @@ enum stint_err stint_ack_add_rejection(struct stint_ack *a, uint64_t seq, int32_
     r = &a->rejected[a->n_rejected++];
     r->seq = seq;
     r->code = code;
-    r->reason_len = (uint32_t)stint_utf8_sanitize(r->reason, sizeof(r->reason),
-                                                  reason ? reason : "", reason ? len : 0, NULL,
-                                                  NULL);
+    r->reason_len = (uint32_t)stint_utf8_sanitize(
+        r->reason, sizeof(r->reason), reason ? reason : "", reason ? len : 0, NULL, NULL);
     return STINT_OK;
 }

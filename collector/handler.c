@@ -194,7 +194,7 @@ struct stage {
     struct stint_ack *ack;
     int64_t received_ms;
     uint64_t fp, min_seq, max_seq;
-    bool legacy;        /* records have no seq of their own: see below */
+    bool legacy;           /* records have no seq of their own: see below */
     bool agent_seq;        /* legacy with Stint-Agent-Id and Stint-Seqs */
     const uint64_t *lseqs; /* ... the seq of each closed record, in order */
     size_t n_lseqs, next_lseq;
@@ -434,14 +434,13 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
     /* the legacy identity: both headers or neither */
     if (legacy && (rq->legacy_agent_id || rq->legacy_seqs)) {
         if (!rq->legacy_agent_id || !rq->legacy_seqs) {
-            rc = stint_response_error(rs, 400, "bad_legacy_identity",
-                                      "%s and %s go together", STINT_LEGACY_AGENT_HEADER,
-                                      STINT_LEGACY_SEQS_HEADER);
+            rc = stint_response_error(rs, 400, "bad_legacy_identity", "%s and %s go together",
+                                      STINT_LEGACY_AGENT_HEADER, STINT_LEGACY_SEQS_HEADER);
             goto cleanup;
         }
         if (!stint_legacy_agent_parse(rq->legacy_agent_id, lagent)) {
-            rc = stint_response_error(rs, 400, "bad_legacy_identity",
-                                      "%s must be 32 hex digits", STINT_LEGACY_AGENT_HEADER);
+            rc = stint_response_error(rs, 400, "bad_legacy_identity", "%s must be 32 hex digits",
+                                      STINT_LEGACY_AGENT_HEADER);
             goto cleanup;
         }
         rc = stint_legacy_seqs_parse(rq->legacy_seqs, strlen(rq->legacy_seqs), h->o.max_records,
@@ -451,10 +450,9 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
             goto cleanup;
         }
         if (rc != STINT_OK) {
-            rc = stint_response_error(rs, rc == STINT_ELIMIT ? 413 : 400,
-                                      rc == STINT_ELIMIT ? "too_many_records"
-                                                         : "bad_legacy_identity",
-                                      "%s", err.msg);
+            rc = stint_response_error(
+                rs, rc == STINT_ELIMIT ? 413 : 400,
+                rc == STINT_ELIMIT ? "too_many_records" : "bad_legacy_identity", "%s", err.msg);
             goto cleanup;
         }
         st.agent_seq = true;

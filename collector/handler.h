@@ -44,11 +44,11 @@ struct stint_request {
 
 struct stint_response {
     int status;
-    const char *content_type; /* static string */
-    struct stint_buf body;    /* owned: stint_response_free() */
-    const char *allow;        /* 405: the Allow header */
-    bool www_authenticate;    /* 401: send WWW-Authenticate: Bearer */
-    char retry_after[40];     /* empty, or a Retry-After value */
+    const char *content_type;    /* static string */
+    struct stint_buf body;       /* owned: stint_response_free() */
+    const char *allow;           /* 405: the Allow header */
+    bool www_authenticate;       /* 401: send WWW-Authenticate: Bearer */
+    char retry_after[40];        /* empty, or a Retry-After value */
     const char *legacy_identity; /* 200 on /v1/legacy: Stint-Legacy-Identity (static string) */
 };
 

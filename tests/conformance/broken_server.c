@@ -132,8 +132,8 @@ static void predecode(const char *mt, const char *ce, const uint8_t *body, size_
                                      count, p, &info, &err);
     } else if (strcmp(mt, "application/x-protobuf") == 0 ||
                strcmp(mt, "application/protobuf") == 0) {
-        rc = stint_pb_decode_batch(body ? body : (const uint8_t *)"", len, &head, count,
-                                   p, &info, &err);
+        rc = stint_pb_decode_batch(body ? body : (const uint8_t *)"", len, &head, count, p, &info,
+                                   &err);
     } else if (strcmp(mt, "application/x-www-form-urlencoded") == 0) {
         lstarts.n = 0; /* legacy: only what S43 looks at */
         stint_legacy_decode(STINT_LEGACY_FORM, (const char *)(body ? body : (const uint8_t *)""),
@@ -324,8 +324,7 @@ static void serve(struct MHD_Connection *c, const char *method, const char *url,
     rq.content_encoding = ce;
     rq.authorization = auth;
     rq.idempotency_key = key;
-    rq.legacy_agent_id =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, STINT_LEGACY_AGENT_HEADER);
+    rq.legacy_agent_id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, STINT_LEGACY_AGENT_HEADER);
     rq.legacy_seqs = MHD_lookup_connection_value(c, MHD_HEADER_KIND, STINT_LEGACY_SEQS_HEADER);
     rq.body = cn->body.data;
     rq.body_len = cn->body.len;
