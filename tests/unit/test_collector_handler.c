@@ -902,6 +902,50 @@ cleanup:
     stint_response_free(&rs);
 }
 
+/* Reads spec/vectors/NAME into b. */
+static void read_vector(const char *name, struct stint_buf *b)
+{
+    char path[1024];
+    uint8_t chunk[4096];
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/spec/vectors/%s", STINT_SOURCE_DIR, name);
+    f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    stint_buf_reset(b);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        assert_int_equal(stint_buf_append(b, chunk, n), STINT_OK);
+    fclose(f);
+}
+
+/* The unknown-fields vector (a later v1.x: unknown fields, kind 7) is accepted whole, in both
+ * formats: both records stored, none rejected (spec/PROTOCOL.md §3.3, §9). */
+static void test_unknown_fields_vector(void **state)
+{
+    struct fx *f = *state;
+    struct stint_buf b = {0};
+    struct stint_response rs = {0};
+    struct stint_ack a;
+
+    read_vector("unknown-fields.pb", &b);
+    post(f, "/v1/batches", ALICE, PB, NULL, NULL, &b, &rs);
+    ack_of(&rs, false, &a);
+    assert_int_equal(a.stored, 2);
+    assert_int_equal(a.n_rejected, 0);
+    assert_int_equal(a.acked_seq, 601);
+    stint_ack_free(&a);
+    read_vector("unknown-fields.json", &b);
+    post(f, "/v1/batches", BOB, JSON, NULL, NULL, &b, &rs);
+    ack_of(&rs, true, &a);
+    assert_int_equal(a.stored, 2);
+    assert_int_equal(a.n_rejected, 0);
+    stint_ack_free(&a);
+    stint_response_free(&rs);
+    stint_buf_free(&b);
+}
+
 /* A seq below an earlier one of the batch and equal to none is rejected (REJECT_BAD_SEQ); a
  * repeated seq is a duplicate; a kind of a later v1.x is stored. */
 static void test_seq_order_and_unknown_kind(void **state)
@@ -958,6 +1002,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_legacy_same_second, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_agent_seq, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seq_order_and_unknown_kind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_fields_vector, setup, teardown),
         cmocka_unit_test_setup_teardown(test_holes_and_gaps, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
