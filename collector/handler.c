@@ -480,8 +480,10 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
     if (pb && body_len <= PBC_FAST_MAX)
         decode = stint_pbc_decode_batch;
     rc = decode(body ? body : (const uint8_t *)"", body_len, head, stage_record, &st, NULL, &err);
-    if (rc == STINT_ELIMIT && (st.records > h->o.max_records || legacy)) {
-        /* a legacy reader's value limit is a record limit too (about 37,000 records) */
+    if (rc == STINT_ELIMIT &&
+        (st.records > h->o.max_records || (legacy && !strstr(err.msg, "nested")))) {
+        /* a legacy reader's value limit is a record limit too (about 37,000 records); its
+         * nesting limit is not (spec §6.4: 400) */
         rc = stint_response_error(rs, 413, "too_many_records", "more than %zu records in a batch",
                                   h->o.max_records);
         goto cleanup;

@@ -139,6 +139,9 @@ static int post(struct fx *f, const char *path, const char *auth, const char *ct
     return rs->status;
 }
 
+static int post_legacy(struct fx *f, const char *agent, const char *seqs, const char *text,
+                       struct stint_response *rs);
+
 static void ack_of(const struct stint_response *rs, bool json, struct stint_ack *a)
 {
     assert_int_equal(rs->status, 200);
@@ -465,6 +468,24 @@ static void test_limits_and_bad_input(void **state)
     encode(false, 1, r, 11, &b);
     post(f, "/v1/batches", ALICE, PB, NULL, NULL, &b, &rs);
     assert_error(&rs, 413, "too_many_records");
+    /* the record limit binds legacy payloads too: 11 closed records, and 11 seqs named */
+    {
+        struct stint_buf lj = {0};
+        int k;
+        stint_buf_append_str(&lj, "{\"now\":\"1\",\"version\":\"1\",\"log\":[");
+        for (k = 0; k < 11; k++)
+            stint_buf_printf(&lj,
+                             "%s{\"app\":\"a\",\"path\":\"\",\"win\":\"\",\"url\":\"\","
+                             "\"start\":\"%d\",\"end\":\"%d\"}",
+                             k ? "," : "", 1700000000 + k, 1700000000 + k);
+        stint_buf_append_str(&lj, "]}");
+        stint_buf_append(&lj, "", 1);
+        post_legacy(f, NULL, NULL, (const char *)lj.data, &rs);
+        assert_error(&rs, 413, "too_many_records");
+        post_legacy(f, "0123456789abcdef0123456789abcdef", "1-11", (const char *)lj.data, &rs);
+        assert_error(&rs, 413, "too_many_records");
+        stint_buf_free(&lj);
+    }
     encode(false, 1, r, 10, &b);
     assert_int_equal(post(f, "/v1/batches", ALICE, PB, NULL, NULL, &b, &rs), 200);
     stint_buf_reserve(&junk, 5000);
@@ -897,6 +918,13 @@ static void test_legacy_agent_seq(void **state)
     assert_error(&rs, 400, "bad_legacy_identity");
     post_legacy(f, "0123", "7-8", json, &rs);
     assert_error(&rs, 400, "bad_legacy_identity");
+    /* the legacy readers' errors (spec §6.4): syntax 400, nesting 400, a bad type 400 */
+    post_legacy(f, NULL, NULL, "{\"log\":[", &rs);
+    assert_error(&rs, 400, "bad_batch");
+    post_legacy(f, NULL, NULL, "{\"log\":[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]}", &rs);
+    assert_error(&rs, 400, "bad_batch");
+    post_legacy(f, NULL, NULL, "{\"log\":[{\"start\":\"soon\"}]}", &rs);
+    assert_error(&rs, 400, "bad_batch");
     assert_int_equal(stored_count(f, "alice"), 4);
 cleanup:
     stint_response_free(&rs);
