@@ -20,3 +20,10 @@ add_test(NAME spec_refs
          COMMAND sh ${PROJECT_SOURCE_DIR}/tests/spec/test_spec_refs.sh ${STINT_PYTHON}
                  ${PROJECT_SOURCE_DIR})
 set_tests_properties(spec_refs PROPERTIES TIMEOUT 60)
+
+# Every default and limit the spec states is the code's (tests/spec/check_defaults.py), shown
+# to fail on copies of the spec with one value changed.
+add_test(NAME spec_defaults
+         COMMAND sh ${PROJECT_SOURCE_DIR}/tests/spec/test_spec_defaults.sh ${STINT_PYTHON}
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(spec_defaults PROPERTIES TIMEOUT 60)
