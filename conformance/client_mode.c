@@ -647,7 +647,7 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
     /* C11, C12: legacy payloads (skipped without any) */
     {
         size_t nl = 0, bad11 = 0, bad12 = 0, j;
-        char why11[200] = "", why12[200] = "";
+        char why11[300] = "", why12[200] = "";
         for (i = 0; i < st->n_obs; i++) {
             if (!ob[i].legacy || !ob[i].valid)
                 continue;
@@ -659,13 +659,13 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
                 continue;
             }
             if (ob[i].closed && !ob[i].ident_ok && !bad11++)
-                snprintf(why11, sizeof(why11), "request %zu: %s", i + 1, ob[i].ident_problem);
+                snprintf(why11, sizeof(why11), "request %zu: %.200s", i + 1, ob[i].ident_problem);
             for (j = 0; j < i && !bad11; j++)
                 if (ob[j].legacy && ob[j].key[0] && strcmp(ob[j].key, ob[i].key) == 0 &&
                     strcmp(ob[j].seqs, ob[i].seqs) != 0 && !bad11++)
                     snprintf(why11, sizeof(why11),
-                             "requests %zu and %zu: one Idempotency-Key, Stint-Seqs '%s' then "
-                             "'%s'",
+                             "requests %zu and %zu: one Idempotency-Key, Stint-Seqs '%.60s' then "
+                             "'%.60s'",
                              j + 1, i + 1, ob[j].seqs, ob[i].seqs);
         }
         if (nl == 0) {
