@@ -451,6 +451,16 @@ static void test_partial_rejection(void **state)
     assert_int_equal(a.acked_seq, 5);
     stint_ack_free(&a);
     assert_int_equal(stored_count(f, "alice"), 2);
+    /* a rejected record is not held: sent again (another batch, no key), it is checked again and
+     * rejected again, not counted as a duplicate (spec §6.8) */
+    encode(false, 1, r + 1, 1, &b);
+    post(f, "/v1/batches", ALICE, PB, NULL, NULL, &b, &rs);
+    ack_of(&rs, false, &a);
+    assert_int_equal(a.n_rejected, 1);
+    assert_int_equal(a.rejected[0].seq, 2);
+    assert_int_equal(a.duplicates, 0);
+    assert_int_equal(a.stored, 0);
+    stint_ack_free(&a);
     stint_response_free(&rs);
     stint_buf_free(&b);
     free(r);
