@@ -29,7 +29,8 @@ enum stint_send_class {
 };
 
 /* The class of an attempt that ended with libcurl code curl_code (a CURLcode) and, when
- * curl_code is 0, HTTP status http_status. Pure function: the table in spec/PROTOCOL.md, "Sending". */
+ * curl_code is 0, HTTP status http_status. Pure function: the table in spec/PROTOCOL.md,
+ * "Sending". */
 enum stint_send_class stint_http_classify(int curl_code, long http_status);
 
 /* "ok", "retry", "split", "auth", "reject", "blocked". */
