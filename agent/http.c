@@ -184,10 +184,12 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
         r->has_retry_after = false;
         r->retry_after[0] = '\0';
         r->content_type[0] = '\0';
+        r->legacy_identity[0] = '\0';
     } else if (header_value(p, len, "Retry-After:", r->retry_after, sizeof(r->retry_after))) {
         r->has_retry_after = true;
-    } else {
-        header_value(p, len, "Content-Type:", r->content_type, sizeof(r->content_type));
+    } else if (!header_value(p, len, "Content-Type:", r->content_type, sizeof(r->content_type))) {
+        header_value(p, len, "Stint-Legacy-Identity:", r->legacy_identity,
+                     sizeof(r->legacy_identity));
     }
     return len;
 }

@@ -29,7 +29,8 @@ enum stint_send_class {
 };
 
 /* The class of an attempt that ended with libcurl code curl_code (a CURLcode) and, when
- * curl_code is 0, HTTP status http_status. Pure function: the table in spec/PROTOCOL.md, "Sending". */
+ * curl_code is 0, HTTP status http_status. Pure function: the table in spec/PROTOCOL.md,
+ * "Sending". */
 enum stint_send_class stint_http_classify(int curl_code, long http_status);
 
 /* "ok", "retry", "split", "auth", "reject", "blocked". */
@@ -60,7 +61,8 @@ struct stint_http_response {
     bool has_retry_after;
     char retry_after[128]; /* the Retry-After value, trimmed (cut at 127 bytes) */
     char content_type[96];
-    const uint8_t *body; /* the answer's body (capped at STINT_HTTP_MAX_ANSWER) */
+    char legacy_identity[32]; /* Stint-Legacy-Identity of the answer (spec §6.10), or empty */
+    const uint8_t *body;      /* the answer's body (capped at STINT_HTTP_MAX_ANSWER) */
     size_t body_len;
     uint64_t wire_up;   /* request header + body bytes sent (TLS framing not counted) */
     uint64_t wire_down; /* answer header + body bytes received */

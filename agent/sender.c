@@ -21,7 +21,14 @@
  * Stop. stop sets a flag; an in-flight request may run until stop_grace_ms, then the wait inside
  * libcurl is interrupted (curl_multi_wakeup) and the request abandoned. The journal keeps the
  * batch: nothing is lost, and a replay of a batch the server did store is answered from the
- * server's de-duplication. */
+ * server's de-duplication.
+ *
+ * Legacy encodings (spec/PROTOCOL.md §6.8). The legacy array has no agent and no seq, so the
+ * request names them in Stint-Agent-Id and Stint-Seqs (the seqs of the records the mapping
+ * writes); a server that answers Stint-Legacy-Identity: agent-seq identifies the records as
+ * those of a Batch and its Ack is taken as for a Batch. An older server is taken to keep one
+ * record per start second: records it would merge are dead-lettered, not trimmed as delivered.
+ * A batch with nothing the mapping writes (idle, private, gap only) is done without a request. */
 #define _GNU_SOURCE
 #include "sender.h"
 
@@ -68,14 +75,25 @@ struct batch {
     uint64_t first, last;
     struct stint_buf body; /* the encoded request of the current attempt */
     struct stint_buf gz;
+    /* legacy encodings: the records the mapping writes (seq, start in seconds), in order, and
+     * the Stint-Seqs header line naming them (spec/PROTOCOL.md §6.8) */
+    uint64_t *lseq;
+    int64_t *lstart;
+    size_t n_legacy, cap_legacy;
+    struct stint_buf seqs_header;
 };
 
 struct stint_sender {
     struct stint_sender_opts o;
     struct stint_journal *j;
     struct stint_http *http;
-    char *url;         /* URL/v1/batches or URL/v1/legacy */
-    char *ua_header;   /* "User-Agent: stint/x.y.z" */
+    char *url;             /* URL/v1/batches or URL/v1/legacy */
+    char *ua_header;       /* "User-Agent: stint/x.y.z" */
+    char agent_header[64]; /* legacy: "Stint-Agent-Id: <32 hex>" */
+    /* legacy, against a server that does not confirm the agent-seq identity: the start second of
+     * the last record sent, to keep records it would merge (one per start second) */
+    int64_t legacy_prev_start;
+    bool have_legacy_prev;
     const char *ctype; /* Content-Type line */
     uint8_t agent_id[STINT_AGENT_ID_LEN];
     char client_version[STINT_VERSION_MAX + 1];
@@ -194,6 +212,7 @@ static void batch_clear(struct batch *b)
 {
     stint_buf_reset(&b->frames);
     b->n = 0;
+    b->n_legacy = 0;
     b->first = b->last = 0;
 }
 
@@ -202,6 +221,9 @@ static void batch_free(struct batch *b)
     stint_buf_free(&b->frames);
     stint_buf_free(&b->body);
     stint_buf_free(&b->gz);
+    stint_buf_free(&b->seqs_header);
+    free(b->lseq);
+    free(b->lstart);
     free(b->items);
     memset(b, 0, sizeof(*b));
 }
@@ -268,6 +290,54 @@ static enum stint_err frame_next(void *ctx, struct stint_record *scratch,
     return STINT_OK;
 }
 
+/* The records of the batch that the legacy mapping writes, and the Stint-Seqs header naming
+ * them: the server identifies them by (agent_id, seq) as it does a Batch's (§6.8). */
+static enum stint_err legacy_seqs(struct batch *b)
+{
+    struct stint_record *r = malloc(sizeof(*r));
+    enum stint_err rc = STINT_OK;
+    size_t i;
+
+    if (!r)
+        return STINT_ENOMEM;
+    b->n_legacy = 0;
+    for (i = 0; i < b->n && rc == STINT_OK; i++) {
+        const struct item *e = &b->items[i];
+        rc = stint_pb_decode_record(b->frames.data + e->raw_off, e->raw_len, r, NULL, NULL);
+        if (rc != STINT_OK || !stint_legacy_keeps(r))
+            continue;
+        if (b->n_legacy == b->cap_legacy) {
+            size_t ncap = b->cap_legacy ? b->cap_legacy * 2 : 64;
+            uint64_t *ns = realloc(b->lseq, ncap * sizeof(*ns));
+            int64_t *nt = ns ? realloc(b->lstart, ncap * sizeof(*nt)) : NULL;
+            if (ns)
+                b->lseq = ns;
+            if (nt)
+                b->lstart = nt;
+            if (!ns || !nt) {
+                rc = STINT_ENOMEM;
+                break;
+            }
+            b->cap_legacy = ncap;
+        }
+        b->lseq[b->n_legacy] = e->seq;
+        /* floor, as the mapping writes 'start' */
+        b->lstart[b->n_legacy] =
+            r->start_ms >= 0 ? r->start_ms / 1000 : -((999 - r->start_ms) / 1000);
+        b->n_legacy++;
+    }
+    free(r);
+    if (rc != STINT_OK)
+        return rc;
+    stint_buf_reset(&b->seqs_header);
+    rc = stint_buf_append_str(&b->seqs_header, STINT_LEGACY_SEQS_HEADER ": ");
+    if (rc == STINT_OK)
+        rc = stint_legacy_seqs_format(b->lseq, b->n_legacy, &b->seqs_header);
+    if (rc == STINT_OK)
+        rc = stint_buf_append(&b->seqs_header, "", 1); /* the NUL, for curl's header list */
+    return rc;
+}
+
 /* Encodes the current batch into b.body (and b.gz); body and len say what to send. */
 static enum stint_err encode_body(struct stint_sender *s, int64_t now, const uint8_t **body,
                                   size_t *len, bool *gz)
@@ -290,10 +360,14 @@ static enum stint_err encode_body(struct stint_sender *s, int64_t now, const uin
         rc = stint_json_encode_batch(&head, &it, &b->body);
         break;
     case STINT_SENDER_LEGACY_FORM:
-        rc = stint_legacy_encode(STINT_LEGACY_FORM, &head, &it, &b->body);
+        rc = legacy_seqs(b);
+        if (rc == STINT_OK)
+            rc = stint_legacy_encode(STINT_LEGACY_FORM, &head, &it, &b->body);
         break;
     case STINT_SENDER_LEGACY_JSON:
-        rc = stint_legacy_encode(STINT_LEGACY_JSON, &head, &it, &b->body);
+        rc = legacy_seqs(b);
+        if (rc == STINT_OK)
+            rc = stint_legacy_encode(STINT_LEGACY_JSON, &head, &it, &b->body);
         break;
     case STINT_SENDER_PB:
     default:
@@ -372,6 +446,51 @@ static bool media_is(const char *ct, const char *type)
     return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* A 2xx to a legacy payload from a server that did not answer Stint-Legacy-Identity: agent-seq
+ * (an older server, spec/PROTOCOL.md §6.10): it is taken to follow the v1.0 rule, one record per
+ * account and start second, so a record starting in the same second as the one sent before it
+ * would be counted a duplicate and never stored. Such records are dead-lettered here (kept on
+ * this machine with the reason, counted by `stintctl status`) rather than trimmed as if delivered;
+ * the rest of the batch is done. */
+static enum stint_send_class take_legacy_unconfirmed(struct stint_sender *s, char *why,
+                                                     size_t why_cap, uint64_t *sent, uint64_t *dead)
+{
+    struct batch *b = &s->b;
+    enum stint_err rc;
+    size_t i;
+
+    for (i = 0; i < b->n_legacy; i++) {
+        if (s->have_legacy_prev && b->lstart[i] == s->legacy_prev_start) {
+            char reason[STINT_REASON_MAX + 1];
+            fmt_(reason, sizeof(reason),
+                 "the legacy server keeps one record per start second (no %s: agent-seq in its "
+                 "answer); this one starts in the same second as the record before it",
+                 STINT_LEGACY_IDENTITY_HEADER);
+            rc = stint_journal_dead_letter(s->j, b->lseq[i], b->lseq[i], reason);
+            if (rc != STINT_OK) {
+                fmt_(why, why_cap, "dead-lettering seq %" PRIu64 " failed: %s", b->lseq[i],
+                     stint_strerror(rc));
+                return STINT_SEND_RETRY;
+            }
+            (*dead)++;
+        }
+        s->legacy_prev_start = b->lstart[i];
+        s->have_legacy_prev = true;
+    }
+    rc = stint_journal_ack(s->j, b->last);
+    if (rc != STINT_OK) {
+        fmt_(why, why_cap, "journal ack failed: %s", stint_strerror(rc));
+        return STINT_SEND_RETRY;
+    }
+    *sent = b->n - *dead;
+    if (*dead)
+        logf_(s,
+              "batch %" PRIu64 "-%" PRIu64 ": %" PRIu64 " records kept as dead letters (the "
+              "server merges records that start in the same second)",
+              b->first, b->last, *dead);
+    return STINT_SEND_OK;
+}
+
 /* Handles a 2xx: returns the class it really was (RETRY for an Ack that cannot be used). */
 static enum stint_send_class take_ack(struct stint_sender *s, const struct stint_http_response *r,
                                       char *why, size_t why_cap, uint64_t *sent, uint64_t *dead)
@@ -386,16 +505,8 @@ static enum stint_send_class take_ack(struct stint_sender *s, const struct stint
 
     memset(&ack, 0, sizeof(ack));
     *sent = *dead = 0;
-    if (legacy_encoding(s->o.encoding)) {
-        /* the legacy endpoint numbers records by start time, not seq: a 2xx takes the batch */
-        rc = stint_journal_ack(s->j, b->last);
-        if (rc != STINT_OK) {
-            fmt_(why, why_cap, "journal ack failed: %s", stint_strerror(rc));
-            return STINT_SEND_RETRY;
-        }
-        *sent = b->n;
-        return STINT_SEND_OK;
-    }
+    if (legacy_encoding(s->o.encoding) && strcmp(r->legacy_identity, "agent-seq") != 0)
+        return take_legacy_unconfirmed(s, why, why_cap, sent, dead);
     stint_error_clear(&err);
     if (media_is(r->content_type, "application/x-protobuf") ||
         media_is(r->content_type, "application/protobuf"))
@@ -424,6 +535,10 @@ static enum stint_send_class take_ack(struct stint_sender *s, const struct stint
         logf_(s, "seq %" PRIu64 " dead-lettered: %s", rj->seq, reason);
     }
     acked = ack.acked_seq < b->last ? ack.acked_seq : b->last;
+    /* a legacy batch is answered for up to its last record the mapping wrote: the others (idle,
+     * private, gap) have no legacy form and are done with the batch (§6.8, §7.4) */
+    if (legacy_encoding(s->o.encoding) && b->n_legacy && ack.acked_seq >= b->lseq[b->n_legacy - 1])
+        acked = b->last;
     if (acked < b->first && *dead == 0) {
         fmt_(why, why_cap,
              "Ack covers nothing of the batch (acked_seq %" PRIu64 ", batch %" PRIu64 "-%" PRIu64
@@ -478,7 +593,7 @@ static void attempt(struct stint_sender *s)
 {
     struct stint_http_response r;
     struct stint_sender_attempt a;
-    const char *hdrs[8];
+    const char *hdrs[10];
     char idem[128], why[512];
     const uint8_t *body = NULL;
     size_t len = 0, nh = 0;
@@ -506,6 +621,21 @@ static void attempt(struct stint_sender *s)
         a.mono_start_us = a.mono_end_us = mono_us();
         goto decided;
     }
+    if (legacy_encoding(s->o.encoding) && s->b.n_legacy == 0) {
+        /* nothing of the batch has a legacy form (idle, private, gap only): there is nothing to
+         * send, and an empty payload would only be a probe (§7.4): the batch is done here */
+        a.mono_start_us = a.mono_end_us = mono_us();
+        rc = stint_journal_ack(s->j, s->b.last);
+        if (rc != STINT_OK) {
+            fmt_(why, sizeof(why), "journal ack failed: %s", stint_strerror(rc));
+            cls = STINT_SEND_RETRY;
+        } else {
+            cls = STINT_SEND_OK;
+            sent = s->b.n;
+        }
+        len = 0;
+        goto decided;
+    }
     stint_sender_idempotency_key(s->agent_id, s->b.first, s->b.last, idem + 17, sizeof(idem) - 17);
     memcpy(idem, "Idempotency-Key: ", 17);
     pthread_mutex_lock(&s->mu);
@@ -525,6 +655,10 @@ static void attempt(struct stint_sender *s)
         hdrs[nh++] = "Content-Encoding: gzip";
     hdrs[nh++] = idem;
     hdrs[nh++] = s->ua_header;
+    if (legacy_encoding(s->o.encoding)) {
+        hdrs[nh++] = s->agent_header;
+        hdrs[nh++] = (const char *)s->b.seqs_header.data;
+    }
     hdrs[nh] = NULL;
     /* the header strings must stay while curl runs: copy the token line out of mu's reach */
     {
@@ -992,6 +1126,12 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
     s->b.body.max = 8 * s->b.frames.max + 65536;
     s->b.gz.max = s->b.body.max + s->b.body.max / 100 + 65536;
     stint_journal_agent_id(j, s->agent_id);
+    {
+        size_t i, o = strlen(STINT_LEGACY_AGENT_HEADER ": ");
+        memcpy(s->agent_header, STINT_LEGACY_AGENT_HEADER ": ", o);
+        for (i = 0; i < STINT_AGENT_ID_LEN; i++, o += 2)
+            snprintf(s->agent_header + o, 3, "%02x", s->agent_id[i]);
+    }
     stint_backoff_init(&s->bo, opts->backoff_base_ms, opts->backoff_cap_ms,
                        opts->rng_seed ? opts->rng_seed
                                       : (uint64_t)mono_us() ^ ((uint64_t)getpid() << 32));

@@ -35,6 +35,8 @@ struct stint_request {
     const char *content_encoding;
     const char *authorization;
     const char *idempotency_key;
+    const char *legacy_agent_id; /* Stint-Agent-Id (POST /v1/legacy), or NULL */
+    const char *legacy_seqs;     /* Stint-Seqs (POST /v1/legacy), or NULL */
     const uint8_t *body;
     size_t body_len;
     bool body_over_limit; /* the server stopped keeping the body at max_body */
@@ -43,11 +45,12 @@ struct stint_request {
 
 struct stint_response {
     int status;
-    const char *content_type; /* static string */
-    struct stint_buf body;    /* owned: stint_response_free() */
-    const char *allow;        /* 405: the Allow header */
-    bool www_authenticate;    /* 401: send WWW-Authenticate: Bearer */
-    char retry_after[40];     /* empty, or a Retry-After value */
+    const char *content_type;    /* static string */
+    struct stint_buf body;       /* owned: stint_response_free() */
+    const char *allow;           /* 405: the Allow header */
+    bool www_authenticate;       /* 401: send WWW-Authenticate: Bearer */
+    char retry_after[40];        /* empty, or a Retry-After value */
+    const char *legacy_identity; /* 200 on /v1/legacy: Stint-Legacy-Identity (static string) */
 };
 
 struct stint_handler; /* opaque */

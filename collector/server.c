@@ -44,6 +44,7 @@
 #include <microhttpd.h>
 
 #include "control.h"
+#include "stint/legacy.h"
 
 /* TLS 1.3 as GnuTLS has it, and TLS 1.2 with ECDHE key exchange and AEAD ciphers only (no CBC,
  * no SHA-1 MACs, no RSA or finite-field key exchange). */
@@ -190,6 +191,8 @@ static enum MHD_Result send_response(struct MHD_Connection *c, struct stint_resp
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"stint\"");
     if (rs->retry_after[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, rs->retry_after);
+    if (rs->legacy_identity)
+        MHD_add_response_header(r, STINT_LEGACY_IDENTITY_HEADER, rs->legacy_identity);
     ret = MHD_queue_response(c, (unsigned)rs->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -632,6 +635,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     rq.content_encoding = header(c, MHD_HTTP_HEADER_CONTENT_ENCODING);
     rq.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
     rq.idempotency_key = header(c, "Idempotency-Key");
+    rq.legacy_agent_id = header(c, STINT_LEGACY_AGENT_HEADER);
+    rq.legacy_seqs = header(c, STINT_LEGACY_SEQS_HEADER);
     rq.body = st->body.data;
     rq.body_len = st->body.len;
     rq.body_over_limit = st->over;
