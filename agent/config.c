@@ -680,6 +680,14 @@ enum stint_err stint_config_read_token(const struct stint_config *c, char *buf, 
         /* a symlink is fine (secret managers use them); check what it points to */
         fd = open(c->token_file, O_RDONLY | O_CLOEXEC);
     }
+    if (fd < 0 && errno == ENOENT) {
+        err = stint_error_set(e, STINT_EIO, 0,
+                              "token_file %s: no such file: make it, readable by you only, with "
+                              "(umask 077; echo 'YOUR-TOKEN' > %s) or set [sender] token_file "
+                              "(--token-file)",
+                              c->token_file, c->token_file);
+        goto cleanup;
+    }
     if (fd < 0) {
         err = stint_error_set(e, STINT_EIO, 0, "token_file %s: cannot open: %s", c->token_file,
                               strerror(errno));

@@ -324,6 +324,8 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* everything stintd makes (journal folder and files, socket folder) is the user's alone */
+    umask(077);
     journald = getenv("JOURNAL_STREAM") != NULL;
     setvbuf(stderr, NULL, _IOLBF, 0);
 
@@ -336,6 +338,11 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     if (load_config(&cli, cfg, &e) != STINT_OK) {
+        fprintf(stderr, "stintd: %s\n", e.msg);
+        rc = EXIT_CONFIG;
+        goto cleanup;
+    }
+    if (stint_daemon_preflight(cfg, &e) != STINT_OK) {
         fprintf(stderr, "stintd: %s\n", e.msg);
         rc = EXIT_CONFIG;
         goto cleanup;
