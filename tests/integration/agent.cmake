@@ -41,3 +41,11 @@ if(TARGET stintd AND TARGET stintctl)
     set_tests_properties(agent_e2e_kill9 PROPERTIES TIMEOUT 600 ENVIRONMENT ${agent_stop_env})
   endif()
 endif()
+
+# One source of truth for the defaults (issue 14): stintd --help (from config.c's key table),
+# packaging/agent.ini.example, spec/AGENT.md 8.1, spec/PROTOCOL.md 7.1/7.3 and sender.h agree.
+if(TARGET stintd)
+  add_test(NAME defaults_agree
+           COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/defaults_agree.py
+                   $<TARGET_FILE:stintd> ${PROJECT_SOURCE_DIR})
+endif()
