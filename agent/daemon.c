@@ -303,6 +303,8 @@ static enum stint_err c_status(void *ctx, json_t *out, struct stint_error *e)
         if (st.fix[0])
             json_object_set_new(o, "fix", json_string(st.fix));
         json_object_set_new(o, "server", json_string(d->cfg.server));
+        json_object_set_new(o, "in_flight",
+                            json_boolean(!stint_sender_settled(d->sender) || st.in_flight));
         json_object_set_new(o, "attempts", json_integer((json_int_t)st.attempts));
         json_object_set_new(o, "records_sent", json_integer((json_int_t)st.records_sent));
         json_object_set_new(o, "batches_acked", json_integer((json_int_t)st.batches_acked));
@@ -570,11 +572,12 @@ static enum stint_err c_purge(void *ctx, bool server, bool *in_progress, json_t 
     }
     stint_journal_stats(d->journal, &js);
     stint_tracker_discard_open(d->tracker); /* nothing from before the purge is written later */
-    /* The sender drops its batch and ignores the answer to a request in flight. Without
-     * --server that request is cut at once; with it, it is left to end (a server may store
-     * before it answers) and the DELETE goes after it, so it deletes what that request stored. */
+    /* The sender drops its batch and ignores the answer to a request in flight. That request
+     * is not cut: it was on its way, and a server stores before it answers, so once it has
+     * ended the server holds all of it. A later (or this) --server DELETE goes after it and so
+     * deletes it too (spec/AGENT.md, "Purge"). */
     if (d->sender)
-        stint_sender_purge(d->sender, !server);
+        stint_sender_purge(d->sender, false);
     err = stint_journal_purge(d->journal);
     if (err != STINT_OK) {
         memset(token, 0, sizeof(token));

@@ -1183,6 +1183,13 @@ void stint_sender_flush(struct stint_sender *s)
     pthread_mutex_lock(&s->mu);
     s->flush_req = true;
     s->wake_req = true;
+    if (s->st.auth_paused || s->st.config_paused) {
+        /* lifted now, so that a status (or flush --wait) asked right after does not see the
+         * pause of the last attempt; the next attempt shows whether it still holds */
+        s->st.auth_paused = s->st.config_paused = false;
+        s->st.fix[0] = '\0';
+        logf_(s, "sending resumed (flush)");
+    }
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
 }
@@ -1256,6 +1263,7 @@ void stint_sender_status(struct stint_sender *s, struct stint_sender_status *out
     stint_journal_stats(s->j, &js);
     pthread_mutex_lock(&s->mu);
     *out = s->st;
+    out->in_flight = s->in_flight;
     pthread_mutex_unlock(&s->mu);
     out->backlog = js.backlog;
     out->oldest_ms = js.oldest_ms;

@@ -125,6 +125,7 @@ struct stint_sender_status {
     char fix[256];         /* with config_paused or blocked: what the operator should change */
     bool blocked;          /* TLS verification or setup error (last_error says which) */
     bool running;
+    bool in_flight;           /* a request is out now */
     uint64_t purges;          /* stint_sender_purge calls */
     uint64_t answers_ignored; /* answers to batches read before a purge, thrown away */
 };

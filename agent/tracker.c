@@ -614,24 +614,29 @@ enum stint_err stint_tracker_private_set(struct stint_tracker *t, bool on)
 void stint_tracker_discard_open(struct stint_tracker *t)
 {
     int64_t at = t->event_time ? t->last_item_ms : now_wall(t);
-    int32_t kind = t->has_open ? t->open->kind : STINT_KIND_ACTIVE;
+    int32_t kind = t->has_open ? t->open->kind : STINT_KIND_IDLE;
 
     t->n_pending = 0;
     t->gap_count = 0;
     if (at > t->floor_ms)
         t->floor_ms = at;
-    /* Nothing of the open record's past stays: not its start, not its title. An idle or private
-     * span goes on from now (it holds no content); what is in focus is read again (live) or
-     * comes with the next event (event-timed). */
-    t->has_open = false;
-    t->has_focus = false;
-    memset(t->open, 0, sizeof(*t->open));
-    memset(t->focus, 0, sizeof(*t->focus));
-    memset(t->tmp, 0, sizeof(*t->tmp));
-    if (kind == STINT_KIND_IDLE || kind == STINT_KIND_PRIVATE) {
-        open_rec(t, NULL, kind, t->floor_ms);
-    } else if (t->live && !t->private_mode && t->source) {
-        (void)stint_source_resample(t->source); /* opens the record now, with what is there now */
+    /* Nothing of the open record's past stays. Live, not even its title: it is dropped and the
+     * source asked what is in focus now, which opens a record now. Event-timed, the stream says
+     * what is in focus until its next event, so the record goes on from the purge time (as a
+     * restart, which re-reads that event with the purge time as its floor, would have it). An
+     * idle or private span goes on from the purge time (it holds no content). */
+    if (t->live && kind == STINT_KIND_ACTIVE) {
+        t->has_open = false;
+        t->has_focus = false;
+        memset(t->open, 0, sizeof(*t->open));
+        memset(t->focus, 0, sizeof(*t->focus));
+        memset(t->tmp, 0, sizeof(*t->tmp));
+        if (!t->private_mode && t->source) {
+            (void)stint_source_resample(t->source); /* opens the record now, as it is now */
+        }
+    } else if (t->has_open) {
+        t->open->start_ms = t->floor_ms;
+        t->open->end_ms = 0;
     }
     t->pos_dirty = true; /* the purge deleted the stored source position: write it again */
 }

@@ -111,11 +111,11 @@ const struct stint_sink *stint_tracker_sink(struct stint_tracker *t);
 enum stint_err stint_tracker_private_set(struct stint_tracker *t, bool on);
 
 /* For purge: forgets everything the tracker holds that the journal does not: the closed records
- * waiting for the journal (and a pending gap), and the open record with its start and its
- * content. An idle or private span restarts at the purge time (now, or the last item's time when
- * event-timed); a live source is asked what is in focus now, which opens a record at that time;
- * event-timed, the next event opens one. Nothing from before the purge is ever written. Call it
- * before stint_journal_purge(). */
+ * waiting for the journal (and a pending gap), and the past of the open record. Live, an active
+ * record is dropped whole (title included) and the source asked what is in focus now, which opens
+ * a record now; event-timed (the stream says what is in focus until its next event) and for idle
+ * or private spans, the open record restarts at the purge time (now, or the last item's time).
+ * Nothing from before the purge is ever written. Call it before stint_journal_purge(). */
 void stint_tracker_discard_open(struct stint_tracker *t);
 
 /* True while a resumable source must not be read (the journal failed; the tracker has sent the
