@@ -341,7 +341,7 @@ static void journal_spell(struct stint_daemon *d)
     if (ts.failing && !d->journal_spell) {
         d->journal_spell = true;
         d->spell_dropped0 = ts.dropped;
-        d->spell_errors0 = ts.append_errors;
+        d->spell_errors0 = ts.append_errors ? ts.append_errors - 1 : 0;
         dlog(d, STINT_LOG_ERROR,
              "journal %s cannot take records (%s): %s; retrying every few seconds", d->cfg.journal,
              ts.last_error,
