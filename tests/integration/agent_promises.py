@@ -185,8 +185,12 @@ class Env:
                 p.wait()
         for m in reversed(self.mounts):
             if not ok:
-                shutil.copytree(m, m + "-copy", ignore_dangling_symlinks=True,
-                                dirs_exist_ok=True, ignore=shutil.ignore_patterns("filler"))
+                try:
+                    shutil.copytree(m, m + "-copy", ignore_dangling_symlinks=True,
+                                    dirs_exist_ok=True,
+                                    ignore=shutil.ignore_patterns("filler", "control"))
+                except (OSError, shutil.Error):
+                    pass
             subprocess.run(["umount", "-l", m], capture_output=True)
         if ok and not os.environ.get("STINT_KEEP"):
             shutil.rmtree(self.tmp, ignore_errors=True)
