@@ -167,7 +167,7 @@ static int64_t clamp(struct stint_tracker *t, int64_t ms)
 /* Queues a closed record for the journal. */
 static void push(struct stint_tracker *t, const struct stint_record *r)
 {
-    if (t->n_pending == t->cap_pending) {
+    if (t->n_pending == t->cap_pending || t->n_pending >= PENDING_MAX) {
         if (t->cap_pending < PENDING_MAX) {
             size_t cap = t->cap_pending ? t->cap_pending * 2 : 2;
             struct stint_record *p = realloc(t->pending, cap * sizeof(*p));
@@ -176,7 +176,7 @@ static void push(struct stint_tracker *t, const struct stint_record *r)
                 t->cap_pending = cap;
             }
         }
-        if (t->n_pending == t->cap_pending) {
+        if (t->n_pending == t->cap_pending || t->n_pending >= PENDING_MAX) {
             /* the journal has failed for long: the oldest record goes into the gap */
             const struct stint_record *old = t->n_pending ? &t->pending[0] : r;
             if (t->gap_count == 0 || old->start_ms < t->gap_start) {
@@ -246,8 +246,8 @@ static void open_rec(struct stint_tracker *t, const struct stint_record *like, i
     mark_resume(t);
 }
 
-/* Puts the gap record for the dropped span in front of the pending records (their room is
- * there: the list is never full when this is called, see push). */
+/* Puts the gap record for the dropped span in front of the pending records (at most one slot
+ * past PENDING_MAX: push never holds more than PENDING_MAX). */
 static bool gap_insert(struct stint_tracker *t)
 {
     struct stint_record *g;
