@@ -463,6 +463,8 @@ def purge_case(env, i, rng, coll_port, admin, kind):
               "purge --server did not report the server's count: %r" % out)
     check(not journal_holds(a.journal, marker.encode() + b"-"),
           "purged strings left in %s" % journal_holds(a.journal, marker.encode() + b"-"))
+    check("deletedRecords" not in a.log_text(), "the server's answer to DELETE reached stintd's "
+          "output")
     st = a.status()
     check(st["backlog"] == 0, "backlog after purge: %s" % st["backlog"])
     if st["open"] is not None:
@@ -589,6 +591,36 @@ def mode_misconfig(env):
         a.stop()
         print("ok: %d paused (%s), nothing dead-lettered, flush delivered 20 records" %
               (code, word))
+
+    # a certificate that does not verify: status names ca_file / pinned_key
+    other_key, other_cert = os.path.join(env.tmp, "other.key"), os.path.join(env.tmp, "other.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=other",
+                    "-keyout", other_key, "-out", other_cert], check=True, capture_output=True)
+    src = os.path.join(env.tmp, "evtls.jsonl")
+    data, _ = events(5, 1767225600000, "mtls")
+    with open(src, "wb") as f:
+        f.write(data)
+    a = env.agent("mtls", "jsonl:" + src, "https://127.0.0.1:%d" % port, token=5,
+                  extra=["--ca-file", other_cert])
+    st = wait_for("blocked", lambda: (lambda s: s if s["sender"]["state"].startswith("blocked")
+                                      else None)(a.status()), 30)
+    check("ca_file" in st["sender"].get("fix", ""), "blocked without the ca_file hint: %s" %
+          st["sender"])
+    a.stop()
+    print("ok: a certificate that does not verify: blocked, fix: %s" % st["sender"]["fix"])
+
+    # flush --wait --timeout with the server down: stintd answered; say how sending stands
+    src = os.path.join(env.tmp, "evdown.jsonl")
+    with open(src, "wb") as f:
+        f.write(events(5, 1767225600000, "mdown")[0])
+    a = env.agent("mdown", "jsonl:" + src, "https://127.0.0.1:%d" % free_port(), token=6)
+    wait_for("a retry", lambda: a.status()["sender"].get("next_retry_ms"), 30)
+    rc, out, err = a.ctl("flush", "--wait", "--timeout", "3")
+    check(rc == 5 and "no answer from stintd" not in err and "records still to send" in err and
+          "retry in" in err, "flush --wait timeout: %d %r" % (rc, err))
+    a.stop()
+    print("ok: flush --wait --timeout 3 with the server down: %s" % err.strip().splitlines()[0])
 
     # 400 on one record: split down to it, only it is dead-lettered; list, retry, drop
     admin_faults(admin, "status=400,path=/v1/batches,count=4")
