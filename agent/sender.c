@@ -476,6 +476,14 @@ static void wait_until(struct stint_sender *s, int64_t deadline_ms)
     pthread_cond_timedwait(&s->cv, &s->mu, &ts);
 }
 
+/* Forgets the batch (purged): the next one is read afresh, at the configured size. */
+static void drop_batch(struct stint_sender *s)
+{
+    s->have_batch = false;
+    s->split_until = 0;
+    s->limit = s->o.batch_max_records;
+}
+
 /* What to change after a 404/405/415/501: the URL or the encoding, named. */
 static void misconfig_fix(const struct stint_sender *s, long status, char *out, size_t cap)
 {
@@ -573,7 +581,7 @@ static void attempt(struct stint_sender *s)
     if (s->batch_epoch != s->purge_epoch) {
         /* purged since the batch was read: none of it may leave */
         pthread_mutex_unlock(&s->mu);
-        s->have_batch = false;
+        drop_batch(s);
         return;
     }
     if (s->auth_header)
@@ -633,7 +641,7 @@ static void attempt(struct stint_sender *s)
         pthread_mutex_unlock(&s->mu);
         logf_(s, "batch %" PRIu64 "-%" PRIu64 " was purged while in flight: its answer is ignored",
               s->b.first, s->b.last);
-        s->have_batch = false;
+        drop_batch(s);
         return;
     }
     pthread_cond_broadcast(&s->cv);
@@ -791,9 +799,7 @@ static void *run(void *arg)
 
         if (s->have_batch && s->batch_epoch != s->purge_epoch) {
             /* purged while held (in backoff or being split): drop it, start afresh */
-            s->have_batch = false;
-            s->split_until = 0;
-            s->limit = s->o.batch_max_records;
+            drop_batch(s);
             continue;
         }
         if (s->st.auth_paused || s->st.config_paused) {

@@ -280,7 +280,8 @@ static void gap_remove(struct stint_tracker *t)
     t->n_pending--;
 }
 
-static enum stint_err flush(struct stint_tracker *t)
+/* Appends what is pending. force: even before the retry time (a clean stop must try). */
+static enum stint_err flush_(struct stint_tracker *t, bool force)
 {
     struct stint_journal_append_opts ao = {0};
     enum stint_err err;
@@ -292,7 +293,7 @@ static enum stint_err flush(struct stint_tracker *t)
     if (t->paused || t->rewind) {
         return STINT_EIO; /* resumable: nothing more until the rewind and the retry */
     }
-    if (t->failing && now_mono(t) < t->next_retry) {
+    if (t->failing && !force && now_mono(t) < t->next_retry) {
         return STINT_OK; /* held: the timer retries (one failing write per RETRY_MS, not per item)
                           */
     }
@@ -339,6 +340,11 @@ static enum stint_err flush(struct stint_tracker *t)
     t->failing = false;
     t->next_retry = -1;
     return STINT_OK;
+}
+
+static enum stint_err flush(struct stint_tracker *t)
+{
+    return flush_(t, false);
 }
 
 /* Resumable, after a failed append: back to the state of the last append, as a restart would
@@ -804,7 +810,7 @@ enum stint_err stint_tracker_shutdown(struct stint_tracker *t)
     if (t->live) {
         int64_t w = observe(t);
         close_open(t, w);
-        err = flush(t);
+        err = flush_(t, true); /* on failure the checkpoint stays: the next start closes it */
         if (err == STINT_OK) {
             /* nothing written (a zero-length record): the checkpoint must still go */
             err = stint_journal_checkpoint(t->journal, NULL);
@@ -817,7 +823,7 @@ enum stint_err stint_tracker_shutdown(struct stint_tracker *t)
         int64_t cap = last + t->idle_after;
         close_open(t, now < cap ? now : cap);
     }
-    return flush(t);
+    return flush_(t, true);
 }
 
 const struct stint_sink *stint_tracker_sink(struct stint_tracker *t)
