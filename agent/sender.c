@@ -890,7 +890,10 @@ static void net_changed(struct stint_sender *s)
 
     pthread_mutex_lock(&s->mu);
     s->net_epoch++;
-    if (s->in_flight && mono_ms() - s->in_flight_since >= NET_CUT_AFTER_MS) {
+    /* a request of a purged batch is left to end by itself: cut, the server might still store
+     * it after the purge's DELETE, which waits for it to end (stint_sender_settled) */
+    if (s->in_flight && s->in_flight_epoch == s->purge_epoch &&
+        mono_ms() - s->in_flight_since >= NET_CUT_AFTER_MS) {
         s->net_abort = true;
         cut = true;
     }
