@@ -853,6 +853,11 @@ int main(int argc, char **argv)
         strcmp(cmd, "dead-letters") != 0)
         return usage_error("unknown command \"%s\"", cmd);
 
+    for (i = 0; i < seqc; i++) {
+        uint64_t v = 0;
+        if (!parse_u64(seqv[i], &v) || v == 0)
+            return usage_error("not a seq: \"%s\"", seqv[i]);
+    }
     if (!socket_path) {
         const char *rt = getenv("XDG_RUNTIME_DIR");
         if (!rt || !*rt) {
