@@ -619,6 +619,18 @@ def mode_misconfig(env):
     rc, out, err = a.ctl("flush", "--wait", "--timeout", "3")
     check(rc == 5 and "no answer from stintd" not in err and "records still to send" in err and
           "retry in" in err, "flush --wait timeout: %d %r" % (rc, err))
+    # the progress line on a terminal (script gives a pty): a long state is cut at a word
+    if shutil.which("script"):
+        r = subprocess.run(["script", "-qec", "%s --socket %s flush --wait --timeout 3" %
+                            (env.stintctl, a.sock), "/dev/null"], capture_output=True, timeout=60,
+                           env=dict(os.environ, COLUMNS="80", LINES="24"))
+        text = r.stdout.decode(errors="replace")
+        full = text.split("sender: ", 1)[1].splitlines()[0].strip() if "sender: " in text else ""
+        cuts = [c.split("(", 1)[1] for c in text.split("\r") if "..." in c and "(" in c]
+        check(full and cuts, "no progress line or final state on the terminal: %r" % text)
+        shown = cuts[-1].rsplit("...)", 1)[0]
+        check(full.startswith(shown) and len(shown) < len(full) and full[len(shown)] in " :,",
+              "the progress line cut the state mid-word: %r of %r" % (shown, full))
     a.stop()
     print("ok: flush --wait --timeout 3 with the server down: %s" % err.strip().splitlines()[0])
 
