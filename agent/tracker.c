@@ -78,6 +78,7 @@ struct stint_tracker {
     struct stint_record *pending;
     size_t n_pending, cap_pending;
     bool failing;               /* the last append failed; appends wait for next_retry */
+    int64_t high_item_ms;       /* event-timed: the latest item time read (a rewind keeps it) */
     bool rewind, paused;        /* resumable: rewind due / source paused until next_retry */
     uint64_t gap_count;         /* records dropped from the pending list, not yet in a gap */
     int64_t gap_start, gap_end; /* the span they covered */
@@ -484,6 +485,9 @@ static int64_t begin_item(struct stint_tracker *t, int64_t item_ms,
         if (at > t->last_item_ms) {
             t->last_item_ms = at;
         }
+        if (at > t->high_item_ms) {
+            t->high_item_ms = at;
+        }
     } else {
         at = observe(t);
         if (item_ms > 0) {
@@ -619,13 +623,30 @@ enum stint_err stint_tracker_private_set(struct stint_tracker *t, bool on)
 
 void stint_tracker_discard_open(struct stint_tracker *t)
 {
-    int64_t at = t->event_time ? t->last_item_ms : now_wall(t);
+    int64_t at = t->event_time ? t->high_item_ms : now_wall(t);
     int32_t kind = t->has_open ? t->open->kind : STINT_KIND_IDLE;
 
     t->n_pending = 0;
     t->gap_count = 0;
     if (at > t->floor_ms)
         t->floor_ms = at;
+    if (t->resumable && (t->paused || t->rewind) && t->has_cur_pos) {
+        /* The journal failed and the source was (to be) sent back to the last journaled event:
+         * the events read since were never journaled, and after the purge they must not come
+         * back as new records. The source goes on from the last event read instead, which says
+         * what is in focus now; read again, it opens the record at the purge time (the floor). */
+        t->rewind = t->paused = t->failing = false;
+        t->next_retry = -1;
+        t->has_open = t->has_focus = t->idle = false;
+        memcpy(t->resume_pos, t->cur_pos, t->cur_pos_len);
+        t->resume_pos_len = t->cur_pos_len;
+        t->has_resume_pos = true;
+        t->pos_dirty = true;
+        if (t->source) {
+            (void)stint_source_seek(t->source, t->cur_pos, t->cur_pos_len);
+        }
+        return;
+    }
     /* Nothing of the open record's past stays. Live, not even its title: it is dropped and the
      * source asked what is in focus now, which opens a record now. Event-timed, the stream says
      * what is in focus until its next event, so the record goes on from the purge time (as a

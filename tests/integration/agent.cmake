@@ -54,7 +54,7 @@ endif()
 # server URL, setup errors, another local user. The disk-full and hardening modes need root
 # (tmpfs, useradd, another uid) and report skipped (77) otherwise.
 if(TARGET stintd AND TARGET stintctl AND TARGET stint-collector)
-  foreach(mode setup misconfig purge diskfull-jsonl diskfull-stdin hardening)
+  foreach(mode setup misconfig purge diskfull-jsonl diskfull-stdin diskfull-purge hardening)
     string(REPLACE "-" "_" tname "agent_promises_${mode}")
     add_test(NAME ${tname}
              COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/agent_promises.py ${mode}

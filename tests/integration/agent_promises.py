@@ -9,6 +9,8 @@ MODE is one of:
   diskfull-stdin  (root) the same with the stdin source: held records past the bound become gap
                   records; the server's records plus the gaps' counts are the events' records,
                   and status showed the drops while they happened
+  diskfull-purge  (root) a purge while the JSONL source is paused by a full journal: events read
+                  before it and never journaled leave no record after it
   purge           (a) collector down, a batch in backoff, purge, collector up: nothing from before
                   the purge arrives; (b) purge --server while a delayed batch is in flight;
                   (c) the open record restarts at the purge time; then twenty random
@@ -339,6 +341,61 @@ def mode_diskfull_jsonl(env):
     for x, y in zip(got, expected):
         check(x == y, "record differs:\n  stored   %s\n  expected %s" % (x, y))
     print("ok: disk full with a JSONL source: %d records, each once, none lost" % len(got))
+
+
+def mode_diskfull_purge(env):
+    """Purge while the journal is full and the JSONL source is paused: what was read before
+    the purge and never journaled does not come back after it."""
+    need_root()
+    coll, port, _ = env.collector()
+    src = os.path.join(env.tmp, "events.jsonl")
+    mnt = os.path.join(env.tmp, "small")
+    tmpfs(env, mnt, "1m")
+    a = env.agent("small/agent", "jsonl:" + src, "https://127.0.0.1:%d" % port,
+                  extra=["--batch-records", "50", "--sync", "always"])
+    first, t1 = events(100, 1767225600000, "early", last_idle=True)
+    write_read(a, src, first, 101)
+    wait_for("the first records delivered", lambda: a.status()["backlog"] == 0, 60)
+    filler = fill(mnt)
+    body, t2 = events(400, t1 + 10**6, "pre", last_idle=True)
+    with open(src, "ab") as f:
+        f.write(body)
+    wait_for("the journal failing", lambda: "journal" in a.status()["tracker"], 60)
+    read_before = a.status()["source"]["items"]
+    # space returns and the purge comes before the source's next retry (every 5 s): it is still
+    # paused, with events read and not journaled (a purge on a disk still full fails: LevelDB
+    # cannot be opened again to be remade)
+    space_returns(mnt, filler)
+    paused = "journal" in a.status()["tracker"]
+    rc, out, err = a.ctl("purge", "--yes")
+    check(rc == 0, "purge after the disk was full: %d %s" % (rc, err))
+    st = a.status()
+    check("journal" not in st["tracker"], "the source still paused after the purge: %s" %
+          st["tracker"])
+    post, _ = events(10, t2 + 10**6, "post")
+    with open(src, "ab") as f:
+        f.write(post)
+    wait_for("every event read", lambda: a.status()["source"]["items"] >= 101 + 401 + 11, 120)
+    rc, out, err = a.ctl("flush", "--wait", "--timeout", "120")
+    check(rc == 0, "flush --wait: %d %s" % (rc, err))
+    stored = env.dump("acct0")
+    early = [r for r in stored if r.get("title", "").startswith("early-")]
+    pre = [r for r in stored if r.get("title", "").startswith("pre-")]
+    posts = [r for r in stored if r.get("title", "").startswith("post-")]
+    check(len(early) == 100, "%d of the 100 early records delivered" % len(early))
+    check(len(posts) == 10, "%d of 10 records after the purge delivered" % len(posts))
+    # events the source had read before the purge left nothing from before it; events it had
+    # not read yet (it was paused) are read after the purge, like any new event
+    last_read_ms = int(json.loads(body.splitlines()[max(0, read_before - 101 - 1)])["time"]) \
+        if read_before > 101 else 0
+    for r in pre:
+        check(int(r["startMs"]) >= last_read_ms,
+              "a record from events read before the purge arrived: %s" % r)
+    a.stop()
+    print("ok: purge after a full disk (source %s): %d events had been read, %d records of later "
+          "events came after the purge, none from before" % ("still paused" if paused else
+                                                             "resumed", read_before - 101,
+                                                             len(pre)))
 
 
 def mode_diskfull_stdin(env):
@@ -840,6 +897,7 @@ while True:
 
 
 MODES = {"diskfull-jsonl": mode_diskfull_jsonl, "diskfull-stdin": mode_diskfull_stdin,
+         "diskfull-purge": mode_diskfull_purge,
          "purge": mode_purge, "misconfig": mode_misconfig, "setup": mode_setup,
          "hardening": mode_hardening}
 
