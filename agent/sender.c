@@ -114,14 +114,17 @@ struct stint_sender {
     int64_t retry_at;      /* mono ms; 0: none */
     uint64_t net_epoch, net_seen;
     uint64_t net_conn; /* net_epoch when the kept connection was last judged usable */
-    bool in_flight, net_abort;
-    int64_t in_flight_since; /* mono ms */
-    int64_t last_end;        /* mono ms of the last attempt's end */
+    bool in_flight, net_abort, purge_abort;
+    uint64_t purge_epoch;     /* bumped by stint_sender_purge */
+    uint64_t in_flight_epoch; /* purge_epoch when the request in flight was read */
+    int64_t in_flight_since;  /* mono ms */
+    int64_t last_end;         /* mono ms of the last attempt's end */
     struct stint_sender_status st;
 
     /* sender thread only */
     struct batch b;
     bool have_batch;
+    uint64_t batch_epoch; /* purge_epoch before the batch was read from the journal */
     size_t limit;         /* records per batch now (lower while splitting) */
     uint64_t split_until; /* the range being split ends here */
     struct stint_backoff bo;
@@ -571,7 +574,7 @@ static bool should_abort(void *ctx)
     bool abort_now;
 
     pthread_mutex_lock(&s->mu);
-    abort_now = s->net_abort || (s->stopping && mono_ms() >= s->stop_deadline);
+    abort_now = s->net_abort || s->purge_abort || (s->stopping && mono_ms() >= s->stop_deadline);
     pthread_mutex_unlock(&s->mu);
     return abort_now;
 }
@@ -588,13 +591,79 @@ static void wait_until(struct stint_sender *s, int64_t deadline_ms)
     pthread_cond_timedwait(&s->cv, &s->mu, &ts);
 }
 
+/* Forgets the batch (purged): the next one is read afresh, at the configured size. */
+static void drop_batch(struct stint_sender *s)
+{
+    s->have_batch = false;
+    s->split_until = 0;
+    s->limit = s->o.batch_max_records;
+}
+
+/* What to change after a 404/405/415/501: the URL or the encoding, named. */
+static void misconfig_fix(const struct stint_sender *s, long status, char *out, size_t cap)
+{
+    switch (status) {
+    case 404:
+        fmt_(out, cap,
+             "the server has no %s (HTTP 404): [sender] server must be the base URL that /v1/... "
+             "goes under; fix it, then reload stintd or run `stintctl flush`",
+             s->url);
+        break;
+    case 405:
+        fmt_(out, cap,
+             "the server refuses POST to %s (HTTP 405): [sender] server does not point at a Stint "
+             "server; fix it, then reload stintd or run `stintctl flush`",
+             s->url);
+        break;
+    case 415:
+        fmt_(out, cap,
+             "the server does not take this encoding (HTTP 415): set [sender] encoding to one it "
+             "takes, then reload stintd or run `stintctl flush`");
+        break;
+    default:
+        fmt_(out, cap,
+             "the server does not implement %s (HTTP %ld): check [sender] server and encoding, "
+             "then reload stintd or run `stintctl flush`",
+             s->url, status);
+        break;
+    }
+}
+
+/* What to change after a TLS or setup failure (class BLOCKED). */
+static void blocked_fix(int curl_code, char *out, size_t cap)
+{
+    switch (curl_code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+        fmt_(out, cap,
+             "the server's certificate does not verify: set [sender] ca_file to the CA that "
+             "signed it (or pinned_key to its public key), then reload stintd");
+        break;
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        fmt_(out, cap,
+             "the server's public key is not the one in [sender] pinned_key: fix the pin (or the "
+             "URL), then reload stintd");
+        break;
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+        fmt_(out, cap,
+             "[sender] ca_file cannot be used as a CA bundle: fix it, then reload stintd");
+        break;
+    default:
+        fmt_(out, cap, "check [sender] server, ca_file and pinned_key, then reload stintd");
+        break;
+    }
+}
+
 /* One attempt of the current batch; called without mu. */
 static void attempt(struct stint_sender *s)
 {
     struct stint_http_response r;
     struct stint_sender_attempt a;
     const char *hdrs[10];
-    char idem[128], why[512];
+    char idem[128], why[512], fix[256] = "";
     const uint8_t *body = NULL;
     size_t len = 0, nh = 0;
     bool gz = false;
@@ -639,10 +708,18 @@ static void attempt(struct stint_sender *s)
     stint_sender_idempotency_key(s->agent_id, s->b.first, s->b.last, idem + 17, sizeof(idem) - 17);
     memcpy(idem, "Idempotency-Key: ", 17);
     pthread_mutex_lock(&s->mu);
+    if (s->batch_epoch != s->purge_epoch) {
+        /* purged since the batch was read: none of it may leave */
+        pthread_mutex_unlock(&s->mu);
+        drop_batch(s);
+        return;
+    }
     if (s->auth_header)
         hdrs[nh++] = s->auth_header;
     s->in_flight = true;
+    s->in_flight_epoch = s->batch_epoch;
     s->net_abort = false;
+    s->purge_abort = false;
     if (s->net_conn != s->net_epoch) {
         /* the network changed since the kept connection was made: a connection across a link
          * that went away would swallow the request silently, a new one fails (or works) at once */
@@ -686,9 +763,22 @@ static void attempt(struct stint_sender *s)
     }
     pthread_mutex_lock(&s->mu);
     s->in_flight = false;
-    if (s->net_abort)
+    if (s->net_abort || s->purge_abort)
         stint_http_reset_connection(s->http);
     s->net_abort = false;
+    s->purge_abort = false;
+    if (s->batch_epoch != s->purge_epoch) {
+        /* the journal was purged while this request was out: its answer is thrown away (no ack,
+         * no dead letter, no backoff), and so is the batch */
+        s->st.answers_ignored++;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        logf_(s, "batch %" PRIu64 "-%" PRIu64 " was purged while in flight: its answer is ignored",
+              s->b.first, s->b.last);
+        drop_batch(s);
+        return;
+    }
+    pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     if (rc != STINT_OK) {
         fmt_(why, sizeof(why), "building the request failed: %s", stint_strerror(rc));
@@ -742,22 +832,42 @@ decided:
         }
         s->have_batch = false;
         break;
-    case STINT_SEND_REJECT: {
-        char reason[STINT_REASON_MAX + 1];
-        fmt_(reason, sizeof(reason), "%s", why);
-        if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
-            dead = s->b.n;
-        logf_(s, "batch %" PRIu64 "-%" PRIu64 " dead-lettered: %s", s->b.first, s->b.last, reason);
+    case STINT_SEND_REJECT:
+        /* a refusal of the batch as a whole (400, 422, ...) may come from one bad record: halve
+         * until the record at fault is alone; only that one is dead-lettered */
+        if (s->b.n > 1) {
+            if (!s->split_until)
+                s->split_until = s->b.last;
+            s->limit = s->b.n / 2;
+            logf_(s,
+                  "batch %" PRIu64 "-%" PRIu64 " refused (%s): split to %zu records to find "
+                  "the record at fault",
+                  s->b.first, s->b.last, why, s->limit);
+        } else {
+            char reason[STINT_REASON_MAX + 1];
+            fmt_(reason, sizeof(reason), "%s", why);
+            if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
+                dead = s->b.n;
+            logf_(s, "seq %" PRIu64 " dead-lettered: %s", s->b.first, reason);
+            if (s->split_until && s->b.last >= s->split_until) {
+                s->split_until = 0;
+                s->limit = s->o.batch_max_records;
+            }
+        }
         stint_backoff_reset(&s->bo);
         s->have_batch = false;
         break;
-    }
     case STINT_SEND_AUTH:
         logf_(s, "sending paused: the server refused the token (%s)", why);
         break;
+    case STINT_SEND_MISCONFIG:
+        misconfig_fix(s, r.status, fix, sizeof(fix));
+        logf_(s, "sending paused: %s (%s)", fix, why);
+        break;
     case STINT_SEND_BLOCKED:
         wait = s->bo.cap_ms;
-        logf_(s, "cannot talk to the server: %s; next try in %" PRIu64 " ms", why, wait);
+        blocked_fix(r.curl_code, fix, sizeof(fix));
+        logf_(s, "cannot talk to the server: %s; %s; next try in %" PRIu64 " ms", why, fix, wait);
         break;
     case STINT_SEND_RETRY:
     default:
@@ -790,6 +900,12 @@ decided:
     }
     if (cls == STINT_SEND_AUTH)
         s->st.auth_paused = true;
+    if (cls == STINT_SEND_MISCONFIG)
+        s->st.config_paused = true;
+    if (cls == STINT_SEND_MISCONFIG || cls == STINT_SEND_BLOCKED)
+        fmt_(s->st.fix, sizeof(s->st.fix), "%s", fix);
+    else
+        s->st.fix[0] = '\0';
     if (cls == STINT_SEND_RETRY || cls == STINT_SEND_BLOCKED) {
         s->retry_at = s->last_end + (int64_t)wait;
         s->st.next_retry_ms = wall_ms(s) + (int64_t)wait;
@@ -815,9 +931,16 @@ static void *run(void *arg)
     while (!s->stopping) {
         int64_t now = mono_ms();
 
-        if (s->st.auth_paused) {
+        if (s->have_batch && s->batch_epoch != s->purge_epoch) {
+            /* purged while held (in backoff or being split): drop it, start afresh */
+            drop_batch(s);
+            continue;
+        }
+        if (s->st.auth_paused || s->st.config_paused) {
             if (s->flush_req || s->token_changed) {
                 s->st.auth_paused = false;
+                s->st.config_paused = false;
+                s->st.fix[0] = '\0';
                 s->flush_req = s->token_changed = false;
                 stint_backoff_reset(&s->bo);
                 logf_(s, "sending resumed");
@@ -851,6 +974,9 @@ static void *run(void *arg)
         s->flush_req = false;
         s->idle = false;
         s->net_seen = s->net_epoch;
+
+        if (!s->have_batch)
+            s->batch_epoch = s->purge_epoch;
         pthread_mutex_unlock(&s->mu);
 
         rc = STINT_OK;
@@ -898,7 +1024,10 @@ static void net_changed(struct stint_sender *s)
 
     pthread_mutex_lock(&s->mu);
     s->net_epoch++;
-    if (s->in_flight && mono_ms() - s->in_flight_since >= NET_CUT_AFTER_MS) {
+    /* a request of a purged batch is left to end by itself: cut, the server might still store
+     * it after the purge's DELETE, which waits for it to end (stint_sender_settled) */
+    if (s->in_flight && s->in_flight_epoch == s->purge_epoch &&
+        mono_ms() - s->in_flight_since >= NET_CUT_AFTER_MS) {
         s->net_abort = true;
         cut = true;
     }
@@ -1203,8 +1332,61 @@ void stint_sender_flush(struct stint_sender *s)
     pthread_mutex_lock(&s->mu);
     s->flush_req = true;
     s->wake_req = true;
+    if (s->st.auth_paused || s->st.config_paused) {
+        /* lifted now, so that a status (or flush --wait) asked right after does not see the
+         * pause of the last attempt; the next attempt shows whether it still holds */
+        s->st.auth_paused = s->st.config_paused = false;
+        s->st.fix[0] = '\0';
+        logf_(s, "sending resumed (flush)");
+    }
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
+}
+
+void stint_sender_purge(struct stint_sender *s, bool abort_in_flight)
+{
+    bool busy;
+
+    pthread_mutex_lock(&s->mu);
+    s->purge_epoch++;
+    s->st.purges++;
+    busy = s->in_flight;
+    if (busy && abort_in_flight)
+        s->purge_abort = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    if (!busy || !abort_in_flight)
+        return;
+    stint_http_wakeup(s->http);
+    /* the abort is seen at once (curl_multi_wakeup): wait for the request to be gone, so that
+     * nothing of it is still being written when the caller goes on */
+    pthread_mutex_lock(&s->mu);
+    while (s->in_flight && s->in_flight_epoch != s->purge_epoch) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += 50 * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        if (s->in_flight)
+            s->purge_abort = true; /* a new post may have cleared it: ask again */
+        pthread_mutex_unlock(&s->mu);
+        stint_http_wakeup(s->http);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+bool stint_sender_settled(struct stint_sender *s)
+{
+    bool settled;
+
+    pthread_mutex_lock(&s->mu);
+    settled = !s->in_flight || s->in_flight_epoch == s->purge_epoch;
+    pthread_mutex_unlock(&s->mu);
+    return settled;
 }
 
 enum stint_err stint_sender_set_token(struct stint_sender *s, const void *token, size_t len)
@@ -1230,6 +1412,7 @@ void stint_sender_status(struct stint_sender *s, struct stint_sender_status *out
     stint_journal_stats(s->j, &js);
     pthread_mutex_lock(&s->mu);
     *out = s->st;
+    out->in_flight = s->in_flight;
     pthread_mutex_unlock(&s->mu);
     out->backlog = js.backlog;
     out->oldest_ms = js.oldest_ms;

@@ -66,8 +66,9 @@ static const struct stint_conf_case_info cases[] = {
      "After 413 the client MUST split the batch: the next request starts at the same seq with "
      "fewer records, and all the batch's records are delivered."},
     {"C08", STINT_CONF_MUST, "§7.4 Retry table (REJECT)",
-     "After a permanent 4xx (400) the client MUST NOT send that batch again, and MUST go on "
-     "with the next one."},
+     "After a permanent 4xx (400) the client MUST NOT send that batch again (it MAY split it "
+     "to find the record at fault; the parts are refused too), and MUST go on with the next "
+     "one."},
     {"C09", STINT_CONF_MUST, "§7.2 Request; §3 Wire format",
      "Every request is a POST to /v1/batches with a Bearer token, a protobuf or JSON Content-Type "
      "(gzip allowed) and a body that decodes as a Batch with a 16-byte agent_id and increasing "
@@ -424,6 +425,9 @@ static int decide(struct state *st, struct obs *ob, char *retry_after, size_t ca
     case PH_AFTER:
         if (ob->n == 0)
             return 200;
+        if (ob->first >= st->z_first && ob->last <= st->z_last)
+            return 400; /* a part of the refused batch (a client splitting to find the record
+                           at fault): refused as well, until it goes on past it */
         st->ph = PH_PAUSED;
         st->script_done = true;
         return 401;
