@@ -113,6 +113,9 @@ struct stint_sender {
     int64_t linger_until;  /* mono ms */
     int64_t retry_at;      /* mono ms; 0: none */
     uint64_t net_epoch, net_seen;
+    /* the wait in force was asked for by the server (an HTTP answer: 429, 5xx, Retry-After):
+     * a network change does not cut it short, since the server, not the link, said "later" */
+    bool server_wait;
     uint64_t net_conn; /* net_epoch when the kept connection was last judged usable */
     bool in_flight, net_abort, purge_abort;
     uint64_t purge_epoch;     /* bumped by stint_sender_purge */
@@ -909,6 +912,7 @@ decided:
     if (cls == STINT_SEND_RETRY || cls == STINT_SEND_BLOCKED) {
         s->retry_at = s->last_end + (int64_t)wait;
         s->st.next_retry_ms = wall_ms(s) + (int64_t)wait;
+        s->server_wait = cls == STINT_SEND_RETRY && r.curl_code == 0 && r.status != 0;
         /* a network change seen during this attempt counts only for a network failure */
         if (!network)
             s->net_seen = s->net_epoch;
@@ -953,7 +957,7 @@ static void *run(void *arg)
             if (s->net_seen != s->net_epoch) {
                 int64_t soon = s->last_end + NET_MIN_GAP_MS;
                 s->net_seen = s->net_epoch;
-                if (soon < s->retry_at) {
+                if (!s->server_wait && soon < s->retry_at) {
                     s->retry_at = soon;
                     s->st.net_wakes++;
                     stint_backoff_reset(&s->bo);
@@ -989,6 +993,7 @@ static void *run(void *arg)
             logf_(s, "reading the journal failed: %s; retry in %" PRIu64 " ms", msg, wait);
             pthread_mutex_lock(&s->mu);
             s->retry_at = mono_ms() + (int64_t)wait;
+            s->server_wait = false;
             s->last_end = mono_ms();
             fmt_(s->st.last_error, sizeof(s->st.last_error), "journal: %s", msg);
             continue;
