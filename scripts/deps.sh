@@ -17,6 +17,8 @@ set -eu
 # Packaging: scdoc builds the man pages (man/); debhelper, dpkg-dev and lintian make and check
 # the Debian packages (make deb); systemd gives systemd-analyze, which checks the units; curl
 # lets the package test ask the installed collector for its health.
+# stint-tray: libsystemd-dev (sd-bus and sd-event); its test: dbus-daemon (dbus-run-session),
+# python3-dbus and python3-gi (tray_host.py plays the tray host on the session bus).
 PACKAGES="
 cmake make gcc clang pkg-config libclang-rt-14-dev
 nanopb libnanopb-dev
@@ -35,6 +37,9 @@ scdoc
 debhelper dpkg-dev lintian
 systemd
 curl
+libsystemd-dev
+dbus-daemon
+python3-dbus python3-gi
 "
 
 missing=""

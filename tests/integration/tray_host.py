@@ -1,0 +1,336 @@
+#!/usr/bin/python3
+"""tray_host.py — stint-tray seen from the tray host's side of the session D-Bus.
+
+    dbus-run-session -- tray_host.py STINTD STINTCTL STINT-TRAY ICONS-DIR
+
+Plays the desktop: owns org.kde.StatusNotifierWatcher, receives stint-tray's registration, and
+reads the item (Status, IconName, ToolTip) and its dbusmenu layout over D-Bus, as KDE's or
+waybar's tray does. Against a real stintd (JSONL source, real journal, real control socket):
+  - the icon follows the agent: recording with the current app;
+  - the menu's Private mode item, clicked over D-Bus (com.canonical.dbusmenu.Event), turns
+    private mode on: `stintctl status` says so, and an event fed afterwards leaves only a
+    private record (no app, no title) in the journal; a click on the icon (Activate) turns it
+    off again;
+  - Today's report writes the status text and runs the opener given with --report-open;
+  - stopping stintd changes the icon to stint-stopped within 1 s (STINT_TRAY_ICON_LIMIT_S) and
+    the menu then offers only Quit; a click on the hidden Private item does nothing;
+  - restarting stintd brings the icon back without anything polling;
+  - a tray host that appears after stint-tray gets its registration too;
+  - Quit tray ends stint-tray with status 0.
+Exit 77 (a ctest skip) when python3-dbus or python3-gi is missing.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    import dbus
+    import dbus.service
+    from dbus.mainloop.glib import DBusGMainLoop
+    from gi.repository import GLib
+except ImportError as ex:
+    print("SKIP: %s (Debian: python3-dbus python3-gi)" % ex)
+    raise SystemExit(77)
+
+ICON_LIMIT = float(os.environ.get("STINT_TRAY_ICON_LIMIT_S", "1"))
+WATCHER = "org.kde.StatusNotifierWatcher"
+ITEM_IFACE = "org.kde.StatusNotifierItem"
+MENU_IFACE = "com.canonical.dbusmenu"
+checks = 0
+
+
+def fail(msg):
+    print("FAIL: " + msg, flush=True)
+    raise SystemExit(1)
+
+
+def check(cond, msg):
+    global checks
+    checks += 1
+    if not cond:
+        fail(msg)
+
+
+def pump(seconds):
+    ctx = GLib.MainContext.default()
+    end = time.time() + seconds
+    while time.time() < end:
+        if not ctx.iteration(False):
+            time.sleep(0.005)
+
+
+def wait_for(pred, what, timeout=20):
+    ctx = GLib.MainContext.default()
+    end = time.time() + timeout
+    while time.time() < end:
+        while ctx.iteration(False):
+            pass
+        if pred():
+            return
+        time.sleep(0.01)
+    fail("timed out waiting for " + what)
+
+
+class Watcher(dbus.service.Object):
+    """The host's half: org.kde.StatusNotifierWatcher, keeping what registers."""
+
+    def __init__(self, bus):
+        self.items = []
+        dbus.service.Object.__init__(self, bus, "/StatusNotifierWatcher")
+
+    @dbus.service.method(WATCHER, in_signature="s", out_signature="", sender_keyword="sender")
+    def RegisterStatusNotifierItem(self, service, sender=None):
+        self.items.append((str(service), str(sender)))
+
+    @dbus.service.method(WATCHER, in_signature="s", out_signature="")
+    def RegisterStatusNotifierHost(self, service):
+        pass
+
+
+class Item:
+    def __init__(self, bus, service):
+        self.obj = bus.get_object(service, "/StatusNotifierItem")
+        self.props = dbus.Interface(self.obj, "org.freedesktop.DBus.Properties")
+        menu_path = self.props.Get(ITEM_IFACE, "Menu")
+        self.menu = dbus.Interface(bus.get_object(service, menu_path), MENU_IFACE)
+        self.item = dbus.Interface(self.obj, ITEM_IFACE)
+        self.signals = []
+        for sig in ("NewIcon", "NewToolTip", "NewStatus"):
+            bus.add_signal_receiver(lambda *a, s=sig: self.signals.append((s, time.time())),
+                                    signal_name=sig, dbus_interface=ITEM_IFACE)
+
+    def get(self, name):
+        return self.props.Get(ITEM_IFACE, name)
+
+    def icon(self):
+        return str(self.get("IconName"))
+
+    def tooltip(self):
+        icon, pixmaps, title, text = self.get("ToolTip")
+        return str(title), str(text)
+
+    def layout(self):
+        rev, (root_id, root_props, children) = self.menu.GetLayout(0, -1, dbus.Array([], "s"))
+        items = {}
+        for c in children:
+            cid, props, sub = c
+            items[int(cid)] = {str(k): v for k, v in props.items()}
+        return int(rev), items
+
+    def find(self, label):
+        for cid, props in self.layout()[1].items():
+            if str(props.get("label", "")).replace("_", "") == label:
+                return cid, props
+        return None, None
+
+    def click(self, cid):
+        self.menu.Event(dbus.Int32(cid), "clicked", dbus.Int32(0, variant_level=1),
+                        dbus.UInt32(0))
+
+
+class Agent:
+    def __init__(self, stintd, tmp, events):
+        self.sock = os.path.join(tmp, "run", "control")
+        self.log = os.path.join(tmp, "stintd.log")
+        self.args = [stintd, "--source", "jsonl:" + events, "--journal",
+                     os.path.join(tmp, "journal"), "--socket", self.sock, "--server", "",
+                     "--max-age", "0", "-v"]
+        self.env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(tmp, "cfg"))
+        self.p = None
+
+    def start(self):
+        with open(self.log, "a") as lf:
+            self.p = subprocess.Popen(self.args, stdout=lf, stderr=subprocess.STDOUT, env=self.env)
+        end = time.time() + 20
+        while not os.path.exists(self.sock):
+            if self.p.poll() is not None or time.time() > end:
+                fail("stintd did not come up: " + open(self.log).read()[-2000:])
+            time.sleep(0.02)
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        rc = self.p.wait(timeout=30)
+        check(rc == 0, "stintd exit %d" % rc)
+
+    def kill(self):
+        if self.p and self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+
+def ctl(stintctl, sock, *args):
+    p = subprocess.run([stintctl, "--socket", sock] + list(args), capture_output=True,
+                       timeout=60)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def main():
+    if len(sys.argv) != 5:
+        fail(__doc__)
+    stintd, stintctl, tray_bin, icons = sys.argv[1:]
+    if "DBUS_SESSION_BUS_ADDRESS" not in os.environ:
+        fail("run me under dbus-run-session")
+    DBusGMainLoop(set_as_default=True)
+    bus = dbus.SessionBus()
+    tmp = tempfile.mkdtemp(prefix="stint-tray-")
+    agent = tray = None
+    try:
+        events = os.path.join(tmp, "events.jsonl")
+        now = int(time.time() * 1000)
+
+        def feed(**ev):
+            ev.setdefault("time", int(time.time() * 1000))
+            with open(events, "a") as f:
+                f.write(json.dumps(ev) + "\n")
+
+        def items_seen():
+            rc, out, err = ctl(stintctl, agent.sock, "status", "--json")
+            return json.loads(out)["source"]["items"] if rc == 0 else -1
+
+        feed(time=now - 60000, app="firefox", path="/usr/lib/firefox/firefox", title="Docs")
+        agent = Agent(stintd, tmp, events)
+        agent.start()
+        wait_for(lambda: items_seen() == 1, "stintd read the first event")
+
+        # The tray starts before any host exists: it must register once one appears.
+        opener = os.path.join(tmp, "open-report")
+        with open(opener, "w") as f:
+            f.write("#!/bin/sh\ncp \"$1\" \"%s/opened.txt\"\n" % tmp)
+        os.chmod(opener, 0o755)
+        tlog = open(os.path.join(tmp, "tray.log"), "w")
+        tray = subprocess.Popen([tray_bin, "--socket", agent.sock, "--icons", icons,
+                                 "--report-open", opener, "-v"], stdout=tlog, stderr=tlog)
+        pump(0.5)
+        check(tray.poll() is None, "stint-tray ended: " + open(tlog.name).read())
+        name = bus.request_name(WATCHER)
+        check(name == dbus.bus.REQUEST_NAME_REPLY_PRIMARY_OWNER, "own the watcher name")
+        watcher = Watcher(bus)
+        wait_for(lambda: watcher.items, "stint-tray to register with the watcher")
+        service, sender = watcher.items[0]
+        check(service.startswith("org.kde.StatusNotifierItem-%d-" % tray.pid),
+              "registered name %s" % service)
+        item = Item(bus, sender)
+
+        # recording, with the app
+        wait_for(lambda: item.icon() == "stint-recording", "the recording icon")
+        title, text = item.tooltip()
+        check(title == "Stint: recording" and "firefox" in text, "tooltip %r %r" % (title, text))
+        check(str(item.get("Status")) == "Active", "Status %s" % item.get("Status"))
+        check(str(item.get("IconThemePath")) == os.path.realpath(icons), "IconThemePath")
+        check(str(item.get("Id")) == "stint-tray" and str(item.get("Category")) ==
+              "ApplicationStatus", "Id/Category")
+        rev, menu = item.layout()
+        labels = [str(p.get("label", "")).replace("_", "") for p in menu.values()]
+        check("Private mode" in labels and "Send now" in labels and "Today's report" in labels
+              and "Quit tray" in labels, "menu labels %s" % labels)
+        pid_, pprops = item.find("Private mode")
+        check(pprops.get("toggle-type") == "checkmark" and int(pprops.get("toggle-state")) == 0,
+              "Private mode item %s" % pprops)
+        sid, sprops = item.find("Send now")
+        check(sprops.get("visible") is not None and not bool(sprops.get("visible")),
+              "Send now hidden without a server: %s" % sprops)
+
+        # Private mode from the menu
+        item.click(pid_)
+        wait_for(lambda: item.icon() == "stint-private", "the private icon")
+        rc, out, err = ctl(stintctl, agent.sock, "status", "--json")
+        st = json.loads(out)
+        check(rc == 0 and st["private"] is True, "stintctl status after the click: %s" % st)
+        check(int(item.find("Private mode")[1]["toggle-state"]) == 1, "check mark on")
+        check(item.tooltip()[0] == "Stint: private mode", "tooltip %r" % (item.tooltip(),))
+        feed(app="secret-app", path="/usr/bin/secret-app", title="Secret title",
+             url="https://secret.example/")
+        wait_for(lambda: items_seen() == 2, "stintd read the private-time event")
+
+        # Today's report: the status text, handed to the opener
+        rid, _ = item.find("Today's report")
+        item.click(rid)
+        opened = os.path.join(tmp, "opened.txt")
+        wait_for(lambda: os.path.exists(opened) and os.path.getsize(opened) > 0,
+                 "the report opener")
+        rep = open(opened).read()
+        check("\"private\": true" in rep and "secret" not in rep, "report: %s" % rep[:400])
+
+        # A click on the icon turns it off again
+        item.item.Activate(dbus.Int32(0), dbus.Int32(0))
+        wait_for(lambda: item.icon() == "stint-recording", "recording again after Activate")
+        check(json.loads(ctl(stintctl, agent.sock, "status", "--json")[1])["private"] is False,
+              "private off after Activate")
+        feed(app="xterm", path="/usr/bin/xterm", title="shell")
+        wait_for(lambda: items_seen() == 3, "stintd read the last event")
+        rc, out, err = ctl(stintctl, agent.sock, "pending", "--json")
+        recs = [json.loads(line) for line in out.splitlines()]
+        check(not any("secret" in json.dumps(r) for r in recs), "a private-time field was kept: %s"
+              % recs)
+        priv = [r for r in recs if r["kind"] == "KIND_PRIVATE"]
+        check(len(priv) == 1 and "app" not in priv[0] and "title" not in priv[0] and
+              "url" not in priv[0], "one private record with times only: %s" % recs)
+        check(all(r["kind"] == "KIND_PRIVATE" or r.get("app") in ("firefox", "xterm")
+                  for r in recs), "records: %s" % recs)
+
+        # stintd stops: the icon says so within the limit, the menu offers only Quit
+        n_before = len(item.signals)
+        agent.stop()
+        stopped_at = time.time()
+        wait_for(lambda: item.icon() == "stint-stopped", "the stopped icon", timeout=10)
+        sigs = [t for s, t in item.signals[n_before:] if s == "NewIcon"]
+        check(sigs, "no NewIcon signal when stintd stopped")
+        took = sigs[0] - stopped_at
+        print("icon changed %.3f s after stintd exited" % took)
+        check(took <= ICON_LIMIT, "the icon changed %.2f s after stintd stopped (limit %.1f)"
+              % (took, ICON_LIMIT))
+        check("not running" in item.tooltip()[0], "tooltip %r" % (item.tooltip(),))
+        rev2, menu = item.layout()
+        visible = [str(p.get("label", "")).replace("_", "") for p in menu.values()
+                   if bool(p.get("visible", True)) and p.get("type") != "separator"]
+        check(rev2 > rev, "layout revision moved: %d -> %d" % (rev, rev2))
+        check("Private mode" not in visible and "Send now" not in visible and
+              "Today's report" not in visible and "Quit tray" in visible,
+              "menu while stopped: %s" % visible)
+        item.click(pid_)  # offered nothing: does nothing, fails nothing
+        pump(0.3)
+        check(tray.poll() is None and item.icon() == "stint-stopped", "click while stopped")
+
+        # stintd comes back: so does the icon, with the state it has
+        agent.start()
+        wait_for(lambda: item.icon() == "stint-recording", "the icon after the restart")
+        check(item.tooltip()[0] == "Stint: recording", "tooltip after restart")
+
+        # A new host (the panel restarted): stint-tray registers again
+        count = len(watcher.items)
+        bus.release_name(WATCHER)
+        pump(0.2)
+        bus.request_name(WATCHER)
+        wait_for(lambda: len(watcher.items) > count, "registration with the new host")
+
+        # Quit tray
+        qid, _ = item.find("Quit tray")
+        item.click(qid)
+        try:
+            rc = tray.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            fail("stint-tray did not quit")
+        check(rc == 0, "stint-tray exit %d" % rc)
+        tray = None
+        agent.stop()
+        agent = None
+        print("tray_host: %d checks passed" % checks)
+    finally:
+        if tray and tray.poll() is None:
+            tray.terminate()
+            tray.wait()
+        if agent:
+            agent.kill()
+        if os.environ.get("STINT_KEEP_TMP"):
+            print("kept " + tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
