@@ -18,7 +18,8 @@ set -eu
 # the Debian packages (make deb); systemd gives systemd-analyze, which checks the units; curl
 # lets the package test ask the installed collector for its health.
 # stint-tray: libsystemd-dev (sd-bus and sd-event); its test: dbus-daemon (dbus-run-session),
-# python3-dbus and python3-gi (tray_host.py plays the tray host on the session bus).
+# python3-dbus and python3-gi (tray_host.py plays the tray host on the session bus); sway,
+# waybar and grim (tray_screenshot.py: a real SNI host on a headless compositor, screenshots).
 PACKAGES="
 cmake make gcc clang pkg-config libclang-rt-14-dev
 nanopb libnanopb-dev
@@ -40,6 +41,7 @@ curl
 libsystemd-dev
 dbus-daemon
 python3-dbus python3-gi
+sway waybar grim
 "
 
 missing=""

@@ -19,3 +19,11 @@ if(TARGET stint-tray AND TARGET stintd AND TARGET stintctl)
                          ENVIRONMENT "${tray_env}")
   endif()
 endif()
+if(TARGET stint-tray AND TARGET stintd AND TARGET stintctl)
+  # Images kept as artefacts: build/.../tests/artefacts/tray-{stopped,recording,private}.png
+  add_test(NAME tray_screenshot
+           COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/tray_screenshot.py
+                   $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl> $<TARGET_FILE:stint-tray>
+                   ${PROJECT_SOURCE_DIR}/tray/icons ${CMAKE_BINARY_DIR}/tests/artefacts)
+  set_tests_properties(tray_screenshot PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
+endif()
