@@ -3,8 +3,8 @@
  * Design. Why our own StatusNotifierItem rather than libayatana-appindicator3: the protocol is
  * two small D-Bus interfaces (an item of a dozen properties and four methods; a menu of seven
  * methods), and libayatana-appindicator3 brings GTK 3, GLib, GIO, libdbusmenu-gtk3 and their
- * ~60 shared objects into a program whose whole job is to show one icon: tens of MiB of RSS and
- * GLib's main loop, for nothing the desktop sees differently. sd-bus (libsystemd, already on
+ * their dozens of shared objects into a program whose whole job is to hand the desktop an icon
+ * name: a GTK process and GLib's main loop, for nothing the desktop sees differently. sd-bus (libsystemd, already on
  * every Debian desktop) plus sd-event give the same objects on the bus in one library, a loop
  * that sleeps in epoll until a D-Bus message or a state line arrives, and a few MiB of RSS. The
  * desktops reached are the same either way, because both speak the same protocol: KDE Plasma
