@@ -3,16 +3,18 @@
  * Design. Why our own StatusNotifierItem rather than libayatana-appindicator3: the protocol is
  * two small D-Bus interfaces (an item of a dozen properties and four methods; a menu of seven
  * methods), and libayatana-appindicator3 brings GTK 3, GLib, GIO, libdbusmenu-gtk3 and their
- * their dozens of shared objects into a program whose whole job is to hand the desktop an icon
- * name: a GTK process and GLib's main loop, for nothing the desktop sees differently. sd-bus (libsystemd, already on
- * every Debian desktop) plus sd-event give the same objects on the bus in one library, a loop
- * that sleeps in epoll until a D-Bus message or a state line arrives, and a few MiB of RSS. The
- * desktops reached are the same either way, because both speak the same protocol: KDE Plasma
- * (native), GNOME with the AppIndicator/KStatusNotifierItem extension (Ubuntu's default),
- * XFCE (xfce4-statusnotifier-plugin, or the systray plugin in 4.14+), Cinnamon and MATE (their
- * applets host SNI), LXQt, and wlroots bars (waybar's tray, swaybar's tray). Hosts that only
- * speak XEmbed (old panels, stalonetray, trayer) need a bridge (snixembed), as appindicator
- * programs do too since libappindicator dropped its GtkStatusIcon fallback.
+ * dozens of shared objects into a program whose whole job is to hand the desktop an icon name:
+ * a GTK process and GLib's main loop, for nothing the desktop sees differently. sd-bus
+ * (libsystemd, already on every Debian desktop) plus sd-event give the same objects on the bus
+ * in one library, a loop that sleeps in epoll until a D-Bus message or a state line arrives,
+ * and about 3 MiB of RSS (bench/bench_idle.sh). The desktops reached are the same either way,
+ * because both speak the same protocol: KDE Plasma (native), GNOME with the
+ * AppIndicator/KStatusNotifierItem extension (Ubuntu's default), XFCE (the systray plugin of
+ * 4.14+), Cinnamon and MATE (their applets host SNI), LXQt, and wlroots bars (waybar's and
+ * swaybar's trays). The one thing given up: with no SNI host at all, libayatana-appindicator3
+ * falls back to an XEmbed GtkStatusIcon, so old XEmbed-only trays (stalonetray, trayer, tint2)
+ * would show it; ours needs an SNI host there (or a bridge such as snixembed). Every desktop
+ * listed above hosts SNI, and GTK 4 has no XEmbed tray at all.
  *
  * The menu is static apart from its labels, check mark and what is visible, so it is a fixed
  * table of items (ids = enum stint_tray_action values and a few inert ones); every view change
