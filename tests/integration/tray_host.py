@@ -16,6 +16,8 @@ waybar's tray does. Against a real stintd (JSONL source, real journal, real cont
     the menu then offers only Quit; a click on the hidden Private item does nothing;
   - restarting stintd brings the icon back without anything polling;
   - a tray host that appears after stint-tray gets its registration too;
+  - as root: a socket another uid (nobody) listens on gets nothing from a second stint-tray
+    (SO_PEERCRED, checked before any byte is sent), whose icon says "permission denied";
   - Quit tray ends stint-tray with status 0.
 Exit 77 (a ctest skip) when python3-dbus or python3-gi is missing.
 """
@@ -169,6 +171,62 @@ def ctl(stintctl, sock, *args):
     return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 
+FAKE_STINTD = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(4)
+print("ready", flush=True)
+while True:
+    c, _ = s.accept()
+    c.settimeout(2)
+    try:
+        got = c.recv(4096)
+    except OSError:
+        got = b""
+    print("got %d bytes" % len(got), flush=True)
+    c.close()
+"""
+
+
+def other_uid(bus, watcher, tray_bin, icons, tmp):
+    d = tempfile.mkdtemp(prefix="stint-tray-nobody-")
+    fake = tray2 = None
+    try:
+        os.chmod(d, 0o777)
+        sock = os.path.join(d, "control")
+        fake = subprocess.Popen(["runuser", "-u", "nobody", "--", "/usr/bin/python3", "-c",
+                                 FAKE_STINTD, sock], stdout=subprocess.PIPE,
+                                start_new_session=True)
+        check(fake.stdout.readline().strip() == b"ready", "the fake stintd of nobody")
+        count = len(watcher.items)
+        tray2 = subprocess.Popen([tray_bin, "--socket", sock, "--icons", icons],
+                                 stderr=subprocess.DEVNULL)
+        wait_for(lambda: any(n.startswith("org.kde.StatusNotifierItem-%d-" % tray2.pid)
+                             for n, _ in watcher.items[count:]), "the second tray's item")
+        sender = [snd for n, snd in watcher.items[count:]
+                  if n.startswith("org.kde.StatusNotifierItem-%d-" % tray2.pid)][0]
+        item2 = Item(bus, sender)
+        wait_for(lambda: "permission denied" in item2.tooltip()[1], "the refusal in the tooltip")
+        check(item2.icon() == "stint-stopped", "another uid's socket: icon %s" % item2.icon())
+        tray2.terminate()
+        tray2.wait(timeout=20)
+        tray2 = None
+        os.killpg(fake.pid, signal.SIGKILL)  # runuser and its python child
+        out = fake.communicate(timeout=20)[0].decode()
+        check("got 0 bytes" in out and "got" in out and
+              all(l == "got 0 bytes" for l in out.split("\n") if l.startswith("got")),
+              "the other uid's socket was sent something: %r" % out)
+        print("another uid's socket: refused, nothing sent (%s)" % out.strip().replace("\n", "; "))
+    finally:
+        if tray2:
+            tray2.kill()
+        if fake and fake.poll() is None:
+            os.killpg(fake.pid, signal.SIGKILL)
+            fake.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
     if len(sys.argv) != 5:
         fail(__doc__)
@@ -307,6 +365,11 @@ def main():
         pump(0.2)
         bus.request_name(WATCHER)
         wait_for(lambda: len(watcher.items) > count, "registration with the new host")
+
+        # A socket of another uid (as root: one that `nobody` listens on) is not talked to: the
+        # SO_PEERCRED check refuses it before a byte is sent, and the icon says why.
+        if os.geteuid() == 0:
+            other_uid(bus, watcher, tray_bin, icons, tmp)
 
         # Quit tray
         qid, _ = item.find("Quit tray")
