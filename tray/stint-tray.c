@@ -8,8 +8,8 @@
  *
  *   link.c   the control socket: the watch stream, one-shot requests
  *   item.c   the StatusNotifierItem and its dbusmenu (why not libayatana-appindicator3: there)
- *   here     options, the loop, the mapping from a state line to icon, tooltip and menu, and
- *            the actions a click asks for
+ *   view.c   a state line as icon, tooltip and menu (a pure mapping, tested as a table)
+ *   here     options, the loop, and the actions a click asks for
  *
  * When stintd is not running (no socket, refused, or the watch ended) the icon is
  * stint-stopped, the tooltip says why, and the menu offers only Quit. To notice stintd coming
@@ -42,6 +42,7 @@
 
 #include "item.h"
 #include "link.h"
+#include "view.h"
 
 #ifndef STINT_TRAY_VERSION
 #define STINT_TRAY_VERSION "0"
@@ -73,26 +74,7 @@ struct tray {
     char why_down[256]; /* why the agent counts as not running */
 };
 
-/* ---- the view ---- */
-
-static void fmt_time(int64_t ms, char *out, size_t cap)
-{
-    time_t t = (time_t)(ms / 1000), now = time(NULL);
-    struct tm tm, tn;
-
-    localtime_r(&t, &tm);
-    localtime_r(&now, &tn);
-    if (tm.tm_year == tn.tm_year && tm.tm_yday == tn.tm_yday)
-        strftime(out, cap, "%H:%M", &tm);
-    else
-        strftime(out, cap, "%Y-%m-%d %H:%M", &tm);
-}
-
-static const char *str_of(const json_t *o, const char *k)
-{
-    const char *v = json_string_value(json_object_get(o, k));
-    return v ? v : "";
-}
+/* ---- the view (view.c) ---- */
 
 static void show(struct tray *t, const struct stint_tray_view *v)
 {
@@ -104,74 +86,22 @@ static void show(struct tray *t, const struct stint_tray_view *v)
 
 static void show_stopped(struct tray *t)
 {
-    char text[512];
-    struct stint_tray_view v = {.icon = "stint-stopped",
-                                .status = "Active",
-                                .tip_title = "Stint: agent not running",
-                                .label = "Stint agent is not running"};
+    struct stint_tray_view_text vt;
 
-    snprintf(text, sizeof(text), "%s. Start it with: systemctl --user start stintd", t->why_down);
-    v.tip_text = text;
+    stint_tray_view_stopped(t->why_down, &vt);
     t->running = false;
-    show(t, &v);
+    show(t, &vt.view);
 }
 
-/* A state line (spec/CONTROL.md, "watch") as icon, tooltip and menu. */
 static void show_state(struct tray *t, const json_t *st)
 {
-    const char *mode = str_of(st, "mode"), *app = str_of(st, "app");
-    const char *detail = str_of(st, "detail"), *sender = str_of(st, "sender");
-    json_int_t backlog = json_integer_value(json_object_get(st, "backlog"));
-    json_t *oldest = json_object_get(st, "oldest_ms");
-    char icon[64], title[128], text[512], label[160], since[32] = "";
-    struct stint_tray_view v = {.status = "Active", .running = true};
+    struct stint_tray_view_text vt;
 
+    stint_tray_view_of_state(st, time(NULL), &vt);
     t->running = true;
-    t->private_mode = json_is_true(json_object_get(st, "private"));
-    t->can_flush = strncmp(sender, "off", 3) != 0;
-    if (json_is_integer(oldest))
-        fmt_time(json_integer_value(oldest), since, sizeof(since));
-    if (strcmp(mode, "private") == 0) {
-        snprintf(title, sizeof(title), "Stint: private mode");
-        snprintf(text, sizeof(text), "Nothing is recorded. Click the icon to resume.");
-        snprintf(label, sizeof(label), "Private mode: nothing is recorded");
-    } else if (strcmp(mode, "blocked") == 0) {
-        v.status = "NeedsAttention";
-        snprintf(title, sizeof(title), "Stint: sending blocked");
-        snprintf(text, sizeof(text), "%s\n%lld record%s kept until this is fixed.",
-                 *detail ? detail : sender, (long long)backlog, backlog == 1 ? "" : "s");
-        snprintf(label, sizeof(label), "Sending blocked: %.120s", *detail ? detail : sender);
-    } else if (strcmp(mode, "offline") == 0) {
-        snprintf(title, sizeof(title), "Stint: offline");
-        snprintf(text, sizeof(text), "%lld record%s waiting%s%s%s%.300s", (long long)backlog,
-                 backlog == 1 ? "" : "s", *since ? " since " : "", since, *detail ? "\n" : "",
-                 detail);
-        snprintf(label, sizeof(label), "Offline: %lld waiting%s%s", (long long)backlog,
-                 *since ? " since " : "", since);
-    } else if (strcmp(mode, "sending") == 0) {
-        snprintf(title, sizeof(title), "Stint: sending");
-        snprintf(text, sizeof(text), "%lld record%s to send", (long long)backlog,
-                 backlog == 1 ? "" : "s");
-        snprintf(label, sizeof(label), "Sending %lld record%s", (long long)backlog,
-                 backlog == 1 ? "" : "s");
-    } else if (strcmp(mode, "idle") == 0) {
-        snprintf(title, sizeof(title), "Stint: idle");
-        snprintf(text, sizeof(text), "You are away; recording resumes with your next input.");
-        snprintf(label, sizeof(label), "Idle");
-    } else {
-        mode = "recording";
-        snprintf(title, sizeof(title), "Stint: recording");
-        snprintf(text, sizeof(text), "%s%.200s", *app ? "Now: " : "Recording", app);
-        snprintf(label, sizeof(label), "Recording%s%.120s", *app ? ": " : "", app);
-    }
-    snprintf(icon, sizeof(icon), "stint-%s", mode);
-    v.icon = icon;
-    v.tip_title = title;
-    v.tip_text = text;
-    v.label = label;
-    v.private_mode = t->private_mode;
-    v.can_flush = t->can_flush;
-    show(t, &v);
+    t->private_mode = vt.view.private_mode;
+    t->can_flush = vt.view.can_flush;
+    show(t, &vt.view);
 }
 
 /* ---- the watch connection ---- */
@@ -207,7 +137,9 @@ static void on_line(void *ctx, json_t *line)
     if (json_is_object(st)) {
         show_state(t, st);
     } else if (json_object_get(line, "ok")) {
-        const char *m = str_of(line, "message");
+        const char *m = json_string_value(json_object_get(line, "message"));
+        if (!m)
+            m = "";
         if (strstr(m, "shutting down"))
             snprintf(t->why_down, sizeof(t->why_down), "stintd stopped");
         else
