@@ -12,8 +12,8 @@ icon (green) once stintd runs, then the private icon (purple) after `stintctl pr
 Each state is kept as OUT-DIR/tray-STATE.png (the test's artefacts).
 
 Tried and not used: XEmbed-only trays (trayer, tint2, stalonetray) cannot show a
-StatusNotifierItem without a bridge, and Debian 12 packages none (no snixembed); xfce4-panel's
-systray hosts SNI but needs an X session manager and xfconfd. sway refuses to run as root, so
+StatusNotifierItem without a bridge, and Debian 12 packages none (no snixembed); xfce4-panel,
+whose systray hosts SNI too, was not tried once waybar worked. sway refuses to run as root, so
 as root the test runs itself as `nobody` with copies of the binaries in a folder of its own.
 Exit 77 (a ctest skip, with the reason) when sway, waybar, grim or dbus-run-session is missing.
 """
