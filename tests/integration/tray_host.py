@@ -15,6 +15,8 @@ waybar's tray does. Against a real stintd (JSONL source, real journal, real cont
   - stopping stintd changes the icon to stint-stopped within 1 s (STINT_TRAY_ICON_LIMIT_S) and
     the menu then offers only Quit; a click on the hidden Private item does nothing;
   - restarting stintd brings the icon back without anything polling;
+  - with a server nobody answers, the icon says offline, with the records waiting and since
+    when, and the menu offers Send now;
   - a tray host that appears after stint-tray gets its registration too;
   - as root: a socket another uid (nobody) listens on gets nothing from a second stint-tray
     (SO_PEERCRED, checked before any byte is sent), whose icon says "permission denied";
@@ -163,6 +165,13 @@ class Agent:
         if self.p and self.p.poll() is None:
             self.p.kill()
             self.p.wait()
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def ctl(stintctl, sock, *args):
@@ -358,6 +367,28 @@ def main():
         agent.start()
         wait_for(lambda: item.icon() == "stint-recording", "the icon after the restart")
         check(item.tooltip()[0] == "Stint: recording", "tooltip after restart")
+
+        # Offline: the same journal, a server on a loopback port nobody listens on. The records
+        # wait, the icon says offline with how many and since when, and Send now is offered.
+        agent.stop()
+        wait_for(lambda: item.icon() == "stint-stopped", "stopped before the offline run")
+        token = os.path.join(tmp, "token")
+        with open(token, "w") as f:
+            f.write("tray-test-token-0123456789\n")
+        os.chmod(token, 0o600)
+        agent.args += ["--server", "https://127.0.0.1:%d" % free_port(), "--token-file", token]
+        agent.start()
+        wait_for(lambda: item.icon() == "stint-offline", "the offline icon")
+        title, text = item.tooltip()
+        check(title == "Stint: offline" and " waiting since " in text and
+              text.split()[0].isdigit() and int(text.split()[0]) >= 1,
+              "offline tooltip %r %r" % (title, text))
+        sid, sprops = item.find("Send now")
+        check(bool(sprops.get("visible", True)) and bool(sprops.get("enabled", True)),
+              "Send now offered with a server: %s" % sprops)
+        item.click(sid)  # flush: the sender tries at once; still offline, nothing fails
+        pump(0.5)
+        check(tray.poll() is None and item.icon() == "stint-offline", "after Send now")
 
         # A new host (the panel restarted): stint-tray registers again
         count = len(watcher.items)
