@@ -8,7 +8,8 @@ if(TARGET stint-tray AND TARGET stintd AND TARGET stintctl)
              COMMAND ${DBUS_RUN_SESSION} -- ${STINT_PYTHON}
                      ${CMAKE_CURRENT_LIST_DIR}/tray_host.py $<TARGET_FILE:stintd>
                      $<TARGET_FILE:stintctl> $<TARGET_FILE:stint-tray>
-                     ${PROJECT_SOURCE_DIR}/tray/icons)
+                     ${PROJECT_SOURCE_DIR}/tray/icons
+                     "$<$<TARGET_EXISTS:stint-collector>:$<TARGET_FILE:stint-collector>>")
     # The icon must change within 1 s of stintd's exit; sanitizer builds get more room.
     if(STINT_SANITIZE)
       set(tray_env STINT_TRAY_ICON_LIMIT_S=3)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """tray_host.py — stint-tray seen from the tray host's side of the session D-Bus.
 
-    dbus-run-session -- tray_host.py STINTD STINTCTL STINT-TRAY ICONS-DIR
+    dbus-run-session -- tray_host.py STINTD STINTCTL STINT-TRAY ICONS-DIR [STINT-COLLECTOR]
 
 Plays the desktop: owns org.kde.StatusNotifierWatcher, receives stint-tray's registration, and
 reads the item (Status, IconName, ToolTip) and its dbusmenu layout over D-Bus, as KDE's or
@@ -17,6 +17,8 @@ waybar's tray does. Against a real stintd (JSONL source, real journal, real cont
   - restarting stintd brings the icon back without anything polling;
   - with a server nobody answers, the icon says offline, with the records waiting and since
     when, and the menu offers Send now;
+  - given STINT-COLLECTOR, with a token it refuses (401): the icon says blocked, the item's
+    Status is NeedsAttention and the tooltip quotes the sender's status line;
   - a tray host that appears after stint-tray gets its registration too;
   - as root: a socket another uid (nobody) listens on gets nothing from a second stint-tray
     (SO_PEERCRED, checked before any byte is sent), whose icon says "permission denied";
@@ -167,6 +169,30 @@ class Agent:
             self.p.wait()
 
 
+def start_collector(collector, tmp):
+    """A stint-collector on a free loopback port whose only token is not ours."""
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key,
+                    "-out", cert], check=True, capture_output=True)
+    tokens = os.path.join(tmp, "tokens")
+    fd = os.open(tokens, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, b"some-other-token-0123456789 alice\n")
+    os.close(fd)
+    port_file = os.path.join(tmp, "port")
+    p = subprocess.Popen([collector, "serve", "--listen", "127.0.0.1:0", "--port-file", port_file,
+                          "--tls-cert", cert, "--tls-key", key, "--data",
+                          os.path.join(tmp, "data"), "--tokens", tokens],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    end = time.time() + 30
+    while not (os.path.exists(port_file) and os.path.getsize(port_file) > 0):
+        if p.poll() is not None or time.time() > end:
+            fail("stint-collector did not start")
+        time.sleep(0.05)
+    return p, int(open(port_file).read()), cert
+
+
 def free_port():
     import socket
     with socket.socket() as s:
@@ -237,9 +263,10 @@ def other_uid(bus, watcher, tray_bin, icons, tmp):
 
 
 def main():
-    if len(sys.argv) != 5:
+    if len(sys.argv) not in (5, 6):
         fail(__doc__)
-    stintd, stintctl, tray_bin, icons = sys.argv[1:]
+    stintd, stintctl, tray_bin, icons = sys.argv[1:5]
+    collector = sys.argv[5] if len(sys.argv) == 6 and sys.argv[5] else None
     if "DBUS_SESSION_BUS_ADDRESS" not in os.environ:
         fail("run me under dbus-run-session")
     DBusGMainLoop(set_as_default=True)
@@ -376,7 +403,9 @@ def main():
         with open(token, "w") as f:
             f.write("tray-test-token-0123456789\n")
         os.chmod(token, 0o600)
-        agent.args += ["--server", "https://127.0.0.1:%d" % free_port(), "--token-file", token]
+        base_args = list(agent.args)
+        agent.args = base_args + ["--server", "https://127.0.0.1:%d" % free_port(),
+                                  "--token-file", token]
         agent.start()
         wait_for(lambda: item.icon() == "stint-offline", "the offline icon")
         title, text = item.tooltip()
@@ -386,9 +415,30 @@ def main():
         sid, sprops = item.find("Send now")
         check(bool(sprops.get("visible", True)) and bool(sprops.get("enabled", True)),
               "Send now offered with a server: %s" % sprops)
-        item.click(sid)  # flush: the sender tries at once; still offline, nothing fails
-        pump(0.5)
-        check(tray.poll() is None and item.icon() == "stint-offline", "after Send now")
+        item.click(sid)  # flush: the sender tries at once (sending), fails, offline again
+        pump(0.3)
+        check(tray.poll() is None, "stint-tray ended after Send now")
+        wait_for(lambda: item.icon() == "stint-offline", "offline again after Send now")
+
+        # Blocked: a real collector that refuses the token (401 pauses sending).
+        if collector and shutil.which("openssl"):
+            agent.stop()
+            wait_for(lambda: item.icon() == "stint-stopped", "stopped before the blocked run")
+            coll = start_collector(collector, tmp)
+            try:
+                agent.args = base_args + ["--server", "https://127.0.0.1:%d" % coll[1],
+                                          "--token-file", token, "--ca-file", coll[2]]
+                agent.start()
+                wait_for(lambda: item.icon() == "stint-blocked", "the blocked icon")
+                title, text = item.tooltip()
+                st = json.loads(ctl(stintctl, agent.sock, "status", "--json")[1])["sender"]
+                check(str(item.get("Status")) == "NeedsAttention", "Status when blocked")
+                check(title == "Stint: sending blocked" and st["last_error"] in text,
+                      "blocked tooltip %r %r (sender %s)" % (title, text, st))
+                print("blocked: %r" % text)
+            finally:
+                coll[0].terminate()
+                coll[0].wait()
 
         # A new host (the panel restarted): stint-tray registers again
         count = len(watcher.items)
