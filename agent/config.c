@@ -43,12 +43,11 @@ static const struct enum_name log_levels[] = {{"error", STINT_LOG_ERROR},
                                               {NULL, 0}};
 static const struct enum_name url_modes[] = {
     {"host", STINT_URL_HOST}, {"full", STINT_URL_FULL}, {NULL, 0}};
-static const struct enum_name encodings[] = {
-    {"protobuf", STINT_ENCODING_PROTOBUF},
-    {"json", STINT_ENCODING_JSON},
-    {"legacy-form", STINT_ENCODING_LEGACY_FORM},
-    {"legacy-json", STINT_ENCODING_LEGACY_JSON},
-    {NULL, 0}};
+static const struct enum_name encodings[] = {{"protobuf", STINT_ENCODING_PROTOBUF},
+                                             {"json", STINT_ENCODING_JSON},
+                                             {"legacy-form", STINT_ENCODING_LEGACY_FORM},
+                                             {"legacy-json", STINT_ENCODING_LEGACY_JSON},
+                                             {NULL, 0}};
 static const struct enum_name syncs[] = {{"always", STINT_SYNC_ALWAYS},
                                          {"interval", STINT_SYNC_INTERVAL},
                                          {"none", STINT_SYNC_NONE},
@@ -63,39 +62,67 @@ struct key {
     int64_t min, max;              /* durations (ms), sizes, counts */
     const struct enum_name *names; /* T_ENUM */
     bool empty_ok;                 /* T_PATH, T_STRING */
+    /* The default, as written in the file (it is parsed like a value from the file, so this is
+     * where every default comes from), or NULL for one made from the environment (XDG paths),
+     * which `def_doc` describes. `arg` and `help` are for --help; the example file and
+     * spec/AGENT.md's table show the same default, and tests/integration/defaults_agree.py
+     * checks that all three agree. */
+    const char *def, *def_doc, *arg, *help;
 };
 
 #define OFF(f) offsetof(struct stint_config, f)
 #define SEC 1000LL
 #define MIB (1024LL * 1024)
 static const struct key keys[] = {
-    {"agent", "source", T_SOURCE, OFF(source), 0, 0, NULL, false},
-    {"agent", "socket", T_PATH, OFF(socket), 0, 0, NULL, false},
-    {"agent", "log_level", T_ENUM, OFF(log_level), 0, 0, log_levels, false},
-    {"tracker", "idle_after", T_DURATION, OFF(idle_after_ms), 5 * SEC, 24 * 3600 * SEC, NULL,
-     false},
+    {"agent", "source", T_SOURCE, OFF(source), 0, 0, NULL, false, "auto", NULL,
+     "auto|wayland|gnome|x11|stdin|jsonl:PATH", "what to watch"},
+    {"agent", "socket", T_PATH, OFF(socket), 0, 0, NULL, false, NULL,
+     "$XDG_RUNTIME_DIR/stint/control", "PATH", "the control socket for stintctl"},
+    {"agent", "log_level", T_ENUM, OFF(log_level), 0, 0, log_levels, false, "info", NULL,
+     "error|warn|info|debug", "how much to log (-v raises it)"},
+    {"tracker", "idle_after", T_DURATION, OFF(idle_after_ms), 5 * SEC, 24 * 3600 * SEC, NULL, false,
+     "180s", NULL, "DURATION", "no input this long is idle"},
     {"tracker", "checkpoint_every", T_DURATION, OFF(checkpoint_every_ms), 1 * SEC, 3600 * SEC, NULL,
-     false},
-    {"tracker", "private_records", T_BOOL, OFF(private_records), 0, 0, NULL, false},
-    {"tracker", "url_mode", T_ENUM, OFF(url_mode), 0, 0, url_modes, false},
-    {"sender", "server", T_STRING, OFF(server), 0, 0, NULL, true},
-    {"sender", "token_file", T_PATH, OFF(token_file), 0, 0, NULL, false},
-    {"sender", "ca_file", T_PATH, OFF(ca_file), 0, 0, NULL, true},
-    {"sender", "pinned_key", T_STRING, OFF(pinned_key), 0, 0, NULL, true},
-    {"sender", "encoding", T_ENUM, OFF(encoding), 0, 0, encodings, false},
-    {"sender", "gzip", T_BOOL, OFF(gzip), 0, 0, NULL, false},
-    {"sender", "batch_records", T_U32, OFF(batch_records), 1, 10000, NULL, false},
-    {"sender", "batch_bytes", T_SIZE, OFF(batch_bytes), 4096, 16 * MIB, NULL, false},
-    {"sender", "backoff_base", T_DURATION, OFF(backoff_base_ms), 10, 3600 * SEC, NULL, false},
-    {"sender", "backoff_cap", T_DURATION, OFF(backoff_cap_ms), 10, 24 * 3600 * SEC, NULL, false},
-    {"sender", "timeout", T_DURATION, OFF(timeout_ms), 1 * SEC, 600 * SEC, NULL, false},
-    {"journal", "path", T_PATH, OFF(journal), 0, 0, NULL, false},
-    {"journal", "sync", T_ENUM, OFF(sync), 0, 0, syncs, false},
-    {"journal", "sync_interval", T_DURATION, OFF(sync_interval_ms), 1, 60 * SEC, NULL, false},
-    {"journal", "max_bytes", T_SIZE, OFF(max_bytes), 64 * 1024, INT64_MAX, NULL, false},
+     false, "30s", NULL, "DURATION", "save the open record this often"},
+    {"tracker", "private_records", T_BOOL, OFF(private_records), 0, 0, NULL, false, "on", NULL,
+     "on|off", "mark private spans with a record of times only"},
+    {"tracker", "url_mode", T_ENUM, OFF(url_mode), 0, 0, url_modes, false, "host", NULL,
+     "host|full", "how much of a URL is kept"},
+    {"sender", "server", T_STRING, OFF(server), 0, 0, NULL, true, "", NULL, "URL",
+     "https:// base URL; empty: journal only, send nothing"},
+    {"sender", "token_file", T_PATH, OFF(token_file), 0, 0, NULL, false, NULL,
+     "$XDG_CONFIG_HOME/stint/token", "FILE", "the bearer token, mode 0600 or stricter"},
+    {"sender", "ca_file", T_PATH, OFF(ca_file), 0, 0, NULL, true, "", NULL, "FILE",
+     "CA bundle for the server; empty: the system's CAs"},
+    {"sender", "pinned_key", T_STRING, OFF(pinned_key), 0, 0, NULL, true, "", NULL,
+     "sha256//BASE64[;...]", "pin the server's public key; empty: no pin"},
+    {"sender", "encoding", T_ENUM, OFF(encoding), 0, 0, encodings, false, "protobuf", NULL,
+     "protobuf|json|legacy-form|legacy-json", "the body format"},
+    {"sender", "gzip", T_BOOL, OFF(gzip), 0, 0, NULL, false, "on", NULL, "on|off",
+     "compress request bodies"},
+    {"sender", "batch_records", T_U32, OFF(batch_records), 1, 10000, NULL, false, "1000", NULL, "N",
+     "records per request at most"},
+    {"sender", "batch_bytes", T_SIZE, OFF(batch_bytes), 4096, 16 * MIB, NULL, false, "1MiB", NULL,
+     "SIZE", "record bytes per request at most (before gzip)"},
+    {"sender", "backoff_base", T_DURATION, OFF(backoff_base_ms), 10, 3600 * SEC, NULL, false, "1s",
+     NULL, "DURATION", "the first retry waits up to this"},
+    {"sender", "backoff_cap", T_DURATION, OFF(backoff_cap_ms), 10, 24 * 3600 * SEC, NULL, false,
+     "300s", NULL, "DURATION", "no retry waits longer"},
+    {"sender", "timeout", T_DURATION, OFF(timeout_ms), 1 * SEC, 600 * SEC, NULL, false, "60s", NULL,
+     "DURATION", "one request may take this long"},
+    {"journal", "path", T_PATH, OFF(journal), 0, 0, NULL, false, NULL,
+     "$XDG_STATE_HOME/stint/journal", "DIR", "the journal folder (yours, mode 0700)"},
+    {"journal", "sync", T_ENUM, OFF(sync), 0, 0, syncs, false, "interval", NULL,
+     "always|interval|none", "when records reach the disk"},
+    {"journal", "sync_interval", T_DURATION, OFF(sync_interval_ms), 1, 60 * SEC, NULL, false, "1s",
+     NULL, "DURATION", "group commit period"},
+    {"journal", "max_bytes", T_SIZE, OFF(max_bytes), 64 * 1024, INT64_MAX, NULL, false, "512MiB",
+     NULL, "SIZE", "bound on unsent records"},
     /* 0 = keep forever; otherwise at least an hour */
-    {"journal", "max_age", T_DURATION, OFF(max_age_ms), 0, 36500LL * 24 * 3600 * SEC, NULL, false},
-    {"journal", "full", T_ENUM, OFF(full), 0, 0, fulls, false},
+    {"journal", "max_age", T_DURATION, OFF(max_age_ms), 0, 36500LL * 24 * 3600 * SEC, NULL, false,
+     "90d", NULL, "DURATION", "unsent records older than this are dropped; 0: keep"},
+    {"journal", "full", T_ENUM, OFF(full), 0, 0, fulls, false, "drop_oldest", NULL,
+     "drop_oldest|drop_newest", "what a full journal drops"},
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -132,30 +159,23 @@ bool stint_config_default_path(char *buf, size_t cap)
     return xdg_path(buf, cap, "XDG_CONFIG_HOME", ".config", "agent.ini");
 }
 
+static bool apply(struct stint_config *c, const struct key *k, const char *value, char *why,
+                  size_t cap);
+
 enum stint_err stint_config_defaults(struct stint_config *c, struct stint_error *e)
 {
     const char *run = getenv("XDG_RUNTIME_DIR");
+    char why[200];
 
     memset(c, 0, sizeof(*c));
     stint_error_clear(e);
-    snprintf(c->source, sizeof(c->source), "x11");
-    c->log_level = STINT_LOG_INFO;
-    c->idle_after_ms = 180 * SEC;
-    c->checkpoint_every_ms = 30 * SEC;
-    c->private_records = true;
-    c->url_mode = STINT_URL_HOST;
-    c->encoding = STINT_ENCODING_PROTOBUF;
-    c->gzip = true;
-    c->batch_records = 500;
-    c->batch_bytes = 1 * MIB;
-    c->backoff_base_ms = 1 * SEC;
-    c->backoff_cap_ms = 300 * SEC;
-    c->timeout_ms = 30 * SEC;
-    c->sync = STINT_SYNC_INTERVAL;
-    c->sync_interval_ms = 1 * SEC;
-    c->max_bytes = STINT_JOURNAL_DEFAULT_MAX_BYTES;
-    c->max_age_ms = STINT_JOURNAL_DEFAULT_MAX_AGE_MS;
-    c->full = STINT_FULL_DROP_OLDEST;
+    /* every default comes from the key table, through the same parser as the file */
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (keys[i].def && !apply(c, &keys[i], keys[i].def, why, sizeof(why))) {
+            return stint_error_set(e, STINT_EINVAL, 0, "[%s] %s: bad default \"%s\": %s",
+                                   keys[i].section, keys[i].name, keys[i].def, why);
+        }
+    }
     if (run && run[0] == '/') {
         int n = snprintf(c->socket, sizeof(c->socket), "%s/stint/control", run);
         if (n < 0 || (size_t)n >= sizeof(c->socket)) {
@@ -296,7 +316,8 @@ static bool apply(struct stint_config *c, const struct key *k, const char *v, ch
             return false;
         }
         if (k->type == T_SOURCE) {
-            if (strcmp(v, "x11") == 0 || strcmp(v, "stdin") == 0) {
+            if (strcmp(v, "x11") == 0 || strcmp(v, "stdin") == 0 || strcmp(v, "auto") == 0 ||
+                strcmp(v, "wayland") == 0 || strcmp(v, "gnome") == 0) {
                 snprintf(tmp, sizeof(tmp), "%s", v);
             } else if (strncmp(v, "jsonl:", 6) == 0 && v[6] != '\0') {
                 char p[STINT_CONFIG_PATH_MAX];
@@ -306,7 +327,8 @@ static bool apply(struct stint_config *c, const struct key *k, const char *v, ch
                     return false;
                 }
             } else {
-                snprintf(why, cap, "not x11, stdin or jsonl:PATH: \"%.64s\"", v);
+                snprintf(why, cap, "not auto, wayland, gnome, x11, stdin or jsonl:PATH: \"%.64s\"",
+                         v);
                 return false;
             }
         } else if (k->type == T_PATH) {
@@ -680,6 +702,14 @@ enum stint_err stint_config_read_token(const struct stint_config *c, char *buf, 
         /* a symlink is fine (secret managers use them); check what it points to */
         fd = open(c->token_file, O_RDONLY | O_CLOEXEC);
     }
+    if (fd < 0 && errno == ENOENT) {
+        err = stint_error_set(e, STINT_EIO, 0,
+                              "token_file %s: no such file: make it, readable by you only, with "
+                              "(umask 077; echo 'YOUR-TOKEN' > %s) or set [sender] token_file "
+                              "(--token-file)",
+                              c->token_file, c->token_file);
+        goto cleanup;
+    }
     if (fd < 0) {
         err = stint_error_set(e, STINT_EIO, 0, "token_file %s: cannot open: %s", c->token_file,
                               strerror(errno));
@@ -760,6 +790,20 @@ bool stint_config_key(size_t i, const char **section, const char **name)
     }
     *section = keys[i].section;
     *name = keys[i].name;
+    return true;
+}
+
+bool stint_config_key_info(size_t i, struct stint_config_key_info *out)
+{
+    if (i >= N_KEYS) {
+        return false;
+    }
+    out->section = keys[i].section;
+    out->name = keys[i].name;
+    out->def = keys[i].def;
+    out->def_doc = keys[i].def_doc;
+    out->arg = keys[i].arg;
+    out->help = keys[i].help;
     return true;
 }
 

@@ -46,15 +46,15 @@ enum stint_log_level {
 };
 
 enum stint_encoding {
-    STINT_ENCODING_PROTOBUF = 0, /* application/x-protobuf (the default) */
-    STINT_ENCODING_JSON = 1,     /* application/json, the proto3 JSON mapping */
+    STINT_ENCODING_PROTOBUF = 0,    /* application/x-protobuf (the default) */
+    STINT_ENCODING_JSON = 1,        /* application/json, the proto3 JSON mapping */
     STINT_ENCODING_LEGACY_FORM = 2, /* the legacy payload, form-encoded, to /v1/legacy */
     STINT_ENCODING_LEGACY_JSON = 3, /* the legacy payload as JSON, to /v1/legacy */
 };
 
 struct stint_config {
     /* [agent] */
-    char source[STINT_CONFIG_PATH_MAX]; /* "x11", "stdin" or "jsonl:PATH" */
+    char source[STINT_CONFIG_PATH_MAX]; /* auto, wayland, gnome, x11, stdin, jsonl:PATH */
     char socket[STINT_CONFIG_PATH_MAX]; /* "" when $XDG_RUNTIME_DIR is unset and none given */
     enum stint_log_level log_level;
     /* [tracker] */
@@ -69,11 +69,11 @@ struct stint_config {
     char pinned_key[STINT_CONFIG_PATH_MAX]; /* "" or curl's "sha256//...;sha256//..." */
     enum stint_encoding encoding;
     bool gzip;
-    uint32_t batch_records;  /* 500 */
+    uint32_t batch_records;  /* 1000 */
     uint64_t batch_bytes;    /* 1 MiB */
     int64_t backoff_base_ms; /* 1 s */
     int64_t backoff_cap_ms;  /* 300 s */
-    int64_t timeout_ms;      /* 30 s per request */
+    int64_t timeout_ms;      /* 60 s per request */
     /* [journal] */
     char journal[STINT_CONFIG_PATH_MAX];
     enum stint_sync sync;
@@ -126,6 +126,15 @@ enum stint_err stint_config_read_token(const struct stint_config *c, char *buf, 
 /* The i-th key of the table (0..): its section and name; false past the last. For help output,
  * a generic --set SECTION.KEY=VALUE flag, and the test that the example file names every key. */
 bool stint_config_key(size_t i, const char **section, const char **name);
+
+/* Everything the key table says about the i-th key; false past the last. def is the default as
+ * written in the file ("" for an empty one), or NULL when it is made from the environment:
+ * def_doc then says how ("$XDG_RUNTIME_DIR/stint/control"). arg names the value's form for
+ * --help ("DURATION"), help says what the key does. */
+struct stint_config_key_info {
+    const char *section, *name, *def, *def_doc, *arg, *help;
+};
+bool stint_config_key_info(size_t i, struct stint_config_key_info *out);
 
 /* Names of enum values, for status output and the example file. */
 const char *stint_log_level_name(enum stint_log_level l);

@@ -121,6 +121,8 @@ const char *stint_control_cmd_name(enum stint_control_cmd cmd)
         return "pending";
     case STINT_CONTROL_PURGE:
         return "purge";
+    case STINT_CONTROL_DEAD_LETTERS:
+        return "dead_letters";
     case STINT_CONTROL_WATCH:
         return "watch";
     }
@@ -185,12 +187,15 @@ enum stint_err stint_control_parse_request(const char *line, size_t len,
         out->cmd = STINT_CONTROL_PENDING;
     else if (strcmp(cmd, "purge") == 0)
         out->cmd = STINT_CONTROL_PURGE;
+    else if (strcmp(cmd, "dead_letters") == 0)
+        out->cmd = STINT_CONTROL_DEAD_LETTERS;
     else if (strcmp(cmd, "watch") == 0)
         out->cmd = STINT_CONTROL_WATCH;
     else {
-        err = stint_error_set(
-            e, STINT_EINVAL, 0,
-            "unknown command \"%.64s\" (status, private, flush, pending, purge, watch)", cmd);
+        err = stint_error_set(e, STINT_EINVAL, 0,
+                              "unknown command \"%.64s\" (status, private, flush, pending, purge, "
+                              "dead_letters, watch)",
+                              cmd);
         goto cleanup;
     }
     json_object_foreach (root, key, v) {
@@ -203,7 +208,38 @@ enum stint_err stint_control_parse_request(const char *line, size_t len,
             err = get_bool(v, key, &out->wait, e);
         } else if (out->cmd == STINT_CONTROL_PURGE && strcmp(key, "server") == 0) {
             err = get_bool(v, key, &out->server, e);
-        } else if (out->cmd == STINT_CONTROL_PENDING && strcmp(key, "limit") == 0) {
+        } else if (out->cmd == STINT_CONTROL_DEAD_LETTERS && strcmp(key, "action") == 0) {
+            const char *a = json_string_value(v);
+            if (a && strcmp(a, "list") == 0)
+                out->action = STINT_CONTROL_DL_LIST;
+            else if (a && strcmp(a, "retry") == 0)
+                out->action = STINT_CONTROL_DL_RETRY;
+            else if (a && strcmp(a, "drop") == 0)
+                out->action = STINT_CONTROL_DL_DROP;
+            else
+                err = stint_error_set(e, STINT_ETYPE, 0,
+                                      "member \"action\" must be \"list\", \"retry\" or \"drop\"");
+        } else if (out->cmd == STINT_CONTROL_DEAD_LETTERS && strcmp(key, "seqs") == 0) {
+            size_t i;
+            json_t *sv;
+            if (!json_is_array(v) || json_array_size(v) > STINT_CONTROL_SEQS_MAX) {
+                err = stint_error_set(e, STINT_ETYPE, 0,
+                                      "member \"seqs\" must be an array of at most %d seqs",
+                                      STINT_CONTROL_SEQS_MAX);
+            } else {
+                json_array_foreach (v, i, sv) {
+                    if (!json_is_integer(sv) || json_integer_value(sv) < 1) {
+                        err = stint_error_set(e, STINT_ETYPE, 0,
+                                              "member \"seqs\": item %zu is not a seq (an "
+                                              "integer >= 1)",
+                                              i);
+                        break;
+                    }
+                    out->seqs[out->n_seqs++] = (uint64_t)json_integer_value(sv);
+                }
+            }
+        } else if ((out->cmd == STINT_CONTROL_PENDING || out->cmd == STINT_CONTROL_DEAD_LETTERS) &&
+                   strcmp(key, "limit") == 0) {
             if (!json_is_integer(v) || json_integer_value(v) < 0)
                 err =
                     stint_error_set(e, STINT_ETYPE, 0, "member \"limit\" must be an integer >= 0");
@@ -218,6 +254,9 @@ enum stint_err stint_control_parse_request(const char *line, size_t len,
     }
     if (out->cmd == STINT_CONTROL_PRIVATE && !have_on)
         err = stint_error_set(e, STINT_EINVAL, 0, "\"private\" needs \"on\": true or false");
+    else if (out->cmd == STINT_CONTROL_DEAD_LETTERS && out->action == STINT_CONTROL_DL_LIST &&
+             out->n_seqs)
+        err = stint_error_set(e, STINT_EINVAL, 0, "\"seqs\" belongs to retry and drop, not list");
 cleanup:
     json_decref(root);
     return err;
@@ -648,6 +687,12 @@ static bool dispatch(struct stint_control *c, struct client *cl, const char *lin
         }
         break;
     }
+    case STINT_CONTROL_DEAD_LETTERS:
+        if (!c->ops.dead_letters)
+            goto unsupported;
+        err = c->ops.dead_letters(c->ctx, &rq, o, &e);
+        ok = err == STINT_OK ? finish_ok(c, cl, o) : finish_err(c, cl, &e, err);
+        break;
     case STINT_CONTROL_WATCH:
         if (!c->ops.status)
             goto unsupported;
@@ -718,8 +763,14 @@ static enum stint_err prepare_dir(const char *path, struct stint_error *e)
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return stint_error_set(e, STINT_EIO, 0, "control socket: cannot make folder %s: %s", dir,
                                strerror(errno));
-    if (stat(dir, &st) != 0)
+    /* lstat: a link to a folder someone else controls must not pass as ours */
+    if (lstat(dir, &st) != 0)
         return stint_error_set(e, STINT_EIO, 0, "control socket: %s: %s", dir, strerror(errno));
+    if (S_ISLNK(st.st_mode))
+        return stint_error_set(e, STINT_EIO, 0,
+                               "control socket: %s is a symbolic link: give --socket a path in a "
+                               "real folder of your own",
+                               dir);
     if (!S_ISDIR(st.st_mode))
         return stint_error_set(e, STINT_EIO, 0, "control socket: %s is not a folder", dir);
     /* Whoever may write the folder may replace the socket with one of their own. */

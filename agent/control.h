@@ -51,8 +51,20 @@ enum stint_control_cmd {
     STINT_CONTROL_FLUSH = 2,
     STINT_CONTROL_PENDING = 3,
     STINT_CONTROL_PURGE = 4,
-    STINT_CONTROL_WATCH = 5,
+    STINT_CONTROL_DEAD_LETTERS = 5,
+    STINT_CONTROL_WATCH = 6,
 };
+
+/* dead_letters: what to do with them. */
+enum stint_control_dl_action {
+    STINT_CONTROL_DL_LIST = 0,  /* list them (seq, reason, when), at most `limit` */
+    STINT_CONTROL_DL_RETRY = 1, /* put them back in the queue (all, or the seqs given) */
+    STINT_CONTROL_DL_DROP = 2,  /* forget them (all, or the seqs given) */
+};
+/* Seqs one dead_letters request may name. */
+#define STINT_CONTROL_SEQS_MAX 256
+/* Dead letters one list answer holds at most (the answer says "more" past it). */
+#define STINT_CONTROL_DL_LIST_MAX 1000
 
 /* One parsed request line. */
 struct stint_control_request {
@@ -60,7 +72,10 @@ struct stint_control_request {
     bool on;        /* private: the mode asked for */
     bool wait;      /* flush: wait until the backlog present now has been acked */
     bool server;    /* purge: also DELETE /v1/data on the server */
-    uint64_t limit; /* pending: most records to list; 0: all */
+    uint64_t limit; /* pending: most records to list; 0: all. dead_letters list: most to list */
+    enum stint_control_dl_action action;   /* dead_letters */
+    uint64_t seqs[STINT_CONTROL_SEQS_MAX]; /* dead_letters retry/drop: these (none: all) */
+    size_t n_seqs;
 };
 
 /* Parses one request line (without its newline) into *out. Errors, with a message in e (may be
@@ -102,6 +117,10 @@ struct stint_control_ops {
     enum stint_err (*purge)(void *ctx, bool server, bool *in_progress, json_t *out,
                             struct stint_error *e);
     enum stint_err (*purge_poll)(void *ctx, bool *done, json_t *out, struct stint_error *e);
+    /* dead_letters: list (adds "dead_letters": [...], "total", "more"), retry or drop (adds
+     * "retried" / "dropped": how many) the dead letters rq names. */
+    enum stint_err (*dead_letters)(void *ctx, const struct stint_control_request *rq, json_t *out,
+                                   struct stint_error *e);
 };
 
 struct stint_control_opts {

@@ -18,7 +18,9 @@
 #define _GNU_SOURCE
 #include "daemon.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -35,6 +37,7 @@
 #include <curl/curl.h>
 
 #include "control.h"
+#include "stint/pb.h"
 #include "journal.h"
 #include "sender.h"
 #include "source.h"
@@ -50,6 +53,8 @@
 enum { JOB_RUNNING = 0, JOB_DONE = 1, JOB_ORPHANED = 2 };
 struct purge_job {
     pthread_t thread;
+    bool started;       /* the DELETE waits until the purged batch's request has ended */
+    int64_t wait_until; /* wall ms: past this, that request is cut instead */
     atomic_int state;
     char url[STINT_CONFIG_PATH_MAX + 16];
     char ca_file[STINT_CONFIG_PATH_MAX];
@@ -58,6 +63,8 @@ struct purge_job {
     long status;
     int curl_code;
     char error[256];
+    char body[512]; /* the answer's start ({"deletedRecords":"N"}); never printed */
+    size_t body_len;
 };
 
 struct stint_daemon {
@@ -79,6 +86,9 @@ struct stint_daemon {
     uint64_t seen_next_seq; /* the journal's next seq when the sender was last woken */
     int64_t started_ms;
     bool stopping;
+    /* a spell of journal failure: logged when it starts and when it ends, not per record */
+    bool journal_spell;
+    uint64_t spell_dropped0, spell_errors0;
 };
 
 static int64_t wall_ms(void)
@@ -221,6 +231,9 @@ static enum stint_err c_status(void *ctx, json_t *out, struct stint_error *e)
 
     o = json_object();
     json_object_set_new(o, "spec", json_string(d->cfg.source));
+    json_object_set_new(o, "name", json_string(stint_source_name(d->source))); /* auto's choice */
+    if (ss.detail[0])
+        json_object_set_new(o, "detail", json_string(ss.detail));
     json_object_set_new(o, "items", json_integer((json_int_t)ss.items));
     json_object_set_new(o, "bad_lines", json_integer((json_int_t)ss.bad));
     if (ss.bad)
@@ -263,6 +276,14 @@ static enum stint_err c_status(void *ctx, json_t *out, struct stint_error *e)
     json_object_set_new(o, "suspends", json_integer((json_int_t)ts.suspends));
     json_object_set_new(o, "clock_jumps", json_integer((json_int_t)ts.clock_jumps));
     json_object_set_new(o, "append_errors", json_integer((json_int_t)ts.append_errors));
+    json_object_set_new(o, "held", json_integer((json_int_t)ts.pending));
+    json_object_set_new(o, "dropped", json_integer((json_int_t)ts.dropped));
+    json_object_set_new(o, "gaps", json_integer((json_int_t)ts.gaps));
+    if (ts.failing)
+        json_object_set_new(o, "journal",
+                            json_string(ts.source_paused ? "failing: source paused, will read "
+                                                           "again from the last journaled event"
+                                                         : "failing: records held in memory"));
     if (ts.last_error[0])
         json_object_set_new(o, "last_error", json_string(ts.last_error));
     json_object_set_new(out, "tracker", o);
@@ -274,13 +295,19 @@ static enum stint_err c_status(void *ctx, json_t *out, struct stint_error *e)
         struct stint_sender_status st;
         const char *state;
         stint_sender_status(d->sender, &st);
-        state = st.auth_paused     ? "paused: the server refused the token"
+        state = st.auth_paused     ? "paused: the server refused the token (fix token_file, then "
+                                     "reload or flush)"
+                : st.config_paused ? "paused: the server URL or encoding is wrong"
                 : st.blocked       ? "blocked: TLS or setup error"
                 : st.next_retry_ms ? "retrying"
                 : st.backlog       ? "sending"
                                    : "idle";
         json_object_set_new(o, "state", json_string(state));
+        if (st.fix[0])
+            json_object_set_new(o, "fix", json_string(st.fix));
         json_object_set_new(o, "server", json_string(d->cfg.server));
+        json_object_set_new(o, "in_flight",
+                            json_boolean(!stint_sender_settled(d->sender) || st.in_flight));
         json_object_set_new(o, "attempts", json_integer((json_int_t)st.attempts));
         json_object_set_new(o, "records_sent", json_integer((json_int_t)st.records_sent));
         json_object_set_new(o, "batches_acked", json_integer((json_int_t)st.batches_acked));
@@ -298,6 +325,40 @@ static enum stint_err c_status(void *ctx, json_t *out, struct stint_error *e)
     }
     json_object_set_new(out, "sender", o);
     return STINT_OK;
+}
+
+static bool journal_failing(struct stint_daemon *d)
+{
+    struct stint_tracker_status ts;
+
+    stint_tracker_status(d->tracker, &ts);
+    return ts.failing;
+}
+
+/* Logs the start and the end of a spell of journal failure, once each, with what it cost. */
+static void journal_spell(struct stint_daemon *d)
+{
+    struct stint_tracker_status ts;
+
+    stint_tracker_status(d->tracker, &ts);
+    if (ts.failing && !d->journal_spell) {
+        d->journal_spell = true;
+        d->spell_dropped0 = ts.dropped;
+        d->spell_errors0 = ts.append_errors ? ts.append_errors - 1 : 0;
+        dlog(d, STINT_LOG_ERROR,
+             "journal %s cannot take records (%s): %s; retrying every few seconds", d->cfg.journal,
+             ts.last_error,
+             ts.source_paused ? "the source is paused and will be read again from the last "
+                                "journaled event, nothing is lost"
+                              : "records are held in memory (the oldest are dropped past 256, "
+                                "and a gap record will say how many)");
+    } else if (!ts.failing && d->journal_spell) {
+        d->journal_spell = false;
+        dlog(d, ts.dropped > d->spell_dropped0 ? STINT_LOG_WARN : STINT_LOG_INFO,
+             "journal %s takes records again after %" PRIu64 " failed writes; %" PRIu64
+             " records dropped (in a gap record)",
+             d->cfg.journal, ts.append_errors - d->spell_errors0, ts.dropped - d->spell_dropped0);
+    }
 }
 
 static void wake_if_new(struct stint_daemon *d)
@@ -377,8 +438,11 @@ static enum stint_err c_flush_progress(void *ctx, uint64_t target, json_t *out, 
                                "the server refused the token (HTTP %ld): fix token_file, reload "
                                "(SIGHUP) and flush again",
                                st.last_status);
+    if (st.config_paused)
+        return stint_error_set(e, STINT_EIO, 0, "sending is paused: %s", st.fix);
     if (st.blocked)
-        return stint_error_set(e, STINT_EIO, 0, "sending is blocked: %s", st.last_error);
+        return stint_error_set(e, STINT_EIO, 0, "sending is blocked: %.100s; %.140s", st.last_error,
+                               st.fix);
     if (st.next_retry_ms) {
         char state[200];
         int64_t in = st.next_retry_ms - wall_ms();
@@ -417,6 +481,18 @@ static enum stint_err c_pending(void *ctx, uint64_t from, size_t max, stint_cont
     return STINT_OK;
 }
 
+/* The DELETE's answer is kept (its count is reported through stintctl), never printed. */
+static size_t purge_body(char *ptr, size_t size, size_t n, void *ctx)
+{
+    struct purge_job *job = ctx;
+    size_t len = size * n, room = sizeof(job->body) - 1 - job->body_len;
+
+    memcpy(job->body + job->body_len, ptr, len < room ? len : room);
+    job->body_len += len < room ? len : room;
+    job->body[job->body_len] = '\0';
+    return len;
+}
+
 static void *purge_thread(void *p)
 {
     struct purge_job *job = p;
@@ -432,6 +508,8 @@ static void *purge_thread(void *p)
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, purge_body);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, job);
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
         curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
@@ -455,6 +533,27 @@ static void *purge_thread(void *p)
     return NULL;
 }
 
+/* Starts the DELETE once no request of a purged batch is in flight any more. */
+static enum stint_err purge_start_when_settled(struct stint_daemon *d, struct stint_error *e)
+{
+    struct purge_job *job = d->purge;
+
+    if (!job || job->started)
+        return STINT_OK;
+    if (d->sender && !stint_sender_settled(d->sender)) {
+        if (wall_ms() < job->wait_until)
+            return STINT_OK;
+        stint_sender_purge(d->sender, true); /* it took too long: cut it */
+    }
+    if (pthread_create(&job->thread, NULL, purge_thread, job) != 0) {
+        d->purge = NULL;
+        free(job);
+        return stint_error_set(e, STINT_ENOMEM, 0, "cannot start the purge thread");
+    }
+    job->started = true;
+    return STINT_OK;
+}
+
 static enum stint_err c_purge(void *ctx, bool server, bool *in_progress, json_t *out,
                               struct stint_error *e)
 {
@@ -476,6 +575,12 @@ static enum stint_err c_purge(void *ctx, bool server, bool *in_progress, json_t 
     }
     stint_journal_stats(d->journal, &js);
     stint_tracker_discard_open(d->tracker); /* nothing from before the purge is written later */
+    /* The sender drops its batch and ignores the answer to a request in flight. That request
+     * is not cut: it was on its way, and a server stores before it answers, so once it has
+     * ended the server holds all of it. A later (or this) --server DELETE goes after it and so
+     * deletes it too (spec/AGENT.md, "Purge"). */
+    if (d->sender)
+        stint_sender_purge(d->sender, false);
     err = stint_journal_purge(d->journal);
     if (err != STINT_OK) {
         memset(token, 0, sizeof(token));
@@ -502,13 +607,10 @@ static enum stint_err c_purge(void *ctx, bool server, bool *in_progress, json_t 
     snprintf(job->auth, sizeof(job->auth), "Authorization: Bearer %.*s", (int)token_len, token);
     memset(token, 0, sizeof(token));
     atomic_init(&job->state, JOB_RUNNING);
-    if (pthread_create(&job->thread, NULL, purge_thread, job) != 0) {
-        free(job);
-        return stint_error_set(e, STINT_ENOMEM, 0, "cannot start the purge thread");
-    }
+    job->wait_until = wall_ms() + d->cfg.timeout_ms + 5000;
     d->purge = job;
     *in_progress = true;
-    return STINT_OK;
+    return purge_start_when_settled(d, e);
 }
 
 /* Collects a finished purge job; with `leave`, one still running is left to free itself. */
@@ -519,6 +621,11 @@ static void purge_reap(struct stint_daemon *d, bool leave)
     if (!job)
         return;
     d->purge = NULL;
+    if (!job->started) {
+        memset(job->auth, 0, sizeof(job->auth));
+        free(job);
+        return;
+    }
     if (leave && atomic_exchange(&job->state, JOB_ORPHANED) == JOB_RUNNING) {
         pthread_detach(job->thread);
         return;
@@ -538,6 +645,14 @@ static enum stint_err c_purge_poll(void *ctx, bool *done, json_t *out, struct st
         *done = true;
         return STINT_OK;
     }
+    if (!job->started) {
+        err = purge_start_when_settled(d, e);
+        if (err != STINT_OK) {
+            *done = true;
+            return err;
+        }
+        return STINT_OK;
+    }
     if (atomic_load(&job->state) != JOB_DONE)
         return STINT_OK;
     *done = true;
@@ -551,12 +666,151 @@ static enum stint_err c_purge_poll(void *ctx, bool *done, json_t *out, struct st
                               "DELETE /v1/data",
                               job->status);
     else {
+        json_t *ans = json_loadb(job->body, job->body_len, 0, NULL);
+        json_t *n = ans ? json_object_get(ans, "deletedRecords") : NULL;
+        json_int_t count = -1;
+        if (json_is_integer(n))
+            count = json_integer_value(n);
+        else if (json_is_string(n))
+            count = (json_int_t)strtoll(json_string_value(n), NULL, 10);
         json_object_set_new(out, "server", json_true());
         json_object_set_new(out, "status", json_integer(job->status));
-        dlog(d, STINT_LOG_WARN, "purge: the server deleted the account's data (HTTP %ld)",
-             job->status);
+        if (count >= 0)
+            json_object_set_new(out, "server_deleted", json_integer(count));
+        json_decref(ans);
+        dlog(d, STINT_LOG_WARN,
+             "purge: the server deleted the account's data (HTTP %ld, %lld records)", job->status,
+             (long long)count);
     }
     purge_reap(d, false);
+    return err;
+}
+
+/* ---- dead letters ---- */
+
+struct dl_ctx {
+    const struct stint_control_request *rq;
+    json_t *list; /* list */
+    size_t total;
+    /* retry */
+    struct stint_record *recs;
+    uint64_t *seqs;
+    size_t n, cap;
+    enum stint_err err;
+};
+
+static bool dl_named(const struct stint_control_request *rq, uint64_t seq)
+{
+    if (rq->n_seqs == 0)
+        return true;
+    for (size_t i = 0; i < rq->n_seqs; i++)
+        if (rq->seqs[i] == seq)
+            return true;
+    return false;
+}
+
+static enum stint_err dl_each(void *ctx, const struct stint_journal_dead *dd)
+{
+    struct dl_ctx *c = ctx;
+
+    if (c->rq->action == STINT_CONTROL_DL_LIST) {
+        c->total++;
+        if (json_array_size(c->list) < (c->rq->limit ? c->rq->limit : STINT_CONTROL_DL_LIST_MAX) &&
+            json_array_size(c->list) < STINT_CONTROL_DL_LIST_MAX) {
+            json_t *o = json_object();
+            json_object_set_new(o, "seq", json_integer((json_int_t)dd->seq));
+            json_object_set_new(o, "reason", json_stringn_nocheck(dd->reason, dd->reason_len));
+            json_object_set_new(o, "moved_ms", json_integer(dd->moved_ms));
+            json_array_append_new(c->list, o);
+        }
+        return STINT_OK;
+    }
+    if (!dl_named(c->rq, dd->seq))
+        return STINT_OK;
+    if (c->n == c->cap) {
+        size_t ncap = c->cap ? c->cap * 2 : 16;
+        uint64_t *ns = realloc(c->seqs, ncap * sizeof(*ns));
+        struct stint_record *nr = NULL;
+        if (ns)
+            c->seqs = ns;
+        if (ns && c->rq->action == STINT_CONTROL_DL_RETRY) {
+            nr = realloc(c->recs, ncap * sizeof(*nr));
+            if (nr)
+                c->recs = nr;
+        }
+        if (!ns || (c->rq->action == STINT_CONTROL_DL_RETRY && !nr))
+            return STINT_ENOMEM;
+        c->cap = ncap;
+    }
+    if (c->rq->action == STINT_CONTROL_DL_RETRY &&
+        stint_pb_decode_record(dd->raw, dd->raw_len, &c->recs[c->n], NULL, NULL) != STINT_OK)
+        return STINT_OK; /* a dead letter that does not decode stays (its reason says so) */
+    c->seqs[c->n++] = dd->seq;
+    return STINT_OK;
+}
+
+static enum stint_err c_dead_letters(void *ctx, const struct stint_control_request *rq, json_t *out,
+                                     struct stint_error *e)
+{
+    struct stint_daemon *d = ctx;
+    struct dl_ctx c = {.rq = rq};
+    enum stint_err err;
+    size_t i, done = 0;
+
+    if (rq->action == STINT_CONTROL_DL_LIST)
+        c.list = json_array();
+    err = stint_journal_dead_list(d->journal, 0, 0, dl_each, &c);
+    if (err != STINT_OK) {
+        err = stint_error_set(e, err, 0, "reading the dead letters failed");
+        goto cleanup;
+    }
+    if (rq->action == STINT_CONTROL_DL_LIST) {
+        json_object_set_new(out, "total", json_integer((json_int_t)c.total));
+        json_object_set_new(out, "more", json_boolean(c.total > json_array_size(c.list)));
+        json_object_set(out, "dead_letters", c.list);
+        goto cleanup;
+    }
+    if (rq->action == STINT_CONTROL_DL_RETRY && c.n) {
+        /* back in the queue as new records (new seqs: the server never stored the old ones, and
+         * the queue only grows), then out of the dead letters */
+        for (i = 0; i < c.n; i++) {
+            c.recs[i].seq = 0;
+        }
+        err = stint_journal_append(d->journal, c.recs, c.n, NULL, NULL);
+        if (err != STINT_OK) {
+            err = stint_error_set(e, err, 0, "putting the dead letters back in the queue failed");
+            goto cleanup;
+        }
+    }
+    for (i = 0; i < c.n; i++) {
+        err = stint_journal_dead_delete(d->journal, c.seqs[i], c.seqs[i]);
+        if (err != STINT_OK) {
+            err = stint_error_set(e, err, 0, "removing dead letter %" PRIu64 " failed", c.seqs[i]);
+            goto cleanup;
+        }
+        done++;
+    }
+    for (i = 0; i < rq->n_seqs; i++) {
+        bool found = false;
+        for (size_t k = 0; k < c.n; k++)
+            found = found || c.seqs[k] == rq->seqs[i];
+        if (!found) {
+            err = stint_error_set(e, STINT_EINVAL, 0,
+                                  "seq %" PRIu64 " is not a dead letter (%zu of the others done)",
+                                  rq->seqs[i], done);
+            goto cleanup;
+        }
+    }
+    json_object_set_new(out, rq->action == STINT_CONTROL_DL_RETRY ? "retried" : "dropped",
+                        json_integer((json_int_t)done));
+    dlog(d, STINT_LOG_INFO, "dead letters (control socket): %zu %s", done,
+         rq->action == STINT_CONTROL_DL_RETRY ? "put back in the queue" : "dropped");
+    if (rq->action == STINT_CONTROL_DL_RETRY && done && d->sender)
+        stint_sender_flush(d->sender);
+cleanup:
+    json_decref(c.list);
+    free(c.recs);
+    free(c.seqs);
     return err;
 }
 
@@ -568,6 +822,7 @@ static const struct stint_control_ops control_ops = {
     .pending = c_pending,
     .purge = c_purge,
     .purge_poll = c_purge_poll,
+    .dead_letters = c_dead_letters,
 };
 
 /* ---- create / run / destroy ---- */
@@ -595,12 +850,123 @@ static enum stint_err make_parents(const char *path, struct stint_error *e)
     return STINT_OK;
 }
 
+/* A folder that holds activity data: a real folder (not a link), ours, 0700. Missing is fine
+ * (it is made 0700). */
+static enum stint_err check_private_dir(const char *what, const char *path, struct stint_error *e)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return STINT_OK;
+        return stint_error_set(e, STINT_EINVAL, 0, "%s %s: %s", what, path, strerror(errno));
+    }
+    if (S_ISLNK(st.st_mode))
+        return stint_error_set(e, STINT_EINVAL, 0,
+                               "%s %s is a symbolic link: give the real folder (it must be yours, "
+                               "mode 0700)",
+                               what, path);
+    if (!S_ISDIR(st.st_mode))
+        return stint_error_set(e, STINT_EINVAL, 0, "%s %s is not a folder", what, path);
+    if (st.st_uid != geteuid())
+        return stint_error_set(e, STINT_EINVAL, 0,
+                               "%s %s belongs to uid %u, not to you (uid %u): use a folder of "
+                               "your own",
+                               what, path, (unsigned)st.st_uid, (unsigned)geteuid());
+    if (st.st_mode & 077)
+        return stint_error_set(e, STINT_EINVAL, 0,
+                               "%s %s has mode %04o: others could read it; run: chmod 700 %s", what,
+                               path, (unsigned)(st.st_mode & 07777), path);
+    return STINT_OK;
+}
+
+enum stint_err stint_daemon_preflight(const struct stint_config *c, struct stint_error *e)
+{
+    enum stint_err err;
+    struct stat st;
+
+    stint_error_clear(e);
+    err = check_private_dir("journal", c->journal, e);
+    if (err != STINT_OK)
+        return err;
+    if (c->socket[0]) {
+        char dir[STINT_CONFIG_PATH_MAX];
+        const char *slash = strrchr(c->socket, '/');
+        if (slash && slash != c->socket) {
+            snprintf(dir, sizeof(dir), "%.*s", (int)(slash - c->socket), c->socket);
+            if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode))
+                return stint_error_set(e, STINT_EINVAL, 0,
+                                       "control socket folder %s is a symbolic link: give "
+                                       "--socket a path in a real folder of your own",
+                                       dir);
+        }
+    }
+    if (c->server[0]) {
+        char token[STINT_CONFIG_TOKEN_MAX + 1];
+        size_t len = 0;
+        err = stint_config_read_token(c, token, sizeof(token), &len, e);
+        memset(token, 0, sizeof(token));
+        if (err != STINT_OK) {
+            char msg[sizeof(e->msg)];
+            snprintf(msg, sizeof(msg), "%s", e->msg);
+            return stint_error_set(e, STINT_EINVAL, 0, "%s", msg);
+        }
+        if (c->ca_file[0]) {
+            int fd = open(c->ca_file, O_RDONLY | O_CLOEXEC);
+            bool ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+            int saved = errno;
+            if (fd >= 0)
+                close(fd);
+            if (!ok)
+                return stint_error_set(e, STINT_EINVAL, 0,
+                                       "[sender] ca_file %s: %s: give the PEM file of the CA that "
+                                       "signed the server's certificate",
+                                       c->ca_file, fd < 0 ? strerror(saved) : "not a regular file");
+        }
+    }
+    if (strcmp(c->source, "x11") == 0) {
+        const char *disp = getenv("DISPLAY");
+        if (!disp || !*disp)
+            return stint_error_set(e, STINT_EINVAL, 0,
+                                   "source x11: DISPLAY is not set; as a user service run "
+                                   "`systemctl --user import-environment DISPLAY XAUTHORITY` "
+                                   "(or start it from the session)");
+    } else if (strncmp(c->source, "jsonl:", 6) == 0) {
+        const char *path = c->source + 6;
+        if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+            return stint_error_set(e, STINT_EINVAL, 0, "source %s: not a regular file or a FIFO",
+                                   c->source);
+    }
+    return STINT_OK;
+}
+
+/* Every file the journal folder holds is the user's alone (a journal made by an older stintd,
+ * or under a loose umask, may have 0644 files). */
+static void tighten_files(const char *path)
+{
+    DIR *dir = opendir(path);
+    struct dirent *de;
+
+    if (!dir)
+        return;
+    while ((de = readdir(dir)) != NULL) {
+        struct stat st;
+        if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            (st.st_mode & 077))
+            (void)fchmodat(dirfd(dir), de->d_name, st.st_mode & 0700, 0);
+    }
+    closedir(dir);
+}
+
 static enum stint_err open_journal(struct stint_daemon *d, struct stint_error *e)
 {
     struct stint_journal_opts jo;
     struct stint_journal_open_info info;
     enum stint_err err;
 
+    err = check_private_dir("journal", d->cfg.journal, e);
+    if (err != STINT_OK)
+        return err;
     err = make_parents(d->cfg.journal, e);
     if (err != STINT_OK)
         return err;
@@ -615,6 +981,7 @@ static enum stint_err open_journal(struct stint_daemon *d, struct stint_error *e
     err = stint_journal_open(&jo, &d->journal, &info, e);
     if (err != STINT_OK)
         return err;
+    tighten_files(d->cfg.journal);
     if (info.created)
         dlog(d, STINT_LOG_INFO, "journal %s created", d->cfg.journal);
     if (info.repaired)
@@ -664,12 +1031,14 @@ enum stint_err stint_daemon_create(const struct stint_daemon_opts *opts, struct 
         err = stint_error_set(e, STINT_EIO, 0, "signalfd: %s", strerror(errno));
         goto cleanup;
     }
-    err = open_journal(d, e);
-    if (err != STINT_OK)
-        goto cleanup;
+    /* the source first: a source that cannot start (no X server) leaves nothing on disk */
     err = stint_source_open(d->cfg.source, &d->source, e);
     if (err != STINT_OK)
         goto cleanup;
+    err = open_journal(d, e);
+    if (err != STINT_OK)
+        goto cleanup;
+    stint_source_set_idle_after(d->source, d->cfg.idle_after_ms); /* wayland: its idle timeout */
     memset(&to, 0, sizeof(to));
     to.journal = d->journal;
     to.source = d->source;
@@ -802,7 +1171,7 @@ enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e)
     while (!stop) {
         int n = 0, nsrc, timeout = -1, tfd, r, src_first, ctl_first, tfd_at = -1;
         size_t nctl = 0;
-        bool hup = false, src_ready = false, tfd_ready = false;
+        bool hup = false, src_ready = false, tfd_ready = false, src_paused;
         struct stint_source_stats ss;
         int64_t tt, st;
 
@@ -813,7 +1182,10 @@ enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e)
             fds[n++] = (struct pollfd){.fd = tfd, .events = POLLIN};
         }
         src_first = n;
-        nsrc = stint_source_fds(d->source, fds + n, 16);
+        /* a resumable source waits while the journal fails (it is read again from the last
+         * journaled event at the tracker's retry) */
+        src_paused = stint_tracker_source_paused(d->tracker);
+        nsrc = src_paused ? 0 : stint_source_fds(d->source, fds + n, 16);
         if (nsrc < 0)
             nsrc = 0;
         n += nsrc;
@@ -823,7 +1195,7 @@ enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e)
         n += (int)nctl;
 
         tt = stint_tracker_timeout(d->tracker);
-        st = stint_source_timeout(d->source);
+        st = src_paused ? -1 : stint_source_timeout(d->source);
         timeout = min_timeout(timeout, tt);
         timeout = min_timeout(timeout, st);
         if (d->control)
@@ -845,14 +1217,15 @@ enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e)
                 src_ready = true;
 
         /* The source first: its items may close records before a timer would. */
-        if (src_ready || (st >= 0 && stint_source_timeout(d->source) <= 0)) {
+        if (!src_paused && (src_ready || (st >= 0 && stint_source_timeout(d->source) <= 0))) {
             err = stint_source_dispatch(d->source, fds + src_first, nsrc);
             if (err != STINT_OK) {
                 stint_source_stats(d->source, &ss);
-                /* A journal error reaches us through the sink: the tracker keeps the records
-                 * and retries; the loop goes on. */
-                dlog(d, STINT_LOG_ERROR, "source %s: %s%s%s", d->cfg.source, stint_strerror(err),
-                     ss.last_error[0] ? ": " : "", ss.last_error);
+                /* A journal error reaches us through the sink: the tracker holds the records (or
+                 * rewinds the source) and retries; that is logged once per spell below. */
+                if (!stint_tracker_source_paused(d->tracker) && !journal_failing(d))
+                    dlog(d, STINT_LOG_ERROR, "source %s: %s%s%s", d->cfg.source,
+                         stint_strerror(err), ss.last_error[0] ? ": " : "", ss.last_error);
                 err = STINT_OK;
             }
         }
@@ -861,10 +1234,12 @@ enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e)
             if (err != STINT_OK) {
                 struct stint_tracker_status ts;
                 stint_tracker_status(d->tracker, &ts);
-                dlog(d, STINT_LOG_WARN, "tracker: %s (%s)", stint_strerror(err), ts.last_error);
+                if (!ts.failing)
+                    dlog(d, STINT_LOG_WARN, "tracker: %s (%s)", stint_strerror(err), ts.last_error);
                 err = STINT_OK;
             }
         }
+        journal_spell(d);
         wake_if_new(d);
         if (d->control)
             stint_control_handle(d->control, fds + ctl_first, nctl);

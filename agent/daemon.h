@@ -39,6 +39,14 @@ struct stint_daemon_opts {
                                        up to 1 s more to notice the abort: 2 s in all) */
 };
 
+/* Checks, before anything is made on disk, what an operator must fix rather than wait out:
+ * the journal folder (when it exists: a real folder, not a link, owned by this user, mode 0700;
+ * a looser one is refused with the chmod to run), the control socket's folder (not a link), the
+ * token file when a server is set (present, 0600 or stricter; the message says how to make it),
+ * the CA file (a readable regular file), the source (x11 needs $DISPLAY; a JSONL path must be a
+ * regular file or a FIFO). STINT_EINVAL with the fix in e->msg: stintd exits 2 on it. */
+enum stint_err stint_daemon_preflight(const struct stint_config *c, struct stint_error *e);
+
 /* Opens everything: the journal (one instance per journal: a second stintd gets STINT_EIO naming
  * the holder's pid), the source (resumed from its stored position), the tracker, the control
  * socket (unless config->socket is empty) and the sender (unless config->server is empty), and

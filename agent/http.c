@@ -85,6 +85,11 @@ enum stint_send_class stint_http_classify(int curl_code, long status)
     case 401:
     case 403:
         return STINT_SEND_AUTH;
+    case 404: /* no such path: the base URL is wrong (a prefix too many or missing) */
+    case 405: /* the path exists but takes no POST: not a Stint server there */
+    case 415: /* the encoding is not one the server takes */
+    case 501: /* the server does not implement the request at all */
+        return STINT_SEND_MISCONFIG;
     default:
         break;
     }
@@ -110,6 +115,8 @@ const char *stint_send_class_name(enum stint_send_class c)
         return "reject";
     case STINT_SEND_BLOCKED:
         return "blocked";
+    case STINT_SEND_MISCONFIG:
+        return "misconfig";
     }
     return "unknown";
 }
@@ -184,10 +191,12 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
         r->has_retry_after = false;
         r->retry_after[0] = '\0';
         r->content_type[0] = '\0';
+        r->legacy_identity[0] = '\0';
     } else if (header_value(p, len, "Retry-After:", r->retry_after, sizeof(r->retry_after))) {
         r->has_retry_after = true;
-    } else {
-        header_value(p, len, "Content-Type:", r->content_type, sizeof(r->content_type));
+    } else if (!header_value(p, len, "Content-Type:", r->content_type, sizeof(r->content_type))) {
+        header_value(p, len, "Stint-Legacy-Identity:", r->legacy_identity,
+                     sizeof(r->legacy_identity));
     }
     return len;
 }

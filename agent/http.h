@@ -18,21 +18,25 @@
 
 /* What the sender does after one attempt. Values are append-only (they appear in status). */
 enum stint_send_class {
-    STINT_SEND_OK = 0,      /* 2xx: read the Ack, trim the journal */
-    STINT_SEND_RETRY = 1,   /* network error, 408, 429, 5xx, 3xx, other 1xx/2xx oddities: back
-                               off and send the same batch again, forever */
-    STINT_SEND_SPLIT = 2,   /* 413: halve the batch (one record still too large: dead-letter) */
-    STINT_SEND_AUTH = 3,    /* 401, 403: pause until the token changes or flush is asked */
-    STINT_SEND_REJECT = 4,  /* any other 4xx: dead-letter the batch, go on */
-    STINT_SEND_BLOCKED = 5, /* TLS verification failed or the local setup is wrong (bad CA file,
-                               unsupported protocol): needs an operator, retried at the cap */
+    STINT_SEND_OK = 0,        /* 2xx: read the Ack, trim the journal */
+    STINT_SEND_RETRY = 1,     /* network error, 408, 429, 5xx, 3xx, other 1xx/2xx oddities: back
+                                 off and send the same batch again, forever */
+    STINT_SEND_SPLIT = 2,     /* 413: halve the batch (one record still too large: dead-letter) */
+    STINT_SEND_AUTH = 3,      /* 401, 403: pause until the token changes or flush is asked */
+    STINT_SEND_REJECT = 4,    /* any other 4xx (400, 409, 422, ...): split the batch down to the
+                                 record at fault; one record still refused is dead-lettered */
+    STINT_SEND_BLOCKED = 5,   /* TLS verification failed or the local setup is wrong (bad CA file,
+                                 unsupported protocol): needs an operator, retried at the cap */
+    STINT_SEND_MISCONFIG = 6, /* 404, 405, 415, 501: the URL or the encoding is wrong, not the
+                                 records: pause (as AUTH) until reload or flush */
 };
 
 /* The class of an attempt that ended with libcurl code curl_code (a CURLcode) and, when
- * curl_code is 0, HTTP status http_status. Pure function: the table in spec/PROTOCOL.md, "Sending". */
+ * curl_code is 0, HTTP status http_status. Pure function: the table in spec/PROTOCOL.md,
+ * "Sending". */
 enum stint_send_class stint_http_classify(int curl_code, long http_status);
 
-/* "ok", "retry", "split", "auth", "reject", "blocked". */
+/* "ok", "retry", "split", "auth", "reject", "blocked", "misconfig". */
 const char *stint_send_class_name(enum stint_send_class c);
 
 /* True when host (as in a URL, IPv6 in brackets or not) is loopback. */
@@ -60,7 +64,8 @@ struct stint_http_response {
     bool has_retry_after;
     char retry_after[128]; /* the Retry-After value, trimmed (cut at 127 bytes) */
     char content_type[96];
-    const uint8_t *body; /* the answer's body (capped at STINT_HTTP_MAX_ANSWER) */
+    char legacy_identity[32]; /* Stint-Legacy-Identity of the answer (spec §6.10), or empty */
+    const uint8_t *body;      /* the answer's body (capped at STINT_HTTP_MAX_ANSWER) */
     size_t body_len;
     uint64_t wire_up;   /* request header + body bytes sent (TLS framing not counted) */
     uint64_t wire_down; /* answer header + body bytes received */

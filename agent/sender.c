@@ -21,7 +21,14 @@
  * Stop. stop sets a flag; an in-flight request may run until stop_grace_ms, then the wait inside
  * libcurl is interrupted (curl_multi_wakeup) and the request abandoned. The journal keeps the
  * batch: nothing is lost, and a replay of a batch the server did store is answered from the
- * server's de-duplication. */
+ * server's de-duplication.
+ *
+ * Legacy encodings (spec/PROTOCOL.md §6.8). The legacy array has no agent and no seq, so the
+ * request names them in Stint-Agent-Id and Stint-Seqs (the seqs of the records the mapping
+ * writes); a server that answers Stint-Legacy-Identity: agent-seq identifies the records as
+ * those of a Batch and its Ack is taken as for a Batch. An older server is taken to keep one
+ * record per start second: records it would merge are dead-lettered, not trimmed as delivered.
+ * A batch with nothing the mapping writes (idle, private, gap only) is done without a request. */
 #define _GNU_SOURCE
 #include "sender.h"
 
@@ -68,14 +75,25 @@ struct batch {
     uint64_t first, last;
     struct stint_buf body; /* the encoded request of the current attempt */
     struct stint_buf gz;
+    /* legacy encodings: the records the mapping writes (seq, start in seconds), in order, and
+     * the Stint-Seqs header line naming them (spec/PROTOCOL.md §6.8) */
+    uint64_t *lseq;
+    int64_t *lstart;
+    size_t n_legacy, cap_legacy;
+    struct stint_buf seqs_header;
 };
 
 struct stint_sender {
     struct stint_sender_opts o;
     struct stint_journal *j;
     struct stint_http *http;
-    char *url;         /* URL/v1/batches or URL/v1/legacy */
-    char *ua_header;   /* "User-Agent: stint/x.y.z" */
+    char *url;             /* URL/v1/batches or URL/v1/legacy */
+    char *ua_header;       /* "User-Agent: stint/x.y.z" */
+    char agent_header[64]; /* legacy: "Stint-Agent-Id: <32 hex>" */
+    /* legacy, against a server that does not confirm the agent-seq identity: the start second of
+     * the last record sent, to keep records it would merge (one per start second) */
+    int64_t legacy_prev_start;
+    bool have_legacy_prev;
     const char *ctype; /* Content-Type line */
     uint8_t agent_id[STINT_AGENT_ID_LEN];
     char client_version[STINT_VERSION_MAX + 1];
@@ -96,14 +114,17 @@ struct stint_sender {
     int64_t retry_at;      /* mono ms; 0: none */
     uint64_t net_epoch, net_seen;
     uint64_t net_conn; /* net_epoch when the kept connection was last judged usable */
-    bool in_flight, net_abort;
-    int64_t in_flight_since; /* mono ms */
-    int64_t last_end;        /* mono ms of the last attempt's end */
+    bool in_flight, net_abort, purge_abort;
+    uint64_t purge_epoch;     /* bumped by stint_sender_purge */
+    uint64_t in_flight_epoch; /* purge_epoch when the request in flight was read */
+    int64_t in_flight_since;  /* mono ms */
+    int64_t last_end;         /* mono ms of the last attempt's end */
     struct stint_sender_status st;
 
     /* sender thread only */
     struct batch b;
     bool have_batch;
+    uint64_t batch_epoch; /* purge_epoch before the batch was read from the journal */
     size_t limit;         /* records per batch now (lower while splitting) */
     uint64_t split_until; /* the range being split ends here */
     struct stint_backoff bo;
@@ -194,6 +215,7 @@ static void batch_clear(struct batch *b)
 {
     stint_buf_reset(&b->frames);
     b->n = 0;
+    b->n_legacy = 0;
     b->first = b->last = 0;
 }
 
@@ -202,6 +224,9 @@ static void batch_free(struct batch *b)
     stint_buf_free(&b->frames);
     stint_buf_free(&b->body);
     stint_buf_free(&b->gz);
+    stint_buf_free(&b->seqs_header);
+    free(b->lseq);
+    free(b->lstart);
     free(b->items);
     memset(b, 0, sizeof(*b));
 }
@@ -268,6 +293,54 @@ static enum stint_err frame_next(void *ctx, struct stint_record *scratch,
     return STINT_OK;
 }
 
+/* The records of the batch that the legacy mapping writes, and the Stint-Seqs header naming
+ * them: the server identifies them by (agent_id, seq) as it does a Batch's (§6.8). */
+static enum stint_err legacy_seqs(struct batch *b)
+{
+    struct stint_record *r = malloc(sizeof(*r));
+    enum stint_err rc = STINT_OK;
+    size_t i;
+
+    if (!r)
+        return STINT_ENOMEM;
+    b->n_legacy = 0;
+    for (i = 0; i < b->n && rc == STINT_OK; i++) {
+        const struct item *e = &b->items[i];
+        rc = stint_pb_decode_record(b->frames.data + e->raw_off, e->raw_len, r, NULL, NULL);
+        if (rc != STINT_OK || !stint_legacy_keeps(r))
+            continue;
+        if (b->n_legacy == b->cap_legacy) {
+            size_t ncap = b->cap_legacy ? b->cap_legacy * 2 : 64;
+            uint64_t *ns = realloc(b->lseq, ncap * sizeof(*ns));
+            int64_t *nt = ns ? realloc(b->lstart, ncap * sizeof(*nt)) : NULL;
+            if (ns)
+                b->lseq = ns;
+            if (nt)
+                b->lstart = nt;
+            if (!ns || !nt) {
+                rc = STINT_ENOMEM;
+                break;
+            }
+            b->cap_legacy = ncap;
+        }
+        b->lseq[b->n_legacy] = e->seq;
+        /* floor, as the mapping writes 'start' */
+        b->lstart[b->n_legacy] =
+            r->start_ms >= 0 ? r->start_ms / 1000 : -((999 - r->start_ms) / 1000);
+        b->n_legacy++;
+    }
+    free(r);
+    if (rc != STINT_OK)
+        return rc;
+    stint_buf_reset(&b->seqs_header);
+    rc = stint_buf_append_str(&b->seqs_header, STINT_LEGACY_SEQS_HEADER ": ");
+    if (rc == STINT_OK)
+        rc = stint_legacy_seqs_format(b->lseq, b->n_legacy, &b->seqs_header);
+    if (rc == STINT_OK)
+        rc = stint_buf_append(&b->seqs_header, "", 1); /* the NUL, for curl's header list */
+    return rc;
+}
+
 /* Encodes the current batch into b.body (and b.gz); body and len say what to send. */
 static enum stint_err encode_body(struct stint_sender *s, int64_t now, const uint8_t **body,
                                   size_t *len, bool *gz)
@@ -290,10 +363,14 @@ static enum stint_err encode_body(struct stint_sender *s, int64_t now, const uin
         rc = stint_json_encode_batch(&head, &it, &b->body);
         break;
     case STINT_SENDER_LEGACY_FORM:
-        rc = stint_legacy_encode(STINT_LEGACY_FORM, &head, &it, &b->body);
+        rc = legacy_seqs(b);
+        if (rc == STINT_OK)
+            rc = stint_legacy_encode(STINT_LEGACY_FORM, &head, &it, &b->body);
         break;
     case STINT_SENDER_LEGACY_JSON:
-        rc = stint_legacy_encode(STINT_LEGACY_JSON, &head, &it, &b->body);
+        rc = legacy_seqs(b);
+        if (rc == STINT_OK)
+            rc = stint_legacy_encode(STINT_LEGACY_JSON, &head, &it, &b->body);
         break;
     case STINT_SENDER_PB:
     default:
@@ -372,6 +449,51 @@ static bool media_is(const char *ct, const char *type)
     return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* A 2xx to a legacy payload from a server that did not answer Stint-Legacy-Identity: agent-seq
+ * (an older server, spec/PROTOCOL.md §6.10): it is taken to follow the v1.0 rule, one record per
+ * account and start second, so a record starting in the same second as the one sent before it
+ * would be counted a duplicate and never stored. Such records are dead-lettered here (kept on
+ * this machine with the reason, counted by `stintctl status`) rather than trimmed as if delivered;
+ * the rest of the batch is done. */
+static enum stint_send_class take_legacy_unconfirmed(struct stint_sender *s, char *why,
+                                                     size_t why_cap, uint64_t *sent, uint64_t *dead)
+{
+    struct batch *b = &s->b;
+    enum stint_err rc;
+    size_t i;
+
+    for (i = 0; i < b->n_legacy; i++) {
+        if (s->have_legacy_prev && b->lstart[i] == s->legacy_prev_start) {
+            char reason[STINT_REASON_MAX + 1];
+            fmt_(reason, sizeof(reason),
+                 "the legacy server keeps one record per start second (no %s: agent-seq in its "
+                 "answer); this one starts in the same second as the record before it",
+                 STINT_LEGACY_IDENTITY_HEADER);
+            rc = stint_journal_dead_letter(s->j, b->lseq[i], b->lseq[i], reason);
+            if (rc != STINT_OK) {
+                fmt_(why, why_cap, "dead-lettering seq %" PRIu64 " failed: %s", b->lseq[i],
+                     stint_strerror(rc));
+                return STINT_SEND_RETRY;
+            }
+            (*dead)++;
+        }
+        s->legacy_prev_start = b->lstart[i];
+        s->have_legacy_prev = true;
+    }
+    rc = stint_journal_ack(s->j, b->last);
+    if (rc != STINT_OK) {
+        fmt_(why, why_cap, "journal ack failed: %s", stint_strerror(rc));
+        return STINT_SEND_RETRY;
+    }
+    *sent = b->n - *dead;
+    if (*dead)
+        logf_(s,
+              "batch %" PRIu64 "-%" PRIu64 ": %" PRIu64 " records kept as dead letters (the "
+              "server merges records that start in the same second)",
+              b->first, b->last, *dead);
+    return STINT_SEND_OK;
+}
+
 /* Handles a 2xx: returns the class it really was (RETRY for an Ack that cannot be used). */
 static enum stint_send_class take_ack(struct stint_sender *s, const struct stint_http_response *r,
                                       char *why, size_t why_cap, uint64_t *sent, uint64_t *dead)
@@ -386,16 +508,8 @@ static enum stint_send_class take_ack(struct stint_sender *s, const struct stint
 
     memset(&ack, 0, sizeof(ack));
     *sent = *dead = 0;
-    if (legacy_encoding(s->o.encoding)) {
-        /* the legacy endpoint numbers records by start time, not seq: a 2xx takes the batch */
-        rc = stint_journal_ack(s->j, b->last);
-        if (rc != STINT_OK) {
-            fmt_(why, why_cap, "journal ack failed: %s", stint_strerror(rc));
-            return STINT_SEND_RETRY;
-        }
-        *sent = b->n;
-        return STINT_SEND_OK;
-    }
+    if (legacy_encoding(s->o.encoding) && strcmp(r->legacy_identity, "agent-seq") != 0)
+        return take_legacy_unconfirmed(s, why, why_cap, sent, dead);
     stint_error_clear(&err);
     if (media_is(r->content_type, "application/x-protobuf") ||
         media_is(r->content_type, "application/protobuf"))
@@ -424,6 +538,10 @@ static enum stint_send_class take_ack(struct stint_sender *s, const struct stint
         logf_(s, "seq %" PRIu64 " dead-lettered: %s", rj->seq, reason);
     }
     acked = ack.acked_seq < b->last ? ack.acked_seq : b->last;
+    /* a legacy batch is answered for up to its last record the mapping wrote: the others (idle,
+     * private, gap) have no legacy form and are done with the batch (§6.8, §7.4) */
+    if (legacy_encoding(s->o.encoding) && b->n_legacy && ack.acked_seq >= b->lseq[b->n_legacy - 1])
+        acked = b->last;
     if (acked < b->first && *dead == 0) {
         fmt_(why, why_cap,
              "Ack covers nothing of the batch (acked_seq %" PRIu64 ", batch %" PRIu64 "-%" PRIu64
@@ -456,7 +574,7 @@ static bool should_abort(void *ctx)
     bool abort_now;
 
     pthread_mutex_lock(&s->mu);
-    abort_now = s->net_abort || (s->stopping && mono_ms() >= s->stop_deadline);
+    abort_now = s->net_abort || s->purge_abort || (s->stopping && mono_ms() >= s->stop_deadline);
     pthread_mutex_unlock(&s->mu);
     return abort_now;
 }
@@ -473,13 +591,79 @@ static void wait_until(struct stint_sender *s, int64_t deadline_ms)
     pthread_cond_timedwait(&s->cv, &s->mu, &ts);
 }
 
+/* Forgets the batch (purged): the next one is read afresh, at the configured size. */
+static void drop_batch(struct stint_sender *s)
+{
+    s->have_batch = false;
+    s->split_until = 0;
+    s->limit = s->o.batch_max_records;
+}
+
+/* What to change after a 404/405/415/501: the URL or the encoding, named. */
+static void misconfig_fix(const struct stint_sender *s, long status, char *out, size_t cap)
+{
+    switch (status) {
+    case 404:
+        fmt_(out, cap,
+             "the server has no %s (HTTP 404): [sender] server must be the base URL that /v1/... "
+             "goes under; fix it, then reload stintd or run `stintctl flush`",
+             s->url);
+        break;
+    case 405:
+        fmt_(out, cap,
+             "the server refuses POST to %s (HTTP 405): [sender] server does not point at a Stint "
+             "server; fix it, then reload stintd or run `stintctl flush`",
+             s->url);
+        break;
+    case 415:
+        fmt_(out, cap,
+             "the server does not take this encoding (HTTP 415): set [sender] encoding to one it "
+             "takes, then reload stintd or run `stintctl flush`");
+        break;
+    default:
+        fmt_(out, cap,
+             "the server does not implement %s (HTTP %ld): check [sender] server and encoding, "
+             "then reload stintd or run `stintctl flush`",
+             s->url, status);
+        break;
+    }
+}
+
+/* What to change after a TLS or setup failure (class BLOCKED). */
+static void blocked_fix(int curl_code, char *out, size_t cap)
+{
+    switch (curl_code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+        fmt_(out, cap,
+             "the server's certificate does not verify: set [sender] ca_file to the CA that "
+             "signed it (or pinned_key to its public key), then reload stintd");
+        break;
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        fmt_(out, cap,
+             "the server's public key is not the one in [sender] pinned_key: fix the pin (or the "
+             "URL), then reload stintd");
+        break;
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+        fmt_(out, cap,
+             "[sender] ca_file cannot be used as a CA bundle: fix it, then reload stintd");
+        break;
+    default:
+        fmt_(out, cap, "check [sender] server, ca_file and pinned_key, then reload stintd");
+        break;
+    }
+}
+
 /* One attempt of the current batch; called without mu. */
 static void attempt(struct stint_sender *s)
 {
     struct stint_http_response r;
     struct stint_sender_attempt a;
-    const char *hdrs[8];
-    char idem[128], why[512];
+    const char *hdrs[10];
+    char idem[128], why[512], fix[256] = "";
     const uint8_t *body = NULL;
     size_t len = 0, nh = 0;
     bool gz = false;
@@ -506,13 +690,36 @@ static void attempt(struct stint_sender *s)
         a.mono_start_us = a.mono_end_us = mono_us();
         goto decided;
     }
+    if (legacy_encoding(s->o.encoding) && s->b.n_legacy == 0) {
+        /* nothing of the batch has a legacy form (idle, private, gap only): there is nothing to
+         * send, and an empty payload would only be a probe (§7.4): the batch is done here */
+        a.mono_start_us = a.mono_end_us = mono_us();
+        rc = stint_journal_ack(s->j, s->b.last);
+        if (rc != STINT_OK) {
+            fmt_(why, sizeof(why), "journal ack failed: %s", stint_strerror(rc));
+            cls = STINT_SEND_RETRY;
+        } else {
+            cls = STINT_SEND_OK;
+            sent = s->b.n;
+        }
+        len = 0;
+        goto decided;
+    }
     stint_sender_idempotency_key(s->agent_id, s->b.first, s->b.last, idem + 17, sizeof(idem) - 17);
     memcpy(idem, "Idempotency-Key: ", 17);
     pthread_mutex_lock(&s->mu);
+    if (s->batch_epoch != s->purge_epoch) {
+        /* purged since the batch was read: none of it may leave */
+        pthread_mutex_unlock(&s->mu);
+        drop_batch(s);
+        return;
+    }
     if (s->auth_header)
         hdrs[nh++] = s->auth_header;
     s->in_flight = true;
+    s->in_flight_epoch = s->batch_epoch;
     s->net_abort = false;
+    s->purge_abort = false;
     if (s->net_conn != s->net_epoch) {
         /* the network changed since the kept connection was made: a connection across a link
          * that went away would swallow the request silently, a new one fails (or works) at once */
@@ -525,6 +732,10 @@ static void attempt(struct stint_sender *s)
         hdrs[nh++] = "Content-Encoding: gzip";
     hdrs[nh++] = idem;
     hdrs[nh++] = s->ua_header;
+    if (legacy_encoding(s->o.encoding)) {
+        hdrs[nh++] = s->agent_header;
+        hdrs[nh++] = (const char *)s->b.seqs_header.data;
+    }
     hdrs[nh] = NULL;
     /* the header strings must stay while curl runs: copy the token line out of mu's reach */
     {
@@ -552,9 +763,22 @@ static void attempt(struct stint_sender *s)
     }
     pthread_mutex_lock(&s->mu);
     s->in_flight = false;
-    if (s->net_abort)
+    if (s->net_abort || s->purge_abort)
         stint_http_reset_connection(s->http);
     s->net_abort = false;
+    s->purge_abort = false;
+    if (s->batch_epoch != s->purge_epoch) {
+        /* the journal was purged while this request was out: its answer is thrown away (no ack,
+         * no dead letter, no backoff), and so is the batch */
+        s->st.answers_ignored++;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        logf_(s, "batch %" PRIu64 "-%" PRIu64 " was purged while in flight: its answer is ignored",
+              s->b.first, s->b.last);
+        drop_batch(s);
+        return;
+    }
+    pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     if (rc != STINT_OK) {
         fmt_(why, sizeof(why), "building the request failed: %s", stint_strerror(rc));
@@ -608,22 +832,42 @@ decided:
         }
         s->have_batch = false;
         break;
-    case STINT_SEND_REJECT: {
-        char reason[STINT_REASON_MAX + 1];
-        fmt_(reason, sizeof(reason), "%s", why);
-        if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
-            dead = s->b.n;
-        logf_(s, "batch %" PRIu64 "-%" PRIu64 " dead-lettered: %s", s->b.first, s->b.last, reason);
+    case STINT_SEND_REJECT:
+        /* a refusal of the batch as a whole (400, 422, ...) may come from one bad record: halve
+         * until the record at fault is alone; only that one is dead-lettered */
+        if (s->b.n > 1) {
+            if (!s->split_until)
+                s->split_until = s->b.last;
+            s->limit = s->b.n / 2;
+            logf_(s,
+                  "batch %" PRIu64 "-%" PRIu64 " refused (%s): split to %zu records to find "
+                  "the record at fault",
+                  s->b.first, s->b.last, why, s->limit);
+        } else {
+            char reason[STINT_REASON_MAX + 1];
+            fmt_(reason, sizeof(reason), "%s", why);
+            if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
+                dead = s->b.n;
+            logf_(s, "seq %" PRIu64 " dead-lettered: %s", s->b.first, reason);
+            if (s->split_until && s->b.last >= s->split_until) {
+                s->split_until = 0;
+                s->limit = s->o.batch_max_records;
+            }
+        }
         stint_backoff_reset(&s->bo);
         s->have_batch = false;
         break;
-    }
     case STINT_SEND_AUTH:
         logf_(s, "sending paused: the server refused the token (%s)", why);
         break;
+    case STINT_SEND_MISCONFIG:
+        misconfig_fix(s, r.status, fix, sizeof(fix));
+        logf_(s, "sending paused: %s (%s)", fix, why);
+        break;
     case STINT_SEND_BLOCKED:
         wait = s->bo.cap_ms;
-        logf_(s, "cannot talk to the server: %s; next try in %" PRIu64 " ms", why, wait);
+        blocked_fix(r.curl_code, fix, sizeof(fix));
+        logf_(s, "cannot talk to the server: %s; %s; next try in %" PRIu64 " ms", why, fix, wait);
         break;
     case STINT_SEND_RETRY:
     default:
@@ -656,6 +900,12 @@ decided:
     }
     if (cls == STINT_SEND_AUTH)
         s->st.auth_paused = true;
+    if (cls == STINT_SEND_MISCONFIG)
+        s->st.config_paused = true;
+    if (cls == STINT_SEND_MISCONFIG || cls == STINT_SEND_BLOCKED)
+        fmt_(s->st.fix, sizeof(s->st.fix), "%s", fix);
+    else
+        s->st.fix[0] = '\0';
     if (cls == STINT_SEND_RETRY || cls == STINT_SEND_BLOCKED) {
         s->retry_at = s->last_end + (int64_t)wait;
         s->st.next_retry_ms = wall_ms(s) + (int64_t)wait;
@@ -681,9 +931,16 @@ static void *run(void *arg)
     while (!s->stopping) {
         int64_t now = mono_ms();
 
-        if (s->st.auth_paused) {
+        if (s->have_batch && s->batch_epoch != s->purge_epoch) {
+            /* purged while held (in backoff or being split): drop it, start afresh */
+            drop_batch(s);
+            continue;
+        }
+        if (s->st.auth_paused || s->st.config_paused) {
             if (s->flush_req || s->token_changed) {
                 s->st.auth_paused = false;
+                s->st.config_paused = false;
+                s->st.fix[0] = '\0';
                 s->flush_req = s->token_changed = false;
                 stint_backoff_reset(&s->bo);
                 logf_(s, "sending resumed");
@@ -717,6 +974,9 @@ static void *run(void *arg)
         s->flush_req = false;
         s->idle = false;
         s->net_seen = s->net_epoch;
+
+        if (!s->have_batch)
+            s->batch_epoch = s->purge_epoch;
         pthread_mutex_unlock(&s->mu);
 
         rc = STINT_OK;
@@ -764,7 +1024,10 @@ static void net_changed(struct stint_sender *s)
 
     pthread_mutex_lock(&s->mu);
     s->net_epoch++;
-    if (s->in_flight && mono_ms() - s->in_flight_since >= NET_CUT_AFTER_MS) {
+    /* a request of a purged batch is left to end by itself: cut, the server might still store
+     * it after the purge's DELETE, which waits for it to end (stint_sender_settled) */
+    if (s->in_flight && s->in_flight_epoch == s->purge_epoch &&
+        mono_ms() - s->in_flight_since >= NET_CUT_AFTER_MS) {
         s->net_abort = true;
         cut = true;
     }
@@ -992,6 +1255,12 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
     s->b.body.max = 8 * s->b.frames.max + 65536;
     s->b.gz.max = s->b.body.max + s->b.body.max / 100 + 65536;
     stint_journal_agent_id(j, s->agent_id);
+    {
+        size_t i, o = strlen(STINT_LEGACY_AGENT_HEADER ": ");
+        memcpy(s->agent_header, STINT_LEGACY_AGENT_HEADER ": ", o);
+        for (i = 0; i < STINT_AGENT_ID_LEN; i++, o += 2)
+            snprintf(s->agent_header + o, 3, "%02x", s->agent_id[i]);
+    }
     stint_backoff_init(&s->bo, opts->backoff_base_ms, opts->backoff_cap_ms,
                        opts->rng_seed ? opts->rng_seed
                                       : (uint64_t)mono_us() ^ ((uint64_t)getpid() << 32));
@@ -1063,8 +1332,61 @@ void stint_sender_flush(struct stint_sender *s)
     pthread_mutex_lock(&s->mu);
     s->flush_req = true;
     s->wake_req = true;
+    if (s->st.auth_paused || s->st.config_paused) {
+        /* lifted now, so that a status (or flush --wait) asked right after does not see the
+         * pause of the last attempt; the next attempt shows whether it still holds */
+        s->st.auth_paused = s->st.config_paused = false;
+        s->st.fix[0] = '\0';
+        logf_(s, "sending resumed (flush)");
+    }
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
+}
+
+void stint_sender_purge(struct stint_sender *s, bool abort_in_flight)
+{
+    bool busy;
+
+    pthread_mutex_lock(&s->mu);
+    s->purge_epoch++;
+    s->st.purges++;
+    busy = s->in_flight;
+    if (busy && abort_in_flight)
+        s->purge_abort = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    if (!busy || !abort_in_flight)
+        return;
+    stint_http_wakeup(s->http);
+    /* the abort is seen at once (curl_multi_wakeup): wait for the request to be gone, so that
+     * nothing of it is still being written when the caller goes on */
+    pthread_mutex_lock(&s->mu);
+    while (s->in_flight && s->in_flight_epoch != s->purge_epoch) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += 50 * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        if (s->in_flight)
+            s->purge_abort = true; /* a new post may have cleared it: ask again */
+        pthread_mutex_unlock(&s->mu);
+        stint_http_wakeup(s->http);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+bool stint_sender_settled(struct stint_sender *s)
+{
+    bool settled;
+
+    pthread_mutex_lock(&s->mu);
+    settled = !s->in_flight || s->in_flight_epoch == s->purge_epoch;
+    pthread_mutex_unlock(&s->mu);
+    return settled;
 }
 
 enum stint_err stint_sender_set_token(struct stint_sender *s, const void *token, size_t len)
@@ -1090,6 +1412,7 @@ void stint_sender_status(struct stint_sender *s, struct stint_sender_status *out
     stint_journal_stats(s->j, &js);
     pthread_mutex_lock(&s->mu);
     *out = s->st;
+    out->in_flight = s->in_flight;
     pthread_mutex_unlock(&s->mu);
     out->backlog = js.backlog;
     out->oldest_ms = js.oldest_ms;

@@ -6,9 +6,11 @@
  * gzips it above a threshold, and POSTs it with one reused libcurl handle. On an Ack it
  * dead-letters the records the server rejected (with the server's reason) and trims the journal
  * to the acked seq; only then the next batch. Failures follow the retry table (http.h,
- * stint_http_classify): retried forever with full-jitter backoff and Retry-After, 413 splits the
- * batch, 401/403 pause, other 4xx dead-letter the batch. Nothing leaves the journal without an
- * Ack or a permanent refusal, and the sender never gives up while the journal holds records.
+ * stint_http_classify): retried forever with full-jitter backoff and Retry-After, 413 and other
+ * 4xx (400, 422, ...) split the batch down to the record at fault, which alone is dead-lettered;
+ * 401/403 pause, and so do 404/405/415/501 (the URL or the encoding is wrong, not the records).
+ * Nothing leaves the journal without an Ack or a permanent refusal of that one record, and the
+ * sender never gives up while the journal holds records.
  *
  * Every attempt of a batch carries the same Idempotency-Key, "<agent_id hex>:<first>-<last>"
  * (lowercase hex of the 16 bytes, the first and last seq in decimal), and a fresh now_ms.
@@ -41,7 +43,8 @@ enum stint_sender_encoding {
                                      URL/v1/legacy, application/json; as the form otherwise */
 };
 
-#define STINT_SENDER_DEFAULT_MAX_RECORDS 1000u
+#define STINT_SENDER_DEFAULT_MAX_RECORDS 1000u /* spec/PROTOCOL.md 7.1; config.c's default */
+#define STINT_SENDER_DEFAULT_TIMEOUT_MS 60000u /* whole request; spec/PROTOCOL.md 7.3 */
 /* Form batches carry at most 166 records: 2 + 6 x 166 = 998 variables, under PHP's default
  * max_input_vars of 1000, past which a PHP server drops variables silently. */
 #define STINT_SENDER_LEGACY_FORM_MAX_RECORDS 166u
@@ -118,8 +121,13 @@ struct stint_sender_status {
     uint64_t splits;       /* 413 halvings */
     uint64_t net_wakes;    /* network changes that woke the sender */
     bool auth_paused;      /* 401/403: waiting for a new token or a flush */
+    bool config_paused;    /* 404/405/415/501: waiting for a reload or a flush */
+    char fix[256];         /* with config_paused or blocked: what the operator should change */
     bool blocked;          /* TLS verification or setup error (last_error says which) */
     bool running;
+    bool in_flight;           /* a request is out now */
+    uint64_t purges;          /* stint_sender_purge calls */
+    uint64_t answers_ignored; /* answers to batches read before a purge, thrown away */
 };
 
 struct stint_sender;
@@ -138,8 +146,19 @@ enum stint_err stint_sender_start(struct stint_sender *s);
  * call it after every append. */
 void stint_sender_wake(struct stint_sender *s);
 
-/* Send now: skips the linger and any backoff wait, and lifts an auth pause. */
+/* Send now: skips the linger and any backoff wait, and lifts an auth or config pause. */
 void stint_sender_flush(struct stint_sender *s);
+
+/* The journal was purged (or is about to be): nothing read from it before this call may leave.
+ * The batch held (in backoff, being split, being built) is dropped, and the answer to a request
+ * in flight is ignored (neither acked nor dead-lettered). With abort_in_flight the request is
+ * also cut at once and this call returns when it has ended; without, the request is left to end
+ * by itself (so a server that stores before answering has stored it when its answer comes: see
+ * stint_sender_settled). Never blocks longer than the abort takes (libcurl is woken). */
+void stint_sender_purge(struct stint_sender *s, bool abort_in_flight);
+
+/* True when no request of a batch read before the last stint_sender_purge is in flight. */
+bool stint_sender_settled(struct stint_sender *s);
 
 /* Replaces the token (the config changed); lifts an auth pause. STINT_ENOMEM. */
 enum stint_err stint_sender_set_token(struct stint_sender *s, const void *token, size_t len);

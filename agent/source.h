@@ -82,6 +82,8 @@ struct stint_source_stats {
     uint64_t lines; /* lines read and handled so far (of the current file) */
     bool ended;     /* the input is over for good (stdin closed); stintd may shut down */
     char last_error[256];
+    char detail[256]; /* what the source uses, for status ("wayland wayland-1: ...; idle: ..."); ""
+                       */
 };
 
 struct stint_source;
@@ -101,6 +103,9 @@ struct stint_source_ops {
     enum stint_err (*resample)(struct stint_source *s);
     /* live: false = private mode, read nothing about windows until true again */
     void (*set_capture)(struct stint_source *s, bool on);
+    /* live: the tracker's idle_after, for sources told of idle by the compositor at a timeout
+     * they set (wayland); others ignore it */
+    void (*set_idle_after)(struct stint_source *s, int64_t ms);
     /* resumable: continue at a position it handed out earlier (called before the first
      * dispatch); a position that no longer fits the input (another file) starts it over */
     enum stint_err (*seek)(struct stint_source *s, const void *pos, size_t len);
@@ -115,10 +120,14 @@ struct stint_source {
     char meta_key[64];      /* resumable: the journal meta key for its position */
 };
 
-/* Opens the source a config names: "x11" (display from $DISPLAY), "stdin", "jsonl:PATH".
+/* Opens the source a config names: "auto", "wayland" (display from $WAYLAND_DISPLAY), "gnome"
+ * (the session D-Bus), "x11" (display from $DISPLAY), "stdin", "jsonl:PATH". "auto" tries, in
+ * order, wayland when WAYLAND_DISPLAY is set, gnome when the desktop helper's D-Bus name
+ * (org.stint.Desktop) has an owner, x11 when DISPLAY is set; it fails naming what each said.
  * On success *out belongs to the caller: stint_source_destroy(). Errors:
- * STINT_EINVAL (unknown spec), STINT_EIO (cannot open, no X server), STINT_EUNSUPPORTED (x11 in
- * a build without xcb); e->msg says what and where. */
+ * STINT_EINVAL (unknown spec), STINT_EIO (cannot open, no X server, no compositor),
+ * STINT_EUNSUPPORTED (a source this build lacks, a compositor without the protocol); e->msg says
+ * what and where. */
 enum stint_err stint_source_open(const char *spec, struct stint_source **out,
                                  struct stint_error *e);
 
@@ -133,6 +142,16 @@ enum stint_err stint_source_jsonl_open_fd(int fd, struct stint_source **out, str
 enum stint_err stint_source_x11_open(const char *display, struct stint_source **out,
                                      struct stint_error *e);
 
+/* The Wayland source (wlroots' foreign toplevel protocol); display NULL: $WAYLAND_DISPLAY. */
+enum stint_err stint_source_wayland_open(const char *display, struct stint_source **out,
+                                         struct stint_error *e);
+
+/* The D-Bus source (GNOME Shell extension, KWin script: desktop/); on the session bus. */
+enum stint_err stint_source_gnome_open(struct stint_source **out, struct stint_error *e);
+
+/* True when the session bus is reachable and org.stint.Desktop has an owner ("auto" asks). */
+bool stint_source_gnome_present(void);
+
 /* Thin wrappers over the table; the optional ones answer STINT_EUNSUPPORTED / -1 / nothing. */
 void stint_source_set_sink(struct stint_source *s, const struct stint_sink *sink);
 unsigned stint_source_flags(const struct stint_source *s);
@@ -143,6 +162,7 @@ enum stint_err stint_source_dispatch(struct stint_source *s, const struct pollfd
 enum stint_err stint_source_idle_ms(struct stint_source *s, int64_t *ms);
 enum stint_err stint_source_resample(struct stint_source *s);
 void stint_source_set_capture(struct stint_source *s, bool on);
+void stint_source_set_idle_after(struct stint_source *s, int64_t ms);
 enum stint_err stint_source_seek(struct stint_source *s, const void *pos, size_t len);
 void stint_source_stats(struct stint_source *s, struct stint_source_stats *out);
 /* NULL is fine. */

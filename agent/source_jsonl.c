@@ -51,6 +51,8 @@ struct jsonl {
     char *dir, *name;
     int fd, wfd, ifd;
     bool regular, fifo, ended, more, skipping, owns_fd;
+    bool stalled; /* the sink refused an event: read nothing until seek */
+    bool refused; /* the path holds something that is not a regular file: not read */
     dev_t dev;
     ino_t ino;
     uint64_t buf_off; /* file offset of buf[0] */
@@ -257,6 +259,14 @@ static enum stint_err drain_lines(struct jsonl *j, bool final)
             bad(j, j->line, "longer than %d bytes", LINE_MAX_BYTES);
         } else if ((e2 = handle_line(j, j->buf + at, n, j->buf_off, j->line)) != STINT_OK) {
             err = err == STINT_OK ? e2 : err;
+            if (j->regular) {
+                /* the tracker could not journal it: stop here; it sends us back (seek) to the
+                 * last event it journaled and reads again once the journal works */
+                j->buf_off += n + 1;
+                at += n + 1;
+                j->stalled = true;
+                break;
+            }
         }
         j->buf_off += n + 1;
         at += n + 1;
@@ -274,7 +284,7 @@ static enum stint_err read_some(struct jsonl *j, bool *eof)
 
     *eof = false;
     j->more = false;
-    while (j->fd >= 0) {
+    while (j->fd >= 0 && !j->stalled) {
         if (j->cap - j->len < READ_CHUNK) {
             size_t cap = j->len + READ_CHUNK + 1;
             char *p = realloc(j->buf, cap);
@@ -304,6 +314,9 @@ static enum stint_err read_some(struct jsonl *j, bool *eof)
         total += (size_t)r;
         e2 = drain_lines(j, false);
         err = err == STINT_OK ? e2 : err;
+        if (j->stalled) {
+            break;
+        }
         if (!j->regular && !j->fifo) {
             break; /* stdin: one read per readiness, so that it never blocks */
         }
@@ -341,6 +354,24 @@ static enum stint_err open_file(struct jsonl *j)
         close(fd);
         return STINT_EIO;
     }
+    if (!S_ISREG(st.st_mode)) {
+        /* a device (a link to /dev/zero), a folder, a socket: never read; the path is looked at
+         * again at its next change, and a regular file there is read from its start */
+        close(fd);
+        if (!j->refused || st.st_dev != j->dev || st.st_ino != j->ino) {
+            bad(j, j->line + 1, "%s is no longer a regular file: not read until it is", j->path);
+        }
+        if (j->fd >= 0) {
+            close(j->fd);
+            j->fd = -1;
+        }
+        j->refused = true;
+        j->dev = st.st_dev;
+        j->ino = st.st_ino;
+        reset_stream(j);
+        return STINT_OK;
+    }
+    j->refused = false;
     if (j->fd >= 0) {
         close(j->fd);
     }
@@ -359,6 +390,9 @@ static enum stint_err follow(struct jsonl *j, bool *moved)
     *moved = false;
     if (stat(j->path, &st) != 0) {
         return STINT_OK; /* moved away, nothing new yet: keep the old one until it appears */
+    }
+    if (j->refused && st.st_dev == j->dev && st.st_ino == j->ino) {
+        return STINT_OK; /* still the thing we refused */
     }
     if (j->fd < 0 || st.st_dev != j->dev || st.st_ino != j->ino) {
         if (j->len && !j->skipping) {
@@ -413,9 +447,12 @@ static enum stint_err j_dispatch(struct stint_source *s, const struct pollfd *fd
         if (j->ifd >= 0 && !drain_inotify(j) && !j->more) {
             return STINT_OK; /* another file of the folder changed */
         }
+        if (j->stalled) {
+            return STINT_OK; /* waiting for the tracker's seek */
+        }
         /* the old file to its end, then whether the path moved on (then the new one at once) */
         err = read_some(j, &eof);
-        if (j->more) {
+        if (j->more || j->stalled) {
             return err;
         }
         e2 = follow(j, &moved);
@@ -474,13 +511,25 @@ static enum stint_err j_seek(struct stint_source *s, const void *pos, size_t len
     if (!j->regular) {
         return STINT_EUNSUPPORTED;
     }
-    if (len != POS_LEN || p[0] != 'J' || p[1] != 1 || j->fd < 0 || fstat(j->fd, &st) != 0) {
-        return STINT_OK; /* not ours, or no file yet: from the start */
+    j->stalled = false;
+    j->more = true; /* the next dispatch reads from here without waiting for a change */
+    if (!p || len != POS_LEN || p[0] != 'J' || p[1] != 1 || j->fd < 0 || fstat(j->fd, &st) != 0) {
+        /* not ours, or nothing journaled yet: from the start */
+        if (j->fd >= 0 && lseek(j->fd, 0, SEEK_SET) != 0) {
+            return STINT_EIO;
+        }
+        reset_stream(j);
+        return STINT_OK;
     }
     uint64_t off = get64(p + 18);
     if (get64(p + 2) != (uint64_t)st.st_dev || get64(p + 10) != (uint64_t)st.st_ino ||
         off > (uint64_t)st.st_size || off > (uint64_t)INT64_MAX) {
-        return STINT_OK; /* rotated or truncated while we were away */
+        /* rotated or truncated while we were away */
+        if (lseek(j->fd, 0, SEEK_SET) != 0) {
+            return STINT_EIO;
+        }
+        reset_stream(j);
+        return STINT_OK;
     }
     if (lseek(j->fd, (off_t)off, SEEK_SET) != (off_t)off) {
         return STINT_EIO;

@@ -64,45 +64,6 @@ static void log_line(void *ctx, enum stint_log_level level, const char *line)
     }
 }
 
-/* Descriptions of the keys for --help (config.h's table holds names only). */
-static const char *describe(const char *section, const char *key)
-{
-    static const struct {
-        const char *section, *key, *text;
-    } d[] = {
-        {"agent", "source", "x11 | stdin | jsonl:PATH  what to watch (default x11)"},
-        {"agent", "socket", "PATH  control socket (default $XDG_RUNTIME_DIR/stint/control)"},
-        {"agent", "log_level", "error|warn|info|debug  (default info; -v raises it)"},
-        {"tracker", "idle_after", "DURATION  no input this long is idle (default 180s)"},
-        {"tracker", "checkpoint_every", "DURATION  save the open record this often (30s)"},
-        {"tracker", "private_records", "on|off  mark private spans with times only (on)"},
-        {"tracker", "url_mode", "host|full  how much of a URL is kept (host)"},
-        {"sender", "server", "URL  https:// base URL; empty: journal only, send nothing"},
-        {"sender", "token_file", "FILE  bearer token, mode 0600 (~/.config/stint/token)"},
-        {"sender", "ca_file", "FILE  CA bundle for the server (default: system CAs)"},
-        {"sender", "pinned_key", "sha256//BASE64[;...]  pin the server's public key"},
-        {"sender", "encoding", "protobuf|json|legacy-form|legacy-json  body format (protobuf)"},
-        {"sender", "gzip", "on|off  compress request bodies (on)"},
-        {"sender", "batch_records", "N  records per request at most (500)"},
-        {"sender", "batch_bytes", "SIZE  record bytes per request at most (1MiB)"},
-        {"sender", "backoff_base", "DURATION  first retry wait (1s)"},
-        {"sender", "backoff_cap", "DURATION  longest retry wait (300s)"},
-        {"sender", "timeout", "DURATION  one request at most (30s)"},
-        {"journal", "path", "DIR  the journal (default $XDG_STATE_HOME/stint/journal)"},
-        {"journal", "sync", "always|interval|none  when records reach the disk (interval)"},
-        {"journal", "sync_interval", "DURATION  group commit period (1s)"},
-        {"journal", "max_bytes", "SIZE  journal bound (512MiB)"},
-        {"journal", "max_age", "DURATION  drop records older than this; 0: keep (90d)"},
-        {"journal", "full", "drop_oldest|drop_newest  what a full journal drops (drop_oldest)"},
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(d) / sizeof(d[0]); i++)
-        if (strcmp(d[i].section, section) == 0 && strcmp(d[i].key, key) == 0)
-            return d[i].text;
-    return "VALUE";
-}
-
 static void flag_name(const char *section, const char *key, char *out, size_t cap)
 {
     size_t i;
@@ -119,7 +80,7 @@ static void flag_name(const char *section, const char *key, char *out, size_t ca
 
 static void help(void)
 {
-    const char *section, *key;
+    struct stint_config_key_info ki;
     char flag[64];
     size_t i;
 
@@ -132,9 +93,9 @@ static void help(void)
         "    stintd [--config FILE] [-v]... [--SETTING VALUE]... [--set SECTION.KEY=VALUE]...\n"
         "\n"
         "DESCRIPTION\n"
-        "    stintd watches what is in focus (the X11 window, or events in JSON lines), turns it "
-        "into\n"
-        "    records (app, path, title, URL, start, end; idle and private spans), keeps them in a\n"
+        "    stintd watches what is in focus (the Wayland, GNOME or X11 window, or JSON-lines\n"
+        "    events), turns it into records (app, path, title, URL, start, end; idle and private\n"
+        "    spans), keeps them in a\n"
         "    crash-proof journal, and sends them over HTTPS when the server can be reached. "
         "stintctl\n"
         "    talks to it through the control socket. Titles and the token are never logged.\n"
@@ -151,10 +112,13 @@ static void help(void)
         "    -h, --help        this text\n"
         "\n"
         "SETTINGS (each also a key of the config file)\n");
-    for (i = 0; stint_config_key(i, &section, &key); i++) {
-        flag_name(section, key, flag, sizeof(flag));
-        printf("    --%-18s [%s] %s\n", flag, section, key);
-        printf("        %s\n", describe(section, key));
+    /* from config.c's key table, as are the defaults themselves, packaging/agent.ini.example
+     * and spec/AGENT.md's table (tests/integration/defaults_agree.py compares them) */
+    for (i = 0; stint_config_key_info(i, &ki); i++) {
+        flag_name(ki.section, ki.name, flag, sizeof(flag));
+        printf("    --%s %s\n", flag, ki.arg);
+        printf("        [%s] %s: %s (default: %s)\n", ki.section, ki.name, ki.help,
+               ki.def ? (ki.def[0] ? ki.def : "empty") : ki.def_doc);
     }
     printf(
         "\n"
@@ -324,6 +288,8 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* everything stintd makes (journal folder and files, socket folder) is the user's alone */
+    umask(077);
     journald = getenv("JOURNAL_STREAM") != NULL;
     setvbuf(stderr, NULL, _IOLBF, 0);
 
@@ -336,6 +302,11 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     if (load_config(&cli, cfg, &e) != STINT_OK) {
+        fprintf(stderr, "stintd: %s\n", e.msg);
+        rc = EXIT_CONFIG;
+        goto cleanup;
+    }
+    if (stint_daemon_preflight(cfg, &e) != STINT_OK) {
         fprintf(stderr, "stintd: %s\n", e.msg);
         rc = EXIT_CONFIG;
         goto cleanup;

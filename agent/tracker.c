@@ -7,8 +7,16 @@
  * or start before the previous one ended. A record whose end equals its start is not written.
  *
  * Closed records go to a small pending list and are appended to the journal at the end of each
- * entry point, in one write; if the journal fails they stay pending and are retried by the
- * timer (bounded: past PENDING_MAX the oldest are dropped and counted).
+ * entry point, in one write. When the journal cannot take them (a full disk), what happens
+ * depends on whether the source can be read again (spec/AGENT.md, "Backpressure"):
+ *   - a resumable source (a JSONL file) is rewound: the tracker forgets everything after the
+ *     position stored with the last append (exactly as a restart would), hands that position back
+ *     to the source, and stops reading it (stint_tracker_source_paused) until the retry timer;
+ *     then the same events are read again, so nothing is lost, however long the disk stays full;
+ *   - any other source (X11, stdin) keeps the closed records in the pending list, retried by the
+ *     timer; past PENDING_MAX the oldest are dropped, counted, and remembered as one span, which
+ *     becomes a `gap` record (start and end of the dropped span, how many) in front of the rest
+ *     once the journal takes records again.
  *
  * Live clocks. Each entry point first reads wall, monotonic and boot time and compares them with
  * the previous reading: boot running ahead of monotonic by more than STINT_TRACKER_JUMP_MS means
@@ -69,6 +77,13 @@ struct stint_tracker {
 
     struct stint_record *pending;
     size_t n_pending, cap_pending;
+    bool failing;               /* the last append failed; appends wait for next_retry */
+    int64_t high_item_ms;       /* event-timed: the latest item time read (a rewind keeps it) */
+    bool rewind, paused;        /* resumable: rewind due / source paused until next_retry */
+    uint64_t gap_count;         /* records dropped from the pending list, not yet in a gap */
+    int64_t gap_start, gap_end; /* the span they covered */
+    uint8_t saved_meta[8 + STINT_SOURCE_POS_MAX]; /* resumable: the meta of the last append */
+    size_t saved_len;
 
     uint8_t cur_pos[STINT_SOURCE_POS_MAX], resume_pos[STINT_SOURCE_POS_MAX];
     uint8_t meta[8 + STINT_SOURCE_POS_MAX];
@@ -153,7 +168,7 @@ static int64_t clamp(struct stint_tracker *t, int64_t ms)
 /* Queues a closed record for the journal. */
 static void push(struct stint_tracker *t, const struct stint_record *r)
 {
-    if (t->n_pending == t->cap_pending) {
+    if (t->n_pending == t->cap_pending || t->n_pending >= PENDING_MAX) {
         if (t->cap_pending < PENDING_MAX) {
             size_t cap = t->cap_pending ? t->cap_pending * 2 : 2;
             struct stint_record *p = realloc(t->pending, cap * sizeof(*p));
@@ -162,15 +177,22 @@ static void push(struct stint_tracker *t, const struct stint_record *r)
                 t->cap_pending = cap;
             }
         }
-        if (t->n_pending == t->cap_pending) {
-            /* the journal has failed for long: the oldest record goes */
+        if (t->n_pending == t->cap_pending || t->n_pending >= PENDING_MAX) {
+            /* the journal has failed for long: the oldest record goes into the gap */
+            const struct stint_record *old = t->n_pending ? &t->pending[0] : r;
+            if (t->gap_count == 0 || old->start_ms < t->gap_start) {
+                t->gap_start = old->start_ms;
+            }
+            if (t->gap_count == 0 || old->end_ms > t->gap_end) {
+                t->gap_end = old->end_ms;
+            }
+            t->gap_count++;
+            t->st.dropped++;
             if (t->n_pending == 0) {
-                t->st.dropped++;
                 return;
             }
             memmove(t->pending, t->pending + 1, (t->n_pending - 1) * sizeof(*t->pending));
             t->n_pending--;
-            t->st.dropped++;
         }
     }
     stint_record_copy(&t->pending[t->n_pending++], r);
@@ -225,13 +247,56 @@ static void open_rec(struct stint_tracker *t, const struct stint_record *like, i
     mark_resume(t);
 }
 
-static enum stint_err flush(struct stint_tracker *t)
+/* Puts the gap record for the dropped span in front of the pending records (at most one slot
+ * past PENDING_MAX: push never holds more than PENDING_MAX). */
+static bool gap_insert(struct stint_tracker *t)
+{
+    struct stint_record *g;
+
+    if (t->gap_count == 0) {
+        return false;
+    }
+    if (t->n_pending == t->cap_pending) {
+        struct stint_record *p = realloc(t->pending, (t->cap_pending + 1) * sizeof(*p));
+        if (!p) {
+            return false;
+        }
+        t->pending = p;
+        t->cap_pending++;
+    }
+    memmove(t->pending + 1, t->pending, t->n_pending * sizeof(*t->pending));
+    g = &t->pending[0];
+    stint_record_clear(g);
+    g->kind = STINT_KIND_GAP;
+    g->start_ms = t->gap_start;
+    g->end_ms = t->gap_end > t->gap_start ? t->gap_end : t->gap_start;
+    g->gap_count = t->gap_count;
+    t->n_pending++;
+    return true;
+}
+
+static void gap_remove(struct stint_tracker *t)
+{
+    memmove(t->pending, t->pending + 1, (t->n_pending - 1) * sizeof(*t->pending));
+    t->n_pending--;
+}
+
+/* Appends what is pending. force: even before the retry time (a clean stop must try). */
+static enum stint_err flush_(struct stint_tracker *t, bool force)
 {
     struct stint_journal_append_opts ao = {0};
     enum stint_err err;
+    bool gap;
 
     if (t->n_pending == 0 && !(t->pos_dirty && t->resumable && t->has_resume_pos)) {
         return STINT_OK;
+    }
+    if (t->paused || t->rewind) {
+        return STINT_EIO; /* resumable: nothing more until the rewind and the retry */
+    }
+    if (t->failing && !force && now_mono(t) < t->next_retry) {
+        return STINT_OK; /* held: the timer retries (one failing write per RETRY_MS, not per item)
+                          */
     }
     if (t->resumable && t->has_resume_pos) {
         uint64_t fl = (uint64_t)t->floor_ms;
@@ -244,20 +309,80 @@ static enum stint_err flush(struct stint_tracker *t)
         ao.meta_len = 8 + t->resume_pos_len;
     }
     ao.clear_checkpoint = !t->event_time && t->n_pending > 0;
+    gap = gap_insert(t);
     err = stint_journal_append(t->journal, t->pending, t->n_pending, &ao, NULL);
     if (err != STINT_OK) {
         char msg[200];
+        if (gap) {
+            gap_remove(t);
+        }
         stint_journal_last_error(t->journal, msg, sizeof(msg));
         set_error(t, msg);
         t->st.append_errors++;
+        t->failing = true;
         t->next_retry = now_mono(t) + RETRY_MS;
+        if (t->resumable) {
+            t->rewind = true; /* the events are read again once the journal takes them */
+        }
         return err;
+    }
+    if (gap) {
+        t->st.gaps++;
+        t->st.records--; /* counted below with the others; a gap is not a record of use */
+        t->gap_count = 0;
+    }
+    if (ao.meta_key) {
+        memcpy(t->saved_meta, ao.meta_val, ao.meta_len);
+        t->saved_len = ao.meta_len;
     }
     t->st.records += t->n_pending;
     t->n_pending = 0;
     t->pos_dirty = false;
+    t->failing = false;
     t->next_retry = -1;
     return STINT_OK;
+}
+
+static enum stint_err flush(struct stint_tracker *t)
+{
+    return flush_(t, false);
+}
+
+/* Resumable, after a failed append: back to the state of the last append, as a restart would
+ * find it, and the source back to the position stored with it. The source is paused until the
+ * retry timer. */
+static void do_rewind(struct stint_tracker *t)
+{
+    uint64_t fl = 0;
+
+    t->rewind = false;
+    t->paused = true;
+    t->has_open = t->has_focus = t->idle = false;
+    t->n_pending = 0;
+    t->pos_dirty = false;
+    t->last_item_ms = 0;
+    t->has_resume_pos = false;
+    t->floor_ms = 0;
+    if (t->saved_len >= 8) {
+        for (int i = 0; i < 8; i++) {
+            fl = fl << 8 | t->saved_meta[i];
+        }
+        t->floor_ms = (int64_t)fl;
+        memcpy(t->resume_pos, t->saved_meta + 8, t->saved_len - 8);
+        t->resume_pos_len = t->saved_len - 8;
+        t->has_resume_pos = true;
+    }
+    t->private_mode = stint_journal_private_get(t->journal);
+    t->need_private_open = t->private_mode;
+    t->st.rewinds++;
+    if (t->source) {
+        enum stint_err err =
+            stint_source_seek(t->source, t->saved_len >= 8 ? t->saved_meta + 8 : NULL,
+                              t->saved_len >= 8 ? t->saved_len - 8 : 0);
+        if (err != STINT_OK && err != STINT_EUNSUPPORTED) {
+            set_error(t, "the source cannot go back to the last journaled event");
+        }
+    }
 }
 
 /* ---- live clocks: suspend and jumps ---- */
@@ -360,6 +485,9 @@ static int64_t begin_item(struct stint_tracker *t, int64_t item_ms,
         if (at > t->last_item_ms) {
             t->last_item_ms = at;
         }
+        if (at > t->high_item_ms) {
+            t->high_item_ms = at;
+        }
     } else {
         at = observe(t);
         if (item_ms > 0) {
@@ -443,7 +571,8 @@ static enum stint_err set_private(struct stint_tracker *t, bool on, int64_t at)
     }
     /* the records and the position first: a crash before the flag re-applies this item */
     err = flush(t);
-    err2 = stint_journal_private_set(t->journal, on);
+    /* resumable: when the records did not go, the toggle is read again after the rewind */
+    err2 = err != STINT_OK && t->resumable ? STINT_OK : stint_journal_private_set(t->journal, on);
     if (err2 != STINT_OK) {
         char msg[200];
         stint_journal_last_error(t->journal, msg, sizeof(msg));
@@ -494,16 +623,54 @@ enum stint_err stint_tracker_private_set(struct stint_tracker *t, bool on)
 
 void stint_tracker_discard_open(struct stint_tracker *t)
 {
-    int64_t at = t->event_time ? t->last_item_ms : now_wall(t);
+    int64_t at = t->event_time ? t->high_item_ms : now_wall(t);
+    int32_t kind = t->has_open ? t->open->kind : STINT_KIND_IDLE;
 
     t->n_pending = 0;
+    t->gap_count = 0;
     if (at > t->floor_ms)
         t->floor_ms = at;
-    if (t->has_open) {
+    if (t->resumable && (t->paused || t->rewind) && t->has_cur_pos) {
+        /* The journal failed and the source was (to be) sent back to the last journaled event:
+         * the events read since were never journaled, and after the purge they must not come
+         * back as new records. The source goes on from the last event read instead, which says
+         * what is in focus now; read again, it opens the record at the purge time (the floor). */
+        t->rewind = t->paused = t->failing = false;
+        t->next_retry = -1;
+        t->has_open = t->has_focus = t->idle = false;
+        memcpy(t->resume_pos, t->cur_pos, t->cur_pos_len);
+        t->resume_pos_len = t->cur_pos_len;
+        t->has_resume_pos = true;
+        t->pos_dirty = true;
+        if (t->source) {
+            (void)stint_source_seek(t->source, t->cur_pos, t->cur_pos_len);
+        }
+        return;
+    }
+    /* Nothing of the open record's past stays. Live, not even its title: it is dropped and the
+     * source asked what is in focus now, which opens a record now. Event-timed, the stream says
+     * what is in focus until its next event, so the record goes on from the purge time (as a
+     * restart, which re-reads that event with the purge time as its floor, would have it). An
+     * idle or private span goes on from the purge time (it holds no content). */
+    if (t->live && kind == STINT_KIND_ACTIVE) {
+        t->has_open = false;
+        t->has_focus = false;
+        memset(t->open, 0, sizeof(*t->open));
+        memset(t->focus, 0, sizeof(*t->focus));
+        memset(t->tmp, 0, sizeof(*t->tmp));
+        if (!t->private_mode && t->source) {
+            (void)stint_source_resample(t->source); /* opens the record now, as it is now */
+        }
+    } else if (t->has_open) {
         t->open->start_ms = t->floor_ms;
         t->open->end_ms = 0;
     }
     t->pos_dirty = true; /* the purge deleted the stored source position: write it again */
+}
+
+bool stint_tracker_source_paused(struct stint_tracker *t)
+{
+    return t->paused || t->rewind;
 }
 
 /* ---- life cycle ---- */
@@ -664,7 +831,7 @@ enum stint_err stint_tracker_shutdown(struct stint_tracker *t)
     if (t->live) {
         int64_t w = observe(t);
         close_open(t, w);
-        err = flush(t);
+        err = flush_(t, true); /* on failure the checkpoint stays: the next start closes it */
         if (err == STINT_OK) {
             /* nothing written (a zero-length record): the checkpoint must still go */
             err = stint_journal_checkpoint(t->journal, NULL);
@@ -677,7 +844,7 @@ enum stint_err stint_tracker_shutdown(struct stint_tracker *t)
         int64_t cap = last + t->idle_after;
         close_open(t, now < cap ? now : cap);
     }
-    return flush(t);
+    return flush_(t, true);
 }
 
 const struct stint_sink *stint_tracker_sink(struct stint_tracker *t)
@@ -693,9 +860,11 @@ int stint_tracker_fd(struct stint_tracker *t)
 int64_t stint_tracker_timeout(struct stint_tracker *t)
 {
     int64_t m = now_mono(t), best = -1;
-    int64_t due[3] = {t->live ? t->next_checkpoint : -1, t->live ? t->next_idle : -1,
-                      t->n_pending || (t->pos_dirty && t->resumable) ? t->next_retry : -1};
-    for (int i = 0; i < 3; i++) {
+    int64_t due[4] = {t->live ? t->next_checkpoint : -1, t->live ? t->next_idle : -1,
+                      t->n_pending || t->paused || (t->pos_dirty && t->resumable) ? t->next_retry
+                                                                                  : -1,
+                      t->rewind ? m : -1};
+    for (int i = 0; i < 4; i++) {
         if (due[i] >= 0) {
             int64_t d = due[i] > m ? due[i] - m : 0;
             if (best < 0 || d < best) {
@@ -743,7 +912,15 @@ enum stint_err stint_tracker_tick(struct stint_tracker *t)
         return err;
     }
     m = now_mono(t);
+    if (t->rewind) {
+        do_rewind(t);
+    }
     if (t->next_retry >= 0 && m >= t->next_retry) {
+        if (t->paused) {
+            t->paused = false; /* the source reads the same events again: they tell */
+            t->next_retry = -1;
+            return STINT_OK;
+        }
         err = flush(t);
     }
     return err;
@@ -762,4 +939,7 @@ void stint_tracker_status(struct stint_tracker *t, struct stint_tracker_status *
     }
     out->last_input_ms = t->last_input_ms;
     out->pending = t->n_pending;
+    out->source_paused = t->paused || t->rewind;
+    out->failing = t->failing;
+    out->gap_pending = t->gap_count;
 }

@@ -70,7 +70,12 @@ struct stint_tracker_status {
     uint64_t records;         /* records appended */
     uint64_t zero_length;     /* records not written because they had no length */
     uint64_t pending;         /* closed records waiting for the journal (it failed) */
-    uint64_t dropped;         /* records lost because the journal kept failing */
+    uint64_t dropped;         /* records lost because the journal kept failing (in gaps) */
+    uint64_t gap_pending;     /* of those, not yet in a gap record (the journal still fails) */
+    uint64_t gaps;            /* gap records written for them */
+    uint64_t rewinds;         /* resumable source sent back to the last journaled event */
+    bool failing;             /* the journal refused the last append */
+    bool source_paused;       /* resumable: not read until the journal is retried */
     uint64_t append_errors;
     uint64_t checkpoints;
     uint64_t suspends;
@@ -106,10 +111,17 @@ const struct stint_sink *stint_tracker_sink(struct stint_tracker *t);
 enum stint_err stint_tracker_private_set(struct stint_tracker *t, bool on);
 
 /* For purge: forgets everything the tracker holds that the journal does not: the closed records
- * waiting for the journal, and the past of the open record, which restarts now (live) or at the
- * last item's time (event-timed), so that what is in focus is tracked again from that moment and
- * nothing from before the purge is ever written. Call it before stint_journal_purge(). */
+ * waiting for the journal (and a pending gap), and the past of the open record. Live, an active
+ * record is dropped whole (title included) and the source asked what is in focus now, which opens
+ * a record now; event-timed (the stream says what is in focus until its next event) and for idle
+ * or private spans, the open record restarts at the purge time (now, or the last item's time).
+ * Nothing from before the purge is ever written. Call it before stint_journal_purge(). */
 void stint_tracker_discard_open(struct stint_tracker *t);
+
+/* True while a resumable source must not be read (the journal failed; the tracker has sent the
+ * source back to the last journaled event and retries at its timer): stintd polls neither its
+ * fds nor its timer meanwhile. */
+bool stint_tracker_source_paused(struct stint_tracker *t);
 
 /* ms until stint_tracker_tick should run (idle check, checkpoint, retrying the journal);
  * -1: no timer. */

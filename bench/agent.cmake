@@ -12,3 +12,17 @@ if(TARGET stintd)
   set(STINT_BENCH_PREV run-bench_idle)
   add_dependencies(run-bench run-bench_idle)
 endif()
+
+# What purge costs (issues 13 and 14): time to answer and bytes left, by journal size.
+if(TARGET stintd AND TARGET stintctl)
+  find_program(STINT_BENCH_PYTHON python3)
+  add_custom_target(run-bench_purge
+    COMMAND ${STINT_BENCH_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/bench_purge.py $<TARGET_FILE:stintd>
+            $<TARGET_FILE:stintctl> 3
+    DEPENDS stintd stintctl USES_TERMINAL)
+  if(STINT_BENCH_PREV)
+    add_dependencies(run-bench_purge ${STINT_BENCH_PREV})
+  endif()
+  set(STINT_BENCH_PREV run-bench_purge)
+  add_dependencies(run-bench run-bench_purge)
+endif()

@@ -12,7 +12,16 @@
  * Records are the typical record of bench_codec (app 7 bytes, path 28, title 44, url 12),
  * encoded with protobuf-c as the load runs. Nothing passes or fails on time.
  *
+ * Then the cost of DELETE /v1/data (which compacts the account's key ranges until no file holds
+ * the deleted bytes, spec/COLLECTOR.md §3) on a store of --delete-store records (default
+ * 1,000,000) in two accounts of half each, loaded in batches of 1,000: the time of the DELETE of
+ * one account, then of a second DELETE of the same, now empty, account (the fixed cost), and
+ * the data folder's size before and after. --delete-store 0 skips it.
+ *
+ * STINT_COLLECTOR_UNDER_TEST=PATH runs another build of stint-collector (a before/after).
+ *
  * usage: bench_collector [--agents N] [--seconds S] [--sizes 1,100,1000] [--ack-only]
+ *                        [--delete-store N]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,8 +41,10 @@
 #include "stint/pb_ref.h"
 
 #define TOKEN "bench-token-0123456789abcdef"
+#define TOKEN_OTHER "bench-token-other-0123456789"
 
 static char base[64], cert[128], key[128], tokens[128];
+static const char *collector_bin = STINT_COLLECTOR_BIN;
 
 static double now_s(void)
 {
@@ -115,9 +126,9 @@ static pid_t start_server(const char *data, bool ack_only, int *port)
     if (pid == 0) {
         int fd = open("/dev/null", O_WRONLY);
         dup2(fd, 1);
-        execl(STINT_COLLECTOR_BIN, STINT_COLLECTOR_BIN, "serve", "--listen", "127.0.0.1:0",
-              "--tls-cert", cert, "--tls-key", key, "--data", data, "--tokens", tokens,
-              "--port-file", portfile, ack_only ? "--ack-only" : (char *)NULL, (char *)NULL);
+        execl(collector_bin, collector_bin, "serve", "--listen", "127.0.0.1:0", "--tls-cert", cert,
+              "--tls-key", key, "--data", data, "--tokens", tokens, "--port-file", portfile,
+              ack_only ? "--ack-only" : (char *)NULL, (char *)NULL);
         _exit(127);
     }
     *port = 0;
@@ -271,12 +282,142 @@ static int run_row(size_t size, int n_agents, double seconds, bool ack_only, int
     return 0;
 }
 
+/* Bytes of the files under dir (not recursive: LevelDB's folder is flat). */
+static long long folder_bytes(const char *dir)
+{
+    char cmd[512], line[64];
+    long long n = -1;
+    FILE *p;
+
+    snprintf(cmd, sizeof(cmd), "du -sb '%s' 2>/dev/null", dir);
+    p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    if (fgets(line, sizeof(line), p))
+        n = strtoll(line, NULL, 10);
+    pclose(p);
+    return n;
+}
+
+/* One request on the keep-alive handle; the status (0: no answer). */
+static long send_one(CURL *c, const char *url, const char *method, struct curl_slist *hdrs,
+                     const struct stint_buf *body, struct stint_buf *resp)
+{
+    long code = 0;
+
+    stint_buf_reset(resp);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? (const char *)body->data : "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, body ? (long)body->len : 0L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    return code;
+}
+
+/* The DELETE rows (see the design block). */
+static int run_delete(uint64_t store_records, int row_no)
+{
+    char data[128], url[128], url_del[128];
+    struct stint_record *recs = calloc(1000, sizeof(*recs));
+    struct curl_slist *h_bench = NULL, *h_other = NULL;
+    struct stint_buf resp = {0};
+    CURL *c = curl_easy_init();
+    int port = 0, acct, ag;
+    uint64_t loaded = 0;
+    long long before, after;
+    double t0, t_full, t_empty, t_load;
+    pid_t pid;
+    size_t i;
+
+    snprintf(data, sizeof(data), "%s/data%d", base, row_no);
+    pid = start_server(data, false, &port);
+    if (port == 0 || !recs || !c) {
+        fprintf(stderr, "bench_collector: the collector did not start\n");
+        return -1;
+    }
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/v1/batches", port);
+    snprintf(url_del, sizeof(url_del), "https://127.0.0.1:%d/v1/data", port);
+    h_bench = curl_slist_append(h_bench, "Authorization: Bearer " TOKEN);
+    h_bench = curl_slist_append(h_bench, "Content-Type: application/x-protobuf");
+    h_bench = curl_slist_append(h_bench, "Expect:");
+    h_other = curl_slist_append(h_other, "Authorization: Bearer " TOKEN_OTHER);
+    h_other = curl_slist_append(h_other, "Content-Type: application/x-protobuf");
+    h_other = curl_slist_append(h_other, "Expect:");
+    curl_easy_setopt(c, CURLOPT_CAINFO, cert);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 3600L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+    for (i = 0; i < 1000; i++) {
+        stint_record_clear(&recs[i]);
+        recs[i].kind = STINT_KIND_ACTIVE;
+        stint_record_set(&recs[i], STINT_FIELD_APP, "firefox", 7);
+        stint_record_set(&recs[i], STINT_FIELD_PATH, "/usr/lib/firefox/firefox-bin", 28);
+        stint_record_set(&recs[i], STINT_FIELD_TITLE,
+                         "Stint: offline-first activity agent - Firefox", 44);
+        stint_record_set(&recs[i], STINT_FIELD_URL, "jqueryui.com", 12);
+    }
+    /* half the store in each account, ten agents each, interleaved as real traffic would be */
+    t0 = now_s();
+    {
+        struct agent agents[20];
+        memset(agents, 0, sizeof(agents));
+        for (ag = 0; ag < 20; ag++) {
+            agents[ag].id[0] = 0xde;
+            agents[ag].id[15] = (uint8_t)ag;
+            agents[ag].next_seq = 1;
+        }
+        while (loaded < store_records) {
+            for (ag = 0; ag < 20 && loaded < store_records; ag++) {
+                acct = ag % 2;
+                fill_batch(&agents[ag], recs, 1000);
+                if (send_one(c, url, "POST", acct ? h_other : h_bench, &agents[ag].body, &resp) !=
+                    200) {
+                    fprintf(stderr, "bench_collector: a batch failed while loading\n");
+                    return -1;
+                }
+                loaded += 1000;
+            }
+        }
+        for (ag = 0; ag < 20; ag++)
+            stint_buf_free(&agents[ag].body);
+    }
+    t_load = now_s() - t0;
+    sleep(2); /* let background compactions settle */
+    before = folder_bytes(data);
+    t0 = now_s();
+    if (send_one(c, url_del, "DELETE", h_bench, NULL, &resp) != 200) {
+        fprintf(stderr, "bench_collector: DELETE failed\n");
+        return -1;
+    }
+    t_full = now_s() - t0;
+    stint_buf_append(&resp, "", 1);
+    after = folder_bytes(data);
+    t0 = now_s();
+    send_one(c, url_del, "DELETE", h_bench, NULL, &resp);
+    t_empty = now_s() - t0;
+    printf("| %llu | %llu | %.2f | %.2f | %.1f -> %.1f | %.1f |\n",
+           (unsigned long long)store_records, (unsigned long long)(store_records / 2), t_full,
+           t_empty, (double)before / 1048576.0, (double)after / 1048576.0, t_load);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h_bench);
+    curl_slist_free_all(h_other);
+    stint_buf_free(&resp);
+    free(recs);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int n_agents = 16, i, row_no = 0;
     double seconds = 4;
     const char *sizes = "1,100,1000";
     bool ack_only = false;
+    unsigned long long delete_store = 1000000;
     char cmd[1024];
     FILE *f;
 
@@ -289,10 +430,12 @@ int main(int argc, char **argv)
             sizes = argv[++i];
         else if (strcmp(argv[i], "--ack-only") == 0)
             ack_only = true;
+        else if (strcmp(argv[i], "--delete-store") == 0 && i + 1 < argc)
+            delete_store = strtoull(argv[++i], NULL, 10);
         else {
             fprintf(stderr,
                     "usage: bench_collector [--agents N] [--seconds S] [--sizes 1,100,1000] "
-                    "[--ack-only]\n");
+                    "[--ack-only] [--delete-store N]\n");
             return 2;
         }
     }
@@ -318,10 +461,12 @@ int main(int argc, char **argv)
     f = fopen(tokens, "w");
     if (!f)
         return 1;
-    fprintf(f, "%s bench\n", TOKEN);
+    fprintf(f, "%s bench\n%s other\n", TOKEN, TOKEN_OTHER);
     fclose(f);
     chmod(tokens, 0600);
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (getenv("STINT_COLLECTOR_UNDER_TEST"))
+        collector_bin = getenv("STINT_COLLECTOR_UNDER_TEST");
 
     printf("stint-collector load: %d agents, keep-alive HTTPS (one TLS connection each, libcurl "
            "multi), %.0f s per row,\n%s; %ld cores\n\n",
@@ -362,6 +507,15 @@ int main(int argc, char **argv)
                 break;
             p++;
         }
+    }
+    if (delete_store >= 1000 && !ack_only) {
+        printf("\nDELETE /v1/data of one account (half the store), then again (empty):\n\n");
+        printf("| store records | deleted records | DELETE s | DELETE again s | data MiB before -> "
+               "after | load s |\n");
+        printf("| ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        fflush(stdout);
+        if (run_delete(delete_store, ++row_no) != 0)
+            return 1;
     }
     curl_global_cleanup();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);

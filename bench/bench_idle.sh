@@ -11,7 +11,9 @@
 #           wake-up (a poll or a condition wait returning);
 #   RSS     VmRSS and VmHWM (peak) of /proc/PID/status, and Pss of smaps_rollup.
 # Rows: x11 with the user active and nothing changing (idle_after 180 s not reached), x11 once
-# the user is idle (idle_after 5 s, so the bench sees the idle state), and the jsonl source on a
+# the user is idle (idle_after 5 s, so the bench sees the idle state); the same two for the
+# wayland source under a headless sway 1.7 with one foot window (sway runs as an unprivileged
+# user, made here with useradd when run as root and removed after; issue 20); the jsonl source on a
 # file that does not grow, for comparison; each also with the sender on (a server configured,
 # an empty journal: its thread and the network watcher sleep; libcurl and TLS are set up only by
 # the first send) and, given STINT-COLLECTOR, once the sender has delivered 199 records over
@@ -29,9 +31,15 @@ COLLECTOR=${3:-}
 TRAY=${4:-}
 T=$(mktemp -d /tmp/stint-bench-idle-XXXXXX)
 PIDS=
+WUSER=
 cleanup() {
     for p in $PIDS; do kill "$p" 2>/dev/null || true; done
     for p in $PIDS; do wait "$p" 2>/dev/null || true; done
+    if [ -n "$WUSER" ]; then
+        pkill -u "$WUSER" 2>/dev/null || true # this run's sway user only
+        sleep 0.2
+        userdel "$WUSER" 2>/dev/null || true
+    fi
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -75,7 +83,7 @@ pss() { awk '$1 == "Pss:" {print $2}' /proc/"$1"/smaps_rollup 2>/dev/null || ech
 
 printf '\nstintd idle cost: %s s per row after a 3 s warm-up (%s, %s cores)\n' "$SECS" \
     "$(uname -r)" "$(nproc)"
-printf '%-6s %-30s %9s %9s %9s %8s %9s %8s\n' source state "CPU ms" "% core" "wakes/s" \
+printf '%-7s %-30s %9s %9s %9s %8s %9s %8s\n' source state "CPU ms" "% core" "wakes/s" \
     "RSS MiB" "peak MiB" "Pss MiB"
 
 row() { # $1 source, $2 label, rest: extra stintd flags
@@ -84,12 +92,12 @@ row() { # $1 source, $2 label, rest: extra stintd flags
     n=$(ls -d "$T"/run* 2>/dev/null | wc -l)
     dir="$T/run$n"
     mkdir -p "$dir"
-    "$STINTD" --source "$src" --journal "$dir/journal" --socket "$dir/run/control" --server "" \
+    env ${ROW_ENV:-} "$STINTD" --source "$src" --journal "$dir/journal" --socket "$dir/run/control" --server "" \
         --max-age 0 "$@" 2>"$dir/log" &
     pid=$!
     sleep 3
     if ! kill -0 $pid 2>/dev/null; then
-        printf '%-6s %-30s %s\n' "${src%%:*}" "$label" "not measured: $(tail -1 "$dir/log")"
+        printf '%-7s %-30s %s\n' "${src%%:*}" "$label" "not measured: $(tail -1 "$dir/log")"
         wait $pid 2>/dev/null || true
         return
     fi
@@ -101,7 +109,7 @@ row() { # $1 source, $2 label, rest: extra stintd flags
     wait $pid 2>/dev/null || true
     awk -v s="${src%%:*}" -v l="$label" -v c=$((c1 - c0)) -v w=$((w1 - w0)) -v t="$SECS" \
         -v r="$rss" -v h="$hwm" -v p="$p" 'BEGIN {
-        printf "%-6s %-30s %9.2f %9.4f %9.2f %8.2f %9.2f %8.2f\n", s, l, c / 1e6,
+        printf "%-7s %-30s %9.2f %9.4f %9.2f %8.2f %9.2f %8.2f\n", s, l, c / 1e6,
                100 * c / (t * 1e9), w / t, r / 1024, h / 1024, p / 1024 }'
 }
 
@@ -112,6 +120,48 @@ if [ $have_x = 1 ]; then
     row x11 "user idle (idle_after 5s)" --idle-after 5s
     # shellcheck disable=SC2086
     row x11 "focus unchanged, sender on" $SERVER
+fi
+# wayland: headless sway as an unprivileged user, one foot window, nothing changing
+have_wl=1
+for b in sway swaymsg foot; do
+    command -v $b >/dev/null 2>&1 || { have_wl=0; echo "bench_idle: no $b: wayland rows skipped"; }
+done
+RUNAS=
+if [ $have_wl = 1 ] && [ "$(id -u)" = 0 ]; then
+    WUSER="stintbench$$"
+    useradd --system --no-create-home --home-dir "$T/wlhome" --shell /usr/sbin/nologin "$WUSER" ||
+        have_wl=0
+    RUNAS="runuser -u $WUSER --"
+fi
+if [ $have_wl = 1 ]; then
+    chmod 755 "$T"
+    mkdir -p "$T/wlrun" "$T/wlhome"
+    [ -z "$WUSER" ] || chown "$WUSER" "$T/wlrun" "$T/wlhome"
+    chmod 700 "$T/wlrun"
+    printf 'default_border none\n' > "$T/sway.conf"
+    chmod 644 "$T/sway.conf"
+    # shellcheck disable=SC2086
+    $RUNAS env -i PATH=/usr/bin:/bin HOME="$T/wlhome" XDG_RUNTIME_DIR="$T/wlrun" \
+        WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1 \
+        sway -c "$T/sway.conf" >"$T/sway.log" 2>&1 &
+    PIDS="$PIDS $!"
+    i=0
+    until ls "$T"/wlrun/sway-ipc.*.sock >/dev/null 2>&1 && ls "$T"/wlrun/wayland-? >/dev/null 2>&1; do
+        i=$((i + 1)); [ $i -lt 100 ] || { echo "bench_idle: sway did not start"; exit 1; }
+        sleep 0.1
+    done
+    SOCK=$(ls "$T"/wlrun/sway-ipc.*.sock | head -1)
+    swaymsg -s "$SOCK" 'exec foot --app-id=stint.bench --title="Stint idle bench" sleep 100000' \
+        >/dev/null
+    i=0
+    until swaymsg -s "$SOCK" -t get_tree | grep -q stint.bench; do
+        i=$((i + 1)); [ $i -lt 100 ] || { echo "bench_idle: foot did not start"; exit 1; }
+        sleep 0.1
+    done
+    ROW_ENV="XDG_RUNTIME_DIR=$T/wlrun WAYLAND_DISPLAY=$(basename "$(ls "$T"/wlrun/wayland-? | head -1)")"
+    row wayland "focus unchanged, user active"
+    row wayland "user idle (idle_after 5s)" --idle-after 5s
+    ROW_ENV=
 fi
 : > "$T/empty.jsonl"
 row "jsonl:$T/empty.jsonl" "file not growing"

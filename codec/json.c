@@ -167,8 +167,7 @@ enum stint_err stint_json_encode_record(const struct stint_record *r, struct sti
 
     if (r->kind < 0)
         return STINT_EINVAL; /* enum values are never negative */
-    if ((e = stint_buf_append(out, "{", 1)) ||
-        (e = put_u64(out, &first, "seq", r->seq)) ||
+    if ((e = stint_buf_append(out, "{", 1)) || (e = put_u64(out, &first, "seq", r->seq)) ||
         (e = put_i64(out, &first, "startMs", r->start_ms)) ||
         (e = put_i64(out, &first, "endMs", r->end_ms)) ||
         (e = put_enum(out, &first, "kind", r->kind, stint_kind_name(r->kind))) ||
@@ -183,8 +182,8 @@ enum stint_err stint_json_encode_record(const struct stint_record *r, struct sti
     return stint_buf_append(out, "}", 1);
 }
 
-enum stint_err stint_json_encode_batch(const struct stint_batch *head,
-                                       struct stint_record_iter *it, struct stint_buf *out)
+enum stint_err stint_json_encode_batch(const struct stint_batch *head, struct stint_record_iter *it,
+                                       struct stint_buf *out)
 {
     struct stint_record scratch;
     bool first = true, first_rec = true;
@@ -338,7 +337,11 @@ static char *rewrite_nul_keys(const char *text, size_t len)
     return copy;
 }
 
-static json_t *parse(const char *text, size_t len, struct stint_error *err)
+/* Parses text; `dups` 0 lets a repeated member name through (it is valid JSON syntax, RFC 8259
+ * §4 only says SHOULD be unique), JSON_REJECT_DUPLICATES refuses it as a wrong value
+ * (STINT_ETYPE): the decoders do, since which of two values counts is something readers have
+ * never agreed on (spec/PROTOCOL.md §4). */
+static json_t *parse_flags(const char *text, size_t len, size_t dups, struct stint_error *err)
 {
     json_error_t je;
     json_t *root;
@@ -359,11 +362,11 @@ static json_t *parse(const char *text, size_t len, struct stint_error *err)
         return NULL;
     }
     watch_alloc();
-    root = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    root = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | dups, &je);
     if (!root && !alloc_failed && strstr(je.text, "NUL byte in object key")) {
         char *copy = rewrite_nul_keys(text, len);
         if (copy) {
-            root = json_loadb(copy, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+            root = json_loadb(copy, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | dups, &je);
             free(copy);
         }
     }
@@ -376,10 +379,32 @@ static json_t *parse(const char *text, size_t len, struct stint_error *err)
         size_t pos = je.position > 0 ? (size_t)je.position : 0;
         if (pos > len)
             pos = len;
-        stint_error_set(err, STINT_EJSON, pos, "JSON syntax at line %d column %d (byte %zu): %s",
-                        je.line, je.column, pos, je.text);
+        if (dups && strstr(je.text, "duplicate object key"))
+            stint_error_set(err, STINT_ETYPE, pos, "a member given twice at byte %zu: %s", pos,
+                            je.text);
+        else
+            stint_error_set(err, STINT_EJSON, pos,
+                            "JSON syntax at line %d column %d (byte %zu): %s", je.line, je.column,
+                            pos, je.text);
     }
     return root;
+}
+
+static json_t *parse(const char *text, size_t len, struct stint_error *err)
+{
+    json_t *root = parse_flags(text, len, JSON_REJECT_DUPLICATES, err);
+    struct stint_error syntax;
+
+    if (root || err->code != STINT_ETYPE)
+        return root;
+    /* a repeated name stops jansson there: text that is not JSON further on is a syntax error
+     * first, as the syntax check says */
+    stint_error_clear(&syntax);
+    root = parse_flags(text, len, 0, &syntax);
+    if (!root)
+        *err = syntax;
+    json_decref(root);
+    return NULL;
 }
 
 enum stint_err stint_json_check_syntax(const char *text, size_t len, struct stint_error *err)
@@ -390,7 +415,7 @@ enum stint_err stint_json_check_syntax(const char *text, size_t len, struct stin
     if (!err)
         err = &local; /* the code is needed even when the caller wants no message */
     stint_error_clear(err);
-    root = parse(text, len, err);
+    root = parse_flags(text, len, 0, err);
     if (!root)
         return err->code;
     json_decref(root);
@@ -556,6 +581,23 @@ static bool is(const char *key, const char *camel, const char *proto)
     return strcmp(key, camel) == 0 || (proto && strcmp(key, proto) == 0);
 }
 
+/* A field given under both its names (startMs and start_ms) is given twice: refused like a
+ * repeated member name (§4). */
+static enum stint_err both_names(struct jdec *d, json_t *o, const char *const *pairs)
+{
+    for (; pairs[0]; pairs += 2)
+        if (json_object_get(o, pairs[0]) && json_object_get(o, pairs[1]))
+            return jfail(d, STINT_ETYPE, pairs[1], "given twice (also as %s)", pairs[0]);
+    return STINT_OK;
+}
+
+static const char *const record_names[] = {"startMs",  "start_ms",  "endMs", "end_ms",
+                                           "gapCount", "gap_count", NULL};
+static const char *const batch_names[] = {
+    "agentId", "agent_id", "clientVersion", "client_version", "nowMs", "now_ms", NULL};
+static const char *const ack_names[] = {"ackedSeq", "acked_seq", "serverTimeMs", "server_time_ms",
+                                        NULL};
+
 static const char *kind_name_any(int32_t k)
 {
     return stint_kind_name(k);
@@ -570,8 +612,9 @@ static enum stint_err record_from_json(struct jdec *d, json_t *o, struct stint_r
     stint_record_clear(r);
     if (!json_is_object(o))
         return jfail(d, STINT_ETYPE, "", "expected an object");
-    json_object_foreach(o, key, v)
-    {
+    if ((e = both_names(d, o, record_names)) != STINT_OK)
+        return e;
+    json_object_foreach (o, key, v) {
         if (json_is_null(v)) {
             /* null is the default value; still a known-or-unknown member */
             if (!(is(key, "seq", NULL) || is(key, "startMs", "start_ms") ||
@@ -657,9 +700,10 @@ enum stint_err stint_json_decode_batch(const char *text, size_t len, struct stin
         e = stint_error_set(err, STINT_ETYPE, 0, "batch: expected a JSON object");
         goto cleanup;
     }
+    if ((e = both_names(&d, root, batch_names)) != STINT_OK)
+        goto cleanup;
     /* header first, whatever the member order, so that the records' function sees it complete */
-    json_object_foreach(root, key, v)
-    {
+    json_object_foreach (root, key, v) {
         if (json_is_null(v) || is(key, "records", NULL))
             continue;
         if (is(key, "agentId", "agent_id")) {
@@ -705,8 +749,7 @@ enum stint_err stint_json_decode_batch(const char *text, size_t len, struct stin
             e = jfail(&d, STINT_ETYPE, "records", "expected an array");
             goto cleanup;
         }
-        json_array_foreach(v, i, el)
-        {
+        json_array_foreach (v, i, el) {
             snprintf(d.path, sizeof(d.path), "records[%zu]", i);
             if ((e = record_from_json(&d, el, &scratch)) != STINT_OK)
                 goto cleanup;
@@ -751,8 +794,9 @@ enum stint_err stint_json_decode_ack(const char *text, size_t len, struct stint_
         e = stint_error_set(err, STINT_ETYPE, 0, "ack: expected a JSON object");
         goto cleanup;
     }
-    json_object_foreach(root, key, v)
-    {
+    if ((e = both_names(&d, root, ack_names)) != STINT_OK)
+        goto cleanup;
+    json_object_foreach (root, key, v) {
         if (json_is_null(v))
             continue;
         if (is(key, "ackedSeq", "acked_seq")) {
@@ -770,8 +814,7 @@ enum stint_err stint_json_decode_ack(const char *text, size_t len, struct stint_
                 e = jfail(&d, STINT_ETYPE, key, "expected an array");
                 goto cleanup;
             }
-            json_array_foreach(v, i, el)
-            {
+            json_array_foreach (v, i, el) {
                 const char *k2;
                 json_t *v2;
                 struct stint_rejection *r;
@@ -786,8 +829,7 @@ enum stint_err stint_json_decode_ack(const char *text, size_t len, struct stint_
                     goto cleanup;
                 }
                 r = &a->rejected[a->n_rejected - 1];
-                json_object_foreach(el, k2, v2)
-                {
+                json_object_foreach (el, k2, v2) {
                     if (json_is_null(v2))
                         continue;
                     if (is(k2, "seq", NULL))

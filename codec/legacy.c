@@ -98,8 +98,7 @@ static int64_t floor_seconds(int64_t ms)
     return q;
 }
 
-/* Whether the mapping writes a record of this kind into 'log' (legacy.h). */
-static bool kept(const struct stint_record *r)
+bool stint_legacy_keeps(const struct stint_record *r)
 {
     return r->kind == STINT_KIND_ACTIVE || r->kind == STINT_KIND_UNSPECIFIED;
 }
@@ -174,13 +173,13 @@ enum stint_err stint_legacy_encode(enum stint_legacy_shape shape, const struct s
             goto cleanup;
         if (!r)
             break;
-        if (!kept(r))
+        if (!stint_legacy_keeps(r))
             continue;
         if ((err = to_entry(r, &t, &e)) != STINT_OK ||
             (err = ops->entry(out, count++, &e)) != STINT_OK)
             goto cleanup;
     }
-    if (head->has_current && kept(&head->current)) {
+    if (head->has_current && stint_legacy_keeps(&head->current)) {
         if ((err = to_entry(&head->current, &t, &e)) != STINT_OK ||
             (err = ops->entry(out, count++, &e)) != STINT_OK)
             goto cleanup;

@@ -114,11 +114,13 @@ int stint_record_check(const struct stint_record *r, bool closed, char *reason, 
                  r->end_ms, r->start_ms);
         return STINT_REJECT_BAD_TIME;
     }
-    if (r->kind < STINT_KIND_UNSPECIFIED || r->kind > STINT_KIND_GAP) {
-        snprintf(reason, cap, "unknown kind %" PRId32, r->kind);
+    if (r->kind < STINT_KIND_UNSPECIFIED) {
+        snprintf(reason, cap, "negative kind %" PRId32, r->kind);
         return STINT_REJECT_BAD_KIND;
     }
-    if (r->kind != STINT_KIND_GAP && r->gap_count != 0) {
+    /* A kind above KIND_GAP comes from a later v1.x: it is kept and stored by its number, and
+     * the kind-dependent rules below are that version's, not ours (spec/PROTOCOL.md §3.3). */
+    if (r->kind <= STINT_KIND_GAP && r->kind != STINT_KIND_GAP && r->gap_count != 0) {
         snprintf(reason, cap, "gap_count on a record that is not a gap");
         return STINT_REJECT_BAD_KIND;
     }
@@ -141,12 +143,10 @@ bool stint_record_equal(const struct stint_record *a, const struct stint_record 
 {
     return a->seq == b->seq && a->start_ms == b->start_ms && a->end_ms == b->end_ms &&
            a->kind == b->kind && a->truncated == b->truncated && a->repaired == b->repaired &&
-           a->gap_count == b->gap_count && a->app_len == b->app_len &&
-           a->path_len == b->path_len && a->title_len == b->title_len &&
-           a->url_len == b->url_len && memcmp(a->app, b->app, a->app_len) == 0 &&
-           memcmp(a->path, b->path, a->path_len) == 0 &&
-           memcmp(a->title, b->title, a->title_len) == 0 &&
-           memcmp(a->url, b->url, a->url_len) == 0;
+           a->gap_count == b->gap_count && a->app_len == b->app_len && a->path_len == b->path_len &&
+           a->title_len == b->title_len && a->url_len == b->url_len &&
+           memcmp(a->app, b->app, a->app_len) == 0 && memcmp(a->path, b->path, a->path_len) == 0 &&
+           memcmp(a->title, b->title, a->title_len) == 0 && memcmp(a->url, b->url, a->url_len) == 0;
 }
 
 void stint_record_copy(struct stint_record *dst, const struct stint_record *src)
@@ -194,8 +194,7 @@ enum stint_err stint_ack_add_rejection(struct stint_ack *a, uint64_t seq, int32_
     r = &a->rejected[a->n_rejected++];
     r->seq = seq;
     r->code = code;
-    r->reason_len = (uint32_t)stint_utf8_sanitize(r->reason, sizeof(r->reason),
-                                                  reason ? reason : "", reason ? len : 0, NULL,
-                                                  NULL);
+    r->reason_len = (uint32_t)stint_utf8_sanitize(
+        r->reason, sizeof(r->reason), reason ? reason : "", reason ? len : 0, NULL, NULL);
     return STINT_OK;
 }

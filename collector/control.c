@@ -70,6 +70,14 @@ enum stint_err stint_control_stats(struct stint_store *store, struct stint_handl
         rc = stint_buf_printf(out,
                               "total accounts=%" PRIu64 " agents=%" PRIu64 " records=%" PRIu64 "\n",
                               a.accounts, a.agents, a.records);
+    if (rc == STINT_OK) {
+        struct stint_store_counters sc;
+        stint_store_counters(store, &sc);
+        rc = stint_buf_printf(out,
+                              "storage broken=%d write_failures=%" PRIu64 " reopens=%" PRIu64
+                              " dropped_bytes=%" PRIu64 "\n",
+                              sc.broken ? 1 : 0, sc.write_failures, sc.reopens, sc.dropped_bytes);
+    }
     if (rc == STINT_OK && handler)
         rc = stint_handler_report(handler, out);
     if (rc == STINT_OK && faults)

@@ -8,10 +8,22 @@
  * decode is refused whole (400): the client sent bytes, not records. Then the store commits
  * (de-dup, idempotency, durable write) and the Ack goes back in the request's encoding.
  *
+ * Records must come in increasing seq: one whose seq is below an earlier one of the batch and
+ * equal to none of them is rejected (REJECT_BAD_SEQ); one that repeats an earlier seq is a
+ * duplicate (the store sees it; the first wins). A kind above KIND_GAP (a later v1.x) is stored
+ * by its number (stint_record_check).
+ *
  * Fingerprint of a batch: FNV-1a over its seqs in wire order and their count. An Idempotency-Key
  * seen again must come with the same fingerprint (else 409); without the header the key is
  * derived from the fingerprint itself ("auto:MIN-MAX:N:FP"), so a byte-for-byte replay is
- * recognised either way. */
+ * recognised either way.
+ *
+ * Legacy payloads (spec/PROTOCOL.md §6.8) get their identity from the Stint-Agent-Id and
+ * Stint-Seqs headers when the agent sends them (then they are handled exactly as a Batch of
+ * those seqs), else from their content (agent_id of zeros, seq = stint_legacy_content_seq, with
+ * the number of identical records before it in the payload): a replayed payload stores nothing
+ * twice, and records that start in the same second, or come from two machines of one account,
+ * are all stored. */
 #include "handler.h"
 
 #include <inttypes.h>
@@ -25,6 +37,7 @@
 #include "inflate.h"
 #include "stint/format.h"
 #include "stint/json.h"
+#include "stint/legacy.h"
 #include "stint/pb.h"
 #include "stint/pb_ref.h"
 
@@ -181,9 +194,78 @@ struct stage {
     struct stint_ack *ack;
     int64_t received_ms;
     uint64_t fp, min_seq, max_seq;
-    bool legacy; /* seq = start_ms, records have no seq of their own */
+    bool legacy;           /* records have no seq of their own: see below */
+    bool agent_seq;        /* legacy with Stint-Agent-Id and Stint-Seqs */
+    const uint64_t *lseqs; /* ... the seq of each closed record, in order */
+    size_t n_lseqs, next_lseq;
+    /* legacy without: how many records of each occurrence-0 content seq came so far, an
+     * open-addressing table (keys never 0: content seqs are at least 1) */
+    uint64_t *content_key;
+    uint32_t *content_count;
+    size_t n_content, cap_content;
     enum stint_err failed;
 };
+
+/* True when seq is the seq of a record staged before (a repeat: a duplicate, not an error). */
+static bool staged_before(const struct stage *st, uint64_t seq)
+{
+    size_t i;
+
+    for (i = 0; i < st->n; i++)
+        if (st->items[i].seq == seq)
+            return true;
+    return false;
+}
+
+/* The slot of key in a content table of cap (a power of two) slots: its own or the empty one
+ * where it goes. */
+static size_t content_slot(const uint64_t *keys, size_t cap, uint64_t key)
+{
+    size_t i = (size_t)(key * 0x9e3779b97f4a7c15ull) & (cap - 1);
+
+    while (keys[i] && keys[i] != key)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+/* The content identity of a legacy record: its occurrence-0 seq, or, when identical records came
+ * before it in this payload, the seq of its occurrence (spec §6.10). One table lookup a record. */
+static enum stint_err content_seq(struct stage *st, const struct stint_record *r, uint64_t *out)
+{
+    uint64_t base = stint_legacy_content_seq(r, 0);
+    uint32_t occ;
+    size_t i;
+
+    if (2 * (st->n_content + 1) > st->cap_content) {
+        size_t ncap = st->cap_content ? st->cap_content * 2 : 128, j;
+        uint64_t *nk = calloc(ncap, sizeof(*nk));
+        uint32_t *nc = calloc(ncap, sizeof(*nc));
+        if (!nk || !nc) {
+            free(nk);
+            free(nc);
+            return STINT_ENOMEM;
+        }
+        for (j = 0; j < st->cap_content; j++)
+            if (st->content_key[j]) {
+                size_t k = content_slot(nk, ncap, st->content_key[j]);
+                nk[k] = st->content_key[j];
+                nc[k] = st->content_count[j];
+            }
+        free(st->content_key);
+        free(st->content_count);
+        st->content_key = nk;
+        st->content_count = nc;
+        st->cap_content = ncap;
+    }
+    i = content_slot(st->content_key, st->cap_content, base);
+    if (!st->content_key[i]) {
+        st->content_key[i] = base;
+        st->n_content++;
+    }
+    occ = st->content_count[i]++;
+    *out = occ ? stint_legacy_content_seq(r, occ) : base;
+    return STINT_OK;
+}
 
 static enum stint_err stage_record(void *ctx, const struct stint_record *in)
 {
@@ -202,15 +284,31 @@ static enum stint_err stage_record(void *ctx, const struct stint_record *in)
         if (!copy)
             return STINT_ENOMEM;
         stint_record_copy(copy, in);
-        copy->seq = in->start_ms > 0 ? (uint64_t)in->start_ms : 0;
+        if (st->agent_seq) {
+            /* more closed records than Stint-Seqs names: counted, refused after decoding */
+            copy->seq = st->next_lseq < st->n_lseqs ? st->lseqs[st->next_lseq] : 0;
+            st->next_lseq++;
+        } else {
+            rc = content_seq(st, copy, &copy->seq);
+            if (rc != STINT_OK)
+                goto cleanup;
+        }
         r = copy;
     }
     st->fp = (st->fp ^ r->seq) * 1099511628211ull;
     if (st->records == 1 || r->seq < st->min_seq)
         st->min_seq = r->seq;
+    if (st->records > 1 && r->seq < st->max_seq && r->seq != 0 && (!st->legacy || st->agent_seq) &&
+        !staged_before(st, r->seq)) {
+        /* seqs go up within a batch; content seqs of legacy payloads have no order */
+        snprintf(reason, sizeof(reason), "seq %" PRIu64 " after seq %" PRIu64 ": not increasing",
+                 r->seq, st->max_seq);
+        code = STINT_REJECT_BAD_SEQ;
+    } else {
+        code = stint_record_check(r, true, reason, sizeof(reason));
+    }
     if (r->seq > st->max_seq)
         st->max_seq = r->seq;
-    code = stint_record_check(r, true, reason, sizeof(reason));
     if (code != STINT_REJECT_UNSPECIFIED) {
         rc = stint_ack_add_rejection(st->ack, r->seq, code, reason, strlen(reason));
         if (rc == STINT_OK && r->seq > st->ack->acked_seq)
@@ -262,6 +360,71 @@ static void count_status(struct stint_handler *h, int status)
         atomic_fetch_add(&h->s4xx, 1);
 }
 
+/* Content-Encoding and Content-Type of a batch: the decoder, whether the Ack is protobuf and its
+ * media type, and the trimmed encoding (empty when absent) into enc. False with *rs filled (415,
+ * 501) when they are not acceptable. */
+static bool pick_format(const struct stint_request *rq, bool legacy, struct stint_response *rs,
+                        const struct stint_format **fmt, bool *pb, const char **ack_type, char *enc,
+                        size_t enc_cap)
+{
+    char mt[64];
+
+    *fmt = NULL;
+    *pb = false;
+    *ack_type = "application/json";
+    if (rq->content_encoding) {
+        if (!trimmed(rq->content_encoding, enc, enc_cap) ||
+            (strcasecmp(enc, "gzip") != 0 && strcasecmp(enc, "x-gzip") != 0 &&
+             strcasecmp(enc, "identity") != 0)) {
+            stint_response_error(rs, 415, "unsupported_encoding",
+                                 "Content-Encoding must be gzip or identity");
+            return false;
+        }
+    } else {
+        enc[0] = '\0';
+    }
+    media_type(rq->content_type ? rq->content_type : "", mt, sizeof(mt));
+    if (!legacy &&
+        (strcmp(mt, "application/x-protobuf") == 0 || strcmp(mt, "application/protobuf") == 0)) {
+        *fmt = stint_format_find("pb");
+        *pb = true;
+        *ack_type = strcmp(mt, "application/protobuf") == 0 ? "application/protobuf"
+                                                            : "application/x-protobuf";
+    } else if (!legacy && strcmp(mt, "application/json") == 0) {
+        *fmt = stint_format_find("json");
+    } else if (legacy && strcmp(mt, "application/x-www-form-urlencoded") == 0) {
+        *fmt = stint_format_find("form");
+    } else if (legacy && strcmp(mt, "application/json") == 0) {
+        *fmt = stint_format_find("legacy-json");
+    } else {
+        stint_response_error(rs, 415, "unsupported_media_type",
+                             legacy ? "Content-Type must be application/x-www-form-urlencoded "
+                                      "or application/json"
+                                    : "Content-Type must be application/x-protobuf, "
+                                      "application/protobuf or application/json");
+        return false;
+    }
+    if (!*fmt || !(*fmt)->decode_batch) {
+        stint_response_error(rs, 501, "not_implemented", "this build has no decoder for %s", mt);
+        return false;
+    }
+    return true;
+}
+
+/* A failed storage call: 503 with Retry-After while the store is broken (the client retries;
+ * nothing was acknowledged), else 500. */
+static enum stint_err storage_failed(struct stint_handler *h, const struct stint_error *err,
+                                     struct stint_response *rs)
+{
+    if (h->o.store && stint_store_broken(h->o.store)) {
+        snprintf(rs->retry_after, sizeof(rs->retry_after), "%u", STINT_COLLECTOR_RETRY_AFTER_S);
+        return stint_response_error(rs, 503, "storage_unavailable",
+                                    "storage is failing and being reopened; retry later: %s",
+                                    err->msg);
+    }
+    return stint_response_error(rs, 500, "storage_failed", "%s", err->msg);
+}
+
 /* POST /v1/batches and POST /v1/legacy. */
 static enum stint_err serve_batch(struct stint_handler *h, const struct stint_request *rq,
                                   const char *account, bool legacy, struct stint_response *rs)
@@ -279,9 +442,12 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
     enum stint_store_outcome outcome = STINT_STORE_STORED;
     const uint8_t *body = rq->body;
     size_t body_len = rq->body_len, i;
-    char mt[64], enc[32], idem[IDEM_MAX + 64];
+    char enc[32], idem[IDEM_MAX + 64];
     const char *ack_type = "application/json";
     bool pb = false;
+    uint64_t *lseqs = NULL;
+    size_t n_lseqs = 0;
+    uint8_t lagent[STINT_AGENT_ID_LEN];
     enum stint_err rc = STINT_OK;
 
     memset(&st, 0, sizeof(st));
@@ -289,41 +455,8 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
     stint_error_clear(&err);
 
     /* the encodings */
-    if (rq->content_encoding) {
-        if (!trimmed(rq->content_encoding, enc, sizeof(enc)) ||
-            (strcasecmp(enc, "gzip") != 0 && strcasecmp(enc, "x-gzip") != 0 &&
-             strcasecmp(enc, "identity") != 0)) {
-            rc = stint_response_error(rs, 415, "unsupported_encoding",
-                                      "Content-Encoding must be gzip or identity");
-            goto cleanup;
-        }
-    } else {
-        enc[0] = '\0';
-    }
-    media_type(rq->content_type ? rq->content_type : "", mt, sizeof(mt));
-    if (!legacy &&
-        (strcmp(mt, "application/x-protobuf") == 0 || strcmp(mt, "application/protobuf") == 0)) {
-        fmt = stint_format_find("pb");
-        pb = true;
-        ack_type = strcmp(mt, "application/protobuf") == 0 ? "application/protobuf"
-                                                           : "application/x-protobuf";
-    } else if (!legacy && strcmp(mt, "application/json") == 0) {
-        fmt = stint_format_find("json");
-    } else if (legacy && strcmp(mt, "application/x-www-form-urlencoded") == 0) {
-        fmt = stint_format_find("form");
-    } else if (legacy && strcmp(mt, "application/json") == 0) {
-        fmt = stint_format_find("legacy-json");
-    } else {
-        rc = stint_response_error(rs, 415, "unsupported_media_type",
-                                  legacy ? "Content-Type must be application/x-www-form-urlencoded "
-                                           "or application/json"
-                                         : "Content-Type must be application/x-protobuf, "
-                                           "application/protobuf or application/json");
-        goto cleanup;
-    }
-    if (!fmt || !fmt->decode_batch) {
-        rc = stint_response_error(rs, 501, "not_implemented", "this build has no decoder for %s",
-                                  mt);
+    if (!pick_format(rq, legacy, rs, &fmt, &pb, &ack_type, enc, sizeof(enc))) {
+        rc = rs->body.len ? STINT_OK : STINT_ENOMEM;
         goto cleanup;
     }
 
@@ -358,6 +491,35 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
         goto cleanup;
     }
 
+    /* the legacy identity: both headers or neither */
+    if (legacy && (rq->legacy_agent_id || rq->legacy_seqs)) {
+        if (!rq->legacy_agent_id || !rq->legacy_seqs) {
+            rc = stint_response_error(rs, 400, "bad_legacy_identity", "%s and %s go together",
+                                      STINT_LEGACY_AGENT_HEADER, STINT_LEGACY_SEQS_HEADER);
+            goto cleanup;
+        }
+        if (!stint_legacy_agent_parse(rq->legacy_agent_id, lagent)) {
+            rc = stint_response_error(rs, 400, "bad_legacy_identity", "%s must be 32 hex digits",
+                                      STINT_LEGACY_AGENT_HEADER);
+            goto cleanup;
+        }
+        rc = stint_legacy_seqs_parse(rq->legacy_seqs, strlen(rq->legacy_seqs), h->o.max_records,
+                                     &lseqs, &n_lseqs, &err);
+        if (rc == STINT_ENOMEM) {
+            rc = stint_response_error(rs, 503, "overloaded", "out of memory; retry later");
+            goto cleanup;
+        }
+        if (rc != STINT_OK) {
+            rc = stint_response_error(
+                rs, rc == STINT_ELIMIT ? 413 : 400,
+                rc == STINT_ELIMIT ? "too_many_records" : "bad_legacy_identity", "%s", err.msg);
+            goto cleanup;
+        }
+        st.agent_seq = true;
+        st.lseqs = lseqs;
+        st.n_lseqs = n_lseqs;
+    }
+
     /* decode, check and stage every record */
     head = malloc(sizeof(*head));
     if (!head) {
@@ -378,7 +540,10 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
     if (pb && body_len <= PBC_FAST_MAX)
         decode = stint_pbc_decode_batch;
     rc = decode(body ? body : (const uint8_t *)"", body_len, head, stage_record, &st, NULL, &err);
-    if (rc == STINT_ELIMIT && st.records > h->o.max_records) {
+    if (rc == STINT_ELIMIT &&
+        (st.records > h->o.max_records || (legacy && !strstr(err.msg, "nested")))) {
+        /* a legacy reader's value limit is a record limit too (about 37,000 records); its
+         * nesting limit is not (spec §6.4: 400) */
         rc = stint_response_error(rs, 413, "too_many_records", "more than %zu records in a batch",
                                   h->o.max_records);
         goto cleanup;
@@ -392,8 +557,14 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
                                   stint_strerror(err.code), err.offset);
         goto cleanup;
     }
+    if (st.agent_seq && st.next_lseq != st.n_lseqs) {
+        rc = stint_response_error(rs, 400, "bad_legacy_identity",
+                                  "%s names %zu seqs, the payload holds %zu closed records",
+                                  STINT_LEGACY_SEQS_HEADER, st.n_lseqs, st.next_lseq);
+        goto cleanup;
+    }
     if (legacy) {
-        memcpy(head->agent_id, legacy_agent, STINT_AGENT_ID_LEN);
+        memcpy(head->agent_id, st.agent_seq ? lagent : legacy_agent, STINT_AGENT_ID_LEN);
         head->agent_id_len = STINT_AGENT_ID_LEN;
     }
     if (head->agent_id_len != STINT_AGENT_ID_LEN) {
@@ -442,7 +613,7 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
         put.values = st.values.data;
         rc = stint_store_commit(h->o.store, &put, &ack, &outcome, &err);
         if (rc != STINT_OK) {
-            rc = stint_response_error(rs, 500, "storage_failed", "%s", err.msg);
+            rc = storage_failed(h, &err, rs);
             goto cleanup;
         }
         if (outcome == STINT_STORE_CONFLICT) {
@@ -461,14 +632,66 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
     atomic_fetch_add(&h->batches, 1);
     rs->status = 200;
     rs->content_type = pb ? ack_type : "application/json";
+    if (legacy)
+        rs->legacy_identity = st.agent_seq ? "agent-seq" : "content";
     rc = pb ? stint_pb_encode_ack(&ack, &rs->body) : stint_json_encode_ack(&ack, &rs->body);
 cleanup:
     free(head);
+    free(lseqs);
+    free(st.content_key);
+    free(st.content_count);
     free(st.items);
     stint_buf_free(&st.values);
     stint_buf_free(&inflated);
     stint_ack_free(&ack);
     return rc;
+}
+
+bool stint_handler_check_head(struct stint_handler *h, const struct stint_request *rq,
+                              bool has_length, uint64_t content_length, struct stint_response *rs)
+{
+    const char *path = rq->path ? rq->path : "", *method = rq->method ? rq->method : "";
+    bool batches = strcmp(path, "/v1/batches") == 0, legacy = strcmp(path, "/v1/legacy") == 0;
+    bool data = strcmp(path, "/v1/data") == 0;
+    const struct stint_format *fmt = NULL;
+    const char *ack_type = NULL;
+    char enc[32];
+    bool pb = false;
+
+    memset(rs, 0, sizeof(*rs));
+    if (strcmp(path, "/v1/health") == 0)
+        return false;
+    if (!batches && !legacy && !data) {
+        stint_response_error(rs, 404, "not_found", "no such resource");
+        goto refused;
+    }
+    if (strcmp(method, data ? "DELETE" : "POST") != 0) {
+        rs->allow = data ? "DELETE" : "POST";
+        stint_response_error(rs, 405, "method_not_allowed", data ? "use DELETE" : "use POST");
+        goto refused;
+    }
+    if (!authenticate(h, rq, rs))
+        goto refused;
+    if (!data && !pick_format(rq, legacy, rs, &fmt, &pb, &ack_type, enc, sizeof(enc)))
+        goto refused;
+    if (!data && has_length && content_length > h->o.max_body) {
+        stint_response_error(rs, 413, "body_too_large", "request body over %zu bytes",
+                             h->o.max_body);
+        goto refused;
+    }
+    if (h->o.store && !h->o.ack_only && stint_store_broken(h->o.store)) {
+        snprintf(rs->retry_after, sizeof(rs->retry_after), "%u", STINT_COLLECTOR_RETRY_AFTER_S);
+        stint_response_error(rs, 503, "storage_unavailable",
+                             "storage is failing and being reopened; retry later");
+        goto refused;
+    }
+    return false;
+refused:
+    if (rs->status == 0)
+        rs->status = 500;
+    atomic_fetch_add(&h->requests, 1);
+    count_status(h, rs->status);
+    return true;
 }
 
 enum stint_err stint_handler_serve(struct stint_handler *h, const struct stint_request *rq,
@@ -517,7 +740,7 @@ enum stint_err stint_handler_serve(struct stint_handler *h, const struct stint_r
         stint_error_clear(&err);
         rc = stint_store_delete_account(h->o.store, account, &deleted, &err);
         if (rc != STINT_OK) {
-            rc = stint_response_error(rs, 500, "storage_failed", "%s", err.msg);
+            rc = storage_failed(h, &err, rs);
             goto done;
         }
         atomic_fetch_add(&h->deleted, deleted);
@@ -534,6 +757,8 @@ done:
     }
     if (rs->status == 0)
         rs->status = 500;
+    if (rs->status == 503 && !rs->retry_after[0]) /* spec §6.4: a 503 says when to come back */
+        snprintf(rs->retry_after, sizeof(rs->retry_after), "1");
     count_status(h, rs->status);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,7 +28,9 @@ static void usage(FILE *f)
             "                             [--fault SPEC]... [--fault-seed N] [--admin HOST:PORT]\n"
             "                             [--insecure-http] [--ack-only] [--max-body BYTES]\n"
             "                             [--max-decoded BYTES] [--max-records N]\n"
-            "                             [--timeout SECONDS]\n"
+            "                             [--timeout SECONDS] [--head-timeout SECONDS]\n"
+            "                             [--min-rate BYTES-PER-SECOND] [--max-connections N]\n"
+            "                             [--per-ip-limit N] [--admin-tokens FILE]\n"
             "       stint-collector dump --data DIR --account NAME [--since SEQ]\n"
             "       stint-collector stats --data DIR\n"
             "       stint-collector --version\n"
@@ -102,16 +105,62 @@ static int write_port_file(const char *path, uint16_t port)
     return rename(tmp, path);
 }
 
+/* The data folder: created 0700 when missing; an existing one that group or others may read is
+ * refused (the records are people's activity). 0 when usable. */
+static int check_data_dir(const char *data)
+{
+    struct stat st;
+
+    if (mkdir(data, 0700) == 0)
+        return 0;
+    if (errno != EEXIST) {
+        fprintf(stderr, "stint-collector: cannot create %s: %s\n", data, strerror(errno));
+        return -1;
+    }
+    if (stat(data, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "stint-collector: --data %s is not a folder\n", data);
+        return -1;
+    }
+    if (st.st_mode & 077) {
+        fprintf(stderr,
+                "stint-collector: --data %s has mode %04o: group or others may read the stored "
+                "records; run `chmod 700 %s` (the collector creates its folder 0700, its files "
+                "0600)\n",
+                data, (unsigned)(st.st_mode & 07777), data);
+        return -1;
+    }
+    return 0;
+}
+
+/* One descriptor per connection, plus LevelDB's files: raise the soft limit toward the hard one
+ * so that --max-connections can be reached. */
+static void raise_fd_limit(unsigned max_connections)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)max_connections + 256;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+        fprintf(stderr,
+                "stint-collector: warning: only %llu file descriptors (--max-connections %u "
+                "wants %llu)\n",
+                (unsigned long long)rl.rlim_cur, max_connections, (unsigned long long)want);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     const char *listen = NULL, *cert = NULL, *key = NULL, *data = NULL, *tokens_path = NULL;
-    const char *port_file = NULL, *admin = NULL;
+    const char *port_file = NULL, *admin = NULL, *admin_tokens_path = NULL;
     const char *faults_spec[MAX_FAULTS];
     size_t n_faults = 0, i;
     uint64_t seed = 1, max_body = 0, max_decoded = 0, max_records = 0, timeout = 0;
+    uint64_t head_timeout = STINT_SERVER_HEAD_TIMEOUT_S, min_rate = STINT_SERVER_MIN_RATE;
+    uint64_t max_connections = STINT_SERVER_MAX_CONNECTIONS, per_ip = STINT_SERVER_PER_IP_LIMIT;
     bool insecure = false, ack_only = false;
     char *cert_pem = NULL, *key_pem = NULL;
-    struct stint_tokens *tokens = NULL;
+    struct stint_tokens *tokens = NULL, *admin_tokens = NULL;
     struct stint_store *store = NULL;
     struct stint_faults *faults = NULL;
     struct stint_handler *handler = NULL;
@@ -143,7 +192,21 @@ static int cmd_serve(int argc, char **argv)
             port_file = v;
         else if (strcmp(a, "--admin") == 0)
             admin = v;
-        else if (strcmp(a, "--fault") == 0) {
+        else if (strcmp(a, "--admin-tokens") == 0)
+            admin_tokens_path = v;
+        else if (strcmp(a, "--head-timeout") == 0) {
+            if (!parse_u64(v, &head_timeout) || head_timeout == 0 || head_timeout > 3600)
+                goto bad_value;
+        } else if (strcmp(a, "--min-rate") == 0) {
+            if (!parse_u64(v, &min_rate) || min_rate > (1u << 30))
+                goto bad_value;
+        } else if (strcmp(a, "--max-connections") == 0) {
+            if (!parse_u64(v, &max_connections) || max_connections < 64 || max_connections > 100000)
+                goto bad_value;
+        } else if (strcmp(a, "--per-ip-limit") == 0) {
+            if (!parse_u64(v, &per_ip) || per_ip > 100000)
+                goto bad_value;
+        } else if (strcmp(a, "--fault") == 0) {
             if (n_faults == MAX_FAULTS) {
                 fprintf(stderr, "stint-collector: at most %d --fault\n", MAX_FAULTS);
                 return 2;
@@ -194,6 +257,11 @@ static int cmd_serve(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (admin && !admin_tokens_path) {
+        fprintf(stderr, "stint-collector: --admin needs --admin-tokens FILE (one `TOKEN NAME` "
+                        "a line, mode 0600): the admin endpoint has tokens of its own\n");
+        return 2;
+    }
     if (!insecure) {
         cert_pem = read_file(cert);
         key_pem = read_file(key);
@@ -204,15 +272,16 @@ static int cmd_serve(int argc, char **argv)
     }
     if (stint_tokens_load(tokens_path, &tokens, &err) != STINT_OK)
         goto fail;
+    if (admin_tokens_path && stint_tokens_load(admin_tokens_path, &admin_tokens, &err) != STINT_OK)
+        goto fail;
     if (stint_faults_create(seed, &faults) != STINT_OK)
         goto cleanup;
     for (i = 0; i < n_faults; i++)
         if (stint_faults_add(faults, faults_spec[i], &err) != STINT_OK)
             goto fail;
-    if (mkdir(data, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "stint-collector: cannot create %s: %s\n", data, strerror(errno));
+    if (check_data_dir(data) != 0)
         goto cleanup;
-    }
+    raise_fd_limit((unsigned)max_connections);
     memset(&so, 0, sizeof(so));
     so.dir = data;
     so.sync = true;
@@ -240,6 +309,8 @@ static int cmd_serve(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* a file size limit (RLIMIT_FSIZE) is a failed write like a full disk, not a crash */
+    signal(SIGXFSZ, SIG_IGN);
 
     if (stint_control_start(data, store, handler, faults, &control, &err) != STINT_OK) {
         if (err.code != STINT_EINVAL)
@@ -261,6 +332,11 @@ static int cmd_serve(int argc, char **argv)
     vo.store = store;
     vo.max_body = ho.max_body ? ho.max_body : STINT_COLLECTOR_MAX_BODY;
     vo.timeout_s = (unsigned)timeout;
+    vo.head_timeout_s = (unsigned)head_timeout;
+    vo.min_rate = (unsigned)min_rate;
+    vo.max_connections = (unsigned)max_connections;
+    vo.per_ip_limit = (unsigned)per_ip;
+    vo.admin_tokens = admin_tokens;
     if (stint_server_start(&vo, &server, &err) != STINT_OK)
         goto fail;
     if (port_file && write_port_file(port_file, stint_server_port(server)) != 0) {
@@ -286,6 +362,7 @@ cleanup:
     stint_store_close(store);
     stint_faults_destroy(faults);
     stint_tokens_destroy(tokens);
+    stint_tokens_destroy(admin_tokens);
     free(cert_pem);
     if (key_pem) {
         memset(key_pem, 0, strlen(key_pem));
@@ -366,6 +443,8 @@ cleanup:
 
 int main(int argc, char **argv)
 {
+    /* every file the collector makes (LevelDB's, the control socket) is its user's alone */
+    umask(077);
     if (argc < 2) {
         usage(stderr);
         return 2;

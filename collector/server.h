@@ -14,6 +14,7 @@
 #include "faults.h"
 #include "handler.h"
 #include "store.h"
+#include "tokens.h"
 
 struct stint_server_opts {
     const char *listen;   /* HOST:PORT; port 0 picks a free one */
@@ -24,9 +25,27 @@ struct stint_server_opts {
     struct stint_handler *handler; /* borrowed */
     struct stint_faults *faults;   /* borrowed */
     struct stint_store *store;     /* borrowed: /admin/stats */
-    size_t max_body;               /* 0: STINT_COLLECTOR_MAX_BODY */
-    unsigned timeout_s;            /* idle connection timeout; 0: 30 */
-    unsigned max_connections;      /* 0: 512 */
+    const struct stint_tokens *admin_tokens; /* borrowed; required with admin_listen */
+    size_t max_body;                         /* 0: STINT_COLLECTOR_MAX_BODY */
+    unsigned timeout_s;       /* idle timeout (reset by every byte); 0: STINT_SERVER_TIMEOUT_S */
+    unsigned head_timeout_s;  /* whole request head; 0: STINT_SERVER_HEAD_TIMEOUT_S */
+    unsigned min_rate;        /* body bytes per second after the grace; 0: no minimum */
+    unsigned max_connections; /* 0: STINT_SERVER_MAX_CONNECTIONS */
+    unsigned per_ip_limit;    /* connections per client address; 0: no limit */
+};
+
+#define STINT_SERVER_TIMEOUT_S 30
+#define STINT_SERVER_HEAD_TIMEOUT_S 10
+#define STINT_SERVER_MIN_RATE 1024
+#define STINT_SERVER_MAX_CONNECTIONS 1024
+#define STINT_SERVER_PER_IP_LIMIT 64
+
+struct stint_server_counters {
+    uint64_t connections;   /* open now */
+    uint64_t head_timeouts; /* closed: head not complete in time */
+    uint64_t slow_bodies;   /* closed: body under the minimum rate */
+    uint64_t evictions;     /* closed to make room for a new connection */
+    uint64_t malformed;     /* answered 400 from the head */
 };
 
 struct stint_server; /* opaque */
@@ -39,6 +58,8 @@ enum stint_err stint_server_start(const struct stint_server_opts *opts, struct s
 
 uint16_t stint_server_port(const struct stint_server *s);
 uint16_t stint_server_admin_port(const struct stint_server *s); /* 0 without admin */
+
+void stint_server_counters(struct stint_server *s, struct stint_server_counters *c);
 
 /* Stops accepting, waits for the connections in flight, frees. NULL is fine. */
 void stint_server_stop(struct stint_server *s);

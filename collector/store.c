@@ -15,14 +15,35 @@
  *      and inside an existing chunk's range (a hole) -> that chunk is rewritten with it; new in a
  *      gap between chunks -> the records of one gap become one new chunk;
  *   4. put the chunks, the agent's counter and the Ack in one WriteBatch, written with sync.
- * LevelDB's own writer queue groups the synced writes of concurrent commits (group commit),
- * which is why agents do not share one lock. */
+ * Concurrent commits meet in our own write queue (write_synced): its first writer writes the
+ * batches of all waiting in one synced LevelDB write (group commit), which is why agents do not
+ * share one lock.
+ *
+ * Failing closed (spec/COLLECTOR.md, "Storage faults"): LevelDB keeps using a log that took a
+ * torn write (ENOSPC, EFBIG): later writes "succeed" and the next open drops them with the torn
+ * block. So the first failed write or sync marks the store broken; nothing is written to that
+ * handle again (the write queue fails the writers behind the failed one), every use gets
+ * STINT_EIO until heal() has closed it and reopened it with paranoid checks, so a damaged log
+ * fails the open instead of being skipped in silence. An open that finds damage keeps a copy of
+ * the logs, recovers, and reports the bytes LevelDB skipped.
+ *
+ * Deleting an account (stint_store_delete_account) removes its keys and then compacts its key
+ * ranges until no table or log file holds the deleted values (see compact_gone). */
 #include "store.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <leveldb/c.h>
 
@@ -32,12 +53,37 @@
 #define STRIPES 64
 #define KEY_MAX (1 + 64 + 1 + STINT_AGENT_ID_LEN + 512)
 
+/* One commit waiting in the write queue (see write_synced). */
+struct writer {
+    leveldb_writebatch_t *wb;
+    bool done;
+    bool ok;
+    char msg[200];
+    struct writer *next;
+};
+
 struct stint_store {
-    leveldb_t *db;
+    leveldb_t *db; /* NULL while broken and not yet reopened */
     leveldb_options_t *options;
     leveldb_writeoptions_t *wsync;
     leveldb_readoptions_t *ropts;
+    char *dir;
+    bool must_exist;
+    stint_store_log_fn log;
+    void *log_ctx;
     pthread_mutex_t stripes[STRIPES];
+    /* every use of db holds it shared; reopening and deleting an account hold it alone */
+    pthread_rwlock_t lock;
+    atomic_bool broken;
+    pthread_mutex_t heal_mu; /* one reopen at a time; guards last_heal_ms */
+    int64_t last_heal_ms;
+    pthread_mutex_t msg_mu; /* guards broken_msg; a leaf: no other lock is taken under it */
+    char broken_msg[200];
+    /* the write queue: one leader writes the batches of everyone waiting, then wakes them */
+    pthread_mutex_t wmu;
+    pthread_cond_t wcv;
+    struct writer *queue, *queue_tail;
+    atomic_uint_fast64_t write_failures, reopens, dropped_bytes;
 };
 
 static void put_be64(uint8_t *p, uint64_t v)
@@ -91,10 +137,174 @@ static uint32_t stripe_of(const char *account, const uint8_t *agent)
     return h % STRIPES;
 }
 
+static void say(struct stint_store *s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Logs one line: through the caller's function, else on stderr. */
+static void say(struct stint_store *s, const char *fmt, ...)
+{
+    char line[768];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (s->log)
+        s->log(s->log_ctx, line);
+    else
+        fprintf(stderr, "stint-collector: %s\n", line);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sums the "dropping N bytes" lines LevelDB wrote to DIR/LOG during the last open: the bytes of
+ * a damaged log it skipped while recovering. */
+static uint64_t dropped_in_log(const char *dir)
+{
+    char path[4096], line[1024];
+    uint64_t total = 0;
+    FILE *f;
+
+    if ((size_t)snprintf(path, sizeof(path), "%s/LOG", dir) >= sizeof(path))
+        return 0;
+    f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f)) {
+        const char *p = strstr(line, "dropping ");
+        char *end = NULL;
+        unsigned long long n;
+
+        if (!p)
+            continue;
+        n = strtoull(p + 9, &end, 10);
+        if (end && strncmp(end, " bytes", 6) == 0)
+            total += n;
+    }
+    fclose(f);
+    return total;
+}
+
+/* Copies the write-ahead logs (*.log) of dir into dir/damaged-<unix time>/ before a recovery
+ * that will skip some of their bytes, so an operator keeps the evidence. Best effort: says what
+ * it could not do. */
+static void keep_damaged_logs(struct stint_store *s)
+{
+    char sub[4096], from[4096], to[4200];
+    struct dirent *e;
+    DIR *d = opendir(s->dir);
+    uint8_t buf[65536];
+
+    if (!d)
+        return;
+    if ((size_t)snprintf(sub, sizeof(sub), "%s/damaged-%lld", s->dir, (long long)time(NULL)) >=
+        sizeof(sub)) {
+        closedir(d);
+        return;
+    }
+    if (mkdir(sub, 0700) != 0 && errno != EEXIST) {
+        say(s, "cannot keep the damaged logs in %s: %s", sub, strerror(errno));
+        closedir(d);
+        return;
+    }
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        int in = -1, out = -1;
+        ssize_t r = 0;
+
+        if (n < 5 || strcmp(e->d_name + n - 4, ".log") != 0)
+            continue;
+        if ((size_t)snprintf(from, sizeof(from), "%s/%s", s->dir, e->d_name) >= sizeof(from) ||
+            (size_t)snprintf(to, sizeof(to), "%s/%s", sub, e->d_name) >= sizeof(to))
+            continue;
+        in = open(from, O_RDONLY | O_CLOEXEC);
+        out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        while (in >= 0 && out >= 0 && (r = read(in, buf, sizeof(buf))) > 0)
+            if (write(out, buf, (size_t)r) != r) {
+                r = -1;
+                break;
+            }
+        if (in < 0 || out < 0 || r < 0 || fsync(out) != 0)
+            say(s, "cannot keep %s in %s: %s", from, sub, strerror(errno));
+        if (in >= 0)
+            close(in);
+        if (out >= 0)
+            close(out);
+    }
+    closedir(d);
+    say(s, "the damaged logs are kept in %s", sub);
+}
+
+/* Opens the database into s->db: with paranoid checks, so a damaged log fails the open instead
+ * of being skipped in silence. When it fails as corrupt, the logs are copied aside, the database
+ * is recovered without the checks (LevelDB skips what it cannot read), the bytes it skipped are
+ * reported loudly, and it is opened again with the checks. */
+static enum stint_err db_open(struct stint_store *s, struct stint_error *err)
+{
+    char *msg = NULL;
+    uint64_t dropped;
+
+    leveldb_options_set_paranoid_checks(s->options, 1);
+    s->db = leveldb_open(s->options, s->dir, &msg);
+    if (!msg)
+        return STINT_OK;
+    if (strstr(msg, "lock") || strstr(msg, "LOCK") || !strstr(msg, "Corruption")) {
+        enum stint_err rc;
+        if (strstr(msg, "lock") || strstr(msg, "LOCK"))
+            rc = stint_error_set(err, STINT_EIO, 0,
+                                 "data %s is held by another process (a running "
+                                 "stint-collector?): %s",
+                                 s->dir, msg);
+        else
+            rc = stint_error_set(err, STINT_EIO, 0, "data %s: %s", s->dir, msg);
+        leveldb_free(msg);
+        return rc;
+    }
+    say(s, "DATA LOSS CHECK: data %s does not open cleanly (%s); recovering what can be read",
+        s->dir, msg);
+    leveldb_free(msg);
+    msg = NULL;
+    keep_damaged_logs(s);
+    leveldb_options_set_paranoid_checks(s->options, 0);
+    s->db = leveldb_open(s->options, s->dir, &msg);
+    dropped = dropped_in_log(s->dir);
+    leveldb_options_set_paranoid_checks(s->options, 1);
+    if (msg) {
+        enum stint_err rc =
+            stint_error_set(err, STINT_EIO, 0, "data %s cannot be recovered: %s", s->dir, msg);
+        leveldb_free(msg);
+        return rc;
+    }
+    atomic_fetch_add(&s->dropped_bytes, dropped);
+    say(s,
+        "DATA LOSS: recovering %s skipped %" PRIu64 " bytes of its write-ahead log; records in "
+        "them are gone unless an agent sends them again (spec/COLLECTOR.md, \"Storage faults\")",
+        s->dir, dropped);
+    /* once more with the checks on: the recovered state must now read cleanly */
+    leveldb_close(s->db);
+    s->db = leveldb_open(s->options, s->dir, &msg);
+    if (msg) {
+        enum stint_err rc = stint_error_set(err, STINT_EIO, 0, "data %s: %s", s->dir, msg);
+        leveldb_free(msg);
+        s->db = NULL;
+        return rc;
+    }
+    return STINT_OK;
+}
+
 enum stint_err stint_store_open(const struct stint_store_opts *opts, struct stint_store **out,
                                 struct stint_error *err)
 {
     struct stint_store *s = NULL;
+    pthread_rwlockattr_t attr;
     enum stint_err rc = STINT_OK;
     char *msg = NULL;
     int i;
@@ -105,6 +315,23 @@ enum stint_err stint_store_open(const struct stint_store_opts *opts, struct stin
         return stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
     for (i = 0; i < STRIPES; i++)
         pthread_mutex_init(&s->stripes[i], NULL);
+    /* writers first: a reopen must not wait behind a stream of commits */
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    pthread_mutex_init(&s->heal_mu, NULL);
+    pthread_mutex_init(&s->msg_mu, NULL);
+    pthread_mutex_init(&s->wmu, NULL);
+    pthread_cond_init(&s->wcv, NULL);
+    s->log = opts->log;
+    s->log_ctx = opts->log_ctx;
+    s->must_exist = opts->must_exist;
+    s->dir = strdup(opts->dir);
+    if (!s->dir) {
+        rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
+        goto cleanup;
+    }
     s->options = leveldb_options_create();
     leveldb_options_set_create_if_missing(s->options, opts->must_exist ? 0 : 1);
     leveldb_options_set_max_open_files(s->options, 64); /* FACTS.md: keep it small */
@@ -113,19 +340,10 @@ enum stint_err stint_store_open(const struct stint_store_opts *opts, struct stin
     s->wsync = leveldb_writeoptions_create();
     leveldb_writeoptions_set_sync(s->wsync, opts->sync ? 1 : 0);
     s->ropts = leveldb_readoptions_create();
-    s->db = leveldb_open(s->options, opts->dir, &msg);
-    if (msg) {
-        if (strstr(msg, "lock") || strstr(msg, "LOCK"))
-            rc = stint_error_set(err, STINT_EIO, 0,
-                                 "data %s is held by another process (a running "
-                                 "stint-collector?): %s",
-                                 opts->dir, msg);
-        else
-            rc = stint_error_set(err, STINT_EIO, 0, "data %s: %s", opts->dir, msg);
-        leveldb_free(msg);
-        msg = NULL;
+    leveldb_readoptions_set_verify_checksums(s->ropts, 1);
+    rc = db_open(s, err);
+    if (rc != STINT_OK)
         goto cleanup;
-    }
     {
         /* the on-disk format: written once, checked at every open */
         size_t flen = 0;
@@ -176,7 +394,201 @@ void stint_store_close(struct stint_store *s)
         leveldb_readoptions_destroy(s->ropts);
     for (i = 0; i < STRIPES; i++)
         pthread_mutex_destroy(&s->stripes[i]);
+    pthread_rwlock_destroy(&s->lock);
+    pthread_mutex_destroy(&s->heal_mu);
+    pthread_mutex_destroy(&s->msg_mu);
+    pthread_mutex_destroy(&s->wmu);
+    pthread_cond_destroy(&s->wcv);
+    free(s->dir);
     free(s);
+}
+
+static void set_msg(struct stint_store *s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Sets the reason the store is broken (shown in the 503s and in stats). */
+static void set_msg(struct stint_store *s, const char *fmt, ...)
+{
+    va_list ap;
+
+    pthread_mutex_lock(&s->msg_mu);
+    va_start(ap, fmt);
+    vsnprintf(s->broken_msg, sizeof(s->broken_msg), fmt, ap);
+    va_end(ap);
+    pthread_mutex_unlock(&s->msg_mu);
+}
+
+static void get_msg(struct stint_store *s, char *out, size_t cap)
+{
+    pthread_mutex_lock(&s->msg_mu);
+    snprintf(out, cap, "%s", s->broken_msg);
+    pthread_mutex_unlock(&s->msg_mu);
+}
+
+/* Marks the store broken after a failed write or sync: no write goes to this handle again (a
+ * LevelDB log that took a torn write "accepts" later writes that the next open then drops;
+ * FACTS.md), and writers get STINT_EIO until heal() has reopened it. */
+static void mark_broken(struct stint_store *s, const char *why)
+{
+    bool was = atomic_exchange(&s->broken, true);
+
+    atomic_fetch_add(&s->write_failures, 1);
+    set_msg(s, "%s", why);
+    if (!was)
+        say(s, "storage write failed (%s): answering 503 to writes until %s is reopened", why,
+            s->dir);
+}
+
+#define HEAL_EVERY_MS 500
+
+/* Closes and reopens a broken store (with paranoid checks), at most once per HEAL_EVERY_MS,
+ * waiting for every user of the handle to leave first. */
+static void heal(struct stint_store *s)
+{
+    struct stint_error err;
+    int64_t now = mono_ms();
+
+    if (pthread_mutex_trylock(&s->heal_mu) != 0)
+        return;
+    if (!atomic_load(&s->broken) || now - s->last_heal_ms < HEAL_EVERY_MS) {
+        pthread_mutex_unlock(&s->heal_mu);
+        return;
+    }
+    s->last_heal_ms = now;
+    pthread_rwlock_wrlock(&s->lock);
+    if (s->db)
+        leveldb_close(s->db);
+    s->db = NULL;
+    stint_error_clear(&err);
+    if (db_open(s, &err) == STINT_OK) {
+        /* a write reaches the disk again, or the store stays broken */
+        char *msg = NULL;
+        leveldb_put(s->db, s->wsync, "mformat", 7, "2", 1, &msg);
+        if (msg) {
+            set_msg(s, "reopened, but a write fails: %s", msg);
+            leveldb_free(msg);
+            leveldb_close(s->db);
+            s->db = NULL;
+        } else {
+            atomic_store(&s->broken, false);
+            atomic_fetch_add(&s->reopens, 1);
+            say(s, "storage %s reopened; accepting writes again", s->dir);
+        }
+    } else {
+        set_msg(s, "reopen failed: %s", err.msg);
+    }
+    pthread_rwlock_unlock(&s->lock);
+    pthread_mutex_unlock(&s->heal_mu);
+}
+
+/* Takes the shared lock for one use of the database; STINT_EIO (lock not held) while it is
+ * broken, after a reopen attempt. */
+static enum stint_err enter(struct stint_store *s, struct stint_error *err)
+{
+    char why[200];
+
+    if (atomic_load(&s->broken))
+        heal(s);
+    pthread_rwlock_rdlock(&s->lock);
+    if (!atomic_load(&s->broken) && s->db)
+        return STINT_OK;
+    pthread_rwlock_unlock(&s->lock);
+    get_msg(s, why, sizeof(why));
+    return stint_error_set(err, STINT_EIO, 0, "storage unavailable (%s)", why);
+}
+
+static void leave(struct stint_store *s)
+{
+    pthread_rwlock_unlock(&s->lock);
+}
+
+bool stint_store_broken(struct stint_store *s)
+{
+    if (atomic_load(&s->broken))
+        heal(s);
+    return atomic_load(&s->broken);
+}
+
+void stint_store_counters(struct stint_store *s, struct stint_store_counters *c)
+{
+    c->write_failures = atomic_load(&s->write_failures);
+    c->reopens = atomic_load(&s->reopens);
+    c->dropped_bytes = atomic_load(&s->dropped_bytes);
+    c->broken = atomic_load(&s->broken);
+}
+
+/* Writes wb with sync (when the store syncs), as part of a group: the first writer in the queue
+ * writes the batches of all who wait behind it in one LevelDB write, then wakes them. Doing the
+ * grouping here rather than in LevelDB's own queue is what lets a failed write stop the ones
+ * behind it: LevelDB would append them after the torn record, where the next open drops them.
+ * Caller holds the shared lock. */
+static enum stint_err write_synced(struct stint_store *s, leveldb_writebatch_t *wb,
+                                   struct stint_error *err)
+{
+    struct writer me, *w, *last;
+    leveldb_writebatch_t *group = NULL;
+    char *msg = NULL;
+    bool ok;
+
+    memset(&me, 0, sizeof(me));
+    me.wb = wb;
+    pthread_mutex_lock(&s->wmu);
+    if (s->queue_tail)
+        s->queue_tail->next = &me;
+    else
+        s->queue = &me;
+    s->queue_tail = &me;
+    while (!me.done && s->queue != &me)
+        pthread_cond_wait(&s->wcv, &s->wmu);
+    if (me.done)
+        goto out;
+    /* the leader: take everyone queued now */
+    last = s->queue_tail;
+    pthread_mutex_unlock(&s->wmu);
+    if (atomic_load(&s->broken)) {
+        ok = false;
+        snprintf(me.msg, sizeof(me.msg), "an earlier write failed");
+    } else {
+        if (last != &me) {
+            group = leveldb_writebatch_create();
+            for (w = &me;; w = w->next) {
+                leveldb_writebatch_append(group, w->wb);
+                if (w == last)
+                    break;
+            }
+        }
+        leveldb_write(s->db, s->wsync, group ? group : wb, &msg);
+        ok = msg == NULL;
+        if (!ok) {
+            snprintf(me.msg, sizeof(me.msg), "%s", msg);
+            mark_broken(s, msg);
+            leveldb_free(msg);
+        }
+        if (group)
+            leveldb_writebatch_destroy(group);
+    }
+    pthread_mutex_lock(&s->wmu);
+    for (w = &me;; w = w->next) {
+        w->done = true;
+        w->ok = ok;
+        if (w != &me)
+            memcpy(w->msg, me.msg, sizeof(w->msg));
+        if (w == last)
+            break;
+    }
+    s->queue = last->next;
+    if (!s->queue)
+        s->queue_tail = NULL;
+    me.ok = ok;
+    pthread_cond_broadcast(&s->wcv);
+out:
+    pthread_mutex_unlock(&s->wmu);
+    if (me.ok)
+        return STINT_OK;
+    return stint_error_set(err, STINT_EIO, 0, "writing: %s", me.msg);
 }
 
 static int cmp_item(const void *a, const void *b)
@@ -465,6 +877,9 @@ enum stint_err stint_store_commit(struct stint_store *s, struct stint_store_put 
     *outcome = STINT_STORE_STORED;
     if (strlen(p->account) > 64 || p->idem_len == 0 || p->idem_len > 400)
         return stint_error_set(err, STINT_EINVAL, 0, "bad account or idempotency key");
+    rc = enter(s, err);
+    if (rc != STINT_OK)
+        return rc;
     mu = &s->stripes[stripe_of(p->account, p->agent_id)];
     pthread_mutex_lock(mu);
 
@@ -633,11 +1048,10 @@ enum stint_err stint_store_commit(struct stint_store *s, struct stint_store_put 
         }
         leveldb_writebatch_put(wb, (const char *)key, klen, (const char *)ackbuf.data, ackbuf.len);
     }
-    leveldb_write(s->db, s->wsync, wb, &msg);
-    if (msg)
-        rc = db_error(err, msg, "writing a batch");
+    rc = write_synced(s, wb, err);
 cleanup:
     pthread_mutex_unlock(mu);
+    leave(s);
     if (wb)
         leveldb_writebatch_destroy(wb);
     leveldb_free(cv);
@@ -665,8 +1079,8 @@ enum stint_err stint_store_value_encode(int64_t received_ms, int64_t client_now_
     return rc;
 }
 
-enum stint_err stint_store_dump(struct stint_store *s, const char *account, uint64_t since,
-                                stint_store_dump_fn fn, void *ctx, struct stint_error *err)
+static enum stint_err dump_locked(struct stint_store *s, const char *account, uint64_t since,
+                                  stint_store_dump_fn fn, void *ctx, struct stint_error *err)
 {
     uint8_t prefix[KEY_MAX];
     size_t plen = key_prefix(prefix, 'r', account, NULL);
@@ -729,8 +1143,20 @@ cleanup:
     return rc;
 }
 
-enum stint_err stint_store_stats(struct stint_store *s, stint_store_stats_fn fn, void *ctx,
-                                 struct stint_error *err)
+enum stint_err stint_store_dump(struct stint_store *s, const char *account, uint64_t since,
+                                stint_store_dump_fn fn, void *ctx, struct stint_error *err)
+{
+    enum stint_err rc = enter(s, err);
+
+    if (rc != STINT_OK)
+        return rc;
+    rc = dump_locked(s, account, since, fn, ctx, err);
+    leave(s);
+    return rc;
+}
+
+static enum stint_err stats_locked(struct stint_store *s, stint_store_stats_fn fn, void *ctx,
+                                   struct stint_error *err)
 {
     leveldb_iterator_t *it = leveldb_create_iterator(s->db, s->ropts);
     enum stint_err rc = STINT_OK;
@@ -764,7 +1190,20 @@ cleanup:
     return rc;
 }
 
-/* Deletes every key that starts with prefix; counts them into *n. */
+enum stint_err stint_store_stats(struct stint_store *s, stint_store_stats_fn fn, void *ctx,
+                                 struct stint_error *err)
+{
+    enum stint_err rc = enter(s, err);
+
+    if (rc != STINT_OK)
+        return rc;
+    rc = stats_locked(s, fn, ctx, err);
+    leave(s);
+    return rc;
+}
+
+/* Deletes every key that starts with prefix; counts them into *n (records for chunks).
+ * Caller holds the lock alone. */
 static enum stint_err delete_prefix(struct stint_store *s, const uint8_t *prefix, size_t plen,
                                     uint64_t *n, struct stint_error *err)
 {
@@ -791,11 +1230,9 @@ static enum stint_err delete_prefix(struct stint_store *s, const uint8_t *prefix
             (*n)++;
         }
         if (++pending == 10000) {
-            leveldb_write(s->db, s->wsync, wb, &msg);
-            if (msg) {
-                rc = db_error(err, msg, "deleting");
+            rc = write_synced(s, wb, err);
+            if (rc != STINT_OK)
                 goto cleanup;
-            }
             leveldb_writebatch_clear(wb);
             pending = 0;
         }
@@ -805,38 +1242,100 @@ static enum stint_err delete_prefix(struct stint_store *s, const uint8_t *prefix
         rc = db_error(err, msg, "reading for delete");
         goto cleanup;
     }
-    leveldb_write(s->db, s->wsync, wb, &msg);
-    if (msg)
-        rc = db_error(err, msg, "deleting");
+    if (pending)
+        rc = write_synced(s, wb, err);
 cleanup:
     leveldb_writebatch_destroy(wb);
     leveldb_iter_destroy(it);
     return rc;
 }
 
+/* The key spaces that belong to an account (see store.h): counters, kept Acks, records. A new
+ * account-scoped space must be added here, or DELETE leaves it behind. */
+static const char account_tags[] = {'c', 'k', 'r'};
+
+/* Makes deleted values unreadable from any file: after the deletes, LevelDB still holds the old
+ * values in the log and memtable, and in table files until a compaction of their key range
+ * meets the delete markers (FACTS.md).
+ *   1. Flush the memtable (a compaction of an empty range does only that): the log holding the
+ *      values is deleted once its memtable is in a table.
+ *   2. Per key space: write two fence keys just outside the account's range (TAG account, and
+ *      TAG account 0x01; no real key looks like them, every reader skips them), then compact
+ *      the range. LevelDB compacts a range level by level from the top, pulling in the files
+ *      below that overlap; a table at the deepest level with nothing above it is never
+ *      rewritten, and that is where a flushed memtable holding both values and markers can land.
+ *      The fences' table overlaps every table of the range, so it is placed above them all, and
+ *      the compaction goes down through each of them: shadowed values and markers meet and
+ *      are dropped, and the old files are deleted.
+ *   3. Remove the fences (their markers hold the account name only).
+ * A background error (a failed compaction) shows as the failure of the last write.
+ * Caller holds the lock alone. */
+static enum stint_err compact_gone(struct stint_store *s, const char *account,
+                                   struct stint_error *err)
+{
+    leveldb_writebatch_t *wb = leveldb_writebatch_create();
+    enum stint_err rc = STINT_OK;
+    uint8_t lo[KEY_MAX], hi[KEY_MAX];
+    size_t i, plen = 0;
+
+    leveldb_compact_range(s->db, "\0", 1, "\0", 1);
+    for (i = 0; i < sizeof(account_tags) && rc == STINT_OK; i++) {
+        plen = key_prefix(lo, account_tags[i], account, NULL) - 1; /* TAG account */
+        memcpy(hi, lo, plen);
+        hi[plen] = 1;
+        leveldb_writebatch_clear(wb);
+        leveldb_writebatch_put(wb, (const char *)lo, plen, "", 0);
+        leveldb_writebatch_put(wb, (const char *)hi, plen + 1, "", 0);
+        rc = write_synced(s, wb, err);
+        if (rc == STINT_OK)
+            leveldb_compact_range(s->db, (const char *)lo, plen, (const char *)hi, plen + 1);
+    }
+    if (rc != STINT_OK)
+        goto cleanup;
+    leveldb_writebatch_clear(wb);
+    for (i = 0; i < sizeof(account_tags); i++) {
+        plen = key_prefix(lo, account_tags[i], account, NULL) - 1;
+        memcpy(hi, lo, plen);
+        hi[plen] = 1;
+        leveldb_writebatch_delete(wb, (const char *)lo, plen);
+        leveldb_writebatch_delete(wb, (const char *)hi, plen + 1);
+    }
+    rc = write_synced(s, wb, err);
+cleanup:
+    leveldb_writebatch_destroy(wb);
+    return rc;
+}
+
 enum stint_err stint_store_delete_account(struct stint_store *s, const char *account,
                                           uint64_t *deleted, struct stint_error *err)
 {
-    static const char tags[] = {'r', 'c', 'k'};
     enum stint_err rc = STINT_OK;
     uint8_t prefix[KEY_MAX];
     uint64_t n = 0;
     size_t i;
-    int k;
 
     *deleted = 0;
     if (strlen(account) > 64)
         return stint_error_set(err, STINT_EINVAL, 0, "bad account");
-    /* every stripe: no commit of this account may interleave with the deletion */
-    for (k = 0; k < STRIPES; k++)
-        pthread_mutex_lock(&s->stripes[k]);
-    for (i = 0; i < sizeof(tags) && rc == STINT_OK; i++) {
-        size_t plen = key_prefix(prefix, tags[i], account, NULL);
+    if (atomic_load(&s->broken))
+        heal(s);
+    /* alone: no commit interleaves, and no iterator keeps an old table file alive */
+    pthread_rwlock_wrlock(&s->lock);
+    if (atomic_load(&s->broken) || !s->db) {
+        char why[200];
+        get_msg(s, why, sizeof(why));
+        rc = stint_error_set(err, STINT_EIO, 0, "storage unavailable (%s)", why);
+        goto cleanup;
+    }
+    for (i = 0; i < sizeof(account_tags) && rc == STINT_OK; i++) {
+        size_t plen = key_prefix(prefix, account_tags[i], account, NULL);
         rc = delete_prefix(s, prefix, plen, &n, err);
-        if (i == 0)
+        if (account_tags[i] == 'r')
             *deleted = n;
     }
-    for (k = STRIPES - 1; k >= 0; k--)
-        pthread_mutex_unlock(&s->stripes[k]);
+    if (rc == STINT_OK)
+        rc = compact_gone(s, account, err);
+cleanup:
+    pthread_rwlock_unlock(&s->lock);
     return rc;
 }

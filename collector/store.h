@@ -17,7 +17,13 @@
  * one WriteBatch, synced to disk before the function returns (unless opened with sync off), so
  * an Ack is never sent for records that are not durable, and a replay finds the Ack it got.
  * Commits of one (account, agent) are serialised by a striped lock; LevelDB groups concurrent
- * commits of different agents into one log write. All functions are thread-safe. */
+ * commits of different agents into one log write. All functions are thread-safe.
+ *
+ * Failing closed: after any failed write or sync the store is broken (stint_store_broken): every
+ * call fails with STINT_EIO, naming why, until the store has closed and reopened its database
+ * (tried at most twice a second, by the calls themselves). Nothing is acknowledged meanwhile,
+ * and nothing is written to a handle whose log may be torn (spec/COLLECTOR.md, "Storage
+ * faults"). */
 #ifndef STINT_COLLECTOR_STORE_H
 #define STINT_COLLECTOR_STORE_H
 
@@ -30,14 +36,22 @@
 
 struct stint_store; /* opaque */
 
+/* Receives one line (no newline) of what the store has to say: failures, reopens, data loss. */
+typedef void (*stint_store_log_fn)(void *ctx, const char *line);
+
 struct stint_store_opts {
-    const char *dir; /* created if missing (unless read_only) */
-    bool sync;       /* fsync every commit (the default for serving) */
-    bool must_exist; /* refuse to create a new database (dump, stats) */
+    const char *dir;        /* created if missing (unless must_exist) */
+    bool sync;              /* fsync every commit (the default for serving) */
+    bool must_exist;        /* refuse to create a new database (dump, stats) */
+    stint_store_log_fn log; /* NULL: "stint-collector: LINE" on stderr */
+    void *log_ctx;
 };
 
 /* On success *out is the caller's: release with stint_store_close(). STINT_EIO with LevelDB's
- * message; when another process holds the database the message says so. */
+ * message; when another process holds the database the message says so. The database is opened
+ * with paranoid checks; when it does not open cleanly (a damaged log), the logs are copied to
+ * DIR/damaged-UNIXTIME/, LevelDB recovers what it can read, and the bytes it skipped are logged
+ * ("DATA LOSS: ... skipped N bytes") and counted (stint_store_counters). */
 enum stint_err stint_store_open(const struct stint_store_opts *opts, struct stint_store **out,
                                 struct stint_error *err);
 void stint_store_close(struct stint_store *s); /* NULL is fine */
@@ -102,7 +116,23 @@ typedef enum stint_err (*stint_store_stats_fn)(void *ctx, const char *account,
 enum stint_err stint_store_stats(struct stint_store *s, stint_store_stats_fn fn, void *ctx,
                                  struct stint_error *err);
 
-/* Deletes every record, counter and Ack of account (durably); *deleted gets the record count. */
+/* True while the store is broken (a write failed and it could not be reopened yet). A broken
+ * store first tries to reopen (at most twice a second), so asking is what heals it. */
+bool stint_store_broken(struct stint_store *s);
+
+struct stint_store_counters {
+    uint64_t write_failures; /* failed writes or syncs */
+    uint64_t reopens;        /* successful reopens after one */
+    uint64_t dropped_bytes;  /* log bytes LevelDB skipped while recovering a damaged log */
+    bool broken;
+};
+
+void stint_store_counters(struct stint_store *s, struct stint_store_counters *c);
+
+/* Deletes every record, counter and Ack of account (durably), then compacts the account's key
+ * ranges so that none of the deleted values is left in any file of the database (table, log or
+ * memtable); *deleted gets the record count. Holds the whole store meanwhile: commits wait. On
+ * any failure (STINT_EIO) the deletion may be partly done: calling again finishes it. */
 enum stint_err stint_store_delete_account(struct stint_store *s, const char *account,
                                           uint64_t *deleted, struct stint_error *err);
 

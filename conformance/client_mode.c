@@ -31,6 +31,7 @@
 #include "batch.h"
 #include "http.h"
 #include "stint/json.h"
+#include "stint/legacy.h"
 #include "stint/pb.h"
 
 #define MAX_OBS 1024
@@ -43,36 +44,45 @@
 #define NOW_SLACK_S 2.0  /* C04: now_ms may lag the time between attempts by this much */
 
 static const struct stint_conf_case_info cases[] = {
-    {"C01", STINT_CONF_MUST, "Sending: Waiting: backoff and Retry-After",
+    {"C01", STINT_CONF_MUST, "§7.6 Waiting: backoff and Retry-After",
      "After 503 with Retry-After: 2 (delta-seconds) the client MUST NOT send again before two "
      "seconds have passed."},
-    {"C02", STINT_CONF_MUST, "Sending: Waiting: backoff and Retry-After",
+    {"C02", STINT_CONF_MUST, "§7.6 Waiting: backoff and Retry-After",
      "After 429 with Retry-After as an HTTP-date the client MUST NOT send again before that "
      "date."},
-    {"C03", STINT_CONF_MUST, "Sending: Batches; Request (Idempotency-Key)",
+    {"C03", STINT_CONF_MUST, "§7.1 Batches; §7.2 Request (Idempotency-Key)",
      "Every attempt of one batch MUST carry the same Idempotency-Key and the same records."},
-    {"C04", STINT_CONF_MUST, "§3.5 Batch (now_ms); Sending: Batches",
+    {"C04", STINT_CONF_MUST, "§3.5 Batch (now_ms); §7.1 Batches",
      "now_ms is the client's clock when this attempt was sent, refreshed on each retry: it "
-     "advances between attempts by the time that passed."},
-    {"C05", STINT_CONF_MUST, "Sending: Retry table; Waiting: backoff and Retry-After",
+     "advances between attempts by the time that passed (a legacy payload's now: to the "
+     "second)."},
+    {"C05", STINT_CONF_MUST, "§7.4 Retry table; §7.6 Waiting: backoff and Retry-After",
      "503, 500, 502 and 504 without Retry-After are retried with the same batch, and the waits "
      "between retries MUST grow (exponential backoff)."},
-    {"C06", STINT_CONF_SHOULD, "Sending: Retry table; Waiting: backoff and Retry-After",
+    {"C06", STINT_CONF_SHOULD, "§7.4 Retry table; §7.6 Waiting: backoff and Retry-After",
      "Waits SHOULD be randomised (full jitter), so agents that failed together do not come back "
      "together."},
-    {"C07", STINT_CONF_MUST, "Sending: 413: splitting",
+    {"C07", STINT_CONF_MUST, "§7.5 413: splitting",
      "After 413 the client MUST split the batch: the next request starts at the same seq with "
      "fewer records, and all the batch's records are delivered."},
-    {"C08", STINT_CONF_MUST, "Sending: Retry table (REJECT)",
-     "After a permanent 4xx (400) the client MUST NOT send that batch again, and MUST go on "
-     "with the next one."},
-    {"C09", STINT_CONF_MUST, "Sending: Request; §3 Wire format",
+    {"C08", STINT_CONF_MUST, "§7.4 Retry table (REJECT)",
+     "After a permanent 4xx (400) the client MUST NOT send that batch again (it MAY split it "
+     "to find the record at fault; the parts are refused too), and MUST go on with the next "
+     "one."},
+    {"C09", STINT_CONF_MUST, "§7.2 Request; §3 Wire format",
      "Every request is a POST to /v1/batches with a Bearer token, a protobuf or JSON Content-Type "
      "(gzip allowed) and a body that decodes as a Batch with a 16-byte agent_id and increasing "
-     "seqs."},
-    {"C10", STINT_CONF_MUST, "Sending: Pauses; Retry table (AUTH)",
+     "seqs (a legacy client: to /v1/legacy, a form or legacy JSON payload)."},
+    {"C10", STINT_CONF_MUST, "§7.7 Pauses; §7.4 Retry table (AUTH)",
      "After 401 the client stops sending: no retry until its token changes or an operator "
      "flushes."},
+    {"C11", STINT_CONF_MUST, "§6.10 Legacy identity (Stint-Agent-Id, Stint-Seqs)",
+     "A legacy client names its records: every legacy payload with records carries "
+     "Stint-Agent-Id and a Stint-Seqs with one seq per closed record, the same on every attempt "
+     "of the payload (skipped when the client sent no legacy payload)."},
+    {"C12", STINT_CONF_MUST, "§6.10 Legacy identity; §7.4 Retry table",
+     "A legacy client sends no payload with an empty 'log': a batch that has no legacy form is "
+     "done without a request (skipped when the client sent no legacy payload)."},
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
@@ -111,6 +121,12 @@ struct obs {
     size_t n;
     int64_t now_ms;
     int64_t retry_at_ms; /* the HTTP-date sent with this answer (wall ms), 0: none */
+    bool legacy;         /* POST /v1/legacy */
+    bool ident_ok;       /* ... with identity headers that match the payload (C11) */
+    char ident_problem[160];
+    char seqs[200]; /* the Stint-Seqs value (cut), to compare attempts */
+    size_t closed;  /* closed records of the legacy payload */
+    bool has_open;  /* ... and an open one */
 };
 
 struct state {
@@ -193,6 +209,67 @@ static enum stint_err gunzip(const uint8_t *in, size_t n, struct stint_buf *out)
     return rc;
 }
 
+static enum stint_err count_closed(void *ctx, const struct stint_record *r)
+{
+    (void)r;
+    ++*(size_t *)ctx;
+    return STINT_OK;
+}
+
+/* A legacy payload: decoded, and its identity headers held against it (C11, C12). first, last
+ * and n come from Stint-Seqs when it is usable, so that the script follows a legacy client as
+ * it follows a Batch. */
+static void inspect_legacy(struct MHD_Connection *c, enum stint_legacy_shape shape,
+                           const uint8_t *body, size_t len, struct stint_batch *head,
+                           struct obs *ob)
+{
+    const char *agent = MHD_lookup_connection_value(c, MHD_HEADER_KIND, STINT_LEGACY_AGENT_HEADER);
+    const char *seqs = MHD_lookup_connection_value(c, MHD_HEADER_KIND, STINT_LEGACY_SEQS_HEADER);
+    struct stint_error err;
+    uint64_t *v = NULL;
+    size_t n = 0;
+    uint8_t id[STINT_AGENT_ID_LEN];
+
+    stint_error_clear(&err);
+    if (stint_legacy_decode(shape, (const char *)body, len, head, count_closed, &ob->closed, NULL,
+                            &err) != STINT_OK) {
+        snprintf(ob->problem, sizeof(ob->problem), "the body is not a legacy payload: %.140s",
+                 err.msg);
+        return;
+    }
+    ob->has_open = head->has_current;
+    ob->valid = true;
+    ob->now_ms = head->now_ms;
+    snprintf(ob->seqs, sizeof(ob->seqs), "%s", seqs ? seqs : "");
+    if (!agent || !seqs) {
+        snprintf(ob->ident_problem, sizeof(ob->ident_problem), "no %s",
+                 agent ? STINT_LEGACY_SEQS_HEADER : STINT_LEGACY_AGENT_HEADER);
+        return;
+    }
+    if (!stint_legacy_agent_parse(agent, id)) {
+        snprintf(ob->ident_problem, sizeof(ob->ident_problem), "%s is not 32 hex digits",
+                 STINT_LEGACY_AGENT_HEADER);
+        return;
+    }
+    if (stint_legacy_seqs_parse(seqs, strlen(seqs), 1u << 20, &v, &n, &err) != STINT_OK) {
+        snprintf(ob->ident_problem, sizeof(ob->ident_problem), "%.150s", err.msg);
+        return;
+    }
+    if (n) {
+        ob->first = v[0];
+        ob->last = v[n - 1];
+    }
+    ob->n = n;
+    free(v);
+    if (n != ob->closed) {
+        snprintf(ob->ident_problem, sizeof(ob->ident_problem),
+                 "%s names %zu seqs for %zu closed records", STINT_LEGACY_SEQS_HEADER, n,
+                 ob->closed);
+        return;
+    }
+    ob->ident_ok = true;
+}
+
 /* Checks and decodes one request into ob; *json says the encoding for the answer. */
 static void inspect(struct state *st, struct MHD_Connection *c, const char *method, const char *url,
                     const struct conn *cn, struct obs *ob, bool *json)
@@ -213,7 +290,8 @@ static void inspect(struct state *st, struct MHD_Connection *c, const char *meth
     *json = false;
     ob->valid = false;
     snprintf(ob->key, sizeof(ob->key), "%s", key ? key : "");
-    if (strcmp(method, "POST") != 0 || strcmp(url, "/v1/batches") != 0) {
+    ob->legacy = strcmp(method, "POST") == 0 && strcmp(url, "/v1/legacy") == 0;
+    if (strcmp(method, "POST") != 0 || (strcmp(url, "/v1/batches") != 0 && !ob->legacy)) {
         snprintf(ob->problem, sizeof(ob->problem), "%s %s", method, url);
         return;
     }
@@ -224,9 +302,15 @@ static void inspect(struct state *st, struct MHD_Connection *c, const char *meth
         return;
     }
     stint_conf_media_type(ct ? ct : "", mt, sizeof(mt));
+    if (ob->legacy && strcmp(mt, "application/json") != 0 &&
+        strcmp(mt, "application/x-www-form-urlencoded") != 0) {
+        snprintf(ob->problem, sizeof(ob->problem), "Content-Type '%s' for /v1/legacy",
+                 ct ? ct : "");
+        return;
+    }
     if (strcmp(mt, "application/json") == 0) {
         *json = true;
-    } else if (strcmp(mt, "application/x-protobuf") != 0 &&
+    } else if (!ob->legacy && strcmp(mt, "application/x-protobuf") != 0 &&
                strcmp(mt, "application/protobuf") != 0) {
         snprintf(ob->problem, sizeof(ob->problem), "Content-Type '%s'", ct ? ct : "");
         return;
@@ -252,6 +336,13 @@ static void inspect(struct state *st, struct MHD_Connection *c, const char *meth
         goto cleanup;
     }
     stint_error_clear(&err);
+    if (ob->legacy) {
+        inspect_legacy(c,
+                       strcmp(mt, "application/json") == 0 ? STINT_LEGACY_JSON : STINT_LEGACY_FORM,
+                       body, len, head, ob);
+        *json = true;
+        goto cleanup;
+    }
     rc = *json ? stint_json_decode_batch((const char *)body, len, head, on_record, &sc, NULL, &err)
                : stint_pb_decode_batch(body, len, head, on_record, &sc, NULL, &err);
     if (rc != STINT_OK) {
@@ -334,6 +425,9 @@ static int decide(struct state *st, struct obs *ob, char *retry_after, size_t ca
     case PH_AFTER:
         if (ob->n == 0)
             return 200;
+        if (ob->first >= st->z_first && ob->last <= st->z_last)
+            return 400; /* a part of the refused batch (a client splitting to find the record
+                           at fault): refused as well, until it goes on past it */
         st->ph = PH_PAUSED;
         st->script_done = true;
         return 401;
@@ -374,6 +468,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, int status, bool json, c
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, "Content-Type", ct);
+    if (status == 200 && ob->legacy)
+        MHD_add_response_header(r, STINT_LEGACY_IDENTITY_HEADER, "agent-seq");
     if (retry_after[0])
         MHD_add_response_header(r, "Retry-After", retry_after);
     ret = MHD_queue_response(c, (unsigned)status, r);
@@ -552,6 +648,46 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
         out[i].info = &cases[i];
     }
 
+    /* C11, C12: legacy payloads (skipped without any) */
+    {
+        size_t nl = 0, bad11 = 0, bad12 = 0, j;
+        char why11[300] = "", why12[200] = "";
+        for (i = 0; i < st->n_obs; i++) {
+            if (!ob[i].legacy || !ob[i].valid)
+                continue;
+            nl++;
+            if (ob[i].closed == 0 && !ob[i].has_open) {
+                if (!bad12++)
+                    snprintf(why12, sizeof(why12), "request %zu: a payload with an empty 'log'",
+                             i + 1);
+                continue;
+            }
+            if (ob[i].closed && !ob[i].ident_ok && !bad11++)
+                snprintf(why11, sizeof(why11), "request %zu: %.200s", i + 1, ob[i].ident_problem);
+            for (j = 0; j < i && !bad11; j++)
+                if (ob[j].legacy && ob[j].key[0] && strcmp(ob[j].key, ob[i].key) == 0 &&
+                    strcmp(ob[j].seqs, ob[i].seqs) != 0 && !bad11++)
+                    snprintf(why11, sizeof(why11),
+                             "requests %zu and %zu: one Idempotency-Key, Stint-Seqs '%.60s' then "
+                             "'%.60s'",
+                             j + 1, i + 1, ob[j].seqs, ob[i].seqs);
+        }
+        if (nl == 0) {
+            set(&out[10], STINT_CONF_SKIP, "no legacy payload came");
+            set(&out[11], STINT_CONF_SKIP, "no legacy payload came");
+        } else {
+            if (bad11)
+                set(&out[10], STINT_CONF_FAIL, "%s", why11);
+            else
+                set(&out[10], STINT_CONF_PASS,
+                    "%zu legacy payloads, each naming its agent and its seqs", nl);
+            if (bad12)
+                set(&out[11], STINT_CONF_FAIL, "%s", why12);
+            else
+                set(&out[11], STINT_CONF_PASS, "%zu legacy payloads, none empty", nl);
+        }
+    }
+
     /* C09: every request well-formed */
     set(&out[8], STINT_CONF_PASS, "%zu requests, each a valid Batch", st->n_obs);
     if (st->n_obs == 0)
@@ -620,7 +756,9 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
             const struct obs *a = &ob[xi[i - 1]], *b = &ob[xi[i]];
             double moved = (double)(b->now_ms - a->now_ms) / 1000.0;
             double passed = b->t_arrive - a->t_arrive;
-            if (b->now_ms <= a->now_ms) {
+            /* a legacy payload's 'now' is in whole seconds: equal within a second is fine */
+            if (b->now_ms < a->now_ms ||
+                (b->now_ms == a->now_ms && (!b->legacy || passed >= 1.0 + TOLERANCE_S))) {
                 set(&out[3], STINT_CONF_FAIL,
                     "attempt %zu has now_ms %" PRId64 ", not later than attempt %zu (%" PRId64 ")",
                     i + 1, b->now_ms, i, a->now_ms);

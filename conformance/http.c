@@ -138,10 +138,12 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
     if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
         /* a new response (after a 1xx): forget what the previous one said */
         r->content_type[0] = r->retry_after[0] = r->www_authenticate[0] = r->allow[0] = '\0';
+        r->legacy_identity[0] = '\0';
         r->has_retry_after = r->has_www_authenticate = 0;
         return len;
     }
     take(p, len, "Content-Type", r->content_type, sizeof(r->content_type));
+    take(p, len, "Stint-Legacy-Identity", r->legacy_identity, sizeof(r->legacy_identity));
     if (take(p, len, "Retry-After", r->retry_after, sizeof(r->retry_after)))
         r->has_retry_after = 1;
     if (take(p, len, "WWW-Authenticate", r->www_authenticate, sizeof(r->www_authenticate)))

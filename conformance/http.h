@@ -22,8 +22,9 @@ struct stint_conf_resp {
     char www_authenticate[256];
     int has_www_authenticate;
     char allow[128];
-    struct stint_buf body; /* owned: stint_conf_resp_free() */
-    char error[256];       /* libcurl's message when no answer came */
+    char legacy_identity[64]; /* Stint-Legacy-Identity, empty when absent */
+    struct stint_buf body;    /* owned: stint_conf_resp_free() */
+    char error[256];          /* libcurl's message when no answer came */
 };
 
 /* Checks url (scheme, loopback rule) and makes the client. On failure writes why into msg.

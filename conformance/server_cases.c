@@ -28,79 +28,86 @@
 #include "batch.h"
 #include "stint/base64.h"
 #include "stint/json.h"
+#include "stint/legacy.h"
 #include "stint/pb.h"
 
 #define D(...) snprintf(d, cap, __VA_ARGS__)
 
 static const struct stint_conf_case_info cases[] = {
-    {"S01", STINT_CONF_MUST, "Request headers (Content-Type); The Ack",
+    {"S01", STINT_CONF_MUST, "§6.3 Request headers (Content-Type); §6.5 The Ack",
      "A server MUST accept a Batch POSTed to /v1/batches as application/x-protobuf and answer "
      "200 with an Ack in the request's encoding (application/x-protobuf)."},
-    {"S02", STINT_CONF_MUST, "Request headers (Content-Type)",
+    {"S02", STINT_CONF_MUST, "§6.3 Request headers (Content-Type)",
      "application/protobuf is an alias of application/x-protobuf: a server MUST accept it."},
-    {"S03", STINT_CONF_MUST, "Request headers (Content-Type); §4 JSON mapping; The Ack",
+    {"S03", STINT_CONF_MUST, "§6.3 Request headers (Content-Type); §4 JSON mapping; §6.5 The Ack",
      "A server MUST accept a Batch as application/json (proto3 JSON mapping) and answer 200 with "
      "an Ack as application/json."},
-    {"S04", STINT_CONF_MUST, "Request headers (Content-Encoding)",
+    {"S04", STINT_CONF_MUST, "§6.3 Request headers (Content-Encoding)",
      "A server MUST accept a protobuf body sent with Content-Encoding: gzip."},
-    {"S05", STINT_CONF_MUST, "Request headers (Content-Encoding)",
+    {"S05", STINT_CONF_MUST, "§6.3 Request headers (Content-Encoding)",
      "A server MUST accept a JSON body sent with Content-Encoding: gzip."},
-    {"S06", STINT_CONF_SHOULD, "Request headers (Content-Type; RFC 9110 §8.3.1)",
+    {"S06", STINT_CONF_SHOULD, "§6.3 Request headers (Content-Type; RFC 9110 §8.3.1)",
      "Media types are case-insensitive and may carry parameters: a server SHOULD accept "
      "`Application/X-Protobuf; proto=stint.v1.Batch`."},
-    {"S07", STINT_CONF_MUST, "§3.5 Batch; The Ack; Per-record validation",
+    {"S07", STINT_CONF_MUST, "§3.5 Batch; §6.5 The Ack; §6.8 Per-record validation",
      "The open record (Batch.current) is a live heartbeat, never stored as closed, never "
      "acknowledged: acked_seq and stored count only Batch.records."},
-    {"S08", STINT_CONF_MUST, "The Ack",
+    {"S08", STINT_CONF_MUST, "§6.5 The Ack",
      "A batch with no records is a probe: accepted, nothing stored, and its acked_seq is the "
      "highest seq the server holds for the agent (0 for a new agent)."},
-    {"S09", STINT_CONF_MUST, "De-duplication and idempotency",
+    {"S09", STINT_CONF_MUST, "§6.7 De-duplication and idempotency",
      "A server MUST answer a replayed batch (same Idempotency-Key, same batch) with the same Ack "
      "as the first time, byte for byte in the same encoding."},
-    {"S10", STINT_CONF_MUST, "De-duplication and idempotency",
+    {"S10", STINT_CONF_MUST, "§6.7 De-duplication and idempotency",
      "The server de-duplicates by (account, agent_id, seq): a record it already holds is not "
      "stored again and counts in duplicates; the new ones are stored."},
-    {"S11", STINT_CONF_MUST, "De-duplication and idempotency",
+    {"S11", STINT_CONF_MUST, "§6.7 De-duplication and idempotency",
      "The same Idempotency-Key with a batch whose seqs differ is 409 idempotency_conflict, and "
      "nothing is stored."},
-    {"S12", STINT_CONF_MUST, "§3.8; Per-record validation; The Ack",
+    {"S12", STINT_CONF_MUST,
+     "§3.8 Per-record validation (servers); §6.8 Per-record validation; §6.5 The Ack",
      "A server checks each record on its own and refuses only the records that fail, with a "
      "Rejection; the others are stored, and acked_seq covers both."},
     {"S13", STINT_CONF_MUST, "§3.8 Per-record validation (servers)",
      "Each failed check gives its code: seq 0 REJECT_BAD_SEQ; bad times REJECT_BAD_TIME; "
-     "unknown kind or gap_count off a gap REJECT_BAD_KIND; strings on idle records or unknown "
-     "flag bits REJECT_BAD_STRING."},
-    {"S14", STINT_CONF_MUST, "Request headers (Authorization); Status codes",
+     "gap_count off a gap REJECT_BAD_KIND; strings on idle records or unknown flag bits "
+     "REJECT_BAD_STRING."},
+    {"S14", STINT_CONF_MUST,
+     "§6.3 Request headers (Authorization); §6.4 Status codes and the error body",
      "A batch without an Authorization header MUST be refused with 401."},
-    {"S15", STINT_CONF_MUST, "Request headers (Authorization); Status codes",
+    {"S15", STINT_CONF_MUST,
+     "§6.3 Request headers (Authorization); §6.4 Status codes and the error body",
      "A batch with a bearer token the server does not know MUST be refused with 401."},
-    {"S16", STINT_CONF_MUST, "Request headers (Content-Type)",
+    {"S16", STINT_CONF_MUST, "§6.3 Request headers (Content-Type)",
      "A body of any other Content-Type (text/plain) MUST be refused with 415."},
-    {"S17", STINT_CONF_MUST, "Request headers (Content-Encoding)",
+    {"S17", STINT_CONF_MUST, "§6.3 Request headers (Content-Encoding)",
      "A Content-Encoding other than gzip or identity (br) MUST be refused with 415."},
-    {"S18", STINT_CONF_MUST, "Limits; Status codes",
+    {"S18", STINT_CONF_MUST, "§6.6 Limits; §6.4 Status codes and the error body",
      "A body over the server's limit as sent MUST be refused with 413, and nothing of it stored."},
-    {"S19", STINT_CONF_MUST, "Limits; Status codes",
+    {"S19", STINT_CONF_MUST, "§6.6 Limits; §6.4 Status codes and the error body",
      "A gzip body that decompresses past the server's limit (a decompression bomb) MUST be "
      "refused with 413 without being inflated whole, and nothing of it stored."},
-    {"S20", STINT_CONF_MUST, "Request headers (Content-Encoding); Status codes",
+    {"S20", STINT_CONF_MUST,
+     "§6.3 Request headers (Content-Encoding); §6.4 Status codes and the error body",
      "A body that is not valid gzip although Content-Encoding says gzip MUST be refused with "
      "400."},
-    {"S21", STINT_CONF_MUST, "§3.7 Decoding rules; Status codes (bad_batch)",
+    {"S21", STINT_CONF_MUST,
+     "§3.7 Decoding rules; §6.4 Status codes and the error body (bad_batch)",
      "A body that is not a well-formed protobuf Batch (truncated length, wire type 3/4/6/7, "
      "field 0, an 11-byte varint) MUST be refused whole with 400."},
-    {"S22", STINT_CONF_MUST, "§4 JSON mapping; Status codes (bad_batch)",
+    {"S22", STINT_CONF_MUST, "§4 JSON mapping; §6.4 Status codes and the error body (bad_batch)",
      "Text that is not JSON (RFC 8259), a raw NUL, a value of the wrong type or an integer "
      "string with an exponent MUST be refused whole with 400."},
-    {"S23", STINT_CONF_MUST, "§3.4 Strings; Status codes (bad_batch)",
+    {"S23", STINT_CONF_MUST, "§3.4 Strings; §6.4 Status codes and the error body (bad_batch)",
      "A decoder MUST refuse a message carrying invalid UTF-8 (overlong forms, surrogates, lone "
      "continuation bytes): 400."},
-    {"S24", STINT_CONF_MUST, "§3.5 Batch; Status codes (bad_batch, missing_agent_id)",
+    {"S24", STINT_CONF_MUST,
+     "§3.5 Batch; §6.4 Status codes and the error body (bad_batch, missing_agent_id)",
      "A decoder MUST refuse an agent_id of any length other than 0 or 16, and a server refuses a "
      "Batch without agent_id: 400."},
-    {"S25", STINT_CONF_MUST, "Limits; Status codes",
+    {"S25", STINT_CONF_MUST, "§6.6 Limits; §6.4 Status codes and the error body",
      "A batch of more records than the server's limit MUST be refused with 413."},
-    {"S26", STINT_CONF_MUST, "§3.7 Decoding rules; §5 Versioning",
+    {"S26", STINT_CONF_MUST, "§3.7 Decoding rules; §9 Versioning and compatibility",
      "A decoder MUST skip protobuf fields it does not know (every wire type but groups), at "
      "batch and record level: the batch is accepted and its records stored."},
     {"S27", STINT_CONF_MUST, "§4 JSON mapping",
@@ -111,37 +118,59 @@ static const struct stint_conf_case_info cases[] = {
     {"S29", STINT_CONF_MUST, "§4 JSON mapping",
      "A JSON reader MUST accept the proto field names (start_ms) as well as lowerCamelCase, and "
      "enums by number as well as by name."},
-    {"S30", STINT_CONF_SHOULD, "§4 JSON mapping (output); The Ack",
+    {"S30", STINT_CONF_SHOULD, "§4 JSON mapping (output); §6.5 The Ack",
      "A JSON Ack SHOULD write 64-bit integers as decimal strings (proto3 JSON mapping)."},
-    {"S31", STINT_CONF_MUST, "Status codes and the error body",
+    {"S31", STINT_CONF_MUST, "§6.4 Status codes and the error body",
      "Every refusal (4xx, 5xx) MUST carry Content-Type application/json and the body "
      "{\"error\":{\"code\":STRING,\"message\":STRING}}."},
-    {"S32", STINT_CONF_MUST, "Status codes (401; RFC 9110 §11.6.1)",
+    {"S32", STINT_CONF_MUST, "§6.4 Status codes and the error body (401; RFC 9110 §11.6.1)",
      "A 401 MUST carry WWW-Authenticate naming the Bearer scheme."},
-    {"S33", STINT_CONF_SHOULD, "Resources",
+    {"S33", STINT_CONF_SHOULD, "§6.2 Resources",
      "GET /v1/health SHOULD answer 200 without authentication."},
-    {"S34", STINT_CONF_SHOULD, "Resources (RFC 9110 §15.5.6)",
+    {"S34", STINT_CONF_SHOULD, "§6.2 Resources (RFC 9110 §15.5.6)",
      "A method a route does not serve SHOULD be answered 405 with an Allow header."},
-    {"S35", STINT_CONF_SHOULD, "Resources", "An unknown path SHOULD be answered 404."},
-    {"S36", STINT_CONF_MUST, "Status codes; Retries (RFC 9110 §10.2.3)",
+    {"S35", STINT_CONF_SHOULD, "§6.2 Resources", "An unknown path SHOULD be answered 404."},
+    {"S36", STINT_CONF_MUST, "§6.4 Status codes and the error body (Retry-After; RFC 9110 §10.2.3)",
      "A Retry-After sent with 429 or 503 MUST be delta-seconds or an IMF-fixdate."},
-    {"S37", STINT_CONF_SHOULD, "Status codes; Retries", "A 429 or 503 SHOULD carry Retry-After."},
-    {"S38", STINT_CONF_MUST, "Time, accounts and deletion",
+    {"S37", STINT_CONF_SHOULD, "§6.4 Status codes and the error body (Retry-After)",
+     "A 429 or 503 SHOULD carry Retry-After."},
+    {"S38", STINT_CONF_MUST, "§6.9 Time, accounts and deletion",
      "Accounts are isolated: de-duplication and Idempotency-Keys are per account, so account B "
      "sending account A's agent_id, seqs and key stores its own records."},
-    {"S39", STINT_CONF_MUST, "Time, accounts and deletion",
+    {"S39", STINT_CONF_MUST, "§6.9 Time, accounts and deletion",
      "DELETE /v1/data deletes everything stored for the token's account and nothing of any "
      "other account: afterwards the same records are stored anew for A, and still held for B."},
-    {"S40", STINT_CONF_MUST, "Time, accounts and deletion",
+    {"S40", STINT_CONF_MUST, "§6.9 Time, accounts and deletion",
      "DELETE /v1/data with a token the server does not know MUST be refused with 401, deleting "
      "nothing."},
-    {"S41", STINT_CONF_MUST, "Request headers (Idempotency-Key); Status codes",
+    {"S41", STINT_CONF_MUST,
+     "§6.3 Request headers (Idempotency-Key); §6.4 Status codes and the error body",
      "An Idempotency-Key that is not 1-200 visible ASCII characters is refused with 400 "
      "(bad_idempotency_key)."},
-    {"S42", STINT_CONF_SHOULD, "Resources (POST /v1/legacy); the legacy payload",
+    {"S42", STINT_CONF_SHOULD, "§6.2 Resources (POST /v1/legacy); §5 Legacy payload",
      "POST /v1/legacy takes the legacy form payload (PHP http_build_query) and answers 200 with "
-     "a JSON Ack: closed records stored once (seq = start in ms, a record sent again is a "
-     "duplicate), the open one not stored."},
+     "a JSON Ack: closed records stored once (a record sent again is a duplicate), the open one "
+     "not stored."},
+    {"S43", STINT_CONF_MUST, "§6.10 Legacy identity (content)",
+     "Legacy records that start in the same second are distinct records: a payload without "
+     "identity headers holding three closed records of one second, two of them identical, is "
+     "stored whole (stored=3)."},
+    {"S44", STINT_CONF_MUST, "§6.10 Legacy identity (Stint-Agent-Id, Stint-Seqs)",
+     "Two agents of one account sending the same legacy payload, each with its Stint-Agent-Id "
+     "and Stint-Seqs, both have their records stored, answered with Stint-Legacy-Identity: "
+     "agent-seq."},
+    {"S45", STINT_CONF_MUST, "§6.10 Legacy identity (content); §6.7 De-duplication and idempotency",
+     "A legacy payload replayed (the same records in a new payload, under a new "
+     "Idempotency-Key) stores nothing: every record counts in duplicates."},
+    {"S46", STINT_CONF_MUST, "§3.3 Kinds; §3.8 Per-record validation (servers)",
+     "A record of a kind v1.0 does not name (a later v1.x), by number in protobuf and in JSON, "
+     "is stored by its number, not rejected."},
+    {"S47", STINT_CONF_MUST, "§6.7 De-duplication and idempotency (kept Acks)",
+     "A kept Ack outlives later batches: the first of 17 batches of an agent, replayed under its "
+     "Idempotency-Key after the other 16, gets its first Ack byte for byte."},
+    {"S48", STINT_CONF_MUST, "§3.5 Batch; §3.8 Per-record validation (servers)",
+     "Seqs increase within a batch: a record whose seq is below an earlier one and equal to "
+     "none is rejected with REJECT_BAD_SEQ; the others are stored."},
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
@@ -227,14 +256,15 @@ static void observe(const struct stint_conf_resp *r)
     }
 }
 
-/* One request. auth is a whole Authorization value ("Bearer T") or NULL. */
-static enum stint_err request(const struct stint_conf_server_opts *o, const char *method,
-                              const char *path, const char *auth, const char *ctype,
-                              const char *cenc, const char *key, const void *body, size_t len,
-                              struct stint_conf_resp *r)
+/* One request. auth is a whole Authorization value ("Bearer T") or NULL; extra (may be NULL)
+ * is a NULL-terminated list of more header lines. */
+static enum stint_err request_x(const struct stint_conf_server_opts *o, const char *method,
+                                const char *path, const char *auth, const char *ctype,
+                                const char *cenc, const char *key, const char *const *extra,
+                                const void *body, size_t len, struct stint_conf_resp *r)
 {
     char h_auth[640], h_ct[200], h_ce[100], h_key[300];
-    const char *hdrs[5];
+    const char *hdrs[9];
     size_t n = 0;
     enum stint_err rc;
 
@@ -254,11 +284,21 @@ static enum stint_err request(const struct stint_conf_server_opts *o, const char
         snprintf(h_key, sizeof(h_key), "Idempotency-Key: %s", key);
         hdrs[n++] = h_key;
     }
+    while (extra && *extra && n < 8)
+        hdrs[n++] = *extra++;
     hdrs[n] = NULL;
     rc = stint_conf_http_request(o->http, method, path, hdrs, body, len, r);
     if (rc == STINT_OK)
         observe(r);
     return rc;
+}
+
+static enum stint_err request(const struct stint_conf_server_opts *o, const char *method,
+                              const char *path, const char *auth, const char *ctype,
+                              const char *cenc, const char *key, const void *body, size_t len,
+                              struct stint_conf_resp *r)
+{
+    return request_x(o, method, path, auth, ctype, cenc, key, NULL, body, len, r);
 }
 
 static void bearer(const char *token, char *out, size_t cap)
@@ -343,6 +383,19 @@ static bool ack_is(const struct stint_ack *a, uint64_t acked, uint64_t stored, u
       what, (unsigned long long)acked, (unsigned long long)stored, (unsigned long long)dup,
       rejected, (unsigned long long)a->acked_seq, (unsigned long long)a->stored,
       (unsigned long long)a->duplicates, a->n_rejected);
+    return false;
+}
+
+/* ack_is without acked_seq (legacy content seqs are the server's own). */
+static bool counts_are(const struct stint_ack *a, uint64_t stored, uint64_t dup, size_t rejected,
+                       const char *what, char *d, size_t cap)
+{
+    if (a->stored == stored && a->duplicates == dup && a->n_rejected == rejected)
+        return true;
+    D("%s: expected stored=%llu duplicates=%llu rejected=%zu, got stored=%llu duplicates=%llu "
+      "rejected=%zu",
+      what, (unsigned long long)stored, (unsigned long long)dup, rejected,
+      (unsigned long long)a->stored, (unsigned long long)a->duplicates, a->n_rejected);
     return false;
 }
 
@@ -692,7 +745,6 @@ static const struct bad bad_records[] = {
     {"seq 0", STINT_REJECT_BAD_SEQ},
     {"end before start", STINT_REJECT_BAD_TIME},
     {"start_ms 0", STINT_REJECT_BAD_TIME},
-    {"kind 9", STINT_REJECT_BAD_KIND},
     {"gap_count on an active record", STINT_REJECT_BAD_KIND},
     {"an idle record with an app", STINT_REJECT_BAD_STRING},
     {"truncated bit 16", STINT_REJECT_BAD_STRING},
@@ -713,23 +765,20 @@ static void make_bad(size_t i, struct stint_record *r, void *arg)
         r->start_ms = 0;
         break;
     case 3:
-        r->kind = 9;
-        break;
-    case 4:
         r->gap_count = 5;
         break;
-    case 5:
+    case 4:
         r->kind = STINT_KIND_IDLE;
         r->path_len = r->title_len = r->url_len = 0;
         r->path[0] = r->title[0] = r->url[0] = '\0';
         break;
-    case 6:
+    case 5:
         r->truncated = 16;
         break;
-    case 7:
+    case 6:
         r->end_ms = 0;
         break;
-    case 8:
+    case 7:
         r->end_ms = 253402300800000;
         break;
     }
@@ -1848,11 +1897,324 @@ static enum stint_conf_result s42(const struct stint_conf_server_opts *o, char *
         }
         stint_ack_free(&ack);
         if (!want_ack(&r, &ack, what, d, cap) ||
-            !ack_is(&ack, (uint64_t)(pass ? s0 : s0 + 10) * 1000, pass ? 0 : 2, pass ? 1 : 0, 0,
-                    what, d, cap))
+            !counts_are(&ack, pass ? 0 : 2, pass ? 1 : 0, 0, what, d, cap))
             goto cleanup;
     }
     D("200: 2 closed records stored once, the open one not stored");
+    res = STINT_CONF_PASS;
+cleanup:
+    stint_ack_free(&ack);
+    stint_conf_resp_free(&r);
+    stint_buf_free(&body);
+    return res;
+}
+
+/* ---- legacy identity, kinds, kept Acks, seq order: S43-S48 ---- */
+
+/* A legacy record for a form payload. */
+struct lrec {
+    const char *app, *win;
+    long long start, end;
+};
+
+/* A random start second a day or more ago and a random tag, so that earlier runs against the
+ * same server hold none of the records a case sends. */
+static void fresh_legacy(long long *s0, char *tag, size_t cap)
+{
+    uint8_t rnd[8];
+    long long now = (long long)(stint_conf_now_ms() / 1000);
+
+    stint_conf_random(rnd, sizeof(rnd));
+    *s0 = now - 86400 -
+          (long long)(((uint32_t)rnd[0] << 16 | (uint32_t)rnd[1] << 8 | rnd[2]) % 5000000u) * 60;
+    snprintf(tag, cap, "%02x%02x%02x%02x%02x", rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+}
+
+/* The form payload (http_build_query) of n closed records; win gets " tag" appended. */
+static enum stint_err legacy_form(struct stint_buf *out, long long now, const struct lrec *r,
+                                  size_t n, const char *tag)
+{
+    enum stint_err rc;
+    size_t i;
+
+    stint_buf_reset(out);
+    rc = stint_buf_printf(out, "now=%lld&version=stint-conformance", now);
+    for (i = 0; i < n && rc == STINT_OK; i++)
+        rc = stint_buf_printf(out,
+                              "&log%%5B%zu%%5D%%5Bapp%%5D=%s&log%%5B%zu%%5D%%5Bpath%%5D="
+                              "&log%%5B%zu%%5D%%5Bwin%%5D=%s+%s&log%%5B%zu%%5D%%5Burl%%5D="
+                              "&log%%5B%zu%%5D%%5Bstart%%5D=%lld&log%%5B%zu%%5D%%5Bend%%5D=%lld",
+                              i, r[i].app, i, i, r[i].win, tag, i, i, r[i].start, i, r[i].end);
+    return rc;
+}
+
+/* POSTs a form payload to /v1/legacy; extra header lines may be NULL. SKIP (with the detail)
+ * when the server has no legacy endpoint (404, 501: S42 says so). */
+static enum stint_conf_result legacy_post(const struct stint_conf_server_opts *o,
+                                          const struct stint_buf *body, const char *key,
+                                          const char *const *extra, struct stint_ack *ack,
+                                          const char *what, char *d, size_t cap,
+                                          struct stint_conf_resp *r)
+{
+    char auth[600];
+
+    bearer(o->token, auth, sizeof(auth));
+    stint_ack_free(ack);
+    memset(ack, 0, sizeof(*ack));
+    if (request_x(o, "POST", "/v1/legacy", auth, "application/x-www-form-urlencoded", NULL, key,
+                  extra, body->data, body->len, r) != STINT_OK)
+        return no_answer(r, d, cap);
+    if (r->status == 404 || r->status == 501) {
+        D("no legacy endpoint (%ld): the legacy rules do not apply", r->status);
+        return STINT_CONF_SKIP;
+    }
+    return want_ack(r, ack, what, d, cap) ? STINT_CONF_PASS : STINT_CONF_FAIL;
+}
+
+static enum stint_conf_result s43(const struct stint_conf_server_opts *o, char *d, size_t cap)
+{
+    struct stint_buf body = {0};
+    struct stint_conf_resp r = {0};
+    struct stint_ack ack = {0};
+    enum stint_conf_result res = STINT_CONF_FAIL;
+    long long s0;
+    char tag[16];
+
+    fresh_legacy(&s0, tag, sizeof(tag));
+    {
+        const struct lrec recs[] = {
+            {"xterm", "make", s0, s0}, {"firefox", "docs", s0, s0}, {"xterm", "make", s0, s0}};
+        if (legacy_form(&body, s0 + 5, recs, 3, tag) != STINT_OK)
+            goto cleanup;
+    }
+    res = legacy_post(o, &body, NULL, NULL, &ack, "three records of one second", d, cap, &r);
+    if (res != STINT_CONF_PASS)
+        goto cleanup;
+    res = STINT_CONF_FAIL;
+    if (!counts_are(&ack, 3, 0, 0, "three records of one second, two identical", d, cap))
+        goto cleanup;
+    D("200, stored=3: records of one second, identical ones included, are distinct");
+    res = STINT_CONF_PASS;
+cleanup:
+    stint_ack_free(&ack);
+    stint_conf_resp_free(&r);
+    stint_buf_free(&body);
+    return res;
+}
+
+static enum stint_conf_result s44(const struct stint_conf_server_opts *o, char *d, size_t cap)
+{
+    struct stint_buf body = {0};
+    struct stint_conf_resp r = {0};
+    struct stint_ack ack = {0};
+    enum stint_conf_result res = STINT_CONF_FAIL;
+    uint8_t agent[2][16];
+    char h_agent[2][80], key[2][200], tag[16];
+    const char *h_seqs = STINT_LEGACY_SEQS_HEADER ": 1-2";
+    long long s0;
+    int i, j;
+
+    fresh_legacy(&s0, tag, sizeof(tag));
+    {
+        const struct lrec recs[] = {{"xterm", "make", s0, s0 + 1}, {"code", "edit", s0, s0 + 2}};
+        if (legacy_form(&body, s0 + 5, recs, 2, tag) != STINT_OK)
+            goto cleanup;
+    }
+    for (i = 0; i < 2; i++) {
+        int o_ = snprintf(h_agent[i], sizeof(h_agent[i]), "%s: ", STINT_LEGACY_AGENT_HEADER);
+        stint_conf_random(agent[i], 16);
+        for (j = 0; j < 16; j++)
+            o_ += snprintf(h_agent[i] + o_, sizeof(h_agent[i]) - (size_t)o_, "%02x", agent[i][j]);
+        stint_conf_idem_key(agent[i], 1, 2, NULL, key[i], sizeof(key[i]));
+    }
+    for (i = 0; i < 2; i++) {
+        const char *extra[] = {h_agent[i], h_seqs, NULL};
+        char what[64];
+        snprintf(what, sizeof(what), "the payload from agent %c", 'A' + i);
+        res = legacy_post(o, &body, key[i], extra, &ack, what, d, cap, &r);
+        if (res != STINT_CONF_PASS)
+            goto cleanup;
+        res = STINT_CONF_FAIL;
+        if (!counts_are(&ack, 2, 0, 0, what, d, cap))
+            goto cleanup;
+        if (strcmp(r.legacy_identity, "agent-seq") != 0) {
+            D("%s: answered %s: %s, expected agent-seq", what, STINT_LEGACY_IDENTITY_HEADER,
+              r.legacy_identity[0] ? r.legacy_identity : "(none)");
+            goto cleanup;
+        }
+    }
+    D("200 for each agent: stored=2 twice, Stint-Legacy-Identity: agent-seq");
+    res = STINT_CONF_PASS;
+cleanup:
+    stint_ack_free(&ack);
+    stint_conf_resp_free(&r);
+    stint_buf_free(&body);
+    return res;
+}
+
+static enum stint_conf_result s45(const struct stint_conf_server_opts *o, char *d, size_t cap)
+{
+    struct stint_buf body = {0};
+    struct stint_conf_resp r = {0};
+    struct stint_ack ack = {0};
+    enum stint_conf_result res = STINT_CONF_FAIL;
+    long long s0;
+    char tag[16], key[64];
+    struct lrec recs[3];
+
+    fresh_legacy(&s0, tag, sizeof(tag));
+    recs[0] = (struct lrec){"xterm", "make", s0, s0 + 4};
+    recs[1] = (struct lrec){"firefox", "docs", s0 + 4, s0 + 9};
+    recs[2] = (struct lrec){"code", "edit", s0 + 9, s0 + 12};
+    if (legacy_form(&body, s0 + 20, recs, 3, tag) != STINT_OK)
+        goto cleanup;
+    res = legacy_post(o, &body, NULL, NULL, &ack, "a legacy payload", d, cap, &r);
+    if (res != STINT_CONF_PASS)
+        goto cleanup;
+    res = STINT_CONF_FAIL;
+    if (!counts_are(&ack, 3, 0, 0, "a legacy payload", d, cap))
+        goto cleanup;
+    /* the same records, sent again later: a new `now`, a new key */
+    if (legacy_form(&body, s0 + 80, recs, 3, tag) != STINT_OK)
+        goto cleanup;
+    snprintf(key, sizeof(key), "conformance-legacy-replay-%s", tag);
+    res = legacy_post(o, &body, key, NULL, &ack, "the payload replayed", d, cap, &r);
+    if (res != STINT_CONF_PASS)
+        goto cleanup;
+    res = STINT_CONF_FAIL;
+    if (!counts_are(&ack, 0, 3, 0, "the payload replayed under a new key", d, cap))
+        goto cleanup;
+    D("200: stored=3, then the replay stored=0 duplicates=3");
+    res = STINT_CONF_PASS;
+cleanup:
+    stint_ack_free(&ack);
+    stint_conf_resp_free(&r);
+    stint_buf_free(&body);
+    return res;
+}
+
+static void kind_nine(size_t i, struct stint_record *r, void *arg)
+{
+    (void)arg;
+    if (i == 1)
+        r->kind = 9; /* unnamed in v1.0; the record keeps its strings */
+}
+
+static enum stint_conf_result s46(const struct stint_conf_server_opts *o, char *d, size_t cap)
+{
+    uint8_t agent[16];
+    struct stint_conf_batch b = {STINT_CONF_PB, agent, 1, 2, false, kind_nine, NULL};
+    struct stint_buf body = {0};
+    struct stint_conf_resp r = {0};
+    struct stint_ack ack = {0};
+    enum stint_conf_result res = STINT_CONF_FAIL;
+    int pass;
+
+    for (pass = 0; pass < 2; pass++) {
+        const char *what = pass ? "JSON, kind 9 as a number" : "protobuf, kind 9";
+        stint_conf_random(agent, 16);
+        b.enc = pass ? STINT_CONF_JSON : STINT_CONF_PB;
+        if (encode(&b, false, &body) != STINT_OK)
+            goto cleanup;
+        if (post(o, o->token, pass ? ct_json : ct_pb, NULL, NULL, &body, &r) != STINT_OK) {
+            res = no_answer(&r, d, cap);
+            goto cleanup;
+        }
+        stint_ack_free(&ack);
+        if (!want_ack(&r, &ack, what, d, cap) || !ack_is(&ack, 2, 2, 0, 0, what, d, cap))
+            goto cleanup;
+    }
+    D("200, both records stored, in protobuf and in JSON");
+    res = STINT_CONF_PASS;
+cleanup:
+    stint_ack_free(&ack);
+    stint_conf_resp_free(&r);
+    stint_buf_free(&body);
+    return res;
+}
+
+static enum stint_conf_result s47(const struct stint_conf_server_opts *o, char *d, size_t cap)
+{
+    uint8_t agent[16];
+    struct stint_conf_batch b = {STINT_CONF_PB, agent, 1, 2, false, bad_second, NULL};
+    struct stint_buf body = {0}, first = {0}, first_body = {0};
+    struct stint_conf_resp r = {0};
+    enum stint_conf_result res = STINT_CONF_FAIL;
+    char key[200], key1[200];
+    int i;
+
+    stint_conf_random(agent, 16);
+    for (i = 0; i < 17; i++) {
+        b.first_seq = 1 + 2 * (uint64_t)i;
+        b.mutate = i == 0 ? bad_second : NULL; /* the first Ack carries a rejection */
+        stint_conf_idem_key(agent, b.first_seq, b.first_seq + 1, NULL, key, sizeof(key));
+        if (encode(&b, false, &body) != STINT_OK)
+            goto cleanup;
+        if (post(o, o->token, ct_pb, NULL, key, &body, &r) != STINT_OK) {
+            res = no_answer(&r, d, cap);
+            goto cleanup;
+        }
+        if (!want_status(&r, 200, "a batch", d, cap))
+            goto cleanup;
+        if (i == 0 && (stint_buf_append(&first, r.body.data, r.body.len) != STINT_OK ||
+                       stint_buf_append(&first_body, body.data, body.len) != STINT_OK))
+            goto cleanup;
+        if (i == 0)
+            snprintf(key1, sizeof(key1), "%s", key);
+    }
+    if (post(o, o->token, ct_pb, NULL, key1, &first_body, &r) != STINT_OK) {
+        res = no_answer(&r, d, cap);
+        goto cleanup;
+    }
+    if (!want_status(&r, 200, "the first batch replayed", d, cap))
+        goto cleanup;
+    if (first.len != r.body.len || (first.len && memcmp(first.data, r.body.data, first.len))) {
+        D("the first batch, replayed after 16 later ones, got another Ack (%zu and %zu bytes)",
+          first.len, r.body.len);
+        goto cleanup;
+    }
+    D("the first of 17 batches, replayed last, got its first Ack byte for byte");
+    res = STINT_CONF_PASS;
+cleanup:
+    stint_conf_resp_free(&r);
+    stint_buf_free(&body);
+    stint_buf_free(&first);
+    stint_buf_free(&first_body);
+    return res;
+}
+
+static void decreasing(size_t i, struct stint_record *r, void *arg)
+{
+    static const uint64_t seqs[] = {5, 7, 6};
+    (void)arg;
+    r->seq = seqs[i];
+}
+
+static enum stint_conf_result s48(const struct stint_conf_server_opts *o, char *d, size_t cap)
+{
+    uint8_t agent[16];
+    struct stint_conf_batch b = {STINT_CONF_PB, agent, 5, 3, false, decreasing, NULL};
+    struct stint_buf body = {0};
+    struct stint_conf_resp r = {0};
+    struct stint_ack ack = {0};
+    enum stint_conf_result res = STINT_CONF_FAIL;
+
+    stint_conf_random(agent, 16);
+    if (encode(&b, false, &body) != STINT_OK)
+        goto cleanup;
+    if (post(o, o->token, ct_pb, NULL, NULL, &body, &r) != STINT_OK) {
+        res = no_answer(&r, d, cap);
+        goto cleanup;
+    }
+    if (!want_ack(&r, &ack, "seqs 5, 7, 6", d, cap) ||
+        !ack_is(&ack, 7, 2, 0, 1, "seqs 5, 7, 6", d, cap))
+        goto cleanup;
+    if (ack.rejected[0].seq != 6 || ack.rejected[0].code != STINT_REJECT_BAD_SEQ) {
+        D("the Rejection names seq %llu with %s, expected seq 6 with REJECT_BAD_SEQ",
+          (unsigned long long)ack.rejected[0].seq, code_name(ack.rejected[0].code));
+        goto cleanup;
+    }
+    D("200, stored 5 and 7, seq 6 rejected with REJECT_BAD_SEQ");
     res = STINT_CONF_PASS;
 cleanup:
     stint_ack_free(&ack);
@@ -1866,9 +2228,10 @@ cleanup:
 typedef enum stint_conf_result (*case_fn)(const struct stint_conf_server_opts *o, char *d,
                                           size_t cap);
 
-static const case_fn fns[] = {s01, s02, s03, s04, s05, s06, s07, s08, s09, s10, s11, s12, s13, s14,
-                              s15, s16, s17, s18, s19, s20, s21, s22, s23, s24, s25, s26, s27, s28,
-                              s29, s30, s31, s32, s33, s34, s35, s36, s37, s38, s39, s40, s41, s42};
+static const case_fn fns[] = {s01, s02, s03, s04, s05, s06, s07, s08, s09, s10, s11, s12,
+                              s13, s14, s15, s16, s17, s18, s19, s20, s21, s22, s23, s24,
+                              s25, s26, s27, s28, s29, s30, s31, s32, s33, s34, s35, s36,
+                              s37, s38, s39, s40, s41, s42, s43, s44, s45, s46, s47, s48};
 
 _Static_assert(sizeof(fns) / sizeof(fns[0]) == N_CASES, "one function per case");
 

@@ -36,6 +36,7 @@
 #define EXIT_NOT_CONFIRMED 6
 
 #define ANSWER_LINE_MAX ((size_t)1 << 20)
+#define STINT_CTL_SEQS_MAX 256 /* as the control socket's STINT_CONTROL_SEQS_MAX */
 
 static const char *prog = "stintctl";
 
@@ -54,6 +55,9 @@ static void help(FILE *f)
         "    stintctl flush [--wait]\n"
         "    stintctl pending [--json] [--limit N]\n"
         "    stintctl purge [--server] [--yes]\n"
+        "    stintctl dead-letters [--json]\n"
+        "    stintctl dead-letters retry [SEQ...]\n"
+        "    stintctl dead-letters drop [SEQ...]\n"
         "\n"
         "DESCRIPTION\n"
         "    stintctl talks to stintd over its control socket, a Unix socket that only the user\n"
@@ -89,7 +93,14 @@ static void help(FILE *f)
         "        dead letters (their disk blocks are overwritten). With --server, also ask the\n"
         "        server to delete everything stored for this account (DELETE /v1/data). Asks for\n"
         "        confirmation on the terminal unless --yes is given; refuses without --yes when\n"
-        "        stdin is not a terminal.\n"
+        "        stdin is not a terminal. The server's count of deleted records is printed.\n"
+        "\n"
+        "    dead-letters [--json]\n"
+        "        List the records the server refused for good (seq, when, the server's reason).\n"
+        "    dead-letters retry [SEQ...]\n"
+        "        Put them (all, or the seqs given) back in the queue, as new records, and send.\n"
+        "    dead-letters drop [SEQ...]\n"
+        "        Forget them (all, or the seqs given).\n"
         "\n"
         "OPTIONS\n"
         "    --socket PATH\n"
@@ -104,7 +115,7 @@ static void help(FILE *f)
         "    1  stintd answered with an error (the message says what)\n"
         "    2  usage error\n"
         "    3  stintd cannot be reached (not running, or another socket)\n"
-        "    4  refused: the socket belongs to another user\n"
+        "    4  refused: the socket belongs to another user, or is served by another uid\n"
         "    5  timed out\n"
         "    6  purge not confirmed\n"
         "\n"
@@ -153,6 +164,7 @@ struct conn {
     size_t len, cap;
     int64_t deadline; /* monotonic ms; 0: none */
     const char *path;
+    bool quiet_timeout; /* the caller explains a timeout itself */
 };
 
 static int conn_open(struct conn *c, const char *path)
@@ -182,6 +194,24 @@ static int conn_open(struct conn *c, const char *path)
         fprintf(stderr, "%s: cannot reach stintd at %s: %s%s\n", prog, path, strerror(e),
                 e == ENOENT || e == ECONNREFUSED ? " (is stintd running?)" : "");
         return EXIT_UNREACHABLE;
+    }
+    {
+        /* Whatever answers here is believed ("private on", "purged") only if it runs as us:
+         * another user may have put a socket of their own at this path. */
+        struct ucred cr;
+        socklen_t crl = sizeof(cr);
+        if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) != 0 || crl != sizeof(cr)) {
+            fprintf(stderr, "%s: %s: cannot tell who serves the socket: %s\n", prog, path,
+                    strerror(errno));
+            return EXIT_REFUSED;
+        }
+        if (cr.uid != geteuid()) {
+            fprintf(stderr,
+                    "%s: %s is served by uid %u (pid %d), not by you (uid %u): not stintd of "
+                    "yours; nothing was sent to it\n",
+                    prog, path, (unsigned)cr.uid, (int)cr.pid, (unsigned)geteuid());
+            return EXIT_REFUSED;
+        }
     }
     return 0;
 }
@@ -264,7 +294,8 @@ static int conn_line(struct conn *c, json_t **out)
         if (c->deadline) {
             int64_t left = c->deadline - mono_ms();
             if (left <= 0) {
-                fprintf(stderr, "%s: no answer from stintd in time\n", prog);
+                if (!c->quiet_timeout)
+                    fprintf(stderr, "%s: no answer from stintd in time\n", prog);
                 return EXIT_TIMEOUT;
             }
             timeout = left > 0x7fffffff ? 0x7fffffff : (int)left;
@@ -446,6 +477,7 @@ struct flush_view {
     bool drawn;
     int64_t start_acked;
     bool have_start;
+    json_t *last; /* the last progress seen (for a timeout's message) */
 };
 
 static void draw_bar(struct flush_view *fv, json_t *p)
@@ -472,8 +504,24 @@ static void draw_bar(struct flush_view *fv, json_t *p)
     for (i = 0; i < width; i++)
         fputc(i < fill ? '#' : '.', stderr);
     fprintf(stderr, "] %3d%%  %" PRId64 " to send", (int)(done * 100 / total), num(p, "backlog"));
-    if (state && *state)
-        fprintf(stderr, "  (%.40s)", state);
+    if (state && *state) {
+        /* what is left of the line, cut at a word (never mid-word) */
+        int room = (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80) -
+                   width - 30;
+        int len = (int)strlen(state);
+        if (len > room) {
+            int cut = room > 2 ? room - 2 : 0;
+            while (cut > 0 && state[cut] != ' ')
+                cut--;
+            while (cut > 0 &&
+                   (state[cut - 1] == ' ' || state[cut - 1] == ':' || state[cut - 1] == ','))
+                cut--;
+            if (cut > 0)
+                fprintf(stderr, "  (%.*s...)", cut, state);
+        } else {
+            fprintf(stderr, "  (%s)", state);
+        }
+    }
     fflush(stderr);
     fv->drawn = true;
 }
@@ -485,6 +533,10 @@ static int on_progress(void *ctx, json_t *line)
 
     if (p && fv->tty)
         draw_bar(fv, p);
+    if (p) {
+        json_decref(fv->last);
+        fv->last = json_incref(p);
+    }
     return 0;
 }
 
@@ -492,14 +544,30 @@ static int cmd_flush(struct conn *c, bool wait)
 {
     json_t *req = json_pack("{sssb}", "cmd", "flush", "wait", wait), *ans = NULL;
     struct flush_view fv = {.tty = isatty(STDERR_FILENO) == 1};
-    int rc = call(c, req, on_progress, &fv, &ans);
+    int rc;
 
+    c->quiet_timeout = wait;
+    rc = call(c, req, on_progress, &fv, &ans);
     json_decref(req);
     if (fv.drawn) {
         if (rc == 0)
             draw_bar(&fv, ans);
         fputc('\n', stderr);
     }
+    if (rc == EXIT_TIMEOUT && wait) {
+        /* stintd did answer: say where sending stands, and why it is slow */
+        const char *state = fv.last ? json_string_value(json_object_get(fv.last, "state")) : NULL;
+        if (fv.last)
+            fprintf(stderr,
+                    "%s: flush not finished in time: %" PRId64 " records still to send; sender: "
+                    "%s\n",
+                    prog, num(fv.last, "backlog"), state && *state ? state : "sending");
+        else
+            fprintf(stderr, "%s: flush not finished in time (no progress reported yet)\n", prog);
+        fprintf(stderr, "%s: sending goes on; `stintctl status` shows the sender's last error\n",
+                prog);
+    }
+    json_decref(fv.last);
     if (rc == 0) {
         int64_t target = num(ans, "target");
         if (!wait)
@@ -621,13 +689,73 @@ static int cmd_purge(struct conn *c, bool server, bool yes, int64_t timeout_ms)
     rc = call(c, req, NULL, NULL, &ans);
     json_decref(req);
     if (rc == 0) {
-        printf("purged: local records deleted");
-        if (server)
+        printf("purged: %" PRId64 " local records deleted", num(ans, "deleted"));
+        if (server && json_object_get(ans, "server_deleted"))
+            printf("; the server deleted %" PRId64 " records of this account",
+                   num(ans, "server_deleted"));
+        else if (server)
             printf("; the server deleted this account's data");
         printf("\n");
     }
     json_decref(ans);
     return rc;
+}
+
+static int cmd_dead_letters(struct conn *c, const char *action, bool as_json, char **seqv, int seqc)
+{
+    json_t *req = json_pack("{ssss}", "cmd", "dead_letters", "action", action), *ans = NULL;
+    json_t *seqs = json_array();
+    int rc, i;
+
+    for (i = 0; i < seqc; i++) {
+        char *end = NULL;
+        unsigned long long v;
+        errno = 0;
+        v = strtoull(seqv[i], &end, 10);
+        if (errno || !end || *end || seqv[i][0] == '-' || v == 0) {
+            json_decref(req);
+            json_decref(seqs);
+            return usage_error("not a seq: \"%s\"", seqv[i]);
+        }
+        json_array_append_new(seqs, json_integer((json_int_t)v));
+    }
+    if (seqc)
+        json_object_set(req, "seqs", seqs);
+    json_decref(seqs);
+    rc = call(c, req, NULL, NULL, &ans);
+    json_decref(req);
+    if (rc != 0) {
+        json_decref(ans);
+        return rc;
+    }
+    if (strcmp(action, "list") == 0) {
+        json_t *list = json_object_get(ans, "dead_letters"), *dl;
+        size_t k;
+        if (as_json) {
+            json_array_foreach (list, k, dl) {
+                char *t = json_dumps(dl, JSON_COMPACT);
+                printf("%s\n", t ? t : "{}");
+                free(t);
+            }
+        } else {
+            printf("%8s  %-19s  %s\n", "SEQ", "WHEN", "REASON");
+            json_array_foreach (list, k, dl) {
+                char when[32];
+                fmt_time(num(dl, "moved_ms"), when, sizeof(when));
+                printf("%8" PRId64 "  %s  %s\n", num(dl, "seq"), when,
+                       json_string_value(json_object_get(dl, "reason")));
+            }
+            printf("%" PRId64 " dead letter%s%s\n", num(ans, "total"),
+                   num(ans, "total") == 1 ? "" : "s",
+                   json_is_true(json_object_get(ans, "more")) ? " (the oldest shown)" : "");
+        }
+    } else if (strcmp(action, "retry") == 0) {
+        printf("%" PRId64 " dead letters put back in the queue\n", num(ans, "retried"));
+    } else {
+        printf("%" PRId64 " dead letters dropped\n", num(ans, "dropped"));
+    }
+    json_decref(ans);
+    return 0;
 }
 
 /* ---- main ---- */
@@ -653,7 +781,9 @@ int main(int argc, char **argv)
     char def_path[4096];
     uint64_t timeout_s = 30, limit = 0;
     bool timeout_given = false, as_json = false, wait = false, server = false, yes = false;
-    int on = -1, i, rc;
+    int on = -1, i, rc, seqc = 0;
+    const char *dl_action = NULL;
+    static char *seqv[STINT_CTL_SEQS_MAX]; /* dead-letters SEQ... */
     struct conn c;
 
     signal(SIGPIPE, SIG_IGN);
@@ -687,6 +817,15 @@ int main(int argc, char **argv)
             return usage_error("unknown option %s", a);
         } else if (!cmd) {
             cmd = a;
+        } else if (strcmp(cmd, "dead-letters") == 0 && !dl_action) {
+            if (strcmp(a, "retry") == 0 || strcmp(a, "drop") == 0 || strcmp(a, "list") == 0)
+                dl_action = a;
+            else
+                return usage_error("dead-letters takes list, retry or drop, not \"%s\"", a);
+        } else if (strcmp(cmd, "dead-letters") == 0 && strcmp(dl_action, "list") != 0) {
+            if (seqc == STINT_CTL_SEQS_MAX)
+                return usage_error("at most %d seqs at once", STINT_CTL_SEQS_MAX);
+            seqv[seqc++] = argv[i];
         } else if (strcmp(cmd, "private") == 0 && on < 0) {
             if (strcmp(a, "on") == 0)
                 on = 1;
@@ -699,18 +838,26 @@ int main(int argc, char **argv)
         }
     }
     if (!cmd)
-        return usage_error("%s", "no command (status, private, flush, pending, purge)");
+        return usage_error("%s",
+                           "no command (status, private, flush, pending, purge, dead-letters)");
     /* Options that belong to another command are mistakes worth saying. */
-    if ((as_json && strcmp(cmd, "status") != 0 && strcmp(cmd, "pending") != 0) ||
+    if ((as_json && strcmp(cmd, "status") != 0 && strcmp(cmd, "pending") != 0 &&
+         strcmp(cmd, "dead-letters") != 0) ||
         (wait && strcmp(cmd, "flush") != 0) || ((server || yes) && strcmp(cmd, "purge") != 0) ||
         (limit && strcmp(cmd, "pending") != 0))
         return usage_error("an option given does not belong to \"%s\"", cmd);
     if (strcmp(cmd, "private") == 0 && on < 0)
         return usage_error("%s", "private needs on or off");
     if (strcmp(cmd, "status") != 0 && strcmp(cmd, "private") != 0 && strcmp(cmd, "flush") != 0 &&
-        strcmp(cmd, "pending") != 0 && strcmp(cmd, "purge") != 0)
+        strcmp(cmd, "pending") != 0 && strcmp(cmd, "purge") != 0 &&
+        strcmp(cmd, "dead-letters") != 0)
         return usage_error("unknown command \"%s\"", cmd);
 
+    for (i = 0; i < seqc; i++) {
+        uint64_t v = 0;
+        if (!parse_u64(seqv[i], &v) || v == 0)
+            return usage_error("not a seq: \"%s\"", seqv[i]);
+    }
     if (!socket_path) {
         const char *rt = getenv("XDG_RUNTIME_DIR");
         if (!rt || !*rt) {
@@ -740,6 +887,8 @@ int main(int argc, char **argv)
         rc = cmd_flush(&c, wait);
     else if (strcmp(cmd, "pending") == 0)
         rc = cmd_pending(&c, as_json, limit);
+    else if (strcmp(cmd, "dead-letters") == 0)
+        rc = cmd_dead_letters(&c, dl_action ? dl_action : "list", as_json, seqv, seqc);
     else
         rc = cmd_purge(&c, server, yes,
                        (int64_t)(timeout_s > 86400000 ? 86400000 : timeout_s) * 1000);

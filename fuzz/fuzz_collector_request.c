@@ -3,7 +3,8 @@
  * sync off) and two accounts.
  *
  * Input: "METHOD PATH\nName: value\n...\n\n" then the body, as raw bytes (the header lines the
- * handler reads: Content-Type, Content-Encoding, Authorization, Idempotency-Key; "Token: alice"
+ * handler reads: Content-Type, Content-Encoding, Authorization, Idempotency-Key, and for
+ * /v1/legacy Stint-Agent-Id and Stint-Seqs (spec/PROTOCOL.md §6.10); "Token: alice"
  * or "Token: bob" stands for that account's bearer token). Without a blank line the whole input
  * is a body POSTed to /v1/batches as protobuf (first byte even) or JSON (odd), as alice.
  *
@@ -88,8 +89,8 @@ static void copy_value(const char *v, size_t n, char *out, size_t cap)
 }
 
 struct parsed {
-    char method[16], path[128], ctype[256], cenc[64], auth[300], idem[300];
-    bool has_ctype, has_cenc, has_auth, has_idem;
+    char method[16], path[128], ctype[256], cenc[64], auth[300], idem[300], agent[80], seqs[4096];
+    bool has_ctype, has_cenc, has_auth, has_idem, has_agent, has_seqs;
 };
 
 /* Parses the header block data[0..n). */
@@ -129,6 +130,12 @@ static void parse_head(const char *data, size_t n, struct parsed *p)
             } else if (kn == 15 && strncasecmp(line, "Idempotency-Key", kn) == 0) {
                 copy_value(v, vn, p->idem, sizeof(p->idem));
                 p->has_idem = true;
+            } else if (kn == 14 && strncasecmp(line, "Stint-Agent-Id", kn) == 0) {
+                copy_value(v, vn, p->agent, sizeof(p->agent));
+                p->has_agent = true;
+            } else if (kn == 10 && strncasecmp(line, "Stint-Seqs", kn) == 0) {
+                copy_value(v, vn, p->seqs, sizeof(p->seqs));
+                p->has_seqs = true;
             } else if (kn == 5 && strncasecmp(line, "Token", kn) == 0) {
                 snprintf(p->auth, sizeof(p->auth), "Bearer %s",
                          vn >= 4 && memcmp(v + vn - 3, "bob", 3) == 0 ? BOB : ALICE);
@@ -224,6 +231,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rq.content_encoding = p.has_cenc ? p.cenc : NULL;
     rq.authorization = p.has_auth ? p.auth : NULL;
     rq.idempotency_key = p.has_idem ? p.idem : NULL;
+    rq.legacy_agent_id = p.has_agent ? p.agent : NULL;
+    rq.legacy_seqs = p.has_seqs ? p.seqs : NULL;
     rq.now_ms = 1700000000000;
 
     STINT_FUZZ_CHECK(stint_handler_serve(handler, &rq, &first) == STINT_OK, "serve failed");

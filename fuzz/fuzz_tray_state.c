@@ -3,7 +3,7 @@
  * Two steps of one path, each fed arbitrary JSON: stintd's summary of a status answer
  * (stint_control_watch_state, agent/control.c), and stint-tray's view of a state line
  * (stint_tray_view_of_state, tray/view.c). Invariants: the summary's mode is one of the six
- * words of spec/CONTROL.md §4.6 and the view of that summary shows the icon of that mode; any
+ * words of spec/CONTROL.md §4.7 and the view of that summary shows the icon of that mode; any
  * object, however odd its members, gives one of the seven known icons, a status of "Active" or
  * "NeedsAttention" (the latter exactly for blocked), and texts that end inside their buffers.
  *

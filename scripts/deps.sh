@@ -38,11 +38,11 @@ scdoc
 debhelper dpkg-dev lintian
 systemd
 curl
-libsystemd-dev
-dbus-daemon
-python3-dbus python3-gi
-sway waybar grim
+sway foot libwayland-dev wayland-protocols libsystemd-dev dbus-daemon dbus-bin nodejs # issue 20: Wayland + D-Bus sources, their tests
+gnome-shell libglib2.0-bin # issue 20: the GNOME Shell extension tested in a headless GNOME Shell
+python3-dbus python3-gi waybar grim # issue 22: tray_host (the tray host on D-Bus), tray_screenshot (a real SNI host)
 "
+PACKAGES=$(printf '%s\n' "$PACKAGES" | sed 's/#.*//') # a line of PACKAGES may end in a comment
 
 missing=""
 for p in $PACKAGES; do

@@ -11,14 +11,23 @@ JSON mapping for a reader or writer of the released version:
   - an enum value renumbered or renamed (enums travel by name in JSON);
   - the package renamed (a new major version is a new package and a new released descriptor);
   - a reserved number or name of the release reused.
-Adding fields, messages and enum values is allowed (spec/PROTOCOL.md, "Versioning").
+Adding fields, messages and enum values is allowed (spec/PROTOCOL.md, "Versioning and
+compatibility").
+
+With --spec PROTOCOL.md it also checks what must be bumped (spec/PROTOCOL.md §9):
+  - the spec's "Protocol version" (MAJOR.MINOR) has MAJOR equal to the package's (stint.vMAJOR);
+  - the changelog has a row for that version ("| DATE | MAJOR.MINOR: ..." or "MAJOR.MINOR,");
+  - when the .proto differs from the released descriptor in any way (an added field or enum
+    value included), the version is above the released one (named in the released file's name,
+    stint-vMAJOR.MINOR.descriptor.txt), so a change of the wire format never ships unversioned.
 
 Usage:
-  check_compat.py --proto-dir DIR --proto FILE --released FILE           check; exit 1 on a break
-  check_compat.py --proto-dir DIR --proto FILE --released FILE --write   record a release
+  check_compat.py --proto-dir DIR --proto FILE --released FILE [--spec FILE]   check; exit 1 on a break
+  check_compat.py --proto-dir DIR --proto FILE --released FILE --write         record a release
 """
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -157,12 +166,42 @@ def check(old_set, new_set):
     return problems
 
 
+def version_problems(spec_path, released_path, released, current):
+    """What must be bumped: see the module's comment."""
+    problems = []
+    with open(spec_path, encoding="utf-8") as f:
+        spec = f.read()
+    m = re.search(r"^\| Protocol version \| (\d+)\.(\d+) ", spec, re.M)
+    if not m:
+        return ["%s: no '| Protocol version | MAJOR.MINOR' row" % spec_path]
+    ver = (int(m.group(1)), int(m.group(2)))
+    r = re.search(r"v(\d+)\.(\d+)", os.path.basename(released_path))
+    rel = (int(r.group(1)), int(r.group(2))) if r else (1, 0)
+    for fd in current.file:
+        pm = re.match(r".*\.v(\d+)$", fd.package)
+        if pm and int(pm.group(1)) != ver[0]:
+            problems.append("the spec says protocol %d.%d, the package is %s" %
+                            (ver[0], ver[1], fd.package))
+    if not re.search(r"^\| [0-9-]+ \| %d\.%d[:,]" % ver, spec, re.M):
+        problems.append("the changelog of %s has no row for %d.%d" % (spec_path, ver[0], ver[1]))
+    a, b = descriptor_pb2.FileDescriptorSet(), descriptor_pb2.FileDescriptorSet()
+    a.CopyFrom(released)
+    b.CopyFrom(current)
+    if a.SerializeToString(deterministic=True) != b.SerializeToString(deterministic=True) and \
+            ver <= rel:
+        problems.append("the .proto differs from the released %d.%d but the spec still says "
+                        "%d.%d: bump the minor version and add a changelog row" %
+                        (rel[0], rel[1], ver[0], ver[1]))
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--proto-dir", required=True)
     ap.add_argument("--proto", required=True)
     ap.add_argument("--released", required=True)
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--spec", help="spec/PROTOCOL.md: check the version and changelog too")
     a = ap.parse_args()
     current = compile_set(a.proto_dir, a.proto)
     if a.write:
@@ -178,10 +217,19 @@ def main():
     problems = check(released, current)
     for p in problems:
         print("BREAKING:", p)
+    bumps = version_problems(a.spec, a.released, released, current) if a.spec else []
+    for p in bumps:
+        print("VERSION:", p)
     if problems:
         print("%s breaks compatibility with %s: %d problem(s)" % (a.proto, a.released, len(problems)))
         return 1
-    print("%s is compatible with %s" % (a.proto, a.released))
+    if bumps:
+        print("%s is compatible with %s, but the version must be bumped: %d problem(s)" %
+              (a.proto, a.released, len(bumps)))
+        return 1
+    print("%s is compatible with %s%s" % (a.proto, a.released,
+                                          ", and the spec's version and changelog agree"
+                                          if a.spec else ""))
     return 0
 
 

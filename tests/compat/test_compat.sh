@@ -7,16 +7,19 @@ set -u
 PY=$1
 SRC=$2
 CHECK="$PY $SRC/tests/compat/check_compat.py --released $SRC/spec/released/stint-v1.0.descriptor.txt"
+SPEC=$SRC/spec/PROTOCOL.md
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 pass=0
 fail=0
 
-gate() { # gate EXPECTED_EXIT NAME EXPECTED_TEXT SED_EXPRESSION
-    want=$1; name=$2; text=$3; expr=$4
+gate() { # gate EXPECTED_EXIT NAME EXPECTED_TEXT SED_EXPRESSION [SPEC_SED_EXPRESSION]
+    want=$1; name=$2; text=$3; expr=$4; spec_expr=${5:-}
     mkdir -p "$TMP/$name/stint/v1"
     sed "$expr" "$SRC/proto/stint/v1/stint.proto" >"$TMP/$name/stint/v1/stint.proto"
-    $CHECK --proto-dir "$TMP/$name" --proto stint/v1/stint.proto >"$TMP/$name.out" 2>&1
+    sed "$spec_expr" "$SPEC" >"$TMP/$name.spec.md"
+    $CHECK --proto-dir "$TMP/$name" --proto stint/v1/stint.proto --spec "$TMP/$name.spec.md" \
+        >"$TMP/$name.out" 2>&1
     got=$?
     if [ "$got" -ne "$want" ]; then
         fail=$((fail + 1)); echo "FAIL $name: exit $got, expected $want"; cat "$TMP/$name.out"
@@ -42,6 +45,15 @@ gate 1 enum-value-renamed "renamed" 's/^  KIND_IDLE = 2;/  KIND_AWAY = 2;/'
 gate 1 enum-value-renumbered "renumbered\|removed" 's/^  KIND_PRIVATE = 3;/  KIND_PRIVATE = 9;/'
 gate 1 package-renamed "package" 's/^package stint.v1;/package stint.v2;/'
 gate 1 number-reused "reserved\|renamed\|retyped" 's/^  uint64 gap_count = 11;/  string note = 11;/'
+# what must be bumped: an allowed change with the spec still at the released 1.0 fails, and so
+# does a version without its changelog row or of another major than the package
+gate 1 new-field-unversioned "bump the minor version" 's/^  uint64 gap_count = 11;/&\n  string window_class = 12;/' \
+    's/^| Protocol version | 1\.[0-9]* /| Protocol version | 1.0 /'
+gate 1 new-enum-value-unversioned "bump the minor version" 's/^  KIND_GAP = 4;/&\n  KIND_MEETING = 5;/' \
+    's/^| Protocol version | 1\.[0-9]* /| Protocol version | 1.0 /'
+gate 1 version-without-changelog "no row for 1.9" '' 's/^| Protocol version | 1\.[0-9]* /| Protocol version | 1.9 /'
+gate 1 version-of-another-major "package is stint.v1" '' 's/^| Protocol version | 1\.[0-9]* /| Protocol version | 2.0 /'
+gate 0 unchanged-at-1.0 "compatible" '' 's/^| Protocol version | 1\.[0-9]* /| Protocol version | 1.0 /'
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

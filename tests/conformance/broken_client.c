@@ -3,7 +3,7 @@
  * to fail alone:
  *
  *   broken_client --url URL --token T [--ca FILE] [--records N] [--batch N] [--base-ms MS]
- *                 [--break CASE-ID] [--timeout S]
+ *                 [--break CASE-ID] [--timeout S] [--legacy]
  *
  * It sends records 1..N in batches of --batch: 200 acknowledges, 413 halves the batch until the
  * refused one is delivered, 429/5xx (and network errors) wait with full-jitter backoff or
@@ -14,7 +14,11 @@
  *   C05 waits shrink (with a fixed alternation)  C06 waits grow without jitter (base * 2^n)
  *   C07 resends the whole batch after 413        C08 sends a refused batch once more
  *   C09 sends the batch of seqs 16-20 as application/octet-stream
- *   C10 retries after 401 like after 503, three times (instead of pausing) */
+ *   C10 retries after 401 like after 503, three times (instead of pausing)
+ *   C11 (--legacy) names one seq too few in Stint-Seqs for the batch of seqs 16-20
+ *   C12 (--legacy) first sends a payload with an empty 'log'
+ * --legacy sends the legacy JSON payload to /v1/legacy with Stint-Agent-Id and Stint-Seqs
+ * (spec/PROTOCOL.md §6.10) instead of a protobuf Batch. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdbool.h>
@@ -26,9 +30,11 @@
 
 #include <curl/curl.h>
 
+#include "stint/legacy.h"
 #include "stint/pb.h"
 
 static const char *brk;
+static bool legacy;
 
 static bool breaking(const char *id)
 {
@@ -122,6 +128,8 @@ static int encode(const uint8_t *agent, uint64_t first, uint64_t last, int64_t n
     }
     it = stint_record_array_iter(&arr);
     stint_buf_reset(out);
+    if (legacy)
+        return stint_legacy_encode(STINT_LEGACY_JSON, &head, &it, out) == STINT_OK ? 0 : -1;
     return stint_pb_encode_batch(&head, &it, out) == STINT_OK ? 0 : -1;
 }
 
@@ -137,10 +145,14 @@ int main(int argc, char **argv)
     char full_url[2048], auth[512];
     CURL *curl;
     int i, status = 1;
+    bool empty_sent = false;
 
-    for (i = 1; i + 1 < argc; i += 2) {
-        const char *o = argv[i], *v = argv[i + 1];
-        if (strcmp(o, "--url") == 0)
+    for (i = 1; i + 1 < argc || (i < argc && strcmp(argv[i], "--legacy") == 0); i += 2) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        if (strcmp(o, "--legacy") == 0) {
+            legacy = true;
+            i--;
+        } else if (strcmp(o, "--url") == 0)
             url = v;
         else if (strcmp(o, "--token") == 0)
             token = v;
@@ -161,12 +173,13 @@ int main(int argc, char **argv)
     }
     if (i != argc || !url || !token || batch == 0 || batch > 64 || records == 0) {
         fprintf(stderr, "usage: broken_client --url URL --token T [--ca FILE] [--records N] "
-                        "[--batch N<=64] [--base-ms MS] [--break CASE-ID] [--timeout S]\n");
+                        "[--batch N<=64] [--base-ms MS] [--break CASE-ID] [--timeout S] "
+                        "[--legacy]\n");
         return 2;
     }
     for (i = 0; i < 16; i++)
         agent[i] = (uint8_t)(0xa0 + i);
-    snprintf(full_url, sizeof(full_url), "%s/v1/batches", url);
+    snprintf(full_url, sizeof(full_url), "%s/v1/%s", url, legacy ? "legacy" : "batches");
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     curl = curl_easy_init();
@@ -192,6 +205,11 @@ int main(int argc, char **argv)
             first_now = now;
         if (breaking("C04") && attempt > 0)
             now = first_now;
+        if (breaking("C12") && !empty_sent) {
+            /* a payload with nothing in 'log' (what an idle-only batch would be) */
+            empty_sent = true;
+            last = first - 1;
+        }
         if (encode(agent, first, last, now, &body) != 0)
             break;
         snprintf(key, sizeof(key), "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf:%llu-%llu",
@@ -200,6 +218,7 @@ int main(int argc, char **argv)
             snprintf(key + strlen(key), sizeof(key) - strlen(key), ".%u", attempt);
         snprintf(ct, sizeof(ct), "Content-Type: %s",
                  breaking("C09") && first > 15 && first <= 20 ? "application/octet-stream"
+                 : legacy                                     ? "application/json"
                                                               : "application/x-protobuf");
         h = curl_slist_append(h, auth);
         h = curl_slist_append(h, ct);
@@ -207,6 +226,22 @@ int main(int argc, char **argv)
             char kh[260];
             snprintf(kh, sizeof(kh), "Idempotency-Key: %s", key);
             h = curl_slist_append(h, kh);
+        }
+        if (legacy && last >= first) {
+            uint64_t seqs[64], s;
+            size_t n = 0;
+            struct stint_buf v = {0};
+            for (s = first; s <= last && n < 64; s++)
+                seqs[n++] = s;
+            if (breaking("C11") && first > 15 && first <= 20 && n > 1)
+                n--; /* one seq too few */
+            stint_buf_append_str(&v, STINT_LEGACY_SEQS_HEADER ": ");
+            stint_legacy_seqs_format(seqs, n, &v);
+            stint_buf_append(&v, "", 1);
+            h = curl_slist_append(h, (const char *)v.data);
+            stint_buf_free(&v);
+            h = curl_slist_append(h,
+                                  STINT_LEGACY_AGENT_HEADER ": a0a1a2a3a4a5a6a7a8a9aaabacadaeaf");
         }
         h = curl_slist_append(h, "Expect:");
         memset(&ans, 0, sizeof(ans));
@@ -228,10 +263,13 @@ int main(int argc, char **argv)
         curl_slist_free_all(h);
         stint_buf_free(&body);
         attempt++;
-        if (code == 200) {
+        if (code == 200 && last < first) {
+            k = 0; /* the empty payload: nothing to move on from */
+            attempt = 0;
+        } else if (code == 200) {
             struct stint_ack ack;
-            if (stint_pb_decode_ack(ans.body.data ? ans.body.data : (const uint8_t *)"",
-                                    ans.body.len, &ack, NULL, NULL) == STINT_OK) {
+            if (!legacy && stint_pb_decode_ack(ans.body.data ? ans.body.data : (const uint8_t *)"",
+                                               ans.body.len, &ack, NULL, NULL) == STINT_OK) {
                 next = ack.acked_seq >= first ? ack.acked_seq + 1 : last + 1;
                 stint_ack_free(&ack);
             } else {

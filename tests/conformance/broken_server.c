@@ -33,6 +33,7 @@
 #include "server.h"
 #include "store.h"
 #include "stint/json.h"
+#include "stint/legacy.h"
 #include "stint/pb.h"
 #include "tokens.h"
 
@@ -45,6 +46,8 @@ struct pre {
     enum stint_err code;
     char msg[256];
     uint64_t records, unknown;
+    uint64_t unknown_kinds; /* records of a kind above KIND_GAP */
+    uint64_t same_second;   /* legacy: records starting in the second of an earlier one */
     bool has_current;
 };
 
@@ -58,6 +61,7 @@ static struct {
     /* S09 and S38: Idempotency-Keys seen, with the Authorization they came with */
     char *keys[KEYS_MAX], *auths[KEYS_MAX];
     size_t n_keys;
+    char last_key[256]; /* S47: the key of the latest batch */
 } g;
 
 static bool breaking(const char *id)
@@ -72,8 +76,30 @@ struct conn {
 
 static enum stint_err count(void *ctx, const struct stint_record *r)
 {
-    (void)r;
-    ++*(uint64_t *)ctx;
+    struct pre *p = ctx;
+    ++p->records;
+    if (r->kind > STINT_KIND_GAP)
+        p->unknown_kinds++;
+    return STINT_OK;
+}
+
+/* Legacy payloads: counts the records that start in the same second as an earlier one. */
+static struct {
+    int64_t starts[256];
+    size_t n;
+} lstarts;
+
+static enum stint_err same_second(void *ctx, const struct stint_record *r)
+{
+    struct pre *p = ctx;
+    size_t i;
+    for (i = 0; i < lstarts.n; i++)
+        if (lstarts.starts[i] == r->start_ms) {
+            p->same_second++;
+            break;
+        }
+    if (lstarts.n < 256)
+        lstarts.starts[lstarts.n++] = r->start_ms;
     return STINT_OK;
 }
 
@@ -103,11 +129,16 @@ static void predecode(const char *mt, const char *ce, const uint8_t *body, size_
     if (strcmp(mt, "application/json") == 0) {
         p->json = true;
         rc = stint_json_decode_batch((const char *)(body ? body : (const uint8_t *)""), len, &head,
-                                     count, &p->records, &info, &err);
+                                     count, p, &info, &err);
     } else if (strcmp(mt, "application/x-protobuf") == 0 ||
                strcmp(mt, "application/protobuf") == 0) {
-        rc = stint_pb_decode_batch(body ? body : (const uint8_t *)"", len, &head, count,
-                                   &p->records, &info, &err);
+        rc = stint_pb_decode_batch(body ? body : (const uint8_t *)"", len, &head, count, p, &info,
+                                   &err);
+    } else if (strcmp(mt, "application/x-www-form-urlencoded") == 0) {
+        lstarts.n = 0; /* legacy: only what S43 looks at */
+        stint_legacy_decode(STINT_LEGACY_FORM, (const char *)(body ? body : (const uint8_t *)""),
+                            len, &head, same_second, p, NULL, &err);
+        return;
     } else {
         return;
     }
@@ -189,16 +220,59 @@ static void dups_stored(struct stint_ack *a)
         a->duplicates = 0;
     }
 }
-static void good_lost(struct stint_ack *a)
-{
-    if (a->n_rejected)
-        a->stored = 0;
-}
-static void codes_lost(struct stint_ack *a)
+/* An Ack that rejects a record for its order (S48's): S12 and S13 leave it alone. */
+static bool order_rejection(const struct stint_ack *a)
 {
     size_t i;
     for (i = 0; i < a->n_rejected; i++)
+        if (a->rejected[i].code == STINT_REJECT_BAD_SEQ && a->rejected[i].seq != 0)
+            return true;
+    return false;
+}
+
+static void good_lost(struct stint_ack *a)
+{
+    if (a->n_rejected && !order_rejection(a))
+        a->stored = 0;
+}
+
+static void codes_lost(struct stint_ack *a)
+{
+    size_t i;
+    if (order_rejection(a))
+        return;
+    for (i = 0; i < a->n_rejected; i++)
         a->rejected[i].code = STINT_REJECT_UNSPECIFIED;
+}
+
+/* S48 broken: records out of order are stored like the others. */
+static void order_ignored(struct stint_ack *a)
+{
+    size_t i, k = 0;
+    for (i = 0; i < a->n_rejected; i++) {
+        if (a->rejected[i].code == STINT_REJECT_BAD_SEQ && a->rejected[i].seq != 0) {
+            a->stored++;
+            continue;
+        }
+        a->rejected[k++] = a->rejected[i];
+    }
+    a->n_rejected = k;
+}
+
+/* S43 broken: the v1.0 rule, one legacy record per start second. */
+static uint64_t merged_now;
+static void seconds_merged(struct stint_ack *a)
+{
+    uint64_t k = merged_now <= a->stored ? merged_now : a->stored;
+    a->stored -= k;
+    a->duplicates += k;
+}
+
+/* S45 broken: a replayed legacy payload is stored again. */
+static void legacy_restored(struct stint_ack *a)
+{
+    a->stored += a->duplicates;
+    a->duplicates = 0;
 }
 
 /* The key table: returns the index of key (any auth when auth is NULL), or -1. */
@@ -238,6 +312,7 @@ static void serve(struct MHD_Connection *c, const char *method, const char *url,
     struct pre p;
     char mt[128], alias_auth[300];
     bool post = strcmp(method, "POST") == 0, batches = strcmp(url, "/v1/batches") == 0;
+    bool legacy = post && strcmp(url, "/v1/legacy") == 0;
     bool known = false;
     struct timespec ts;
 
@@ -249,6 +324,8 @@ static void serve(struct MHD_Connection *c, const char *method, const char *url,
     rq.content_encoding = ce;
     rq.authorization = auth;
     rq.idempotency_key = key;
+    rq.legacy_agent_id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, STINT_LEGACY_AGENT_HEADER);
+    rq.legacy_seqs = MHD_lookup_connection_value(c, MHD_HEADER_KIND, STINT_LEGACY_SEQS_HEADER);
     rq.body = cn->body.data;
     rq.body_len = cn->body.len;
     rq.body_over_limit = cn->over;
@@ -302,6 +379,15 @@ static void serve(struct MHD_Connection *c, const char *method, const char *url,
         stint_buf_append_str(&rs->body, "{\"deletedRecords\":\"0\"}");
         return;
     }
+    if (breaking("S44") && rq.legacy_agent_id && rq.legacy_seqs)
+        rq.legacy_agent_id = rq.legacy_seqs = NULL; /* every legacy record is the account's */
+    if (breaking("S46") && p.decoded && p.unknown_kinds) {
+        stint_response_error(rs, 400, "bad_batch", "broken: a kind this server does not know");
+        return;
+    }
+    if (breaking("S47") && post && batches && key && auth && find_key(key, auth, false) >= 0 &&
+        strcmp(key, g.last_key) != 0)
+        rq.idempotency_key = NULL; /* only the latest Ack is kept */
     if (breaking("S38") && post && batches && key && auth && find_key(key, auth, true) >= 0) {
         stint_response_error(rs, 409, "idempotency_conflict", "broken: keys shared by accounts");
         return;
@@ -343,9 +429,10 @@ static void serve(struct MHD_Connection *c, const char *method, const char *url,
 
     /* after the handler: 200s that should have been something else */
     if (post && batches && key && auth) {
-        bool seen = find_key(key, auth, false) >= 0;
+        bool seen = find_key(key, auth, false) >= 0, latest = strcmp(key, g.last_key) == 0;
         remember_key(key, auth);
-        if (breaking("S09") && seen) {
+        snprintf(g.last_key, sizeof(g.last_key), "%s", key);
+        if (breaking("S09") && seen && latest) {
             edit_ack(rs, replay_fresh);
             return;
         }
@@ -381,6 +468,14 @@ static void serve(struct MHD_Connection *c, const char *method, const char *url,
         edit_ack(rs, good_lost);
     if (breaking("S13"))
         edit_ack(rs, codes_lost);
+    if (breaking("S48"))
+        edit_ack(rs, order_ignored);
+    if (legacy && !rq.legacy_agent_id && !key && breaking("S43") && p.same_second) {
+        merged_now = p.same_second;
+        edit_ack(rs, seconds_merged);
+    }
+    if (legacy && !rq.legacy_agent_id && key && breaking("S45"))
+        edit_ack(rs, legacy_restored);
     if (breaking("S30") && batches && rs->body.len && rs->body.data[0] == '{') {
         struct stint_ack a;
         if (stint_json_decode_ack((const char *)rs->body.data, rs->body.len, &a, NULL, NULL) ==
@@ -435,6 +530,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"stint\"");
     if (rs.retry_after[0])
         MHD_add_response_header(r, "Retry-After", rs.retry_after);
+    if (rs.legacy_identity)
+        MHD_add_response_header(r, STINT_LEGACY_IDENTITY_HEADER, rs.legacy_identity);
     ret = MHD_queue_response(c, (unsigned)rs.status, r);
     MHD_destroy_response(r);
     stint_response_free(&rs);

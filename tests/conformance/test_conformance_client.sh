@@ -5,6 +5,9 @@
 #      own) and stintd itself (the JSON-lines source, the tracker, the journal and the sender);
 #   2. broken_client passes every case too; with --break ID, for every client case the kit lists,
 #      the kit reports exactly that case failing, and exits non-zero exactly for a MUST.
+# The legacy cases (C11, C12) are skipped by a client that sends Batches; stint-send-test and
+# broken_client also run in legacy mode (legacy JSON to /v1/legacy), where every case applies,
+# and C11/C12 are broken in that mode.
 # usage: test_conformance_client.sh KIT BROKEN_CLIENT [--sender STINT_SEND_TEST] [--stintd STINTD]
 set -u
 KIT=$1
@@ -29,6 +32,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
     -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
     -keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null || { echo "openssl failed"; exit 1; }
 N=$("$KIT" --list client | grep -c '^C')
+NL=$("$KIT" --list client | grep -c '^C.*Legacy identity')
+ALL_BATCH="$((N - NL)) passed, 0 failed, $NL skipped" # a client that sends Batches
+ALL_LEGACY="$N passed, 0 failed"                       # a legacy client
 
 # run_client DIR WHAT...: the kit in client mode, then the client WHAT (with URL and CA
 # appended as options by the caller through $URL); DIR/kit.out and DIR/rc when the kit ends.
@@ -72,22 +78,29 @@ if [ -n "$SENDER" ]; then
     "$SENDER" fill "$T/journal" 25 >/dev/null || { echo "stint-send-test fill failed"; exit 1; }
     # the kit's script ends with a 401, after which the sender pauses: it is stopped (like
     # stintd below) once the kit has printed its table
+    "$SENDER" fill "$T/journal-legacy" 25 >/dev/null || { echo "stint-send-test fill failed"; exit 1; }
     sender_run() {
-        "$SENDER" run --journal "$T/journal" --url "$URL" --ca "$T/cert.pem" --token "$TOKEN" \
-            --batch 5 --base-ms 10 --cap-ms 60000 --linger-ms 1 --no-netwatch --until-empty \
-            --timeout 100 &
+        "$SENDER" run --journal "$T/journal$JSUFFIX" --url "$URL" --ca "$T/cert.pem" \
+            --token "$TOKEN" --encoding "$ENC" --batch 5 --base-ms 10 --cap-ms 60000 \
+            --linger-ms 1 --no-netwatch --until-empty --timeout 100 &
         spid=$!
         wait_kit
         kill "$spid" 2>/dev/null
         wait "$spid"
     }
-    run_client "$T/sender" sender_run
-    cat "$T/sender/kit.out"
-    if [ "$(cat "$T/sender/rc")" -ne 0 ] || ! grep -qx "$N passed, 0 failed" "$T/sender/kit.out"; then
-        echo "FAIL: Stint's sender does not pass every client case"
-        cat "$T/sender/client.out"
-        fail=1
-    fi
+    for mode in pb legacy-json; do
+        ENC=$mode
+        JSUFFIX=
+        want=$ALL_BATCH
+        if [ $mode = legacy-json ]; then JSUFFIX=-legacy; want=$ALL_LEGACY; fi
+        run_client "$T/sender-$mode" sender_run
+        cat "$T/sender-$mode/kit.out"
+        if [ "$(cat "$T/sender-$mode/rc")" -ne 0 ] || ! grep -qx "$want" "$T/sender-$mode/kit.out"; then
+            echo "FAIL: Stint's sender ($mode) does not pass every client case"
+            cat "$T/sender-$mode/client.out"
+            fail=1
+        fi
+    done
 else
     echo "no stint-send-test given: Stint's sender not checked through it"
 fi
@@ -115,7 +128,7 @@ if [ -n "$STINTD" ]; then
     }
     run_client "$T/stintd" stintd_run
     cat "$T/stintd/kit.out"
-    if [ "$(cat "$T/stintd/rc")" -ne 0 ] || ! grep -qx "$N passed, 0 failed" "$T/stintd/kit.out"; then
+    if [ "$(cat "$T/stintd/rc")" -ne 0 ] || ! grep -qx "$ALL_BATCH" "$T/stintd/kit.out"; then
         echo "FAIL: stintd does not pass every client case"
         tail -20 "$T/stintd/client.out"
         fail=1
@@ -130,9 +143,12 @@ client_run() {
     "$BROKEN" --url "$URL" --ca "$T/cert.pem" --token "$TOKEN" --records 25 --batch 5 \
         --base-ms "$BASE" $BRK --timeout 80
 }
-check() { # DIR ID
+check() { # DIR ID [--legacy]
     BASE=10
     if [ "$2" = none ]; then BRK=; else BRK="--break $2"; fi
+    BRK="$BRK ${3:-}"
+    # the legacy cases are broken by a legacy client
+    case $2 in C11 | C12) BRK="$BRK --legacy" ;; esac
     # a fixed exponential sequence is only told from jitter above the timing noise
     [ "$2" = C06 ] && BASE=25
     run_client "$1" client_run
@@ -140,7 +156,8 @@ check() { # DIR ID
 
 "$KIT" --list client | awk '/^C/ {print $1, $2}' >"$T/cases"
 check "$T/none" none &
-jobs=1
+check "$T/none-legacy" none --legacy &
+jobs=2
 while read -r id level; do
     check "$T/b-$id" "$id" &
     jobs=$((jobs + 1))
@@ -151,9 +168,14 @@ while read -r id level; do
 done <"$T/cases"
 wait
 
-if [ "$(cat "$T/none/rc")" -ne 0 ] || ! grep -qx "$N passed, 0 failed" "$T/none/kit.out"; then
+if [ "$(cat "$T/none/rc")" -ne 0 ] || ! grep -qx "$ALL_BATCH" "$T/none/kit.out"; then
     cat "$T/none/kit.out"
     echo "FAIL: broken_client without --break does not pass every client case"
+    fail=1
+fi
+if [ "$(cat "$T/none-legacy/rc")" -ne 0 ] || ! grep -qx "$ALL_LEGACY" "$T/none-legacy/kit.out"; then
+    cat "$T/none-legacy/kit.out"
+    echo "FAIL: broken_client --legacy without --break does not pass every client case"
     fail=1
 fi
 shown=0

@@ -51,6 +51,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
 printf '# accounts of the conformance run\nconf-alice-token-0123456789 alice\nconf-bob-token-0123456789 bob\n' \
     >"$T/tokens"
 chmod 600 "$T/tokens"
+printf 'conf-admin-token-0123456789 operator\n' >"$T/admin-tokens"
+chmod 600 "$T/admin-tokens"
 A=conf-alice-token-0123456789
 B=conf-bob-token-0123456789
 N=$("$KIT" --list server | grep -c '^S')
@@ -59,14 +61,14 @@ N=$("$KIT" --list server | grep -c '^S')
 # 1. the reference server
 "$COLLECTOR" serve --listen 127.0.0.1:0 --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" \
     --data "$T/coll" --tokens "$T/tokens" --port-file "$T/coll.port" --admin 127.0.0.1:0 \
-    >"$T/server.out" 2>&1 &
+    --admin-tokens "$T/admin-tokens" >"$T/server.out" 2>&1 &
 PID=$!
 PORT=$(wait_port "$T/coll.port") || exit 1
 sleep 0.1
 ADMIN=$(sed -n 's/.*admin endpoint on .* port \([0-9]*\).*/\1/p' "$T/server.out")
 [ -n "$ADMIN" ] || { echo "no admin port"; cat "$T/server.out"; exit 1; }
 # the fault rules go to the collector's admin endpoint (python3's urllib: no curl CLI needed)
-ADMIN_PY="import sys, urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$ADMIN/admin/faults', data=sys.argv[2].encode() or None, method=sys.argv[1]), timeout=10)"
+ADMIN_PY="import sys, urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$ADMIN/admin/faults', data=sys.argv[2].encode() or None, method=sys.argv[1], headers={'Authorization': 'Bearer conf-admin-token-0123456789'}), timeout=10)"
 "$KIT" server --url "https://127.0.0.1:$PORT" --token "$A" --token-b "$B" --ca-file "$T/cert.pem" \
     --throttle-cmd "python3 -c \"$ADMIN_PY\" POST 'status=503,retry-after=2,count=1'" \
     --unthrottle-cmd "python3 -c \"$ADMIN_PY\" DELETE ''" \

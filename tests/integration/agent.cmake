@@ -41,3 +41,26 @@ if(TARGET stintd AND TARGET stintctl)
     set_tests_properties(agent_e2e_kill9 PROPERTIES TIMEOUT 600 ENVIRONMENT ${agent_stop_env})
   endif()
 endif()
+
+# One source of truth for the defaults (issue 14): stintd --help (from config.c's key table),
+# packaging/agent.ini.example, spec/AGENT.md 8.1, spec/PROTOCOL.md 7.1/7.3 and sender.h agree.
+if(TARGET stintd)
+  add_test(NAME defaults_agree
+           COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/defaults_agree.py
+                   $<TARGET_FILE:stintd> ${PROJECT_SOURCE_DIR})
+endif()
+
+# stintd loses nothing and leaks nothing (issue 14): a full disk, purge at every moment, a wrong
+# server URL, setup errors, another local user. The disk-full and hardening modes need root
+# (tmpfs, useradd, another uid) and report skipped (77) otherwise.
+if(TARGET stintd AND TARGET stintctl AND TARGET stint-collector)
+  foreach(mode setup misconfig purge diskfull-jsonl diskfull-stdin diskfull-purge hardening)
+    string(REPLACE "-" "_" tname "agent_promises_${mode}")
+    add_test(NAME ${tname}
+             COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/agent_promises.py ${mode}
+                     $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl>
+                     $<TARGET_FILE:stint-collector> $<TARGET_FILE:agent_replay>)
+    set_tests_properties(${tname} PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77
+                         ENVIRONMENT ${agent_stop_env})
+  endforeach()
+endif()

@@ -13,7 +13,8 @@ journal, SIGHUP, and SIGTERM (exit 0 within 2 s, socket removed). With the colle
 --wait through injected 503s, and purge --server (DELETE /v1/data).
 
 The second form needs root (exit 77, a ctest skip, otherwise): it runs stintd as `nobody` and
-stintctl as root, whom SO_PEERCRED shows as uid 0, which the daemon must refuse (exit 4); the
+stintctl as root, which refuses the socket of another uid before sending anything (exit 4), and
+a raw client as root, whom SO_PEERCRED shows the daemon as uid 0, which it must refuse; the
 same stintctl as nobody is served; and stintctl as nobody against a root daemon's socket is
 stopped by the 0700 folder (exit 4 as well).
 """
@@ -553,9 +554,29 @@ def test_other_uid(stintd, stintctl, tmp):
     a.log = os.path.join(tmp, "nobody-stintd.log")
     try:
         a.start()
+        # stintctl itself refuses a socket served by another uid (SO_PEERCRED) and sends nothing
         rc, out, err = ctl(stintctl, a.sock, "private", "on")
-        check(rc == 4 and "permission denied" in err and "uid 0" in err,
-              "root against nobody's daemon: exit %d, %s" % (rc, err))
+        check(rc == 4 and "served by uid %d" % nobody.pw_uid in err and out == "",
+              "root's stintctl against nobody's daemon: exit %d, %s" % (rc, err))
+        # a raw client that does send: the daemon refuses it (SO_PEERCRED on its side)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(20)
+        s.connect(a.sock)
+        try:
+            s.sendall(b'{"cmd":"private","on":true}\n')
+        except OSError:
+            pass  # refused at accept: the error line may be there before the request is sent
+        buf = b""
+        while b"\n" not in buf:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            buf += chunk
+        s.close()
+        ans = json.loads(buf.split(b"\n")[0] or b"{}")
+        check(ans.get("ok") is False and "permission denied" in ans.get("message", "") and
+              "uid 0" in ans.get("message", ""),
+              "root against nobody's daemon: %r" % buf)
         rc, out, err = ctl(stintctl, a.sock, "status", "--json", prefix=as_nobody)
         check(rc == 0 and json.loads(out)["private"] is False,
               "nobody against its own daemon: %d %s (root's private on must not have run)"

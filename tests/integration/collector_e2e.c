@@ -28,9 +28,10 @@
 
 #define ALICE_TOKEN "alice-token-0123456789"
 #define BOB_TOKEN "bob-token-abcdefghijkl"
+#define ADMIN_TOKEN "admin-token-zyxwvutsrq"
 
 static char base[64]; /* the run's folder: cert, key, tokens */
-static char cert[128], key[128], tokens[128];
+static char cert[128], key[128], tokens[128], admin_tokens[128];
 static int data_seq;
 
 struct server {
@@ -73,6 +74,7 @@ static int group_setup(void **state)
     snprintf(cert, sizeof(cert), "%s/cert.pem", base);
     snprintf(key, sizeof(key), "%s/key.pem", base);
     snprintf(tokens, sizeof(tokens), "%s/tokens", base);
+    snprintf(admin_tokens, sizeof(admin_tokens), "%s/admin-tokens", base);
     snprintf(cmd, sizeof(cmd),
              "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
              "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 "
@@ -86,6 +88,12 @@ static int group_setup(void **state)
     fprintf(f, "# test tokens\n%s alice\n%s bob\n", ALICE_TOKEN, BOB_TOKEN);
     fclose(f);
     chmod(tokens, 0600);
+    f = fopen(admin_tokens, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%s operator\n", ADMIN_TOKEN);
+    fclose(f);
+    chmod(admin_tokens, 0600);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     return 0;
 }
@@ -610,7 +618,9 @@ static void test_limits(void **state)
 static void test_refuses_to_start(void **state)
 {
     static const char *const off_loopback[] = {"--insecure-http", NULL};
-    static const char *const admin_public[] = {"--admin", "0.0.0.0:0", NULL};
+    static const char *const admin_public[] = {"--admin", "0.0.0.0:0", "--admin-tokens",
+                                               admin_tokens, NULL};
+    static const char *const admin_no_token[] = {"--admin", "127.0.0.1:0", NULL};
     static const char *const bad_fault[] = {"--fault", "status=200", NULL};
     struct server s = {0};
     char cmd[512];
@@ -623,6 +633,9 @@ static void test_refuses_to_start(void **state)
     snprintf(cmd, sizeof(cmd), "grep -q 'chmod 600' %s", s.out);
     run(cmd);
     assert_int_equal(start(&s, true, admin_public), 1);
+    assert_int_equal(start(&s, true, admin_no_token), 2); /* the admin endpoint needs tokens */
+    snprintf(cmd, sizeof(cmd), "grep -q 'needs --admin-tokens' %s", s.out);
+    run(cmd);
     assert_int_equal(start(&s, true, bad_fault), 1);
     /* --insecure-http on a non-loopback address */
     {
@@ -737,7 +750,8 @@ static void test_faults(void **state)
     }
     {
         /* serving again after the window; on a loaded machine the listener may come back a
-         * little late, so a refused attempt is tried again (the batch is the same: de-duplicated) */
+         * little late, so a refused attempt is tried again (the batch is the same: de-duplicated)
+         */
         double t1 = now_s();
         for (;;) {
             req(&s, "POST", "/v1/batches", alice_pb, b.data, b.len, &r);
@@ -792,10 +806,14 @@ static void test_fault_rate_seeded(void **state)
     stint_buf_free(&r.body);
 }
 
-/* The admin endpoint: off by default, loopback only, sets and clears faults at run time. */
+/* The admin endpoint: off by default, loopback only, its own tokens, sets and clears faults at
+ * run time. */
 static void test_admin_endpoint(void **state)
 {
-    static const char *const extra[] = {"--admin", "127.0.0.1:0", NULL};
+    static const char *const extra[] = {"--admin", "127.0.0.1:0", "--admin-tokens", admin_tokens,
+                                        NULL};
+    static const char *const adm[] = {"Authorization: Bearer " ADMIN_TOKEN, NULL};
+    static const char *const not_adm[] = {"Authorization: Bearer " ALICE_TOKEN, NULL};
     struct server s = {0};
     struct resp r = {0};
     struct stint_buf b = {0};
@@ -807,22 +825,29 @@ static void test_admin_endpoint(void **state)
     batch(false, 6, 1, 3, &b);
     req(&s, "GET", "/admin/stats", NULL, NULL, 0, &r); /* not on the public port */
     assert_int_equal(r.status, 404);
+    /* without the admin token, or with an agent's: refused, nothing changes */
     req_port(&s, s.admin_port, true, "POST", "/admin/faults", NULL, rules, strlen(rules), &r);
+    assert_int_equal(r.status, 401);
+    req_port(&s, s.admin_port, true, "POST", "/admin/faults", not_adm, rules, strlen(rules), &r);
+    assert_int_equal(r.status, 401);
+    req_port(&s, s.admin_port, true, "GET", "/admin/stats", not_adm, NULL, 0, &r);
+    assert_int_equal(r.status, 401);
+    req_port(&s, s.admin_port, true, "POST", "/admin/faults", adm, rules, strlen(rules), &r);
     assert_int_equal(r.status, 204);
     req(&s, "POST", "/v1/batches", alice_pb, b.data, b.len, &r);
     assert_int_equal(r.status, 500);
     req(&s, "POST", "/v1/batches", alice_pb, b.data, b.len, &r);
     assert_int_equal(r.status, 200);
-    req_port(&s, s.admin_port, true, "GET", "/admin/stats", NULL, NULL, 0, &r);
+    req_port(&s, s.admin_port, true, "GET", "/admin/stats", adm, NULL, 0, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr((char *)r.body.data,
                            "fault rule=1 spec=\"status=500,count=1\" matched=1 injected=1"));
     assert_non_null(strstr((char *)r.body.data, "total accounts=1 agents=1 records=3"));
-    req_port(&s, s.admin_port, true, "POST", "/admin/faults", NULL, "bogus", 5, &r);
+    req_port(&s, s.admin_port, true, "POST", "/admin/faults", adm, "bogus", 5, &r);
     assert_int_equal(r.status, 400);
-    req_port(&s, s.admin_port, true, "DELETE", "/admin/faults", NULL, NULL, 0, &r);
+    req_port(&s, s.admin_port, true, "DELETE", "/admin/faults", adm, NULL, 0, &r);
     assert_int_equal(r.status, 204);
-    req_port(&s, s.admin_port, true, "GET", "/admin/faults", NULL, NULL, 0, &r);
+    req_port(&s, s.admin_port, true, "GET", "/admin/faults", adm, NULL, 0, &r);
     assert_int_equal(r.status, 200);
     assert_null(strstr((char *)r.body.data, "fault rule="));
     stop(&s, SIGTERM);

@@ -15,3 +15,15 @@ set_tests_properties(legacy_php_oracle PROPERTIES TIMEOUT 300)
 add_test(NAME legacy_cli
          COMMAND sh ${PROJECT_SOURCE_DIR}/tests/legacy/cli.sh $<TARGET_FILE:stint-codec>
                  ${PROJECT_SOURCE_DIR})
+
+# stintd's legacy modes against stint-collector (spec/PROTOCOL.md §6.8): 2,000 events, half the
+# focus changes under 1 s apart, two agents of one account replaying the same day through a
+# recording proxy; every active record stored exactly once per agent, and every request sent
+# twice more stores nothing new (tests/integration/legacy_e2e.py).
+if(TARGET stintd AND TARGET stintctl AND TARGET stint-collector AND TARGET agent_replay)
+  add_test(NAME legacy_e2e
+           COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/legacy_e2e.py
+                   $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl>
+                   $<TARGET_FILE:stint-collector> $<TARGET_FILE:agent_replay> 2000)
+  set_tests_properties(legacy_e2e PROPERTIES TIMEOUT 400)
+endif()

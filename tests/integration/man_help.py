@@ -8,7 +8,7 @@ token in the help text (--name, -x) must be in the page, and every option the pa
 bold (*--name*, *-x*) must be in the help. --help and -h are left out (some programs print the
 usage without listing them). man/README.md has the conventions.
 
-For --ini PAGE=STINTD: every "--flag [section] key" line of `stintd --help` must be a key of the
+For --ini PAGE=STINTD: every "[section] key" line of `stintd --help` must be a key of the
 page (a line "*key* = ..." under "## [section]"), and the other way round.
 
 Exit 0 when everything agrees; 1 with one line per difference, naming the page and the option.
@@ -61,8 +61,9 @@ def compare(page, program):
 
 def compare_ini(page, stintd):
     text = help_text(stintd)
-    # the SETTINGS lines: "    --idle-after         [tracker] idle_after"
-    helped = set(re.findall(r"(?m)^\s+--[a-z0-9-]+\s+\[([a-z_]+)\] ([a-z_]+)", text))
+    # the SETTINGS lines: "    --idle-after DURATION" then "        [tracker] idle_after: ..."
+    # (or both on one line)
+    helped = set(re.findall(r"(?m)^\s+(?:--[a-z0-9-]+\s+(?:\S+\s+)?)?\[([a-z_]+)\] ([a-z_]+):?", text))
     paged = set()
     section = None
     for line in open(page, encoding="utf-8"):

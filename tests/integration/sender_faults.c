@@ -281,6 +281,60 @@ static void test_drain_legacy_json(void **state)
     env_end(&e);
 }
 
+/* A legacy batch with nothing the mapping writes (idle records only) is done without a request
+ * (spec/PROTOCOL.md §6.10, rule 6): no empty payload reaches the server, the records around it
+ * are stored under the agent's own seqs, and the journal empties. */
+static void test_legacy_idle_only_batch(void **state)
+{
+    struct env e;
+    struct stint_sender_opts o;
+    struct stint_sender_status st;
+    struct stint_record *idle = calloc(10, sizeof(*idle));
+    uint32_t counts[31];
+    uint64_t extra = 0, first = 0;
+    char url[128];
+    size_t i, requests = 0;
+    (void)state;
+    assert_non_null(idle);
+    env_begin(&e, 10, NULL);
+    for (i = 0; i < 10; i++) {
+        stint_record_clear(&idle[i]);
+        idle[i].start_ms = 1700000100000 + (int64_t)i * 1000;
+        idle[i].end_ms = idle[i].start_ms + 999;
+        idle[i].kind = STINT_KIND_IDLE;
+    }
+    assert_int_equal(stint_journal_append(e.j, idle, 10, NULL, &first), STINT_OK);
+    assert_int_equal(first, 11);
+    assert_int_equal(sup_append(e.j, 10, NULL), 0);
+    default_opts(&e, &o, url, sizeof(url));
+    o.encoding = STINT_SENDER_LEGACY_JSON;
+    o.batch_max_records = 10;
+    env_sender(&e, &o);
+    wait_drained(&e, 60);
+    final_status(&e, &st);
+    assert_int_equal(st.records_sent, 30);
+    assert_int_equal(st.records_dead, 0);
+    pthread_mutex_lock(&e.mu);
+    for (i = 0; i < e.n_att; i++) {
+        if (e.att[i].first_seq == 11) {
+            assert_int_equal(e.att[i].status, 0); /* no request */
+            assert_int_equal(e.att[i].body_bytes, 0);
+            assert_int_equal(e.att[i].cls, STINT_SEND_OK);
+        } else if (e.att[i].status == 200) {
+            requests++;
+        }
+    }
+    pthread_mutex_unlock(&e.mu);
+    assert_int_equal(requests, 2);
+    /* the active records, under their own seqs 1-10 and 21-30 */
+    assert_int_equal(sup_dump(&e.c, 30, counts, &extra), 20);
+    assert_int_equal(extra, 0);
+    for (i = 1; i <= 30; i++)
+        assert_int_equal(counts[i], i <= 10 || i > 20 ? 1 : 0);
+    env_end(&e);
+    free(idle);
+}
+
 /* 30 % of requests answered 503: retried until every record is in, once. */
 static void test_503_30_percent(void **state)
 {
@@ -576,27 +630,27 @@ static void test_poison_record(void **state)
     env_end(&e);
 }
 
-/* Another 4xx (400 here, once): that batch is dead-lettered and sending goes on. */
+/* Another 4xx (400 here): the batch is split down to the record at fault, which alone is
+ * dead-lettered; sending goes on. */
 static void test_4xx_dead_letters_batch(void **state)
 {
-    static const char *const f[] = {"--fault", "status=400,count=1", NULL};
+    /* 400 for the first 8 requests: 100 records are halved down to seq 1 alone (100, 50, 25, 12,
+     * 6, 3, 1), which is dead-lettered, then seq 2 alone is refused too; everything else goes */
+    static const char *const f[] = {"--fault", "status=400,count=8", NULL};
     struct env e;
     struct stint_sender_opts o;
     struct stint_sender_status st;
     char url[128];
-    uint64_t skip[100];
-    size_t i;
+    uint64_t skip[2] = {1, 2};
     (void)state;
     env_begin(&e, 1000, f);
     default_opts(&e, &o, url, sizeof(url));
     env_sender(&e, &o);
-    wait_drained(&e, 60);
+    wait_drained(&e, 120);
     final_status(&e, &st);
-    assert_int_equal(st.records_dead, 100);
-    assert_int_equal(st.records_sent, 900);
-    for (i = 0; i < 100; i++)
-        skip[i] = i + 1;
-    assert_int_equal(sup_check_once(&e.c, 1000, skip, 100), 0);
+    assert_int_equal(st.records_dead, 2);
+    assert_int_equal(st.records_sent, 998);
+    assert_int_equal(sup_check_once(&e.c, 1000, skip, 2), 0);
     env_end(&e);
 }
 
@@ -781,6 +835,7 @@ int main(void)
         cmocka_unit_test(test_drain_json),
         cmocka_unit_test(test_drain_legacy_form),
         cmocka_unit_test(test_drain_legacy_json),
+        cmocka_unit_test(test_legacy_idle_only_batch),
         cmocka_unit_test(test_503_30_percent),
         cmocka_unit_test(test_other_retryable_statuses),
         cmocka_unit_test(test_429_retry_after_seconds),

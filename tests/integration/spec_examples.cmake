@@ -12,3 +12,18 @@ if(TARGET stint-codec AND TARGET stint-collector)
                    $<TARGET_FILE:stint-collector> ${STINT_SPEC_KIT})
   set_tests_properties(spec_examples PROPERTIES TIMEOUT 120)
 endif()
+
+# Every §N/§N.M reference, link and file name in spec/*.md and README.md resolves, and a
+# reference that names a title names the right one (tests/spec/check_refs.py); the check is
+# shown to fail on each broken fixture of tests/spec/ref-fixtures/.
+add_test(NAME spec_refs
+         COMMAND sh ${PROJECT_SOURCE_DIR}/tests/spec/test_spec_refs.sh ${STINT_PYTHON}
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(spec_refs PROPERTIES TIMEOUT 60)
+
+# Every default and limit the spec states is the code's (tests/spec/check_defaults.py), shown
+# to fail on copies of the spec with one value changed.
+add_test(NAME spec_defaults
+         COMMAND sh ${PROJECT_SOURCE_DIR}/tests/spec/test_spec_defaults.sh ${STINT_PYTHON}
+                 ${PROJECT_SOURCE_DIR})
+set_tests_properties(spec_defaults PROPERTIES TIMEOUT 60)

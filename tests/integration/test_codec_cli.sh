@@ -40,6 +40,11 @@ if cmp -s "$TMP/cjk2.json" "$VEC/cjk.json"; then ok; else bad "stdin/stdout pipe
 # the unknown-fields vector says how many fields it skipped
 "$CODEC" validate --format pb "$VEC/unknown-fields.pb" >"$TMP/v" 2>&1
 grep -q "10 unknown fields" "$TMP/v" && ok || bad "validate does not count unknown fields: $(cat "$TMP/v")"
+# ... and its kind 7 (a later v1.x) is accepted in both formats, as a number in JSON (§3.3, §4)
+expect 0 "unknown-fields.json validate" -- "$CODEC" validate --format json "$VEC/unknown-fields.json"
+grep -q '"kind":7' "$VEC/unknown-fields.json" && ok || bad "the vector's kind 7 is not a JSON number"
+printf '{"records":[{"seq":"1","startMs":"1","endMs":"2","kind":"KIND_MEETING"}]}' >"$TMP/name.json"
+expect 1 "a kind name v1.0 does not define" -- "$CODEC" validate --format json "$TMP/name.json"
 
 # invalid input: exit 1, the message names field and byte
 printf '\042\005\072\003ab\377' >"$TMP/bad.pb"

@@ -57,7 +57,13 @@ WB=$(xdotool search --sync --class StintBeta | head -1)
 [ -n "$WA" ] && [ -n "$WB" ] || fail "the xterm windows did not appear"
 activate() { # openbox may not manage a new window yet: retry until it is the active one
     if [ "$MODE" = nowm ]; then
-        xdotool windowfocus --sync "$1"
+        # search --sync finds a window before it is mapped, and focusing an unmapped window is a
+        # BadMatch: on a loaded machine, retry until xterm has mapped it
+        i=0
+        until xdotool windowfocus --sync "$1" 2>/dev/null; do
+            i=$((i + 1)); [ $i -lt 50 ] || fail "cannot focus window $1"
+            sleep 0.1
+        done
         return
     fi
     i=0

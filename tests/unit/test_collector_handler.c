@@ -13,6 +13,7 @@
 
 #include "handler.h"
 #include "stint/json.h"
+#include "stint/legacy.h"
 #include "stint/pb.h"
 #include "store.h"
 #include "tokens.h"
@@ -137,6 +138,9 @@ static int post(struct fx *f, const char *path, const char *auth, const char *ct
     assert_int_equal(stint_handler_serve(f->h, &rq, rs), STINT_OK);
     return rs->status;
 }
+
+static int post_legacy(struct fx *f, const char *agent, const char *seqs, const char *text,
+                       struct stint_response *rs);
 
 static void ack_of(const struct stint_response *rs, bool json, struct stint_ack *a)
 {
@@ -428,7 +432,8 @@ static void test_partial_rejection(void **state)
     struct stint_ack a;
 
     r[1].end_ms = 0;             /* closed record without end */
-    r[3].kind = 99;              /* unknown kind */
+    r[3].gap_count = 2;          /* gap_count off a gap */
+    r[2].kind = 99;              /* a kind of a later v1.x: stored */
     r[4].kind = STINT_KIND_IDLE; /* idle with window strings */
     r[5].seq = 0;                /* no seq */
     encode(false, 1, r, 6, &b);
@@ -446,6 +451,16 @@ static void test_partial_rejection(void **state)
     assert_int_equal(a.acked_seq, 5);
     stint_ack_free(&a);
     assert_int_equal(stored_count(f, "alice"), 2);
+    /* a rejected record is not held: sent again (another batch, no key), it is checked again and
+     * rejected again, not counted as a duplicate (spec §6.8) */
+    encode(false, 1, r + 1, 1, &b);
+    post(f, "/v1/batches", ALICE, PB, NULL, NULL, &b, &rs);
+    ack_of(&rs, false, &a);
+    assert_int_equal(a.n_rejected, 1);
+    assert_int_equal(a.rejected[0].seq, 2);
+    assert_int_equal(a.duplicates, 0);
+    assert_int_equal(a.stored, 0);
+    stint_ack_free(&a);
     stint_response_free(&rs);
     stint_buf_free(&b);
     free(r);
@@ -463,6 +478,24 @@ static void test_limits_and_bad_input(void **state)
     encode(false, 1, r, 11, &b);
     post(f, "/v1/batches", ALICE, PB, NULL, NULL, &b, &rs);
     assert_error(&rs, 413, "too_many_records");
+    /* the record limit binds legacy payloads too: 11 closed records, and 11 seqs named */
+    {
+        struct stint_buf lj = {0};
+        int k;
+        stint_buf_append_str(&lj, "{\"now\":\"1\",\"version\":\"1\",\"log\":[");
+        for (k = 0; k < 11; k++)
+            stint_buf_printf(&lj,
+                             "%s{\"app\":\"a\",\"path\":\"\",\"win\":\"\",\"url\":\"\","
+                             "\"start\":\"%d\",\"end\":\"%d\"}",
+                             k ? "," : "", 1700000000 + k, 1700000000 + k);
+        stint_buf_append_str(&lj, "]}");
+        stint_buf_append(&lj, "", 1);
+        post_legacy(f, NULL, NULL, (const char *)lj.data, &rs);
+        assert_error(&rs, 413, "too_many_records");
+        post_legacy(f, "0123456789abcdef0123456789abcdef", "1-11", (const char *)lj.data, &rs);
+        assert_error(&rs, 413, "too_many_records");
+        stint_buf_free(&lj);
+    }
     encode(false, 1, r, 10, &b);
     assert_int_equal(post(f, "/v1/batches", ALICE, PB, NULL, NULL, &b, &rs), 200);
     stint_buf_reserve(&junk, 5000);
@@ -733,7 +766,28 @@ static void test_holes_and_gaps(void **state)
     assert_int_equal(q.v[0], 31);
 }
 
-/* The legacy payload: form and legacy JSON, stored once under the all-zero agent. */
+/* POST /v1/legacy as legacy JSON, with the identity headers when agent is not NULL. */
+static int post_legacy(struct fx *f, const char *agent, const char *seqs, const char *text,
+                       struct stint_response *rs)
+{
+    struct stint_request rq;
+
+    memset(&rq, 0, sizeof(rq));
+    rq.method = "POST";
+    rq.path = "/v1/legacy";
+    rq.authorization = ALICE;
+    rq.content_type = JSON;
+    rq.legacy_agent_id = agent;
+    rq.legacy_seqs = seqs;
+    rq.body = (const uint8_t *)text;
+    rq.body_len = strlen(text);
+    rq.now_ms = 1700000200000;
+    stint_response_free(rs);
+    assert_int_equal(stint_handler_serve(f->h, &rq, rs), STINT_OK);
+    return rs->status;
+}
+
+/* The legacy payload without identity headers: the content identity (§6.8). */
 static void test_legacy(void **state)
 {
     static const char form[] =
@@ -742,34 +796,41 @@ static void test_legacy(void **state)
         "start%5D=1314172181&log%5B0%5D%5Bend%5D=1314172183&log%5B1%5D%5Bapp%5D=xterm&log%5B1"
         "%5D%5Bpath%5D=&log%5B1%5D%5Bwin%5D=&log%5B1%5D%5Burl%5D=&log%5B1%5D%5Bstart%5D="
         "1314172183";
+    /* the first record again (another payload: a later `now`), and a new one */
     static const char json[] =
         "{\"now\":\"1314172190\",\"version\":\"1.0.4289\",\"log\":[{\"app\":\"firefox\","
-        "\"path\":\"\",\"win\":\"\",\"url\":\"\",\"start\":\"1314172181\",\"end\":"
-        "\"1314172183\"},{\"app\":\"vim\",\"path\":\"\",\"win\":\"\",\"url\":\"\","
-        "\"start\":\"1314172185\",\"end\":\"1314172189\"}]}";
+        "\"path\":\"\\/usr\\/bin\\/firefox\",\"win\":\"Stint\",\"url\":\"\",\"start\":"
+        "\"1314172181\",\"end\":\"1314172183\"},{\"app\":\"vim\",\"path\":\"\",\"win\":\"\","
+        "\"url\":\"\",\"start\":\"1314172185\",\"end\":\"1314172189\"}]}";
     struct fx *f = *state;
     struct stint_buf b = {0};
     struct stint_response rs = {0};
     struct stint_ack a;
     struct stint_stored *st = calloc(1, sizeof(*st));
+    struct stint_record *want = calloc(1, sizeof(*want));
 
     stint_buf_append(&b, form, strlen(form));
     post(f, "/v1/legacy", ALICE, "application/x-www-form-urlencoded", NULL, NULL, &b, &rs);
     if (rs.status == 501) /* this build's codec has no legacy decoders */
         goto cleanup;
     ack_of(&rs, true, &a);
+    assert_string_equal(rs.legacy_identity, "content");
     assert_int_equal(a.stored, 1);     /* the closed record */
     assert_int_equal(a.n_rejected, 0); /* the open one (no end) is `current`: not stored */
-    assert_int_equal(a.acked_seq, 1314172181000);
     stint_ack_free(&a);
     assert_int_equal(stint_store_dump(f->store, "alice", 0, first_fn, st, NULL), STINT_OK);
-    assert_int_equal(st->rec.seq, 1314172181000);
     assert_int_equal(st->agent_id[0], 0);
     assert_string_equal(st->rec.app, "firefox");
-    /* the legacy JSON of an overlapping log: the first record is a duplicate */
-    stint_buf_reset(&b);
-    stint_buf_append(&b, json, strlen(json));
-    post(f, "/v1/legacy", ALICE, JSON, NULL, NULL, &b, &rs);
+    /* seq is the content identity of exactly these fields */
+    stint_record_clear(want);
+    want->start_ms = 1314172181000;
+    want->end_ms = 1314172183000;
+    stint_record_set(want, STINT_FIELD_APP, "firefox", 7);
+    stint_record_set(want, STINT_FIELD_PATH, "/usr/bin/firefox", 16);
+    stint_record_set(want, STINT_FIELD_TITLE, "Stint", 5);
+    assert_int_equal(st->rec.seq, stint_legacy_content_seq(want, 0));
+    /* the same record in another payload is a duplicate; the new one is stored */
+    post_legacy(f, NULL, NULL, json, &rs);
     ack_of(&rs, true, &a);
     assert_int_equal(a.stored, 1);
     assert_int_equal(a.duplicates, 1);
@@ -780,7 +841,238 @@ static void test_legacy(void **state)
 cleanup:
     stint_response_free(&rs);
     stint_buf_free(&b);
+    free(want);
     free(st);
+}
+
+/* What the head alone decides, as a table: each refusal with its status and code, and the heads
+ * that must go on to their body (health, a good batch head, a good DELETE head). */
+static void test_check_head(void **state)
+{
+    static const struct {
+        const char *method, *path, *auth, *ctype, *enc;
+        bool has_length;
+        uint64_t length;
+        int want; /* 0: not refused */
+        const char *code;
+    } cases[] = {
+        {"GET", "/v1/health", NULL, NULL, NULL, false, 0, 0, NULL},
+        {"POST", "/v1/batches", ALICE, PB, NULL, true, 100, 0, NULL},
+        {"POST", "/v1/batches", ALICE, JSON, "gzip", false, 0, 0, NULL},
+        {"POST", "/v1/legacy", ALICE, "application/x-www-form-urlencoded", NULL, true, 9, 0, NULL},
+        {"DELETE", "/v1/data", BOB, NULL, NULL, false, 0, 0, NULL},
+        {"POST", "/v1/nowhere", ALICE, PB, NULL, true, 100, 404, "not_found"},
+        {"GET", "/v1/batches", ALICE, NULL, NULL, false, 0, 405, "method_not_allowed"},
+        {"POST", "/v1/data", BOB, NULL, NULL, false, 0, 405, "method_not_allowed"},
+        {"POST", "/v1/batches", NULL, PB, NULL, true, 8u << 20, 401, "unauthorized"},
+        {"POST", "/v1/batches", "Bearer nobody-knows-this-token", PB, NULL, true, 10, 401,
+         "unauthorized"},
+        {"DELETE", "/v1/data", "Basic YWxpY2U6eA==", NULL, NULL, false, 0, 401, "unauthorized"},
+        {"POST", "/v1/batches", ALICE, "text/plain", NULL, true, 10, 415, "unsupported_media_type"},
+        {"POST", "/v1/batches", ALICE, PB, "br", true, 10, 415, "unsupported_encoding"},
+        {"POST", "/v1/batches", ALICE, PB, NULL, true, 1025, 413, "body_too_large"},
+        {"POST", "/v1/batches", ALICE, PB, NULL, true, 1024, 0, NULL},
+    };
+    struct fx *f = *state;
+    struct stint_response rs;
+    size_t i;
+
+    make_handler(f, 1024, 0, 0, false);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct stint_request rq;
+        bool refused;
+
+        memset(&rq, 0, sizeof(rq));
+        rq.method = cases[i].method;
+        rq.path = cases[i].path;
+        rq.authorization = cases[i].auth;
+        rq.content_type = cases[i].ctype;
+        rq.content_encoding = cases[i].enc;
+        refused = stint_handler_check_head(f->h, &rq, cases[i].has_length, cases[i].length, &rs);
+        if (refused != (cases[i].want != 0))
+            fail_msg("case %zu (%s %s): refused=%d", i, cases[i].method, cases[i].path, refused);
+        if (refused)
+            assert_error(&rs, cases[i].want, cases[i].code);
+        else
+            assert_int_equal(rs.status, 0);
+        stint_response_free(&rs);
+    }
+}
+
+/* Records starting in the same second, an identical one among them, all stored; the payload
+ * replayed stores nothing. */
+static void test_legacy_same_second(void **state)
+{
+    static const char json[] =
+        "{\"now\":\"1314172190\",\"version\":\"1\",\"log\":["
+        "{\"app\":\"a\",\"path\":\"\",\"win\":\"\",\"url\":\"\",\"start\":\"1314172181\","
+        "\"end\":\"1314172181\"},"
+        "{\"app\":\"b\",\"path\":\"\",\"win\":\"\",\"url\":\"\",\"start\":\"1314172181\","
+        "\"end\":\"1314172181\"},"
+        "{\"app\":\"a\",\"path\":\"\",\"win\":\"\",\"url\":\"\",\"start\":\"1314172181\","
+        "\"end\":\"1314172181\"},"
+        "{\"app\":\"a\",\"path\":\"\",\"win\":\"x\",\"url\":\"\",\"start\":\"1314172181\","
+        "\"end\":\"1314172182\"}]}";
+    struct fx *f = *state;
+    struct stint_response rs = {0};
+    struct stint_ack a;
+
+    if (post_legacy(f, NULL, NULL, json, &rs) == 501)
+        goto cleanup;
+    ack_of(&rs, true, &a);
+    assert_int_equal(a.stored, 4);
+    assert_int_equal(a.duplicates, 0);
+    stint_ack_free(&a);
+    post_legacy(f, NULL, NULL, json, &rs);
+    assert_int_equal(rs.status, 200);
+    assert_int_equal(stored_count(f, "alice"), 4);
+cleanup:
+    stint_response_free(&rs);
+}
+
+/* Stint-Agent-Id and Stint-Seqs: the records are the agent's seqs; two agents of one account
+ * sending the same payload each have theirs stored; the headers are checked. */
+static void test_legacy_agent_seq(void **state)
+{
+    static const char json[] =
+        "{\"now\":\"1314172190\",\"version\":\"1\",\"log\":["
+        "{\"app\":\"a\",\"path\":\"\",\"win\":\"\",\"url\":\"\",\"start\":\"1314172181\","
+        "\"end\":\"1314172181\"},"
+        "{\"app\":\"a\",\"path\":\"\",\"win\":\"\",\"url\":\"\",\"start\":\"1314172181\","
+        "\"end\":\"1314172181\"}]}";
+    static const char agent_a[] = "0123456789abcdef0123456789abcdef";
+    static const char agent_b[] = "FEDCBA9876543210FEDCBA9876543210";
+    struct fx *f = *state;
+    struct stint_response rs = {0};
+    struct stint_ack a;
+    struct seqs q;
+
+    if (post_legacy(f, agent_a, "7-8", json, &rs) == 501)
+        goto cleanup;
+    ack_of(&rs, true, &a);
+    assert_string_equal(rs.legacy_identity, "agent-seq");
+    assert_int_equal(a.stored, 2);
+    assert_int_equal(a.acked_seq, 8);
+    stint_ack_free(&a);
+    post_legacy(f, agent_b, " 7 , 8 ", json, &rs);
+    ack_of(&rs, true, &a);
+    assert_int_equal(a.stored, 2);
+    stint_ack_free(&a);
+    post_legacy(f, agent_a, "7,8", json, &rs); /* the same payload again: nothing new */
+    ack_of(&rs, true, &a);
+    assert_int_equal(a.stored + a.duplicates, 2);
+    stint_ack_free(&a);
+    assert_int_equal(stored_count(f, "alice"), 4);
+    memset(&q, 0, sizeof(q));
+    assert_int_equal(stint_store_dump(f->store, "alice", 0, seq_fn, &q, NULL), STINT_OK);
+    assert_int_equal(q.v[0], 7);
+    assert_int_equal(q.v[3], 8);
+    /* refusals: one header alone, a count that differs, seqs that do not increase, a bad id */
+    post_legacy(f, agent_a, NULL, json, &rs);
+    assert_error(&rs, 400, "bad_legacy_identity");
+    post_legacy(f, NULL, "7-8", json, &rs);
+    assert_error(&rs, 400, "bad_legacy_identity");
+    post_legacy(f, agent_a, "7", json, &rs);
+    assert_error(&rs, 400, "bad_legacy_identity");
+    post_legacy(f, agent_a, "7-9", json, &rs);
+    assert_error(&rs, 400, "bad_legacy_identity");
+    post_legacy(f, agent_a, "8,7", json, &rs);
+    assert_error(&rs, 400, "bad_legacy_identity");
+    post_legacy(f, agent_a, "07,8", json, &rs);
+    assert_error(&rs, 400, "bad_legacy_identity");
+    post_legacy(f, "0123", "7-8", json, &rs);
+    assert_error(&rs, 400, "bad_legacy_identity");
+    /* the legacy readers' errors (spec §6.4): syntax 400, nesting 400, a bad type 400 */
+    post_legacy(f, NULL, NULL, "{\"log\":[", &rs);
+    assert_error(&rs, 400, "bad_batch");
+    post_legacy(f, NULL, NULL, "{\"log\":[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]}", &rs);
+    assert_error(&rs, 400, "bad_batch");
+    post_legacy(f, NULL, NULL, "{\"log\":[{\"start\":\"soon\"}]}", &rs);
+    assert_error(&rs, 400, "bad_batch");
+    assert_int_equal(stored_count(f, "alice"), 4);
+cleanup:
+    stint_response_free(&rs);
+}
+
+/* Reads spec/vectors/NAME into b. */
+static void read_vector(const char *name, struct stint_buf *b)
+{
+    char path[1024];
+    uint8_t chunk[4096];
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/spec/vectors/%s", STINT_SOURCE_DIR, name);
+    f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    stint_buf_reset(b);
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        assert_int_equal(stint_buf_append(b, chunk, n), STINT_OK);
+    fclose(f);
+}
+
+/* The unknown-fields vector (a later v1.x: unknown fields, kind 7) is accepted whole, in both
+ * formats: both records stored, none rejected (spec/PROTOCOL.md §3.3, §9). */
+static void test_unknown_fields_vector(void **state)
+{
+    struct fx *f = *state;
+    struct stint_buf b = {0};
+    struct stint_response rs = {0};
+    struct stint_ack a;
+
+    read_vector("unknown-fields.pb", &b);
+    post(f, "/v1/batches", ALICE, PB, NULL, NULL, &b, &rs);
+    ack_of(&rs, false, &a);
+    assert_int_equal(a.stored, 2);
+    assert_int_equal(a.n_rejected, 0);
+    assert_int_equal(a.acked_seq, 601);
+    stint_ack_free(&a);
+    read_vector("unknown-fields.json", &b);
+    post(f, "/v1/batches", BOB, JSON, NULL, NULL, &b, &rs);
+    ack_of(&rs, true, &a);
+    assert_int_equal(a.stored, 2);
+    assert_int_equal(a.n_rejected, 0);
+    stint_ack_free(&a);
+    stint_response_free(&rs);
+    stint_buf_free(&b);
+}
+
+/* A seq below an earlier one of the batch and equal to none is rejected (REJECT_BAD_SEQ); a
+ * repeated seq is a duplicate; a kind of a later v1.x is stored. */
+static void test_seq_order_and_unknown_kind(void **state)
+{
+    struct fx *f = *state;
+    struct stint_buf b = {0};
+    struct stint_record *r = records(4, 1);
+    struct stint_response rs = {0};
+    struct stint_ack a;
+
+    r[0].seq = 5;
+    r[1].seq = 7;
+    r[2].seq = 6; /* decreasing */
+    r[3].seq = 5; /* a repeat */
+    encode(false, 7, r, 4, &b);
+    post(f, "/v1/batches", ALICE, PB, NULL, NULL, &b, &rs);
+    ack_of(&rs, false, &a);
+    assert_int_equal(a.stored, 2);
+    assert_int_equal(a.duplicates, 1);
+    assert_int_equal(a.n_rejected, 1);
+    assert_int_equal(a.rejected[0].seq, 6);
+    assert_int_equal(a.rejected[0].code, STINT_REJECT_BAD_SEQ);
+    assert_int_equal(a.acked_seq, 7);
+    stint_ack_free(&a);
+    r[0].seq = 20;
+    r[0].kind = 9; /* a kind of a later v1.x, with strings */
+    encode(true, 7, r, 1, &b);
+    post(f, "/v1/batches", ALICE, JSON, NULL, NULL, &b, &rs);
+    ack_of(&rs, true, &a);
+    assert_int_equal(a.stored, 1);
+    assert_int_equal(a.n_rejected, 0);
+    stint_ack_free(&a);
+    stint_response_free(&rs);
+    stint_buf_free(&b);
+    free(r);
 }
 
 int main(void)
@@ -799,7 +1091,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_survives_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_dedup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_legacy_same_second, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_legacy_agent_seq, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seq_order_and_unknown_kind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_fields_vector, setup, teardown),
         cmocka_unit_test_setup_teardown(test_holes_and_gaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_head, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

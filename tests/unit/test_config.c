@@ -41,7 +41,7 @@ static void test_defaults(void **state)
     char path[256];
     (void)state;
     assert_int_equal(stint_config_defaults(&c, NULL), STINT_OK);
-    assert_string_equal(c.source, "x11");
+    assert_string_equal(c.source, "auto");
     assert_string_equal(c.journal, "/state/stint/journal");
     assert_string_equal(c.socket, "/run/user/1000/stint/control");
     assert_string_equal(c.token_file, "/cfg/stint/token");
@@ -161,10 +161,10 @@ static const struct bad bads[] = {
     {"[tracker]\nthis line has no equals sign\n", STINT_ESYNTAX, 2,
      "not a [section], key = value or comment"},
     {"[tracker\n", STINT_ESYNTAX, 1, "not a [section], key = value or comment"},
-    {"[agent]\nsource = wayland\n", STINT_EINVAL, 2,
-     "[agent] source: not x11, stdin or jsonl:PATH: \"wayland\""},
+    {"[agent]\nsource = mir\n", STINT_EINVAL, 2,
+     "[agent] source: not auto, wayland, gnome, x11, stdin or jsonl:PATH: \"mir\""},
     {"[agent]\nsource = jsonl:\n", STINT_EINVAL, 2,
-     "[agent] source: not x11, stdin or jsonl:PATH: \"jsonl:\""},
+     "[agent] source: not auto, wayland, gnome, x11, stdin or jsonl:PATH: \"jsonl:\""},
     {"[journal]\npath =\n", STINT_EINVAL, 2, "[journal] path: must not be empty"},
     {"[journal]\nmax_bytes = 12 parsecs\n", STINT_EINVAL, 2,
      "[journal] max_bytes: not a size (like 512M, 64KiB): \"12 parsecs\""},
@@ -280,7 +280,9 @@ static void test_command_line(void **state)
     assert_string_equal(e.msg, "command line: [tracker] idle: unknown key");
     assert_int_equal(stint_config_set(&c, "agent", "source", "jsonl", "--source", &e),
                      STINT_EINVAL);
-    assert_string_equal(e.msg, "--source: [agent] source: not x11, stdin or jsonl:PATH: \"jsonl\"");
+    assert_string_equal(
+        e.msg,
+        "--source: [agent] source: not auto, wayland, gnome, x11, stdin or jsonl:PATH: \"jsonl\"");
 }
 
 static void test_finish(void **state)

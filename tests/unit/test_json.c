@@ -76,9 +76,8 @@ static void test_batch_roundtrip_with_base64url(void **state)
     struct stint_buf out = {0};
 
     (void)state;
-    assert_int_equal(stint_json_decode_batch(in, sizeof(in) - 1, h, stint_spool_fn, &sp, NULL,
-                                             NULL),
-                     STINT_OK);
+    assert_int_equal(
+        stint_json_decode_batch(in, sizeof(in) - 1, h, stint_spool_fn, &sp, NULL, NULL), STINT_OK);
     assert_int_equal(h->agent_id_len, 16);
     assert_int_equal(h->agent_id[0], 0x5e);
     assert_int_equal(h->current.title_len, 3);
@@ -132,7 +131,59 @@ static const struct bad bads[] = {
      "{\"clientVersion\":\"12345678901234567890123456789012345678901234567890123456789012345\"}",
      STINT_ELIMIT, "clientVersion"},
     {"current not object", "{\"current\":[]}", STINT_ETYPE, "current"},
+    /* the JSON corners of spec/PROTOCOL.md §4 */
+    {"a member twice", "{\"nowMs\":\"1\",\"nowMs\":\"2\"}", STINT_ETYPE, "twice"},
+    {"a field under both names", "{\"nowMs\":\"1\",\"now_ms\":\"2\"}", STINT_ETYPE, "now_ms"},
+    {"a record field under both names", "{\"records\":[{\"endMs\":\"2\",\"end_ms\":\"2\"}]}",
+     STINT_ETYPE, "records[0].end_ms"},
+    {"a repeated name in an unknown member", "{\"x\":{\"a\":1,\"a\":2}}", STINT_ETYPE, "twice"},
+    {"a repeated name, then not JSON", "{\"a\":1,\"a\":2,}", STINT_EJSON, "byte"},
+    {"records: [null]", "{\"records\":[null]}", STINT_ETYPE, "records[0]"},
+    {"uint64 \"-0\"", "{\"records\":[{\"seq\":\"-0\"}]}", STINT_ETYPE, "seq"},
+    {"uint64 \"+1\"", "{\"records\":[{\"seq\":\"+1\"}]}", STINT_ETYPE, "seq"},
+    {"base64 padding in the middle", "{\"agentId\":\"XhsMekQPS46dITpgwhHwB=w=\"}", STINT_ETYPE,
+     "agentId"},
+    {"base64 with three pads", "{\"agentId\":\"XhsMekQPS46dITpgwhHwB===\"}", STINT_ETYPE,
+     "agentId"},
+    {"kind name of a later version", "{\"records\":[{\"kind\":\"KIND_MEETING\"}]}", STINT_ETYPE,
+     "kind"},
 };
+
+/* What §4 accepts at its corners: base64 without padding, "-0" for a signed field, the number
+ * -0 for an unsigned one, a kind by a number v1.0 has no name for, nesting to 2048 levels in an
+ * unknown member (and no deeper). */
+static void test_json_corners_accepted(void **state)
+{
+    static const char ok[] =
+        "{\"agentId\":\"XhsMekQPS46dITpgwhHwBw\",\"nowMs\":\"-0\",\"records\":[{\"seq\":-0,"
+        "\"startMs\":\"1\",\"endMs\":\"2\",\"kind\":9}]}";
+    struct stint_batch *h = malloc(sizeof(*h));
+    struct stint_buf deep = {0};
+    struct stint_error err;
+    struct stint_decode_info info;
+    int i;
+
+    (void)state;
+    assert_int_equal(stint_json_decode_batch(ok, strlen(ok), h, NULL, NULL, &info, &err), STINT_OK);
+    assert_int_equal(h->agent_id_len, 16);
+    assert_int_equal(h->now_ms, 0);
+    assert_int_equal(info.records, 1);
+    for (i = 0; i < 2; i++) {
+        int depth = i ? 2049 : 2047, k;
+        stint_buf_reset(&deep);
+        stint_buf_append_str(&deep, "{\"x\":");
+        for (k = 0; k < depth; k++)
+            stint_buf_append_str(&deep, "[");
+        for (k = 0; k < depth; k++)
+            stint_buf_append_str(&deep, "]");
+        stint_buf_append_str(&deep, "}");
+        assert_int_equal(
+            stint_json_decode_batch((const char *)deep.data, deep.len, h, NULL, NULL, NULL, &err),
+            i ? STINT_EJSON : STINT_OK);
+    }
+    stint_buf_free(&deep);
+    free(h);
+}
 
 static void test_malformed_table(void **state)
 {
@@ -148,8 +199,7 @@ static void test_malformed_table(void **state)
             fail_msg("%s: got %s (%s), expected %s", bads[i].name, stint_strerror(got), err.msg,
                      stint_strerror(bads[i].want));
         if (!strstr(err.msg, bads[i].in_msg))
-            fail_msg("%s: message '%s' does not name '%s'", bads[i].name, err.msg,
-                     bads[i].in_msg);
+            fail_msg("%s: message '%s' does not name '%s'", bads[i].name, err.msg, bads[i].in_msg);
         assert_true(err.offset <= n);
     }
     free(h);
@@ -202,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_lenient_input),
         cmocka_unit_test(test_batch_roundtrip_with_base64url),
         cmocka_unit_test(test_malformed_table),
+        cmocka_unit_test(test_json_corners_accepted),
         cmocka_unit_test(test_over_limit_title),
         cmocka_unit_test(test_ack_roundtrip),
     };

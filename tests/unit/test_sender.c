@@ -34,21 +34,21 @@ static const struct crow crows[] = {
     {CURLE_OK, 401, STINT_SEND_AUTH},
     {CURLE_OK, 402, STINT_SEND_REJECT},
     {CURLE_OK, 403, STINT_SEND_AUTH},
-    {CURLE_OK, 404, STINT_SEND_REJECT},
-    {CURLE_OK, 405, STINT_SEND_REJECT},
+    {CURLE_OK, 404, STINT_SEND_MISCONFIG},
+    {CURLE_OK, 405, STINT_SEND_MISCONFIG},
     {CURLE_OK, 408, STINT_SEND_RETRY},
     {CURLE_OK, 409, STINT_SEND_REJECT},
     {CURLE_OK, 410, STINT_SEND_REJECT},
     {CURLE_OK, 411, STINT_SEND_REJECT},
     {CURLE_OK, 413, STINT_SEND_SPLIT},
-    {CURLE_OK, 415, STINT_SEND_REJECT},
+    {CURLE_OK, 415, STINT_SEND_MISCONFIG},
     {CURLE_OK, 422, STINT_SEND_REJECT},
     {CURLE_OK, 429, STINT_SEND_RETRY},
     {CURLE_OK, 431, STINT_SEND_REJECT},
     {CURLE_OK, 451, STINT_SEND_REJECT},
     {CURLE_OK, 499, STINT_SEND_REJECT},
     {CURLE_OK, 500, STINT_SEND_RETRY},
-    {CURLE_OK, 501, STINT_SEND_RETRY},
+    {CURLE_OK, 501, STINT_SEND_MISCONFIG},
     {CURLE_OK, 502, STINT_SEND_RETRY},
     {CURLE_OK, 503, STINT_SEND_RETRY},
     {CURLE_OK, 504, STINT_SEND_RETRY},
@@ -105,12 +105,16 @@ static void test_classification_table(void **state)
             assert_int_equal(c, STINT_SEND_RETRY);
         else if (i == 413)
             assert_int_equal(c, STINT_SEND_SPLIT);
+        else if (i == 404 || i == 405 || i == 415)
+            assert_int_equal(c, STINT_SEND_MISCONFIG);
         else
             assert_int_equal(c, STINT_SEND_REJECT);
     }
     for (i = 500; i < 600; i++)
-        assert_int_equal(stint_http_classify(CURLE_OK, (long)i), STINT_SEND_RETRY);
+        assert_int_equal(stint_http_classify(CURLE_OK, (long)i),
+                         i == 501 ? STINT_SEND_MISCONFIG : STINT_SEND_RETRY);
     assert_string_equal(stint_send_class_name(STINT_SEND_BLOCKED), "blocked");
+    assert_string_equal(stint_send_class_name(STINT_SEND_MISCONFIG), "misconfig");
 }
 
 /* Without a CA file the sender trusts the system's CAs (Debian's ca-certificates, which `make
@@ -129,8 +133,7 @@ static void test_system_trust(void **state)
         assert_non_null(d);
         while ((e = readdir(d)) != NULL) { /* hash links: 8 hex digits, '.', a digit */
             size_t n = strlen(e->d_name);
-            certs += n == 10 && e->d_name[8] == '.' &&
-                     strspn(e->d_name, "0123456789abcdef") == 8;
+            certs += n == 10 && e->d_name[8] == '.' && strspn(e->d_name, "0123456789abcdef") == 8;
         }
         closedir(d);
     } else {

@@ -6,6 +6,8 @@
 #include "cmocka_all.h"
 
 #include <ftw.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,6 +308,54 @@ static void test_discard_open_for_purge(void **state)
     /* "Start" and most of "secret plans" went with the purge */
     expect(f, 0, STINT_KIND_ACTIVE, "secret plans", T0 + 12 * SEC, T0 + 15 * SEC);
     expect(f, 1, STINT_KIND_ACTIVE, "after", T0 + 15 * SEC, T0 + 16 * SEC);
+    check_timeline(f);
+}
+
+/* The journal refuses every write (a file size limit: EFBIG, as a full disk gives ENOSPC) while
+ * 400 records close: the tracker holds 256, drops the oldest, and once the journal takes records
+ * again writes one gap record for the dropped span, with how many, in front of the held ones. */
+static void test_held_records_become_a_gap(void **state)
+{
+    struct fixture *f = *state;
+    struct stint_tracker_status st;
+    struct rlimit old, tiny;
+    char title[32];
+    const int n = 400;
+
+    make_tracker(f, true, STINT_URL_HOST);
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_IGN);
+    tiny = old;
+    tiny.rlim_cur = 1; /* nothing can grow: every append fails */
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &tiny), 0);
+    for (int i = 0; i < n; i++) {
+        advance(f, 1 * SEC);
+        snprintf(title, sizeof(title), "w%d", i);
+        f->src.title = title;
+        f->src.last_input_mono = f->mono;
+        (void)deliver(&f->src); /* the journal's error comes back; the record is held */
+        (void)stint_tracker_tick(f->t);
+    }
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    stint_tracker_status(f->t, &st);
+    assert_true(st.failing);
+    assert_true(st.append_errors > 0);
+    assert_int_equal(st.pending, 256);
+    assert_int_equal(st.dropped, n - 256); /* "Start" and w0..w398 closed: 400 records */
+    assert_int_equal(st.gap_pending, n - 256);
+    advance(f, 6 * SEC); /* past the retry */
+    assert_int_equal(stint_tracker_tick(f->t), STINT_OK);
+    stint_tracker_status(f->t, &st);
+    assert_false(st.failing);
+    assert_int_equal(st.pending, 0);
+    assert_int_equal(st.gaps, 1);
+    read_all(f);
+    assert_int_equal(f->n, 257);
+    assert_int_equal(f->recs[0].kind, STINT_KIND_GAP);
+    assert_int_equal(f->recs[0].gap_count, n - 256);
+    assert_int_equal(f->recs[0].start_ms, T0);                 /* "Start" began here */
+    assert_int_equal(f->recs[0].end_ms, T0 + (n - 256) * SEC); /* the last dropped ended */
+    expect(f, 1, STINT_KIND_ACTIVE, "w143", T0 + 144 * SEC, T0 + 145 * SEC);
     check_timeline(f);
 }
 
@@ -764,6 +814,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_focus_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discard_open_for_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_held_records_become_a_gap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_url_and_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suspend, setup, teardown),

@@ -325,7 +325,7 @@ const struct vector_case stint_vector_cases[] = {
     {"escapes", "NUL, quotes, backslashes, control characters, U+2028, </script>, / and %",
      std_head, 1, escapes_record, NULL},
     {"unknown-fields", "fields from a later v1.x at batch and record level, and a kind v1 does "
-                       "not name: skipped, counted, kept",
+                       "not name: skipped, counted, kept, and stored by a server",
      std_head, 2, unknown_record, unknown_raw},
     {"extreme-values", "largest seq, negative and far-future times, every flag bit", extreme_head,
      2, extreme_record, NULL},

@@ -72,6 +72,48 @@ enum stint_err stint_legacy_decode(enum stint_legacy_shape shape, const char *te
                                    struct stint_batch *head, stint_record_fn fn, void *ctx,
                                    struct stint_decode_info *info, struct stint_error *err);
 
+/* Whether the mapping writes record r into 'log': kind ACTIVE or UNSPECIFIED (rule 5 of
+ * spec/PROTOCOL.md §5.1). A sender that names its seqs (Stint-Seqs) lists exactly these. */
+bool stint_legacy_keeps(const struct stint_record *r);
+
+/* ---- legacy identity (spec/PROTOCOL.md §6.8) ----
+ *
+ * The legacy array carries no agent and no seq. A Stint agent sends them beside the body, in
+ * two request headers: STINT_LEGACY_AGENT_HEADER (its agent_id, 32 lowercase hex digits) and
+ * STINT_LEGACY_SEQS_HEADER (the seq of each closed record of 'log', in 'log' order, as
+ * ascending comma-separated ranges "5-9,12"); a server then identifies each record by
+ * (account, agent_id, seq) as for batches. A payload without them gets the content identity:
+ * agent_id of 16 zero bytes and seq = stint_legacy_content_seq(). The server says which it used
+ * in the answer header STINT_LEGACY_IDENTITY_HEADER ("agent-seq" or "content"). */
+#define STINT_LEGACY_AGENT_HEADER "Stint-Agent-Id"
+#define STINT_LEGACY_SEQS_HEADER "Stint-Seqs"
+#define STINT_LEGACY_IDENTITY_HEADER "Stint-Legacy-Identity"
+/* Longest Stint-Seqs value a sender writes and a server must accept (bytes). */
+#define STINT_LEGACY_SEQS_MAX 65536u
+
+/* The content identity of a legacy record: FNV-1a 64 (offset basis 14695981039346656037, prime
+ * 1099511628211) over start_ms and end_ms (8 bytes each, big-endian, two's complement), then
+ * app, path, title and url, each as its length (4 bytes, big-endian) and its bytes, then
+ * `occurrence` (4 bytes, big-endian: how many earlier records of the same payload have the same
+ * start, end and strings); the result with its top bit cleared, and 1 when that is 0. */
+uint64_t stint_legacy_content_seq(const struct stint_record *r, uint32_t occurrence);
+
+/* Appends the Stint-Seqs value of seqs[0..n-1] (strictly increasing) to out: runs of consecutive
+ * seqs as "a-b", single ones as "a", joined by ",". STINT_EINVAL when the seqs do not increase,
+ * STINT_ENOMEM when out cannot grow. */
+enum stint_err stint_legacy_seqs_format(const uint64_t *seqs, size_t n, struct stint_buf *out);
+
+/* Parses a Stint-Seqs value (at most STINT_LEGACY_SEQS_MAX bytes) into *seqs (malloc'd, the
+ * caller frees it; NULL when n is 0) and *n. Grammar: range *("," range), range = seq ["-" seq],
+ * seq = "1".."18446744073709551615" without leading zeros; spaces around commas allowed; every
+ * seq above the one before it. At most `max` seqs (STINT_ELIMIT beyond). STINT_ESYNTAX with the
+ * byte offset for anything else. */
+enum stint_err stint_legacy_seqs_parse(const char *text, size_t len, size_t max, uint64_t **seqs,
+                                       size_t *n, struct stint_error *err);
+
+/* Parses a Stint-Agent-Id value: 32 hex digits (either case), spaces around ignored. */
+bool stint_legacy_agent_parse(const char *text, uint8_t out[STINT_AGENT_ID_LEN]);
+
 /* The shape of a stint-codec format name ("php", "php-serialize", "legacy-json", "form"),
  * or 0 when the name is none of them. */
 enum stint_legacy_shape stint_legacy_shape_find(const char *name);

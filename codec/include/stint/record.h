@@ -130,7 +130,9 @@ enum stint_err stint_record_set(struct stint_record *r, enum stint_field bit, co
 void stint_batch_set_version(struct stint_batch *b, const char *s, size_t len);
 
 /* Semantic checks that a server applies per record (spec/PROTOCOL.md, "Per-record validation"):
- * seq > 0, start_ms > 0, end_ms >= start_ms, known kind, gap_count only on gaps. On failure
+ * seq > 0, start_ms > 0, end_ms >= start_ms, kind not negative, and for the kinds v1.0 defines
+ * (0..4) gap_count only on gaps and no strings on idle, private and gap records; a kind above 4
+ * (a later v1.x) is acceptable and kept by its number (§3.3). On failure
  * returns the STINT_REJECT_* code and writes a reason into `reason` (cap bytes, NUL-terminated);
  * returns 0 (STINT_REJECT_UNSPECIFIED) when the record is acceptable. `closed`: the record must
  * have an end (every record of Batch.records). */
