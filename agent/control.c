@@ -11,6 +11,12 @@
  *   FLUSH    flush --wait: the daemon's progress callback is polled every tick; a progress line
  *            goes out when the figures change, the final line when it says done
  *   PURGE    purge --server: the daemon's purge_poll is polled every tick
+ *   WATCH    watch: the connection only carries state lines from now on. The summary
+ *            (stint_control_watch_state, made from the status callback) is computed every
+ *            watch_ms and right after any client's request, and a line goes out only when it
+ *            differs from the last one sent, so a tray that blocks on the socket wakes only when
+ *            something it shows changed. The daemon has no notification from the sender thread,
+ *            hence the slow tick; it runs only while somebody watches.
  *   CLOSING  the last bytes are written, then the connection is closed
  *
  * The peer's uid is checked once, at accept (SO_PEERCRED); a refused peer gets one error line
@@ -44,7 +50,7 @@
 #define CHUNKS_PER_CALL 16             /* pending chunks per handle call: the loop stays fair */
 #define CLOSING_GRACE_MS 5000          /* a closing client's last bytes may take this long */
 
-enum cstate { C_READ, C_PENDING, C_FLUSH, C_PURGE, C_CLOSING };
+enum cstate { C_READ, C_PENDING, C_FLUSH, C_PURGE, C_WATCH, C_CLOSING };
 
 struct client {
     int fd;
@@ -59,7 +65,7 @@ struct client {
     uint64_t from, left, count; /* pending: next seq, records still wanted (0: all), sent */
     bool unlimited;
     bool more;           /* pending: the daemon has more after from */
-    char *last_progress; /* flush: the last progress line, to send only changes */
+    char *last_progress; /* flush: the last progress line; watch: the last state line */
 };
 
 struct stint_control {
@@ -70,7 +76,8 @@ struct stint_control {
     struct stint_control_ops ops;
     void *ctx;
     uid_t uid;
-    uint32_t tick_ms, idle_ms;
+    uint32_t tick_ms, idle_ms, watch_ms;
+    bool watch_now; /* a request ran: compare the watched state at the end of this call */
     void (*log)(void *ctx, int level, const char *line);
     bool purge_busy; /* a purge --server is running (one at a time) */
     bool again;      /* work is left that needs no event: timeout 0 */
@@ -116,6 +123,8 @@ const char *stint_control_cmd_name(enum stint_control_cmd cmd)
         return "purge";
     case STINT_CONTROL_DEAD_LETTERS:
         return "dead_letters";
+    case STINT_CONTROL_WATCH:
+        return "watch";
     }
     return "?";
 }
@@ -180,10 +189,12 @@ enum stint_err stint_control_parse_request(const char *line, size_t len,
         out->cmd = STINT_CONTROL_PURGE;
     else if (strcmp(cmd, "dead_letters") == 0)
         out->cmd = STINT_CONTROL_DEAD_LETTERS;
+    else if (strcmp(cmd, "watch") == 0)
+        out->cmd = STINT_CONTROL_WATCH;
     else {
         err = stint_error_set(e, STINT_EINVAL, 0,
                               "unknown command \"%.64s\" (status, private, flush, pending, purge, "
-                              "dead_letters)",
+                              "dead_letters, watch)",
                               cmd);
         goto cleanup;
     }
@@ -502,6 +513,97 @@ static bool purge_tick(struct stint_control *c, struct client *cl)
     return ok;
 }
 
+static const char *member_str(const json_t *o, const char *name)
+{
+    const char *v = json_string_value(json_object_get(o, name));
+    return v ? v : "";
+}
+
+json_t *stint_control_watch_state(const json_t *status)
+{
+    const json_t *sender = json_object_get(status, "sender");
+    const json_t *open = json_object_get(status, "open");
+    const json_t *journal = json_object_get(status, "journal");
+    const char *sstate = member_str(sender, "state"), *mode, *detail = NULL;
+    bool priv = json_is_true(json_object_get(status, "private"));
+    bool idle = json_is_true(json_object_get(status, "idle"));
+    json_t *o, *v;
+
+    /* One word for what the user most needs to know, in this order: private mode is what they
+     * chose; a blocked sender needs them; then offline, sending, idle, recording. */
+    if (priv) {
+        mode = "private";
+    } else if (strncmp(sstate, "paused", 6) == 0 || strncmp(sstate, "blocked", 7) == 0) {
+        mode = "blocked";
+        detail = *member_str(sender, "last_error") ? member_str(sender, "last_error") : sstate;
+    } else if (strcmp(sstate, "retrying") == 0) {
+        mode = "offline";
+        detail = member_str(sender, "last_error");
+    } else if (strcmp(sstate, "sending") == 0) {
+        mode = "sending";
+    } else if (idle) {
+        mode = "idle";
+    } else {
+        mode = "recording";
+    }
+    o = json_pack("{sssbsbsIss}", "mode", mode, "private", priv, "idle", idle, "backlog",
+                  (json_int_t)json_integer_value(json_object_get(status, "backlog")), "sender",
+                  sstate);
+    if (!o)
+        return NULL;
+    if (detail && *detail)
+        json_object_set_new(o, "detail", json_string(detail));
+    v = json_object_get(journal, "oldest_ms");
+    if (json_is_integer(v))
+        json_object_set_new(o, "oldest_ms", json_integer(json_integer_value(v)));
+    /* The app only while it is being recorded: the title changes too often to be worth a line. */
+    if (strcmp(member_str(open, "kind"), "active") == 0 && *member_str(open, "app"))
+        json_object_set_new(o, "app", json_string(member_str(open, "app")));
+    return o;
+}
+
+/* Sends the watched state when it differs from the last line sent; false when the client must
+ * be closed. A failing status callback ends the watch with its error. */
+static bool watch_tick(struct stint_control *c, struct client *cl)
+{
+    struct stint_error e;
+    json_t *st = json_object(), *sum = NULL, *line = NULL;
+    char *text = NULL;
+    enum stint_err err;
+    bool ok = true;
+
+    stint_error_clear(&e);
+    cl->deadline = mono_ms() + c->watch_ms;
+    if (!st)
+        return false;
+    err = c->ops.status(c->ctx, st, &e);
+    if (err != STINT_OK) {
+        ok = put_error(cl, err, e.msg);
+        cl->state = C_CLOSING;
+        cl->deadline = mono_ms() + CLOSING_GRACE_MS;
+        goto cleanup;
+    }
+    sum = stint_control_watch_state(st);
+    line = sum ? json_pack("{sO}", "state", sum) : NULL;
+    text = line ? json_dumps(line, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (!text) {
+        ok = false;
+        goto cleanup;
+    }
+    if (!cl->last_progress || strcmp(text, cl->last_progress) != 0) {
+        ok = put_line(cl, text, strlen(text));
+        free(cl->last_progress);
+        cl->last_progress = text;
+        text = NULL;
+    }
+cleanup:
+    free(text);
+    json_decref(line);
+    json_decref(sum);
+    json_decref(st);
+    return ok;
+}
+
 /* Runs one request line; false when the client must be closed. */
 static bool dispatch(struct stint_control *c, struct client *cl, const char *line, size_t len)
 {
@@ -591,7 +693,16 @@ static bool dispatch(struct stint_control *c, struct client *cl, const char *lin
         err = c->ops.dead_letters(c->ctx, &rq, o, &e);
         ok = err == STINT_OK ? finish_ok(c, cl, o) : finish_err(c, cl, &e, err);
         break;
+    case STINT_CONTROL_WATCH:
+        if (!c->ops.status)
+            goto unsupported;
+        free(cl->last_progress);
+        cl->last_progress = NULL;
+        cl->state = C_WATCH;
+        ok = watch_tick(c, cl);
+        break;
     }
+    c->watch_now = true; /* whatever the request changed, watchers hear of it now */
     json_decref(o);
     return ok;
 unsupported:
@@ -735,6 +846,7 @@ enum stint_err stint_control_open(const struct stint_control_opts *opts, struct 
     c->uid = opts->check_uid ? opts->uid : geteuid();
     c->tick_ms = opts->tick_ms ? opts->tick_ms : 100;
     c->idle_ms = opts->idle_timeout_ms ? opts->idle_timeout_ms : 30000;
+    c->watch_ms = opts->watch_ms ? opts->watch_ms : 1000;
     c->log = opts->log;
     memcpy(c->path, opts->path, len + 1);
 
@@ -794,7 +906,8 @@ void stint_control_close(struct stint_control *c)
         struct client *cl = c->clients[i];
         if (!cl)
             continue;
-        if (cl->state == C_FLUSH || cl->state == C_PURGE || cl->state == C_PENDING)
+        if (cl->state == C_FLUSH || cl->state == C_PURGE || cl->state == C_PENDING ||
+            cl->state == C_WATCH)
             put_error(cl, STINT_EIO, "stintd is shutting down");
         flush_out(cl);
         client_free(cl);
@@ -935,6 +1048,8 @@ static bool step(struct stint_control *c, struct client *cl, short revents, int6
         return false;
     if (cl->state == C_PURGE && now >= cl->deadline && !purge_tick(c, cl))
         return false;
+    if (cl->state == C_WATCH && now >= cl->deadline && !watch_tick(c, cl))
+        return false;
     if (!flush_out(cl))
         return false;
     if (cl->state == C_PENDING && out_unsent(cl) == 0)
@@ -982,6 +1097,16 @@ void stint_control_handle(struct stint_control *c, const struct pollfd *fds, siz
             accept_one(c);
             if (stint_control_clients(c) == before)
                 break;
+        }
+    }
+    /* After a request (a private toggle, a flush), watchers hear of the change at once rather
+     * than at their next tick. */
+    if (c->watch_now) {
+        c->watch_now = false;
+        for (i = 0; i < STINT_CONTROL_CLIENTS_MAX; i++) {
+            struct client *cl = c->clients[i];
+            if (cl && cl->state == C_WATCH && (!watch_tick(c, cl) || !flush_out(cl)))
+                drop(c, i);
         }
     }
     /* A purge whose client went away still needs its result collected. */

@@ -52,6 +52,7 @@ enum stint_control_cmd {
     STINT_CONTROL_PENDING = 3,
     STINT_CONTROL_PURGE = 4,
     STINT_CONTROL_DEAD_LETTERS = 5,
+    STINT_CONTROL_WATCH = 6,
 };
 
 /* dead_letters: what to do with them. */
@@ -131,6 +132,8 @@ struct stint_control_opts {
     uint32_t tick_ms;         /* progress polling of flush --wait and purge; 0: 100 ms */
     uint32_t idle_timeout_ms; /* a client silent this long between requests is closed;
                                  0: 30 s */
+    uint32_t watch_ms;        /* watch: the state is compared at least this often while a
+                                 client watches (and after every request); 0: 1000 ms */
     /* Log lines (peers refused, clients dropped); NULL: silent. level: 0 error .. 3 debug. */
     void (*log)(void *ctx, int level, const char *line);
 };
@@ -164,6 +167,11 @@ int stint_control_timeout_ms(struct stint_control *c);
 
 /* Clients connected now. */
 size_t stint_control_clients(struct stint_control *c);
+
+/* watch: the summary a watching client is sent (spec/CONTROL.md, "watch"), made from a status
+ * answer (status: the members the status callback filled). Returns a new object the caller
+ * releases with json_decref, or NULL when out of memory. Pure, so tests can table it. */
+json_t *stint_control_watch_state(const json_t *status);
 
 /* The name of a command ("status", ...), or "?" for a value out of range. */
 const char *stint_control_cmd_name(enum stint_control_cmd cmd);

@@ -3,8 +3,9 @@
 if(TARGET stintd)
   add_custom_target(run-bench_idle
     COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/bench_idle.sh $<TARGET_FILE:stintd> 30
-            $<$<TARGET_EXISTS:stint-collector>:$<TARGET_FILE:stint-collector>>
-    DEPENDS stintd USES_TERMINAL)
+            "$<$<TARGET_EXISTS:stint-collector>:$<TARGET_FILE:stint-collector>>"
+            "$<$<TARGET_EXISTS:stint-tray>:$<TARGET_FILE:stint-tray>>"
+    DEPENDS stintd USES_TERMINAL VERBATIM)
   if(STINT_BENCH_PREV)
     add_dependencies(run-bench_idle ${STINT_BENCH_PREV})
   endif()

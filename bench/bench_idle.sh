@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench_idle.sh — what stintd costs when nothing happens (issue 7: < 0.1% of a core, <= 12 MiB).
 #
-#   bench_idle.sh STINTD [SECONDS] [STINT-COLLECTOR]
+#   bench_idle.sh STINTD [SECONDS] [STINT-COLLECTOR] [STINT-TRAY]
 #
 # Runs stintd under Xvfb with openbox (an EWMH window manager) and one focused xterm, with the
 # X11 source, and measures it over SECONDS (default 30) after a 3 s warm-up:
@@ -17,14 +17,18 @@
 # file that does not grow, for comparison; each also with the sender on (a server configured,
 # an empty journal: its thread and the network watcher sleep; libcurl and TLS are set up only by
 # the first send) and, given STINT-COLLECTOR, once the sender has delivered 199 records over
-# TLS and keeps its connection (libcurl, its TLS library and the TLS session in memory). A table, never a
+# TLS and keeps its connection (libcurl, its TLS library and the TLS session in memory). Given
+# STINT-TRAY (issue 22: < 0.1% of a core), on a private session bus (dbus-daemon) with stintd on
+# a file that does not grow: stint-tray's own cost while nothing changes, and stintd's with a
+# tray watching (its watch tick compares the state once a second). A table, never a
 # pass/fail: the targets are printed beside the figures. Machines are shared and noisy: read the
 # medians of several runs.
 set -eu
 
-STINTD=${1:?usage: bench_idle.sh STINTD [SECONDS] [STINT-COLLECTOR]}
+STINTD=${1:?usage: bench_idle.sh STINTD [SECONDS] [STINT-COLLECTOR] [STINT-TRAY]}
 SECS=${2:-30}
 COLLECTOR=${3:-}
+TRAY=${4:-}
 T=$(mktemp -d /tmp/stint-bench-idle-XXXXXX)
 PIDS=
 WUSER=
@@ -193,5 +197,45 @@ if [ -n "$COLLECTOR" ] && command -v openssl >/dev/null 2>&1; then
     echo "(the row above is after a real delivery; the collector holds:"
     "$COLLECTOR" stats --data "$T/server" 2>&1 | sed 's/^/  /'
     echo ")"
+fi
+# The tray: stint-tray and stintd side by side, measured over the same SECS.
+if [ -n "$TRAY" ] && command -v dbus-daemon >/dev/null 2>&1; then
+    dbus-daemon --session --nofork --print-address=3 3>"$T/bus" 2>"$T/dbus.log" &
+    PIDS="$PIDS $!"
+    i=0
+    while [ ! -s "$T/bus" ]; do
+        i=$((i + 1)); [ $i -lt 100 ] || { echo "bench_idle: dbus-daemon did not start"; exit 1; }
+        sleep 0.1
+    done
+    DBUS_SESSION_BUS_ADDRESS=$(head -1 "$T/bus")
+    export DBUS_SESSION_BUS_ADDRESS
+    : > "$T/tray.jsonl"
+    "$STINTD" --source "jsonl:$T/tray.jsonl" --journal "$T/trayj" --socket "$T/trayrun/control" \
+        --server "" --max-age 0 2>"$T/tray-stintd.log" &
+    SPID=$!
+    PIDS="$PIDS $SPID"
+    i=0
+    while [ ! -S "$T/trayrun/control" ]; do
+        i=$((i + 1)); [ $i -lt 100 ] || { echo "bench_idle: stintd did not start"; exit 1; }
+        sleep 0.1
+    done
+    "$TRAY" --socket "$T/trayrun/control" 2>"$T/tray.log" &
+    TPID=$!
+    PIDS="$PIDS $TPID"
+    sleep 3
+    t0=$(cpu_ns $TPID); tw0=$(switches $TPID); s0=$(cpu_ns $SPID); sw0=$(switches $SPID)
+    sleep "$SECS"
+    t1=$(cpu_ns $TPID); tw1=$(switches $TPID); s1=$(cpu_ns $SPID); sw1=$(switches $SPID)
+    for who in tray stintd; do
+        if [ $who = tray ]; then
+            pid=$TPID c=$((t1 - t0)) w=$((tw1 - tw0)) label="stint-tray, nothing changing"
+        else
+            pid=$SPID c=$((s1 - s0)) w=$((sw1 - sw0)) label="stintd, a tray watching"
+        fi
+        awk -v s="$who" -v l="$label" -v c=$c -v w=$w -v t="$SECS" -v r="$(kib $pid VmRSS)" \
+            -v h="$(kib $pid VmHWM)" -v p="$(pss $pid)" 'BEGIN {
+            printf "%-6s %-30s %9.2f %9.4f %9.2f %8.2f %9.2f %8.2f\n", s, l, c / 1e6,
+                   100 * c / (t * 1e9), w / t, r / 1024, h / 1024, p / 1024 }'
+    done
 fi
 printf 'targets: < 0.1%% of a core, <= 12 MiB RSS\n'

@@ -49,6 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         n = snprintf(line, sizeof(line), "{\"cmd\":\"purge\",\"server\":%s}",
                      rq.server ? "true" : "false");
         break;
+    case STINT_CONTROL_WATCH:
+        n = snprintf(line, sizeof(line), "{\"cmd\":\"watch\"}");
+        break;
     default:
         STINT_FUZZ_CHECK(0, "parsed into an unknown command %d", (int)rq.cmd);
     }

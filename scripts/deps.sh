@@ -17,6 +17,9 @@ set -eu
 # Packaging: scdoc builds the man pages (man/); debhelper, dpkg-dev and lintian make and check
 # the Debian packages (make deb); systemd gives systemd-analyze, which checks the units; curl
 # lets the package test ask the installed collector for its health.
+# stint-tray: libsystemd-dev (sd-bus and sd-event); its test: dbus-daemon (dbus-run-session),
+# python3-dbus and python3-gi (tray_host.py plays the tray host on the session bus); sway,
+# waybar and grim (tray_screenshot.py: a real SNI host on a headless compositor, screenshots).
 PACKAGES="
 cmake make gcc clang pkg-config libclang-rt-14-dev
 nanopb libnanopb-dev
@@ -37,6 +40,7 @@ systemd
 curl
 sway foot libwayland-dev wayland-protocols libsystemd-dev dbus-daemon dbus-bin nodejs # issue 20: Wayland + D-Bus sources, their tests
 gnome-shell libglib2.0-bin # issue 20: the GNOME Shell extension tested in a headless GNOME Shell
+python3-dbus python3-gi waybar grim # issue 22: tray_host (the tray host on D-Bus), tray_screenshot (a real SNI host)
 "
 PACKAGES=$(printf '%s\n' "$PACKAGES" | sed 's/#.*//') # a line of PACKAGES may end in a comment
 

@@ -76,6 +76,11 @@ grep -q 'stint-collector serve' "$TMP/out" || fail "stint-collector --help says 
 /usr/bin/stintctl --help | grep -q 'stintctl status' || fail "stintctl --help"
 /usr/bin/stint-codec --version >/dev/null || fail "stint-codec --version"
 /usr/bin/stint-conformance --list >/dev/null || fail "stint-conformance --list"
+/usr/bin/stint-tray --version | grep -q '^stint-tray ' || fail "stint-tray --version"
+for f in /etc/xdg/autostart/stint-tray.desktop /usr/share/applications/stint-tray.desktop \
+    /usr/share/icons/hicolor/scalable/apps/stint-private.svg /usr/share/man/man1/stint-tray.1.gz; do
+    [ -s "$f" ] || fail "$f missing"
+done
 for m in man1/stintd.1 man1/stintctl.1 man5/stint-agent.ini.5 man8/stint-collector.8 \
     man1/stint-codec.1 man1/stint-conformance.1; do
     [ -s "/usr/share/man/$m.gz" ] || fail "/usr/share/man/$m.gz missing"

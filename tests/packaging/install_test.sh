@@ -32,7 +32,9 @@ check_tree() { # PREFIX
         share/man/man8/stint-collector.8 \
         share/bash-completion/completions/stintctl \
         share/doc/stint/README.md share/doc/stint/agent.ini.example \
-        share/doc/stint/spec/PROTOCOL.md; do
+        share/doc/stint/spec/PROTOCOL.md \
+        bin/stint-tray share/man/man1/stint-tray.1 etc/xdg/autostart/stint-tray.desktop \
+        share/applications/stint-tray.desktop share/icons/hicolor/scalable/apps/stint-private.svg; do
         [ -s "$p/$f" ] || fail "$p: $f not installed"
     done
     # the units name the binaries of this prefix
@@ -83,6 +85,7 @@ check_tree "$TMP/p2"
 s=$TMP/stage
 [ -s "$s/etc/stint-collector/collector.conf" ] || fail "DESTDIR, /usr: no /etc/stint-collector/collector.conf"
 [ ! -e "$s/usr/etc" ] || fail "DESTDIR, /usr: configuration went to /usr/etc"
+[ -s "$s/etc/xdg/autostart/stint-tray.desktop" ] || fail "DESTDIR, /usr: no /etc/xdg/autostart/stint-tray.desktop"
 grep -qx 'ExecStart=/usr/bin/stintd' "$s/usr/lib/systemd/user/stintd.service" ||
     fail "DESTDIR, /usr: stintd.service does not run /usr/bin/stintd"
 grep -qx 'EnvironmentFile=/etc/stint-collector/collector.conf' \

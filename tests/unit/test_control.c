@@ -331,6 +331,8 @@ static void test_parse_table(void **state)
         {"{\"cmd\":\"dead_letters\",\"action\":\"drop\",\"seqs\":4}", STINT_ETYPE, 0},
         {"{\"cmd\":\"dead_letters\",\"seqs\":[4]}", STINT_EINVAL, 0},
         {"{\"cmd\":\"dead_letters\",\"server\":true}", STINT_EINVAL, 0},
+        {"{\"cmd\":\"watch\"}", STINT_OK, STINT_CONTROL_WATCH},
+        {"{\"cmd\":\"watch\",\"every\":5}", STINT_EINVAL, 0},
         {"", STINT_EJSON, 0},
         {"status", STINT_EJSON, 0},
         {"{\"cmd\":\"status\"", STINT_EJSON, 0},
@@ -793,6 +795,191 @@ static void test_stale_live_and_loose(void **state)
     assert_non_null(strstr(e.msg, "not a socket"));
 }
 
+/* ---- watch: the summary, as a table of status answers, and the live stream ---- */
+
+static void test_watch_state_table(void **state)
+{
+    static const struct {
+        const char *status;
+        const char *want; /* the summary, compact with sorted keys */
+    } cases[] = {
+        {"{\"private\":false,\"idle\":false,\"backlog\":0,\"open\":{\"kind\":\"active\","
+         "\"app\":\"firefox\",\"title\":\"t\"},\"sender\":{\"state\":\"idle\"}}",
+         "{\"app\":\"firefox\",\"backlog\":0,\"idle\":false,\"mode\":\"recording\","
+         "\"private\":false,\"sender\":\"idle\"}"},
+        {"{\"private\":true,\"idle\":false,\"backlog\":2,\"open\":{\"kind\":\"private\"},"
+         "\"sender\":{\"state\":\"retrying\",\"last_error\":\"refused\"}}",
+         "{\"backlog\":2,\"idle\":false,\"mode\":\"private\",\"private\":true,"
+         "\"sender\":\"retrying\"}"},
+        {"{\"private\":false,\"idle\":true,\"backlog\":0,\"open\":{\"kind\":\"idle\"},"
+         "\"sender\":{\"state\":\"off (no server configured)\"}}",
+         "{\"backlog\":0,\"idle\":true,\"mode\":\"idle\",\"private\":false,"
+         "\"sender\":\"off (no server configured)\"}"},
+        {"{\"private\":false,\"idle\":false,\"backlog\":7,\"open\":null,\"journal\":"
+         "{\"oldest_ms\":1700000000000},\"sender\":{\"state\":\"retrying\",\"last_error\":"
+         "\"connection refused\"}}",
+         "{\"backlog\":7,\"detail\":\"connection refused\",\"idle\":false,\"mode\":"
+         "\"offline\",\"oldest_ms\":1700000000000,\"private\":false,\"sender\":\"retrying\"}"},
+        {"{\"private\":false,\"idle\":false,\"backlog\":1,\"sender\":{\"state\":\"sending\"}}",
+         "{\"backlog\":1,\"idle\":false,\"mode\":\"sending\",\"private\":false,"
+         "\"sender\":\"sending\"}"},
+        {"{\"private\":false,\"idle\":false,\"backlog\":1,\"sender\":{\"state\":"
+         "\"paused: the server refused the token\",\"last_error\":\"HTTP 401\"}}",
+         "{\"backlog\":1,\"detail\":\"HTTP 401\",\"idle\":false,\"mode\":\"blocked\","
+         "\"private\":false,\"sender\":\"paused: the server refused the token\"}"},
+        {"{\"private\":false,\"idle\":false,\"backlog\":1,\"sender\":{\"state\":"
+         "\"blocked: TLS or setup error\"}}",
+         "{\"backlog\":1,\"detail\":\"blocked: TLS or setup error\",\"idle\":false,\"mode\":"
+         "\"blocked\",\"private\":false,\"sender\":\"blocked: TLS or setup error\"}"},
+        {"{}", "{\"backlog\":0,\"idle\":false,\"mode\":\"recording\",\"private\":false,"
+               "\"sender\":\"\"}"},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *st = json_loads(cases[i].status, 0, NULL), *sum;
+        char *text;
+        assert_non_null(st);
+        sum = stint_control_watch_state(st);
+        assert_non_null(sum);
+        text = json_dumps(sum, JSON_COMPACT | JSON_SORT_KEYS);
+        if (strcmp(text, cases[i].want) != 0)
+            fail_msg("case %zu: got %s, want %s", i, text, cases[i].want);
+        free(text);
+        json_decref(sum);
+        json_decref(st);
+    }
+}
+
+/* The next line from fd as JSON, pumping the server (when c is not NULL) for at most 5 s;
+ * NULL when none came. */
+static json_t *next_line(struct stint_control *c, int fd)
+{
+    struct timespec t0, t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        char *nl = memchr(rbuf, '\n', rlen);
+        ssize_t r;
+        if (nl) {
+            json_t *o = json_loadb(rbuf, (size_t)(nl - rbuf), 0, NULL);
+            assert_non_null(o);
+            rlen -= (size_t)(nl + 1 - rbuf);
+            memmove(rbuf, nl + 1, rlen);
+            return o;
+        }
+        if (c) {
+            pump(c, 5);
+        } else {
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            poll(&p, 1, 100);
+        }
+        r = recv(fd, rbuf + rlen, sizeof(rbuf) - rlen, MSG_DONTWAIT);
+        if (r == 0)
+            return NULL;
+        if (r > 0)
+            rlen += (size_t)r;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (t1.tv_sec - t0.tv_sec > 5)
+            return NULL;
+    }
+}
+
+static const char *mode_of(json_t *line)
+{
+    const char *m = json_string_value(json_object_get(json_object_get(line, "state"), "mode"));
+    return m ? m : "(none)";
+}
+
+/* A watcher gets the state at once, a line when a request changes it (in the same handle call,
+ * not at the next tick), nothing while nothing changes, is never closed for being silent, and
+ * hears the daemon stop. */
+static void test_watch_stream(void **state)
+{
+    struct stint_control_opts opts = {
+        .path = sock, .ops = &ops, .ctx = &fk, .tick_ms = 5, .idle_timeout_ms = 50, .watch_ms = 20};
+    struct stint_control *c = NULL;
+    struct pollfd pf[STINT_CONTROL_FDS_MAX];
+    struct stint_error e;
+    json_t *o;
+    int w, q, i, calls;
+    size_t n;
+
+    (void)state;
+    assert_int_equal(stint_control_open(&opts, &c, &e), STINT_OK);
+    w = connect_client();
+    send_str(w, "{\"cmd\":\"watch\"}\n");
+    o = next_line(c, w);
+    assert_non_null(o);
+    assert_string_equal(mode_of(o), "recording");
+    assert_null(json_object_get(o, "ok"));
+    json_decref(o);
+
+    /* Nothing changes for well over the idle timeout: compared on its tick, nothing sent. */
+    calls = fk.status_calls;
+    for (i = 0; i < 20; i++)
+        pump(c, 10);
+    assert_true(fk.status_calls > calls);
+    assert_int_equal(recv(w, rbuf, sizeof(rbuf), MSG_DONTWAIT), -1);
+    assert_int_equal(errno, EAGAIN);
+    assert_int_equal(stint_control_clients(c), 1);
+
+    /* Another client turns private mode on: the watcher's line is written before that handle
+     * call returns, so it is readable without another pump. */
+    q = connect_client();
+    send_str(q, "{\"cmd\":\"private\",\"on\":true}\n");
+    for (i = 0; i < 500 && !fk.private_mode; i++) {
+        n = stint_control_pollfds(c, pf, STINT_CONTROL_FDS_MAX);
+        poll(pf, n, 10);
+        stint_control_handle(c, pf, n);
+    }
+    assert_true(fk.private_mode);
+    o = next_line(NULL, w);
+    assert_non_null(o);
+    assert_string_equal(mode_of(o), "private");
+    json_decref(o);
+
+    /* A change nobody told the server of (the journal grew) arrives with the tick. */
+    fk.n_records = 5;
+    o = next_line(c, w);
+    assert_non_null(o);
+    assert_int_equal(int_of(json_object_get(o, "state"), "backlog"), 5);
+    json_decref(o);
+
+    /* The daemon stopping ends the watch with a final error line, then EOF. */
+    close(q);
+    stint_control_close(c);
+    o = next_line(NULL, w);
+    assert_non_null(o);
+    assert_false(is_ok(o));
+    assert_int_equal(int_of(o, "code"), STINT_EIO);
+    json_decref(o);
+    assert_null(next_line(NULL, w));
+    close(w);
+}
+
+/* A watcher that hangs up is dropped and its slot given back. */
+static void test_watch_hangup(void **state)
+{
+    struct stint_control *c = open_server(&ops, false, 0);
+    json_t *o;
+    int w, i;
+
+    (void)state;
+    w = connect_client();
+    send_str(w, "{\"cmd\":\"watch\"}\n");
+    o = next_line(c, w);
+    assert_non_null(o);
+    json_decref(o);
+    assert_int_equal(stint_control_clients(c), 1);
+    close(w);
+    for (i = 0; i < 500 && stint_control_clients(c) > 0; i++)
+        pump(c, 10);
+    assert_int_equal(stint_control_clients(c), 0);
+    stint_control_close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -810,6 +997,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_many_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_live_and_loose, setup, teardown),
+        cmocka_unit_test(test_watch_state_table),
+        cmocka_unit_test_setup_teardown(test_watch_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_hangup, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
