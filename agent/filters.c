@@ -35,8 +35,9 @@ struct rule {
     char text[STINT_FILTER_RULE_MAX];
     enum stint_filter_action action;
     enum stint_filter_match match;
-    const char *pattern; /* into text */
-    const char *redact;  /* into text, or NULL: the app's name */
+    /* offsets into text, not pointers: the array of rules is realloc'd as rules are added */
+    size_t pattern;
+    size_t redact; /* 0: the app's name (text starts with the action word, never TEXT) */
     size_t redact_len;
     pcre2_code *re;       /* STINT_FILTER_TITLE */
     pcre2_match_data *md; /* STINT_FILTER_TITLE */
@@ -110,7 +111,7 @@ static enum stint_err parse(struct rule *r, const char *text, const char *where,
         r->action = STINT_FILTER_REDACT_TITLE;
     } else if (n > 13 && memcmp(word, "redact-title:", 13) == 0) {
         r->action = STINT_FILTER_REDACT_TITLE;
-        r->redact = word + 13;
+        r->redact = (size_t)(word + 13 - r->text);
         r->redact_len = n - 13;
     } else if (n == 9 && memcmp(word, "host-only", 9) == 0) {
         r->action = STINT_FILTER_HOST_ONLY;
@@ -160,10 +161,9 @@ static enum stint_err parse(struct rule *r, const char *text, const char *where,
         return stint_error_set(e, STINT_EINVAL, 0, "%s%s[filters] rule: no pattern after \"%s\"",
                                PFX(where), match_names[r->match]);
     }
-    r->pattern = p;
+    r->pattern = (size_t)(p - r->text);
     if (r->redact) {
-        /* word pointers stay valid: the action word is cut at its end */
-        r->text[(size_t)(r->redact - r->text) + r->redact_len] = '\0';
+        r->text[r->redact + r->redact_len] = '\0'; /* TEXT ends where the action word ends */
     }
     if (r->match == STINT_FILTER_TITLE) {
         int code = 0;
@@ -322,11 +322,11 @@ static bool matches(const struct stint_filters *f, struct rule *r, const struct 
 {
     switch (r->match) {
     case STINT_FILTER_APP:
-        return fnmatch(r->pattern, rec->app, FNM_CASEFOLD) == 0;
+        return fnmatch(r->text + r->pattern, rec->app, FNM_CASEFOLD) == 0;
     case STINT_FILTER_PATH:
-        return fnmatch(r->pattern, rec->path, 0) == 0;
+        return fnmatch(r->text + r->pattern, rec->path, 0) == 0;
     case STINT_FILTER_HOST:
-        return host[0] && fnmatch(r->pattern, host, FNM_CASEFOLD) == 0;
+        return host[0] && fnmatch(r->text + r->pattern, host, FNM_CASEFOLD) == 0;
     case STINT_FILTER_TITLE: {
         int rc = pcre2_match(r->re, (PCRE2_SPTR)rec->title, rec->title_len, 0, 0, r->md, f->mctx);
         /* no match is the only "no"; a limit or any other error counts as a match */
@@ -364,7 +364,7 @@ int stint_filters_apply(const struct stint_filters *f, struct stint_record *r, c
         }
         case STINT_FILTER_REDACT_TITLE:
             if (rule->redact) {
-                stint_record_set(r, STINT_FIELD_TITLE, rule->redact, rule->redact_len);
+                stint_record_set(r, STINT_FIELD_TITLE, rule->text + rule->redact, rule->redact_len);
             } else {
                 size_t n = r->app_len;
                 memcpy(app, r->app, n);

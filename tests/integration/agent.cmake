@@ -64,3 +64,12 @@ if(TARGET stintd AND TARGET stintctl AND TARGET stint-collector)
                          ENVIRONMENT ${agent_stop_env})
   endforeach()
 endif()
+
+# [filters] keep what they match out of the journal and the server (issue 18).
+if(TARGET stintd AND TARGET stintctl AND TARGET stint-collector)
+  add_test(NAME agent_filters
+           COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/agent_filters.py
+                   $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl>
+                   $<TARGET_FILE:stint-collector> $<TARGET_FILE:agent_replay>)
+  set_tests_properties(agent_filters PROPERTIES TIMEOUT 300 ENVIRONMENT ${agent_stop_env})
+endif()

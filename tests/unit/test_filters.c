@@ -140,6 +140,35 @@ static void test_first_match_wins(void **state)
     stint_filters_destroy(f);
 }
 
+/* Regression: rules kept pointers into their own text, and the list is realloc'd as it grows,
+ * so the first rules of a long list matched on freed memory (found by agent_filters). */
+static void test_many_rules(void **state)
+{
+    (void)state;
+    static struct stint_record r;
+    struct stint_filters *f = NULL;
+    struct stint_error e;
+    char rule[64];
+    assert_int_equal(stint_filters_create(&f), STINT_OK);
+    assert_int_equal(stint_filters_add(f, "redact-title:FIRST app keepass*", "a", &e), STINT_OK);
+    for (int i = 0; i < STINT_FILTERS_MAX - 1; i++) {
+        snprintf(rule, sizeof(rule), "drop app other-app-%d", i);
+        assert_int_equal(stint_filters_add(f, rule, "b", &e), STINT_OK);
+    }
+    assert_int_equal(stint_filters_add(f, "drop app one-too-many", "c", &e), STINT_EINVAL);
+    assert_non_null(strstr(e.msg, "more than 64 rules"));
+    stint_record_clear(&r);
+    r.kind = STINT_KIND_ACTIVE;
+    stint_record_set(&r, STINT_FIELD_APP, "KeePassXC", 9);
+    stint_record_set(&r, STINT_FIELD_TITLE, "vault", 5);
+    assert_int_equal(stint_filters_apply(f, &r, NULL, 0), 0);
+    assert_string_equal(r.title, "FIRST");
+    stint_record_set(&r, STINT_FIELD_APP, "other-app-62", 12);
+    assert_int_equal(stint_filters_apply(f, &r, NULL, 0), 63);
+    assert_int_equal(r.kind, STINT_KIND_PRIVATE);
+    stint_filters_destroy(f);
+}
+
 static void test_bad_rules(void **state)
 {
     (void)state;
@@ -225,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_host_only),
         cmocka_unit_test(test_first_match_wins),
         cmocka_unit_test(test_bad_rules),
+        cmocka_unit_test(test_many_rules),
         cmocka_unit_test(test_config_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
