@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "ctl_filters.h"
+#include "ctl_report.h"
 
 #define EXIT_DAEMON_ERROR 1
 #define EXIT_USAGE 2
@@ -62,6 +63,8 @@ static void help(FILE *f)
         "    stintctl dead-letters drop [SEQ...]\n"
         "    stintctl filters test [--config FILE] [--app A] [--path P] [--title T] [--url U]\n"
         "                          [--json]\n"
+        "    stintctl report --records FILE [--day DATE | --week | --from DATE --to DATE]\n"
+        "                    [--by app|site|title|hour] [--json | --csv]\n"
         "\n"
         "DESCRIPTION\n"
         "    stintctl talks to stintd over its control socket, a Unix socket that only the user\n"
@@ -110,6 +113,14 @@ static void help(FILE *f)
         "        Which [filters] rule of agent.ini (default: stintd's) matches a window with\n"
         "        this app, executable path, title and URL, and what would be recorded. Reads\n"
         "        the file itself, no stintd needed; exit 1 when the file is bad.\n"
+        "\n"
+        "    report --records FILE [--day DATE | --week | --from DATE --to DATE]\n"
+        "           [--by app|site|title|hour] [--json | --csv]\n"
+        "        Time per app (site, title or hour of the day) in the local time zone, with\n"
+        "        bars and the active, idle and private totals. Records come from FILE (- for\n"
+        "        stdin), one JSON object a line, as `pending --json` and `stint-collector\n"
+        "        dump` print them. --day (default today), --week (Monday to Sunday of that\n"
+        "        day), --from/--to (inclusive dates); --json and --csv for scripts.\n"
         "\n"
         "OPTIONS\n"
         "    --socket PATH\n"
@@ -828,6 +839,9 @@ int main(int argc, char **argv)
         } else if (!cmd && strcmp(a, "filters") == 0) {
             /* reads agent.ini, needs no socket: its own arguments */
             return stint_ctl_filters(prog, argc - i - 1, argv + i + 1);
+        } else if (!cmd && strcmp(a, "report") == 0) {
+            /* reads records from a file, needs no socket: its own arguments */
+            return stint_ctl_report(prog, argc - i - 1, argv + i + 1);
         } else if (!cmd) {
             cmd = a;
         } else if (strcmp(cmd, "dead-letters") == 0 && !dl_action) {

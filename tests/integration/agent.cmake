@@ -73,3 +73,10 @@ if(TARGET stintd AND TARGET stintctl AND TARGET stint-collector)
                    $<TARGET_FILE:stint-collector> $<TARGET_FILE:agent_replay>)
   set_tests_properties(agent_filters PROPERTIES TIMEOUT 300 ENVIRONMENT ${agent_stop_env})
 endif()
+
+# stintctl report adds up a known day exactly (issue 18).
+if(TARGET stintctl)
+  add_test(NAME report_day
+           COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/report_day.py $<TARGET_FILE:stintctl>
+                   ${PROJECT_SOURCE_DIR}/tests/data/report-day.jsonl)
+endif()
