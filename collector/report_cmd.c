@@ -65,10 +65,11 @@ int stint_collector_report(int argc, char **argv)
     so.must_exist = true;
     rc = 1;
     if (stint_store_open(&so, &store, &err) != STINT_OK) {
-        fprintf(stderr,
-                "%s: report: %s (a running server holds the folder: stop it, or pipe "
-                "`dump` into `stintctl report --records -`)\n",
-                prog, err.msg[0] ? err.msg : stint_strerror(err.code));
+        const char *m = err.msg[0] ? err.msg : stint_strerror(err.code);
+        fprintf(stderr, "%s: report: %s%s\n", prog, m,
+                strstr(m, "lock") ? " (a running server holds the folder: stop it, or pipe "
+                                    "`dump` into `stintctl report --records -`)"
+                                  : "");
         goto cleanup;
     }
     if (stint_store_dump(store, account, 0, add_one, r, &err) != STINT_OK) {

@@ -148,7 +148,8 @@ static void help(FILE *f)
         "    stintctl pending --limit 20\n"
         "    stintctl flush --wait --timeout 60\n"
         "    stintctl purge --server --yes\n"
-        "    stintctl filters test --app firefox --title 'Inbox (3) - Gmail' --url https://mail.google.com/\n"
+        "    stintctl filters test --app firefox --title 'Inbox (3) - Gmail'\n"
+        "    stintctl report --records pending.jsonl --week --by site\n"
         "\n"
         "SEE ALSO\n"
         "    stintd(1); the protocol: spec/CONTROL.md\n");

@@ -156,6 +156,30 @@ def run(env):
     check(not x.get("url") and x.get("title") == "visible-tool-title", "no-url: %s" % x)
     x = at(7)
     check(x.get("url") == "https://news.example/visible-path", "url_mode full: %s" % x)
+    # stint-collector report gives what stintctl report gives on the dump: the same code
+    env_utc = dict(os.environ, TZ="UTC")
+    dump_file = os.path.join(env.tmp, "dump.jsonl")
+    with open(dump_file, "wb") as f:
+        f.write(subprocess.run([env.collector_bin, "dump", "--data", os.path.join(env.tmp, "data"),
+                                "--account", "acct0"], capture_output=True, check=True,
+                               timeout=120).stdout)
+    for by in ("app", "site", "title", "hour"):
+        srv = subprocess.run([env.collector_bin, "report", "--data", os.path.join(env.tmp, "data"),
+                              "--account", "acct0", "--day", "2026-01-01", "--by", by, "--json"],
+                             capture_output=True, timeout=120, env=env_utc)
+        check(srv.returncode == 0, "stint-collector report: %d %s" % (srv.returncode, srv.stderr))
+        loc = subprocess.run([env.stintctl, "report", "--records", dump_file, "--day",
+                              "2026-01-01", "--by", by, "--json"], capture_output=True,
+                             timeout=120, env=env_utc)
+        check(loc.returncode == 0, "stintctl report: %d %s" % (loc.returncode, loc.stderr))
+        check(json.loads(srv.stdout) == json.loads(loc.stdout),
+              "by %s: the collector's report %s, stintctl's %s" % (by, srv.stdout, loc.stdout))
+        doc = json.loads(srv.stdout)
+        check(doc["totals"]["private_ms"] == 3 * 60000 and
+              doc["totals"]["active_ms"] == (len(EVENTS) - 3) * 60000,
+              "by %s: totals %s" % (by, doc["totals"]))
+        for s in SECRETS:
+            check(s not in srv.stdout, "the collector's report holds %r" % s)
     print("ok: %d records; the filtered strings are in no journal file, no collector file and "
           "not in the dump" % len(got))
 
