@@ -7,7 +7,7 @@
  * made only from the rows and totals; nothing is read from the clock but "today" in
  * stint_report_days.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _POSIX_C_SOURCE 200809L /* strndup */
 #include "report.h"
 
 #include <inttypes.h>
@@ -21,7 +21,18 @@ struct row {
     int64_t ms;
 };
 
+/* A clipped span, for the HTML timeline. */
+struct span {
+    int64_t a, b;
+    int32_t kind;
+    char *app, *site; /* active spans only; NULL otherwise */
+};
+
+#define SPANS_MAX 1000000 /* a month of focus changes is far less */
+
 struct stint_report {
+    struct span *spans;
+    size_t nspans, capspans;
     int64_t from, to;
     enum stint_report_by by;
     char label[64];
@@ -78,6 +89,11 @@ void stint_report_destroy(struct stint_report *r)
     for (size_t i = 0; i < r->n; i++) {
         free(r->rows[i].key);
     }
+    for (size_t i = 0; i < r->nspans; i++) {
+        free(r->spans[i].app);
+        free(r->spans[i].site);
+    }
+    free(r->spans);
     free(r->rows);
     free(r->slots);
     free(r);
@@ -194,6 +210,33 @@ enum stint_err stint_report_add(struct stint_report *r, const struct stint_recor
         return STINT_OK;
     }
     r->t.records++;
+    if (r->nspans < SPANS_MAX) {
+        if (r->nspans == r->capspans) {
+            size_t cap = r->capspans ? r->capspans * 2 : 64;
+            struct span *p = realloc(r->spans, cap * sizeof(*p));
+            if (!p) {
+                return STINT_ENOMEM;
+            }
+            r->spans = p;
+            r->capspans = cap;
+        }
+        struct span *sp = &r->spans[r->nspans];
+        memset(sp, 0, sizeof(*sp));
+        sp->a = a;
+        sp->b = b;
+        sp->kind = rec->kind;
+        if (rec->kind == STINT_KIND_ACTIVE) {
+            sp->app =
+                strndup(rec->app_len ? rec->app : "(no app)", rec->app_len ? rec->app_len : 8);
+            sp->site = rec->url_len ? strndup(rec->url, rec->url_len) : NULL;
+            if (!sp->app || (rec->url_len && !sp->site)) {
+                free(sp->app);
+                free(sp->site);
+                return STINT_ENOMEM;
+            }
+        }
+        r->nspans++;
+    }
     if (rec->kind == STINT_KIND_IDLE) {
         r->t.idle_ms += b - a;
         return STINT_OK;
@@ -499,4 +542,182 @@ void stint_report_date(int64_t ms, char *buf, size_t cap)
     if (strftime(buf, cap, "%Y-%m-%d", &tm) == 0 && cap) {
         buf[0] = '\0';
     }
+}
+
+/* ---- HTML ---- */
+
+static void html_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc(*s, f);
+        }
+    }
+}
+
+/* A colour per app, from its name: the same app has the same colour in every report. */
+static unsigned hue(const char *s)
+{
+    return (unsigned)(fnv(s, strlen(s)) % 360);
+}
+
+static void lane(FILE *f, const struct stint_report *r, const char *name, const char *cls,
+                 int32_t kind, const char *app, int64_t total)
+{
+    char t[32];
+    double range = (double)(r->to - r->from);
+    hms(total, t, sizeof(t));
+    fputs("<div class=\"lane\" data-lane=\"", f);
+    html_text(f, name);
+    fprintf(f, "\" data-kind=\"%s\" data-ms=\"%" PRId64 "\"><div class=\"name\">", cls, total);
+    html_text(f, name);
+    fprintf(f, " <small>%s</small></div><div class=\"track\">", t);
+    for (size_t i = 0; i < r->nspans; i++) {
+        const struct span *sp = &r->spans[i];
+        if (sp->kind != kind || (app && strcmp(sp->app, app) != 0)) {
+            continue;
+        }
+        fprintf(f,
+                "<div class=\"span %s\" data-ms=\"%" PRId64 "\" style=\"left:%.6f%%;width:%.6f%%",
+                cls, sp->b - sp->a, (double)(sp->a - r->from) * 100.0 / range,
+                (double)(sp->b - sp->a) * 100.0 / range);
+        if (app) {
+            fprintf(f, ";background:hsl(%u,60%%,48%%)", hue(app));
+        }
+        fputs("\"></div>", f);
+    }
+    fputs("</div></div>\n", f);
+}
+
+enum stint_err stint_report_print_html(const struct stint_report *r, FILE *f)
+{
+    struct stint_report *apps = NULL, *sites = NULL;
+    struct row *a = NULL, *s = NULL;
+    enum stint_err err = STINT_ENOMEM;
+    char from[40], to[40], t[32];
+
+    /* the per-app and per-site rows, from the spans */
+    if (stint_report_create(r->from, r->to, STINT_REPORT_APP, r->label, &apps) != STINT_OK ||
+        stint_report_create(r->from, r->to, STINT_REPORT_SITE, r->label, &sites) != STINT_OK) {
+        goto cleanup;
+    }
+    for (size_t i = 0; i < r->nspans; i++) {
+        const struct span *sp = &r->spans[i];
+        if (sp->kind != STINT_KIND_ACTIVE) {
+            continue;
+        }
+        if (add_to(apps, sp->app, strlen(sp->app), sp->b - sp->a) != STINT_OK ||
+            (sp->site && add_to(sites, sp->site, strlen(sp->site), sp->b - sp->a) != STINT_OK)) {
+            goto cleanup;
+        }
+    }
+    a = sorted(apps);
+    s = sorted(sites);
+    if (!a || !s) {
+        goto cleanup;
+    }
+    iso_local(r->from, from, sizeof(from));
+    iso_local(r->to, to, sizeof(to));
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+          "<title>Stint: ",
+          f);
+    html_text(f, r->label);
+    fputs("</title>\n<style>\n"
+          "body{font:15px/1.4 system-ui,sans-serif;margin:0 auto;padding:16px;max-width:1200px;"
+          "color:#222;background:#fafafa}\n"
+          "h1{font-size:1.3em}h2{font-size:1.1em;margin-top:1.5em}\n"
+          ".axis,.lane{display:flex;align-items:center;margin:2px 0}\n"
+          ".name{flex:0 0 11em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;"
+          "padding-right:8px}\n"
+          ".name small{color:#666}\n"
+          ".track{position:relative;flex:1 1 auto;height:20px;background:#eee;border-radius:3px;"
+          "overflow:hidden}\n"
+          ".span{position:absolute;top:0;bottom:0;min-width:1px}\n"
+          ".span.idle{background:repeating-linear-gradient(45deg,#bbb 0 4px,#ddd 4px 8px)}\n"
+          ".span.private{background:#555}\n"
+          ".ticks{position:relative;flex:1 1 auto;height:1.2em;font-size:.75em;color:#666}\n"
+          ".ticks span{position:absolute;transform:translateX(-50%)}\n"
+          "table{border-collapse:collapse;width:100%;max-width:40em}\n"
+          "td,th{padding:3px 6px;text-align:left;border-bottom:1px solid #ddd;"
+          "overflow-wrap:anywhere}\n"
+          "td.t{text-align:right;white-space:nowrap}\n"
+          ".sw{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:4px}\n"
+          "@media (max-width:600px){body{padding:8px;font-size:14px}.name{flex-basis:7em}}\n"
+          "</style></head><body>\n<h1>Stint: ",
+          f);
+    html_text(f, r->label);
+    fprintf(f, "</h1>\n<p>%s to %s</p>\n<h2>Timeline</h2>\n<div id=\"timeline\">\n", from, to);
+    /* hour ticks, every 3 hours of a day, or each day of a longer range */
+    fputs("<div class=\"axis\"><div class=\"name\"></div><div class=\"ticks\">", f);
+    {
+        int64_t step = r->to - r->from > 2 * 86400000LL ? 86400000LL : 3 * 3600000LL;
+        for (int64_t x = r->from; x < r->to; x += step) {
+            time_t sec = (time_t)(x / 1000);
+            struct tm tm;
+            char lab[16];
+            localtime_r(&sec, &tm);
+            strftime(lab, sizeof(lab), step == 86400000LL ? "%a %d" : "%H:%M", &tm);
+            fprintf(f, "<span style=\"left:%.4f%%\">%s</span>",
+                    (double)(x - r->from) * 100.0 / (double)(r->to - r->from), lab);
+        }
+    }
+    fputs("</div></div>\n", f);
+    for (size_t i = 0; i < apps->n; i++) {
+        lane(f, r, a[i].key, "active", STINT_KIND_ACTIVE, a[i].key, a[i].ms);
+    }
+    lane(f, r, "idle", "idle", STINT_KIND_IDLE, NULL, r->t.idle_ms);
+    lane(f, r, "private", "private", STINT_KIND_PRIVATE, NULL, r->t.private_ms);
+    fputs("</div>\n<h2>Applications</h2>\n<table id=\"apps\"><tr><th>application</th>"
+          "<th>time</th></tr>\n",
+          f);
+    for (size_t i = 0; i < apps->n; i++) {
+        hms(a[i].ms, t, sizeof(t));
+        fprintf(f, "<tr><td><span class=\"sw\" style=\"background:hsl(%u,60%%,48%%)\"></span>",
+                hue(a[i].key));
+        html_text(f, a[i].key);
+        fprintf(f, "</td><td class=\"t\" data-ms=\"%" PRId64 "\">%s</td></tr>\n", a[i].ms, t);
+    }
+    hms(r->t.active_ms, t, sizeof(t));
+    fprintf(f, "<tr><th>active</th><td class=\"t\" data-ms=\"%" PRId64 "\">%s</td></tr>\n",
+            r->t.active_ms, t);
+    hms(r->t.idle_ms, t, sizeof(t));
+    fprintf(f, "<tr><th>idle</th><td class=\"t\" data-ms=\"%" PRId64 "\">%s</td></tr>\n",
+            r->t.idle_ms, t);
+    hms(r->t.private_ms, t, sizeof(t));
+    fprintf(f, "<tr><th>private</th><td class=\"t\" data-ms=\"%" PRId64 "\">%s</td></tr>\n",
+            r->t.private_ms, t);
+    fputs("</table>\n<h2>Top sites</h2>\n<table id=\"sites\"><tr><th>site</th><th>time</th>"
+          "</tr>\n",
+          f);
+    for (size_t i = 0; i < sites->n && i < 10; i++) {
+        hms(s[i].ms, t, sizeof(t));
+        fputs("<tr><td>", f);
+        html_text(f, s[i].key);
+        fprintf(f, "</td><td class=\"t\" data-ms=\"%" PRId64 "\">%s</td></tr>\n", s[i].ms, t);
+    }
+    fputs("</table>\n</body></html>\n", f);
+    err = ferror(f) ? STINT_EIO : STINT_OK;
+cleanup:
+    free(a);
+    free(s);
+    stint_report_destroy(apps);
+    stint_report_destroy(sites);
+    return err;
 }

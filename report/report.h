@@ -55,6 +55,13 @@ enum stint_err stint_report_print_table(const struct stint_report *r, FILE *f, i
 enum stint_err stint_report_print_json(const struct stint_report *r, FILE *f);
 enum stint_err stint_report_print_csv(const struct stint_report *r, FILE *f);
 
+/* One self-contained HTML page (no script, no external file): a timeline of the range with one
+ * lane per application (spans as <div class="span" data-ms=...> placed by percentages), a lane
+ * each for idle and private time, the per-app totals and the top sites. It reads at laptop and
+ * phone widths (the lanes shrink, the tables wrap). Strings are HTML-escaped. STINT_EIO,
+ * STINT_ENOMEM. */
+enum stint_err stint_report_print_html(const struct stint_report *r, FILE *f);
+
 /* Parses "app", "site", "title" or "hour"; false otherwise. */
 bool stint_report_by_parse(const char *s, enum stint_report_by *out);
 const char *stint_report_by_name(enum stint_report_by by);

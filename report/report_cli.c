@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "report_cli.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -31,6 +32,8 @@ int stint_report_cli_arg(struct stint_report_cli *c, int argc, char **argv, int 
         dst = &c->from;
     } else if (strcmp(a, "--to") == 0) {
         dst = &c->to;
+    } else if (strcmp(a, "--html") == 0) {
+        dst = &c->html;
     } else if (strcmp(a, "--by") != 0) {
         return 0;
     }
@@ -59,8 +62,8 @@ int stint_report_cli_make(const struct stint_report_cli *c, const char *prog,
     char label[64], a[16], b[16];
 
     *out = NULL;
-    if (c->json && c->csv) {
-        fprintf(stderr, "%s: report: --json or --csv, not both\n", prog);
+    if ((c->json + c->csv + (c->html != NULL)) > 1) {
+        fprintf(stderr, "%s: report: one of --json, --csv, --html\n", prog);
         return 2;
     }
     if ((c->from || c->to) && (c->day || c->week)) {
@@ -119,6 +122,21 @@ int stint_report_cli_make(const struct stint_report_cli *c, const char *prog,
 int stint_report_cli_print(const struct stint_report_cli *c, const struct stint_report *r, FILE *f)
 {
     enum stint_err err;
+    if (c->html) {
+        FILE *h = fopen(c->html, "w");
+        if (!h) {
+            fprintf(stderr, "report: %s: cannot write: %s\n", c->html, strerror(errno));
+            return 1;
+        }
+        err = stint_report_print_html(r, h);
+        if (fclose(h) != 0) {
+            err = STINT_EIO;
+        }
+        if (err != STINT_OK) {
+            fprintf(stderr, "report: %s: cannot write\n", c->html);
+        }
+        return err == STINT_OK ? 0 : 1;
+    }
     if (c->json) {
         err = stint_report_print_json(r, f);
     } else if (c->csv) {

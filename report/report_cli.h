@@ -15,6 +15,7 @@
 
 struct stint_report_cli {
     const char *day, *from, *to;
+    const char *html; /* --html FILE: the page goes there */
     bool week, json, csv;
     enum stint_report_by by;
 };
@@ -33,6 +34,7 @@ int stint_report_cli_make(const struct stint_report_cli *c, const char *prog,
 int stint_report_cli_print(const struct stint_report_cli *c, const struct stint_report *r, FILE *f);
 
 #define STINT_REPORT_CLI_USAGE                                                                     \
-    "[--day DATE | --week | --from DATE --to DATE] [--by app|site|title|hour] [--json | --csv]"
+    "[--day DATE | --week | --from DATE --to DATE] [--by app|site|title|hour] "                    \
+    "[--json | --csv | --html FILE]"
 
 #endif
