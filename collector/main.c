@@ -36,7 +36,7 @@ static void usage(FILE *f)
             "       stint-collector stats --data DIR\n"
             "       stint-collector report --data DIR --account NAME [--day DATE | --week |\n"
             "                              --from DATE --to DATE] [--by app|site|title|hour]\n"
-            "                              [--json | --csv]\n"
+            "                              [--json | --csv | --html FILE]\n"
             "       stint-collector --version\n"
             "Fault SPECs and the protocol: spec/PROTOCOL.md, \"Collector\".\n");
 }
