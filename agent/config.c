@@ -431,6 +431,53 @@ static const struct key *find_key(const char *section, const char *name, bool *s
     return NULL;
 }
 
+/* Checks a [filters] rule and appends its text; where names the origin ("agent.ini:12"). */
+static enum stint_err add_filter(struct stint_config *c, const char *value, const char *where,
+                                 struct stint_error *e)
+{
+    enum stint_err err;
+    if (c->n_filters >= STINT_FILTERS_MAX) {
+        return stint_error_set(e, STINT_EINVAL, 0, "%s%s[filters] rule: more than %d rules", where,
+                               *where ? ": " : "", STINT_FILTERS_MAX);
+    }
+    err = stint_filters_check(value, where, e);
+    if (err != STINT_OK) {
+        return err;
+    }
+    snprintf(c->filters[c->n_filters], sizeof(c->filters[0]), "%s", value);
+    snprintf(c->filter_where[c->n_filters], sizeof(c->filter_where[0]), "%s", where);
+    c->n_filters++;
+    return STINT_OK;
+}
+
+enum stint_err stint_config_filters(const struct stint_config *c, struct stint_filters **out,
+                                    struct stint_error *e)
+{
+    struct stint_filters *f = NULL;
+    enum stint_err err = STINT_OK;
+
+    stint_error_clear(e);
+    *out = NULL;
+    if (c->n_filters == 0) {
+        return STINT_OK;
+    }
+    err = stint_filters_create(&f);
+    if (err != STINT_OK) {
+        return stint_error_set(e, err, 0, "filters: out of memory");
+    }
+    for (size_t i = 0; i < c->n_filters; i++) {
+        err = stint_filters_add(f, c->filters[i], c->filter_where[i], e);
+        if (err != STINT_OK) {
+            goto cleanup;
+        }
+    }
+    *out = f;
+    f = NULL;
+cleanup:
+    stint_filters_destroy(f);
+    return err;
+}
+
 enum stint_err stint_config_set(struct stint_config *c, const char *section, const char *key,
                                 const char *value, const char *where, struct stint_error *e)
 {
@@ -439,6 +486,13 @@ enum stint_err stint_config_set(struct stint_config *c, const char *section, con
     const struct key *k = find_key(section, key, &known);
 
     stint_error_clear(e);
+    if (strcmp(section, "filters") == 0) {
+        if (strcmp(key, "rule") != 0) {
+            return stint_error_set(e, STINT_EINVAL, 0, "%s: [filters] %s: unknown key (rule)",
+                                   where, key);
+        }
+        return add_filter(c, value, where, e);
+    }
     if (!k) {
         return stint_error_set(e, STINT_EINVAL, 0, "%s: [%s] %s: unknown %s", where, section, key,
                                known ? "key" : "section");
@@ -526,6 +580,23 @@ static int handler(void *user, const char *section, const char *name, const char
     bool known = false;
     const struct key *k = find_key(section, name, &known);
 
+    if (strcmp(section, "filters") == 0) {
+        char where[80];
+        struct stint_error fe;
+        if (strcmp(name, "rule") != 0) {
+            fail_at(p, STINT_EINVAL, "[filters] %s: unknown key (rule)", name);
+            return 0;
+        }
+        /* the message is "[filters] rule: ..."; fail_at puts FILE:LINE before it */
+        snprintf(where, sizeof(where), "%s:%d", p->name, p->line);
+        if (add_filter(p->c, value, "", &fe) != STINT_OK) {
+            fail_at(p, fe.code, "%s", fe.msg);
+            return 0;
+        }
+        snprintf(p->c->filter_where[p->c->n_filters - 1], sizeof(p->c->filter_where[0]), "%s",
+                 where);
+        return 1;
+    }
     if (!k) {
         if (section[0] == '\0') {
             fail_at(p, STINT_EINVAL, "%s: key outside any [section]", name);

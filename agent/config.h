@@ -8,11 +8,13 @@
  *   [sender]   server, token_file, ca_file, pinned_key, encoding, gzip, batch_records,
  *              batch_bytes, backoff_base, backoff_cap, timeout
  *   [journal]  path, sync, sync_interval, max_bytes, max_age, full
+ *   [filters]  rule (repeatable, in order: "rule = ACTION MATCH PATTERN", filters.h)
  *
  * Values: durations are a number with an optional unit (ms, s, m, h, d; no unit means seconds),
  * sizes a number with an optional unit (B, K/KiB, M/MiB, G/GiB; no unit means bytes), booleans
  * on/off, true/false, yes/no, 1/0. Paths may start with "~/". Unknown sections and keys are
- * errors, as is a key given twice. Every error message names the file, the line and the key:
+ * errors, as is a key given twice ([filters] rule excepted: each one adds a rule, checked as it
+ * comes, so a bad pattern is an error naming its line). Every error message names the file, the line and the key:
  * "agent.ini:12: [tracker] idle_after: not a duration: \"soon\"".
  *
  * Parsing is streaming (wireguard-tools' init/line/finish, over libinih): stint_config_defaults()
@@ -31,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "filters.h"
 #include "journal.h"
 #include "stint/error.h"
 #include "url.h"
@@ -81,6 +84,12 @@ struct stint_config {
     uint64_t max_bytes;       /* 512 MiB */
     int64_t max_age_ms;       /* 90 d; 0 in the file means "keep forever" (stored as -1) */
     enum stint_full full;
+    /* [filters]: the rules' text in order, each checked (stint_filters_check); where[i] names
+     * its origin ("agent.ini:12") for later messages. Turn them into a list with
+     * stint_config_filters(). */
+    char filters[STINT_FILTERS_MAX][STINT_FILTER_RULE_MAX];
+    char filter_where[STINT_FILTERS_MAX][80];
+    size_t n_filters;
 };
 
 /* Fills every default. XDG paths come from the environment: journal $XDG_STATE_HOME/stint/journal
@@ -135,6 +144,11 @@ struct stint_config_key_info {
     const char *section, *name, *def, *def_doc, *arg, *help;
 };
 bool stint_config_key_info(size_t i, struct stint_config_key_info *out);
+
+/* Compiles c's [filters] rules into *out (NULL when there are none). On success *out belongs to
+ * the caller: stint_filters_destroy(). Errors as stint_filters_add. */
+enum stint_err stint_config_filters(const struct stint_config *c, struct stint_filters **out,
+                                    struct stint_error *e);
 
 /* Names of enum values, for status output and the example file. */
 const char *stint_log_level_name(enum stint_log_level l);

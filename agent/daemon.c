@@ -80,6 +80,7 @@ struct stint_daemon {
     struct stint_journal *journal;
     struct stint_source *source;
     struct stint_tracker *tracker;
+    struct stint_filters *filters; /* [filters], the tracker borrows it */
     struct stint_sender *sender;
     struct stint_control *control;
     struct purge_job *purge;
@@ -1046,6 +1047,10 @@ enum stint_err stint_daemon_create(const struct stint_daemon_opts *opts, struct 
     to.checkpoint_every_ms = d->cfg.checkpoint_every_ms;
     to.private_records = d->cfg.private_records;
     to.url_mode = d->cfg.url_mode;
+    err = stint_config_filters(&d->cfg, &d->filters, e);
+    if (err != STINT_OK)
+        goto cleanup;
+    to.filters = d->filters;
     to.event_time = (stint_source_flags(d->source) & STINT_SOURCE_EVENT_TIME) != 0;
     err = stint_tracker_create(&to, &d->tracker, e);
     if (err != STINT_OK)
@@ -1103,10 +1108,12 @@ static void reload(struct stint_daemon *d)
         nc->checkpoint_every_ms != d->cfg.checkpoint_every_ms ||
         nc->private_records != d->cfg.private_records || nc->url_mode != d->cfg.url_mode ||
         nc->sync != d->cfg.sync || nc->max_bytes != d->cfg.max_bytes ||
-        nc->max_age_ms != d->cfg.max_age_ms || nc->full != d->cfg.full)
+        nc->max_age_ms != d->cfg.max_age_ms || nc->full != d->cfg.full ||
+        nc->n_filters != d->cfg.n_filters ||
+        memcmp(nc->filters, d->cfg.filters, sizeof(nc->filters)) != 0)
         dlog(d, STINT_LOG_WARN,
-             "SIGHUP: [agent] source/socket, [tracker] and [journal] changes take effect at the "
-             "next start");
+             "SIGHUP: [agent] source/socket, [tracker], [journal] and [filters] changes take "
+             "effect at the next start");
     /* The sender is made anew from the new [sender] section and token (it may also be gone, or
      * new); the journal keeps every record meanwhile. */
     err = sender_make(d, nc, &ns, &e);
@@ -1276,6 +1283,7 @@ void stint_daemon_destroy(struct stint_daemon *d)
     stint_sender_destroy(d->sender);
     purge_reap(d, true);
     stint_tracker_destroy(d->tracker);
+    stint_filters_destroy(d->filters);
     stint_source_destroy(d->source);
     stint_journal_close(d->journal);
     if (d->sfd >= 0)

@@ -61,6 +61,7 @@ struct stint_tracker {
     int64_t idle_after, checkpoint_every, idle_poll;
     bool private_records;
     enum stint_url_mode url_mode;
+    const struct stint_filters *filters;
     bool event_time, resumable, live;
     char pos_key[64];
     struct stint_sink sink;
@@ -157,6 +158,8 @@ static enum stint_err build(struct stint_tracker *t, const struct stint_sample *
         size_t n = stint_url_cut(s->url, s->url_len, t->url_mode, t->scratch, t->scratch_cap);
         stint_record_set(r, STINT_FIELD_URL, t->scratch, n);
     }
+    /* the user's rules, before the record can reach the journal, a checkpoint or status */
+    stint_filters_apply(t->filters, r, s->url, s->url ? s->url_len : 0);
     return STINT_OK;
 }
 
@@ -724,6 +727,7 @@ enum stint_err stint_tracker_create(const struct stint_tracker_opts *opts,
     t->idle_poll = opts->idle_poll_ms ? opts->idle_poll_ms : 1000;
     t->private_records = opts->private_records;
     t->url_mode = opts->url_mode;
+    t->filters = opts->filters;
     flags = t->source ? stint_source_flags(t->source) : 0;
     t->event_time = opts->event_time || (flags & STINT_SOURCE_EVENT_TIME);
     t->live = !t->event_time;

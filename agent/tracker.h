@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "filters.h"
 #include "journal.h"
 #include "source.h"
 #include "stint/error.h"
@@ -53,6 +54,7 @@ struct stint_tracker_opts {
     int64_t idle_poll_ms;          /* while idle, how often input is looked for; 0: 1 s */
     bool private_records;
     enum stint_url_mode url_mode;
+    const struct stint_filters *filters; /* borrowed; NULL: none (spec/AGENT.md, "Filters") */
     bool event_time;                 /* times come from the items (defaults to the source's flag) */
     const char *pos_key;             /* journal meta key for positions (defaults to the source's) */
     const struct stint_clock *clock; /* NULL: the real clocks */

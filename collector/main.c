@@ -15,6 +15,7 @@
 #include "faults.h"
 #include "handler.h"
 #include "server.h"
+#include "report_cmd.h"
 #include "store.h"
 #include "tokens.h"
 
@@ -33,6 +34,9 @@ static void usage(FILE *f)
             "                             [--per-ip-limit N] [--admin-tokens FILE]\n"
             "       stint-collector dump --data DIR --account NAME [--since SEQ]\n"
             "       stint-collector stats --data DIR\n"
+            "       stint-collector report --data DIR --account NAME [--day DATE | --week |\n"
+            "                              --from DATE --to DATE] [--by app|site|title|hour]\n"
+            "                              [--json | --csv | --html FILE]\n"
             "       stint-collector --version\n"
             "Fault SPECs and the protocol: spec/PROTOCOL.md, \"Collector\".\n");
 }
@@ -455,6 +459,8 @@ int main(int argc, char **argv)
         return cmd_read(argc, argv, true);
     if (strcmp(argv[1], "stats") == 0)
         return cmd_read(argc, argv, false);
+    if (strcmp(argv[1], "report") == 0)
+        return stint_collector_report(argc, argv);
     if (strcmp(argv[1], "--version") == 0) {
         printf("stint-collector %s\n", STINT_VERSION);
         return 0;

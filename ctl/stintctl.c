@@ -28,6 +28,9 @@
 
 #include <jansson.h>
 
+#include "ctl_filters.h"
+#include "ctl_report.h"
+
 #define EXIT_DAEMON_ERROR 1
 #define EXIT_USAGE 2
 #define EXIT_UNREACHABLE 3
@@ -58,6 +61,10 @@ static void help(FILE *f)
         "    stintctl dead-letters [--json]\n"
         "    stintctl dead-letters retry [SEQ...]\n"
         "    stintctl dead-letters drop [SEQ...]\n"
+        "    stintctl filters test [--config FILE] [--app A] [--path P] [--title T] [--url U]\n"
+        "                          [--json]\n"
+        "    stintctl report --records FILE [--day DATE | --week | --from DATE --to DATE]\n"
+        "                    [--by app|site|title|hour] [--json | --csv | --html FILE]\n"
         "\n"
         "DESCRIPTION\n"
         "    stintctl talks to stintd over its control socket, a Unix socket that only the user\n"
@@ -102,6 +109,20 @@ static void help(FILE *f)
         "    dead-letters drop [SEQ...]\n"
         "        Forget them (all, or the seqs given).\n"
         "\n"
+        "    filters test [--config FILE] [--app A] [--path P] [--title T] [--url U] [--json]\n"
+        "        Which [filters] rule of agent.ini (default: stintd's) matches a window with\n"
+        "        this app, executable path, title and URL, and what would be recorded. Reads\n"
+        "        the file itself, no stintd needed; exit 1 when the file is bad.\n"
+        "\n"
+        "    report --records FILE [--day DATE | --week | --from DATE --to DATE]\n"
+        "           [--by app|site|title|hour] [--json | --csv | --html FILE]\n"
+        "        Time per app (site, title or hour of the day) in the local time zone, with\n"
+        "        bars and the active, idle and private totals. Records come from FILE (- for\n"
+        "        stdin), one JSON object a line, as `pending --json` and `stint-collector\n"
+        "        dump` print them. --day (default today), --week (Monday to Sunday of that\n"
+        "        day), --from/--to (inclusive dates); --json and --csv for scripts; --html\n"
+        "        FILE: one self-contained page with a timeline (a lane per app).\n"
+        "\n"
         "OPTIONS\n"
         "    --socket PATH\n"
         "        The control socket (default: $XDG_RUNTIME_DIR/stint/control).\n"
@@ -128,6 +149,8 @@ static void help(FILE *f)
         "    stintctl pending --limit 20\n"
         "    stintctl flush --wait --timeout 60\n"
         "    stintctl purge --server --yes\n"
+        "    stintctl filters test --app firefox --title 'Inbox (3) - Gmail'\n"
+        "    stintctl report --records pending.jsonl --week --by site\n"
         "\n"
         "SEE ALSO\n"
         "    stintd(1); the protocol: spec/CONTROL.md\n");
@@ -815,6 +838,12 @@ int main(int argc, char **argv)
                 return usage_error("%s needs a number", a);
         } else if (a[0] == '-') {
             return usage_error("unknown option %s", a);
+        } else if (!cmd && strcmp(a, "filters") == 0) {
+            /* reads agent.ini, needs no socket: its own arguments */
+            return stint_ctl_filters(prog, argc - i - 1, argv + i + 1);
+        } else if (!cmd && strcmp(a, "report") == 0) {
+            /* reads records from a file, needs no socket: its own arguments */
+            return stint_ctl_report(prog, argc - i - 1, argv + i + 1);
         } else if (!cmd) {
             cmd = a;
         } else if (strcmp(cmd, "dead-letters") == 0 && !dl_action) {

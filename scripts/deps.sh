@@ -33,6 +33,8 @@ libcurl4-openssl-dev zlib1g-dev
 libmicrohttpd-dev libgnutls28-dev openssl ca-certificates
 libinih-dev libxcb1-dev libxcb-screensaver0-dev
 xvfb openbox xdotool xterm x11-utils xprintidle
+libpcre2-dev # agent/filters.c: title patterns in [filters] (issue 18)
+chromium # tests/integration/report_html.py renders stintctl report --html headless (issue 18)
 iproute2 procps psmisc
 scdoc
 debhelper dpkg-dev lintian

@@ -64,3 +64,29 @@ if(TARGET stintd AND TARGET stintctl AND TARGET stint-collector)
                          ENVIRONMENT ${agent_stop_env})
   endforeach()
 endif()
+
+# [filters] keep what they match out of the journal and the server (issue 18).
+if(TARGET stintd AND TARGET stintctl AND TARGET stint-collector)
+  add_test(NAME agent_filters
+           COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/agent_filters.py
+                   $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl>
+                   $<TARGET_FILE:stint-collector> $<TARGET_FILE:agent_replay>)
+  set_tests_properties(agent_filters PROPERTIES TIMEOUT 300 ENVIRONMENT ${agent_stop_env})
+endif()
+
+# stintctl report adds up a known day exactly (issue 18).
+if(TARGET stintctl)
+  add_test(NAME report_day
+           COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/report_day.py $<TARGET_FILE:stintctl>
+                   ${PROJECT_SOURCE_DIR}/tests/data/report-day.jsonl)
+endif()
+
+# stintctl report --html in headless Chromium at laptop and phone sizes; screenshots kept in
+# the build folder, report-artefacts/ (issue 18).
+if(TARGET stintctl)
+  add_test(NAME report_html
+           COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/report_html.py $<TARGET_FILE:stintctl>
+                   ${PROJECT_SOURCE_DIR}/tests/data/report-day.jsonl
+                   ${CMAKE_BINARY_DIR}/report-artefacts)
+  set_tests_properties(report_html PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
+endif()

@@ -7,3 +7,4 @@ stint_unit_test(test_source_jsonl ${CMAKE_CURRENT_LIST_DIR}/test_source_jsonl.c
   LIBS stint_agent_core ${LEVELDB_LIBRARY})
 set_tests_properties(test_source_jsonl PROPERTIES TIMEOUT 300)
 stint_unit_test(test_ctext ${CMAKE_CURRENT_LIST_DIR}/test_ctext.c LIBS stint_agent_core)
+stint_unit_test(test_filters ${CMAKE_CURRENT_LIST_DIR}/test_filters.c LIBS stint_agent_core)
