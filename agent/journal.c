@@ -125,6 +125,11 @@ struct scan {
     uint64_t acked_floor; /* records at or below it were acked: a lost delete brought them back */
     uint64_t *stale;      /* such seqs (owned) */
     size_t n_stale, cap_stale;
+    /* keys in the record or dead-letter space that are not a prefix + be64 seq: made by damage
+     * (a flipped length inside a log record that leveldb_repair_db copied unchecked); they are
+     * no witness of anything, and left in place they would end every walk of their space */
+    leveldb_writebatch_t *junk; /* their deletes (owned) */
+    size_t n_junk;
     bool any_key;
 };
 
@@ -573,8 +578,12 @@ static void scan_free(struct scan *s)
 {
     free(s->bad);
     free(s->stale);
+    if (s->junk) {
+        leveldb_writebatch_destroy(s->junk);
+    }
     s->bad = NULL;
     s->stale = NULL;
+    s->junk = NULL;
 }
 
 static bool seq_push(uint64_t **v, size_t *n, size_t *cap, uint64_t seq)
@@ -609,6 +618,14 @@ static enum stint_err scan_db(struct stint_journal *j, struct scan *s)
         j->touched_bytes += kl + vl;
         if (j->touched_bytes >= RELEASE_BYTES) {
             release_table_pages(j);
+        }
+        if (kl != KEY_LEN && kl > 0 && (k[0] == P_REC || k[0] == P_DEAD)) {
+            if (!s->junk) {
+                s->junk = leveldb_writebatch_create();
+            }
+            leveldb_writebatch_delete(s->junk, (const char *)k, kl);
+            s->n_junk++;
+            continue;
         }
         if (kl == KEY_LEN && k[0] == P_REC) {
             uint64_t seq = get_be64(k + 1);
@@ -859,6 +876,9 @@ static enum stint_err settle(struct stint_journal *j, struct scan *s, const stru
     }
 
     leveldb_writebatch_clear(j->wb);
+    if (s->junk) {
+        leveldb_writebatch_append(j->wb, s->junk);
+    }
     for (size_t i = 0; i < s->n_stale; i++) {
         uint8_t k[KEY_LEN];
         make_key(k, P_REC, s->stale[i]);
@@ -1893,8 +1913,11 @@ enum stint_err stint_journal_read(struct stint_journal *j, uint64_t from, size_t
         const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vl);
         struct stint_journal_entry e;
         uint64_t seq;
-        if (kl != KEY_LEN || k[0] != P_REC) {
+        if (kl == 0 || k[0] != P_REC) {
             break;
+        }
+        if (kl != KEY_LEN) {
+            continue; /* damage made after open (settle deletes those it finds): not a record */
         }
         seq = get_be64(k + 1);
         if (n > 0 && bytes + vl > max_bytes) {

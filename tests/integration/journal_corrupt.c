@@ -277,9 +277,10 @@ int main(int argc, char **argv)
             if (chk.n != s.backlog || chk.n + info.lost + info.dead_lettered != STORED) {
                 fprintf(stderr,
                         "case %d (%s %s at %lld): read %" PRIu64 " + lost %" PRIu64
-                        " + dead %" PRIu64 " != %d (backlog %" PRIu64 ")\n",
+                        " + dead %" PRIu64 " != %d (backlog %" PRIu64 ", last seq read %" PRIu64
+                        ")\n",
                         c, flip ? "flip" : "truncate", name, (long long)off, chk.n, info.lost,
-                        info.dead_lettered, STORED, s.backlog);
+                        info.dead_lettered, STORED, s.backlog, chk.last);
                 return 1;
             }
             /* a damaged key may push the next seq up (harmless); it must never go back */
