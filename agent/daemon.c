@@ -1220,7 +1220,12 @@ enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e)
 
         /* The source first: its items may close records before a timer would. */
         if (!src_paused && (src_ready || (st >= 0 && stint_source_timeout(d->source) <= 0))) {
+            enum stint_err berr;
+            stint_tracker_batch_begin(d->tracker);
             err = stint_source_dispatch(d->source, fds + src_first, nsrc);
+            berr = stint_tracker_batch_end(d->tracker); /* one append for the burst */
+            if (err == STINT_OK)
+                err = berr;
             if (err != STINT_OK) {
                 stint_source_stats(d->source, &ss);
                 /* A journal error reaches us through the sink: the tracker holds the records (or
