@@ -108,6 +108,8 @@ static const struct key keys[] = {
      NULL, "DURATION", "the first retry waits up to this"},
     {"sender", "backoff_cap", T_DURATION, OFF(backoff_cap_ms), 10, 24 * 3600 * SEC, NULL, false,
      "300s", NULL, "DURATION", "no retry waits longer"},
+    {"sender", "probe_interval", T_DURATION, OFF(probe_ms), 100, 60 * SEC, NULL, false, "1s", NULL,
+     "DURATION", "server away (refused, unreachable): try again after about this (0.5x-1.5x)"},
     {"sender", "timeout", T_DURATION, OFF(timeout_ms), 1 * SEC, 600 * SEC, NULL, false, "60s", NULL,
      "DURATION", "one request may take this long"},
     {"journal", "path", T_PATH, OFF(journal), 0, 0, NULL, false, NULL,

@@ -76,6 +76,7 @@ struct stint_config {
     uint64_t batch_bytes;    /* 1 MiB */
     int64_t backoff_base_ms; /* 1 s */
     int64_t backoff_cap_ms;  /* 300 s */
+    int64_t probe_ms;        /* 1 s: the retry interval while the server is away */
     int64_t timeout_ms;      /* 60 s per request */
     /* [journal] */
     char journal[STINT_CONFIG_PATH_MAX];

@@ -169,6 +169,7 @@ static enum stint_err sender_make(struct stint_daemon *d, const struct stint_con
     so.batch_max_bytes = (size_t)c->batch_bytes;
     so.backoff_base_ms = (uint32_t)c->backoff_base_ms;
     so.backoff_cap_ms = (uint32_t)c->backoff_cap_ms;
+    so.probe_ms = (uint32_t)c->probe_ms;
     so.timeout_ms = (uint32_t)c->timeout_ms;
     so.stop_grace_ms = d->stop_grace_ms;
     so.log = sender_log;
@@ -1133,6 +1134,7 @@ static void reload(struct stint_daemon *d)
     d->cfg.batch_bytes = nc->batch_bytes;
     d->cfg.backoff_base_ms = nc->backoff_base_ms;
     d->cfg.backoff_cap_ms = nc->backoff_cap_ms;
+    d->cfg.probe_ms = nc->probe_ms;
     d->cfg.timeout_ms = nc->timeout_ms;
     d->cfg.log_level = nc->log_level;
     d->level = nc->log_level; /* -v already applied by the reload function */
@@ -1225,7 +1227,12 @@ enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e)
 
         /* The source first: its items may close records before a timer would. */
         if (!src_paused && (src_ready || (st >= 0 && stint_source_timeout(d->source) <= 0))) {
+            enum stint_err berr;
+            stint_tracker_batch_begin(d->tracker);
             err = stint_source_dispatch(d->source, fds + src_first, nsrc);
+            berr = stint_tracker_batch_end(d->tracker); /* one append for the burst */
+            if (err == STINT_OK)
+                err = berr;
             if (err != STINT_OK) {
                 stint_source_stats(d->source, &ss);
                 /* A journal error reaches us through the sink: the tracker holds the records (or

@@ -100,6 +100,20 @@ enum stint_send_class stint_http_classify(int curl_code, long status)
     return STINT_SEND_RETRY;
 }
 
+bool stint_http_unreachable(int curl_code)
+{
+    switch (curl_code) {
+    case CURLE_COULDNT_RESOLVE_HOST: /* offline laptop, no DNS: nothing asked the server */
+    case CURLE_COULDNT_CONNECT:      /* refused (nothing listening), no route, host unreachable */
+    case CURLE_SSL_CONNECT_ERROR:    /* the handshake never completed: no request was sent */
+        return true;
+    default:
+        /* timeouts, resets and empty replies may come from a server too busy to answer: those
+         * keep the full-jitter backoff */
+        return false;
+    }
+}
+
 const char *stint_send_class_name(enum stint_send_class c)
 {
     switch (c) {

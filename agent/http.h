@@ -36,6 +36,11 @@ enum stint_send_class {
  * "Sending". */
 enum stint_send_class stint_http_classify(int curl_code, long http_status);
 
+/* True when a failure of class RETRY means the server is away rather than busy: the name did
+ * not resolve, the connection was refused or had no route, or TLS never started. Nothing reached
+ * the server, so trying again soon costs it nothing (spec/PROTOCOL.md §7: the probe). */
+bool stint_http_unreachable(int curl_code);
+
 /* "ok", "retry", "split", "auth", "reject", "blocked", "misconfig". */
 const char *stint_send_class_name(enum stint_send_class c);
 

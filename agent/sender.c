@@ -131,6 +131,7 @@ struct stint_sender {
     size_t limit;         /* records per batch now (lower while splitting) */
     uint64_t split_until; /* the range being split ends here */
     struct stint_backoff bo;
+    uint64_t probe_rng; /* jitter of the probe interval */
 };
 
 static int64_t mono_us(void)
@@ -673,7 +674,7 @@ static void attempt(struct stint_sender *s)
     enum stint_err rc;
     enum stint_send_class cls;
     uint64_t wait = 0, sent = 0, dead = 0;
-    bool from_ra = false, network = false;
+    bool from_ra = false, network = false, probed = false;
     int64_t now;
 
     memset(&a, 0, sizeof(a));
@@ -874,6 +875,17 @@ decided:
         break;
     case STINT_SEND_RETRY:
     default:
+        if (network && stint_http_unreachable(r.curl_code)) {
+            /* the server is away, not busy: the next attempt is the probe (one refused connect
+             * costs the server nothing), about every probe_ms, so that the first batch leaves
+             * within about a second of the server's return; the backoff is left where it was */
+            uint64_t p = s->o.probe_ms ? s->o.probe_ms : 1000;
+            wait = p / 2 + stint_rng_upto(&s->probe_rng, p);
+            probed = true;
+            logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; server away, probe in %" PRIu64 " ms",
+                  s->b.first, s->b.last, why, wait);
+            break;
+        }
         wait = stint_sender_retry_wait(stint_backoff_next(&s->bo), r.has_retry_after, r.retry_after,
                                        wall_ms(s), &from_ra);
         logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; retry in %" PRIu64 " ms%s", s->b.first,
@@ -894,6 +906,7 @@ decided:
     s->st.bytes_sent += r.wire_up;
     s->st.records_dead += dead;
     s->st.records_sent += sent;
+    s->st.probes += probed;
     s->st.blocked = cls == STINT_SEND_BLOCKED;
     if (cls == STINT_SEND_SPLIT && s->b.n > 1)
         s->st.splits++;
@@ -1269,6 +1282,8 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
     stint_backoff_init(&s->bo, opts->backoff_base_ms, opts->backoff_cap_ms,
                        opts->rng_seed ? opts->rng_seed
                                       : (uint64_t)mono_us() ^ ((uint64_t)getpid() << 32));
+    /* its own stream: probes do not shift the backoff's draws */
+    s->probe_rng = s->bo.rng ^ 0x9e3779b97f4a7c15ULL;
     if (pthread_mutex_init(&s->mu, NULL) != 0) {
         rc = stint_error_set(err, STINT_ENOMEM, 0, "pthread_mutex_init failed");
         goto cleanup;

@@ -83,6 +83,7 @@ struct stint_sender_opts {
     size_t batch_max_bytes;      /* raw record bytes per batch; 0: 1 MiB */
     uint32_t backoff_base_ms;    /* 0: 1000 */
     uint32_t backoff_cap_ms;     /* 0: 300000 */
+    uint32_t probe_ms;           /* server away: next try after 0.5x..1.5x this; 0: 1000 */
     uint32_t linger_ms;          /* after a wake with less than a batch: 0 = 200 ms */
     uint32_t connect_timeout_ms; /* 0: 10 s */
     uint32_t timeout_ms;         /* whole request; 0: 60 s */
@@ -120,6 +121,7 @@ struct stint_sender_status {
     uint64_t records_dead; /* dead-lettered by this sender */
     uint64_t splits;       /* 413 halvings */
     uint64_t net_wakes;    /* network changes that woke the sender */
+    uint64_t probes;       /* attempts that found the server away (the probe path) */
     bool auth_paused;      /* 401/403: waiting for a new token or a flush */
     bool config_paused;    /* 404/405/415/501: waiting for a reload or a flush */
     char fix[256];         /* with config_paused or blocked: what the operator should change */

@@ -79,6 +79,7 @@ struct stint_tracker {
     struct stint_record *pending;
     size_t n_pending, cap_pending;
     bool failing;               /* the last append failed; appends wait for next_retry */
+    bool batching;              /* inside stint_tracker_batch_begin/end: appends are grouped */
     int64_t high_item_ms;       /* event-timed: the latest item time read (a rewind keeps it) */
     bool rewind, paused;        /* resumable: rewind due / source paused until next_retry */
     uint64_t gap_count;         /* records dropped from the pending list, not yet in a gap */
@@ -346,8 +347,17 @@ static enum stint_err flush_(struct stint_tracker *t, bool force)
     return STINT_OK;
 }
 
+/* After an item. Inside a batch (a source handing over a burst) the closed records and the
+ * position wait, up to half the pending list, and go in one append at the batch's end: one
+ * LevelDB write for the burst, carrying the position of the batch's last state-setting item,
+ * which is exactly what a restart after a crash anywhere in the batch resumes from (the records
+ * of the items before it are in that same write, or the write did not happen and they are read
+ * again). */
 static enum stint_err flush(struct stint_tracker *t)
 {
+    if (t->batching && !t->failing && t->n_pending < PENDING_MAX / 2) {
+        return STINT_OK;
+    }
     return flush_(t, false);
 }
 
@@ -572,8 +582,9 @@ static enum stint_err set_private(struct stint_tracker *t, bool on, int64_t at)
     if (on && t->private_records) {
         open_rec(t, NULL, STINT_KIND_PRIVATE, at);
     }
-    /* the records and the position first: a crash before the flag re-applies this item */
-    err = flush(t);
+    /* the records and the position first: a crash before the flag re-applies this item (so no
+     * batching here: the flag must not reach the journal before them) */
+    err = flush_(t, false);
     /* resumable: when the records did not go, the toggle is read again after the rewind */
     err2 = err != STINT_OK && t->resumable ? STINT_OK : stint_journal_private_set(t->journal, on);
     if (err2 != STINT_OK) {
@@ -669,6 +680,17 @@ void stint_tracker_discard_open(struct stint_tracker *t)
         t->open->end_ms = 0;
     }
     t->pos_dirty = true; /* the purge deleted the stored source position: write it again */
+}
+
+void stint_tracker_batch_begin(struct stint_tracker *t)
+{
+    t->batching = true;
+}
+
+enum stint_err stint_tracker_batch_end(struct stint_tracker *t)
+{
+    t->batching = false;
+    return flush(t);
 }
 
 bool stint_tracker_source_paused(struct stint_tracker *t)

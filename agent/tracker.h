@@ -120,6 +120,14 @@ enum stint_err stint_tracker_private_set(struct stint_tracker *t, bool on);
  * Nothing from before the purge is ever written. Call it before stint_journal_purge(). */
 void stint_tracker_discard_open(struct stint_tracker *t);
 
+/* Group commit. Between begin and end (stintd wraps each source dispatch in them) the records that
+ * items close and the source position are appended together: one journal write per burst (or
+ * per half pending list), not one per item. end appends what is held; its error is that of the
+ * append (the tracker then holds or rewinds as for any failed append). Live and event-timed
+ * sources alike; a private-mode toggle still appends before it writes the flag. */
+void stint_tracker_batch_begin(struct stint_tracker *t);
+enum stint_err stint_tracker_batch_end(struct stint_tracker *t);
+
 /* True while a resumable source must not be read (the journal failed; the tracker has sent the
  * source back to the last journaled event and retries at its timer): stintd polls neither its
  * fds nor its timer meanwhile. */

@@ -26,3 +26,18 @@ if(TARGET stintd AND TARGET stintctl)
   set(STINT_BENCH_PREV run-bench_purge)
   add_dependencies(run-bench run-bench_purge)
 endif()
+
+# The whole pipeline (issue 21): stintd on 1,000,000 JSONL events into stint-collector over
+# loopback TLS: live, offline ingest, return after an outage, kill -9 during the drain.
+if(TARGET stintd AND TARGET stintctl AND TARGET stint-collector)
+  find_program(STINT_BENCH_PYTHON python3)
+  add_custom_target(run-bench_pipeline
+    COMMAND ${STINT_BENCH_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/bench_pipeline.py $<TARGET_FILE:stintd>
+            $<TARGET_FILE:stintctl> $<TARGET_FILE:stint-collector>
+    DEPENDS stintd stintctl stint-collector USES_TERMINAL)
+  if(STINT_BENCH_PREV)
+    add_dependencies(run-bench_pipeline ${STINT_BENCH_PREV})
+  endif()
+  set(STINT_BENCH_PREV run-bench_pipeline)
+  add_dependencies(run-bench run-bench_pipeline)
+endif()

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "sender.h"
 #include "stint/pb.h"
 
@@ -149,16 +150,20 @@ static void *server_main(void *arg)
     }
 }
 
+/* Listens on loopback: on sv->port when it is set (a server coming back), else on a free port. */
 static void server_start(struct server *sv)
 {
     struct sockaddr_in a;
     socklen_t al = sizeof(a);
+    int one = 1;
 
     pthread_mutex_init(&sv->mu, NULL);
     sv->fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(sv->fd >= 0);
+    assert_int_equal(setsockopt(sv->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)sv->port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(bind(sv->fd, (struct sockaddr *)&a, sizeof(a)), 0);
     assert_int_equal(listen(sv->fd, 4), 0);
@@ -324,12 +329,168 @@ static void test_retry_keeps_key_refreshes_now(void **state)
     end(&f);
 }
 
+/* What the sender chose after each attempt, from its on_attempt callback. */
+struct attempts {
+    pthread_mutex_t mu;
+    size_t n;
+    struct stint_sender_attempt a[MAX_SEEN];
+};
+
+static void on_attempt(void *ctx, const struct stint_sender_attempt *a)
+{
+    struct attempts *t = ctx;
+    pthread_mutex_lock(&t->mu);
+    if (t->n < MAX_SEEN)
+        t->a[t->n++] = *a;
+    pthread_mutex_unlock(&t->mu);
+}
+
+static size_t attempts_n(struct attempts *t)
+{
+    size_t n;
+    pthread_mutex_lock(&t->mu);
+    n = t->n;
+    pthread_mutex_unlock(&t->mu);
+    return n;
+}
+
+/* A port on loopback with nothing listening (a connect is refused), free to listen on later. */
+static int free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t al = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void sender_go(struct fixture *f, struct attempts *t, uint32_t base, uint32_t cap,
+                      uint32_t probe)
+{
+    struct stint_sender_opts o;
+    snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d", f->sv.port);
+    memset(&o, 0, sizeof(o));
+    o.url = f->url;
+    o.token = "script-token";
+    o.token_len = 12;
+    o.gzip_min_bytes = STINT_SENDER_NO_GZIP;
+    o.backoff_base_ms = base;
+    o.backoff_cap_ms = cap;
+    o.probe_ms = probe;
+    o.linger_ms = STINT_SENDER_NO_LINGER;
+    o.no_netwatch = true;
+    o.rng_seed = 7;
+    o.on_attempt = on_attempt;
+    o.cb_ctx = t;
+    assert_int_equal(stint_sender_create(&o, f->j, &f->s, NULL), STINT_OK);
+    assert_int_equal(stint_sender_start(f->s), STINT_OK);
+    stint_sender_wake(f->s);
+}
+
+/* Waits (generous deadline, not a timing assertion) until the journal is empty. */
+static void wait_drained(struct fixture *f)
+{
+    struct stint_sender_status st;
+    for (int i = 0; i < 24000; i++) {
+        stint_sender_status(f->s, &st);
+        if (st.backlog == 0)
+            return;
+        usleep(5000);
+    }
+    fail_msg("backlog %llu left after 120 s", (unsigned long long)st.backlog);
+}
+
+/* Nothing listening: every refused attempt is followed by a probe-interval wait (0.5x..1.5x),
+ * never by the backoff (a minute here, which the test could not sit out); once the server
+ * listens, the very next attempt delivers. */
+static void test_refused_probes_then_sends(void **state)
+{
+    struct fixture f;
+    struct attempts *t = calloc(1, sizeof(*t));
+    struct stint_sender_status st;
+    const uint32_t probe = 300;
+    size_t i, n;
+    (void)state;
+    assert_non_null(t);
+    pthread_mutex_init(&t->mu, NULL);
+    begin(&f, 25);
+    f.sv.port = free_port();
+    sender_go(&f, t, 60000, 300000, probe);
+    for (i = 0; i < 24000 && attempts_n(t) < 3; i++)
+        usleep(5000);
+    assert_true(attempts_n(t) >= 3);
+    server_start(&f.sv);
+    wait_drained(&f);
+    stint_sender_stop(f.s);
+    n = attempts_n(t);
+    assert_true(n >= 4);
+    for (i = 0; i + 1 < n; i++) {
+        if (t->a[i].cls != STINT_SEND_RETRY || t->a[i].curl_code != 7 ||
+            t->a[i].wait_ms < probe / 2 || t->a[i].wait_ms > probe + probe / 2)
+            fail_msg("attempt %zu: class %d, curl %d, wait %llu ms (want a refused connect and "
+                     "a wait of %u..%u ms)",
+                     i, (int)t->a[i].cls, t->a[i].curl_code, (unsigned long long)t->a[i].wait_ms,
+                     probe / 2, probe + probe / 2);
+    }
+    assert_int_equal(t->a[n - 1].cls, STINT_SEND_OK);
+    assert_int_equal(t->a[n - 1].records, 25);
+    stint_sender_status(f.s, &st);
+    assert_int_equal(st.probes, n - 1);
+    assert_int_equal(st.records_sent, 25);
+    end(&f);
+    pthread_mutex_destroy(&t->mu);
+    free(t);
+}
+
+/* A server that answers 503 is busy, not away: the waits are the full-jitter backoff's draws
+ * (the same seed replayed here), not the probe interval, and no probe is counted. */
+static void test_503_keeps_backoff(void **state)
+{
+    struct fixture f;
+    struct attempts *t = calloc(1, sizeof(*t));
+    struct stint_backoff replica;
+    struct stint_sender_status st;
+    size_t i;
+    (void)state;
+    assert_non_null(t);
+    pthread_mutex_init(&t->mu, NULL);
+    begin(&f, 10);
+    f.sv.fail_first = 6;
+    server_start(&f.sv);
+    sender_go(&f, t, 40, 5000, 300);
+    wait_drained(&f);
+    stint_sender_stop(f.s);
+    assert_int_equal(attempts_n(t), 7); /* six refusals and the success: bounded */
+    stint_backoff_init(&replica, 40, 5000, 7);
+    for (i = 0; i < 6; i++) {
+        uint64_t want = stint_backoff_next(&replica);
+        assert_int_equal(t->a[i].status, 503);
+        if (t->a[i].wait_ms != want)
+            fail_msg("attempt %zu: wait %llu ms, the backoff draws %llu", i,
+                     (unsigned long long)t->a[i].wait_ms, (unsigned long long)want);
+    }
+    assert_int_equal(t->a[6].cls, STINT_SEND_OK);
+    stint_sender_status(f.s, &st);
+    assert_int_equal(st.probes, 0);
+    end(&f);
+    pthread_mutex_destroy(&t->mu);
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split_halves_and_recovers),
         cmocka_unit_test(test_single_record_413_dead_letters),
         cmocka_unit_test(test_retry_keeps_key_refreshes_now),
+        cmocka_unit_test(test_refused_probes_then_sends),
+        cmocka_unit_test(test_503_keeps_backoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
