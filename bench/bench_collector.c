@@ -19,7 +19,7 @@
  * the data folder's size before and after. --delete-store 0 skips it.
  *
  * With --store URL (postgresql://...) the same rows run again against the PostgreSQL store on
- * that database, once per way of ingesting (--store-ingest values, copy), in the same run and
+ * that database, once per way of ingesting (--store-ingest unnest, values, copy), in the same run and
  * table as LevelDB; each row starts from an empty schema (tables dropped, `stint-collector
  * migrate`). --store auto starts a PostgreSQL 15 of its own (tests/support/with_postgres.sh:
  * synchronous_commit and fsync on, the defaults). Extra columns: bytes of storage per stored
@@ -212,6 +212,7 @@ static int pg_reset(void)
     if (pid == 0) {
         int fd = open("/dev/null", O_WRONLY);
         dup2(fd, 1);
+        dup2(fd, 2);
         execl(collector_bin, collector_bin, "migrate", "--store", pg_url, (char *)NULL);
         _exit(127);
     }
@@ -657,13 +658,13 @@ int main(int argc, char **argv)
            "(peak) | bytes/record | collector CPU s/s | PostgreSQL CPU s/s | failed |\n");
     printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     fflush(stdout);
-    for (pass = 0; pass < (store ? 3 : 1); pass++) {
+    for (pass = 0; pass < (store ? 4 : 1); pass++) {
         const char *p = sizes;
         const char *name = "leveldb";
         if (pass > 0) {
             pg_url = store;
-            pg_ingest = pass == 1 ? "values" : "copy";
-            name = pass == 1 ? "pg values" : "pg copy";
+            pg_ingest = pass == 1 ? "unnest" : pass == 2 ? "values" : "copy";
+            name = pass == 1 ? "pg unnest" : pass == 2 ? "pg values" : "pg copy";
         }
         while (*p) {
             size_t size = (size_t)strtoul(p, NULL, 10);

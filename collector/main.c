@@ -25,7 +25,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: stint-collector serve --listen HOST:PORT --tls-cert FILE --tls-key FILE\n"
             "                             (--data DIR | --store DIR|URL) --tokens FILE\n"
-            "                             [--port-file FILE] [--store-ingest values|copy]\n"
+            "                             [--port-file FILE] [--store-ingest unnest|values|copy]\n"
             "                             [--fault SPEC]... [--fault-seed N] [--admin HOST:PORT]\n"
             "                             [--insecure-http] [--ack-only] [--max-body BYTES]\n"
             "                             [--max-decoded BYTES] [--max-records N]\n"

@@ -38,8 +38,9 @@ struct stint_store_opts {
     bool sync;              /* fsync every commit (the default for serving) */
     bool must_exist;        /* refuse to create a new database (dump, stats) */
     bool migrate;           /* PostgreSQL: create or upgrade the schema on open (migrate) */
-    const char *ingest;     /* PostgreSQL: "values" (INSERT ... VALUES, the default) or
-                             * "copy" (COPY into a staging table); NULL: the default */
+    const char *ingest;     /* PostgreSQL: "unnest" (the default: arrays unnested by one
+                             * INSERT), "values" (INSERT ... VALUES) or "copy" (COPY into a
+                             * staging table); NULL: the default */
     stint_store_log_fn log; /* NULL: "stint-collector: LINE" on stderr */
     void *log_ctx;
 };

@@ -22,10 +22,12 @@
  * The Ack is built only after COMMIT has returned success: nothing is acknowledged that is not
  * committed (and with synchronous_commit = on, which each session sets, flushed).
  *
- * How the records get in (opts->ingest): "values" is one INSERT ... VALUES ($..),($..) with
- * binary parameters; "copy" is COPY (binary) into a temporary staging table and an INSERT ...
- * SELECT ... ON CONFLICT DO NOTHING from it. bench_collector measures both; the default is the
- * faster (spec/COLLECTOR.md has the table).
+ * How the records get in (opts->ingest), each ending in ON CONFLICT DO NOTHING: "unnest" (the
+ * default) sends the seqs and values as two binary arrays to one INSERT ... SELECT FROM unnest;
+ * "values" is one INSERT ... VALUES ($..),($..) with two binary parameters per record; "copy" is
+ * COPY (binary) into a temporary staging table and an INSERT ... SELECT from it.
+ * bench_collector measures the three; the default is the fastest it found (spec/COLLECTOR.md
+ * has the table).
  *
  * Faults: a connection that fails (the server went away, was restarted, the network dropped), a
  * statement cancelled by statement_timeout (STATEMENT_TIMEOUT_MS, set per session) and the
@@ -57,6 +59,8 @@
 #define SEQ_FLIP 0x8000000000000000ull
 #define MIGRATE_LOCK 0x5374696e74L /* "Stint": the advisory lock migrations hold */
 
+enum ingest { INGEST_UNNEST = 0, INGEST_VALUES = 1, INGEST_COPY = 2 };
+
 struct conn {
     PGconn *pg;
     unsigned gen; /* the store's generation when it connected */
@@ -65,7 +69,7 @@ struct conn {
 
 struct pg_store {
     char *url;
-    bool copy; /* ingest by COPY into a staging table, else INSERT ... VALUES */
+    enum ingest ingest;
     stint_store_log_fn log;
     void *log_ctx;
     pthread_mutex_t mu; /* guards pool, gen, last_heal_ms, broken_msg */
@@ -223,7 +227,7 @@ static enum stint_err connect_one(struct pg_store *s, PGconn **out, struct stint
              "SET client_min_messages = warning",
              STATEMENT_TIMEOUT_MS);
     rc = run(s, c, setup, PGRES_COMMAND_OK, "setting up the session", err);
-    if (rc == STINT_OK && s->copy)
+    if (rc == STINT_OK && s->ingest == INGEST_COPY)
         rc = run(s, c,
                  "CREATE TEMPORARY TABLE IF NOT EXISTS stint_stage (seq bigint, value bytea) "
                  "ON COMMIT DELETE ROWS",
@@ -348,12 +352,17 @@ enum stint_err stint_pg_open(const struct stint_store_opts *opts, struct pg_stor
     }
     s->log = opts->log;
     s->log_ctx = opts->log_ctx;
-    s->copy = opts->ingest && strcmp(opts->ingest, "copy") == 0;
-    if (opts->ingest && !s->copy && strcmp(opts->ingest, "values") != 0) {
+    if (!opts->ingest || strcmp(opts->ingest, "unnest") == 0) {
+        s->ingest = INGEST_UNNEST;
+    } else if (strcmp(opts->ingest, "values") == 0) {
+        s->ingest = INGEST_VALUES;
+    } else if (strcmp(opts->ingest, "copy") == 0) {
+        s->ingest = INGEST_COPY;
+    } else {
         free(s->url);
         free(s);
-        return stint_error_set(err, STINT_EINVAL, 0, "unknown ingest method %s (values, copy)",
-                               opts->ingest);
+        return stint_error_set(err, STINT_EINVAL, 0,
+                               "unknown ingest method %s (unnest, values, copy)", opts->ingest);
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
@@ -598,6 +607,87 @@ cleanup:
     return rc;
 }
 
+/* Appends the binary form of a one-dimensional array without NULLs (PostgreSQL's array_send):
+ * ndim, has-null, element type, length, lower bound, then each element as length and bytes. */
+static enum stint_err array_head(struct stint_buf *b, uint32_t elem_oid, size_t n)
+{
+    uint8_t h[20];
+    uint32_t v[5];
+    int i;
+
+    v[0] = 1;
+    v[1] = 0;
+    v[2] = elem_oid;
+    v[3] = (uint32_t)n;
+    v[4] = 1;
+    for (i = 0; i < 5; i++) {
+        h[4 * i] = (uint8_t)(v[i] >> 24);
+        h[4 * i + 1] = (uint8_t)(v[i] >> 16);
+        h[4 * i + 2] = (uint8_t)(v[i] >> 8);
+        h[4 * i + 3] = (uint8_t)v[i];
+    }
+    return stint_buf_append(b, h, sizeof(h));
+}
+
+static enum stint_err array_elem(struct stint_buf *b, const uint8_t *data, uint32_t len)
+{
+    uint8_t h[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+    enum stint_err rc = stint_buf_append(b, h, 4);
+    return rc == STINT_OK ? stint_buf_append(b, data, len) : rc;
+}
+
+/* The unnest way: the seqs and values go as two binary arrays ($3 int8[], $4 bytea[]) of one
+ * INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING: four parameters whatever the
+ * batch's size, no statement text to parse per record. */
+static enum stint_err insert_unnest(struct pg_store *s, PGconn *c, const struct stint_store_put *p,
+                                    uint64_t *inserted, struct stint_error *err)
+{
+    struct stint_buf seqs = {0}, vals_arr = {0};
+    const char *vals[4];
+    int lens[4];
+    PGresult *r = NULL;
+    enum stint_err rc;
+    size_t i;
+
+    rc = array_head(&seqs, 20 /* int8 */, p->n);
+    if (rc == STINT_OK)
+        rc = array_head(&vals_arr, 17 /* bytea */, p->n);
+    for (i = 0; i < p->n && rc == STINT_OK; i++) {
+        uint8_t be[8];
+        put_be64(be, p->items[i].seq ^ SEQ_FLIP);
+        rc = array_elem(&seqs, be, 8);
+        if (rc == STINT_OK)
+            rc = array_elem(&vals_arr, p->values + p->items[i].off, p->items[i].len);
+    }
+    if (rc != STINT_OK) {
+        rc = stint_error_set(err, rc, 0, "out of memory");
+        goto cleanup;
+    }
+    vals[0] = p->account;
+    lens[0] = (int)strlen(p->account);
+    vals[1] = (const char *)p->agent_id;
+    lens[1] = STINT_AGENT_ID_LEN;
+    vals[2] = (const char *)seqs.data;
+    lens[2] = (int)seqs.len;
+    vals[3] = (const char *)vals_arr.data;
+    lens[3] = (int)vals_arr.len;
+    r = exec_bin(c,
+                 "INSERT INTO stint_records (account, agent_id, seq, value) "
+                 "SELECT $1::text, $2::bytea, u.seq, u.value "
+                 "FROM unnest($3::int8[], $4::bytea[]) AS u(seq, value) ON CONFLICT DO NOTHING",
+                 4, vals, lens);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        rc = failed(s, c, r, "inserting records", err);
+        goto cleanup;
+    }
+    *inserted = strtoull(PQcmdTuples(r), NULL, 10);
+cleanup:
+    PQclear(r);
+    stint_buf_free(&seqs);
+    stint_buf_free(&vals_arr);
+    return rc;
+}
+
 /* The COPY way: the batch goes into the session's staging table in PostgreSQL's binary COPY
  * format, then one INSERT ... SELECT moves it (ON COMMIT DELETE ROWS empties the stage). */
 static enum stint_err insert_copy(struct pg_store *s, PGconn *c, const struct stint_store_put *p,
@@ -760,8 +850,9 @@ enum stint_err stint_pg_commit(struct pg_store *s, struct stint_store_put *p,
 
     /* 3. the records: the unique key tells new from held */
     if (p->n > 0) {
-        rc = s->copy ? insert_copy(s, c, p, &inserted, err)
-                     : insert_values(s, c, p, &inserted, err);
+        rc = s->ingest == INGEST_COPY     ? insert_copy(s, c, p, &inserted, err)
+             : s->ingest == INGEST_VALUES ? insert_values(s, c, p, &inserted, err)
+                                          : insert_unnest(s, c, p, &inserted, err);
         if (rc != STINT_OK)
             goto cleanup;
         max_seq = p->items[p->n - 1].seq;
