@@ -24,8 +24,9 @@
  * migrate`). --store auto starts a PostgreSQL 15 of its own (tests/support/with_postgres.sh:
  * synchronous_commit and fsync on, the defaults). Extra columns: bytes of storage per stored
  * record (LevelDB: the data folder; PostgreSQL: pg_total_relation_size of the two tables, with
- * indexes, after a CHECKPOINT), and where the CPU time went: seconds of CPU used by the
- * collector and by the PostgreSQL server processes during the row.
+ * indexes, after a CHECKPOINT), PostgreSQL's WAL bytes per stored record, and where the CPU
+ * time went: seconds of CPU used by the collector and by the PostgreSQL server processes during
+ * the row, per second.
  *
  * STINT_COLLECTOR_UNDER_TEST=PATH runs another build of stint-collector (a before/after).
  *
@@ -221,6 +222,23 @@ static int pg_reset(void)
     return 0;
 }
 
+/* The server's current WAL position in bytes; -1 on failure. */
+static long long pg_wal_lsn(void)
+{
+    PGconn *c = PQconnectdb(pg_url);
+    PGresult *r;
+    long long n = -1;
+
+    if (PQstatus(c) == CONNECTION_OK) {
+        r = PQexec(c, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::int8");
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+            n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+    }
+    PQfinish(c);
+    return n;
+}
+
 /* Bytes of the two tables with their indexes and TOAST, after a CHECKPOINT; -1 on failure. */
 static long long pg_bytes(void)
 {
@@ -283,6 +301,7 @@ struct row {
     long rss_kib, hwm_kib;
     uint64_t failed;
     double bytes_per_record;
+    double wal_per_record; /* PostgreSQL: WAL bytes written per stored record */
     double collector_cpu_s, db_cpu_s; /* CPU seconds per second of the row */
 };
 
@@ -298,6 +317,7 @@ static int run_row(size_t size, int n_agents, double seconds, bool ack_only, int
     CURLM *multi = curl_multi_init();
     uint64_t ok_batches = 0, ok_records = 0, failed = 0;
     double t0, t_end, elapsed, cpu0, db0;
+    long long wal0 = -1;
     int port = 0, running = 0, a;
     pid_t pid;
 
@@ -345,6 +365,7 @@ static int run_row(size_t size, int n_agents, double seconds, bool ack_only, int
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n_agents);
     cpu0 = cpu_s(pid);
     db0 = pg_url ? postgres_cpu_s() : 0;
+    wal0 = pg_url ? pg_wal_lsn() : -1;
     t0 = now_s();
     t_end = t0 + seconds;
     for (a = 0; a < n_agents; a++) {
@@ -409,6 +430,12 @@ static int run_row(size_t size, int n_agents, double seconds, bool ack_only, int
     out->failed = failed;
     out->collector_cpu_s = (cpu_s(pid) - cpu0) / elapsed;
     out->db_cpu_s = pg_url ? (postgres_cpu_s() - db0) / elapsed : 0;
+    {
+        long long wal1 = wal0 >= 0 ? pg_wal_lsn() : -1;
+        out->wal_per_record = wal1 >= wal0 && wal0 >= 0 && ok_records
+                                  ? (double)(wal1 - wal0) / (double)ok_records
+                                  : 0;
+    }
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     {
@@ -479,6 +506,10 @@ static int run_delete(uint64_t store_records, int row_no)
     size_t i;
 
     snprintf(data, sizeof(data), "%s/data%d", base, row_no);
+    if (pg_url && pg_reset() != 0) {
+        fprintf(stderr, "bench_collector: cannot empty the PostgreSQL database\n");
+        return -1;
+    }
     pid = start_server(data, false, &port);
     if (port == 0 || !recs || !c) {
         fprintf(stderr, "bench_collector: the collector did not start\n");
@@ -533,7 +564,7 @@ static int run_delete(uint64_t store_records, int row_no)
     }
     t_load = now_s() - t0;
     sleep(2); /* let background compactions settle */
-    before = folder_bytes(data);
+    before = pg_url ? pg_bytes() : folder_bytes(data);
     t0 = now_s();
     if (send_one(c, url_del, "DELETE", h_bench, NULL, &resp) != 200) {
         fprintf(stderr, "bench_collector: DELETE failed\n");
@@ -541,13 +572,25 @@ static int run_delete(uint64_t store_records, int row_no)
     }
     t_full = now_s() - t0;
     stint_buf_append(&resp, "", 1);
-    after = folder_bytes(data);
+    after = pg_url ? pg_bytes() : folder_bytes(data);
     t0 = now_s();
     send_one(c, url_del, "DELETE", h_bench, NULL, &resp);
     t_empty = now_s() - t0;
-    printf("| %llu | %llu | %.2f | %.2f | %.1f -> %.1f | %.1f |\n",
+    printf("| %s | %llu | %llu | %.2f | %.2f | %.1f -> %.1f | %.1f |\n", pg_url ? "pg" : "leveldb",
            (unsigned long long)store_records, (unsigned long long)(store_records / 2), t_full,
            t_empty, (double)before / 1048576.0, (double)after / 1048576.0, t_load);
+    if (pg_url) {
+        /* the dead tuples: still in the files after DELETE; VACUUM FULL rewrites the tables */
+        PGconn *pc = PQconnectdb(pg_url);
+        PGresult *pr;
+        t0 = now_s();
+        pr = PQexec(pc, "VACUUM FULL stint_records, stint_acks");
+        if (PQresultStatus(pr) == PGRES_COMMAND_OK)
+            printf("\nPostgreSQL, VACUUM FULL after the DELETE: %.2f s, %.1f -> %.1f MiB\n",
+                   now_s() - t0, (double)after / 1048576.0, (double)pg_bytes() / 1048576.0);
+        PQclear(pr);
+        PQfinish(pc);
+    }
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     curl_easy_cleanup(c);
@@ -641,7 +684,8 @@ int main(int argc, char **argv)
            "multi), %.0f s per row,\n%s; %ld cores\n\n",
            n_agents, seconds,
            ack_only ? "--ack-only (nothing stored)"
-                    : "durable: synced LevelDB write before each Ack",
+                    : "durable: a synced LevelDB write, or a PostgreSQL COMMIT with "
+                      "synchronous_commit = on, before each Ack",
            sysconf(_SC_NPROCESSORS_ONLN));
     {
         /* the machine may be shared: say how busy it was */
@@ -655,8 +699,10 @@ int main(int argc, char **argv)
         printf("load average before the run: %s\n", load);
     }
     printf("| store | records/batch | batches/s | records/s | p50 ms | p99 ms | server RSS MiB "
-           "(peak) | bytes/record | collector CPU s/s | PostgreSQL CPU s/s | failed |\n");
-    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+           "(peak) | bytes/record | WAL bytes/record | collector CPU s/s | PostgreSQL CPU s/s | "
+           "failed |\n");
+    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+           "|\n");
     fflush(stdout);
     for (pass = 0; pass < (store ? 4 : 1); pass++) {
         const char *p = sizes;
@@ -673,11 +719,11 @@ int main(int argc, char **argv)
                 break;
             if (run_row(size, n_agents, seconds, ack_only, ++row_no, &r) != 0)
                 return 1;
-            printf("| %s | %zu | %.0f | %.0f | %.2f | %.2f | %.1f (%.1f) | %.0f | %.2f | %.2f | "
-                   "%llu |\n",
+            printf("| %s | %zu | %.0f | %.0f | %.2f | %.2f | %.1f (%.1f) | %.0f | %.0f | %.2f | "
+                   "%.2f | %llu |\n",
                    name, r.size, r.batches_s, r.records_s, r.p50_ms, r.p99_ms,
                    (double)r.rss_kib / 1024.0, (double)r.hwm_kib / 1024.0, r.bytes_per_record,
-                   r.collector_cpu_s, r.db_cpu_s, (unsigned long long)r.failed);
+                   r.wal_per_record, r.collector_cpu_s, r.db_cpu_s, (unsigned long long)r.failed);
             fflush(stdout);
             p = strchr(p, ',');
             if (!p)
@@ -686,11 +732,17 @@ int main(int argc, char **argv)
         }
     }
     pg_url = NULL;
-    if (delete_store >= 1000 && !ack_only) {
-        printf("\nDELETE /v1/data of one account (half the store), then again (empty):\n\n");
-        printf("| store records | deleted records | DELETE s | DELETE again s | data MiB before -> "
-               "after | load s |\n");
-        printf("| ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for (pass = 0; pass < (store ? 2 : 1) && delete_store >= 1000 && !ack_only; pass++) {
+        pg_url = pass ? store : NULL;
+        pg_ingest = "unnest";
+        if (pass == 0) {
+            printf("\nDELETE /v1/data of one account (half the store), then again (empty); "
+                   "PostgreSQL: tables and indexes after a CHECKPOINT, dead tuples included "
+                   "(no VACUUM):\n\n");
+            printf("| store | store records | deleted records | DELETE s | DELETE again s | data "
+                   "MiB before -> after | load s |\n");
+            printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        }
         fflush(stdout);
         if (run_delete(delete_store, ++row_no) != 0)
             return 1;

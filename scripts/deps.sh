@@ -37,6 +37,7 @@ systemd
 curl
 sway foot libwayland-dev wayland-protocols libsystemd-dev dbus-daemon dbus-bin nodejs # issue 20: Wayland + D-Bus sources, their tests
 gnome-shell libglib2.0-bin # issue 20: the GNOME Shell extension tested in a headless GNOME Shell
+postgresql-15 libpq-dev # issue 19: the collector's PostgreSQL store (libpq) and the tests' own PostgreSQL 15
 "
 PACKAGES=$(printf '%s\n' "$PACKAGES" | sed 's/#.*//') # a line of PACKAGES may end in a comment
 
