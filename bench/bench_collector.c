@@ -19,8 +19,8 @@
  * the data folder's size before and after. --delete-store 0 skips it.
  *
  * With --store URL (postgresql://...) the same rows run again against the PostgreSQL store on
- * that database, once per way of ingesting (--store-ingest unnest, values, copy), in the same run and
- * table as LevelDB; each row starts from an empty schema (tables dropped, `stint-collector
+ * that database, once per way of ingesting (--store-ingest unnest, values, copy), in the same run
+ * and table as LevelDB; each row starts from an empty schema (tables dropped, `stint-collector
  * migrate`). --store auto starts a PostgreSQL 15 of its own (tests/support/with_postgres.sh:
  * synchronous_commit and fsync on, the defaults). Extra columns: bytes of storage per stored
  * record (LevelDB: the data folder; PostgreSQL: pg_total_relation_size of the two tables, with
@@ -184,8 +184,8 @@ static double postgres_cpu_s(void)
     return total;
 }
 
-static const char *pg_url;        /* --store URL, or NULL */
-static const char *pg_ingest;     /* the row's way of ingesting */
+static const char *pg_url;    /* --store URL, or NULL */
+static const char *pg_ingest; /* the row's way of ingesting */
 
 /* Empties the database for a row: drops the tables, then `stint-collector migrate`. */
 static int pg_reset(void)
@@ -301,7 +301,7 @@ struct row {
     long rss_kib, hwm_kib;
     uint64_t failed;
     double bytes_per_record;
-    double wal_per_record; /* PostgreSQL: WAL bytes written per stored record */
+    double wal_per_record;            /* PostgreSQL: WAL bytes written per stored record */
     double collector_cpu_s, db_cpu_s; /* CPU seconds per second of the row */
 };
 
@@ -440,8 +440,7 @@ static int run_row(size_t size, int n_agents, double seconds, bool ack_only, int
     waitpid(pid, NULL, 0);
     {
         long long bytes = pg_url ? pg_bytes() : folder_bytes(data);
-        out->bytes_per_record =
-            ok_records && bytes > 0 ? (double)bytes / (double)ok_records : 0;
+        out->bytes_per_record = ok_records && bytes > 0 ? (double)bytes / (double)ok_records : 0;
     }
     for (a = 0; a < n_agents; a++) {
         curl_easy_cleanup(agents[a].easy);
@@ -640,8 +639,7 @@ int main(int argc, char **argv)
             /* run again under a PostgreSQL of our own */
             char script[4200];
             char **args = calloc((size_t)argc + 3, sizeof(*args));
-            snprintf(script, sizeof(script), "%s/tests/support/with_postgres.sh",
-                     STINT_SOURCE_DIR);
+            snprintf(script, sizeof(script), "%s/tests/support/with_postgres.sh", STINT_SOURCE_DIR);
             args[0] = (char *)"sh";
             args[1] = script;
             for (i = 0; i < argc; i++)

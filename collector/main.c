@@ -1,5 +1,5 @@
-/* main.c — stint-collector's command line: serve, dump, stats, migrate. Wiring only; the work is in the
- * core library (handler, store, tokens, faults, server, control). */
+/* main.c — stint-collector's command line: serve, dump, stats, migrate. Wiring only; the work is in
+ * the core library (handler, store, tokens, faults, server, control). */
 #include <errno.h>
 #include <inttypes.h>
 #include <malloc.h>
@@ -32,7 +32,8 @@ static void usage(FILE *f)
             "                             [--timeout SECONDS] [--head-timeout SECONDS]\n"
             "                             [--min-rate BYTES-PER-SECOND] [--max-connections N]\n"
             "                             [--per-ip-limit N] [--admin-tokens FILE]\n"
-            "       stint-collector dump (--data DIR | --store DIR|URL) --account NAME [--since SEQ]\n"
+            "       stint-collector dump (--data DIR | --store DIR|URL) --account NAME\n"
+            "                            [--since SEQ]\n"
             "       stint-collector stats (--data DIR | --store DIR|URL)\n"
             "       stint-collector migrate --store URL\n"
             "       stint-collector --version\n"

@@ -301,7 +301,7 @@ static enum stint_err db_open(struct ldb_store *s, struct stint_error *err)
 }
 
 enum stint_err stint_ldb_open(const struct stint_store_opts *opts, struct ldb_store **out,
-                                struct stint_error *err)
+                              struct stint_error *err)
 {
     struct ldb_store *s = NULL;
     pthread_rwlockattr_t attr;
@@ -856,8 +856,8 @@ cleanup:
 }
 
 enum stint_err stint_ldb_commit(struct ldb_store *s, struct stint_store_put *p,
-                                  struct stint_ack *ack, enum stint_store_outcome *outcome,
-                                  struct stint_error *err)
+                                struct stint_ack *ack, enum stint_store_outcome *outcome,
+                                struct stint_error *err)
 {
     uint8_t prefix[KEY_MAX], key[KEY_MAX], counter[16];
     size_t plen, klen, n_chunks = 0, n_fresh = 0, h = 0, i;
@@ -1127,7 +1127,7 @@ cleanup:
 }
 
 enum stint_err stint_ldb_dump(struct ldb_store *s, const char *account, uint64_t since,
-                                stint_store_dump_fn fn, void *ctx, struct stint_error *err)
+                              stint_store_dump_fn fn, void *ctx, struct stint_error *err)
 {
     enum stint_err rc = enter(s, err);
 
@@ -1174,7 +1174,7 @@ cleanup:
 }
 
 enum stint_err stint_ldb_stats(struct ldb_store *s, stint_store_stats_fn fn, void *ctx,
-                                 struct stint_error *err)
+                               struct stint_error *err)
 {
     enum stint_err rc = enter(s, err);
 
@@ -1289,8 +1289,8 @@ cleanup:
     return rc;
 }
 
-enum stint_err stint_ldb_delete_account(struct ldb_store *s, const char *account,
-                                          uint64_t *deleted, struct stint_error *err)
+enum stint_err stint_ldb_delete_account(struct ldb_store *s, const char *account, uint64_t *deleted,
+                                        struct stint_error *err)
 {
     enum stint_err rc = STINT_OK;
     uint8_t prefix[KEY_MAX];

@@ -762,9 +762,8 @@ cleanup:
     return rc;
 }
 
-enum stint_err stint_pg_commit(struct pg_store *s, struct stint_store_put *p,
-                               struct stint_ack *ack, enum stint_store_outcome *outcome,
-                               struct stint_error *err)
+enum stint_err stint_pg_commit(struct pg_store *s, struct stint_store_put *p, struct stint_ack *ack,
+                               enum stint_store_outcome *outcome, struct stint_error *err)
 {
     struct conn *cn = NULL;
     PGconn *c;
@@ -819,8 +818,8 @@ enum stint_err stint_pg_commit(struct pg_store *s, struct stint_store_put *p,
             *outcome = STINT_STORE_CONFLICT;
             goto rollback;
         }
-        rc = stint_pb_decode_ack((const uint8_t *)PQgetvalue(r, 0, 1),
-                                 (size_t)PQgetlength(r, 0, 1), &stored, NULL, err);
+        rc = stint_pb_decode_ack((const uint8_t *)PQgetvalue(r, 0, 1), (size_t)PQgetlength(r, 0, 1),
+                                 &stored, NULL, err);
         if (rc != STINT_OK)
             goto cleanup;
         stint_ack_free(ack);
@@ -1007,8 +1006,8 @@ cleanup:
     return rc;
 }
 
-enum stint_err stint_pg_delete_account(struct pg_store *s, const char *account,
-                                       uint64_t *deleted, struct stint_error *err)
+enum stint_err stint_pg_delete_account(struct pg_store *s, const char *account, uint64_t *deleted,
+                                       struct stint_error *err)
 {
     struct conn *cn = NULL;
     PGconn *c;
