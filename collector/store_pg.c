@@ -222,8 +222,11 @@ static enum stint_err connect_one(struct pg_store *s, PGconn **out, struct stint
         rc = stint_error_set(err, STINT_EIO, 0, "PostgreSQL: cannot connect: %s", msg);
         goto cleanup;
     }
+    /* a URL may set its own statement_timeout (options=-c statement_timeout=MS); without one
+     * (0: none) the collector's applies */
     snprintf(setup, sizeof(setup),
-             "SET statement_timeout = %d; SET synchronous_commit = on; "
+             "SELECT set_config('statement_timeout', '%d', false) WHERE "
+             "current_setting('statement_timeout') = '0'; SET synchronous_commit = on; "
              "SET client_min_messages = warning",
              STATEMENT_TIMEOUT_MS);
     rc = run(s, c, setup, PGRES_COMMAND_OK, "setting up the session", err);

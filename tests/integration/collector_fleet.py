@@ -18,6 +18,9 @@ Run under tests/support/with_postgres.sh (STINT_PG_URL, STINT_PG_CTL). The schem
   the end     the agents stop appending and drain (each trims only what was acknowledged);
               then a copy of agent 0's journal taken before the run is replayed through
               collector B (agent 0 sent to A): every record of it is already held.
+  timeout     a fourth collector D whose URL sets statement_timeout=1000 while a psql session
+              holds an exclusive lock on stint_records for 6 s: a ninth agent is answered 503
+              (the statement timed out), then drains once the lock is gone.
 
 Checks: every agent drained with nothing dead; in `stint-collector dump --store URL` every
 agent's seqs are exactly 1..(FILL + appended), each once (an acknowledged record that was not
@@ -268,6 +271,51 @@ def run(work, collector, send_test, url, pg_ctl, procs):
     if check("after the replay") != total:
         fail("the replay through another collector changed the database")
     print("replay of agent 0 through collector B: nothing stored twice", flush=True)
+    # a statement timeout: collector D's URL sets statement_timeout=1000; a session holds an
+    # exclusive lock on stint_records for 6 s; D's inserts time out: 503, then recovery
+    sep = "&" if "?" in url else "?"
+    url_d = url + sep + "options=-c%20statement_timeout%3D1000"
+    faults["D"] = []
+    ports["D"] = free_port()
+    pf = os.path.join(work, "D.port")
+    log = open(os.path.join(work, "D.log"), "a")
+    d = subprocess.Popen([collector, "serve", "--listen", "127.0.0.1:%d" % ports["D"],
+                          "--insecure-http", "--store", url_d, "--tokens", tokens,
+                          "--port-file", pf], stdout=log, stderr=log)
+    procs.append(d)
+    servers["D"] = d
+    wait_for(lambda: os.path.exists(pf) or d.poll() is not None, "collector D")
+    if d.poll() is not None:
+        fail("collector D did not start: " + open(log.name).read())
+    locker = subprocess.Popen(["psql", "-X", "-q", url, "-c",
+                               "BEGIN; LOCK TABLE stint_records IN ACCESS EXCLUSIVE MODE; "
+                               "SELECT pg_sleep(6); COMMIT;"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    procs.append(locker)
+    time.sleep(1)  # the lock is taken (psql connects in well under a second; 503s show it)
+    j = os.path.join(work, "journal-timeout")
+    subprocess.run([send_test, "fill", j, "500"], check=True, timeout=120,
+                   stdout=subprocess.DEVNULL)
+    att = os.path.join(work, "attempts-timeout")
+    out = subprocess.run([send_test, "run", "--journal", j,
+                          "--url", "http://127.0.0.1:%d" % ports["D"], "--token",
+                          TOKENS["alice"], "--batch", BATCH, "--until-empty", "--base-ms", "50",
+                          "--cap-ms", "1000", "--attempts", att, "--timeout", "300"],
+                         capture_output=True, text=True, timeout=400)
+    if locker.wait(timeout=120) != 0:
+        fail("psql holding the lock: " + locker.stderr.read().decode())
+    if out.returncode != 0:
+        fail("agent through D: %s %s" % (out.stdout, out.stderr))
+    timeouts = sum(1 for x in attempts_of(att) if x[3] == 503)
+    if timeouts == 0:
+        fail("no 503 while a statement timed out (collector D log: %s)"
+             % open(log.name).read())
+    if "statement timeout" not in open(log.name).read():
+        fail("collector D did not log the statement timeout")
+    expected["alice"].append(500)
+    check("after the statement timeouts")
+    print("statement timeout: %d answers 503, then every record once" % timeouts, flush=True)
+
     for n, p in servers.items():
         p.send_signal(signal.SIGTERM)
         if p.wait(timeout=60) != 0:
