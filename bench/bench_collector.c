@@ -18,10 +18,20 @@
  * one account, then of a second DELETE of the same, now empty, account (the fixed cost), and
  * the data folder's size before and after. --delete-store 0 skips it.
  *
+ * With --store URL (postgresql://...) the same rows run again against the PostgreSQL store on
+ * that database, once per way of ingesting (--store-ingest unnest, values, copy), in the same run
+ * and table as LevelDB; each row starts from an empty schema (tables dropped, `stint-collector
+ * migrate`). --store auto starts a PostgreSQL 15 of its own (tests/support/with_postgres.sh:
+ * synchronous_commit and fsync on, the defaults). Extra columns: bytes of storage per stored
+ * record (LevelDB: the data folder; PostgreSQL: pg_total_relation_size of the two tables, with
+ * indexes, after a CHECKPOINT), PostgreSQL's WAL bytes per stored record, and where the CPU
+ * time went: seconds of CPU used by the collector and by the PostgreSQL server processes during
+ * the row, per second.
+ *
  * STINT_COLLECTOR_UNDER_TEST=PATH runs another build of stint-collector (a before/after).
  *
  * usage: bench_collector [--agents N] [--seconds S] [--sizes 1,100,1000] [--ack-only]
- *                        [--delete-store N]
+ *                        [--delete-store N] [--store URL|auto]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,6 +46,8 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <dirent.h>
+#include <libpq-fe.h>
 
 #include "stint/pb.h"
 #include "stint/pb_ref.h"
@@ -115,6 +127,137 @@ static long status_kib(pid_t pid, const char *field)
     return v;
 }
 
+/* CPU seconds (user + system) of one process. */
+static double cpu_s(pid_t pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long long ut = 0, st = 0;
+    FILE *f;
+    int i;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (!fgets(buf, sizeof(buf), f)) {
+        fclose(f);
+        return 0;
+    }
+    fclose(f);
+    p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    /* fields after the name: state is 3; utime 14, stime 15 */
+    for (i = 3; i < 14 && p; i++)
+        p = strchr(p + 1, ' ');
+    if (!p || sscanf(p, " %llu %llu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds of every process named postgres (the server and its backends; those that ended
+ * during a row are not counted, so this is a lower bound). */
+static double postgres_cpu_s(void)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    double total = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d))) {
+        char path[300], comm[64] = "";
+        FILE *f;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+        f = fopen(path, "r");
+        if (!f)
+            continue;
+        if (!fgets(comm, sizeof(comm), f))
+            comm[0] = '\0';
+        fclose(f);
+        if (strncmp(comm, "postgres", 8) == 0)
+            total += cpu_s((pid_t)strtol(e->d_name, NULL, 10));
+    }
+    closedir(d);
+    return total;
+}
+
+static const char *pg_url;    /* --store URL, or NULL */
+static const char *pg_ingest; /* the row's way of ingesting */
+
+/* Empties the database for a row: drops the tables, then `stint-collector migrate`. */
+static int pg_reset(void)
+{
+    PGconn *c = PQconnectdb(pg_url);
+    PGresult *r;
+    pid_t pid;
+    int st = 1;
+
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "bench_collector: %s", PQerrorMessage(c));
+        PQfinish(c);
+        return -1;
+    }
+    r = PQexec(c, "SET client_min_messages = warning; "
+                  "DROP TABLE IF EXISTS stint_records, stint_acks, stint_schema");
+    st = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+    if (st)
+        fprintf(stderr, "bench_collector: %s", PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
+    if (st)
+        return -1;
+    pid = fork();
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(collector_bin, collector_bin, "migrate", "--store", pg_url, (char *)NULL);
+        _exit(127);
+    }
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return -1;
+    return 0;
+}
+
+/* The server's current WAL position in bytes; -1 on failure. */
+static long long pg_wal_lsn(void)
+{
+    PGconn *c = PQconnectdb(pg_url);
+    PGresult *r;
+    long long n = -1;
+
+    if (PQstatus(c) == CONNECTION_OK) {
+        r = PQexec(c, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::int8");
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+            n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+    }
+    PQfinish(c);
+    return n;
+}
+
+/* Bytes of the two tables with their indexes and TOAST, after a CHECKPOINT; -1 on failure. */
+static long long pg_bytes(void)
+{
+    PGconn *c = PQconnectdb(pg_url);
+    PGresult *r;
+    long long n = -1;
+
+    if (PQstatus(c) == CONNECTION_OK) {
+        PQclear(PQexec(c, "CHECKPOINT"));
+        r = PQexec(c, "SELECT pg_total_relation_size('stint_records') + "
+                      "pg_total_relation_size('stint_acks')");
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+            n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+    }
+    PQfinish(c);
+    return n;
+}
+
 static pid_t start_server(const char *data, bool ack_only, int *port)
 {
     char portfile[256];
@@ -126,9 +269,14 @@ static pid_t start_server(const char *data, bool ack_only, int *port)
     if (pid == 0) {
         int fd = open("/dev/null", O_WRONLY);
         dup2(fd, 1);
-        execl(collector_bin, collector_bin, "serve", "--listen", "127.0.0.1:0", "--tls-cert", cert,
-              "--tls-key", key, "--data", data, "--tokens", tokens, "--port-file", portfile,
-              ack_only ? "--ack-only" : (char *)NULL, (char *)NULL);
+        if (pg_url)
+            execl(collector_bin, collector_bin, "serve", "--listen", "127.0.0.1:0", "--tls-cert",
+                  cert, "--tls-key", key, "--store", pg_url, "--store-ingest", pg_ingest,
+                  "--tokens", tokens, "--port-file", portfile, (char *)NULL);
+        else
+            execl(collector_bin, collector_bin, "serve", "--listen", "127.0.0.1:0", "--tls-cert",
+                  cert, "--tls-key", key, "--data", data, "--tokens", tokens, "--port-file",
+                  portfile, ack_only ? "--ack-only" : (char *)NULL, (char *)NULL);
         _exit(127);
     }
     *port = 0;
@@ -145,11 +293,16 @@ static pid_t start_server(const char *data, bool ack_only, int *port)
     return pid;
 }
 
+static long long folder_bytes(const char *dir);
+
 struct row {
     size_t size;
     double batches_s, records_s, p50_ms, p99_ms;
     long rss_kib, hwm_kib;
     uint64_t failed;
+    double bytes_per_record;
+    double wal_per_record;            /* PostgreSQL: WAL bytes written per stored record */
+    double collector_cpu_s, db_cpu_s; /* CPU seconds per second of the row */
 };
 
 static int run_row(size_t size, int n_agents, double seconds, bool ack_only, int row_no,
@@ -163,11 +316,16 @@ static int run_row(size_t size, int n_agents, double seconds, bool ack_only, int
     struct curl_slist *hdrs = NULL;
     CURLM *multi = curl_multi_init();
     uint64_t ok_batches = 0, ok_records = 0, failed = 0;
-    double t0, t_end, elapsed;
+    double t0, t_end, elapsed, cpu0, db0;
+    long long wal0 = -1;
     int port = 0, running = 0, a;
     pid_t pid;
 
     snprintf(data, sizeof(data), "%s/data%d", base, row_no);
+    if (pg_url && pg_reset() != 0) {
+        fprintf(stderr, "bench_collector: cannot empty the PostgreSQL database\n");
+        return -1;
+    }
     pid = start_server(data, ack_only, &port);
     if (port == 0) {
         fprintf(stderr, "bench_collector: the collector did not start\n");
@@ -205,6 +363,9 @@ static int run_row(size_t size, int n_agents, double seconds, bool ack_only, int
         curl_easy_setopt(ag->easy, CURLOPT_TIMEOUT, 60L);
     }
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)n_agents);
+    cpu0 = cpu_s(pid);
+    db0 = pg_url ? postgres_cpu_s() : 0;
+    wal0 = pg_url ? pg_wal_lsn() : -1;
     t0 = now_s();
     t_end = t0 + seconds;
     for (a = 0; a < n_agents; a++) {
@@ -267,8 +428,20 @@ static int run_row(size_t size, int n_agents, double seconds, bool ack_only, int
     out->rss_kib = status_kib(pid, "VmRSS");
     out->hwm_kib = status_kib(pid, "VmHWM");
     out->failed = failed;
+    out->collector_cpu_s = (cpu_s(pid) - cpu0) / elapsed;
+    out->db_cpu_s = pg_url ? (postgres_cpu_s() - db0) / elapsed : 0;
+    {
+        long long wal1 = wal0 >= 0 ? pg_wal_lsn() : -1;
+        out->wal_per_record = wal1 >= wal0 && wal0 >= 0 && ok_records
+                                  ? (double)(wal1 - wal0) / (double)ok_records
+                                  : 0;
+    }
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
+    {
+        long long bytes = pg_url ? pg_bytes() : folder_bytes(data);
+        out->bytes_per_record = ok_records && bytes > 0 ? (double)bytes / (double)ok_records : 0;
+    }
     for (a = 0; a < n_agents; a++) {
         curl_easy_cleanup(agents[a].easy);
         stint_buf_free(&agents[a].body);
@@ -332,6 +505,10 @@ static int run_delete(uint64_t store_records, int row_no)
     size_t i;
 
     snprintf(data, sizeof(data), "%s/data%d", base, row_no);
+    if (pg_url && pg_reset() != 0) {
+        fprintf(stderr, "bench_collector: cannot empty the PostgreSQL database\n");
+        return -1;
+    }
     pid = start_server(data, false, &port);
     if (port == 0 || !recs || !c) {
         fprintf(stderr, "bench_collector: the collector did not start\n");
@@ -386,7 +563,7 @@ static int run_delete(uint64_t store_records, int row_no)
     }
     t_load = now_s() - t0;
     sleep(2); /* let background compactions settle */
-    before = folder_bytes(data);
+    before = pg_url ? pg_bytes() : folder_bytes(data);
     t0 = now_s();
     if (send_one(c, url_del, "DELETE", h_bench, NULL, &resp) != 200) {
         fprintf(stderr, "bench_collector: DELETE failed\n");
@@ -394,13 +571,25 @@ static int run_delete(uint64_t store_records, int row_no)
     }
     t_full = now_s() - t0;
     stint_buf_append(&resp, "", 1);
-    after = folder_bytes(data);
+    after = pg_url ? pg_bytes() : folder_bytes(data);
     t0 = now_s();
     send_one(c, url_del, "DELETE", h_bench, NULL, &resp);
     t_empty = now_s() - t0;
-    printf("| %llu | %llu | %.2f | %.2f | %.1f -> %.1f | %.1f |\n",
+    printf("| %s | %llu | %llu | %.2f | %.2f | %.1f -> %.1f | %.1f |\n", pg_url ? "pg" : "leveldb",
            (unsigned long long)store_records, (unsigned long long)(store_records / 2), t_full,
            t_empty, (double)before / 1048576.0, (double)after / 1048576.0, t_load);
+    if (pg_url) {
+        /* the dead tuples: still in the files after DELETE; VACUUM FULL rewrites the tables */
+        PGconn *pc = PQconnectdb(pg_url);
+        PGresult *pr;
+        t0 = now_s();
+        pr = PQexec(pc, "VACUUM FULL stint_records, stint_acks");
+        if (PQresultStatus(pr) == PGRES_COMMAND_OK)
+            printf("\nPostgreSQL, VACUUM FULL after the DELETE: %.2f s, %.1f -> %.1f MiB\n",
+                   now_s() - t0, (double)after / 1048576.0, (double)pg_bytes() / 1048576.0);
+        PQclear(pr);
+        PQfinish(pc);
+    }
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     curl_easy_cleanup(c);
@@ -413,7 +602,8 @@ static int run_delete(uint64_t store_records, int row_no)
 
 int main(int argc, char **argv)
 {
-    int n_agents = 16, i, row_no = 0;
+    int n_agents = 16, i, row_no = 0, pass;
+    const char *store = NULL;
     double seconds = 4;
     const char *sizes = "1,100,1000";
     bool ack_only = false;
@@ -432,11 +622,31 @@ int main(int argc, char **argv)
             ack_only = true;
         else if (strcmp(argv[i], "--delete-store") == 0 && i + 1 < argc)
             delete_store = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
+            store = argv[++i];
         else {
             fprintf(stderr,
                     "usage: bench_collector [--agents N] [--seconds S] [--sizes 1,100,1000] "
-                    "[--ack-only] [--delete-store N]\n");
+                    "[--ack-only] [--delete-store N] [--store URL|auto]\n");
             return 2;
+        }
+    }
+    if (store && strcmp(store, "auto") == 0) {
+        const char *url = getenv("STINT_PG_URL");
+        if (url && *url) {
+            store = url;
+        } else {
+            /* run again under a PostgreSQL of our own */
+            char script[4200];
+            char **args = calloc((size_t)argc + 3, sizeof(*args));
+            snprintf(script, sizeof(script), "%s/tests/support/with_postgres.sh", STINT_SOURCE_DIR);
+            args[0] = (char *)"sh";
+            args[1] = script;
+            for (i = 0; i < argc; i++)
+                args[2 + i] = argv[i];
+            execvp("sh", args);
+            fprintf(stderr, "bench_collector: cannot run %s\n", script);
+            return 1;
         }
     }
     if (n_agents < 1 || n_agents > 1000 || seconds <= 0) {
@@ -472,7 +682,8 @@ int main(int argc, char **argv)
            "multi), %.0f s per row,\n%s; %ld cores\n\n",
            n_agents, seconds,
            ack_only ? "--ack-only (nothing stored)"
-                    : "durable: synced LevelDB write before each Ack",
+                    : "durable: a synced LevelDB write, or a PostgreSQL COMMIT with "
+                      "synchronous_commit = on, before each Ack",
            sysconf(_SC_NPROCESSORS_ONLN));
     {
         /* the machine may be shared: say how busy it was */
@@ -485,12 +696,20 @@ int main(int argc, char **argv)
         }
         printf("load average before the run: %s\n", load);
     }
-    printf("| records/batch | batches/s | records/s | p50 ms | p99 ms | server RSS MiB (peak) | "
+    printf("| store | records/batch | batches/s | records/s | p50 ms | p99 ms | server RSS MiB "
+           "(peak) | bytes/record | WAL bytes/record | collector CPU s/s | PostgreSQL CPU s/s | "
            "failed |\n");
-    printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+           "|\n");
     fflush(stdout);
-    {
+    for (pass = 0; pass < (store ? 4 : 1); pass++) {
         const char *p = sizes;
+        const char *name = "leveldb";
+        if (pass > 0) {
+            pg_url = store;
+            pg_ingest = pass == 1 ? "unnest" : pass == 2 ? "values" : "copy";
+            name = pass == 1 ? "pg unnest" : pass == 2 ? "pg values" : "pg copy";
+        }
         while (*p) {
             size_t size = (size_t)strtoul(p, NULL, 10);
             struct row r;
@@ -498,9 +717,11 @@ int main(int argc, char **argv)
                 break;
             if (run_row(size, n_agents, seconds, ack_only, ++row_no, &r) != 0)
                 return 1;
-            printf("| %zu | %.0f | %.0f | %.2f | %.2f | %.1f (%.1f) | %llu |\n", r.size,
-                   r.batches_s, r.records_s, r.p50_ms, r.p99_ms, (double)r.rss_kib / 1024.0,
-                   (double)r.hwm_kib / 1024.0, (unsigned long long)r.failed);
+            printf("| %s | %zu | %.0f | %.0f | %.2f | %.2f | %.1f (%.1f) | %.0f | %.0f | %.2f | "
+                   "%.2f | %llu |\n",
+                   name, r.size, r.batches_s, r.records_s, r.p50_ms, r.p99_ms,
+                   (double)r.rss_kib / 1024.0, (double)r.hwm_kib / 1024.0, r.bytes_per_record,
+                   r.wal_per_record, r.collector_cpu_s, r.db_cpu_s, (unsigned long long)r.failed);
             fflush(stdout);
             p = strchr(p, ',');
             if (!p)
@@ -508,11 +729,18 @@ int main(int argc, char **argv)
             p++;
         }
     }
-    if (delete_store >= 1000 && !ack_only) {
-        printf("\nDELETE /v1/data of one account (half the store), then again (empty):\n\n");
-        printf("| store records | deleted records | DELETE s | DELETE again s | data MiB before -> "
-               "after | load s |\n");
-        printf("| ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    pg_url = NULL;
+    for (pass = 0; pass < (store ? 2 : 1) && delete_store >= 1000 && !ack_only; pass++) {
+        pg_url = pass ? store : NULL;
+        pg_ingest = "unnest";
+        if (pass == 0) {
+            printf("\nDELETE /v1/data of one account (half the store), then again (empty); "
+                   "PostgreSQL: tables and indexes after a CHECKPOINT, dead tuples included "
+                   "(no VACUUM):\n\n");
+            printf("| store | store records | deleted records | DELETE s | DELETE again s | data "
+                   "MiB before -> after | load s |\n");
+            printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        }
         fflush(stdout);
         if (run_delete(delete_store, ++row_no) != 0)
             return 1;

@@ -1,5 +1,5 @@
-/* main.c — stint-collector's command line: serve, dump, stats. Wiring only; the work is in the
- * core library (handler, store, tokens, faults, server, control). */
+/* main.c — stint-collector's command line: serve, dump, stats, migrate. Wiring only; the work is in
+ * the core library (handler, store, tokens, faults, server, control). */
 #include <errno.h>
 #include <inttypes.h>
 #include <malloc.h>
@@ -25,20 +25,27 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: stint-collector serve --listen HOST:PORT --tls-cert FILE --tls-key FILE\n"
-            "                             --data DIR --tokens FILE [--port-file FILE]\n"
+            "                             (--data DIR | --store DIR|URL) --tokens FILE\n"
+            "                             [--port-file FILE] [--store-ingest unnest|values|copy]\n"
             "                             [--fault SPEC]... [--fault-seed N] [--admin HOST:PORT]\n"
             "                             [--insecure-http] [--ack-only] [--max-body BYTES]\n"
             "                             [--max-decoded BYTES] [--max-records N]\n"
             "                             [--timeout SECONDS] [--head-timeout SECONDS]\n"
             "                             [--min-rate BYTES-PER-SECOND] [--max-connections N]\n"
             "                             [--per-ip-limit N] [--admin-tokens FILE]\n"
-            "       stint-collector dump --data DIR --account NAME [--since SEQ]\n"
-            "       stint-collector stats --data DIR\n"
-            "       stint-collector report --data DIR --account NAME [--day DATE | --week |\n"
+            "       stint-collector dump (--data DIR | --store DIR|URL) --account NAME\n"
+            "                            [--since SEQ]\n"
+            "       stint-collector stats (--data DIR | --store DIR|URL)\n"
+            "       stint-collector migrate --store URL\n"
+            "       stint-collector report (--data DIR | --store DIR|URL) --account NAME\n"
+            "                              [--day DATE | --week |\n"
             "                              --from DATE --to DATE] [--by app|site|title|hour]\n"
             "                              [--json | --csv | --html FILE]\n"
             "       stint-collector --version\n"
-            "Fault SPECs and the protocol: spec/PROTOCOL.md, \"Collector\".\n");
+            "--store takes a LevelDB folder (as --data) or a postgresql://USER@HOST/DB URL\n"
+            "(PostgreSQL, shared by several collectors; make its schema with migrate first).\n"
+            "Fault SPECs and the protocol: spec/PROTOCOL.md, \"Collector\"; storage:\n"
+            "spec/COLLECTOR.md.\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -156,8 +163,9 @@ static void raise_fd_limit(unsigned max_connections)
 static int cmd_serve(int argc, char **argv)
 {
     const char *listen = NULL, *cert = NULL, *key = NULL, *data = NULL, *tokens_path = NULL;
-    const char *port_file = NULL, *admin = NULL, *admin_tokens_path = NULL;
+    const char *port_file = NULL, *admin = NULL, *admin_tokens_path = NULL, *ingest = NULL;
     const char *faults_spec[MAX_FAULTS];
+    bool pg = false;
     size_t n_faults = 0, i;
     uint64_t seed = 1, max_body = 0, max_decoded = 0, max_records = 0, timeout = 0;
     uint64_t head_timeout = STINT_SERVER_HEAD_TIMEOUT_S, min_rate = STINT_SERVER_MIN_RATE;
@@ -188,8 +196,10 @@ static int cmd_serve(int argc, char **argv)
             cert = v;
         else if (strcmp(a, "--tls-key") == 0)
             key = v;
-        else if (strcmp(a, "--data") == 0)
+        else if (strcmp(a, "--data") == 0 || strcmp(a, "--store") == 0)
             data = v;
+        else if (strcmp(a, "--store-ingest") == 0)
+            ingest = v;
         else if (strcmp(a, "--tokens") == 0)
             tokens_path = v;
         else if (strcmp(a, "--port-file") == 0)
@@ -256,7 +266,7 @@ static int cmd_serve(int argc, char **argv)
         return 2;
     }
     if (!listen || !data || !tokens_path || (!insecure && (!cert || !key))) {
-        fprintf(stderr, "stint-collector: serve needs --listen, --data, --tokens and "
+        fprintf(stderr, "stint-collector: serve needs --listen, --data (or --store), --tokens and "
                         "--tls-cert/--tls-key (or --insecure-http on loopback)\n");
         usage(stderr);
         return 2;
@@ -283,12 +293,18 @@ static int cmd_serve(int argc, char **argv)
     for (i = 0; i < n_faults; i++)
         if (stint_faults_add(faults, faults_spec[i], &err) != STINT_OK)
             goto fail;
-    if (check_data_dir(data) != 0)
+    pg = stint_store_is_pg(data);
+    if (ingest && !pg) {
+        fprintf(stderr, "stint-collector: --store-ingest is for a postgresql:// store\n");
+        goto cleanup;
+    }
+    if (!pg && check_data_dir(data) != 0)
         goto cleanup;
     raise_fd_limit((unsigned)max_connections);
     memset(&so, 0, sizeof(so));
     so.dir = data;
     so.sync = true;
+    so.ingest = ingest;
     if (stint_store_open(&so, &store, &err) != STINT_OK)
         goto fail;
     memset(&ho, 0, sizeof(ho));
@@ -316,7 +332,8 @@ static int cmd_serve(int argc, char **argv)
     /* a file size limit (RLIMIT_FSIZE) is a failed write like a full disk, not a crash */
     signal(SIGXFSZ, SIG_IGN);
 
-    if (stint_control_start(data, store, handler, faults, &control, &err) != STINT_OK) {
+    /* PostgreSQL: dump and stats read the database themselves, there is no folder */
+    if (!pg && stint_control_start(data, store, handler, faults, &control, &err) != STINT_OK) {
         if (err.code != STINT_EINVAL)
             goto fail;
         /* a --data path too long for a Unix socket: serve anyway, say what is missing */
@@ -391,7 +408,7 @@ static int cmd_read(int argc, char **argv, bool dump)
     stint_error_clear(&err);
     for (i = 2; i < argc; i += 2) { /* every option takes a value */
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(argv[i], "--data") == 0 && v)
+        if ((strcmp(argv[i], "--data") == 0 || strcmp(argv[i], "--store") == 0) && v)
             data = v;
         else if (dump && strcmp(argv[i], "--account") == 0 && v)
             account = v;
@@ -413,7 +430,8 @@ static int cmd_read(int argc, char **argv, bool dump)
         snprintf(line, sizeof(line), "dump %s %" PRIu64, account, since);
     else
         snprintf(line, sizeof(line), "stats");
-    rc = stint_control_ask(data, line, stdout, &err);
+    /* LevelDB: one process at a time, so ask the server of that folder first */
+    rc = stint_store_is_pg(data) ? STINT_EIO : stint_control_ask(data, line, stdout, &err);
     if (rc == STINT_OK)
         return 0;
     if (rc != STINT_EIO)
@@ -445,6 +463,38 @@ cleanup:
     return status;
 }
 
+/* migrate --store URL: creates or upgrades the PostgreSQL schema (idempotent). */
+static int cmd_migrate(int argc, char **argv)
+{
+    const char *url = NULL;
+    struct stint_store *store = NULL;
+    struct stint_store_opts so;
+    struct stint_error err;
+
+    stint_error_clear(&err);
+    if (argc == 4 && strcmp(argv[2], "--store") == 0)
+        url = argv[3];
+    if (!url) {
+        usage(stderr);
+        return 2;
+    }
+    if (!stint_store_is_pg(url)) {
+        fprintf(stderr, "stint-collector: migrate is for a postgresql:// store (a LevelDB "
+                        "folder needs none)\n");
+        return 2;
+    }
+    memset(&so, 0, sizeof(so));
+    so.dir = url;
+    so.migrate = true;
+    if (stint_store_open(&so, &store, &err) != STINT_OK) {
+        fprintf(stderr, "stint-collector: %s\n", err.msg[0] ? err.msg : stint_strerror(err.code));
+        return 1;
+    }
+    stint_store_close(store);
+    printf("stint-collector: schema is current\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     /* every file the collector makes (LevelDB's, the control socket) is its user's alone */
@@ -461,6 +511,8 @@ int main(int argc, char **argv)
         return cmd_read(argc, argv, false);
     if (strcmp(argv[1], "report") == 0)
         return stint_collector_report(argc, argv);
+    if (strcmp(argv[1], "migrate") == 0)
+        return cmd_migrate(argc, argv);
     if (strcmp(argv[1], "--version") == 0) {
         printf("stint-collector %s\n", STINT_VERSION);
         return 0;

@@ -39,20 +39,22 @@ int stint_collector_report(int argc, char **argv)
         if (t > 0) {
             continue;
         }
-        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+        if ((strcmp(argv[i], "--data") == 0 || strcmp(argv[i], "--store") == 0) && i + 1 < argc) {
             data = argv[++i];
         } else if (strcmp(argv[i], "--account") == 0 && i + 1 < argc) {
             account = argv[++i];
         } else {
             fprintf(stderr,
-                    "%s: report: unknown argument \"%.100s\"\nusage: %s report --data DIR "
+                    "%s: report: unknown argument \"%.100s\"\nusage: %s report (--data DIR | "
+                    "--store DIR|URL) "
                     "--account NAME " STINT_REPORT_CLI_USAGE "\n",
                     prog, argv[i], prog);
             return 2;
         }
     }
     if (!data || !account || !stint_account_valid(account, strlen(account))) {
-        fprintf(stderr, "%s: report needs --data DIR and --account NAME\n", prog);
+        fprintf(stderr, "%s: report needs --data DIR (or --store DIR|URL) and --account NAME\n",
+                prog);
         return 2;
     }
     rc = stint_report_cli_make(&c, prog, &r);

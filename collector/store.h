@@ -1,29 +1,22 @@
-/* store.h — the collector's storage: records by (account, agent_id, seq) in LevelDB.
+/* store.h — the collector's storage interface: records by (account, agent_id, seq), kept Acks
+ * by idempotency key, per account. Two stores implement it, chosen when the store is opened:
  *
- * Layout (keys start with a one-byte space tag; account names never hold a NUL):
+ *   a folder path          LevelDB, embedded, one process (store_leveldb.c; the default)
+ *   postgresql://... URL   PostgreSQL through libpq, shared by any number of collectors
+ *                          (store_pg.c; schema made by `stint-collector migrate`)
  *
- *   'r' account 0x00 agent_id[16] first_seq[8]  -> a chunk: 0x02 last_seq[8] count[4], then
- *                                                 count x (seq[8] len[4] value[len]),
- *                                                 seqs ascending (value: stint_store_value_encode)
- *   'c' account 0x00 agent_id[16]               -> count[8] max_seq[8]
- *   'k' account 0x00 agent_id[16] idempotency-key -> fingerprint[8] Ack (protobuf)
- *   'm' "format"                                -> "2"
+ * The handler, control and main see only this header: both stores hold the same contract.
  *
- * Integers are big-endian. A chunk holds the records of one agent over [first_seq, last_seq]
- * (with holes where seqs were never stored); the chunks of an agent never overlap. A batch is
- * usually one new chunk: one LevelDB entry per batch, not per record.
+ * A commit makes the new records and the Ack under its idempotency key durable together before
+ * it returns (LevelDB: one synced WriteBatch; PostgreSQL: one transaction whose COMMIT has
+ * returned), so an Ack is never sent for records that are not durable, and a replay through
+ * any collector finds the Ack it got. All functions are thread-safe.
  *
- * A commit writes the new records, the agent's counter and the Ack under its idempotency key in
- * one WriteBatch, synced to disk before the function returns (unless opened with sync off), so
- * an Ack is never sent for records that are not durable, and a replay finds the Ack it got.
- * Commits of one (account, agent) are serialised by a striped lock; LevelDB groups concurrent
- * commits of different agents into one log write. All functions are thread-safe.
- *
- * Failing closed: after any failed write or sync the store is broken (stint_store_broken): every
- * call fails with STINT_EIO, naming why, until the store has closed and reopened its database
- * (tried at most twice a second, by the calls themselves). Nothing is acknowledged meanwhile,
- * and nothing is written to a handle whose log may be torn (spec/COLLECTOR.md, "Storage
- * faults"). */
+ * Failing closed: after a failed write (LevelDB) or a lost connection (PostgreSQL) the store is
+ * broken (stint_store_broken): writes fail with STINT_EIO, naming why, until the store has
+ * reopened its database or reconnected (tried at most twice a second, by the calls
+ * themselves). Nothing is acknowledged meanwhile; the handler answers 503 with Retry-After
+ * (spec/COLLECTOR.md, "Storage faults"). */
 #ifndef STINT_COLLECTOR_STORE_H
 #define STINT_COLLECTOR_STORE_H
 
@@ -40,9 +33,14 @@ struct stint_store; /* opaque */
 typedef void (*stint_store_log_fn)(void *ctx, const char *line);
 
 struct stint_store_opts {
-    const char *dir;        /* created if missing (unless must_exist) */
+    const char *dir;        /* LevelDB folder, created if missing (unless must_exist); or a
+                             * postgresql:// (postgres://) URL: PostgreSQL */
     bool sync;              /* fsync every commit (the default for serving) */
     bool must_exist;        /* refuse to create a new database (dump, stats) */
+    bool migrate;           /* PostgreSQL: create or upgrade the schema on open (migrate) */
+    const char *ingest;     /* PostgreSQL: "unnest" (the default: arrays unnested by one
+                             * INSERT), "values" (INSERT ... VALUES) or "copy" (COPY into a
+                             * staging table); NULL: the default */
     stint_store_log_fn log; /* NULL: "stint-collector: LINE" on stderr */
     void *log_ctx;
 };
@@ -51,7 +49,11 @@ struct stint_store_opts {
  * message; when another process holds the database the message says so. The database is opened
  * with paranoid checks; when it does not open cleanly (a damaged log), the logs are copied to
  * DIR/damaged-UNIXTIME/, LevelDB recovers what it can read, and the bytes it skipped are logged
- * ("DATA LOSS: ... skipped N bytes") and counted (stint_store_counters). */
+ * ("DATA LOSS: ... skipped N bytes") and counted (stint_store_counters).
+ * PostgreSQL: connects (STINT_EIO with libpq's message), then checks the schema version: a
+ * database without the schema, or with a version this collector does not know, is refused
+ * (STINT_EINVAL naming both versions) unless opts->migrate, which creates or upgrades it in one
+ * transaction first. */
 enum stint_err stint_store_open(const struct stint_store_opts *opts, struct stint_store **out,
                                 struct stint_error *err);
 void stint_store_close(struct stint_store *s); /* NULL is fine */
@@ -89,6 +91,9 @@ enum stint_err stint_store_commit(struct stint_store *s, struct stint_store_put 
                                   struct stint_ack *ack, enum stint_store_outcome *outcome,
                                   struct stint_error *err);
 
+/* True when where names a PostgreSQL database (postgresql:// or postgres://). */
+bool stint_store_is_pg(const char *where);
+
 /* Appends the stored value of a record: version 1, the server's receive time, the batch's
  * `now`, then the record's protobuf encoding. */
 enum stint_err stint_store_value_encode(int64_t received_ms, int64_t client_now_ms,
@@ -101,6 +106,11 @@ struct stint_stored {
     int64_t client_now_ms; /* the batch's now_ms (0 when the client sent none) */
     struct stint_record rec;
 };
+
+/* Decodes a stored value (stint_store_value_encode) into *st (agent_id untouched). STINT_EIO
+ * naming what is wrong. */
+enum stint_err stint_store_value_decode(const uint8_t *v, size_t len, struct stint_stored *st,
+                                        struct stint_error *err);
 
 typedef enum stint_err (*stint_store_dump_fn)(void *ctx, const struct stint_stored *st);
 
@@ -124,6 +134,7 @@ struct stint_store_counters {
     uint64_t write_failures; /* failed writes or syncs */
     uint64_t reopens;        /* successful reopens after one */
     uint64_t dropped_bytes;  /* log bytes LevelDB skipped while recovering a damaged log */
+    const char *kind;        /* "leveldb" or "postgresql" (static) */
     bool broken;
 };
 
@@ -132,7 +143,9 @@ void stint_store_counters(struct stint_store *s, struct stint_store_counters *c)
 /* Deletes every record, counter and Ack of account (durably), then compacts the account's key
  * ranges so that none of the deleted values is left in any file of the database (table, log or
  * memtable); *deleted gets the record count. Holds the whole store meanwhile: commits wait. On
- * any failure (STINT_EIO) the deletion may be partly done: calling again finishes it. */
+ * any failure (STINT_EIO) the deletion may be partly done: calling again finishes it.
+ * PostgreSQL: the records and Acks go in one transaction (all or nothing); what that means for
+ * the dead tuples until VACUUM: spec/COLLECTOR.md, "PostgreSQL store". */
 enum stint_err stint_store_delete_account(struct stint_store *s, const char *account,
                                           uint64_t *deleted, struct stint_error *err);
 

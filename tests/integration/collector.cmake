@@ -45,3 +45,16 @@ if(TARGET stint-collector)
   add_dependencies(collector_hostile stint-collector)
   set_tests_properties(collector_hostile PROPERTIES TIMEOUT 600 RUN_SERIAL TRUE)
 endif()
+
+# Several collectors, one truth (collector_fleet.py, under tests/support/with_postgres.sh): three
+# collectors on one PostgreSQL 15, eight stint-send-test agents with 503s and lost Acks, one
+# collector killed -9 mid-run, the database stopped for 10 s, one agent's batches replayed
+# through another collector: every record exactly once, nothing acknowledged that is not
+# committed.
+if(TARGET stint-collector) # stint-send-test: sender.cmake
+  add_test(NAME collector_fleet_pg
+           COMMAND sh ${PROJECT_SOURCE_DIR}/tests/support/with_postgres.sh
+                   python3 ${CMAKE_CURRENT_LIST_DIR}/collector_fleet.py
+                   $<TARGET_FILE:stint-collector> $<TARGET_FILE:stint-send-test>)
+  set_tests_properties(collector_fleet_pg PROPERTIES TIMEOUT 900 SKIP_RETURN_CODE 77)
+endif()

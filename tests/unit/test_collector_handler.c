@@ -1,5 +1,8 @@
-/* Tests of collector/handler.c with collector/store.c: the protocol without sockets. Each test
- * gets a fresh LevelDB in a temporary folder and two accounts (alice, bob). */
+/* Tests of collector/handler.c with collector/store.c: the protocol without sockets. One test
+ * body, two stores: each test gets a fresh LevelDB in a temporary folder, or, when STINT_PG_URL
+ * is set (ctest test_collector_handler_pg runs this under tests/support/with_postgres.sh), the
+ * PostgreSQL store on that database, migrated and with both accounts emptied first. Two
+ * accounts: alice, bob. */
 #define _GNU_SOURCE
 #include "cmocka_all.h"
 
@@ -48,10 +51,32 @@ static void make_handler(struct fx *f, size_t max_body, size_t max_decoded, size
 
 static void open_store(struct fx *f)
 {
+    const char *pg = getenv("STINT_PG_URL");
     struct stint_store_opts so = {.dir = f->dir, .sync = false, .must_exist = false};
     struct stint_error e;
+
+    if (pg && *pg) {
+        so.dir = pg;
+        so.migrate = true;
+        so.ingest = getenv("STINT_PG_INGEST");
+    }
     if (stint_store_open(&so, &f->store, &e) != STINT_OK)
         fail_msg("store: %s", e.msg);
+}
+
+/* PostgreSQL outlives a test: start each from empty accounts. */
+static void empty_accounts(struct fx *f)
+{
+    static const char *const accounts[] = {"alice", "bob"};
+    struct stint_error e;
+    uint64_t n;
+    size_t i;
+
+    if (!getenv("STINT_PG_URL"))
+        return;
+    for (i = 0; i < 2; i++)
+        if (stint_store_delete_account(f->store, accounts[i], &n, &e) != STINT_OK)
+            fail_msg("emptying %s: %s", accounts[i], e.msg);
 }
 
 static int setup(void **state)
@@ -62,6 +87,7 @@ static int setup(void **state)
     snprintf(f->dir, sizeof(f->dir), "/tmp/stint-coll-test-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     open_store(f);
+    empty_accounts(f);
     assert_int_equal(stint_tokens_parse(tokens, strlen(tokens), &f->tokens, NULL), STINT_OK);
     make_handler(f, 0, 0, 0, false);
     *state = f;
