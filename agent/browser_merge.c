@@ -36,6 +36,7 @@ struct stint_browser_merge {
     bool event_time;
     bool has_window;
     long win_pid;
+    long title_owner; /* pid of the browser matched to this pid-less window by its title */
     char app[STINT_APP_MAX + 1], path[STINT_PATH_MAX + 1], title[STINT_TITLE_MAX + 1];
     char url[STINT_URL_MAX + 1];
     struct browser b[STINT_BROWSER_MERGE_MAX];
@@ -71,7 +72,14 @@ static const struct browser *owner(const struct stint_browser_merge *m)
     }
     if (m->win_pid > 0)
         return NULL; /* a pid that no browser reported: not a browser window */
-    /* no pid (a source without one): a focused browser whose tab title is in the window's */
+    /* no pid (a source without one): the browser already matched to this window keeps it while
+     * it reports other tabs (the window is retitled after the report); otherwise a focused
+     * browser whose tab title is in the window's */
+    for (int i = 0; i < m->n; i++) {
+        const struct browser *b = &m->b[i];
+        if (m->title_owner && b->pid == m->title_owner)
+            return b->focus ? b : NULL;
+    }
     for (int i = 0; i < m->n; i++) {
         const struct browser *b = &m->b[i];
         if (b->focus && !b->is_private && b->title[0] && strstr(m->title, b->title))
@@ -98,6 +106,8 @@ static enum stint_err emit(struct stint_browser_merge *m, int64_t time_ms,
     s.url = m->url;
     s.url_len = strlen(m->url);
     if (b) {
+        if (m->win_pid <= 0)
+            m->title_owner = b->pid;
         m->st.matched++;
         s.url = b->url;
         s.url_len = strlen(b->url);
@@ -118,6 +128,7 @@ static enum stint_err on_sample(void *ctx, const struct stint_sample *s,
     copy_str(m->title, sizeof(m->title), s->title, s->title_len);
     copy_str(m->url, sizeof(m->url), s->url, s->url_len);
     m->win_pid = s->pid;
+    m->title_owner = 0; /* another sample: matched afresh */
     m->has_window = true;
     return emit(m, s->time_ms, pos, false);
 }
