@@ -28,6 +28,8 @@
 
 #include <jansson.h>
 
+#include "browser.h"
+
 #define EXIT_DAEMON_ERROR 1
 #define EXIT_USAGE 2
 #define EXIT_UNREACHABLE 3
@@ -58,6 +60,8 @@ static void help(FILE *f)
         "    stintctl dead-letters [--json]\n"
         "    stintctl dead-letters retry [SEQ...]\n"
         "    stintctl dead-letters drop [SEQ...]\n"
+        "    stintctl browser install [--firefox] [--chromium --chromium-id ID] [--host PATH]\n"
+        "    stintctl browser status\n"
         "\n"
         "DESCRIPTION\n"
         "    stintctl talks to stintd over its control socket, a Unix socket that only the user\n"
@@ -101,6 +105,14 @@ static void help(FILE *f)
         "        Put them (all, or the seqs given) back in the queue, as new records, and send.\n"
         "    dead-letters drop [SEQ...]\n"
         "        Forget them (all, or the seqs given).\n"
+        "\n"
+        "    browser install [--firefox] [--chromium --chromium-id ID] [--host PATH]\n"
+        "        Write the manifests that let Firefox and Chromium start stint-browser-host for\n"
+        "        the Stint extension, for this user (both when neither is named; Chromium needs\n"
+        "        the extension's id, shown by chrome://extensions). --host names the host binary\n"
+        "        (default: the one beside stintctl). stintd needs source = WINDOW, browser.\n"
+        "    browser status\n"
+        "        Which manifests are installed, and which browsers have reported to stintd.\n"
         "\n"
         "OPTIONS\n"
         "    --socket PATH\n"
@@ -433,6 +445,22 @@ static void print_value(const char *key, json_t *v, int indent)
         printf("%s\n", s ? s : "?");
         free(s);
     }
+}
+
+/* stintd's status answer for `browser status` (a new reference), or NULL when unreachable. */
+static json_t *browser_status(const char *path)
+{
+    json_t *req = json_pack("{ss}", "cmd", "status"), *ans = NULL;
+    struct conn c;
+
+    if (conn_open(&c, path) == 0) {
+        c.deadline = mono_ms() + 10000;
+        if (call(&c, req, NULL, NULL, &ans) != 0)
+            ans = NULL;
+    }
+    conn_close(&c);
+    json_decref(req);
+    return ans;
 }
 
 static int cmd_status(struct conn *c, bool as_json)
@@ -815,6 +843,14 @@ int main(int argc, char **argv)
                 return usage_error("%s needs a number", a);
         } else if (a[0] == '-') {
             return usage_error("unknown option %s", a);
+        } else if (!cmd && strcmp(a, "browser") == 0) {
+            /* its own arguments; the socket only for status */
+            if (!socket_path) {
+                const char *rt = getenv("XDG_RUNTIME_DIR");
+                snprintf(def_path, sizeof(def_path), "%s/stint/control", rt ? rt : "");
+                socket_path = def_path;
+            }
+            return stintctl_browser(argc - i - 1, argv + i + 1, browser_status, socket_path);
         } else if (!cmd) {
             cmd = a;
         } else if (strcmp(cmd, "dead-letters") == 0 && !dl_action) {

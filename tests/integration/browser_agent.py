@@ -137,6 +137,10 @@ def run(stintd, stintctl, host_bin, tmp, mode, browser=True):
         st = status(stintctl, sock)
         if st.get("browser", {}).get("events") != 3 or len(st["browser"]["browsers"]) != 1:
             fail("status browser: %r" % st.get("browser"))
+        p = subprocess.run([stintctl, "--socket", sock, "browser", "status"], capture_output=True,
+                           timeout=60, env=dict(os.environ, HOME=d))
+        if p.returncode != 0 or b"1 browser(s) heard from" not in p.stdout:
+            fail("browser status: %r" % p.stdout)
         h.close()
         print("browser_agent: %s mode: %d records as expected" % (mode, len(want)))
     finally:
@@ -145,10 +149,35 @@ def run(stintd, stintctl, host_bin, tmp, mode, browser=True):
         log.close()
 
 
+def install(stintctl, host_bin, tmp):
+    """browser install writes both manifests where each browser looks, naming the host."""
+    home = os.path.join(tmp, "home")
+    env = dict(os.environ, HOME=home)
+    env.pop("XDG_CONFIG_HOME", None)
+    cid = "abcdefghijklmnopabcdefghijklmnop"
+    p = subprocess.run([stintctl, "browser", "install", "--firefox", "--chromium", "--chromium-id",
+                        cid, "--host", os.path.abspath(host_bin)], capture_output=True, env=env,
+                       timeout=60)
+    if p.returncode != 0:
+        fail("browser install: %s" % p.stderr.decode())
+    ff = json.load(open(os.path.join(home, ".mozilla/native-messaging-hosts/org.stint.browser_host.json")))
+    cr = json.load(open(os.path.join(home, ".config/chromium/NativeMessagingHosts/org.stint.browser_host.json")))
+    if ff["allowed_extensions"] != ["stint@stint.invalid"] or ff["type"] != "stdio" or \
+            ff["path"] != os.path.abspath(host_bin):
+        fail("firefox manifest: %r" % ff)
+    if cr["allowed_origins"] != ["chrome-extension://%s/" % cid] or cr["name"] != "org.stint.browser_host":
+        fail("chromium manifest: %r" % cr)
+    p = subprocess.run([stintctl, "browser", "install", "--chromium", "--chromium-id", "XYZ"],
+                       capture_output=True, env=env, timeout=60)
+    if p.returncode != 2 or b"not a Chromium extension id" not in p.stderr:
+        fail("a bad chromium id: %d %r" % (p.returncode, p.stderr))
+
+
 def main():
     stintd, stintctl, host_bin = sys.argv[1:4]
     tmp = tempfile.mkdtemp(prefix="stint-browser-agent-")
     try:
+        install(stintctl, host_bin, tmp)
         run(stintd, stintctl, host_bin, tmp, "full")
         run(stintd, stintctl, host_bin, tmp, "host")
         run(stintd, stintctl, host_bin, tmp, "host", browser=False)
