@@ -2,7 +2,8 @@
 # A page whose program is left out of this build (STINT_SKIP) is not checked.
 set(man_pairs "")
 foreach(pair "stintd.1:stintd" "stintctl.1:stintctl" "stint-collector.8:stint-collector"
-             "stint-codec.1:stint-codec" "stint-conformance.1:stint-conformance")
+             "stint-codec.1:stint-codec" "stint-conformance.1:stint-conformance"
+             "stint-browser-host.1:stint-browser-host")
   string(REPLACE ":" ";" pair ${pair})
   list(GET pair 0 page)
   list(GET pair 1 program)
