@@ -37,6 +37,7 @@ systemd
 curl
 sway foot libwayland-dev wayland-protocols libsystemd-dev dbus-daemon dbus-bin nodejs # issue 20: Wayland + D-Bus sources, their tests
 gnome-shell libglib2.0-bin # issue 20: the GNOME Shell extension tested in a headless GNOME Shell
+firefox-esr chromium # issue 17: the WebExtension and stint-browser-host tested in real browsers
 "
 PACKAGES=$(printf '%s\n' "$PACKAGES" | sed 's/#.*//') # a line of PACKAGES may end in a comment
 
