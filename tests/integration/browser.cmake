@@ -11,3 +11,13 @@ if(TARGET stintd AND TARGET stintctl AND TARGET stint-browser-host)
                    $<TARGET_FILE:stint-browser-host>)
   set_tests_properties(browser_agent PROPERTIES TIMEOUT 240)
 endif()
+# Real browsers under Xvfb + openbox with the extension and the host (skipped without them).
+if(TARGET stintd AND TARGET stintctl AND TARGET stint-browser-host)
+  foreach(b chromium)
+    add_test(NAME browser_real_${b}
+             COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/browser_real.py
+                     $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl>
+                     $<TARGET_FILE:stint-browser-host> ${PROJECT_SOURCE_DIR}/browser/extension ${b})
+    set_tests_properties(browser_real_${b} PROPERTIES TIMEOUT 400 SKIP_RETURN_CODE 77)
+  endforeach()
+endif()
