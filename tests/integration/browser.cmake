@@ -13,7 +13,7 @@ if(TARGET stintd AND TARGET stintctl AND TARGET stint-browser-host)
 endif()
 # Real browsers under Xvfb + openbox with the extension and the host (skipped without them).
 if(TARGET stintd AND TARGET stintctl AND TARGET stint-browser-host)
-  foreach(b chromium)
+  foreach(b chromium firefox-esr)
     add_test(NAME browser_real_${b}
              COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/browser_real.py
                      $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl>

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""browser_real.py STINTD STINTCTL HOST EXTENSION_DIR chromium — a real browser, end to end.
+"""browser_real.py STINTD STINTCTL HOST EXTENSION_DIR chromium|firefox-esr — a real browser, end to end.
 
 Under Xvfb + openbox: stintd on `source = x11, browser` (full URL mode), a local HTTP server with
 two pages, Chromium with the unpacked extension (--load-extension) and the host manifest in its
@@ -106,26 +106,71 @@ def main():
             return json.loads(p.stdout) if p.returncode == 0 else {}
 
         def open_is(pred, what):
-            return wait_for(lambda: (lambda o: o if o and pred(o) else None)(
-                status().get("open")), what)
+            last = {}
+
+            def check():
+                st = status()
+                last["st"] = st
+                o = st.get("open")
+                return o if o and pred(o) else None
+            end = time.time() + 90
+            while time.time() < end:
+                o = check()
+                if o:
+                    return o
+                time.sleep(0.2)
+            fail("timed out waiting for %s; open record %r, browser %r" % (
+                what, last["st"].get("open"), last["st"].get("browser")))
 
         ext = os.path.join(tmp, "extension")
         shutil.copytree(ext_src, ext)
         prof = os.path.join(tmp, "profile")
-        os.makedirs(os.path.join(prof, "NativeMessagingHosts"))
-        with open(os.path.join(prof, "NativeMessagingHosts", "org.stint.browser_host.json"),
-                  "w") as f:
-            json.dump({"name": "org.stint.browser_host", "description": "stint test",
-                       "path": os.path.abspath(host), "type": "stdio",
-                       "allowed_origins": ["chrome-extension://%s/" % chromium_id(ext)]}, f)
-        args = [browser, "--no-sandbox", "--user-data-dir=" + prof, "--load-extension=" + ext,
-                "--no-first-run", "--no-default-browser-check", "--disable-gpu",
-                "--password-store=basic"]
-        procs.append(subprocess.Popen(args + [base + "/plan.html"], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        open_is(lambda o: o.get("url") == base + "/plan.html", "the plan page's record")
-        subprocess.run(args + [base + "/notes.html"], env=env, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=60)
+        if browser == "chromium":
+            os.makedirs(os.path.join(prof, "NativeMessagingHosts"))
+            with open(os.path.join(prof, "NativeMessagingHosts", "org.stint.browser_host.json"),
+                      "w") as f:
+                json.dump({"name": "org.stint.browser_host", "description": "stint test",
+                           "path": os.path.abspath(host), "type": "stdio",
+                           "allowed_origins": ["chrome-extension://%s/" % chromium_id(ext)]}, f)
+            args = [browser, "--no-sandbox", "--user-data-dir=" + prof, "--load-extension=" + ext,
+                    "--no-first-run", "--no-default-browser-check", "--disable-gpu",
+                    "--password-store=basic"]
+        else:
+            # Firefox ESR: the unsigned XPI in the profile, signatures off (ESR allows it), the
+            # host manifest where Firefox looks for it per user; installed with stintctl
+            os.makedirs(os.path.join(prof, "extensions"))
+            shutil.make_archive(os.path.join(tmp, "xpi"), "zip", ext)
+            shutil.move(os.path.join(tmp, "xpi.zip"),
+                        os.path.join(prof, "extensions", "stint@stint.invalid.xpi"))
+            with open(os.path.join(prof, "user.js"), "w") as f:
+                for k, v in [("xpinstall.signatures.required", "false"),
+                             ("extensions.autoDisableScopes", "0"),
+                             ("extensions.enabledScopes", "15"),
+                             ("browser.shell.checkDefaultBrowser", "false"),
+                             ("browser.aboutwelcome.enabled", "false"),
+                             ("datareporting.policy.dataSubmissionEnabled", "false"),
+                             ("browser.startup.homepage_override.mstone", '"ignore"')]:
+                    f.write('user_pref("%s", %s);\n' % (k, v))
+            p = subprocess.run([stintctl, "browser", "install", "--firefox", "--host",
+                                os.path.abspath(host)], env=env, capture_output=True, timeout=60)
+            if p.returncode != 0:
+                fail("stintctl browser install --firefox: %r" % p.stderr)
+            args = [browser, "--profile", prof, "--no-remote"]
+        if browser == "chromium":
+            procs.append(subprocess.Popen(args + [base + "/plan.html"], env=env,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            open_is(lambda o: o.get("url") == base + "/plan.html", "the plan page's record")
+            # a second start hands the URL to the running browser: a new tab
+            subprocess.run(args + [base + "/notes.html"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=60)
+        else:
+            # Firefox without a session bus cannot hand a URL to a running instance: both tabs
+            # at start (the first in front), then the next tab
+            procs.append(subprocess.Popen(args + [base + "/plan.html", base + "/notes.html"],
+                                          env=env, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL))
+            open_is(lambda o: o.get("url") == base + "/plan.html", "the plan page's record")
+            subprocess.run(["xdotool", "key", "ctrl+Page_Down"], env=env, timeout=30)
         o = open_is(lambda o: o.get("url") == base + "/notes.html", "the notes tab's record")
         bapp = o.get("app")
         subprocess.run(["xdotool", "key", "ctrl+Page_Up"], env=env, timeout=30)
