@@ -3,7 +3,8 @@
 
 Under Xvfb + openbox: stintd on `source = x11, browser` (full URL mode), a local HTTP server with
 two pages, Chromium with the unpacked extension (--load-extension) and the host manifest in its
-profile. The test opens the two pages in two tabs, switches tabs, goes to an xterm and back
+profile, or Firefox ESR with the unsigned XPI in its profile (signatures off) and the host
+manifest written by `stintctl browser install --firefox`. The test opens the two pages in two tabs, switches tabs, goes to an xterm and back
 (xdotool), and checks stintd's records: the browser's spells carry each page's URL and the
 window's app, the xterm's spell has no URL. Exit 77 (skip) without Xvfb, openbox, xdotool,
 xterm or the browser.
