@@ -112,8 +112,7 @@ static int install_one(enum which w, const char *host, const char *chromium_id)
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     if (!make_parents(path) || json_dump_file(m, tmp, JSON_INDENT(2)) != 0 ||
         chmod(tmp, 0644) != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "stintctl: browser install: cannot write %s: %s\n", path,
-                strerror(errno));
+        fprintf(stderr, "stintctl: browser install: cannot write %s: %s\n", path, strerror(errno));
         unlink(tmp);
         goto cleanup;
     }
@@ -148,8 +147,8 @@ static int status(json_t *(*status_fn)(const char *socket), const char *socket)
             m = json_load_file(path, 0, NULL);
         host = m ? json_string_value(json_object_get(m, "path")) : NULL;
         if (!m)
-            printf("%-9s host manifest: not installed (stintctl browser install --%s)\n",
-                   names[w], names[w]);
+            printf("%-9s host manifest: not installed (stintctl browser install --%s)\n", names[w],
+                   names[w]);
         else
             printf("%-9s host manifest: %s -> %s%s\n", names[w], path, host ? host : "?",
                    host && access(host, X_OK) == 0 ? "" : " (missing or not executable)");
@@ -165,16 +164,14 @@ static int status(json_t *(*status_fn)(const char *socket), const char *socket)
     } else {
         list = json_object_get(br, "browsers");
         printf("stintd: %lld reports, %zu browser(s) heard from\n",
-               (long long)json_integer_value(json_object_get(br, "events")),
-               json_array_size(list));
+               (long long)json_integer_value(json_object_get(br, "events")), json_array_size(list));
         json_array_foreach (list, i, b) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
             long long last = (long long)json_integer_value(json_object_get(b, "last_event_ms"));
             printf("  browser pid %lld: last report %llds ago\n",
-                   (long long)json_integer_value(json_object_get(b, "pid")),
-                   (now - last) / 1000);
+                   (long long)json_integer_value(json_object_get(b, "pid")), (now - last) / 1000);
         }
     }
     json_decref(st);

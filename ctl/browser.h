@@ -14,8 +14,8 @@
 /* The extension's id in Firefox (browser/extension/manifest.json, gecko id). */
 #define STINT_BROWSER_FIREFOX_ID "stint@stint.invalid"
 
-/* Runs `browser ARGS...` (argv[0] is the first word after "browser"). status_fn(socket) fetches stintd's
- * status answer (a new reference, or NULL when stintd cannot be reached). Returns the exit
+/* Runs `browser ARGS...` (argv[0] is the first word after "browser"). status_fn(socket) fetches
+ * stintd's status answer (a new reference, or NULL when stintd cannot be reached). Returns the exit
  * status (0 done, 1 a failure to write, 2 usage). */
 int stintctl_browser(int argc, char **argv, json_t *(*status_fn)(const char *socket),
                      const char *socket);
