@@ -43,6 +43,9 @@ import time
 import urllib.request
 
 TOKEN = "promises-token-0123456789abcdef"
+ADMIN_TOKEN = "promises-admin-token-0123456789abcdef"
+# the collector's admin endpoint (faults) takes its own token
+ADMIN_AUTH = {"Authorization": "Bearer " + ADMIN_TOKEN}
 SKIP = 77
 checks = 0
 
@@ -118,7 +121,9 @@ class Env:
         for f in faults:
             args += ["--fault", f]
         if admin:
-            args += ["--admin", "127.0.0.1:0"]
+            admin_tokens = os.path.join(self.tmp, "admin-tokens")
+            secret_file(admin_tokens, "%s operator\n" % ADMIN_TOKEN)
+            args += ["--admin", "127.0.0.1:0", "--admin-tokens", admin_tokens]
         log = open(os.path.join(self.tmp, "collector.log"), "a")
         p = subprocess.Popen(args, stdout=subprocess.PIPE if admin else log,
                              stderr=log, text=True)
@@ -487,11 +492,11 @@ def purge_case(env, i, rng, coll_port, admin, kind):
               "503": "status=503,retry-after=1,path=/v1/batches",
               "none": None}
     fault = faults[kind]
-    urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:%d/admin/faults" % admin,
+    urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:%d/admin/faults" % admin, headers=ADMIN_AUTH,
                                                   method="DELETE")).read()
     if fault:
         urllib.request.urlopen(urllib.request.Request(
-            "http://127.0.0.1:%d/admin/faults" % admin, data=fault.encode(),
+            "http://127.0.0.1:%d/admin/faults" % admin, headers=ADMIN_AUTH, data=fault.encode(),
             method="POST")).read()
     a = env.agent("p%d" % i, "jsonl:" + src, "https://127.0.0.1:%d" % coll_port, token=i + 1,
                   extra=["--batch-records", str(rng.choice([3, 20, 200]))])
@@ -530,7 +535,7 @@ def purge_case(env, i, rng, coll_port, admin, kind):
               "(c) the open record starts at %s, not at the purge time %d" %
               (st["open"]["start_ms"], t_last))
     # the collector comes back; new records after the purge
-    urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:%d/admin/faults" % admin,
+    urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:%d/admin/faults" % admin, headers=ADMIN_AUTH,
                                                   method="DELETE")).read()
     post, _ = events(10, t_last + 10**6, "post%d" % i, rng)
     write_read(a, src, post, n_items + 11)
@@ -582,11 +587,11 @@ def mode_purge(env):
 # ---- misconfiguration --------------------------------------------------------------------------
 
 def admin_faults(admin, spec):
-    urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:%d/admin/faults" % admin,
+    urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:%d/admin/faults" % admin, headers=ADMIN_AUTH,
                                                   method="DELETE")).read()
     if spec:
         urllib.request.urlopen(urllib.request.Request(
-            "http://127.0.0.1:%d/admin/faults" % admin, data=spec.encode(), method="POST")).read()
+            "http://127.0.0.1:%d/admin/faults" % admin, headers=ADMIN_AUTH, data=spec.encode(), method="POST")).read()
 
 
 def mode_misconfig(env):

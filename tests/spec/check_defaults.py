@@ -10,7 +10,7 @@ and must be equal. A value the spec states twice is checked at each place. Exit 
 line per disagreement, else a summary.
 
 Not in the table: the sender's default batch record count and whole-request timeout (§7.1,
-§7.3), which stintd's configuration and the spec are being brought together on elsewhere.
+§7.3), which tests/integration/defaults_agree.py checks against stintd's key table.
 """
 import os
 import re
