@@ -318,6 +318,40 @@ static bool apply(struct stint_config *c, const struct key *k, const char *v, ch
             return false;
         }
         if (k->type == T_SOURCE) {
+            /* "WINDOW, browser" (either order): the window source and the browser's reports */
+            char one[STINT_CONFIG_PATH_MAX];
+            const char *comma = strchr(v, ',');
+            c->browser = false;
+            if (comma) {
+                const char *a = v, *b = comma + 1, *ae = comma;
+                while (*b == ' ' || *b == '\t')
+                    b++;
+                while (ae > a && (ae[-1] == ' ' || ae[-1] == '\t'))
+                    ae--;
+                size_t bl = strlen(b);
+                while (bl && (b[bl - 1] == ' ' || b[bl - 1] == '\t'))
+                    bl--;
+                if (bl == 7 && strncmp(b, "browser", 7) == 0) {
+                    snprintf(one, sizeof(one), "%.*s", (int)(ae - a), a);
+                } else if (ae - a == 7 && strncmp(a, "browser", 7) == 0) {
+                    snprintf(one, sizeof(one), "%.*s", (int)bl, b);
+                } else {
+                    snprintf(why, cap,
+                             "two sources may be given only as WINDOW, browser: \"%.64s\"", v);
+                    return false;
+                }
+                if (strchr(one, ',') || strcmp(one, "browser") == 0 || one[0] == '\0') {
+                    snprintf(why, cap, "browser goes with one window source: \"%.64s\"", v);
+                    return false;
+                }
+                c->browser = true;
+                v = one;
+            } else if (strcmp(v, "browser") == 0) {
+                snprintf(why, cap,
+                         "browser needs a window source beside it (x11, browser; jsonl:PATH, "
+                         "browser)");
+                return false;
+            }
             if (strcmp(v, "x11") == 0 || strcmp(v, "stdin") == 0 || strcmp(v, "auto") == 0 ||
                 strcmp(v, "wayland") == 0 || strcmp(v, "gnome") == 0) {
                 snprintf(tmp, sizeof(tmp), "%s", v);

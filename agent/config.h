@@ -58,6 +58,7 @@ enum stint_encoding {
 struct stint_config {
     /* [agent] */
     char source[STINT_CONFIG_PATH_MAX]; /* auto, wayland, gnome, x11, stdin, jsonl:PATH */
+    bool browser; /* `source` also named browser: merge stint-browser-host's reports */
     char socket[STINT_CONFIG_PATH_MAX]; /* "" when $XDG_RUNTIME_DIR is unset and none given */
     enum stint_log_level log_level;
     /* [tracker] */

@@ -125,6 +125,8 @@ const char *stint_control_cmd_name(enum stint_control_cmd cmd)
         return "dead_letters";
     case STINT_CONTROL_WATCH:
         return "watch";
+    case STINT_CONTROL_BROWSER:
+        return "browser";
     }
     return "?";
 }
@@ -136,6 +138,37 @@ static enum stint_err get_bool(json_t *v, const char *name, bool *out, struct st
     if (!json_is_boolean(v))
         return stint_error_set(e, STINT_ETYPE, 0, "member \"%s\" must be true or false", name);
     *out = json_is_true(v);
+    return STINT_OK;
+}
+
+/* One member of a "browser" request (what stint-browser-host forwards: browser/host/message.h).
+ * Members a newer host may add are ignored, as the host ignores the extension's. */
+static enum stint_err browser_member(struct stint_control_request *out, const char *key, json_t *v,
+                                     struct stint_error *e)
+{
+    if (strcmp(key, "pid") == 0) {
+        if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > INT32_MAX)
+            return stint_error_set(e, STINT_ETYPE, 0, "member \"pid\" must be a process id");
+        out->pid = (long)json_integer_value(v);
+    } else if (strcmp(key, "type") == 0) {
+        const char *t = json_string_value(v);
+        if (!t || (strcmp(t, "hello") != 0 && strcmp(t, "focus") != 0 && strcmp(t, "blur") != 0))
+            return stint_error_set(e, STINT_ETYPE, 0,
+                                   "member \"type\" must be \"hello\", \"focus\" or \"blur\"");
+        snprintf(out->btype, sizeof(out->btype), "%s", t);
+    } else if (strcmp(key, "time") == 0) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+            return stint_error_set(e, STINT_ETYPE, 0, "member \"time\" must be an integer >= 0");
+        out->time_ms = (int64_t)json_integer_value(v);
+    } else if (strcmp(key, "private") == 0) {
+        return get_bool(v, key, &out->is_private, e);
+    } else if (strcmp(key, "url") == 0 || strcmp(key, "title") == 0) {
+        char *dst = key[0] == 'u' ? out->url : out->title;
+        if (!json_is_string(v))
+            return stint_error_set(e, STINT_ETYPE, 0, "member \"%s\" must be a string", key);
+        /* shorter than the line it came in, so it fits; an embedded NUL cuts it */
+        snprintf(dst, STINT_CONTROL_LINE_MAX, "%s", json_string_value(v));
+    }
     return STINT_OK;
 }
 
@@ -191,10 +224,12 @@ enum stint_err stint_control_parse_request(const char *line, size_t len,
         out->cmd = STINT_CONTROL_DEAD_LETTERS;
     else if (strcmp(cmd, "watch") == 0)
         out->cmd = STINT_CONTROL_WATCH;
+    else if (strcmp(cmd, "browser") == 0)
+        out->cmd = STINT_CONTROL_BROWSER;
     else {
         err = stint_error_set(e, STINT_EINVAL, 0,
                               "unknown command \"%.64s\" (status, private, flush, pending, purge, "
-                              "dead_letters, watch)",
+                              "dead_letters, watch, browser)",
                               cmd);
         goto cleanup;
     }
@@ -245,6 +280,8 @@ enum stint_err stint_control_parse_request(const char *line, size_t len,
                     stint_error_set(e, STINT_ETYPE, 0, "member \"limit\" must be an integer >= 0");
             else
                 out->limit = (uint64_t)json_integer_value(v);
+        } else if (out->cmd == STINT_CONTROL_BROWSER) {
+            err = browser_member(out, key, v, e);
         } else {
             err = stint_error_set(e, STINT_EINVAL, 0, "unknown member \"%.64s\" for \"%s\"", key,
                                   stint_control_cmd_name(out->cmd));
@@ -252,7 +289,9 @@ enum stint_err stint_control_parse_request(const char *line, size_t len,
         if (err != STINT_OK)
             goto cleanup;
     }
-    if (out->cmd == STINT_CONTROL_PRIVATE && !have_on)
+    if (out->cmd == STINT_CONTROL_BROWSER && (out->pid <= 0 || !out->btype[0]))
+        err = stint_error_set(e, STINT_EINVAL, 0, "\"browser\" needs \"pid\" and \"type\"");
+    else if (out->cmd == STINT_CONTROL_PRIVATE && !have_on)
         err = stint_error_set(e, STINT_EINVAL, 0, "\"private\" needs \"on\": true or false");
     else if (out->cmd == STINT_CONTROL_DEAD_LETTERS && out->action == STINT_CONTROL_DL_LIST &&
              out->n_seqs)
@@ -700,6 +739,12 @@ static bool dispatch(struct stint_control *c, struct client *cl, const char *lin
         cl->last_progress = NULL;
         cl->state = C_WATCH;
         ok = watch_tick(c, cl);
+        break;
+    case STINT_CONTROL_BROWSER:
+        if (!c->ops.browser)
+            goto unsupported;
+        err = c->ops.browser(c->ctx, &rq, o, &e);
+        ok = err == STINT_OK ? finish_ok(c, cl, o) : finish_err(c, cl, &e, err);
         break;
     }
     c->watch_now = true; /* whatever the request changed, watchers hear of it now */

@@ -53,6 +53,7 @@ enum stint_control_cmd {
     STINT_CONTROL_PURGE = 4,
     STINT_CONTROL_DEAD_LETTERS = 5,
     STINT_CONTROL_WATCH = 6,
+    STINT_CONTROL_BROWSER = 7, /* a report of the browser extension, from stint-browser-host */
 };
 
 /* dead_letters: what to do with them. */
@@ -76,6 +77,14 @@ struct stint_control_request {
     enum stint_control_dl_action action;   /* dead_letters */
     uint64_t seqs[STINT_CONTROL_SEQS_MAX]; /* dead_letters retry/drop: these (none: all) */
     size_t n_seqs;
+    /* browser (spec/AGENT.md, "Browser messages"): the browser's pid, the message's type
+     * ("hello", "focus", "blur"), its time, private window, and url/title (focus) */
+    long pid;
+    char btype[8];
+    int64_t time_ms;
+    bool is_private;
+    char url[STINT_CONTROL_LINE_MAX];
+    char title[STINT_CONTROL_LINE_MAX];
 };
 
 /* Parses one request line (without its newline) into *out. Errors, with a message in e (may be
@@ -121,6 +130,10 @@ struct stint_control_ops {
      * "retried" / "dropped": how many) the dead letters rq names. */
     enum stint_err (*dead_letters)(void *ctx, const struct stint_control_request *rq, json_t *out,
                                    struct stint_error *e);
+    /* browser: one report of the browser extension (rq's browser members), from
+     * stint-browser-host; STINT_EUNSUPPORTED when `source` does not name browser. */
+    enum stint_err (*browser)(void *ctx, const struct stint_control_request *rq, json_t *out,
+                              struct stint_error *e);
 };
 
 struct stint_control_opts {

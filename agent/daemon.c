@@ -41,6 +41,7 @@
 #include "journal.h"
 #include "sender.h"
 #include "source.h"
+#include "browser_merge.h"
 #include "tracker.h"
 #include "version.h"
 
@@ -81,6 +82,7 @@ struct stint_daemon {
     struct stint_source *source;
     struct stint_tracker *tracker;
     struct stint_filters *filters; /* [filters], the tracker borrows it */
+    struct stint_browser_merge *browser; /* source = WINDOW, browser */
     struct stint_sender *sender;
     struct stint_control *control;
     struct purge_job *purge;
@@ -243,6 +245,19 @@ static enum stint_err c_status(void *ctx, json_t *out, struct stint_error *e)
     if (ss.last_error[0])
         json_object_set_new(o, "last_error", json_string(ss.last_error));
     json_object_set_new(out, "source", o);
+    if (d->browser) {
+        struct stint_browser_merge_stats bs;
+        json_t *list = json_array();
+        stint_browser_merge_stats(d->browser, &bs);
+        for (int i = 0; i < bs.browsers; i++)
+            json_array_append_new(list,
+                                  json_pack("{s:I, s:I}", "pid", (json_int_t)bs.pids[i],
+                                            "last_event_ms", (json_int_t)bs.last_event_ms[i]));
+        json_object_set_new(out, "browser",
+                            json_pack("{s:I, s:I, s:I, s:o}", "events", (json_int_t)bs.events,
+                                      "matched", (json_int_t)bs.matched, "resent",
+                                      (json_int_t)bs.resent, "browsers", list));
+    }
 
     if (ts.has_open) {
         o = json_object();
@@ -816,7 +831,34 @@ cleanup:
     return err;
 }
 
+/* browser: a report of the extension, through stint-browser-host (browser_merge.h) */
+static enum stint_err c_browser(void *ctx, const struct stint_control_request *rq, json_t *out,
+                                struct stint_error *e)
+{
+    struct stint_daemon *d = ctx;
+    struct stint_browser_event ev = {0};
+    enum stint_err err;
+
+    (void)out;
+    if (!d->browser)
+        return stint_error_set(e, STINT_EUNSUPPORTED, 0,
+                               "browser reports are off: set source = %s, browser", d->cfg.source);
+    if (strcmp(rq->btype, "hello") == 0)
+        return STINT_OK;
+    ev.pid = rq->pid;
+    ev.focus = strcmp(rq->btype, "focus") == 0;
+    ev.time_ms = rq->time_ms;
+    ev.is_private = rq->is_private;
+    ev.url = rq->is_private ? "" : rq->url;
+    ev.title = rq->is_private ? "" : rq->title;
+    err = stint_browser_merge_event(d->browser, &ev);
+    if (err != STINT_OK)
+        return stint_error_set(e, err, 0, "browser report: %s", stint_strerror(err));
+    return STINT_OK;
+}
+
 static const struct stint_control_ops control_ops = {
+    .browser = c_browser,
     .status = c_status,
     .private_set = c_private,
     .flush = c_flush,
@@ -1056,6 +1098,14 @@ enum stint_err stint_daemon_create(const struct stint_daemon_opts *opts, struct 
     err = stint_tracker_create(&to, &d->tracker, e);
     if (err != STINT_OK)
         goto cleanup;
+    if (d->cfg.browser) {
+        /* the window source's samples go through the merger, which adds the browser's URL */
+        err = stint_browser_merge_create(stint_tracker_sink(d->tracker), to.event_time, &d->browser,
+                                         e);
+        if (err != STINT_OK)
+            goto cleanup;
+        stint_source_set_sink(d->source, stint_browser_merge_sink(d->browser));
+    }
     if (d->cfg.socket[0]) {
         struct stint_control_opts co = {
             .path = d->cfg.socket, .ops = &control_ops, .ctx = d, .log = control_log};
@@ -1291,6 +1341,7 @@ void stint_daemon_destroy(struct stint_daemon *d)
     purge_reap(d, true);
     stint_tracker_destroy(d->tracker);
     stint_filters_destroy(d->filters);
+    stint_browser_merge_destroy(d->browser);
     stint_source_destroy(d->source);
     stint_journal_close(d->journal);
     if (d->sfd >= 0)

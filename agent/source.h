@@ -47,6 +47,8 @@ struct stint_sample {
     int64_t time_ms;
     const char *app, *path, *title, *url;
     size_t app_len, path_len, title_len, url_len;
+    long pid;          /* the window's process (_NET_WM_PID), 0 unknown: matches a browser */
+    bool private_view; /* a private/incognito browser window: a private record, times only */
 };
 
 /* Where a resumable source stands: resuming at `data` re-reads the item it came with. */

@@ -249,6 +249,7 @@ static enum stint_err sample_now(struct x11 *x, bool settled)
             uint32_t pid;
             char link[64];
             memcpy(&pid, xcb_get_property_value(r), sizeof(pid));
+            s.pid = (long)pid;
             snprintf(link, sizeof(link), "/proc/%u/exe", (unsigned)pid);
             ssize_t n = pid ? readlink(link, path, sizeof(path) - 1) : -1;
             if (n > 0) {

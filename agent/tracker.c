@@ -143,6 +143,11 @@ static enum stint_err build(struct stint_tracker *t, const struct stint_sample *
                             struct stint_record *r)
 {
     stint_record_clear(r);
+    if (s->private_view) {
+        /* a private browser window (browser_merge.c): times only */
+        r->kind = STINT_KIND_PRIVATE;
+        return STINT_OK;
+    }
     r->kind = STINT_KIND_ACTIVE;
     stint_record_set(r, STINT_FIELD_APP, s->app ? s->app : "", s->app ? s->app_len : 0);
     stint_record_set(r, STINT_FIELD_PATH, s->path ? s->path : "", s->path ? s->path_len : 0);
@@ -539,7 +544,12 @@ static enum stint_err on_sample(void *ctx, const struct stint_sample *s,
         check_idle(t, at, now_mono(t));
         return flush(t);
     }
-    if (t->has_open && t->open->kind == STINT_KIND_ACTIVE && same_content(t->open, t->focus)) {
+    /* The same thing still in focus goes on in the open record: an active one, or a private
+     * browser window (a tab change there says nothing). Spans a [filters] rule dropped stay
+     * one record each: they are private records too, but of different windows. */
+    if (t->has_open && t->open->kind == t->focus->kind &&
+        (t->focus->kind == STINT_KIND_ACTIVE || s->private_view) &&
+        same_content(t->open, t->focus)) {
         return flush(t);
     }
     close_open(t, at);

@@ -30,6 +30,7 @@
 
 #include "ctl_filters.h"
 #include "ctl_report.h"
+#include "browser.h"
 
 #define EXIT_DAEMON_ERROR 1
 #define EXIT_USAGE 2
@@ -65,6 +66,8 @@ static void help(FILE *f)
         "                          [--json]\n"
         "    stintctl report --records FILE [--day DATE | --week | --from DATE --to DATE]\n"
         "                    [--by app|site|title|hour] [--json | --csv | --html FILE]\n"
+        "    stintctl browser install [--firefox] [--chromium --chromium-id ID] [--host PATH]\n"
+        "    stintctl browser status\n"
         "\n"
         "DESCRIPTION\n"
         "    stintctl talks to stintd over its control socket, a Unix socket that only the user\n"
@@ -122,6 +125,14 @@ static void help(FILE *f)
         "        dump` print them. --day (default today), --week (Monday to Sunday of that\n"
         "        day), --from/--to (inclusive dates); --json and --csv for scripts; --html\n"
         "        FILE: one self-contained page with a timeline (a lane per app).\n"
+        "\n"
+        "    browser install [--firefox] [--chromium --chromium-id ID] [--host PATH]\n"
+        "        Write the manifests that let Firefox and Chromium start stint-browser-host for\n"
+        "        the Stint extension, for this user (both when neither is named; Chromium needs\n"
+        "        the extension's id, shown by chrome://extensions). --host names the host binary\n"
+        "        (default: the one beside stintctl). stintd needs source = WINDOW, browser.\n"
+        "    browser status\n"
+        "        Which manifests are installed, and which browsers have reported to stintd.\n"
         "\n"
         "OPTIONS\n"
         "    --socket PATH\n"
@@ -456,6 +467,22 @@ static void print_value(const char *key, json_t *v, int indent)
         printf("%s\n", s ? s : "?");
         free(s);
     }
+}
+
+/* stintd's status answer for `browser status` (a new reference), or NULL when unreachable. */
+static json_t *browser_status(const char *path)
+{
+    json_t *req = json_pack("{ss}", "cmd", "status"), *ans = NULL;
+    struct conn c;
+
+    if (conn_open(&c, path) == 0) {
+        c.deadline = mono_ms() + 10000;
+        if (call(&c, req, NULL, NULL, &ans) != 0)
+            ans = NULL;
+    }
+    conn_close(&c);
+    json_decref(req);
+    return ans;
 }
 
 static int cmd_status(struct conn *c, bool as_json)
@@ -844,6 +871,14 @@ int main(int argc, char **argv)
         } else if (!cmd && strcmp(a, "report") == 0) {
             /* reads records from a file, needs no socket: its own arguments */
             return stint_ctl_report(prog, argc - i - 1, argv + i + 1);
+        } else if (!cmd && strcmp(a, "browser") == 0) {
+            /* its own arguments; the socket only for status */
+            if (!socket_path) {
+                const char *rt = getenv("XDG_RUNTIME_DIR");
+                snprintf(def_path, sizeof(def_path), "%s/stint/control", rt ? rt : "");
+                socket_path = def_path;
+            }
+            return stintctl_browser(argc - i - 1, argv + i + 1, browser_status, socket_path);
         } else if (!cmd) {
             cmd = a;
         } else if (strcmp(cmd, "dead-letters") == 0 && !dl_action) {

@@ -3,7 +3,7 @@
 set(man_pairs "")
 foreach(pair "stintd.1:stintd" "stintctl.1:stintctl" "stint-collector.8:stint-collector"
              "stint-codec.1:stint-codec" "stint-conformance.1:stint-conformance"
-             "stint-tray.1:stint-tray")
+             "stint-tray.1:stint-tray" "stint-browser-host.1:stint-browser-host")
   string(REPLACE ":" ";" pair ${pair})
   list(GET pair 0 page)
   list(GET pair 1 program)

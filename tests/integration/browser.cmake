@@ -1,0 +1,23 @@
+# The WebExtension's manifest against the least-privilege list (spec/AGENT.md, "Browser").
+add_test(NAME browser_manifest
+         COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/browser_manifest.py
+                 ${PROJECT_SOURCE_DIR}/browser/extension)
+# Several sources at once, end to end: stintd on "jsonl:FILE, browser" and stint-browser-host
+# fed the extension's framed messages, over the real control socket.
+if(TARGET stintd AND TARGET stintctl AND TARGET stint-browser-host)
+  add_test(NAME browser_agent
+           COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/browser_agent.py
+                   $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl>
+                   $<TARGET_FILE:stint-browser-host>)
+  set_tests_properties(browser_agent PROPERTIES TIMEOUT 240)
+endif()
+# Real browsers under Xvfb + openbox with the extension and the host (skipped without them).
+if(TARGET stintd AND TARGET stintctl AND TARGET stint-browser-host)
+  foreach(b chromium firefox-esr)
+    add_test(NAME browser_real_${b}
+             COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/browser_real.py
+                     $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl>
+                     $<TARGET_FILE:stint-browser-host> ${PROJECT_SOURCE_DIR}/browser/extension ${b})
+    set_tests_properties(browser_real_${b} PROPERTIES TIMEOUT 400 SKIP_RETURN_CODE 77)
+  endforeach()
+endif()
