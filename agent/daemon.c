@@ -81,7 +81,7 @@ struct stint_daemon {
     struct stint_journal *journal;
     struct stint_source *source;
     struct stint_tracker *tracker;
-    struct stint_filters *filters; /* [filters], the tracker borrows it */
+    struct stint_filters *filters;       /* [filters], the tracker borrows it */
     struct stint_browser_merge *browser; /* source = WINDOW, browser */
     struct stint_sender *sender;
     struct stint_control *control;
@@ -985,21 +985,24 @@ enum stint_err stint_daemon_preflight(const struct stint_config *c, struct stint
 }
 
 /* Every file the journal folder holds is the user's alone (a journal made by an older stintd,
- * or under a loose umask, may have 0644 files). */
-static void tighten_files(const char *path)
+ * or under a loose umask, may have 0644 files). Returns how many files could not be tightened
+ * (the folder itself is 0700, so they are still out of other users' reach). */
+static size_t tighten_files(const char *path)
 {
     DIR *dir = opendir(path);
     struct dirent *de;
+    size_t failed = 0;
 
     if (!dir)
-        return;
+        return 0;
     while ((de = readdir(dir)) != NULL) {
         struct stat st;
         if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-            (st.st_mode & 077))
-            (void)fchmodat(dirfd(dir), de->d_name, st.st_mode & 0700, 0);
+            (st.st_mode & 077) && fchmodat(dirfd(dir), de->d_name, st.st_mode & 0700, 0) != 0)
+            failed++;
     }
     closedir(dir);
+    return failed;
 }
 
 static enum stint_err open_journal(struct stint_daemon *d, struct stint_error *e)
@@ -1025,7 +1028,13 @@ static enum stint_err open_journal(struct stint_daemon *d, struct stint_error *e
     err = stint_journal_open(&jo, &d->journal, &info, e);
     if (err != STINT_OK)
         return err;
-    tighten_files(d->cfg.journal);
+    {
+        size_t loose = tighten_files(d->cfg.journal);
+        if (loose)
+            dlog(d, STINT_LOG_WARN,
+                 "journal: %zu file(s) in %s could not be made 0600 (chmod 600 them by hand)",
+                 loose, d->cfg.journal);
+    }
     if (info.created)
         dlog(d, STINT_LOG_INFO, "journal %s created", d->cfg.journal);
     if (info.repaired)
