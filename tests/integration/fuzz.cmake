@@ -16,7 +16,8 @@
 get_property(STINT_FUZZ_LIST GLOBAL PROPERTY STINT_FUZZ_HARNESSES)
 set(STINT_FUZZ_DIR ${PROJECT_SOURCE_DIR}/fuzz)
 set(STINT_FUZZ_CI_SECONDS 10 CACHE STRING "Seconds of libFuzzer per harness in the test suite")
-set(STINT_FUZZ_PLANTED_SECONDS 60 CACHE STRING "Time the differential harness has to find the planted bug")
+# Found in about 20 s on an idle machine; the budget is wide so a busy machine does not fail it
+set(STINT_FUZZ_PLANTED_SECONDS 180 CACHE STRING "Time the differential harness has to find the planted bug")
 
 foreach(h ${STINT_FUZZ_LIST})
   set(inputs "")
