@@ -1,5 +1,5 @@
 /* journal_lock.h — one agent per journal folder: a lock file that names its holder.
- * Used by journal.c only. */
+ * Used by the journal (agent/journal/) only. */
 #ifndef STINT_AGENT_JOURNAL_LOCK_H
 #define STINT_AGENT_JOURNAL_LOCK_H
 

@@ -1,0 +1,284 @@
+/* dead.c — dead letters: records the server refused for good, moved out of the queue
+ * under the "d" prefix with the reason, listed and deleted on request.
+ *
+ * The design of the journal is written atop journal_int.h; the byte layout is spec/JOURNAL.md.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal_int.h"
+
+/* Moves the listed records (ascending seqs) to the dead letters; one batch, counted in *st. */
+static enum stint_err dead_move(struct stint_journal *j, const uint64_t *seqs, size_t n,
+                                const char *reason, struct jstate *st)
+{
+    size_t rl = reason ? strlen(reason) : 0;
+    int64_t now = wall_ms(j);
+    uint64_t over;
+    struct stint_buf dv = {0};
+    enum stint_err err = STINT_OK;
+    size_t skip = 0;
+
+    if (rl > STINT_REASON_MAX) {
+        rl = STINT_REASON_MAX;
+    }
+    over = st->dead + n > j->o.max_dead ? st->dead + n - j->o.max_dead : 0;
+    if (over) {
+        /* the dead-letter space is bounded: the oldest dead letters go first */
+        leveldb_iterator_t *it = leveldb_create_iterator(j->db, j->ropt);
+        const char pfx = P_DEAD;
+        for (leveldb_iter_seek(it, &pfx, 1); over && leveldb_iter_valid(it);
+             leveldb_iter_next(it)) {
+            size_t kl;
+            const char *k = leveldb_iter_key(it, &kl);
+            if (kl != KEY_LEN || k[0] != P_DEAD) {
+                break;
+            }
+            leveldb_writebatch_delete(j->wb, k, kl);
+            st->dead--;
+            st->dead_dropped++;
+            over--;
+        }
+        leveldb_iter_destroy(it);
+        skip = over < n ? (size_t)over : n; /* still over: the lowest of the new ones go too */
+        st->dead_dropped += skip;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint8_t k[KEY_LEN], hdr[DEAD_HDR];
+        const uint8_t *body;
+        size_t vl = 0, bl;
+        char *lerr = NULL;
+        char *v;
+        make_key(k, P_REC, seqs[i]);
+        v = leveldb_get(j->db, j->ropt, (const char *)k, sizeof(k), &vl, &lerr);
+        if (lerr) {
+            leveldb_free(v);
+            err = ldb_fail(j, lerr, "reading a record to dead-letter");
+            goto cleanup;
+        }
+        if (!v) {
+            continue;
+        }
+        leveldb_writebatch_delete(j->wb, (const char *)k, sizeof(k));
+        st->count--;
+        st->bytes -= KEY_LEN + vl;
+        st->dead_total++;
+        if (i < skip) {
+            leveldb_free(v);
+            continue;
+        }
+        dead_body((const uint8_t *)v, vl, &body, &bl);
+        hdr[0] = 1;
+        put_be64(hdr + 1, (uint64_t)now);
+        hdr[9] = (uint8_t)(rl >> 8);
+        hdr[10] = (uint8_t)rl;
+        stint_buf_reset(&dv);
+        if (stint_buf_append(&dv, hdr, sizeof(hdr)) != STINT_OK ||
+            stint_buf_append(&dv, reason, rl) != STINT_OK ||
+            stint_buf_append(&dv, body, bl) != STINT_OK) {
+            leveldb_free(v);
+            err = fail(j, STINT_ENOMEM, "journal %s: out of memory", j->path);
+            goto cleanup;
+        }
+        leveldb_free(v);
+        make_key(k, P_DEAD, seqs[i]);
+        leveldb_writebatch_put(j->wb, (const char *)k, sizeof(k), (const char *)dv.data, dv.len);
+        st->dead++;
+    }
+cleanup:
+    stint_buf_free(&dv);
+    return err;
+}
+
+bool seqlist_add(struct seqlist *l, uint64_t seq)
+{
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 16;
+        uint64_t *p = realloc(l->v, ncap * sizeof(*p));
+        if (!p) {
+            return false;
+        }
+        l->v = p;
+        l->cap = ncap;
+    }
+    l->v[l->n++] = seq;
+    return true;
+}
+
+/* Commits a dead-letter move of `bad` with the state, in one batch. */
+enum stint_err dead_commit(struct stint_journal *j, const struct seqlist *bad, const char *reason)
+{
+    struct jstate st = j->st;
+    enum stint_err err;
+
+    leveldb_writebatch_clear(j->wb);
+    err = dead_move(j, bad->v, bad->n, reason, &st);
+    if (err != STINT_OK) {
+        return err;
+    }
+    put_state(j, &st);
+    err = write_batch(j, false, "moving records to the dead letters failed");
+    if (err == STINT_OK) {
+        j->st = st;
+        j->oldest_valid = false;
+    }
+    return err;
+}
+
+enum stint_err stint_journal_dead_letter(struct stint_journal *j, uint64_t first, uint64_t last,
+                                         const char *reason)
+{
+    struct seqlist l = {0};
+    enum stint_err err = STINT_OK;
+    leveldb_iterator_t *it = NULL;
+    uint8_t k0[KEY_LEN];
+    char *lerr = NULL;
+
+    pthread_mutex_lock(&j->mu);
+    if (first > last || first == 0) {
+        err = fail(j, STINT_EINVAL, "journal %s: dead_letter: bad range", j->path);
+        goto cleanup;
+    }
+    err = ensure_db(j);
+    if (err != STINT_OK) {
+        goto cleanup;
+    }
+    make_key(k0, P_REC, first);
+    it = leveldb_create_iterator(j->db, j->ropt);
+    for (leveldb_iter_seek(it, (const char *)k0, sizeof(k0)); leveldb_iter_valid(it);
+         leveldb_iter_next(it)) {
+        size_t kl;
+        const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);
+        if (kl != KEY_LEN || k[0] != P_REC || get_be64(k + 1) > last) {
+            break;
+        }
+        if (!seqlist_add(&l, get_be64(k + 1))) {
+            err = fail(j, STINT_ENOMEM, "journal %s: out of memory", j->path);
+            goto cleanup;
+        }
+    }
+    leveldb_iter_get_error(it, &lerr);
+    if (lerr) {
+        j->broken = true;
+        err = ldb_fail(j, lerr, "dead_letter failed");
+        goto cleanup;
+    }
+    if (l.n) {
+        rc_drop(j);
+        err = dead_commit(j, &l, reason ? reason : "");
+    }
+cleanup:
+    if (it) {
+        leveldb_iter_destroy(it);
+    }
+    free(l.v);
+    pthread_mutex_unlock(&j->mu);
+    return err;
+}
+
+enum stint_err stint_journal_dead_list(struct stint_journal *j, uint64_t from, size_t max,
+                                       stint_journal_dead_fn fn, void *ctx)
+{
+    leveldb_iterator_t *it = NULL;
+    enum stint_err err = STINT_OK;
+    uint8_t k0[KEY_LEN];
+    char *lerr = NULL;
+    size_t n = 0;
+
+    pthread_mutex_lock(&j->mu);
+    err = ensure_db(j);
+    if (err != STINT_OK || !fn) {
+        err = err ? err : fail(j, STINT_EINVAL, "journal %s: no callback", j->path);
+        goto cleanup;
+    }
+    make_key(k0, P_DEAD, from);
+    it = leveldb_create_iterator(j->db, j->ropt);
+    for (leveldb_iter_seek(it, (const char *)k0, sizeof(k0));
+         (max == 0 || n < max) && leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        size_t kl, vl;
+        const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);
+        const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vl);
+        struct stint_journal_dead d;
+        size_t rl;
+        if (kl != KEY_LEN || k[0] != P_DEAD) {
+            break;
+        }
+        memset(&d, 0, sizeof(d));
+        d.seq = get_be64(k + 1);
+        if (vl >= DEAD_HDR && v[0] == 1 && (rl = ((size_t)v[9] << 8) | v[10]) <= vl - DEAD_HDR) {
+            d.moved_ms = (int64_t)get_be64(v + 1);
+            d.reason = (const char *)v + DEAD_HDR;
+            d.reason_len = rl;
+            d.raw = v + DEAD_HDR + rl;
+            d.raw_len = vl - DEAD_HDR - rl;
+        } else {
+            d.reason = "damaged dead letter";
+            d.reason_len = strlen(d.reason);
+            d.raw = v;
+            d.raw_len = vl;
+        }
+        err = fn(ctx, &d);
+        if (err != STINT_OK) {
+            goto cleanup;
+        }
+        n++;
+    }
+    leveldb_iter_get_error(it, &lerr);
+    if (lerr) {
+        j->broken = true;
+        err = ldb_fail(j, lerr, "listing dead letters failed");
+    }
+cleanup:
+    if (it) {
+        leveldb_iter_destroy(it);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return err;
+}
+
+enum stint_err stint_journal_dead_delete(struct stint_journal *j, uint64_t first, uint64_t last)
+{
+    leveldb_iterator_t *it = NULL;
+    enum stint_err err = STINT_OK;
+    uint8_t k0[KEY_LEN];
+    char *lerr = NULL;
+    struct jstate st;
+
+    pthread_mutex_lock(&j->mu);
+    err = ensure_db(j);
+    if (err != STINT_OK) {
+        goto cleanup;
+    }
+    st = j->st;
+    leveldb_writebatch_clear(j->wb);
+    make_key(k0, P_DEAD, first);
+    it = leveldb_create_iterator(j->db, j->ropt);
+    for (leveldb_iter_seek(it, (const char *)k0, sizeof(k0)); leveldb_iter_valid(it);
+         leveldb_iter_next(it)) {
+        size_t kl;
+        const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);
+        if (kl != KEY_LEN || k[0] != P_DEAD || get_be64(k + 1) > last) {
+            break;
+        }
+        leveldb_writebatch_delete(j->wb, (const char *)k, kl);
+        st.dead--;
+    }
+    leveldb_iter_get_error(it, &lerr);
+    if (lerr) {
+        j->broken = true;
+        err = ldb_fail(j, lerr, "deleting dead letters failed");
+        goto cleanup;
+    }
+    put_state(j, &st);
+    err = write_batch(j, false, "deleting dead letters failed");
+    if (err == STINT_OK) {
+        j->st = st;
+    }
+cleanup:
+    if (it) {
+        leveldb_iter_destroy(it);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return err;
+}

@@ -1,0 +1,155 @@
+/* maint.c — maintenance: the journal's own thread (group commit for `interval`,
+ * compaction of acked ranges), sync on request, and giving back the clean pages of LevelDB's
+ * mmap'd tables.
+ *
+ * The design of the journal is written atop journal_int.h; the byte layout is spec/JOURNAL.md.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "journal_int.h"
+
+/* LevelDB 1.23 reads tables through read-only shared mmaps (up to 1000 of them), so every page
+ * of a table that a scan or a read touches stays in this process's RSS until the table is
+ * deleted. Those are clean page-cache pages, but an agent that replays a large backlog must not
+ * look like it holds it: after a full scan, and every few MiB read, the pages of our table
+ * mappings are dropped with MADV_DONTNEED (they fault back in from the page cache if needed;
+ * the files are immutable, so this never changes what is read). */
+void release_table_pages(struct stint_journal *j)
+{
+    FILE *f;
+    char line[4600];
+    size_t pl;
+
+    j->touched_bytes = 0;
+    if (!j->abspath || !(f = fopen("/proc/self/maps", "re"))) {
+        return;
+    }
+    pl = strlen(j->abspath);
+    while (fgets(line, sizeof(line), f)) {
+        char *end = NULL, *name;
+        unsigned long lo, hi;
+        size_t nl;
+        lo = strtoul(line, &end, 16);
+        if (!end || *end != '-') {
+            continue;
+        }
+        hi = strtoul(end + 1, &end, 16);
+        name = strchr(line, '/');
+        if (!name || hi <= lo) {
+            continue;
+        }
+        name[strcspn(name, "\n")] = '\0';
+        nl = strlen(name);
+        if (strncmp(name, j->abspath, pl) == 0 && name[pl] == '/' && nl > 4 &&
+            strcmp(name + nl - 4, ".ldb") == 0) {
+            madvise((void *)(uintptr_t)lo, hi - lo, MADV_DONTNEED);
+        }
+    }
+    fclose(f);
+}
+
+/* An empty synced write: LevelDB fsyncs its log, which covers every earlier write. */
+static enum stint_err sync_now(struct stint_journal *j)
+{
+    enum stint_err err = ensure_db(j);
+    if (err != STINT_OK) {
+        return err;
+    }
+    leveldb_writebatch_clear(j->wb);
+    return write_batch(j, true, "sync failed");
+}
+
+enum stint_err stint_journal_sync(struct stint_journal *j)
+{
+    enum stint_err err;
+    pthread_mutex_lock(&j->mu);
+    err = sync_now(j);
+    pthread_mutex_unlock(&j->mu);
+    return err;
+}
+
+/* Compacts the record space up to `upto`; the caller holds neither mu nor dblock. */
+static void compact_records(struct stint_journal *j, uint64_t upto)
+{
+    uint8_t a[1] = {P_REC}, b[KEY_LEN];
+    make_key(b, P_REC, upto);
+    pthread_rwlock_rdlock(&j->dblock);
+    if (j->db) {
+        leveldb_compact_range(j->db, (const char *)a, 1, (const char *)b, sizeof(b));
+    }
+    pthread_rwlock_unlock(&j->dblock);
+}
+
+enum stint_err stint_journal_compact(struct stint_journal *j)
+{
+    uint64_t upto;
+    pthread_mutex_lock(&j->mu);
+    upto = j->st.acked;
+    pthread_mutex_unlock(&j->mu);
+    compact_records(j, upto);
+    pthread_mutex_lock(&j->mu);
+    j->compactions++;
+    pthread_mutex_unlock(&j->mu);
+    return STINT_OK;
+}
+
+/* The journal's own thread: group commit for `interval`, compaction of acked ranges. */
+void *maint_main(void *arg)
+{
+    struct stint_journal *j = arg;
+
+    pthread_mutex_lock(&j->mu);
+    while (!j->stop) {
+        if (j->compact_wanted) {
+            uint64_t upto = j->compact_upto;
+            j->compact_wanted = false;
+            pthread_mutex_unlock(&j->mu);
+            compact_records(j, upto);
+            pthread_mutex_lock(&j->mu);
+            j->compactions++;
+            continue;
+        }
+        if (j->o.sync == STINT_SYNC_INTERVAL && j->durable < j->st.next_seq - 1) {
+            int64_t due = j->last_sync_mono + j->o.sync_interval_ms;
+            int64_t now = mono_ms();
+            if (j->pend_n && !j->broken) {
+                int64_t due_pend = j->pend_since_mono + PEND_MS;
+                if (now >= due_pend) {
+                    (void)flush_pending(j); /* a failure marks the handle broken */
+                    continue;
+                }
+                if (due_pend < due) {
+                    due = due_pend;
+                }
+            }
+            if (now >= due && (j->last_sync_mono + j->o.sync_interval_ms <= now)) {
+                (void)sync_now(j); /* a failure marks the handle broken; appends report it */
+                if (j->broken) {
+                    j->last_sync_mono = now; /* try again next interval, not in a loop */
+                }
+                continue;
+            }
+            {
+                struct timespec ts;
+                int64_t wait = due - now;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_sec += wait / 1000;
+                ts.tv_nsec += (wait % 1000) * 1000000;
+                if (ts.tv_nsec >= 1000000000) {
+                    ts.tv_sec++;
+                    ts.tv_nsec -= 1000000000;
+                }
+                pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+            }
+            continue;
+        }
+        pthread_cond_wait(&j->cv, &j->mu);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return NULL;
+}
