@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "stint/record.h"
+#include "common/clock.h"
 
 struct browser {
     long pid;
@@ -53,13 +54,6 @@ static void copy_str(char *dst, size_t cap, const char *s, size_t len)
     if (len)
         memcpy(dst, s, len);
     dst[len] = '\0';
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The browser the remembered window belongs to, or NULL. */
@@ -211,7 +205,7 @@ enum stint_err stint_browser_merge_event(struct stint_browser_merge *m,
               strcmp(b->url, ev->url ? ev->url : "") != 0;
     b->focus = ev->focus;
     b->time_ms = ev->time_ms;
-    b->seen_ms = wall_ms();
+    b->seen_ms = stint_clock_wall_ms();
     if (ev->focus) {
         b->is_private = ev->is_private;
         copy_str(b->url, sizeof(b->url), ev->url, ev->url ? strlen(ev->url) : 0);

@@ -14,8 +14,8 @@
  * sizes a number with an optional unit (B, K/KiB, M/MiB, G/GiB; no unit means bytes), booleans
  * on/off, true/false, yes/no, 1/0. Paths may start with "~/". Unknown sections and keys are
  * errors, as is a key given twice ([filters] rule excepted: each one adds a rule, checked as it
- * comes, so a bad pattern is an error naming its line). Every error message names the file, the line and the key:
- * "agent.ini:12: [tracker] idle_after: not a duration: \"soon\"".
+ * comes, so a bad pattern is an error naming its line). Every error message names the file, the
+ * line and the key: "agent.ini:12: [tracker] idle_after: not a duration: \"soon\"".
  *
  * Parsing is streaming (wireguard-tools' init/line/finish, over libinih): stint_config_defaults()
  * fills the defaults (XDG paths), stint_config_load() feeds a file through libinih, and
@@ -37,16 +37,10 @@
 #include "journal.h"
 #include "stint/error.h"
 #include "url.h"
+#include "common/log.h" /* enum stint_log_level */
 
 #define STINT_CONFIG_PATH_MAX 4096
 #define STINT_CONFIG_TOKEN_MAX 1024
-
-enum stint_log_level {
-    STINT_LOG_ERROR = 0,
-    STINT_LOG_WARN = 1,
-    STINT_LOG_INFO = 2,
-    STINT_LOG_DEBUG = 3,
-};
 
 enum stint_encoding {
     STINT_ENCODING_PROTOBUF = 0,    /* application/x-protobuf (the default) */

@@ -23,8 +23,8 @@
 
 struct stint_daemon;
 
-/* Log sink: level is enum stint_log_level; the line has no newline. */
-typedef void (*stint_daemon_log_fn)(void *ctx, enum stint_log_level level, const char *line);
+/* Log sink: common/log.h's one sink shape; the line has no newline. */
+typedef stint_log_fn stint_daemon_log_fn;
 
 struct stint_daemon_opts {
     const struct stint_config *config; /* copied */

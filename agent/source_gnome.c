@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "stint/record.h"
+#include "common/clock.h"
 
 #define TITLE_DELAY_MS 50
 #define CALL_TIMEOUT_US (500 * 1000) /* a synchronous call (idle time) waits at most this */
@@ -76,13 +77,6 @@ struct gn {
     uint64_t updates; /* Update calls received (KWin script) */
     struct stint_source_stats st;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_detail(struct gn *g)
 {
@@ -139,7 +133,7 @@ static void take(struct gn *g, const char *app, const char *title, uint32_t pid)
         if (strcmp(g->shown_title, g->title) == 0) {
             g->title_due = 0;
         } else if (!g->title_due) {
-            g->title_due = mono_ms() + TITLE_DELAY_MS;
+            g->title_due = stint_clock_mono_ms() + TITLE_DELAY_MS;
         }
         return;
     }
@@ -299,7 +293,7 @@ static int64_t gn_timeout(struct stint_source *s)
 {
     struct gn *g = (struct gn *)s;
     uint64_t us = UINT64_MAX;
-    int64_t best = -1, now = mono_ms();
+    int64_t best = -1, now = stint_clock_mono_ms();
 
     if (g->ended) {
         return -1;
@@ -338,7 +332,7 @@ static enum stint_err gn_dispatch(struct stint_source *s, const struct pollfd *f
                  strerror(-r));
         return STINT_EIO;
     }
-    if (g->title_due && mono_ms() >= g->title_due) {
+    if (g->title_due && stint_clock_mono_ms() >= g->title_due) {
         return deliver(g);
     }
     return STINT_OK;

@@ -56,6 +56,7 @@
 #include "stint/record.h"
 #include "sway_ipc.h"
 #include "wlr-foreign-toplevel-management-unstable-v1-client-protocol.h"
+#include "common/clock.h"
 
 #define NONE_DELAY_MS 250
 #define TITLE_DELAY_MS 50
@@ -111,20 +112,6 @@ struct wl_src {
     char shown_app[STR_MAX + 1], shown_title[STR_MAX + 1];
     struct stint_source_stats st;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A copy of s cut to STR_MAX bytes (the tracker repairs a cut character); NULL when out of memory
  * (the field is then empty). */
@@ -322,10 +309,10 @@ static const struct zwlr_foreign_toplevel_manager_v1_listener mgr_listener = {
 
 static void idle_start(struct wl_src *w)
 {
-    int64_t m = mono_ms();
+    int64_t m = stint_clock_mono_ms();
     w->is_idle = true;
     w->idle_since = m - w->idle_after;
-    w->idle_wall = wall_ms() - w->idle_after;
+    w->idle_wall = stint_clock_wall_ms() - w->idle_after;
     w->idle_pending = true;
     w->resumed_pending = false;
 }
@@ -333,7 +320,7 @@ static void idle_start(struct wl_src *w)
 static void idle_end(struct wl_src *w)
 {
     w->is_idle = false;
-    w->resumed_at = mono_ms();
+    w->resumed_at = stint_clock_mono_ms();
     w->resumed_pending = true;
     w->idle_pending = false;
 }
@@ -643,7 +630,7 @@ static void lose(struct wl_src *w, const char *why)
     w->losses++;
     w->tries = 0;
     w->retry_wait = RETRY_MIN_MS;
-    w->retry_due = mono_ms() + w->retry_wait;
+    w->retry_due = stint_clock_mono_ms() + w->retry_wait;
     snprintf(w->st.last_error, sizeof(w->st.last_error),
              "wayland: lost the compositor at \"%s\" (%s); connecting again", w->name, why);
     set_detail(w);
@@ -681,7 +668,7 @@ static enum stint_err w_dispatch(struct stint_source *s, const struct pollfd *fd
     int64_t now;
 
     if (w->gone) {
-        return try_reconnect(w, mono_ms());
+        return try_reconnect(w, stint_clock_mono_ms());
     }
     if (n >= 1 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
         bool ok = true;
@@ -709,7 +696,7 @@ static enum stint_err w_dispatch(struct stint_source *s, const struct pollfd *fd
         }
         return STINT_EIO;
     }
-    now = mono_ms();
+    now = stint_clock_mono_ms();
     if (w->idle_pending) {
         w->idle_pending = false;
         if (w->capture && w->base.sink.idle) {
@@ -746,7 +733,7 @@ static int w_fds(struct stint_source *s, struct pollfd *fds, int cap)
 static int64_t w_timeout(struct stint_source *s)
 {
     struct wl_src *w = (struct wl_src *)s;
-    int64_t due = 0, now = mono_ms();
+    int64_t due = 0, now = stint_clock_mono_ms();
 
     if (w->gone) {
         due = w->retry_due;
@@ -773,7 +760,7 @@ static int64_t w_timeout(struct stint_source *s)
 static enum stint_err w_idle_ms(struct stint_source *s, int64_t *ms)
 {
     struct wl_src *w = (struct wl_src *)s;
-    int64_t now = mono_ms();
+    int64_t now = stint_clock_mono_ms();
 
     if (w->gone || w->idle_kind == IDLE_NONE) {
         return STINT_EUNSUPPORTED;
@@ -795,7 +782,7 @@ static enum stint_err w_resample(struct stint_source *s)
         return STINT_EIO;
     }
     w->force = true;
-    return decide(w, mono_ms());
+    return decide(w, stint_clock_mono_ms());
 }
 
 static void w_set_capture(struct stint_source *s, bool on)

@@ -40,6 +40,7 @@
 
 #include "ctext.h"
 #include "stint/record.h"
+#include "common/clock.h"
 
 #define NONE_DELAY_MS 250
 #define TITLE_DELAY_MS 50
@@ -189,13 +190,6 @@ static void watch(struct x11 *x, xcb_window_t w)
     }
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reads what is in focus now and hands it to the sink. `settled`: report "nothing in focus" at
  * once rather than after NONE_DELAY_MS. */
 static enum stint_err sample_now(struct x11 *x, bool settled)
@@ -211,7 +205,7 @@ static enum stint_err sample_now(struct x11 *x, bool settled)
     w = focused(x);
     if (w == XCB_NONE && !settled) {
         if (!x->none_due) {
-            x->none_due = mono_ms() + NONE_DELAY_MS;
+            x->none_due = stint_clock_mono_ms() + NONE_DELAY_MS;
         }
         return STINT_OK;
     }
@@ -316,7 +310,7 @@ static enum stint_err x_dispatch(struct stint_source *s, const struct pollfd *fd
         snprintf(x->st.last_error, sizeof(x->st.last_error), "x11: the X connection is lost");
         return STINT_EIO;
     }
-    now = mono_ms();
+    now = stint_clock_mono_ms();
     if (retitle && !x->title_due) {
         x->title_due = now + TITLE_DELAY_MS;
     }
@@ -355,7 +349,7 @@ static int64_t x_timeout(struct stint_source *s)
     if (x->none_due || x->title_due) {
         int64_t due = x->none_due && (!x->title_due || x->none_due < x->title_due) ? x->none_due
                                                                                    : x->title_due;
-        int64_t left = due - mono_ms();
+        int64_t left = due - stint_clock_mono_ms();
         return left > 0 ? left : 0;
     }
     return -1;

@@ -25,6 +25,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "version.h"
+#include "common/log.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_CONFIG 2
@@ -41,28 +42,8 @@ struct cli {
     int verbose;
 };
 
-static bool journald;
-
-static void log_line(void *ctx, enum stint_log_level level, const char *line)
-{
-    static const char *names[] = {"error", "warn", "info", "debug"};
-    static const int prio[] = {3, 4, 6, 7};
-    unsigned l = (unsigned)level > 3 ? 3 : (unsigned)level;
-
-    (void)ctx;
-    if (journald) {
-        fprintf(stderr, "<%d>%s\n", prio[l], line);
-    } else {
-        char ts[32];
-        struct timespec now;
-        struct tm tm;
-        clock_gettime(CLOCK_REALTIME, &now);
-        gmtime_r(&now.tv_sec, &tm);
-        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-        fprintf(stderr, "%s.%03ldZ stintd[%d] %s: %s\n", ts, now.tv_nsec / 1000000, (int)getpid(),
-                names[l], line);
-    }
-}
+/* stderr, with a UTC timestamp and the level; journald's priority prefix under systemd */
+static struct stint_log_stderr log_to = {.prog = "stintd", .timestamps = true};
 
 static void flag_name(const char *section, const char *key, char *out, size_t cap)
 {
@@ -290,7 +271,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     /* everything stintd makes (journal folder and files, socket folder) is the user's alone */
     umask(077);
-    journald = getenv("JOURNAL_STREAM") != NULL;
+    log_to.journald = getenv("JOURNAL_STREAM") != NULL;
     setvbuf(stderr, NULL, _IOLBF, 0);
 
     rc = parse_args(argc, argv, &cli);
@@ -315,15 +296,16 @@ int main(int argc, char **argv)
     opts.config = cfg;
     opts.reload = reload_config;
     opts.reload_ctx = &cli;
-    opts.log = log_line;
+    opts.log = stint_log_stderr;
+    opts.log_ctx = &log_to;
     opts.log_level = cfg->log_level;
     if (stint_daemon_create(&opts, &d, &e) != STINT_OK) {
-        log_line(NULL, STINT_LOG_ERROR, e.msg);
+        stint_log_stderr(&log_to, STINT_LOG_ERROR, e.msg);
         rc = EXIT_RUNTIME;
         goto cleanup;
     }
     if (stint_daemon_run(d, &e) != STINT_OK) {
-        log_line(NULL, STINT_LOG_ERROR, e.msg);
+        stint_log_stderr(&log_to, STINT_LOG_ERROR, e.msg);
         rc = EXIT_RUNTIME;
     }
     stint_daemon_destroy(d);

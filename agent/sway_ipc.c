@@ -20,13 +20,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "common/clock.h"
 
 /* Reads or writes len bytes before deadline (monotonic ms); false on error, EOF or timeout. */
 static bool io_full(int fd, void *buf, size_t len, bool wr, int64_t deadline)
@@ -34,7 +28,7 @@ static bool io_full(int fd, void *buf, size_t len, bool wr, int64_t deadline)
     char *p = buf;
     while (len) {
         struct pollfd pf = {.fd = fd, .events = wr ? POLLOUT : POLLIN};
-        int64_t left = deadline - mono_ms();
+        int64_t left = deadline - stint_clock_mono_ms();
         ssize_t n;
         if (left <= 0 || poll(&pf, 1, (int)left) <= 0) {
             return false;
@@ -93,7 +87,7 @@ long stint_sway_focused_pid(const char *path, const char *app)
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     unsigned char hdr[14];
     uint32_t len = 0, type = 4; /* GET_TREE */
-    int64_t deadline = mono_ms() + STINT_SWAY_TIMEOUT_MS;
+    int64_t deadline = stint_clock_mono_ms() + STINT_SWAY_TIMEOUT_MS;
     char *body = NULL;
     long pid = 0;
     int fd = -1;

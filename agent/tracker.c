@@ -49,6 +49,7 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+#include "common/clock.h"
 
 #define PENDING_MAX 256
 #define RETRY_MS 5000
@@ -101,26 +102,19 @@ struct stint_tracker {
 
 /* ---- clocks ---- */
 
-static int64_t clock_read(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t now_wall(struct stint_tracker *t)
 {
-    return t->clk.wall_ms ? t->clk.wall_ms(t->clk.ctx) : clock_read(CLOCK_REALTIME);
+    return t->clk.wall_ms ? t->clk.wall_ms(t->clk.ctx) : stint_clock_wall_ms();
 }
 
 static int64_t now_mono(struct stint_tracker *t)
 {
-    return t->clk.mono_ms ? t->clk.mono_ms(t->clk.ctx) : clock_read(CLOCK_MONOTONIC);
+    return t->clk.mono_ms ? t->clk.mono_ms(t->clk.ctx) : stint_clock_mono_ms();
 }
 
 static int64_t now_boot(struct stint_tracker *t)
 {
-    return t->clk.boot_ms ? t->clk.boot_ms(t->clk.ctx) : clock_read(CLOCK_BOOTTIME);
+    return t->clk.boot_ms ? t->clk.boot_ms(t->clk.ctx) : stint_clock_boot_ms();
 }
 
 static void set_error(struct stint_tracker *t, const char *msg)
@@ -875,7 +869,7 @@ enum stint_err stint_tracker_shutdown(struct stint_tracker *t)
         return err;
     }
     if (!t->resumable && t->has_open) {
-        int64_t now = clock_read(CLOCK_REALTIME);
+        int64_t now = stint_clock_wall_ms();
         int64_t last = t->last_item_ms > t->open->start_ms ? t->last_item_ms : t->open->start_ms;
         int64_t cap = last + t->idle_after;
         close_open(t, now < cap ? now : cap);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "common/clock.h"
 
 struct rule {
     char spec[256];
@@ -227,13 +228,6 @@ void stint_faults_clear(struct stint_faults *f)
     pthread_mutex_unlock(&f->mu);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool stint_faults_pick(struct stint_faults *f, const char *method, const char *path,
                        struct stint_fault *out)
 {
@@ -263,7 +257,7 @@ bool stint_faults_pick(struct stint_faults *f, const char *method, const char *p
         *out = r->action;
         fired = true;
         if (r->action.kind == STINT_FAULT_STOP_ACCEPTING)
-            f->refuse_until_ms = now_ms() + (int64_t)r->action.stop_s * 1000;
+            f->refuse_until_ms = stint_clock_wall_ms() + (int64_t)r->action.stop_s * 1000;
     }
     pthread_mutex_unlock(&f->mu);
     return fired;

@@ -40,6 +40,8 @@
 #include "stint/legacy.h"
 #include "stint/pb.h"
 #include "stint/pb_ref.h"
+#include "common/byteorder.h"
+#include "common/media_type.h"
 
 #define IDEM_MAX 200
 #define PBC_FAST_MAX ((size_t)1 << 20)
@@ -120,18 +122,6 @@ enum stint_err stint_response_error(struct stint_response *rs, int status, const
     if (rc == STINT_OK)
         rc = stint_buf_append_str(&rs->body, "}}");
     return rc;
-}
-
-/* The media type of a Content-Type value, lower-cased, without parameters. */
-static void media_type(const char *ct, char *out, size_t cap)
-{
-    size_t i = 0;
-
-    while (*ct == ' ' || *ct == '\t')
-        ct++;
-    for (; ct[i] && ct[i] != ';' && ct[i] != ' ' && ct[i] != '\t' && i + 1 < cap; i++)
-        out[i] = (char)((ct[i] >= 'A' && ct[i] <= 'Z') ? ct[i] + 32 : ct[i]);
-    out[i] = '\0';
 }
 
 /* Trims spaces around a header value into out; false when it does not fit. */
@@ -343,15 +333,6 @@ cleanup:
     return rc;
 }
 
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    int i;
-    for (i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
 static void count_status(struct stint_handler *h, int status)
 {
     if (status >= 500)
@@ -383,7 +364,7 @@ static bool pick_format(const struct stint_request *rq, bool legacy, struct stin
     } else {
         enc[0] = '\0';
     }
-    media_type(rq->content_type ? rq->content_type : "", mt, sizeof(mt));
+    stint_media_type(rq->content_type ? rq->content_type : "", mt, sizeof(mt));
     if (!legacy &&
         (strcmp(mt, "application/x-protobuf") == 0 || strcmp(mt, "application/protobuf") == 0)) {
         *fmt = stint_format_find("pb");
@@ -573,7 +554,7 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
         goto cleanup;
     }
     for (i = 0; i < st.n; i++) /* the batch's own clock, now that the header is complete */
-        put_be64(st.values.data + st.items[i].off + 9, (uint64_t)head->now_ms);
+        stint_be64_put(st.values.data + st.items[i].off + 9, (uint64_t)head->now_ms);
     st.fp = (st.fp ^ st.records) * 1099511628211ull;
 
     /* the idempotency key */

@@ -18,6 +18,7 @@
 #include "report_cmd.h"
 #include "store.h"
 #include "tokens.h"
+#include "common/number.h"
 
 #define MAX_FAULTS STINT_FAULT_RULES_MAX
 
@@ -46,21 +47,6 @@ static void usage(FILE *f)
             "(PostgreSQL, shared by several collectors; make its schema with migrate first).\n"
             "Fault SPECs and the protocol: spec/PROTOCOL.md, \"Collector\"; storage:\n"
             "spec/COLLECTOR.md.\n");
-}
-
-static bool parse_u64(const char *s, uint64_t *out)
-{
-    char *end = NULL;
-    unsigned long long v;
-
-    if (!s || !*s || *s == '-')
-        return false;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || !end || *end)
-        return false;
-    *out = (uint64_t)v;
-    return true;
 }
 
 /* Reads a whole (small) file into a NUL-terminated string the caller frees. */
@@ -160,17 +146,109 @@ static void raise_fd_limit(unsigned max_connections)
                 (unsigned long long)rl.rlim_cur, max_connections, (unsigned long long)want);
 }
 
+/* What `serve` was asked for; the defaults are set by parse_serve. */
+struct serve_args {
+    const char *listen, *cert, *key, *data, *tokens_path, *port_file, *admin, *admin_tokens_path;
+    const char *ingest;
+    const char *faults_spec[MAX_FAULTS];
+    size_t n_faults;
+    uint64_t seed, max_body, max_decoded, max_records, timeout, head_timeout, min_rate;
+    uint64_t max_connections, per_ip;
+    bool insecure, ack_only;
+};
+
+/* Reads serve's options into *a: 0 when they make sense, else 2 (the exit status) with the
+ * reason on stderr. Every option but the two switches takes a value. */
+static int parse_serve(int argc, char **argv, struct serve_args *a)
+{
+    const struct {
+        const char *name;
+        const char **to;
+    } strs[] = {
+        {"--listen", &a->listen},      {"--tls-cert", &a->cert},
+        {"--tls-key", &a->key},        {"--data", &a->data},
+        {"--store", &a->data},         {"--store-ingest", &a->ingest},
+        {"--tokens", &a->tokens_path}, {"--port-file", &a->port_file},
+        {"--admin", &a->admin},        {"--admin-tokens", &a->admin_tokens_path},
+    };
+    const struct {
+        const char *name;
+        uint64_t *to, min, max;
+    } nums[] = {
+        {"--head-timeout", &a->head_timeout, 1, 3600},
+        {"--min-rate", &a->min_rate, 0, 1u << 30},
+        {"--max-connections", &a->max_connections, 64, 100000},
+        {"--per-ip-limit", &a->per_ip, 0, 100000},
+        {"--fault-seed", &a->seed, 0, UINT64_MAX},
+        {"--max-body", &a->max_body, 1, UINT64_MAX},
+        {"--max-decoded", &a->max_decoded, 1, UINT64_MAX},
+        {"--max-records", &a->max_records, 1, UINT64_MAX},
+        {"--timeout", &a->timeout, 1, 3600},
+    };
+    size_t k;
+
+    memset(a, 0, sizeof(*a));
+    a->seed = 1;
+    a->head_timeout = STINT_SERVER_HEAD_TIMEOUT_S;
+    a->min_rate = STINT_SERVER_MIN_RATE;
+    a->max_connections = STINT_SERVER_MAX_CONNECTIONS;
+    a->per_ip = STINT_SERVER_PER_IP_LIMIT;
+    for (int i = 2; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (strcmp(o, "--insecure-http") == 0 || strcmp(o, "--ack-only") == 0) {
+            *(o[2] == 'i' ? &a->insecure : &a->ack_only) = true;
+            continue;
+        }
+        for (k = 0; k < sizeof(strs) / sizeof(strs[0]) && strcmp(o, strs[k].name) != 0; k++)
+            ;
+        if (k < sizeof(strs) / sizeof(strs[0])) {
+            *strs[k].to = v;
+        } else if (strcmp(o, "--fault") == 0) {
+            if (a->n_faults == MAX_FAULTS) {
+                fprintf(stderr, "stint-collector: at most %d --fault\n", MAX_FAULTS);
+                return 2;
+            }
+            if (v)
+                a->faults_spec[a->n_faults++] = v;
+        } else {
+            for (k = 0; k < sizeof(nums) / sizeof(nums[0]) && strcmp(o, nums[k].name) != 0; k++)
+                ;
+            if (k == sizeof(nums) / sizeof(nums[0])) {
+                fprintf(stderr, "stint-collector: unknown option %s\n", o);
+                usage(stderr);
+                return 2;
+            }
+            if (stint_number_u64(o, v, nums[k].min, nums[k].max, nums[k].to, NULL) != STINT_OK) {
+                fprintf(stderr, "stint-collector: bad value for %s: %s\n", o, v ? v : "(none)");
+                return 2;
+            }
+        }
+        if (!v) {
+            fprintf(stderr, "stint-collector: %s needs a value\n", o);
+            return 2;
+        }
+        i++;
+    }
+    if (!a->listen || !a->data || !a->tokens_path || (!a->insecure && (!a->cert || !a->key))) {
+        fprintf(stderr, "stint-collector: serve needs --listen, --data (or --store), --tokens and "
+                        "--tls-cert/--tls-key (or --insecure-http on loopback)\n");
+        usage(stderr);
+        return 2;
+    }
+    if (a->admin && !a->admin_tokens_path) {
+        fprintf(stderr, "stint-collector: --admin needs --admin-tokens FILE (one `TOKEN NAME` "
+                        "a line, mode 0600): the admin endpoint has tokens of its own\n");
+        return 2;
+    }
+    return 0;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
-    const char *listen = NULL, *cert = NULL, *key = NULL, *data = NULL, *tokens_path = NULL;
-    const char *port_file = NULL, *admin = NULL, *admin_tokens_path = NULL, *ingest = NULL;
-    const char *faults_spec[MAX_FAULTS];
+    struct serve_args a;
     bool pg = false;
-    size_t n_faults = 0, i;
-    uint64_t seed = 1, max_body = 0, max_decoded = 0, max_records = 0, timeout = 0;
-    uint64_t head_timeout = STINT_SERVER_HEAD_TIMEOUT_S, min_rate = STINT_SERVER_MIN_RATE;
-    uint64_t max_connections = STINT_SERVER_MAX_CONNECTIONS, per_ip = STINT_SERVER_PER_IP_LIMIT;
-    bool insecure = false, ack_only = false;
+    size_t i;
     char *cert_pem = NULL, *key_pem = NULL;
     struct stint_tokens *tokens = NULL, *admin_tokens = NULL;
     struct stint_store *store = NULL;
@@ -186,134 +264,47 @@ static int cmd_serve(int argc, char **argv)
     int status = 1, sig = 0;
 
     stint_error_clear(&err);
-    for (i = 2; i < (size_t)argc; i++) {
-        const char *a = argv[i], *v = i + 1 < (size_t)argc ? argv[i + 1] : NULL;
-        bool takes = true;
-
-        if (strcmp(a, "--listen") == 0)
-            listen = v;
-        else if (strcmp(a, "--tls-cert") == 0)
-            cert = v;
-        else if (strcmp(a, "--tls-key") == 0)
-            key = v;
-        else if (strcmp(a, "--data") == 0 || strcmp(a, "--store") == 0)
-            data = v;
-        else if (strcmp(a, "--store-ingest") == 0)
-            ingest = v;
-        else if (strcmp(a, "--tokens") == 0)
-            tokens_path = v;
-        else if (strcmp(a, "--port-file") == 0)
-            port_file = v;
-        else if (strcmp(a, "--admin") == 0)
-            admin = v;
-        else if (strcmp(a, "--admin-tokens") == 0)
-            admin_tokens_path = v;
-        else if (strcmp(a, "--head-timeout") == 0) {
-            if (!parse_u64(v, &head_timeout) || head_timeout == 0 || head_timeout > 3600)
-                goto bad_value;
-        } else if (strcmp(a, "--min-rate") == 0) {
-            if (!parse_u64(v, &min_rate) || min_rate > (1u << 30))
-                goto bad_value;
-        } else if (strcmp(a, "--max-connections") == 0) {
-            if (!parse_u64(v, &max_connections) || max_connections < 64 || max_connections > 100000)
-                goto bad_value;
-        } else if (strcmp(a, "--per-ip-limit") == 0) {
-            if (!parse_u64(v, &per_ip) || per_ip > 100000)
-                goto bad_value;
-        } else if (strcmp(a, "--fault") == 0) {
-            if (n_faults == MAX_FAULTS) {
-                fprintf(stderr, "stint-collector: at most %d --fault\n", MAX_FAULTS);
-                return 2;
-            }
-            if (v)
-                faults_spec[n_faults++] = v;
-        } else if (strcmp(a, "--fault-seed") == 0) {
-            if (!parse_u64(v, &seed))
-                goto bad_value;
-        } else if (strcmp(a, "--max-body") == 0) {
-            if (!parse_u64(v, &max_body) || max_body == 0)
-                goto bad_value;
-        } else if (strcmp(a, "--max-decoded") == 0) {
-            if (!parse_u64(v, &max_decoded) || max_decoded == 0)
-                goto bad_value;
-        } else if (strcmp(a, "--max-records") == 0) {
-            if (!parse_u64(v, &max_records) || max_records == 0)
-                goto bad_value;
-        } else if (strcmp(a, "--timeout") == 0) {
-            if (!parse_u64(v, &timeout) || timeout == 0 || timeout > 3600)
-                goto bad_value;
-        } else if (strcmp(a, "--insecure-http") == 0) {
-            insecure = true;
-            takes = false;
-        } else if (strcmp(a, "--ack-only") == 0) {
-            ack_only = true;
-            takes = false;
-        } else {
-            fprintf(stderr, "stint-collector: unknown option %s\n", a);
-            usage(stderr);
-            return 2;
-        }
-        if (takes) {
-            if (!v) {
-                fprintf(stderr, "stint-collector: %s needs a value\n", a);
-                return 2;
-            }
-            i++;
-        }
-        continue;
-    bad_value:
-        fprintf(stderr, "stint-collector: bad value for %s: %s\n", a, v ? v : "(none)");
+    if (parse_serve(argc, argv, &a) != 0)
         return 2;
-    }
-    if (!listen || !data || !tokens_path || (!insecure && (!cert || !key))) {
-        fprintf(stderr, "stint-collector: serve needs --listen, --data (or --store), --tokens and "
-                        "--tls-cert/--tls-key (or --insecure-http on loopback)\n");
-        usage(stderr);
-        return 2;
-    }
-    if (admin && !admin_tokens_path) {
-        fprintf(stderr, "stint-collector: --admin needs --admin-tokens FILE (one `TOKEN NAME` "
-                        "a line, mode 0600): the admin endpoint has tokens of its own\n");
-        return 2;
-    }
-    if (!insecure) {
-        cert_pem = read_file(cert);
-        key_pem = read_file(key);
+    if (!a.insecure) {
+        cert_pem = read_file(a.cert);
+        key_pem = read_file(a.key);
         if (!cert_pem || !key_pem) {
-            fprintf(stderr, "stint-collector: cannot read %s\n", !cert_pem ? cert : key);
+            fprintf(stderr, "stint-collector: cannot read %s\n", !cert_pem ? a.cert : a.key);
             goto cleanup;
         }
     }
-    if (stint_tokens_load(tokens_path, &tokens, &err) != STINT_OK)
+    if (stint_tokens_load(a.tokens_path, &tokens, &err) != STINT_OK)
         goto fail;
-    if (admin_tokens_path && stint_tokens_load(admin_tokens_path, &admin_tokens, &err) != STINT_OK)
+    if (a.admin_tokens_path &&
+        stint_tokens_load(a.admin_tokens_path, &admin_tokens, &err) != STINT_OK)
         goto fail;
-    if (stint_faults_create(seed, &faults) != STINT_OK)
+    if (stint_faults_create(a.seed, &faults) != STINT_OK)
         goto cleanup;
-    for (i = 0; i < n_faults; i++)
-        if (stint_faults_add(faults, faults_spec[i], &err) != STINT_OK)
+    for (i = 0; i < a.n_faults; i++)
+        if (stint_faults_add(faults, a.faults_spec[i], &err) != STINT_OK)
             goto fail;
-    pg = stint_store_is_pg(data);
-    if (ingest && !pg) {
+    pg = stint_store_is_pg(a.data);
+    if (a.ingest && !pg) {
         fprintf(stderr, "stint-collector: --store-ingest is for a postgresql:// store\n");
         goto cleanup;
     }
-    if (!pg && check_data_dir(data) != 0)
+    if (!pg && check_data_dir(a.data) != 0)
         goto cleanup;
-    raise_fd_limit((unsigned)max_connections);
+    raise_fd_limit((unsigned)a.max_connections);
     memset(&so, 0, sizeof(so));
-    so.dir = data;
+    so.dir = a.data;
     so.sync = true;
-    so.ingest = ingest;
+    so.ingest = a.ingest;
     if (stint_store_open(&so, &store, &err) != STINT_OK)
         goto fail;
     memset(&ho, 0, sizeof(ho));
     ho.store = store;
     ho.tokens = tokens;
-    ho.max_body = (size_t)max_body;
-    ho.max_decoded = (size_t)max_decoded;
-    ho.max_records = (size_t)max_records;
-    ho.ack_only = ack_only;
+    ho.max_body = (size_t)a.max_body;
+    ho.max_decoded = (size_t)a.max_decoded;
+    ho.max_records = (size_t)a.max_records;
+    ho.ack_only = a.ack_only;
     if (stint_handler_create(&ho, &handler) != STINT_OK)
         goto cleanup;
 
@@ -333,7 +324,7 @@ static int cmd_serve(int argc, char **argv)
     signal(SIGXFSZ, SIG_IGN);
 
     /* PostgreSQL: dump and stats read the database themselves, there is no folder */
-    if (!pg && stint_control_start(data, store, handler, faults, &control, &err) != STINT_OK) {
+    if (!pg && stint_control_start(a.data, store, handler, faults, &control, &err) != STINT_OK) {
         if (err.code != STINT_EINVAL)
             goto fail;
         /* a --data path too long for a Unix socket: serve anyway, say what is missing */
@@ -343,32 +334,32 @@ static int cmd_serve(int argc, char **argv)
         stint_error_clear(&err);
     }
     memset(&vo, 0, sizeof(vo));
-    vo.listen = listen;
+    vo.listen = a.listen;
     vo.cert_pem = cert_pem;
     vo.key_pem = key_pem;
-    vo.insecure_http = insecure;
-    vo.admin_listen = admin;
+    vo.insecure_http = a.insecure;
+    vo.admin_listen = a.admin;
     vo.handler = handler;
     vo.faults = faults;
     vo.store = store;
     vo.max_body = ho.max_body ? ho.max_body : STINT_COLLECTOR_MAX_BODY;
-    vo.timeout_s = (unsigned)timeout;
-    vo.head_timeout_s = (unsigned)head_timeout;
-    vo.min_rate = (unsigned)min_rate;
-    vo.max_connections = (unsigned)max_connections;
-    vo.per_ip_limit = (unsigned)per_ip;
+    vo.timeout_s = (unsigned)a.timeout;
+    vo.head_timeout_s = (unsigned)a.head_timeout;
+    vo.min_rate = (unsigned)a.min_rate;
+    vo.max_connections = (unsigned)a.max_connections;
+    vo.per_ip_limit = (unsigned)a.per_ip;
     vo.admin_tokens = admin_tokens;
     if (stint_server_start(&vo, &server, &err) != STINT_OK)
         goto fail;
-    if (port_file && write_port_file(port_file, stint_server_port(server)) != 0) {
-        fprintf(stderr, "stint-collector: cannot write %s: %s\n", port_file, strerror(errno));
+    if (a.port_file && write_port_file(a.port_file, stint_server_port(server)) != 0) {
+        fprintf(stderr, "stint-collector: cannot write %s: %s\n", a.port_file, strerror(errno));
         goto cleanup;
     }
-    printf("stint-collector: serving %s on %s, port %u%s%s\n", insecure ? "http" : "https", listen,
-           (unsigned)stint_server_port(server), ack_only ? " (ack-only: storing nothing)" : "",
-           n_faults ? " with faults" : "");
-    if (admin)
-        printf("stint-collector: admin endpoint on %s port %u\n", admin,
+    printf("stint-collector: serving %s on %s, port %u%s%s\n", a.insecure ? "http" : "https",
+           a.listen, (unsigned)stint_server_port(server),
+           a.ack_only ? " (ack-only: storing nothing)" : "", a.n_faults ? " with faults" : "");
+    if (a.admin)
+        printf("stint-collector: admin endpoint on %s port %u\n", a.admin,
                (unsigned)stint_server_admin_port(server));
     fflush(stdout);
     sigwait(&sigs, &sig);
@@ -413,7 +404,7 @@ static int cmd_read(int argc, char **argv, bool dump)
         else if (dump && strcmp(argv[i], "--account") == 0 && v)
             account = v;
         else if (dump && strcmp(argv[i], "--since") == 0 && v) {
-            if (!parse_u64(v, &since)) {
+            if (stint_number_u64("--since", v, 0, UINT64_MAX, &since, NULL) != STINT_OK) {
                 fprintf(stderr, "stint-collector: bad --since %s\n", v);
                 return 2;
             }

@@ -45,6 +45,7 @@
 
 #include "control.h"
 #include "stint/legacy.h"
+#include "common/clock.h"
 
 /* TLS 1.3 as GnuTLS has it, and TLS 1.2 with ECDHE key exchange and AEAD ciphers only (no CBC,
  * no SHA-1 MACs, no RSA or finite-field key exchange). */
@@ -95,20 +96,6 @@ struct conn {
     int64_t now_ms;
     struct stint_fault fault;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(uint32_t ms)
 {
@@ -212,7 +199,7 @@ static void track_phase(struct stint_server *s, struct track *t, enum phase p)
         return;
     pthread_mutex_lock(&s->mu);
     t->phase = p;
-    t->since_ms = mono_ms();
+    t->since_ms = stint_clock_mono_ms();
     t->body_bytes = 0;
     pthread_mutex_unlock(&s->mu);
 }
@@ -247,7 +234,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             return; /* untracked: libmicrohttpd's own timeout still applies */
         }
         t->fd = ci->connect_fd;
-        t->since_ms = mono_ms();
+        t->since_ms = stint_clock_mono_ms();
         pthread_mutex_lock(&s->mu);
         if (s->n_conns + EVICT_SPARE >= s->o.max_connections) {
             struct track *o;
@@ -296,7 +283,7 @@ static void *reaper_main(void *arg)
     pthread_mutex_lock(&s->mu);
     while (!s->stopping) {
         struct timespec ts;
-        int64_t now = mono_ms();
+        int64_t now = stint_clock_mono_ms();
         struct track *t;
 
         for (t = s->head; t; t = t->next) {
@@ -494,7 +481,7 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 
     (void)addr;
     (void)addrlen;
-    if (s->o.faults && stint_faults_refusing(s->o.faults, now_ms())) {
+    if (s->o.faults && stint_faults_refusing(s->o.faults, stint_clock_wall_ms())) {
         stint_faults_count_refused(s->o.faults);
         return MHD_NO;
     }
@@ -523,7 +510,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!st)
             return MHD_NO;
         *con_cls = st;
-        st->now_ms = now_ms();
+        st->now_ms = stint_clock_wall_ms();
         st->body.max = s->o.max_body;
         track_phase(s, t, PHASE_BODY);
         memset(&rq, 0, sizeof(rq));

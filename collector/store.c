@@ -9,6 +9,7 @@
 
 #include "stint/pb.h"
 #include "stint/pb_ref.h"
+#include "common/byteorder.h"
 
 struct stint_store {
     struct ldb_store *ldb; /* exactly one of the two is set */
@@ -21,19 +22,27 @@ bool stint_store_is_pg(const char *where)
            (strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0);
 }
 
+/* Where a store logs when its caller names no logger: every line, on stderr. */
+static struct stint_log_stderr collector_stderr = {.prog = "stint-collector"};
+static const struct stint_log default_log = {
+    .fn = stint_log_stderr, .ctx = &collector_stderr, .level = STINT_LOG_DEBUG};
+
 enum stint_err stint_store_open(const struct stint_store_opts *opts, struct stint_store **out,
                                 struct stint_error *err)
 {
     struct stint_store *s = calloc(1, sizeof(*s));
+    struct stint_store_opts o = *opts;
     enum stint_err rc;
 
     *out = NULL;
     if (!s)
         return stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
-    if (stint_store_is_pg(opts->dir))
-        rc = stint_pg_open(opts, &s->pg, err);
+    if (!o.log)
+        o.log = &default_log;
+    if (stint_store_is_pg(o.dir))
+        rc = stint_pg_open(&o, &s->pg, err);
     else
-        rc = stint_ldb_open(opts, &s->ldb, err);
+        rc = stint_ldb_open(&o, &s->ldb, err);
     if (rc != STINT_OK) {
         free(s);
         return rc;
@@ -96,24 +105,6 @@ enum stint_err stint_store_delete_account(struct stint_store *s, const char *acc
                  : stint_ldb_delete_account(s->ldb, account, deleted, err);
 }
 
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    int i;
-    for (i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    int i;
-    for (i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 enum stint_err stint_store_value_encode(int64_t received_ms, int64_t client_now_ms,
                                         const struct stint_record *r, struct stint_buf *out)
 {
@@ -121,8 +112,8 @@ enum stint_err stint_store_value_encode(int64_t received_ms, int64_t client_now_
     enum stint_err rc;
 
     head[0] = 1;
-    put_be64(head + 1, (uint64_t)received_ms);
-    put_be64(head + 9, (uint64_t)client_now_ms);
+    stint_be64_put(head + 1, (uint64_t)received_ms);
+    stint_be64_put(head + 9, (uint64_t)client_now_ms);
     rc = stint_buf_append(out, head, sizeof(head));
     /* protobuf-c: the same v1 bytes as nanopb's encoder at about a third of its cost
      * (FACTS.md), and this runs once per stored record */
@@ -136,7 +127,7 @@ enum stint_err stint_store_value_decode(const uint8_t *v, size_t len, struct sti
 {
     if (len < 17 || v[0] != 1)
         return stint_error_set(err, STINT_EIO, 0, "data: malformed stored record");
-    st->received_ms = (int64_t)get_be64(v + 1);
-    st->client_now_ms = (int64_t)get_be64(v + 9);
+    st->received_ms = (int64_t)stint_be64_get(v + 1);
+    st->client_now_ms = (int64_t)stint_be64_get(v + 9);
     return stint_pb_decode_record(v + 17, len - 17, &st->rec, NULL, err);
 }

@@ -26,23 +26,22 @@
 #include "stint/buf.h"
 #include "stint/error.h"
 #include "stint/record.h"
+#include "common/log.h"
 
 struct stint_store; /* opaque */
 
-/* Receives one line (no newline) of what the store has to say: failures, reopens, data loss. */
-typedef void (*stint_store_log_fn)(void *ctx, const char *line);
-
 struct stint_store_opts {
-    const char *dir;        /* LevelDB folder, created if missing (unless must_exist); or a
-                             * postgresql:// (postgres://) URL: PostgreSQL */
-    bool sync;              /* fsync every commit (the default for serving) */
-    bool must_exist;        /* refuse to create a new database (dump, stats) */
-    bool migrate;           /* PostgreSQL: create or upgrade the schema on open (migrate) */
-    const char *ingest;     /* PostgreSQL: "unnest" (the default: arrays unnested by one
-                             * INSERT), "values" (INSERT ... VALUES) or "copy" (COPY into a
-                             * staging table); NULL: the default */
-    stint_store_log_fn log; /* NULL: "stint-collector: LINE" on stderr */
-    void *log_ctx;
+    const char *dir;    /* LevelDB folder, created if missing (unless must_exist); or a
+                         * postgresql:// (postgres://) URL: PostgreSQL */
+    bool sync;          /* fsync every commit (the default for serving) */
+    bool must_exist;    /* refuse to create a new database (dump, stats) */
+    bool migrate;       /* PostgreSQL: create or upgrade the schema on open (migrate) */
+    const char *ingest; /* PostgreSQL: "unnest" (the default: arrays unnested by one
+                         * INSERT), "values" (INSERT ... VALUES) or "copy" (COPY into a
+                         * staging table); NULL: the default */
+    /* Where the store says what it has to say (failures, reopens, data loss, migrations);
+     * borrowed, must outlive the store. NULL: "stint-collector: LINE" on stderr. */
+    const struct stint_log *log;
 };
 
 /* On success *out is the caller's: release with stint_store_close(). STINT_EIO with LevelDB's

@@ -49,6 +49,9 @@
 
 #include "stint/pb.h"
 #include "stint/pb_ref.h"
+#include "common/clock.h"
+#include "common/byteorder.h"
+#include "common/log.h"
 
 #define STRIPES 64
 #define KEY_MAX (1 + 64 + 1 + STINT_AGENT_ID_LEN + 512)
@@ -69,8 +72,7 @@ struct ldb_store {
     leveldb_readoptions_t *ropts;
     char *dir;
     bool must_exist;
-    stint_store_log_fn log;
-    void *log_ctx;
+    const struct stint_log *log; /* borrowed: store.c's default or the caller's */
     pthread_mutex_t stripes[STRIPES];
     /* every use of db holds it shared; reopening and deleting an account hold it alone */
     pthread_rwlock_t lock;
@@ -85,24 +87,6 @@ struct ldb_store {
     struct writer *queue, *queue_tail;
     atomic_uint_fast64_t write_failures, reopens, dropped_bytes;
 };
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    int i;
-    for (i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    int i;
-    for (i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
 
 /* Writes tag account 0x00 [agent] into key; returns the length. */
 static size_t key_prefix(uint8_t *key, char tag, const char *account, const uint8_t *agent)
@@ -135,34 +119,6 @@ static uint32_t stripe_of(const char *account, const uint8_t *agent)
     for (i = 0; i < STINT_AGENT_ID_LEN; i++)
         h = (h ^ agent[i]) * 16777619u;
     return h % STRIPES;
-}
-
-static void say(struct ldb_store *s, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-/* Logs one line: through the caller's function, else on stderr. */
-static void say(struct ldb_store *s, const char *fmt, ...)
-{
-    char line[768];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (s->log)
-        s->log(s->log_ctx, line);
-    else
-        fprintf(stderr, "stint-collector: %s\n", line);
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Sums the "dropping N bytes" lines LevelDB wrote to DIR/LOG during the last open: the bytes of
@@ -211,7 +167,8 @@ static void keep_damaged_logs(struct ldb_store *s)
         return;
     }
     if (mkdir(sub, 0700) != 0 && errno != EEXIST) {
-        say(s, "cannot keep the damaged logs in %s: %s", sub, strerror(errno));
+        stint_log(s->log, STINT_LOG_ERROR, "cannot keep the damaged logs in %s: %s", sub,
+                  strerror(errno));
         closedir(d);
         return;
     }
@@ -233,14 +190,15 @@ static void keep_damaged_logs(struct ldb_store *s)
                 break;
             }
         if (in < 0 || out < 0 || r < 0 || fsync(out) != 0)
-            say(s, "cannot keep %s in %s: %s", from, sub, strerror(errno));
+            stint_log(s->log, STINT_LOG_ERROR, "cannot keep %s in %s: %s", from, sub,
+                      strerror(errno));
         if (in >= 0)
             close(in);
         if (out >= 0)
             close(out);
     }
     closedir(d);
-    say(s, "the damaged logs are kept in %s", sub);
+    stint_log(s->log, STINT_LOG_WARN, "the damaged logs are kept in %s", sub);
 }
 
 /* Opens the database into s->db: with paranoid checks, so a damaged log fails the open instead
@@ -268,8 +226,9 @@ static enum stint_err db_open(struct ldb_store *s, struct stint_error *err)
         leveldb_free(msg);
         return rc;
     }
-    say(s, "DATA LOSS CHECK: data %s does not open cleanly (%s); recovering what can be read",
-        s->dir, msg);
+    stint_log(s->log, STINT_LOG_WARN,
+              "DATA LOSS CHECK: data %s does not open cleanly (%s); recovering what can be read",
+              s->dir, msg);
     leveldb_free(msg);
     msg = NULL;
     keep_damaged_logs(s);
@@ -284,7 +243,8 @@ static enum stint_err db_open(struct ldb_store *s, struct stint_error *err)
         return rc;
     }
     atomic_fetch_add(&s->dropped_bytes, dropped);
-    say(s,
+    stint_log(
+        s->log, STINT_LOG_ERROR,
         "DATA LOSS: recovering %s skipped %" PRIu64 " bytes of its write-ahead log; records in "
         "them are gone unless an agent sends them again (spec/COLLECTOR.md, \"Storage faults\")",
         s->dir, dropped);
@@ -325,7 +285,6 @@ enum stint_err stint_ldb_open(const struct stint_store_opts *opts, struct ldb_st
     pthread_mutex_init(&s->wmu, NULL);
     pthread_cond_init(&s->wcv, NULL);
     s->log = opts->log;
-    s->log_ctx = opts->log_ctx;
     s->must_exist = opts->must_exist;
     s->dir = strdup(opts->dir);
     if (!s->dir) {
@@ -438,8 +397,9 @@ static void mark_broken(struct ldb_store *s, const char *why)
     atomic_fetch_add(&s->write_failures, 1);
     set_msg(s, "%s", why);
     if (!was)
-        say(s, "storage write failed (%s): answering 503 to writes until %s is reopened", why,
-            s->dir);
+        stint_log(s->log, STINT_LOG_ERROR,
+                  "storage write failed (%s): answering 503 to writes until %s is reopened", why,
+                  s->dir);
 }
 
 #define HEAL_EVERY_MS 500
@@ -449,7 +409,7 @@ static void mark_broken(struct ldb_store *s, const char *why)
 static void heal(struct ldb_store *s)
 {
     struct stint_error err;
-    int64_t now = mono_ms();
+    int64_t now = stint_clock_mono_ms();
 
     if (pthread_mutex_trylock(&s->heal_mu) != 0)
         return;
@@ -475,7 +435,8 @@ static void heal(struct ldb_store *s)
         } else {
             atomic_store(&s->broken, false);
             atomic_fetch_add(&s->reopens, 1);
-            say(s, "storage %s reopened; accepting writes again", s->dir);
+            stint_log(s->log, STINT_LOG_INFO, "storage %s reopened; accepting writes again",
+                      s->dir);
         }
     } else {
         set_msg(s, "reopen failed: %s", err.msg);
@@ -647,7 +608,7 @@ static bool chunk_next(const uint8_t *v, size_t len, size_t *pos, uint64_t *seq,
         *bad = true;
         return false;
     }
-    *seq = get_be64(v + *pos);
+    *seq = stint_be64_get(v + *pos);
     n = (uint32_t)v[*pos + 8] << 24 | (uint32_t)v[*pos + 9] << 16 | (uint32_t)v[*pos + 10] << 8 |
         v[*pos + 11];
     if (len - *pos - CHUNK_REC_HEAD < n) {
@@ -673,7 +634,7 @@ static enum stint_err chunk_put(struct stint_buf *b, uint64_t seq, const uint8_t
     uint8_t h[CHUNK_REC_HEAD];
     enum stint_err rc;
 
-    put_be64(h, seq);
+    stint_be64_put(h, seq);
     h[8] = (uint8_t)(n >> 24);
     h[9] = (uint8_t)(n >> 16);
     h[10] = (uint8_t)(n >> 8);
@@ -692,7 +653,7 @@ static enum stint_err chunk_begin(struct stint_buf *b)
 
 static void chunk_finish(struct stint_buf *b, uint64_t last, uint32_t count)
 {
-    put_be64(b->data + 1, last);
+    stint_be64_put(b->data + 1, last);
     b->data[9] = (uint8_t)(count >> 24);
     b->data[10] = (uint8_t)(count >> 16);
     b->data[11] = (uint8_t)(count >> 8);
@@ -712,8 +673,8 @@ static enum stint_err chunk_load(leveldb_iterator_t *it, size_t plen, struct chu
     bool bad = false;
 
     memset(c, 0, sizeof(*c));
-    c->first = get_be64(k + plen);
-    c->last = vlen >= CHUNK_HEAD ? get_be64(v + 1) : 0;
+    c->first = stint_be64_get(k + plen);
+    c->last = vlen >= CHUNK_HEAD ? stint_be64_get(v + 1) : 0;
     c->val = malloc(vlen ? vlen : 1);
     c->seqs = malloc(((size_t)chunk_count(v, vlen) + 1) * sizeof(*c->seqs));
     if (!c->val || !c->seqs)
@@ -742,7 +703,7 @@ static enum stint_err chunks_overlapping(struct ldb_store *s, const uint8_t *pre
     int pass;
 
     memcpy(key, prefix, plen);
-    put_be64(key + plen, lo);
+    stint_be64_put(key + plen, lo);
     for (pass = 0; pass < 2; pass++) {
         leveldb_iter_seek(it, (const char *)key, plen + 8);
         if (pass == 0) {
@@ -759,9 +720,9 @@ static enum stint_err chunks_overlapping(struct ldb_store *s, const uint8_t *pre
 
             if (klen != plen + 8 || memcmp(k, prefix, plen) != 0)
                 break;
-            if (pass == 0 && get_be64(k + plen) >= lo)
+            if (pass == 0 && stint_be64_get(k + plen) >= lo)
                 break;
-            if (pass == 1 && get_be64(k + plen) > hi)
+            if (pass == 1 && stint_be64_get(k + plen) > hi)
                 break;
             rc = chunk_load(it, plen, &c, err);
             if (rc != STINT_OK) {
@@ -840,7 +801,7 @@ static enum stint_err find_ack(struct ldb_store *s, const uint8_t *key, size_t k
     if (!v)
         return STINT_OK;
     *found = true;
-    if (vlen < 8 || get_be64((const uint8_t *)v) != fingerprint) {
+    if (vlen < 8 || stint_be64_get((const uint8_t *)v) != fingerprint) {
         *outcome = STINT_STORE_CONFLICT;
         goto cleanup;
     }
@@ -906,8 +867,8 @@ enum stint_err stint_ldb_commit(struct ldb_store *s, struct stint_store_put *p,
             goto cleanup;
         }
         if (cv && cvlen == 16) {
-            count = get_be64((const uint8_t *)cv);
-            max_seq = get_be64((const uint8_t *)cv + 8);
+            count = stint_be64_get((const uint8_t *)cv);
+            max_seq = stint_be64_get((const uint8_t *)cv + 8);
         }
     }
     /* an agent that only moves forward (the usual case) has nothing at or above its max */
@@ -984,7 +945,7 @@ enum stint_err stint_ldb_commit(struct ldb_store *s, struct stint_store_put *p,
         }
         chunk_finish(&chunkbuf, p->items[fresh[j - 1].item].seq, nrec);
         memcpy(rkey, prefix, plen);
-        put_be64(rkey + plen, p->items[fresh[i].item].seq);
+        stint_be64_put(rkey + plen, p->items[fresh[i].item].seq);
         leveldb_writebatch_put(wb, (const char *)rkey, plen + 8, (const char *)chunkbuf.data,
                                chunkbuf.len);
         i = j;
@@ -1020,7 +981,7 @@ enum stint_err stint_ldb_commit(struct ldb_store *s, struct stint_store_put *p,
         }
         chunk_finish(&chunkbuf, c->last, nrec);
         memcpy(rkey, prefix, plen);
-        put_be64(rkey + plen, c->first);
+        stint_be64_put(rkey + plen, c->first);
         leveldb_writebatch_put(wb, (const char *)rkey, plen + 8, (const char *)chunkbuf.data,
                                chunkbuf.len);
     }
@@ -1031,14 +992,14 @@ enum stint_err stint_ldb_commit(struct ldb_store *s, struct stint_store_put *p,
     {
         uint8_t ckey[KEY_MAX];
         size_t cklen = key_prefix(ckey, 'c', p->account, p->agent_id);
-        put_be64(counter, count);
-        put_be64(counter + 8, max_seq);
+        stint_be64_put(counter, count);
+        stint_be64_put(counter + 8, max_seq);
         if (ack->stored)
             leveldb_writebatch_put(wb, (const char *)ckey, cklen, (const char *)counter, 16);
     }
     {
         uint8_t fp[8];
-        put_be64(fp, p->fingerprint);
+        stint_be64_put(fp, p->fingerprint);
         rc = stint_buf_append(&ackbuf, fp, 8);
         if (rc == STINT_OK)
             rc = stint_pb_encode_ack(ack, &ackbuf);
@@ -1103,8 +1064,8 @@ static enum stint_err dump_locked(struct ldb_store *s, const char *account, uint
                     break;
                 }
                 memcpy(st->agent_id, k + plen, STINT_AGENT_ID_LEN);
-                st->received_ms = (int64_t)get_be64(rec + 1);
-                st->client_now_ms = (int64_t)get_be64(rec + 9);
+                st->received_ms = (int64_t)stint_be64_get(rec + 1);
+                st->client_now_ms = (int64_t)stint_be64_get(rec + 9);
                 rc = stint_pb_decode_record(rec + 17, rlen - 17, &st->rec, NULL, err);
                 if (rc == STINT_OK)
                     rc = fn(ctx, st);
@@ -1161,7 +1122,7 @@ static enum stint_err stats_locked(struct ldb_store *s, stint_store_stats_fn fn,
             continue;
         memcpy(account, k + 1, alen);
         account[alen] = '\0';
-        rc = fn(ctx, account, nul + 1, get_be64(v), get_be64(v + 8));
+        rc = fn(ctx, account, nul + 1, stint_be64_get(v), stint_be64_get(v + 8));
         if (rc != STINT_OK)
             goto cleanup;
     }

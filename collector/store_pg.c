@@ -50,6 +50,9 @@
 #include <libpq-fe.h>
 
 #include "stint/pb.h"
+#include "common/clock.h"
+#include "common/byteorder.h"
+#include "common/log.h"
 
 #define POOL 16                    /* connections per collector, at most */
 #define STATEMENT_TIMEOUT_MS 30000 /* any statement of the collector's */
@@ -70,9 +73,8 @@ struct conn {
 struct pg_store {
     char *url;
     enum ingest ingest;
-    stint_store_log_fn log;
-    void *log_ctx;
-    pthread_mutex_t mu; /* guards pool, gen, last_heal_ms, broken_msg */
+    const struct stint_log *log; /* borrowed: store.c's default or the caller's */
+    pthread_mutex_t mu;          /* guards pool, gen, last_heal_ms, broken_msg */
     pthread_cond_t cv;
     struct conn pool[POOL];
     unsigned gen;
@@ -81,51 +83,6 @@ struct pg_store {
     atomic_bool broken;
     atomic_uint_fast64_t write_failures, reopens;
 };
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    int i;
-    for (i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    int i;
-    for (i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void say(struct pg_store *s, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void say(struct pg_store *s, const char *fmt, ...)
-{
-    char line[768];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (s->log)
-        s->log(s->log_ctx, line);
-    else
-        fprintf(stderr, "stint-collector: %s\n", line);
-}
 
 /* libpq's message of the last failure, on one line. */
 static void pg_message(PGconn *c, const PGresult *r, char *out, size_t cap)
@@ -166,11 +123,12 @@ static void mark_broken(struct pg_store *s, const char *why)
     atomic_fetch_add(&s->write_failures, 1);
     pthread_mutex_lock(&s->mu);
     snprintf(s->broken_msg, sizeof(s->broken_msg), "%s", why);
-    s->last_heal_ms = mono_ms();
+    s->last_heal_ms = stint_clock_mono_ms();
     s->gen++; /* every pooled connection may be dead: replace them as they come back */
     pthread_mutex_unlock(&s->mu);
     if (!was)
-        say(s, "database failed (%s): answering 503 to writes until it answers again", why);
+        stint_log(s->log, STINT_LOG_ERROR,
+                  "database failed (%s): answering 503 to writes until it answers again", why);
 }
 
 /* Fails a statement: sets err (STINT_EIO, what: libpq's message) and marks the store broken
@@ -330,7 +288,8 @@ static enum stint_err migrate(struct pg_store *s, PGconn *c, struct stint_error 
             rc = run(s, c, sql, PGRES_COMMAND_OK, "migrate: recording the version", err);
         }
         if (rc == STINT_OK)
-            say(s, "migrated the schema from version %d to %d", i, i + 1);
+            stint_log(s->log, STINT_LOG_INFO, "migrated the schema from version %d to %d", i,
+                      i + 1);
     }
     if (rc == STINT_OK)
         rc = run(s, c, "COMMIT", PGRES_COMMAND_OK, "migrate: COMMIT", err);
@@ -354,7 +313,6 @@ enum stint_err stint_pg_open(const struct stint_store_opts *opts, struct pg_stor
         return stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
     }
     s->log = opts->log;
-    s->log_ctx = opts->log_ctx;
     if (!opts->ingest || strcmp(opts->ingest, "unnest") == 0) {
         s->ingest = INGEST_UNNEST;
     } else if (strcmp(opts->ingest, "values") == 0) {
@@ -435,7 +393,7 @@ static enum stint_err acquire(struct pg_store *s, struct conn **out, struct stin
     *out = NULL;
     pthread_mutex_lock(&s->mu);
     if (atomic_load(&s->broken)) {
-        int64_t now = mono_ms();
+        int64_t now = stint_clock_mono_ms();
         if (now - s->last_heal_ms < HEAL_EVERY_MS) {
             rc = stint_error_set(err, STINT_EIO, 0, "PostgreSQL unavailable (%s)", s->broken_msg);
             pthread_mutex_unlock(&s->mu);
@@ -475,7 +433,7 @@ static enum stint_err acquire(struct pg_store *s, struct conn **out, struct stin
     }
     if (heal && atomic_exchange(&s->broken, false)) {
         atomic_fetch_add(&s->reopens, 1);
-        say(s, "database answers again: serving writes");
+        stint_log(s->log, STINT_LOG_INFO, "database answers again: serving writes");
     }
     *out = c;
     return STINT_OK;
@@ -576,7 +534,7 @@ static enum stint_err insert_values(struct pg_store *s, PGconn *c, const struct 
     vals[1] = (const char *)p->agent_id;
     lens[1] = STINT_AGENT_ID_LEN;
     for (i = 0; i < p->n && rc == STINT_OK; i++) {
-        put_be64(seqs + 8 * i, p->items[i].seq ^ SEQ_FLIP);
+        stint_be64_put(seqs + 8 * i, p->items[i].seq ^ SEQ_FLIP);
         vals[2 + 2 * i] = (const char *)seqs + 8 * i;
         lens[2 + 2 * i] = 8;
         vals[3 + 2 * i] = (const char *)p->values + p->items[i].off;
@@ -657,7 +615,7 @@ static enum stint_err insert_unnest(struct pg_store *s, PGconn *c, const struct 
         rc = array_head(&vals_arr, 17 /* bytea */, p->n);
     for (i = 0; i < p->n && rc == STINT_OK; i++) {
         uint8_t be[8];
-        put_be64(be, p->items[i].seq ^ SEQ_FLIP);
+        stint_be64_put(be, p->items[i].seq ^ SEQ_FLIP);
         rc = array_elem(&seqs, be, 8);
         if (rc == STINT_OK)
             rc = array_elem(&vals_arr, p->values + p->items[i].off, p->items[i].len);
@@ -712,7 +670,7 @@ static enum stint_err insert_copy(struct pg_store *s, PGconn *c, const struct st
         t[1] = 2; /* two fields */
         t[2] = t[3] = t[4] = 0;
         t[5] = 8;
-        put_be64(t + 6, p->items[i].seq ^ SEQ_FLIP);
+        stint_be64_put(t + 6, p->items[i].seq ^ SEQ_FLIP);
         t[14] = (uint8_t)(len >> 24);
         t[15] = (uint8_t)(len >> 16);
         t[16] = (uint8_t)(len >> 8);
@@ -789,7 +747,7 @@ enum stint_err stint_pg_commit(struct pg_store *s, struct stint_store_put *p, st
     rc = run(s, c, "BEGIN", PGRES_COMMAND_OK, "BEGIN", err);
     if (rc != STINT_OK)
         goto cleanup;
-    put_be64(lk, lock_key(p->account, p->agent_id));
+    stint_be64_put(lk, lock_key(p->account, p->agent_id));
     vals[0] = (const char *)lk;
     lens[0] = 8;
     r = exec_bin(c, "SELECT pg_advisory_xact_lock($1::int8)", 1, vals, lens);
@@ -817,7 +775,7 @@ enum stint_err stint_pg_commit(struct pg_store *s, struct stint_store_put *p, st
     if (PQntuples(r) == 1) {
         struct stint_ack stored;
         if (PQgetlength(r, 0, 0) != 8 ||
-            get_be64((const uint8_t *)PQgetvalue(r, 0, 0)) != p->fingerprint) {
+            stint_be64_get((const uint8_t *)PQgetvalue(r, 0, 0)) != p->fingerprint) {
             *outcome = STINT_STORE_CONFLICT;
             goto rollback;
         }
@@ -844,7 +802,7 @@ enum stint_err stint_pg_commit(struct pg_store *s, struct stint_store_put *p, st
             goto cleanup;
         }
         if (!PQgetisnull(r, 0, 0) && PQgetlength(r, 0, 0) == 8)
-            ack->acked_seq = get_be64((const uint8_t *)PQgetvalue(r, 0, 0)) ^ SEQ_FLIP;
+            ack->acked_seq = stint_be64_get((const uint8_t *)PQgetvalue(r, 0, 0)) ^ SEQ_FLIP;
         else
             ack->acked_seq = 0;
         goto rollback;
@@ -865,7 +823,7 @@ enum stint_err stint_pg_commit(struct pg_store *s, struct stint_store_put *p, st
         ack->acked_seq = max_seq;
 
     /* 4. the Ack, kept under its key, in the same transaction */
-    put_be64(fp, p->fingerprint);
+    stint_be64_put(fp, p->fingerprint);
     rc = stint_pb_encode_ack(ack, &ackbuf);
     if (rc != STINT_OK) {
         rc = stint_error_set(err, rc, 0, "encoding the Ack to keep");
@@ -926,7 +884,7 @@ enum stint_err stint_pg_dump(struct pg_store *s, const char *account, uint64_t s
         return rc;
     }
     c = cn->pg;
-    put_be64(sb, since ^ SEQ_FLIP);
+    stint_be64_put(sb, since ^ SEQ_FLIP);
     vals[0] = account;
     lens[0] = (int)strlen(account);
     vals[1] = (const char *)sb;
@@ -1000,8 +958,8 @@ enum stint_err stint_pg_stats(struct pg_store *s, stint_store_stats_fn fn, void 
         memcpy(account, PQgetvalue(r, i, 0), (size_t)alen);
         account[alen] = '\0';
         rc = fn(ctx, account, (const uint8_t *)PQgetvalue(r, i, 1),
-                get_be64((const uint8_t *)PQgetvalue(r, i, 2)),
-                get_be64((const uint8_t *)PQgetvalue(r, i, 3)) ^ SEQ_FLIP);
+                stint_be64_get((const uint8_t *)PQgetvalue(r, i, 2)),
+                stint_be64_get((const uint8_t *)PQgetvalue(r, i, 3)) ^ SEQ_FLIP);
     }
 cleanup:
     PQclear(r);

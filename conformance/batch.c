@@ -29,7 +29,7 @@ void stint_conf_random(uint8_t *out, size_t n)
     }
     if (got != n) {
         /* no /dev/urandom: the clock and the address of a local still make runs distinct */
-        uint64_t x = (uint64_t)stint_conf_now_ms() ^ (uint64_t)(uintptr_t)&got;
+        uint64_t x = (uint64_t)stint_clock_wall_ms() ^ (uint64_t)(uintptr_t)&got;
         for (i = 0; i < n; i++) {
             x ^= x << 13;
             x ^= x >> 7;
@@ -39,19 +39,12 @@ void stint_conf_random(uint8_t *out, size_t n)
     }
 }
 
-int64_t stint_conf_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void stint_conf_record_typical(struct stint_record *r, uint64_t seq)
 {
     static const char app[] = "stint-conformance", title[] = "Conformance run \xc2\xb7 case",
                       url[] = "https://example.org";
     if (!time_base_ms)
-        time_base_ms = stint_conf_now_ms() - 3600 * 1000;
+        time_base_ms = stint_clock_wall_ms() - 3600 * 1000;
     stint_record_clear(r);
     r->seq = seq;
     r->start_ms = time_base_ms + (int64_t)(seq % 1000000) * 1000;
@@ -97,7 +90,7 @@ enum stint_err stint_conf_batch_encode(const struct stint_conf_batch *b, struct 
         head.agent_id_len = STINT_AGENT_ID_LEN;
     }
     stint_batch_set_version(&head, "stint-conformance/1", 19);
-    head.now_ms = stint_conf_now_ms();
+    head.now_ms = stint_clock_wall_ms();
     if (b->current) {
         head.has_current = true;
         stint_conf_record_typical(&head.current, 0);

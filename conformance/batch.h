@@ -13,6 +13,7 @@
 #include "stint/buf.h"
 #include "stint/error.h"
 #include "stint/record.h"
+#include "common/clock.h"
 
 enum stint_conf_enc {
     STINT_CONF_PB = 0,
@@ -34,9 +35,6 @@ struct stint_conf_batch {
 
 /* Fills 16 random bytes (/dev/urandom). */
 void stint_conf_random(uint8_t *out, size_t n);
-
-/* Unix milliseconds now (CLOCK_REALTIME). */
-int64_t stint_conf_now_ms(void);
 
 /* A closed, valid, active record with this seq; times an hour ago, one second apart. */
 void stint_conf_record_typical(struct stint_record *r, uint64_t seq);

@@ -33,6 +33,8 @@
 #include "stint/json.h"
 #include "stint/legacy.h"
 #include "stint/pb.h"
+#include "common/clock.h"
+#include "common/number.h"
 
 #define MAX_OBS 1024
 #define MAX_BODY ((size_t)64 << 20)
@@ -142,11 +144,10 @@ struct state {
     bool script_done;
 };
 
+/* Monotonic seconds: the log's time axis. */
 static double mono_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)stint_clock_mono_ns() / 1e9;
 }
 
 struct conn {
@@ -301,7 +302,7 @@ static void inspect(struct state *st, struct MHD_Connection *c, const char *meth
                  st->o->token ? " with the expected token" : "", auth ? "" : " (none)");
         return;
     }
-    stint_conf_media_type(ct ? ct : "", mt, sizeof(mt));
+    stint_media_type(ct ? ct : "", mt, sizeof(mt));
     if (ob->legacy && strcmp(mt, "application/json") != 0 &&
         strcmp(mt, "application/x-www-form-urlencoded") != 0) {
         snprintf(ob->problem, sizeof(ob->problem), "Content-Type '%s' for /v1/legacy",
@@ -450,7 +451,7 @@ static enum MHD_Result answer(struct MHD_Connection *c, int status, bool json, c
     if (status == 200) {
         ack.acked_seq = ob->last;
         ack.stored = ob->n;
-        ack.server_time_ms = stint_conf_now_ms();
+        ack.server_time_ms = stint_clock_wall_ms();
         if (json)
             stint_json_encode_ack(&ack, &body);
         else {
@@ -494,7 +495,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!cn)
             return MHD_NO;
         cn->t_arrive = mono_s();
-        cn->wall_ms = stint_conf_now_ms();
+        cn->wall_ms = stint_clock_wall_ms();
         cn->body.max = MAX_BODY;
         *con_cls = cn;
         return MHD_YES;
@@ -567,17 +568,14 @@ static bool parse_listen(const char *s, struct sockaddr_in *sa, bool *loopback)
 {
     char host[64];
     const char *colon = strrchr(s, ':');
-    char *end = NULL;
-    unsigned long port;
+    uint64_t port;
     size_t n;
 
     if (!colon || (n = (size_t)(colon - s)) >= sizeof(host))
         return false;
     memcpy(host, s, n);
     host[n] = '\0';
-    errno = 0;
-    port = strtoul(colon + 1, &end, 10);
-    if (errno || !end || *end || port > 65535)
+    if (stint_number_u64(NULL, colon + 1, 0, 65535, &port, NULL) != STINT_OK)
         return false;
     memset(sa, 0, sizeof(*sa));
     sa->sin_family = AF_INET;

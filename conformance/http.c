@@ -232,14 +232,3 @@ cleanup:
     curl_slist_free_all(list);
     return rc;
 }
-
-void stint_conf_media_type(const char *ct, char *out, size_t cap)
-{
-    size_t i = 0;
-
-    while (*ct == ' ' || *ct == '\t')
-        ct++;
-    for (; ct[i] && ct[i] != ';' && ct[i] != ' ' && ct[i] != '\t' && i + 1 < cap; i++)
-        out[i] = (char)((ct[i] >= 'A' && ct[i] <= 'Z') ? ct[i] + 32 : ct[i]);
-    out[i] = '\0';
-}

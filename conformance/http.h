@@ -11,6 +11,7 @@
 
 #include "stint/buf.h"
 #include "stint/error.h"
+#include "common/media_type.h"
 
 struct stint_conf_http; /* opaque */
 
@@ -41,8 +42,5 @@ enum stint_err stint_conf_http_request(struct stint_conf_http *h, const char *me
                                        const void *body, size_t len, struct stint_conf_resp *resp);
 
 void stint_conf_resp_free(struct stint_conf_resp *r); /* NULL is fine */
-
-/* The media type of resp's Content-Type, lower-cased, parameters dropped, into out. */
-void stint_conf_media_type(const char *content_type, char *out, size_t cap);
 
 #endif

@@ -25,6 +25,7 @@
 #include "http.h"
 #include "report.h"
 #include "server_cases.h"
+#include "common/number.h"
 
 #define MAX_SELECT 128
 
@@ -74,31 +75,23 @@ static bool add_select(struct common *c, char *v)
     return true;
 }
 
+/* A byte or record limit: a whole number from 1 to 2^40. */
 static bool parse_size(const char *s, size_t *out)
 {
-    char *end = NULL;
-    unsigned long long v;
+    uint64_t v;
 
-    if (!s || !*s || *s == '-')
-        return false;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || !end || *end || v == 0 || v > ((unsigned long long)1 << 40))
+    if (stint_number_u64(NULL, s, 1, (uint64_t)1 << 40, &v, NULL) != STINT_OK)
         return false;
     *out = (size_t)v;
     return true;
 }
 
+/* A wait in seconds: more than 0, at most a day. */
 static bool parse_seconds(const char *s, double *out)
 {
-    char *end = NULL;
     double v;
 
-    if (!s || !*s)
-        return false;
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || !end || *end || !(v > 0) || v > 86400)
+    if (stint_number_double(NULL, s, 0, 86400, &v, NULL) != STINT_OK || !(v > 0))
         return false;
     *out = v;
     return true;

@@ -30,6 +30,7 @@
 #include "stint/json.h"
 #include "stint/legacy.h"
 #include "stint/pb.h"
+#include "common/clock.h"
 
 #define D(...) snprintf(d, cap, __VA_ARGS__)
 
@@ -460,7 +461,7 @@ static enum stint_conf_result accept_case(const struct stint_conf_server_opts *o
         goto cleanup;
     }
     if (ack_type) {
-        stint_conf_media_type(r.content_type, mt, sizeof(mt));
+        stint_media_type(r.content_type, mt, sizeof(mt));
         if (r.status != 200) {
             D("expected 200, got %ld", r.status);
             goto cleanup;
@@ -1157,7 +1158,7 @@ static enum stint_err raw_batch_title(const uint8_t *agent, const char *title, s
     if (rc == STINT_OK)
         rc = stint_conf_pb_tag(out, 3, 0);
     if (rc == STINT_OK)
-        rc = stint_conf_pb_varint(out, (uint64_t)stint_conf_now_ms());
+        rc = stint_conf_pb_varint(out, (uint64_t)stint_clock_wall_ms());
     if (rc == STINT_OK)
         rc = stint_conf_pb_bytes(out, 4, rec.data, rec.len);
     stint_buf_free(&rec);
@@ -1375,7 +1376,7 @@ static enum stint_conf_result s27(const struct stint_conf_server_opts *o, char *
              "\"kind\":\"KIND_ACTIVE\",\"app\":\"x\",\"futureField\":\"y\"},"
              "{\"seq\":\"2\",\"startMs\":\"%lld\",\"endMs\":\"%lld\",\"futureFlag\":true,"
              "\"futureList\":[]}],\"futureTail\":42}",
-             b64, (long long)stint_conf_now_ms(), t0, t0 + 500, t0 + 1000, t0 + 1500);
+             b64, (long long)stint_clock_wall_ms(), t0, t0 + 500, t0 + 1000, t0 + 1500);
     res = post_json(o, text, 2, 2, "JSON with unknown members", d, cap);
     if (res == STINT_CONF_PASS)
         D("200, 2 records stored past 6 unknown members");
@@ -1395,7 +1396,7 @@ static enum stint_conf_result s28(const struct stint_conf_server_opts *o, char *
              "{\"seq\":2,\"startMs\":%lld,\"endMs\":%lld,\"kind\":\"KIND_ACTIVE\"},"
              "{\"seq\":3.0,\"startMs\":%lld.0,\"endMs\":%lld,\"kind\":\"KIND_ACTIVE\"},"
              "{\"seq\":4e0,\"startMs\":\"%lld\",\"endMs\":%lld,\"kind\":\"KIND_ACTIVE\"}]}",
-             b64, (long long)stint_conf_now_ms(), t0, t0 + 500, t0 + 1000, t0 + 1500, t0 + 2000,
+             b64, (long long)stint_clock_wall_ms(), t0, t0 + 500, t0 + 1000, t0 + 1500, t0 + 2000,
              t0 + 2500, t0 + 3000, t0 + 3500);
     res = post_json(o, text, 4, 4, "int64 as strings and numbers", d, cap);
     if (res == STINT_CONF_PASS)
@@ -1415,7 +1416,7 @@ static enum stint_conf_result s29(const struct stint_conf_server_opts *o, char *
              "\"records\":[{\"seq\":\"1\",\"start_ms\":\"%lld\",\"end_ms\":\"%lld\",\"kind\":1,"
              "\"app\":\"x\"},{\"seq\":\"2\",\"start_ms\":\"%lld\",\"end_ms\":\"%lld\","
              "\"kind\":2}]}",
-             b64, (long long)stint_conf_now_ms(), t0, t0 + 500, t0 + 1000, t0 + 1500);
+             b64, (long long)stint_clock_wall_ms(), t0, t0 + 500, t0 + 1000, t0 + 1500);
     res = post_json(o, text, 2, 2, "proto names and enum numbers", d, cap);
     if (res == STINT_CONF_PASS)
         D("200, 2 records stored from proto field names and enum numbers");
@@ -1471,7 +1472,7 @@ static bool error_body_ok(const struct stint_conf_resp *r, char *why, size_t cap
     char mt[128];
     bool ok = false;
 
-    stint_conf_media_type(r->content_type, mt, sizeof(mt));
+    stint_media_type(r->content_type, mt, sizeof(mt));
     if (strcmp(mt, "application/json") != 0) {
         snprintf(why, cap, "Content-Type '%s', expected application/json", r->content_type);
         return false;
@@ -1855,7 +1856,7 @@ static enum stint_conf_result s42(const struct stint_conf_server_opts *o, char *
     enum stint_conf_result res = STINT_CONF_FAIL;
     char auth[600];
     uint8_t rnd[4];
-    long long now = (long long)(stint_conf_now_ms() / 1000), s0;
+    long long now = (long long)(stint_clock_wall_ms() / 1000), s0;
     int pass;
 
     /* a start time of its own, so that earlier runs hold none of these records */
@@ -1922,7 +1923,7 @@ struct lrec {
 static void fresh_legacy(long long *s0, char *tag, size_t cap)
 {
     uint8_t rnd[8];
-    long long now = (long long)(stint_conf_now_ms() / 1000);
+    long long now = (long long)(stint_clock_wall_ms() / 1000);
 
     stint_conf_random(rnd, sizeof(rnd));
     *s0 = now - 86400 -
@@ -2237,9 +2238,7 @@ _Static_assert(sizeof(fns) / sizeof(fns[0]) == N_CASES, "one function per case")
 
 static double mono_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)stint_clock_mono_ns() / 1e9;
 }
 
 void stint_conf_server_run(const struct stint_conf_server_opts *o, size_t i,

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "common/clock.h"
 
 enum which { FIREFOX = 0, CHROMIUM = 1 };
 static const char *const names[] = {"firefox", "chromium"};
@@ -166,9 +167,7 @@ static int status(json_t *(*status_fn)(const char *socket), const char *socket)
         printf("stintd: %lld reports, %zu browser(s) heard from\n",
                (long long)json_integer_value(json_object_get(br, "events")), json_array_size(list));
         json_array_foreach (list, i, b) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+            long long now = (long long)stint_clock_wall_ms();
             long long last = (long long)json_integer_value(json_object_get(b, "last_event_ms"));
             printf("  browser pid %lld: last report %llds ago\n",
                    (long long)json_integer_value(json_object_get(b, "pid")), (now - last) / 1000);

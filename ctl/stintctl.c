@@ -31,6 +31,8 @@
 #include "ctl_filters.h"
 #include "ctl_report.h"
 #include "browser.h"
+#include "common/clock.h"
+#include "common/number.h"
 
 #define EXIT_DAEMON_ERROR 1
 #define EXIT_USAGE 2
@@ -183,13 +185,6 @@ usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- the connection ---- */
 
 struct conn {
@@ -326,7 +321,7 @@ static int conn_line(struct conn *c, json_t **out)
             c->cap = ncap;
         }
         if (c->deadline) {
-            int64_t left = c->deadline - mono_ms();
+            int64_t left = c->deadline - stint_clock_mono_ms();
             if (left <= 0) {
                 if (!c->quiet_timeout)
                     fprintf(stderr, "%s: no answer from stintd in time\n", prog);
@@ -476,7 +471,7 @@ static json_t *browser_status(const char *path)
     struct conn c;
 
     if (conn_open(&c, path) == 0) {
-        c.deadline = mono_ms() + 10000;
+        c.deadline = stint_clock_mono_ms() + 10000;
         if (call(&c, req, NULL, NULL, &ans) != 0)
             ans = NULL;
     }
@@ -733,7 +728,7 @@ static int cmd_purge(struct conn *c, bool server, bool yes, int64_t timeout_ms)
         rc = conn_open(c, c->path);
         if (rc != 0)
             return rc;
-        c->deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : 0;
+        c->deadline = timeout_ms > 0 ? stint_clock_mono_ms() + timeout_ms : 0;
     }
     req = json_pack("{sssb}", "cmd", "purge", "server", server);
     rc = call(c, req, NULL, NULL, &ans);
@@ -758,11 +753,8 @@ static int cmd_dead_letters(struct conn *c, const char *action, bool as_json, ch
     int rc, i;
 
     for (i = 0; i < seqc; i++) {
-        char *end = NULL;
-        unsigned long long v;
-        errno = 0;
-        v = strtoull(seqv[i], &end, 10);
-        if (errno || !end || *end || seqv[i][0] == '-' || v == 0) {
+        uint64_t v;
+        if (stint_number_u64(NULL, seqv[i], 1, UINT64_MAX, &v, NULL) != STINT_OK) {
             json_decref(req);
             json_decref(seqs);
             return usage_error("not a seq: \"%s\"", seqv[i]);
@@ -812,17 +804,7 @@ static int cmd_dead_letters(struct conn *c, const char *action, bool as_json, ch
 
 static bool parse_u64(const char *s, uint64_t *out)
 {
-    char *end = NULL;
-    unsigned long long v;
-
-    if (!s || !*s || *s == '-')
-        return false;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
+    return stint_number_u64(NULL, s, 0, UINT64_MAX, out, NULL) == STINT_OK;
 }
 
 int main(int argc, char **argv)
@@ -941,7 +923,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "flush") == 0 && wait && !timeout_given)
         c.deadline = 0;
     else if (timeout_s > 0)
-        c.deadline = mono_ms() + (int64_t)(timeout_s > 86400000 ? 86400000 : timeout_s) * 1000;
+        c.deadline =
+            stint_clock_mono_ms() + (int64_t)(timeout_s > 86400000 ? 86400000 : timeout_s) * 1000;
 
     if (strcmp(cmd, "status") == 0)
         rc = cmd_status(&c, as_json);

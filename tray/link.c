@@ -24,13 +24,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "common/clock.h"
 
 enum stint_err stint_link_connect(const char *path, int *fd, bool *refused, struct stint_error *e)
 {
@@ -78,7 +72,7 @@ static bool send_all(int fd, const char *buf, size_t len, long long deadline, st
 {
     while (len > 0) {
         struct pollfd p = {.fd = fd, .events = POLLOUT};
-        long long left = deadline - mono_ms();
+        long long left = deadline - stint_clock_mono_ms();
         ssize_t w;
         if (left <= 0 || poll(&p, 1, (int)left) == 0) {
             stint_error_set(e, STINT_EIO, 0, "stintd did not take the request in time");
@@ -101,7 +95,7 @@ enum stint_err stint_link_ask(const char *path, const char *line, json_t **answe
                               struct stint_error *e)
 {
     struct stint_link_reader *r = NULL;
-    long long deadline = mono_ms() + STINT_LINK_ASK_TIMEOUT_MS;
+    long long deadline = stint_clock_mono_ms() + STINT_LINK_ASK_TIMEOUT_MS;
     enum stint_err err;
     char *req = NULL;
     size_t len = strlen(line);
@@ -125,7 +119,7 @@ enum stint_err stint_link_ask(const char *path, const char *line, json_t **answe
     }
     while (!*answer) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        long long left = deadline - mono_ms();
+        long long left = deadline - stint_clock_mono_ms();
         char *nl;
         ssize_t got;
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include "common/clock.h"
 
 struct stint_browser_fwd {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -72,20 +73,13 @@ static enum stint_err connect_socket(struct stint_browser_fwd *f, struct stint_e
     return STINT_OK;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reads lines until the final one (an object with "ok"); *ok is its value. */
 static enum stint_err read_answer(struct stint_browser_fwd *f, bool *ok, char *msg, size_t cap,
                                   struct stint_error *e)
 {
     char buf[4096];
     size_t have = 0;
-    int64_t deadline = now_ms() + f->timeout_ms;
+    int64_t deadline = stint_clock_mono_ms() + f->timeout_ms;
 
     for (;;) {
         char *nl = memchr(buf, '\n', have);
@@ -108,7 +102,7 @@ static enum stint_err read_answer(struct stint_browser_fwd *f, bool *ok, char *m
         if (have == sizeof(buf))
             return stint_error_set(e, STINT_EIO, 0, "stintd: an answer line over %zu bytes",
                                    sizeof(buf));
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - stint_clock_mono_ms();
         if (left <= 0)
             return stint_error_set(e, STINT_EIO, 0, "stintd did not answer in %d ms",
                                    f->timeout_ms);

@@ -1,0 +1,17 @@
+/* byteorder.h — unsigned 64-bit integers in big-endian byte order.
+ *
+ * Big-endian keys sort in numeric order under a bytewise comparator (LevelDB's default), which is
+ * why journal and store keys use them. Conventions: p points at 8 bytes the caller owns; no
+ * alignment is needed. */
+#ifndef STINT_COMMON_BYTEORDER_H
+#define STINT_COMMON_BYTEORDER_H
+
+#include <stdint.h>
+
+/* Writes v into p[0..7], most significant byte first. */
+void stint_be64_put(uint8_t *p, uint64_t v);
+
+/* Reads the big-endian integer in p[0..7]. */
+uint64_t stint_be64_get(const uint8_t *p);
+
+#endif
