@@ -286,8 +286,9 @@ static long long pg_bytes(void)
     if (PQstatus(c) == CONNECTION_OK) {
         PQclear(PQexec(c, "CHECKPOINT"));
         /* partitioned tables have no storage of their own: sum over the partition trees */
-        r = PQexec(c, "SELECT sum(pg_total_relation_size(relid))::int8 FROM "
-                      "(SELECT relid FROM pg_partition_tree('stint_records') UNION ALL "
+        r = PQexec(c, "SELECT sum(pg_total_relation_size(r))::int8 FROM (SELECT "
+                      "'stint_records'::regclass AS r UNION SELECT 'stint_acks'::regclass UNION "
+                      "SELECT relid FROM pg_partition_tree('stint_records') UNION "
                       "SELECT relid FROM pg_partition_tree('stint_acks')) t");
         if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
             n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
