@@ -7,9 +7,10 @@
 #   ROUNDS           default 3: each layout runs ROUNDS times, interleaved (A B C, A B C, ...) so a
 #                    shared machine's load falls on every layout alike; the table gives medians
 #   LAYOUTS          default "flat hash4 hash8 hash16"
-#     flat     the schema `stint-collector migrate` makes: one stint_records, one stint_acks
-#     hashN    both tables re-made PARTITION BY HASH (account) with N partitions (the primary
-#              keys start with account, so they stay enforceable)
+#     flat     one stint_records, one stint_acks (schema version 1)
+#     hashN    both tables PARTITION BY HASH (account) with N partitions (the primary keys start
+#              with account, so they stay enforceable; version 2 is hash16)
+#   Each row's database is migrated, then both tables are made again in the layout.
 #
 # One PostgreSQL 15 of its own for the whole run (tests/support/with_postgres.sh: fsync and
 # synchronous_commit on); each row starts from a freshly migrated database. Per run: 16 agents in
@@ -17,6 +18,8 @@
 # a store of 960,000 records in 16 accounts, vacuumed, and the DELETE of one account (60,000
 # records), its VACUUM and VACUUM FULL (of the relations that held the account: the whole tables
 # when flat, one partition each when hashed). Raw outputs are kept in OUT (printed at the end).
+# Last, the time of `stint-collector migrate` from a version 1 database (flat tables) of
+# MIGRATE_RECORDS records (default 1,000,000; 0 skips it) to the current schema, ROUNDS times.
 # Nothing passes or fails on time.
 set -eu
 HERE=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,36 +29,46 @@ fi
 BENCH=${1:-$HERE/build/cc/bench/bench/bench_collector}
 ROUNDS=${2:-3}
 LAYOUTS=${3:-flat hash4 hash8 hash16}
+MIGRATE_RECORDS=${MIGRATE_RECORDS:-1000000}
+COLLECTOR=${STINT_COLLECTOR_UNDER_TEST:-$(dirname "$BENCH")/../collector/stint-collector}
 if [ ! -x "$BENCH" ]; then
     echo "bench_pg_partitions: $BENCH not found: run make bench first, or name it" >&2
     exit 2
 fi
 OUT=$(mktemp -d /tmp/stint-bench-partitions.XXXXXX)
 
-# layout NAME: the SQL run after each `migrate` (nothing for flat)
+# layout NAME: the SQL run after each `migrate`: both tables made again, flat or hashed
 layout() {
     case $1 in
-    flat) ;;
-    hash*)
-        n=${1#hash}
-        echo "BEGIN;"
-        for t in stint_records stint_acks; do
-            echo "ALTER TABLE $t RENAME TO ${t}_flat;"
-            echo "CREATE TABLE $t (LIKE ${t}_flat INCLUDING ALL) PARTITION BY HASH (account);"
-            i=0
-            while [ $i -lt "$n" ]; do
-                echo "CREATE TABLE ${t}_p$i PARTITION OF $t FOR VALUES WITH (MODULUS $n, REMAINDER $i);"
-                i=$((i + 1))
-            done
-            echo "DROP TABLE ${t}_flat;"
-        done
-        echo "COMMIT;"
-        ;;
+    flat) by="" ;;
+    hash*) by="PARTITION BY HASH (account)" ;;
     *)
         echo "bench_pg_partitions: unknown layout $1" >&2
         exit 2
         ;;
     esac
+    cat <<EOF
+BEGIN;
+DROP TABLE stint_records, stint_acks;
+CREATE TABLE stint_records (account text COLLATE "C" NOT NULL, agent_id bytea NOT NULL,
+  seq bigint NOT NULL, value bytea NOT NULL, PRIMARY KEY (account, agent_id, seq)) $by;
+CREATE TABLE stint_acks (account text COLLATE "C" NOT NULL, agent_id bytea NOT NULL,
+  idem bytea NOT NULL, fingerprint bigint NOT NULL, ack bytea NOT NULL,
+  created timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (account, agent_id, idem)) $by;
+EOF
+    case $1 in
+    hash*)
+        n=${1#hash}
+        i=0
+        while [ $i -lt "$n" ]; do
+            for t in stint_records stint_acks; do
+                echo "CREATE TABLE ${t}_p$i PARTITION OF $t FOR VALUES WITH (MODULUS $n, REMAINDER $i);"
+            done
+            i=$((i + 1))
+        done
+        ;;
+    esac
+    echo "COMMIT;"
 }
 
 r=1
@@ -64,9 +77,7 @@ while [ $r -le "$ROUNDS" ]; do
         layout "$l" >"$OUT/$l.sql"
         set -- --store "$STINT_PG_URL" --pg-only --pg-ingest unnest --agents 16 --accounts 16 \
             --seconds 4 --sizes 1,100,1000 --delete-store 960000 --delete-accounts 16
-        if [ "$l" != flat ]; then
-            set -- "$@" --pg-layout "$OUT/$l.sql"
-        fi
+        set -- "$@" --pg-layout "$OUT/$l.sql"
         echo "== round $r, layout $l: $(cut -d' ' -f1-3 /proc/loadavg) (load average)" >&2
         "$BENCH" "$@" >"$OUT/$l.$r.txt"
     done
@@ -120,3 +131,38 @@ for l, rows in delete.items():
           f"{med([x[4] for x in rows]):.1f} |")
 print(f"\nraw outputs: {out}")
 EOF
+
+# the upgrade of a version 1 database: its DDL as version 1 made it, rows of ~300 bytes
+if [ "$MIGRATE_RECORDS" -gt 0 ]; then
+    echo
+    echo "stint-collector migrate, version 1 -> current, of $MIGRATE_RECORDS records in 16 accounts:"
+    r=1
+    while [ $r -le "$ROUNDS" ]; do
+        psql -X -q -v ON_ERROR_STOP=1 "$STINT_PG_URL" >/dev/null <<EOF
+DROP SCHEMA IF EXISTS mig CASCADE;
+CREATE SCHEMA mig;
+SET search_path = mig;
+CREATE TABLE stint_schema (version integer NOT NULL);
+INSERT INTO stint_schema VALUES (1);
+CREATE TABLE stint_records (account text COLLATE "C" NOT NULL, agent_id bytea NOT NULL,
+  seq bigint NOT NULL, value bytea NOT NULL, PRIMARY KEY (account, agent_id, seq));
+CREATE TABLE stint_acks (account text COLLATE "C" NOT NULL, agent_id bytea NOT NULL,
+  idem bytea NOT NULL, fingerprint bigint NOT NULL, ack bytea NOT NULL,
+  created timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (account, agent_id, idem));
+INSERT INTO stint_records SELECT 'acct' || (i % 16), decode(md5((i % 64)::text), 'hex'), i,
+  decode(repeat(md5(i::text), 18), 'hex') FROM generate_series(1, $MIGRATE_RECORDS) AS i;
+INSERT INTO stint_acks SELECT 'acct' || (i % 16), decode(md5((i % 64)::text), 'hex'),
+  decode(md5(i::text), 'hex'), i, decode(md5(i::text), 'hex')
+  FROM generate_series(1, $MIGRATE_RECORDS / 1000) AS i;
+VACUUM ANALYZE stint_records, stint_acks;
+CHECKPOINT;
+EOF
+        t0=$(date +%s.%N)
+        "$COLLECTOR" migrate --store "$STINT_PG_URL&options=-c%20search_path%3Dmig" 2>&1 |
+            sed 's/^/  /'
+        t1=$(date +%s.%N)
+        echo "  round $r: $(python3 -c "print('%.2f' % ($t1 - $t0))") s (load average $(cut -d' ' -f1 /proc/loadavg))"
+        r=$((r + 1))
+    done
+    psql -X -q "$STINT_PG_URL" -c "DROP SCHEMA mig CASCADE" >/dev/null
+fi
