@@ -205,6 +205,15 @@ def run(work, collector, send_test, url, procs):
         fail("the version 1 tables are still there")
     if psql("SELECT count(*) FROM old.stint_acks") != acks:
         fail("the kept Acks did not all survive the upgrade")
+    # the query spec/COLLECTOR.md gives to find an account's partition (for VACUUM FULL after a
+    # DELETE) names the one that holds its rows
+    for a in TOKENS:
+        n = psql("SELECT n FROM generate_series(0, 15) AS n WHERE satisfies_hash_partition("
+                 "'stint_records'::regclass, 16, n, '%s'::text)" % a, url_old)
+        held = psql("SELECT DISTINCT tableoid::regclass FROM old.stint_records WHERE "
+                    "account = '%s'" % a)
+        if held != "old.stint_records_p" + n:
+            fail("the partition query names p%s for %s, whose rows are in %s" % (n, a, held))
 
     # every record there, exactly once
     for a, lines in want.items():
