@@ -84,6 +84,7 @@ while [ $r -le "$ROUNDS" ]; do
     r=$((r + 1))
 done
 
+# shellcheck disable=SC2086 # LAYOUTS is a list: one argument per layout
 python3 - "$OUT" "$ROUNDS" $LAYOUTS <<'EOF'
 import re, statistics, sys
 out, rounds, layouts = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
@@ -139,6 +140,7 @@ if [ "$MIGRATE_RECORDS" -gt 0 ]; then
     r=1
     while [ $r -le "$ROUNDS" ]; do
         psql -X -q -v ON_ERROR_STOP=1 "$STINT_PG_URL" >/dev/null <<EOF
+SET client_min_messages = warning;
 DROP SCHEMA IF EXISTS mig CASCADE;
 CREATE SCHEMA mig;
 SET search_path = mig;
