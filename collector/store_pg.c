@@ -62,7 +62,6 @@
 #define HEAL_EVERY_MS 500
 #define SCHEMA_VERSION 2
 #define PARTITIONS "16" /* schema 2: hash partitions of each table (a string: it goes in SQL) */
-#define PARTITIONS_LAST "15"
 #define SEQ_FLIP 0x8000000000000000ull
 #define MIGRATE_LOCK 0x5374696e74L /* "Stint": the advisory lock migrations hold */
 
@@ -292,7 +291,7 @@ static const char *const migrations[] = {
     " ack bytea NOT NULL,"
     " created timestamptz NOT NULL DEFAULT now(),"
     " PRIMARY KEY (account, agent_id, idem)) PARTITION BY HASH (account);"
-    "DO $$ BEGIN FOR i IN 0.." PARTITIONS_LAST " LOOP"
+    "DO $$ BEGIN FOR i IN 0.." PARTITIONS " - 1 LOOP"
     " EXECUTE format('CREATE TABLE stint_records_p%s PARTITION OF stint_records"
     " FOR VALUES WITH (MODULUS " PARTITIONS ", REMAINDER %s)', i, i);"
     " EXECUTE format('CREATE TABLE stint_acks_p%s PARTITION OF stint_acks"
