@@ -710,6 +710,20 @@ static int run_delete(uint64_t store_records, int row_no)
     return 0;
 }
 
+/* The head of the DELETE rows' table. */
+static void print_delete_head(void)
+{
+    printf("\nDELETE /v1/data of one account of %d, then again (empty); PostgreSQL: "
+           "tables and indexes after a CHECKPOINT, dead tuples included (vacuumed before "
+           "the DELETE, not after); then VACUUM, then VACUUM FULL, of the relations that "
+           "held the account (their size):\n\n",
+           n_delete_accounts);
+    printf("| store | store records | accounts | deleted records | DELETE s | DELETE "
+           "again s | data MiB before -> after | VACUUM s (of MiB) | VACUUM FULL s "
+           "(MiB) | load s |\n");
+    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+}
+
 /* The whole of a small text file, NUL-terminated (free it); NULL on failure. */
 static char *read_file(const char *path)
 {
@@ -729,6 +743,70 @@ static char *read_file(const char *path)
     return text;
 }
 
+/* The run's folder (base), a certificate for 127.0.0.1 (openssl CLI) and the tokens file of
+ * MAX_ACCOUNTS accounts, with each account's request headers (acct_hdrs); 0 or -1. */
+static int make_credentials(void)
+{
+    char cmd[1024];
+    FILE *f;
+    int i;
+
+    snprintf(base, sizeof(base), "/tmp/stint-bench-coll-XXXXXX");
+    if (!mkdtemp(base))
+        return -1;
+    snprintf(cert, sizeof(cert), "%s/cert.pem", base);
+    snprintf(key, sizeof(key), "%s/key.pem", base);
+    snprintf(tokens, sizeof(tokens), "%s/tokens", base);
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+             "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s "
+             "2>/dev/null",
+             key, cert);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "bench_collector: openssl failed\n");
+        return -1;
+    }
+    f = fopen(tokens, "w");
+    if (!f)
+        return -1;
+    for (i = 0; i < MAX_ACCOUNTS; i++) {
+        char tok[64], line[128];
+        account_token(i, tok, sizeof(tok));
+        if (i > 1)
+            fprintf(f, "%s acct%03d\n", tok, i);
+        else
+            fprintf(f, "%s %s\n", tok, i ? "other" : "bench");
+        snprintf(line, sizeof(line), "Authorization: Bearer %s", tok);
+        acct_hdrs[i] = curl_slist_append(NULL, line);
+        acct_hdrs[i] = curl_slist_append(acct_hdrs[i], "Content-Type: application/x-protobuf");
+        acct_hdrs[i] = curl_slist_append(acct_hdrs[i], "Expect:");
+    }
+    fclose(f);
+    chmod(tokens, 0600);
+    return 0;
+}
+
+/* --store auto without STINT_PG_URL: runs this command again under
+ * tests/support/with_postgres.sh, which starts a PostgreSQL 15 for it; returns only on failure. */
+static int rerun_under_postgres(int argc, char **argv)
+{
+    char script[4200];
+    char **args = calloc((size_t)argc + 3, sizeof(*args));
+    int i;
+
+    if (!args)
+        return 1;
+    snprintf(script, sizeof(script), "%s/tests/support/with_postgres.sh", STINT_SOURCE_DIR);
+    args[0] = (char *)"sh";
+    args[1] = script;
+    for (i = 0; i < argc; i++)
+        args[2 + i] = argv[i];
+    execvp("sh", args);
+    fprintf(stderr, "bench_collector: cannot run %s\n", script);
+    free(args);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     int n_agents = 16, i, row_no = 0, pass;
@@ -739,7 +817,6 @@ int main(int argc, char **argv)
     bool ack_only = false;
     unsigned long long delete_store = 1000000;
     char cmd[1024];
-    FILE *f;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--agents") == 0 && i + 1 < argc)
@@ -785,58 +862,16 @@ int main(int argc, char **argv)
     }
     if (store && strcmp(store, "auto") == 0) {
         const char *url = getenv("STINT_PG_URL");
-        if (url && *url) {
-            store = url;
-        } else {
-            /* run again under a PostgreSQL of our own */
-            char script[4200];
-            char **args = calloc((size_t)argc + 3, sizeof(*args));
-            snprintf(script, sizeof(script), "%s/tests/support/with_postgres.sh", STINT_SOURCE_DIR);
-            args[0] = (char *)"sh";
-            args[1] = script;
-            for (i = 0; i < argc; i++)
-                args[2 + i] = argv[i];
-            execvp("sh", args);
-            fprintf(stderr, "bench_collector: cannot run %s\n", script);
-            return 1;
-        }
+        if (!url || !*url)
+            return rerun_under_postgres(argc, argv);
+        store = url;
     }
     if (n_agents < 1 || n_agents > 1000 || seconds <= 0) {
         fprintf(stderr, "bench_collector: bad --agents or --seconds\n");
         return 2;
     }
-    snprintf(base, sizeof(base), "/tmp/stint-bench-coll-XXXXXX");
-    if (!mkdtemp(base))
+    if (make_credentials() != 0)
         return 1;
-    snprintf(cert, sizeof(cert), "%s/cert.pem", base);
-    snprintf(key, sizeof(key), "%s/key.pem", base);
-    snprintf(tokens, sizeof(tokens), "%s/tokens", base);
-    snprintf(cmd, sizeof(cmd),
-             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
-             "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s "
-             "2>/dev/null",
-             key, cert);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "bench_collector: openssl failed\n");
-        return 1;
-    }
-    f = fopen(tokens, "w");
-    if (!f)
-        return 1;
-    for (i = 0; i < MAX_ACCOUNTS; i++) {
-        char tok[64], line[128];
-        account_token(i, tok, sizeof(tok));
-        if (i > 1)
-            fprintf(f, "%s acct%03d\n", tok, i);
-        else
-            fprintf(f, "%s %s\n", tok, i ? "other" : "bench");
-        snprintf(line, sizeof(line), "Authorization: Bearer %s", tok);
-        acct_hdrs[i] = curl_slist_append(NULL, line);
-        acct_hdrs[i] = curl_slist_append(acct_hdrs[i], "Content-Type: application/x-protobuf");
-        acct_hdrs[i] = curl_slist_append(acct_hdrs[i], "Expect:");
-    }
-    fclose(f);
-    chmod(tokens, 0600);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (getenv("STINT_COLLECTOR_UNDER_TEST"))
         collector_bin = getenv("STINT_COLLECTOR_UNDER_TEST");
@@ -901,17 +936,8 @@ int main(int argc, char **argv)
     for (pass = 0; pass < (store ? 2 : 1) && delete_store >= 1000 && !ack_only; pass++) {
         pg_url = pass ? store : NULL;
         pg_ingest = only_ingest ? only_ingest : "unnest";
-        if (pass == 0) {
-            printf("\nDELETE /v1/data of one account of %d, then again (empty); PostgreSQL: "
-                   "tables and indexes after a CHECKPOINT, dead tuples included (vacuumed before "
-                   "the DELETE, not after); then VACUUM, then VACUUM FULL, of the relations that "
-                   "held the account (their size):\n\n",
-                   n_delete_accounts);
-            printf("| store | store records | accounts | deleted records | DELETE s | DELETE "
-                   "again s | data MiB before -> after | VACUUM s (of MiB) | VACUUM FULL s "
-                   "(MiB) | load s |\n");
-            printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-        }
+        if (pass == 0)
+            print_delete_head();
         if (pass == 0 && pg_only && store)
             continue;
         fflush(stdout);

@@ -166,5 +166,6 @@ EOF
         echo "  round $r: $(python3 -c "print('%.2f' % ($t1 - $t0))") s (load average $(cut -d' ' -f1 /proc/loadavg))"
         r=$((r + 1))
     done
-    psql -X -q "$STINT_PG_URL" -c "DROP SCHEMA mig CASCADE" >/dev/null
+    psql -X -q "$STINT_PG_URL" -c "SET client_min_messages = warning" -c "DROP SCHEMA mig CASCADE" \
+        >/dev/null
 fi
