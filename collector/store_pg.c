@@ -270,7 +270,7 @@ static const char *const migrations[] = {
     " PRIMARY KEY (account, agent_id, idem));",
     /* 1 -> 2: both tables hashed by account into PARTITIONS partitions (stint_records_p0 ...):
      * an account's rows, their dead tuples after a DELETE and the VACUUM (FULL) that clears
-     * them stay in one partition (spec/COLLECTOR.md §6.1 has the measurements). The primary
+     * them stay in one partition (spec/COLLECTOR.md §6.1.1 has the measurements). The primary
      * keys start with account, so they stay enforceable. The rows are copied over in this
      * transaction; the old tables go. */
     "ALTER TABLE stint_records RENAME TO stint_records_v1;"
