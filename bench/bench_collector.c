@@ -28,10 +28,21 @@
  * time went: seconds of CPU used by the collector and by the PostgreSQL server processes during
  * the row, per second.
  *
+ * Accounts: with --accounts N the agents are spread over N accounts (agent k in account k mod N),
+ * and the DELETE rows load their store into --delete-accounts N accounts (default 2) and delete
+ * one of them. Layouts: --pg-layout FILE is SQL run after each row's `migrate` (e.g. the records
+ * table re-made PARTITION BY HASH (account)), --pg-ingest METHOD runs one way of ingesting only,
+ * --pg-only skips the LevelDB rows; bench/bench_pg_partitions.sh uses them to compare layouts.
+ * After the PostgreSQL DELETE the bench VACUUMs, then VACUUM FULLs, the relations (tables or
+ * partitions) that held the account's rows, and prints their time and size: the work that the
+ * deletion leaves to the database.
+ *
  * STINT_COLLECTOR_UNDER_TEST=PATH runs another build of stint-collector (a before/after).
  *
  * usage: bench_collector [--agents N] [--seconds S] [--sizes 1,100,1000] [--ack-only]
- *                        [--delete-store N] [--store URL|auto]
+ *                        [--delete-store N] [--store URL|auto] [--accounts N]
+ *                        [--delete-accounts N] [--pg-layout FILE] [--pg-ingest METHOD]
+ *                        [--pg-only]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -54,9 +65,26 @@
 
 #define TOKEN "bench-token-0123456789abcdef"
 #define TOKEN_OTHER "bench-token-other-0123456789"
+#define MAX_ACCOUNTS 256
 
 static char base[64], cert[128], key[128], tokens[128];
 static const char *collector_bin = STINT_COLLECTOR_BIN;
+static int n_accounts = 1;                         /* --accounts */
+static int n_delete_accounts = 2;                  /* --delete-accounts */
+static const char *pg_layout;                      /* --pg-layout FILE: SQL run after migrate */
+static char *pg_layout_sql;                        /* its text */
+static struct curl_slist *acct_hdrs[MAX_ACCOUNTS]; /* request headers per account */
+
+/* The token of account i: account 0 is "bench" (TOKEN), 1 is "other", then "acctNNN". */
+static void account_token(int i, char *out, size_t cap)
+{
+    if (i == 0)
+        snprintf(out, cap, "%s", TOKEN);
+    else if (i == 1)
+        snprintf(out, cap, "%s", TOKEN_OTHER);
+    else
+        snprintf(out, cap, "bench-token-acct%03d-0123456789abcdef", i);
+}
 
 static double now_s(void)
 {
@@ -219,7 +247,16 @@ static int pg_reset(void)
     }
     if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
         return -1;
-    return 0;
+    if (pg_layout_sql) {
+        c = PQconnectdb(pg_url);
+        r = PQexec(c, pg_layout_sql);
+        st = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+        if (st)
+            fprintf(stderr, "bench_collector: %s: %s", pg_layout, PQerrorMessage(c));
+        PQclear(r);
+        PQfinish(c);
+    }
+    return st;
 }
 
 /* The server's current WAL position in bytes; -1 on failure. */
@@ -248,8 +285,11 @@ static long long pg_bytes(void)
 
     if (PQstatus(c) == CONNECTION_OK) {
         PQclear(PQexec(c, "CHECKPOINT"));
-        r = PQexec(c, "SELECT pg_total_relation_size('stint_records') + "
-                      "pg_total_relation_size('stint_acks')");
+        /* partitioned tables have no storage of their own: sum over the partition trees */
+        r = PQexec(c, "SELECT sum(pg_total_relation_size(r))::int8 FROM (SELECT "
+                      "'stint_records'::regclass AS r UNION SELECT 'stint_acks'::regclass UNION "
+                      "SELECT relid FROM pg_partition_tree('stint_records') UNION "
+                      "SELECT relid FROM pg_partition_tree('stint_acks')) t");
         if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
             n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         PQclear(r);
@@ -313,7 +353,6 @@ static int run_row(size_t size, int n_agents, double seconds, bool ack_only, int
     struct stint_record *recs = calloc(size, sizeof(*recs));
     size_t lat_cap = 1 << 20, lat_n = 0, i;
     double *lat = malloc(lat_cap * sizeof(*lat));
-    struct curl_slist *hdrs = NULL;
     CURLM *multi = curl_multi_init();
     uint64_t ok_batches = 0, ok_records = 0, failed = 0;
     double t0, t_end, elapsed, cpu0, db0;
@@ -332,9 +371,6 @@ static int run_row(size_t size, int n_agents, double seconds, bool ack_only, int
         return -1;
     }
     snprintf(url, sizeof(url), "https://127.0.0.1:%d/v1/batches", port);
-    hdrs = curl_slist_append(hdrs, "Authorization: Bearer " TOKEN);
-    hdrs = curl_slist_append(hdrs, "Content-Type: application/x-protobuf");
-    hdrs = curl_slist_append(hdrs, "Expect:");
     for (i = 0; i < size; i++) {
         stint_record_clear(&recs[i]);
         recs[i].kind = STINT_KIND_ACTIVE;
@@ -356,7 +392,7 @@ static int run_row(size_t size, int n_agents, double seconds, bool ack_only, int
         curl_easy_setopt(ag->easy, CURLOPT_URL, url);
         curl_easy_setopt(ag->easy, CURLOPT_CAINFO, cert);
         curl_easy_setopt(ag->easy, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(ag->easy, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(ag->easy, CURLOPT_HTTPHEADER, acct_hdrs[a % n_accounts]);
         curl_easy_setopt(ag->easy, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(ag->easy, CURLOPT_WRITEDATA, &ag->resp);
         curl_easy_setopt(ag->easy, CURLOPT_PRIVATE, ag);
@@ -448,7 +484,6 @@ static int run_row(size_t size, int n_agents, double seconds, bool ack_only, int
         stint_buf_free(&agents[a].resp);
     }
     curl_multi_cleanup(multi);
-    curl_slist_free_all(hdrs);
     free(agents);
     free(recs);
     free(lat);
@@ -489,18 +524,112 @@ static long send_one(CURL *c, const char *url, const char *method, struct curl_s
     return code;
 }
 
+/* PostgreSQL: the relations (tables or partitions) that hold account's rows, as a SQL list of
+ * quoted names ("stint_records, stint_acks"), into out; false if none or on failure. */
+static bool pg_account_relations(PGconn *pc, const char *account, char *out, size_t cap)
+{
+    const char *vals[1] = {account};
+    PGresult *r =
+        PQexecParams(pc,
+                     "SELECT string_agg(rel, ', ') FROM (SELECT DISTINCT tableoid::regclass::text "
+                     "AS rel FROM stint_records WHERE account = $1 UNION SELECT DISTINCT "
+                     "tableoid::regclass::text FROM stint_acks WHERE account = $1) x",
+                     1, NULL, vals, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0);
+
+    if (ok)
+        snprintf(out, cap, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return ok;
+}
+
+/* PostgreSQL: bytes of the relations of a list made by pg_account_relations, after a
+ * CHECKPOINT; -1 on failure. */
+static long long pg_relations_bytes(PGconn *pc, const char *rels)
+{
+    char sql[1400];
+    PGresult *r;
+    long long n = -1;
+
+    PQclear(PQexec(pc, "CHECKPOINT"));
+    snprintf(sql, sizeof(sql),
+             "SELECT sum(pg_total_relation_size(r::regclass))::int8 FROM "
+             "unnest(string_to_array('%s', ', ')) "
+             "AS r",
+             rels);
+    r = PQexec(pc, sql);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return n;
+}
+
+/* PostgreSQL: runs "WHAT rels" and returns its time in seconds, -1 on failure. */
+static double pg_timed(PGconn *pc, const char *what, const char *rels)
+{
+    char sql[1400];
+    PGresult *r;
+    double t0 = now_s(), t = -1;
+
+    snprintf(sql, sizeof(sql), "%s %s", what, rels);
+    r = PQexec(pc, sql);
+    if (PQresultStatus(r) == PGRES_COMMAND_OK)
+        t = now_s() - t0;
+    else
+        fprintf(stderr, "bench_collector: %s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    return t;
+}
+
+/* Loads store_records records in batches of 1,000 from n_ag agents spread over
+ * n_delete_accounts accounts, interleaved as real traffic would be; 0 or -1. */
+static int load_accounts(CURL *c, const char *url, struct stint_record *recs,
+                         uint64_t store_records, struct stint_buf *resp)
+{
+    /* at least 20 agents, the same number in every account */
+    int n_ag = n_delete_accounts * ((20 + n_delete_accounts - 1) / n_delete_accounts), ag;
+    struct agent *agents = calloc((size_t)n_ag, sizeof(*agents));
+    uint64_t loaded = 0;
+    int rc = 0;
+
+    if (!agents)
+        return -1;
+    for (ag = 0; ag < n_ag; ag++) {
+        agents[ag].id[0] = 0xde;
+        agents[ag].id[14] = (uint8_t)(ag >> 8);
+        agents[ag].id[15] = (uint8_t)ag;
+        agents[ag].next_seq = 1;
+    }
+    while (loaded < store_records && rc == 0) {
+        for (ag = 0; ag < n_ag && loaded < store_records && rc == 0; ag++) {
+            fill_batch(&agents[ag], recs, 1000);
+            if (send_one(c, url, "POST", acct_hdrs[ag % n_delete_accounts], &agents[ag].body,
+                         resp) != 200) {
+                fprintf(stderr, "bench_collector: a batch failed while loading\n");
+                rc = -1;
+            }
+            loaded += 1000;
+        }
+    }
+    for (ag = 0; ag < n_ag; ag++)
+        stint_buf_free(&agents[ag].body);
+    free(agents);
+    return rc;
+}
+
 /* The DELETE rows (see the design block). */
 static int run_delete(uint64_t store_records, int row_no)
 {
-    char data[128], url[128], url_del[128];
+    char data[128], url[128], url_del[128], rels[1024] = "", vac[64] = "–", full[96] = "–";
     struct stint_record *recs = calloc(1000, sizeof(*recs));
-    struct curl_slist *h_bench = NULL, *h_other = NULL;
     struct stint_buf resp = {0};
     CURL *c = curl_easy_init();
-    int port = 0, acct, ag;
-    uint64_t loaded = 0;
+    PGconn *pc = NULL;
+    int port = 0;
+    unsigned long long deleted = 0;
     long long before, after;
     double t0, t_full, t_empty, t_load;
+    const char *d;
     pid_t pid;
     size_t i;
 
@@ -516,12 +645,6 @@ static int run_delete(uint64_t store_records, int row_no)
     }
     snprintf(url, sizeof(url), "https://127.0.0.1:%d/v1/batches", port);
     snprintf(url_del, sizeof(url_del), "https://127.0.0.1:%d/v1/data", port);
-    h_bench = curl_slist_append(h_bench, "Authorization: Bearer " TOKEN);
-    h_bench = curl_slist_append(h_bench, "Content-Type: application/x-protobuf");
-    h_bench = curl_slist_append(h_bench, "Expect:");
-    h_other = curl_slist_append(h_other, "Authorization: Bearer " TOKEN_OTHER);
-    h_other = curl_slist_append(h_other, "Content-Type: application/x-protobuf");
-    h_other = curl_slist_append(h_other, "Expect:");
     curl_easy_setopt(c, CURLOPT_CAINFO, cert);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 3600L);
@@ -536,80 +659,164 @@ static int run_delete(uint64_t store_records, int row_no)
                          "Stint: offline-first activity agent - Firefox", 44);
         stint_record_set(&recs[i], STINT_FIELD_URL, "jqueryui.com", 12);
     }
-    /* half the store in each account, ten agents each, interleaved as real traffic would be */
     t0 = now_s();
-    {
-        struct agent agents[20];
-        memset(agents, 0, sizeof(agents));
-        for (ag = 0; ag < 20; ag++) {
-            agents[ag].id[0] = 0xde;
-            agents[ag].id[15] = (uint8_t)ag;
-            agents[ag].next_seq = 1;
-        }
-        while (loaded < store_records) {
-            for (ag = 0; ag < 20 && loaded < store_records; ag++) {
-                acct = ag % 2;
-                fill_batch(&agents[ag], recs, 1000);
-                if (send_one(c, url, "POST", acct ? h_other : h_bench, &agents[ag].body, &resp) !=
-                    200) {
-                    fprintf(stderr, "bench_collector: a batch failed while loading\n");
-                    return -1;
-                }
-                loaded += 1000;
-            }
-        }
-        for (ag = 0; ag < 20; ag++)
-            stint_buf_free(&agents[ag].body);
-    }
+    if (load_accounts(c, url, recs, store_records, &resp) != 0)
+        return -1;
     t_load = now_s() - t0;
-    sleep(2); /* let background compactions settle */
+    if (pg_url) {
+        /* a database in its steady state: vacuumed (visibility map set) before the DELETE */
+        pc = PQconnectdb(pg_url);
+        if (pg_timed(pc, "VACUUM (ANALYZE)", "stint_records, stint_acks") < 0 ||
+            !pg_account_relations(pc, "bench", rels, sizeof(rels)))
+            return -1;
+    } else {
+        sleep(2); /* let background compactions settle */
+    }
     before = pg_url ? pg_bytes() : folder_bytes(data);
     t0 = now_s();
-    if (send_one(c, url_del, "DELETE", h_bench, NULL, &resp) != 200) {
+    if (send_one(c, url_del, "DELETE", acct_hdrs[0], NULL, &resp) != 200) {
         fprintf(stderr, "bench_collector: DELETE failed\n");
         return -1;
     }
     t_full = now_s() - t0;
     stint_buf_append(&resp, "", 1);
+    d = strstr((const char *)resp.data, "\"deletedRecords\":\"");
+    if (d)
+        deleted = strtoull(d + 18, NULL, 10);
     after = pg_url ? pg_bytes() : folder_bytes(data);
     t0 = now_s();
-    send_one(c, url_del, "DELETE", h_bench, NULL, &resp);
+    send_one(c, url_del, "DELETE", acct_hdrs[0], NULL, &resp);
     t_empty = now_s() - t0;
-    printf("| %s | %llu | %llu | %.2f | %.2f | %.1f -> %.1f | %.1f |\n", pg_url ? "pg" : "leveldb",
-           (unsigned long long)store_records, (unsigned long long)(store_records / 2), t_full,
-           t_empty, (double)before / 1048576.0, (double)after / 1048576.0, t_load);
-    if (pg_url) {
-        /* the dead tuples: still in the files after DELETE; VACUUM FULL rewrites the tables */
-        PGconn *pc = PQconnectdb(pg_url);
-        PGresult *pr;
-        t0 = now_s();
-        pr = PQexec(pc, "VACUUM FULL stint_records, stint_acks");
-        if (PQresultStatus(pr) == PGRES_COMMAND_OK)
-            printf("\nPostgreSQL, VACUUM FULL after the DELETE: %.2f s, %.1f -> %.1f MiB\n",
-                   now_s() - t0, (double)after / 1048576.0, (double)pg_bytes() / 1048576.0);
-        PQclear(pr);
+    if (pc) {
+        /* the dead tuples: VACUUM makes their space reusable, VACUUM FULL rewrites the files
+         * without them; both only on the relations that held the account */
+        long long scope = pg_relations_bytes(pc, rels);
+        double tv = pg_timed(pc, "VACUUM", rels);
+        double tf = pg_timed(pc, "VACUUM FULL", rels);
+        snprintf(vac, sizeof(vac), "%.3f (%.1f MiB)", tv, (double)scope / 1048576.0);
+        snprintf(full, sizeof(full), "%.3f (%.1f -> %.1f MiB)", tf, (double)scope / 1048576.0,
+                 (double)pg_relations_bytes(pc, rels) / 1048576.0);
         PQfinish(pc);
     }
+    printf("| %s | %llu | %d | %llu | %.3f | %.3f | %.1f -> %.1f | %s | %s | %.1f |\n",
+           pg_url ? "pg" : "leveldb", (unsigned long long)store_records, n_delete_accounts, deleted,
+           t_full, t_empty, (double)before / 1048576.0, (double)after / 1048576.0, vac, full,
+           t_load);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     curl_easy_cleanup(c);
-    curl_slist_free_all(h_bench);
-    curl_slist_free_all(h_other);
     stint_buf_free(&resp);
     free(recs);
     return 0;
 }
 
+/* The head of the DELETE rows' table. */
+static void print_delete_head(void)
+{
+    printf("\nDELETE /v1/data of one account of %d, then again (empty); PostgreSQL: "
+           "tables and indexes after a CHECKPOINT, dead tuples included (vacuumed before "
+           "the DELETE, not after); then VACUUM, then VACUUM FULL, of the relations that "
+           "held the account (their size):\n\n",
+           n_delete_accounts);
+    printf("| store | store records | accounts | deleted records | DELETE s | DELETE "
+           "again s | data MiB before -> after | VACUUM s (of MiB) | VACUUM FULL s "
+           "(MiB) | load s |\n");
+    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+}
+
+/* The whole of a small text file, NUL-terminated (free it); NULL on failure. */
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *text = NULL;
+    long n;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (1 << 20) &&
+        fseek(f, 0, SEEK_SET) == 0 && (text = calloc(1, (size_t)n + 1)) &&
+        fread(text, 1, (size_t)n, f) != (size_t)n) {
+        free(text);
+        text = NULL;
+    }
+    fclose(f);
+    return text;
+}
+
+/* The run's folder (base), a certificate for 127.0.0.1 (openssl CLI) and the tokens file of
+ * MAX_ACCOUNTS accounts, with each account's request headers (acct_hdrs); 0 or -1. */
+static int make_credentials(void)
+{
+    char cmd[1024];
+    FILE *f;
+    int i;
+
+    snprintf(base, sizeof(base), "/tmp/stint-bench-coll-XXXXXX");
+    if (!mkdtemp(base))
+        return -1;
+    snprintf(cert, sizeof(cert), "%s/cert.pem", base);
+    snprintf(key, sizeof(key), "%s/key.pem", base);
+    snprintf(tokens, sizeof(tokens), "%s/tokens", base);
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+             "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s "
+             "2>/dev/null",
+             key, cert);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "bench_collector: openssl failed\n");
+        return -1;
+    }
+    f = fopen(tokens, "w");
+    if (!f)
+        return -1;
+    for (i = 0; i < MAX_ACCOUNTS; i++) {
+        char tok[64], line[128];
+        account_token(i, tok, sizeof(tok));
+        if (i > 1)
+            fprintf(f, "%s acct%03d\n", tok, i);
+        else
+            fprintf(f, "%s %s\n", tok, i ? "other" : "bench");
+        snprintf(line, sizeof(line), "Authorization: Bearer %s", tok);
+        acct_hdrs[i] = curl_slist_append(NULL, line);
+        acct_hdrs[i] = curl_slist_append(acct_hdrs[i], "Content-Type: application/x-protobuf");
+        acct_hdrs[i] = curl_slist_append(acct_hdrs[i], "Expect:");
+    }
+    fclose(f);
+    chmod(tokens, 0600);
+    return 0;
+}
+
+/* --store auto without STINT_PG_URL: runs this command again under
+ * tests/support/with_postgres.sh, which starts a PostgreSQL 15 for it; returns only on failure. */
+static int rerun_under_postgres(int argc, char **argv)
+{
+    char script[4200];
+    char **args = calloc((size_t)argc + 3, sizeof(*args));
+    int i;
+
+    if (!args)
+        return 1;
+    snprintf(script, sizeof(script), "%s/tests/support/with_postgres.sh", STINT_SOURCE_DIR);
+    args[0] = (char *)"sh";
+    args[1] = script;
+    for (i = 0; i < argc; i++)
+        args[2 + i] = argv[i];
+    execvp("sh", args);
+    fprintf(stderr, "bench_collector: cannot run %s\n", script);
+    free(args);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     int n_agents = 16, i, row_no = 0, pass;
-    const char *store = NULL;
+    const char *store = NULL, *only_ingest = NULL;
+    bool pg_only = false;
     double seconds = 4;
     const char *sizes = "1,100,1000";
     bool ack_only = false;
     unsigned long long delete_store = 1000000;
     char cmd[1024];
-    FILE *f;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--agents") == 0 && i + 1 < argc)
@@ -624,67 +831,59 @@ int main(int argc, char **argv)
             delete_store = strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
             store = argv[++i];
+        else if (strcmp(argv[i], "--accounts") == 0 && i + 1 < argc)
+            n_accounts = (int)strtol(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--delete-accounts") == 0 && i + 1 < argc)
+            n_delete_accounts = (int)strtol(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--pg-layout") == 0 && i + 1 < argc)
+            pg_layout = argv[++i];
+        else if (strcmp(argv[i], "--pg-ingest") == 0 && i + 1 < argc)
+            only_ingest = argv[++i];
+        else if (strcmp(argv[i], "--pg-only") == 0)
+            pg_only = true;
         else {
             fprintf(stderr,
                     "usage: bench_collector [--agents N] [--seconds S] [--sizes 1,100,1000] "
-                    "[--ack-only] [--delete-store N] [--store URL|auto]\n");
+                    "[--ack-only] [--delete-store N] [--store URL|auto] [--accounts N] "
+                    "[--delete-accounts N] [--pg-layout FILE] [--pg-ingest unnest|values|copy] "
+                    "[--pg-only]\n");
             return 2;
         }
     }
+    if (n_accounts < 1 || n_accounts > MAX_ACCOUNTS || n_delete_accounts < 2 ||
+        n_delete_accounts > MAX_ACCOUNTS) {
+        fprintf(stderr, "bench_collector: --accounts is 1..%d, --delete-accounts 2..%d\n",
+                MAX_ACCOUNTS, MAX_ACCOUNTS);
+        return 2;
+    }
+    if (pg_layout && !(pg_layout_sql = read_file(pg_layout))) {
+        fprintf(stderr, "bench_collector: cannot read --pg-layout %s\n", pg_layout);
+        return 2;
+    }
     if (store && strcmp(store, "auto") == 0) {
         const char *url = getenv("STINT_PG_URL");
-        if (url && *url) {
-            store = url;
-        } else {
-            /* run again under a PostgreSQL of our own */
-            char script[4200];
-            char **args = calloc((size_t)argc + 3, sizeof(*args));
-            snprintf(script, sizeof(script), "%s/tests/support/with_postgres.sh", STINT_SOURCE_DIR);
-            args[0] = (char *)"sh";
-            args[1] = script;
-            for (i = 0; i < argc; i++)
-                args[2 + i] = argv[i];
-            execvp("sh", args);
-            fprintf(stderr, "bench_collector: cannot run %s\n", script);
-            return 1;
-        }
+        if (!url || !*url)
+            return rerun_under_postgres(argc, argv);
+        store = url;
     }
     if (n_agents < 1 || n_agents > 1000 || seconds <= 0) {
         fprintf(stderr, "bench_collector: bad --agents or --seconds\n");
         return 2;
     }
-    snprintf(base, sizeof(base), "/tmp/stint-bench-coll-XXXXXX");
-    if (!mkdtemp(base))
+    if (make_credentials() != 0)
         return 1;
-    snprintf(cert, sizeof(cert), "%s/cert.pem", base);
-    snprintf(key, sizeof(key), "%s/key.pem", base);
-    snprintf(tokens, sizeof(tokens), "%s/tokens", base);
-    snprintf(cmd, sizeof(cmd),
-             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
-             "-subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s "
-             "2>/dev/null",
-             key, cert);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "bench_collector: openssl failed\n");
-        return 1;
-    }
-    f = fopen(tokens, "w");
-    if (!f)
-        return 1;
-    fprintf(f, "%s bench\n%s other\n", TOKEN, TOKEN_OTHER);
-    fclose(f);
-    chmod(tokens, 0600);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (getenv("STINT_COLLECTOR_UNDER_TEST"))
         collector_bin = getenv("STINT_COLLECTOR_UNDER_TEST");
 
-    printf("stint-collector load: %d agents, keep-alive HTTPS (one TLS connection each, libcurl "
-           "multi), %.0f s per row,\n%s; %ld cores\n\n",
-           n_agents, seconds,
+    printf("stint-collector load: %d agents in %d account(s), keep-alive HTTPS (one TLS "
+           "connection each, libcurl multi), %.0f s per row,\n%s; %ld cores%s%s\n\n",
+           n_agents, n_accounts, seconds,
            ack_only ? "--ack-only (nothing stored)"
                     : "durable: a synced LevelDB write, or a PostgreSQL COMMIT with "
                       "synchronous_commit = on, before each Ack",
-           sysconf(_SC_NPROCESSORS_ONLN));
+           sysconf(_SC_NPROCESSORS_ONLN), pg_layout ? "; PostgreSQL layout: " : "",
+           pg_layout ? pg_layout : "");
     {
         /* the machine may be shared: say how busy it was */
         char load[128] = "?";
@@ -709,6 +908,10 @@ int main(int argc, char **argv)
             pg_url = store;
             pg_ingest = pass == 1 ? "unnest" : pass == 2 ? "values" : "copy";
             name = pass == 1 ? "pg unnest" : pass == 2 ? "pg values" : "pg copy";
+            if (only_ingest && strcmp(only_ingest, pg_ingest) != 0)
+                continue;
+        } else if (pg_only && store) {
+            continue;
         }
         while (*p) {
             size_t size = (size_t)strtoul(p, NULL, 10);
@@ -732,19 +935,18 @@ int main(int argc, char **argv)
     pg_url = NULL;
     for (pass = 0; pass < (store ? 2 : 1) && delete_store >= 1000 && !ack_only; pass++) {
         pg_url = pass ? store : NULL;
-        pg_ingest = "unnest";
-        if (pass == 0) {
-            printf("\nDELETE /v1/data of one account (half the store), then again (empty); "
-                   "PostgreSQL: tables and indexes after a CHECKPOINT, dead tuples included "
-                   "(no VACUUM):\n\n");
-            printf("| store | store records | deleted records | DELETE s | DELETE again s | data "
-                   "MiB before -> after | load s |\n");
-            printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-        }
+        pg_ingest = only_ingest ? only_ingest : "unnest";
+        if (pass == 0)
+            print_delete_head();
+        if (pass == 0 && pg_only && store)
+            continue;
         fflush(stdout);
         if (run_delete(delete_store, ++row_no) != 0)
             return 1;
     }
+    for (i = 0; i < MAX_ACCOUNTS; i++)
+        curl_slist_free_all(acct_hdrs[i]);
+    free(pg_layout_sql);
     curl_global_cleanup();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
     return system(cmd) == 0 ? 0 : 1;

@@ -1,12 +1,17 @@
 /* store_pg.c — records in PostgreSQL (libpq), shared by any number of collectors (see store.h
  * and spec/COLLECTOR.md, "PostgreSQL store").
  *
- * Schema (version 1, made by stint_pg_open with opts->migrate; `stint-collector migrate`):
+ * Schema (version 2, made by stint_pg_open with opts->migrate; `stint-collector migrate`):
  *
  *   stint_schema  (version)                                   one row: the schema's version
  *   stint_records (account, agent_id, seq, value)             PRIMARY KEY (account, agent_id, seq)
  *   stint_acks    (account, agent_id, idem, fingerprint, ack, created)
  *                                                             PRIMARY KEY (account, agent_id, idem)
+ *
+ * Both tables are PARTITION BY HASH (account) into PARTITIONS partitions (stint_records_p0 ...,
+ * stint_acks_p0 ...): every statement names one account, so it touches one partition, and a
+ * DELETE of an account leaves its dead tuples, and the VACUUM that clears them, in one partition
+ * (version 1 had flat tables; migration 1 -> 2 copies their rows over).
  *
  * account is text COLLATE "C" (byte order, as LevelDB's keys); agent_id and idem are bytea; seq
  * is the record's u64 seq XOR 2^63 stored in a bigint, which keeps u64 order in the signed
@@ -58,7 +63,8 @@
 #define STATEMENT_TIMEOUT_MS 30000 /* any statement of the collector's */
 #define CONNECT_TIMEOUT_S "5"
 #define HEAL_EVERY_MS 500
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
+#define PARTITIONS "16" /* schema 2: hash partitions of each table (a string: it goes in SQL) */
 #define SEQ_FLIP 0x8000000000000000ull
 #define MIGRATE_LOCK 0x5374696e74L /* "Stint": the advisory lock migrations hold */
 
@@ -220,6 +226,40 @@ static const char *const migrations[] = {
     " ack bytea NOT NULL,"
     " created timestamptz NOT NULL DEFAULT now(),"
     " PRIMARY KEY (account, agent_id, idem));",
+    /* 1 -> 2: both tables hashed by account into PARTITIONS partitions (stint_records_p0 ...):
+     * an account's rows, their dead tuples after a DELETE and the VACUUM (FULL) that clears
+     * them stay in one partition (spec/COLLECTOR.md §6.1.1 has the measurements). The primary
+     * keys start with account, so they stay enforceable. The rows are copied over in this
+     * transaction; the old tables go. */
+    "ALTER TABLE stint_records RENAME TO stint_records_v1;"
+    "ALTER TABLE stint_records_v1 RENAME CONSTRAINT stint_records_pkey TO stint_records_v1_pkey;"
+    "ALTER TABLE stint_acks RENAME TO stint_acks_v1;"
+    "ALTER TABLE stint_acks_v1 RENAME CONSTRAINT stint_acks_pkey TO stint_acks_v1_pkey;"
+    "CREATE TABLE stint_records ("
+    " account text COLLATE \"C\" NOT NULL,"
+    " agent_id bytea NOT NULL,"
+    " seq bigint NOT NULL,"
+    " value bytea NOT NULL,"
+    " PRIMARY KEY (account, agent_id, seq)) PARTITION BY HASH (account);"
+    "CREATE TABLE stint_acks ("
+    " account text COLLATE \"C\" NOT NULL,"
+    " agent_id bytea NOT NULL,"
+    " idem bytea NOT NULL,"
+    " fingerprint bigint NOT NULL,"
+    " ack bytea NOT NULL,"
+    " created timestamptz NOT NULL DEFAULT now(),"
+    " PRIMARY KEY (account, agent_id, idem)) PARTITION BY HASH (account);"
+    "DO $$ BEGIN FOR i IN 0.." PARTITIONS " - 1 LOOP"
+    " EXECUTE format('CREATE TABLE stint_records_p%s PARTITION OF stint_records"
+    " FOR VALUES WITH (MODULUS " PARTITIONS ", REMAINDER %s)', i, i);"
+    " EXECUTE format('CREATE TABLE stint_acks_p%s PARTITION OF stint_acks"
+    " FOR VALUES WITH (MODULUS " PARTITIONS ", REMAINDER %s)', i, i);"
+    " END LOOP; END $$;"
+    "INSERT INTO stint_records (account, agent_id, seq, value)"
+    " SELECT account, agent_id, seq, value FROM stint_records_v1;"
+    "INSERT INTO stint_acks (account, agent_id, idem, fingerprint, ack, created)"
+    " SELECT account, agent_id, idem, fingerprint, ack, created FROM stint_acks_v1;"
+    "DROP TABLE stint_records_v1, stint_acks_v1;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

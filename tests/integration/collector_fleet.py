@@ -136,7 +136,7 @@ def run(work, collector, send_test, url, pg_ctl, procs):
         if r.returncode == 0 or "newer" not in r.stderr:
             fail("%s on a schema of version 99: want a refusal naming it newer, got %d %r"
                  % (cmd[0], r.returncode, r.stderr))
-    psql("UPDATE stint_schema SET version = 1")
+    psql("UPDATE stint_schema SET version = 2")
 
     faults = {"A": [], "B": ["--fault", "status=503,retry-after=1,rate=0.2"],
               "C": ["--fault", "drop-after-store,rate=0.2"]}
