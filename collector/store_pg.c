@@ -534,6 +534,23 @@ static PGresult *exec_bin(PGconn *c, const char *sql, int n, const char *const *
     return PQexecParams(c, sql, n, NULL, vals, lens, fmts, 1);
 }
 
+/* Runs sql with n binary parameters (binary results) and check()s its status. */
+static enum stint_err query(struct pg_store *s, PGconn *c, const char *sql, int n,
+                            const char *const *vals, const int *lens, ExecStatusType want,
+                            const char *what, PGresult **out, struct stint_error *err)
+{
+    return check(s, c, exec_bin(c, sql, n, vals, lens), want, what, out, err);
+}
+
+/* Parameters $1 and $2 of the statements about one agent: its account and agent_id. */
+static void agent_params(const struct stint_store_put *p, const char **vals, int *lens)
+{
+    vals[0] = p->account;
+    lens[0] = (int)strlen(p->account);
+    vals[1] = (const char *)p->agent_id;
+    lens[1] = STINT_AGENT_ID_LEN;
+}
+
 /* The INSERT ... VALUES way: one statement, parameters $1 account, $2 agent_id, then seq and
  * value of each record, all binary. *inserted gets the rows the database took. */
 static enum stint_err insert_values(struct pg_store *s, PGconn *c, const struct stint_store_put *p,
@@ -559,10 +576,7 @@ static enum stint_err insert_values(struct pg_store *s, PGconn *c, const struct 
     }
     rc = stint_buf_printf(&sql, "INSERT INTO stint_records (account, agent_id, seq, value) "
                                 "VALUES ");
-    vals[0] = p->account;
-    lens[0] = (int)strlen(p->account);
-    vals[1] = (const char *)p->agent_id;
-    lens[1] = STINT_AGENT_ID_LEN;
+    agent_params(p, vals, lens);
     for (i = 0; i < p->n && rc == STINT_OK; i++) {
         stint_be64_put(seqs + 8 * i, p->items[i].seq ^ SEQ_FLIP);
         vals[2 + 2 * i] = (const char *)seqs + 8 * i;
@@ -653,22 +667,16 @@ static enum stint_err insert_unnest(struct pg_store *s, PGconn *c, const struct 
         rc = stint_error_set(err, rc, 0, "out of memory");
         goto cleanup;
     }
-    vals[0] = p->account;
-    lens[0] = (int)strlen(p->account);
-    vals[1] = (const char *)p->agent_id;
-    lens[1] = STINT_AGENT_ID_LEN;
+    agent_params(p, vals, lens);
     vals[2] = (const char *)seqs.data;
     lens[2] = (int)seqs.len;
     vals[3] = (const char *)vals_arr.data;
     lens[3] = (int)vals_arr.len;
-    rc = check(
-        s, c,
-        exec_bin(c,
-                 "INSERT INTO stint_records (account, agent_id, seq, value) "
-                 "SELECT $1::text, $2::bytea, u.seq, u.value "
-                 "FROM unnest($3::int8[], $4::bytea[]) AS u(seq, value) ON CONFLICT DO NOTHING",
-                 4, vals, lens),
-        PGRES_COMMAND_OK, "inserting records", &r, err);
+    rc = query(s, c,
+               "INSERT INTO stint_records (account, agent_id, seq, value) "
+               "SELECT $1::text, $2::bytea, u.seq, u.value "
+               "FROM unnest($3::int8[], $4::bytea[]) AS u(seq, value) ON CONFLICT DO NOTHING",
+               4, vals, lens, PGRES_COMMAND_OK, "inserting records", &r, err);
     if (rc != STINT_OK)
         goto cleanup;
     *inserted = rows_of(r);
@@ -731,17 +739,11 @@ static enum stint_err insert_copy(struct pg_store *s, PGconn *c, const struct st
     PQclear(r);
     while ((r = PQgetResult(c)))
         PQclear(r);
-    vals[0] = p->account;
-    lens[0] = (int)strlen(p->account);
-    vals[1] = (const char *)p->agent_id;
-    lens[1] = STINT_AGENT_ID_LEN;
-    rc = check(
-        s, c,
-        exec_bin(c,
-                 "INSERT INTO stint_records (account, agent_id, seq, value) "
-                 "SELECT $1::text, $2::bytea, seq, value FROM stint_stage ON CONFLICT DO NOTHING",
-                 2, vals, lens),
-        PGRES_COMMAND_OK, "inserting records from the stage", &r, err);
+    agent_params(p, vals, lens);
+    rc = query(s, c,
+               "INSERT INTO stint_records (account, agent_id, seq, value) "
+               "SELECT $1::text, $2::bytea, seq, value FROM stint_stage ON CONFLICT DO NOTHING",
+               2, vals, lens, PGRES_COMMAND_OK, "inserting records from the stage", &r, err);
     if (rc != STINT_OK)
         goto cleanup;
     *inserted = rows_of(r);
@@ -778,25 +780,20 @@ enum stint_err stint_pg_commit(struct pg_store *s, struct stint_store_put *p, st
     stint_be64_put(lk, lock_key(p->account, p->agent_id));
     vals[0] = (const char *)lk;
     lens[0] = 8;
-    rc = check(s, c, exec_bin(c, "SELECT pg_advisory_xact_lock($1::int8)", 1, vals, lens),
-               PGRES_TUPLES_OK, "locking the agent", &r, err);
+    rc = query(s, c, "SELECT pg_advisory_xact_lock($1::int8)", 1, vals, lens, PGRES_TUPLES_OK,
+               "locking the agent", &r, err);
     if (rc != STINT_OK)
         goto cleanup;
     PQclear(r);
 
     /* 1. the kept Ack */
-    vals[0] = p->account;
-    lens[0] = (int)strlen(p->account);
-    vals[1] = (const char *)p->agent_id;
-    lens[1] = STINT_AGENT_ID_LEN;
+    agent_params(p, vals, lens);
     vals[2] = p->idem;
     lens[2] = (int)p->idem_len;
-    rc = check(s, c,
-               exec_bin(c,
-                        "SELECT fingerprint, ack FROM stint_acks WHERE account = $1::text AND "
-                        "agent_id = $2::bytea AND idem = $3::bytea",
-                        3, vals, lens),
-               PGRES_TUPLES_OK, "reading an Ack", &r, err);
+    rc = query(s, c,
+               "SELECT fingerprint, ack FROM stint_acks WHERE account = $1::text AND "
+               "agent_id = $2::bytea AND idem = $3::bytea",
+               3, vals, lens, PGRES_TUPLES_OK, "reading an Ack", &r, err);
     if (rc != STINT_OK)
         goto cleanup;
     if (PQntuples(r) == 1) {
@@ -820,12 +817,10 @@ enum stint_err stint_pg_commit(struct pg_store *s, struct stint_store_put *p, st
 
     /* 2. a batch without records only learns the agent's highest stored seq */
     if (p->n == 0 && ack->n_rejected == 0) {
-        rc = check(s, c,
-                   exec_bin(c,
-                            "SELECT max(seq) FROM stint_records WHERE account = $1::text AND "
-                            "agent_id = $2::bytea",
-                            2, vals, lens),
-                   PGRES_TUPLES_OK, "reading the highest seq", &r, err);
+        rc = query(s, c,
+                   "SELECT max(seq) FROM stint_records WHERE account = $1::text AND "
+                   "agent_id = $2::bytea",
+                   2, vals, lens, PGRES_TUPLES_OK, "reading the highest seq", &r, err);
         if (rc == STINT_OK)
             rc = one_row(s, c, r, "reading the highest seq", err);
         if (rc != STINT_OK)
@@ -862,12 +857,10 @@ enum stint_err stint_pg_commit(struct pg_store *s, struct stint_store_put *p, st
     lens[3] = 8;
     vals[4] = ackbuf.len ? (const char *)ackbuf.data : "";
     lens[4] = (int)ackbuf.len;
-    rc = check(s, c,
-               exec_bin(c,
-                        "INSERT INTO stint_acks (account, agent_id, idem, fingerprint, ack) VALUES "
-                        "($1::text, $2::bytea, $3::bytea, $4::int8, $5::bytea)",
-                        5, vals, lens),
-               PGRES_COMMAND_OK, "keeping the Ack", &r, err);
+    rc = query(s, c,
+               "INSERT INTO stint_acks (account, agent_id, idem, fingerprint, ack) VALUES "
+               "($1::text, $2::bytea, $3::bytea, $4::int8, $5::bytea)",
+               5, vals, lens, PGRES_COMMAND_OK, "keeping the Ack", &r, err);
     if (rc != STINT_OK)
         goto cleanup;
     PQclear(r);
@@ -1015,14 +1008,13 @@ enum stint_err stint_pg_delete_account(struct pg_store *s, const char *account, 
     rc = run(s, c, "BEGIN", PGRES_COMMAND_OK, "BEGIN", err);
     if (rc != STINT_OK)
         goto cleanup;
-    rc = check(s, c,
-               exec_bin(c, "DELETE FROM stint_records WHERE account = $1::text", 1, vals, lens),
+    rc = query(s, c, "DELETE FROM stint_records WHERE account = $1::text", 1, vals, lens,
                PGRES_COMMAND_OK, "deleting records", &r, err);
     if (rc != STINT_OK)
         goto cleanup;
     *deleted = rows_of(r);
     PQclear(r);
-    rc = check(s, c, exec_bin(c, "DELETE FROM stint_acks WHERE account = $1::text", 1, vals, lens),
+    rc = query(s, c, "DELETE FROM stint_acks WHERE account = $1::text", 1, vals, lens,
                PGRES_COMMAND_OK, "deleting Acks", &r, err);
     if (rc != STINT_OK)
         goto cleanup;
