@@ -40,14 +40,8 @@ static enum stint_conf_result accept_case(const struct stint_conf_server_opts *o
 
     stint_conf_random(agent, 16);
     stint_conf_idem_key(agent, 1, 3, NULL, key, sizeof(key));
-    if (stint_case_encode(&b, gzip, &body) != STINT_OK) {
-        D("cannot encode");
+    if (!stint_case_send(o, o->token, ctype, gzip, key, &b, &body, &r, d, cap))
         goto cleanup;
-    }
-    if (stint_case_post(o, o->token, ctype, gzip ? "gzip" : NULL, key, &body, &r) != STINT_OK) {
-        res = stint_case_no_answer(&r, d, cap);
-        goto cleanup;
-    }
     if (ack_type) {
         stint_media_type(r.content_type, mt, sizeof(mt));
         if (r.status != 200) {
@@ -129,14 +123,8 @@ static enum stint_conf_result probe(const struct stint_conf_server_opts *o, cons
     struct stint_ack ack = {0};
     enum stint_conf_result res = STINT_CONF_FAIL;
 
-    if (stint_case_encode(&b, false, &body) != STINT_OK) {
-        D("cannot encode");
+    if (!stint_case_send(o, o->token, STINT_CASE_CT_PB, false, NULL, &b, &body, &r, d, cap))
         goto cleanup;
-    }
-    if (stint_case_post(o, o->token, STINT_CASE_CT_PB, NULL, NULL, &body, &r) != STINT_OK) {
-        res = stint_case_no_answer(&r, d, cap);
-        goto cleanup;
-    }
     if (stint_case_want_ack(&r, &ack, what, d, cap) &&
         stint_case_ack_is(&ack, want, 0, 0, 0, what, d, cap))
         res = STINT_CONF_PASS;
@@ -190,14 +178,8 @@ static enum stint_conf_result s09(const struct stint_conf_server_opts *o, char *
 
     stint_conf_random(agent, 16);
     stint_conf_idem_key(agent, 1, 3, NULL, key, sizeof(key));
-    if (stint_case_encode(&b, false, &body) != STINT_OK) {
-        D("cannot encode");
+    if (!stint_case_send(o, o->token, STINT_CASE_CT_PB, false, key, &b, &body, &r, d, cap))
         goto cleanup;
-    }
-    if (stint_case_post(o, o->token, STINT_CASE_CT_PB, NULL, key, &body, &r) != STINT_OK) {
-        res = stint_case_no_answer(&r, d, cap);
-        goto cleanup;
-    }
     if (!stint_case_want_ack(&r, &a1, "first request", d, cap))
         goto cleanup;
     if (stint_buf_append(&first, r.body.data, r.body.len) != STINT_OK)
@@ -261,21 +243,13 @@ static enum stint_conf_result s11(const struct stint_conf_server_opts *o, char *
 
     stint_conf_random(agent, 16);
     stint_conf_idem_key(agent, 1, 3, NULL, key, sizeof(key));
-    if (stint_case_encode(&b, false, &body) != STINT_OK)
+    if (!stint_case_send(o, o->token, STINT_CASE_CT_PB, false, key, &b, &body, &r, d, cap))
         goto cleanup;
-    if (stint_case_post(o, o->token, STINT_CASE_CT_PB, NULL, key, &body, &r) != STINT_OK) {
-        res = stint_case_no_answer(&r, d, cap);
-        goto cleanup;
-    }
     if (!stint_case_want_status(&r, 200, "records 1-3", d, cap))
         goto cleanup;
     b.n = 4;
-    if (stint_case_encode(&b, false, &body) != STINT_OK)
+    if (!stint_case_send(o, o->token, STINT_CASE_CT_PB, false, key, &b, &body, &r, d, cap))
         goto cleanup;
-    if (stint_case_post(o, o->token, STINT_CASE_CT_PB, NULL, key, &body, &r) != STINT_OK) {
-        res = stint_case_no_answer(&r, d, cap);
-        goto cleanup;
-    }
     if (!stint_case_want_status(&r, 409, "records 1-4 under the key of 1-3", d, cap))
         goto cleanup;
     D("409 for a key reused for another batch");
@@ -298,12 +272,8 @@ static enum stint_conf_result s12(const struct stint_conf_server_opts *o, char *
     enum stint_conf_result res = STINT_CONF_FAIL;
 
     stint_conf_random(agent, 16);
-    if (stint_case_encode(&b, false, &body) != STINT_OK)
+    if (!stint_case_send(o, o->token, STINT_CASE_CT_PB, false, NULL, &b, &body, &r, d, cap))
         goto cleanup;
-    if (stint_case_post(o, o->token, STINT_CASE_CT_PB, NULL, NULL, &body, &r) != STINT_OK) {
-        res = stint_case_no_answer(&r, d, cap);
-        goto cleanup;
-    }
     if (!stint_case_want_ack(&r, &ack, "batch with a bad record 2", d, cap))
         goto cleanup;
     if (!stint_case_ack_is(&ack, 3, 2, 0, 1, "records 1-3, 2 ending before it starts", d, cap))
@@ -381,12 +351,8 @@ static enum stint_conf_result s13(const struct stint_conf_server_opts *o, char *
     size_t i, j;
 
     stint_conf_random(agent, 16);
-    if (stint_case_encode(&b, false, &body) != STINT_OK)
+    if (!stint_case_send(o, o->token, STINT_CASE_CT_PB, false, NULL, &b, &body, &r, d, cap))
         goto cleanup;
-    if (stint_case_post(o, o->token, STINT_CASE_CT_PB, NULL, NULL, &body, &r) != STINT_OK) {
-        res = stint_case_no_answer(&r, d, cap);
-        goto cleanup;
-    }
     if (!stint_case_want_ack(&r, &ack, "batch of bad records", d, cap))
         goto cleanup;
     for (i = 0; i < n; i++) {

@@ -35,23 +35,15 @@ static enum stint_conf_result s38(const struct stint_conf_server_opts *o, char *
 
     stint_conf_random(agent, 16);
     stint_conf_idem_key(agent, 1, 3, NULL, key, sizeof(key));
-    if (stint_case_encode(&b, false, &body) != STINT_OK)
+    if (!stint_case_send(o, o->token, STINT_CASE_CT_PB, false, key, &b, &body, &r, d, cap))
         goto cleanup;
-    if (stint_case_post(o, o->token, STINT_CASE_CT_PB, NULL, key, &body, &r) != STINT_OK) {
-        res = stint_case_no_answer(&r, d, cap);
-        goto cleanup;
-    }
     if (!stint_case_want_ack(&r, &ack, "account A, records 1-3", d, cap) ||
         !stint_case_ack_is(&ack, 3, 3, 0, 0, "account A, records 1-3", d, cap))
         goto cleanup;
     stint_ack_free(&ack);
     b.n = 4;
-    if (stint_case_encode(&b, false, &body) != STINT_OK)
+    if (!stint_case_send(o, o->token_b, STINT_CASE_CT_PB, false, key, &b, &body, &r, d, cap))
         goto cleanup;
-    if (stint_case_post(o, o->token_b, STINT_CASE_CT_PB, NULL, key, &body, &r) != STINT_OK) {
-        res = stint_case_no_answer(&r, d, cap);
-        goto cleanup;
-    }
     if (!stint_case_want_ack(&r, &ack, "account B, same agent and key, records 1-4", d, cap) ||
         !stint_case_ack_is(&ack, 4, 4, 0, 0, "account B, same agent and key, records 1-4", d, cap))
         goto cleanup;
@@ -422,13 +414,9 @@ static enum stint_conf_result s46(const struct stint_conf_server_opts *o, char *
         const char *what = pass ? "JSON, kind 9 as a number" : "protobuf, kind 9";
         stint_conf_random(agent, 16);
         b.enc = pass ? STINT_CONF_JSON : STINT_CONF_PB;
-        if (stint_case_encode(&b, false, &body) != STINT_OK)
+        if (!stint_case_send(o, o->token, pass ? STINT_CASE_CT_JSON : STINT_CASE_CT_PB, false, NULL,
+                             &b, &body, &r, d, cap))
             goto cleanup;
-        if (stint_case_post(o, o->token, pass ? STINT_CASE_CT_JSON : STINT_CASE_CT_PB, NULL, NULL,
-                            &body, &r) != STINT_OK) {
-            res = stint_case_no_answer(&r, d, cap);
-            goto cleanup;
-        }
         stint_ack_free(&ack);
         if (!stint_case_want_ack(&r, &ack, what, d, cap) ||
             !stint_case_ack_is(&ack, 2, 2, 0, 0, what, d, cap))
@@ -458,12 +446,8 @@ static enum stint_conf_result s47(const struct stint_conf_server_opts *o, char *
         b.first_seq = 1 + 2 * (uint64_t)i;
         b.mutate = i == 0 ? stint_case_bad_second : NULL; /* the first Ack carries a rejection */
         stint_conf_idem_key(agent, b.first_seq, b.first_seq + 1, NULL, key, sizeof(key));
-        if (stint_case_encode(&b, false, &body) != STINT_OK)
+        if (!stint_case_send(o, o->token, STINT_CASE_CT_PB, false, key, &b, &body, &r, d, cap))
             goto cleanup;
-        if (stint_case_post(o, o->token, STINT_CASE_CT_PB, NULL, key, &body, &r) != STINT_OK) {
-            res = stint_case_no_answer(&r, d, cap);
-            goto cleanup;
-        }
         if (!stint_case_want_status(&r, 200, "a batch", d, cap))
             goto cleanup;
         if (i == 0 && (stint_buf_append(&first, r.body.data, r.body.len) != STINT_OK ||
@@ -510,12 +494,8 @@ static enum stint_conf_result s48(const struct stint_conf_server_opts *o, char *
     enum stint_conf_result res = STINT_CONF_FAIL;
 
     stint_conf_random(agent, 16);
-    if (stint_case_encode(&b, false, &body) != STINT_OK)
+    if (!stint_case_send(o, o->token, STINT_CASE_CT_PB, false, NULL, &b, &body, &r, d, cap))
         goto cleanup;
-    if (stint_case_post(o, o->token, STINT_CASE_CT_PB, NULL, NULL, &body, &r) != STINT_OK) {
-        res = stint_case_no_answer(&r, d, cap);
-        goto cleanup;
-    }
     if (!stint_case_want_ack(&r, &ack, "seqs 5, 7, 6", d, cap) ||
         !stint_case_ack_is(&ack, 7, 2, 0, 1, "seqs 5, 7, 6", d, cap))
         goto cleanup;

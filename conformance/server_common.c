@@ -241,14 +241,8 @@ enum stint_conf_result stint_case_send_expect(const struct stint_conf_server_opt
     char key[200];
 
     stint_conf_idem_key(agent, first, first + n - 1, suffix, key, sizeof(key));
-    if (stint_case_encode(&b, false, &body) != STINT_OK) {
-        D("cannot encode");
+    if (!stint_case_send(o, token, STINT_CASE_CT_PB, false, key, &b, &body, &r, d, cap))
         goto cleanup;
-    }
-    if (stint_case_post(o, token, STINT_CASE_CT_PB, NULL, key, &body, &r) != STINT_OK) {
-        res = stint_case_no_answer(&r, d, cap);
-        goto cleanup;
-    }
     if (stint_case_want_ack(&r, &ack, what, d, cap) &&
         stint_case_ack_is(&ack, first + n - 1, stored, dup, 0, what, d, cap))
         res = STINT_CONF_PASS;
@@ -289,4 +283,19 @@ enum stint_err stint_case_good_body(struct stint_buf *body, enum stint_conf_enc 
 
     stint_conf_random(agent, 16);
     return stint_case_encode(&b, false, body);
+}
+
+bool stint_case_send(const struct stint_conf_server_opts *o, const char *token, const char *ctype,
+                     bool gzip, const char *key, const struct stint_conf_batch *b,
+                     struct stint_buf *body, struct stint_conf_resp *r, char *d, size_t cap)
+{
+    if (stint_case_encode(b, gzip, body) != STINT_OK) {
+        D("cannot encode");
+        return false;
+    }
+    if (stint_case_post(o, token, ctype, gzip ? "gzip" : NULL, key, body, r) != STINT_OK) {
+        stint_case_no_answer(r, d, cap);
+        return false;
+    }
+    return true;
 }

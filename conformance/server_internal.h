@@ -114,4 +114,11 @@ const char *stint_case_code_name(int c);
 /* A valid 3-record protobuf batch of a new agent into body. */
 enum stint_err stint_case_good_body(struct stint_buf *body, enum stint_conf_enc enc);
 
+/* Encodes b (gzipped when asked) into body and POSTs it to /v1/batches as token with Content-Type
+ * ctype and Idempotency-Key key (NULL: none); true when an HTTP answer came into *r. False with
+ * d saying why (it could not encode, or no answer). body and r are the caller's to free. */
+bool stint_case_send(const struct stint_conf_server_opts *o, const char *token, const char *ctype,
+                     bool gzip, const char *key, const struct stint_conf_batch *b,
+                     struct stint_buf *body, struct stint_conf_resp *r, char *d, size_t cap);
+
 #endif
