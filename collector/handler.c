@@ -608,8 +608,8 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
     st.received_ms = rq->now_ms;
     st.fp = 14695981039346656037ull;
     st.legacy = legacy;
-    /* protobuf-c decodes about 2.5 times faster than nanopb (FACTS.md) but unpacks the whole
-     * message before the first record reaches us, in memory that grows with the input; nanopb
+    /* protobuf-c decodes about 2.5 times faster than nanopb (bench/bench_codec.c) but unpacks the
+     * whole message before the first record reaches us, in memory that grows with the input; nanopb
      * streams in constant memory and stops at the record limit. So: protobuf-c up to
      * PBC_FAST_MAX bytes (a 1,000-record batch is ~150 KB), nanopb beyond. */
     decode = fmt->decode_batch;

@@ -215,7 +215,8 @@ enum stint_err stint_ldb_open(const struct stint_store_opts *opts, struct ldb_st
     }
     s->options = leveldb_options_create();
     leveldb_options_set_create_if_missing(s->options, opts->must_exist ? 0 : 1);
-    leveldb_options_set_max_open_files(s->options, 64); /* FACTS.md: keep it small */
+    leveldb_options_set_max_open_files(
+        s->options, 64); /* small: "too many open files" is a known LevelDB failure */
     /* a larger memtable than LevelDB's 4 MiB: fewer level-0 files under a stream of batches */
     leveldb_options_set_write_buffer_size(s->options, 16u << 20);
     s->wsync = leveldb_writeoptions_create();
@@ -310,8 +311,8 @@ static void get_msg(struct ldb_store *s, char *out, size_t cap)
 }
 
 /* Marks the store broken after a failed write or sync: no write goes to this handle again (a
- * LevelDB log that took a torn write "accepts" later writes that the next open then drops;
- * FACTS.md), and writers get STINT_EIO until heal() has reopened it. */
+ * LevelDB log that took a torn write "accepts" later writes that the next open then drops),
+ * and writers get STINT_EIO until heal() has reopened it. */
 static void mark_broken(struct ldb_store *s, const char *why)
 {
     bool was = atomic_exchange(&s->broken, true);
@@ -1065,7 +1066,7 @@ static const char account_tags[] = {'c', 'k', 'r'};
 
 /* Makes deleted values unreadable from any file: after the deletes, LevelDB still holds the old
  * values in the log and memtable, and in table files until a compaction of their key range
- * meets the delete markers (FACTS.md).
+ * meets the delete markers.
  *   1. Flush the memtable (a compaction of an empty range does only that): the log holding the
  *      values is deleted once its memtable is in a table.
  *   2. Per key space: write two fence keys just outside the account's range (TAG account, and
