@@ -300,9 +300,7 @@ static int64_t gn_timeout(struct stint_source *s)
     }
     /* sd-bus answers 0 when it holds messages already read (during a synchronous call) */
     if (sd_bus_get_timeout(g->bus, &us) >= 0 && us != UINT64_MAX) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t now_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+        uint64_t now_us = (uint64_t)stint_clock_mono_ns() / 1000u;
         best = us > now_us ? (int64_t)((us - now_us + 999) / 1000) : 0;
     }
     if (g->title_due) {

@@ -406,6 +406,155 @@ static enum stint_err storage_failed(struct stint_handler *h, const struct stint
     return stint_response_error(rs, 500, "storage_failed", "%s", err->msg);
 }
 
+/* The body within the size limits, gunzipped when enc says so (into inflated, which the caller
+ * frees): *body and *body_len are updated. False with *rs filled (413, 400, 503) and *rc the
+ * result to return when it is not. */
+static bool sized_body(struct stint_handler *h, const struct stint_request *rq, const char *enc,
+                       struct stint_buf *inflated, const uint8_t **body, size_t *body_len,
+                       struct stint_response *rs, enum stint_err *rc)
+{
+    struct stint_error err;
+
+    stint_error_clear(&err);
+    if (rq->body_over_limit || *body_len > h->o.max_body) {
+        *rc = stint_response_error(rs, 413, "body_too_large", "request body over %zu bytes",
+                                   h->o.max_body);
+        return false;
+    }
+    if (enc[0] && strcasecmp(enc, "identity") != 0) {
+        inflated->max = h->o.max_decoded + 1;
+        *rc = stint_inflate_gzip(*body, *body_len, h->o.max_decoded, inflated, &err);
+        if (*rc == STINT_ELIMIT) {
+            *rc = stint_response_error(rs, 413, "decoded_too_large",
+                                       "gzip body decompresses to more than %zu bytes",
+                                       h->o.max_decoded);
+            return false;
+        }
+        if (*rc == STINT_ENOMEM) {
+            *rc = stint_response_error(rs, 503, "overloaded", "out of memory; retry later");
+            return false;
+        }
+        if (*rc != STINT_OK) {
+            *rc = stint_response_error(rs, 400, "bad_gzip", "%s", err.msg);
+            return false;
+        }
+        *body = inflated->data;
+        *body_len = inflated->len;
+    } else if (*body_len > h->o.max_decoded) {
+        *rc = stint_response_error(rs, 413, "decoded_too_large", "request body over %zu bytes",
+                                   h->o.max_decoded);
+        return false;
+    }
+    return true;
+}
+
+/* The Stint-Agent-Id and Stint-Seqs headers of a legacy payload, when it has them: into lagent
+ * and *lseqs (the caller frees it), noted in *st. False with *rs filled and *rc the result to
+ * return when they are malformed or only one is there. */
+static bool legacy_identity(struct stint_handler *h, const struct stint_request *rq,
+                            struct stage *st, uint8_t *lagent, uint64_t **lseqs,
+                            struct stint_response *rs, enum stint_err *rc)
+{
+    struct stint_error err;
+    size_t n = 0;
+
+    if (!rq->legacy_agent_id && !rq->legacy_seqs)
+        return true;
+    stint_error_clear(&err);
+    if (!rq->legacy_agent_id || !rq->legacy_seqs) {
+        *rc = stint_response_error(rs, 400, "bad_legacy_identity", "%s and %s go together",
+                                   STINT_LEGACY_AGENT_HEADER, STINT_LEGACY_SEQS_HEADER);
+        return false;
+    }
+    if (!stint_legacy_agent_parse(rq->legacy_agent_id, lagent)) {
+        *rc = stint_response_error(rs, 400, "bad_legacy_identity", "%s must be 32 hex digits",
+                                   STINT_LEGACY_AGENT_HEADER);
+        return false;
+    }
+    *rc = stint_legacy_seqs_parse(rq->legacy_seqs, strlen(rq->legacy_seqs), h->o.max_records, lseqs,
+                                  &n, &err);
+    if (*rc == STINT_ENOMEM) {
+        *rc = stint_response_error(rs, 503, "overloaded", "out of memory; retry later");
+        return false;
+    }
+    if (*rc != STINT_OK) {
+        *rc = stint_response_error(rs, *rc == STINT_ELIMIT ? 413 : 400,
+                                   *rc == STINT_ELIMIT ? "too_many_records" : "bad_legacy_identity",
+                                   "%s", err.msg);
+        return false;
+    }
+    st->agent_seq = true;
+    st->lseqs = *lseqs;
+    st->n_lseqs = n;
+    return true;
+}
+
+/* The key the store de-duplicates by: "h:" and the Idempotency-Key header, else "auto:" and the
+ * batch's seq range, count and fingerprint. False with *rs filled (400) and *rc the result to
+ * return when the header is not 1..IDEM_MAX visible ASCII characters. */
+static bool idempotency_key(const struct stint_request *rq, const struct stage *st, char *idem,
+                            size_t cap, struct stint_response *rs, enum stint_err *rc)
+{
+    if (rq->idempotency_key) {
+        char k[IDEM_MAX + 1];
+        size_t n, j;
+        bool ok = trimmed(rq->idempotency_key, k, sizeof(k));
+        n = ok ? strlen(k) : 0;
+        for (j = 0; j < n && ok; j++)
+            ok = k[j] > 0x20 && k[j] < 0x7f;
+        if (!ok || n == 0) {
+            *rc = stint_response_error(rs, 400, "bad_idempotency_key",
+                                       "Idempotency-Key must be 1..%d visible ASCII characters",
+                                       IDEM_MAX);
+            return false;
+        }
+        snprintf(idem, cap, "h:%s", k);
+    } else {
+        snprintf(idem, cap, "auto:%" PRIu64 "-%" PRIu64 ":%zu:%016" PRIx64, st->min_seq,
+                 st->max_seq, st->records, st->fp);
+    }
+    return true;
+}
+
+/* Stores the staged records (or, ack-only, only acknowledges them) and fills *ack and *outcome.
+ * False with *rs filled (500, 503, 409) and *rc the result to return when storing failed or the
+ * key was used for another batch. */
+static bool commit(struct stint_handler *h, const char *account, const struct stint_batch *head,
+                   const struct stage *st, const char *idem, struct stint_ack *ack,
+                   enum stint_store_outcome *outcome, struct stint_response *rs, enum stint_err *rc)
+{
+    if (h->o.ack_only) {
+        for (size_t i = 0; i < st->n; i++)
+            if (st->items[i].seq > ack->acked_seq)
+                ack->acked_seq = st->items[i].seq;
+        ack->stored = st->n;
+    } else {
+        struct stint_store_put put;
+        struct stint_error err;
+
+        stint_error_clear(&err);
+        put.account = account;
+        put.agent_id = head->agent_id;
+        put.idem = idem;
+        put.idem_len = strlen(idem);
+        put.fingerprint = st->fp;
+        put.items = st->items;
+        put.n = st->n;
+        put.values = st->values.data;
+        *rc = stint_store_commit(h->o.store, &put, ack, outcome, &err);
+        if (*rc != STINT_OK) {
+            *rc = storage_failed(h, &err, rs);
+            return false;
+        }
+        if (*outcome == STINT_STORE_CONFLICT) {
+            *rc = stint_response_error(rs, 409, "idempotency_conflict",
+                                       "Idempotency-Key was used before for a different batch");
+            return false;
+        }
+    }
+    return true;
+}
+
 /* POST /v1/batches and POST /v1/legacy. */
 static enum stint_err serve_batch(struct stint_handler *h, const struct stint_request *rq,
                                   const char *account, bool legacy, struct stint_response *rs)
@@ -419,7 +568,6 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
     struct stint_batch *head = NULL;
     struct stint_ack ack;
     struct stint_error err;
-    struct stint_store_put put;
     enum stint_store_outcome outcome = STINT_STORE_STORED;
     const uint8_t *body = rq->body;
     size_t body_len = rq->body_len, i;
@@ -427,7 +575,6 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
     const char *ack_type = "application/json";
     bool pb = false;
     uint64_t *lseqs = NULL;
-    size_t n_lseqs = 0;
     uint8_t lagent[STINT_AGENT_ID_LEN];
     enum stint_err rc = STINT_OK;
 
@@ -442,64 +589,12 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
     }
 
     /* the sizes */
-    if (rq->body_over_limit || body_len > h->o.max_body) {
-        rc = stint_response_error(rs, 413, "body_too_large", "request body over %zu bytes",
-                                  h->o.max_body);
+    if (!sized_body(h, rq, enc, &inflated, &body, &body_len, rs, &rc))
         goto cleanup;
-    }
-    if (enc[0] && strcasecmp(enc, "identity") != 0) {
-        inflated.max = h->o.max_decoded + 1;
-        rc = stint_inflate_gzip(body, body_len, h->o.max_decoded, &inflated, &err);
-        if (rc == STINT_ELIMIT) {
-            rc = stint_response_error(rs, 413, "decoded_too_large",
-                                      "gzip body decompresses to more than %zu bytes",
-                                      h->o.max_decoded);
-            goto cleanup;
-        }
-        if (rc == STINT_ENOMEM) {
-            rc = stint_response_error(rs, 503, "overloaded", "out of memory; retry later");
-            goto cleanup;
-        }
-        if (rc != STINT_OK) {
-            rc = stint_response_error(rs, 400, "bad_gzip", "%s", err.msg);
-            goto cleanup;
-        }
-        body = inflated.data;
-        body_len = inflated.len;
-    } else if (body_len > h->o.max_decoded) {
-        rc = stint_response_error(rs, 413, "decoded_too_large", "request body over %zu bytes",
-                                  h->o.max_decoded);
-        goto cleanup;
-    }
 
     /* the legacy identity: both headers or neither */
-    if (legacy && (rq->legacy_agent_id || rq->legacy_seqs)) {
-        if (!rq->legacy_agent_id || !rq->legacy_seqs) {
-            rc = stint_response_error(rs, 400, "bad_legacy_identity", "%s and %s go together",
-                                      STINT_LEGACY_AGENT_HEADER, STINT_LEGACY_SEQS_HEADER);
-            goto cleanup;
-        }
-        if (!stint_legacy_agent_parse(rq->legacy_agent_id, lagent)) {
-            rc = stint_response_error(rs, 400, "bad_legacy_identity", "%s must be 32 hex digits",
-                                      STINT_LEGACY_AGENT_HEADER);
-            goto cleanup;
-        }
-        rc = stint_legacy_seqs_parse(rq->legacy_seqs, strlen(rq->legacy_seqs), h->o.max_records,
-                                     &lseqs, &n_lseqs, &err);
-        if (rc == STINT_ENOMEM) {
-            rc = stint_response_error(rs, 503, "overloaded", "out of memory; retry later");
-            goto cleanup;
-        }
-        if (rc != STINT_OK) {
-            rc = stint_response_error(
-                rs, rc == STINT_ELIMIT ? 413 : 400,
-                rc == STINT_ELIMIT ? "too_many_records" : "bad_legacy_identity", "%s", err.msg);
-            goto cleanup;
-        }
-        st.agent_seq = true;
-        st.lseqs = lseqs;
-        st.n_lseqs = n_lseqs;
-    }
+    if (legacy && !legacy_identity(h, rq, &st, lagent, &lseqs, rs, &rc))
+        goto cleanup;
 
     /* decode, check and stage every record */
     head = malloc(sizeof(*head));
@@ -513,8 +608,8 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
     st.received_ms = rq->now_ms;
     st.fp = 14695981039346656037ull;
     st.legacy = legacy;
-    /* protobuf-c decodes about 2.5 times faster than nanopb (FACTS.md) but unpacks the whole
-     * message before the first record reaches us, in memory that grows with the input; nanopb
+    /* protobuf-c decodes about 2.5 times faster than nanopb (bench/bench_codec.c) but unpacks the
+     * whole message before the first record reaches us, in memory that grows with the input; nanopb
      * streams in constant memory and stops at the record limit. So: protobuf-c up to
      * PBC_FAST_MAX bytes (a 1,000-record batch is ~150 KB), nanopb beyond. */
     decode = fmt->decode_batch;
@@ -558,51 +653,12 @@ static enum stint_err serve_batch(struct stint_handler *h, const struct stint_re
     st.fp = (st.fp ^ st.records) * 1099511628211ull;
 
     /* the idempotency key */
-    if (rq->idempotency_key) {
-        char k[IDEM_MAX + 1];
-        size_t n, j;
-        bool ok = trimmed(rq->idempotency_key, k, sizeof(k));
-        n = ok ? strlen(k) : 0;
-        for (j = 0; j < n && ok; j++)
-            ok = k[j] > 0x20 && k[j] < 0x7f;
-        if (!ok || n == 0) {
-            rc = stint_response_error(rs, 400, "bad_idempotency_key",
-                                      "Idempotency-Key must be 1..%d visible ASCII characters",
-                                      IDEM_MAX);
-            goto cleanup;
-        }
-        snprintf(idem, sizeof(idem), "h:%s", k);
-    } else {
-        snprintf(idem, sizeof(idem), "auto:%" PRIu64 "-%" PRIu64 ":%zu:%016" PRIx64, st.min_seq,
-                 st.max_seq, st.records, st.fp);
-    }
+    if (!idempotency_key(rq, &st, idem, sizeof(idem), rs, &rc))
+        goto cleanup;
 
     ack.server_time_ms = rq->now_ms;
-    if (h->o.ack_only) {
-        for (i = 0; i < st.n; i++)
-            if (st.items[i].seq > ack.acked_seq)
-                ack.acked_seq = st.items[i].seq;
-        ack.stored = st.n;
-    } else {
-        put.account = account;
-        put.agent_id = head->agent_id;
-        put.idem = idem;
-        put.idem_len = strlen(idem);
-        put.fingerprint = st.fp;
-        put.items = st.items;
-        put.n = st.n;
-        put.values = st.values.data;
-        rc = stint_store_commit(h->o.store, &put, &ack, &outcome, &err);
-        if (rc != STINT_OK) {
-            rc = storage_failed(h, &err, rs);
-            goto cleanup;
-        }
-        if (outcome == STINT_STORE_CONFLICT) {
-            rc = stint_response_error(rs, 409, "idempotency_conflict",
-                                      "Idempotency-Key was used before for a different batch");
-            goto cleanup;
-        }
-    }
+    if (!commit(h, account, head, &st, idem, &ack, &outcome, rs, &rc))
+        goto cleanup;
     if (outcome == STINT_STORE_REPLAY) {
         atomic_fetch_add(&h->replays, 1);
     } else {

@@ -488,6 +488,88 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
     return MHD_YES;
 }
 
+/* The first call of a request, with its headers: refuses it from them when it can (malformed,
+ * a fault window, what stint_handler_check_head finds), else makes its state in *con_cls and
+ * reserves room for the announced body. */
+static enum MHD_Result on_head(struct stint_server *s, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, void **con_cls)
+{
+    struct conn *st;
+    struct stint_request rq;
+    struct stint_response rs;
+    enum MHD_Result ret;
+    struct track *t = track_of(c);
+    const char *why;
+    const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long n = 0;
+    char *end = NULL;
+    bool has_length = false;
+
+    st = calloc(1, sizeof(*st));
+    if (!st)
+        return MHD_NO;
+    *con_cls = st;
+    st->now_ms = stint_clock_wall_ms();
+    st->body.max = s->o.max_body;
+    track_phase(s, t, PHASE_BODY);
+    memset(&rq, 0, sizeof(rq));
+    memset(&rs, 0, sizeof(rs));
+    why = malformed(c, method, version, t);
+    if (why) {
+        atomic_fetch_add(&s->malformed, 1);
+        st->refused = st->answered = true;
+        stint_response_error(&rs, 400, "bad_request", "malformed request: %s", why);
+        ret = answer_from_head(c, &rs, true); /* its framing is not to be trusted */
+        stint_response_free(&rs);
+        return ret;
+    }
+    if (cl) {
+        errno = 0;
+        n = strtoull(cl, &end, 10);
+        has_length = cl[0] >= '0' && cl[0] <= '9' && end && *end == '\0' && errno == 0;
+    }
+    if (s->o.faults) {
+        if (stint_faults_refusing(s->o.faults, st->now_ms)) {
+            /* a window of refusal also ends keep-alive connections */
+            stint_faults_count_refused(s->o.faults);
+            linger_zero(c);
+            return MHD_NO;
+        }
+    }
+    rq.method = method;
+    rq.path = url;
+    rq.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+    rq.content_encoding = header(c, MHD_HTTP_HEADER_CONTENT_ENCODING);
+    rq.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (stint_handler_check_head(s->o.handler, &rq, has_length, (uint64_t)n, &rs)) {
+        st->refused = true;
+        /* Agents send their bodies without waiting for 100-continue: closing on a body
+         * still arriving would reset the connection before the client reads the answer.
+         * So a body of a sane size is read and dropped (never kept), then answered; a
+         * larger one is answered at once and the connection closed. */
+        if ((has_length && n == 0) || (!has_length && !header(c, "Transfer-Encoding")) ||
+            (has_length && n > discard_max(s))) {
+            st->answered = true;
+            ret = answer_from_head(c, &rs, true);
+            stint_response_free(&rs);
+            return ret;
+        }
+        st->early = rs;
+        return MHD_YES;
+    }
+    if (s->o.faults) {
+        stint_faults_pick(s->o.faults, method, url, &st->fault);
+        if (st->fault.kind == STINT_FAULT_RESET || st->fault.kind == STINT_FAULT_STOP_ACCEPTING) {
+            linger_zero(c);
+            return MHD_NO;
+        }
+    }
+    /* accepted: one allocation for the whole body when its length is announced */
+    if (has_length && n > 0 && n <= s->o.max_body)
+        (void)stint_buf_reserve(&st->body, (size_t)n);
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
@@ -498,79 +580,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct stint_response rs;
     enum MHD_Result ret;
 
-    if (!st) {
-        struct track *t = track_of(c);
-        const char *why;
-        const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        unsigned long long n = 0;
-        char *end = NULL;
-        bool has_length = false;
-
-        st = calloc(1, sizeof(*st));
-        if (!st)
-            return MHD_NO;
-        *con_cls = st;
-        st->now_ms = stint_clock_wall_ms();
-        st->body.max = s->o.max_body;
-        track_phase(s, t, PHASE_BODY);
-        memset(&rq, 0, sizeof(rq));
-        memset(&rs, 0, sizeof(rs));
-        why = malformed(c, method, version, t);
-        if (why) {
-            atomic_fetch_add(&s->malformed, 1);
-            st->refused = st->answered = true;
-            stint_response_error(&rs, 400, "bad_request", "malformed request: %s", why);
-            ret = answer_from_head(c, &rs, true); /* its framing is not to be trusted */
-            stint_response_free(&rs);
-            return ret;
-        }
-        if (cl) {
-            errno = 0;
-            n = strtoull(cl, &end, 10);
-            has_length = cl[0] >= '0' && cl[0] <= '9' && end && *end == '\0' && errno == 0;
-        }
-        if (s->o.faults) {
-            if (stint_faults_refusing(s->o.faults, st->now_ms)) {
-                /* a window of refusal also ends keep-alive connections */
-                stint_faults_count_refused(s->o.faults);
-                linger_zero(c);
-                return MHD_NO;
-            }
-        }
-        rq.method = method;
-        rq.path = url;
-        rq.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
-        rq.content_encoding = header(c, MHD_HTTP_HEADER_CONTENT_ENCODING);
-        rq.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
-        if (stint_handler_check_head(s->o.handler, &rq, has_length, (uint64_t)n, &rs)) {
-            st->refused = true;
-            /* Agents send their bodies without waiting for 100-continue: closing on a body
-             * still arriving would reset the connection before the client reads the answer.
-             * So a body of a sane size is read and dropped (never kept), then answered; a
-             * larger one is answered at once and the connection closed. */
-            if ((has_length && n == 0) || (!has_length && !header(c, "Transfer-Encoding")) ||
-                (has_length && n > discard_max(s))) {
-                st->answered = true;
-                ret = answer_from_head(c, &rs, true);
-                stint_response_free(&rs);
-                return ret;
-            }
-            st->early = rs;
-            return MHD_YES;
-        }
-        if (s->o.faults) {
-            stint_faults_pick(s->o.faults, method, url, &st->fault);
-            if (st->fault.kind == STINT_FAULT_RESET ||
-                st->fault.kind == STINT_FAULT_STOP_ACCEPTING) {
-                linger_zero(c);
-                return MHD_NO;
-            }
-        }
-        /* accepted: one allocation for the whole body when its length is announced */
-        if (has_length && n > 0 && n <= s->o.max_body)
-            (void)stint_buf_reserve(&st->body, (size_t)n);
-        return MHD_YES;
-    }
+    if (!st)
+        return on_head(s, c, url, method, version, con_cls);
     if (*upload_size) {
         struct track *t = track_of(c);
         if (t) {

@@ -116,7 +116,7 @@ enum stint_err stint_store_value_encode(int64_t received_ms, int64_t client_now_
     stint_be64_put(head + 9, (uint64_t)client_now_ms);
     rc = stint_buf_append(out, head, sizeof(head));
     /* protobuf-c: the same v1 bytes as nanopb's encoder at about a third of its cost
-     * (FACTS.md), and this runs once per stored record */
+     * (bench/bench_codec.c), and this runs once per stored record */
     if (rc == STINT_OK)
         rc = stint_pbc_encode_record(r, out);
     return rc;

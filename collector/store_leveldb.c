@@ -30,6 +30,8 @@
  * Deleting an account (stint_ldb_delete_account) removes its keys and then compacts its key
  * ranges until no table or log file holds the deleted values (see compact_gone). */
 #include "store_impl.h"
+#include "store_chunk.h"
+#include "store_damage.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -121,86 +123,6 @@ static uint32_t stripe_of(const char *account, const uint8_t *agent)
     return h % STRIPES;
 }
 
-/* Sums the "dropping N bytes" lines LevelDB wrote to DIR/LOG during the last open: the bytes of
- * a damaged log it skipped while recovering. */
-static uint64_t dropped_in_log(const char *dir)
-{
-    char path[4096], line[1024];
-    uint64_t total = 0;
-    FILE *f;
-
-    if ((size_t)snprintf(path, sizeof(path), "%s/LOG", dir) >= sizeof(path))
-        return 0;
-    f = fopen(path, "r");
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof(line), f)) {
-        const char *p = strstr(line, "dropping ");
-        char *end = NULL;
-        unsigned long long n;
-
-        if (!p)
-            continue;
-        n = strtoull(p + 9, &end, 10);
-        if (end && strncmp(end, " bytes", 6) == 0)
-            total += n;
-    }
-    fclose(f);
-    return total;
-}
-
-/* Copies the write-ahead logs (*.log) of dir into dir/damaged-<unix time>/ before a recovery
- * that will skip some of their bytes, so an operator keeps the evidence. Best effort: says what
- * it could not do. */
-static void keep_damaged_logs(struct ldb_store *s)
-{
-    char sub[4096], from[4096], to[4200];
-    struct dirent *e;
-    DIR *d = opendir(s->dir);
-    uint8_t buf[65536];
-
-    if (!d)
-        return;
-    if ((size_t)snprintf(sub, sizeof(sub), "%s/damaged-%lld", s->dir, (long long)time(NULL)) >=
-        sizeof(sub)) {
-        closedir(d);
-        return;
-    }
-    if (mkdir(sub, 0700) != 0 && errno != EEXIST) {
-        stint_log(s->log, STINT_LOG_ERROR, "cannot keep the damaged logs in %s: %s", sub,
-                  strerror(errno));
-        closedir(d);
-        return;
-    }
-    while ((e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        int in = -1, out = -1;
-        ssize_t r = 0;
-
-        if (n < 5 || strcmp(e->d_name + n - 4, ".log") != 0)
-            continue;
-        if ((size_t)snprintf(from, sizeof(from), "%s/%s", s->dir, e->d_name) >= sizeof(from) ||
-            (size_t)snprintf(to, sizeof(to), "%s/%s", sub, e->d_name) >= sizeof(to))
-            continue;
-        in = open(from, O_RDONLY | O_CLOEXEC);
-        out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        while (in >= 0 && out >= 0 && (r = read(in, buf, sizeof(buf))) > 0)
-            if (write(out, buf, (size_t)r) != r) {
-                r = -1;
-                break;
-            }
-        if (in < 0 || out < 0 || r < 0 || fsync(out) != 0)
-            stint_log(s->log, STINT_LOG_ERROR, "cannot keep %s in %s: %s", from, sub,
-                      strerror(errno));
-        if (in >= 0)
-            close(in);
-        if (out >= 0)
-            close(out);
-    }
-    closedir(d);
-    stint_log(s->log, STINT_LOG_WARN, "the damaged logs are kept in %s", sub);
-}
-
 /* Opens the database into s->db: with paranoid checks, so a damaged log fails the open instead
  * of being skipped in silence. When it fails as corrupt, the logs are copied aside, the database
  * is recovered without the checks (LevelDB skips what it cannot read), the bytes it skipped are
@@ -231,10 +153,10 @@ static enum stint_err db_open(struct ldb_store *s, struct stint_error *err)
               s->dir, msg);
     leveldb_free(msg);
     msg = NULL;
-    keep_damaged_logs(s);
+    stint_ldb_keep_damaged_logs(s->dir, s->log);
     leveldb_options_set_paranoid_checks(s->options, 0);
     s->db = leveldb_open(s->options, s->dir, &msg);
-    dropped = dropped_in_log(s->dir);
+    dropped = stint_ldb_dropped_in_log(s->dir);
     leveldb_options_set_paranoid_checks(s->options, 1);
     if (msg) {
         enum stint_err rc =
@@ -293,7 +215,8 @@ enum stint_err stint_ldb_open(const struct stint_store_opts *opts, struct ldb_st
     }
     s->options = leveldb_options_create();
     leveldb_options_set_create_if_missing(s->options, opts->must_exist ? 0 : 1);
-    leveldb_options_set_max_open_files(s->options, 64); /* FACTS.md: keep it small */
+    leveldb_options_set_max_open_files(
+        s->options, 64); /* small: "too many open files" is a known LevelDB failure */
     /* a larger memtable than LevelDB's 4 MiB: fewer level-0 files under a stream of batches */
     leveldb_options_set_write_buffer_size(s->options, 16u << 20);
     s->wsync = leveldb_writeoptions_create();
@@ -388,8 +311,8 @@ static void get_msg(struct ldb_store *s, char *out, size_t cap)
 }
 
 /* Marks the store broken after a failed write or sync: no write goes to this handle again (a
- * LevelDB log that took a torn write "accepts" later writes that the next open then drops;
- * FACTS.md), and writers get STINT_EIO until heal() has reopened it. */
+ * LevelDB log that took a torn write "accepts" later writes that the next open then drops),
+ * and writers get STINT_EIO until heal() has reopened it. */
 static void mark_broken(struct ldb_store *s, const char *why)
 {
     bool was = atomic_exchange(&s->broken, true);
@@ -560,108 +483,8 @@ static int cmp_item(const void *a, const void *b)
     return x->off < y->off ? -1 : (x->off > y->off); /* stable: first in the batch wins */
 }
 
-/* A chunk: the records of one agent over a range of seqs, in one LevelDB value (see the design
- * block). Value: version 2, last seq[8], count[4], then per record seq[8] len[4] and the stored
- * value (stint_store_value_encode). Chunks of an agent never overlap: for two chunks A before B,
- * A's last seq < B's first. */
-struct chunk {
-    uint64_t first, last;
-    uint8_t *val; /* a copy of the LevelDB value */
-    size_t len;
-    uint64_t *seqs; /* its seqs, ascending */
-    uint32_t n;
-    size_t *add; /* indexes into the batch's items of new records inside [first, last] */
-    size_t n_add;
-};
-
-#define CHUNK_HEAD 13
-#define CHUNK_REC_HEAD 12
-
-static void chunks_free(struct chunk *c, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        free(c[i].val);
-        free(c[i].seqs);
-        free(c[i].add);
-    }
-    free(c);
-}
-
-/* Walks the records of a chunk value: on each call the next (seq, bytes); false at the end or on
- * a malformed value (*bad set). */
-static bool chunk_next(const uint8_t *v, size_t len, size_t *pos, uint64_t *seq,
-                       const uint8_t **rec, uint32_t *rlen, bool *bad)
-{
-    uint32_t n;
-
-    if (*pos == 0) {
-        if (len < CHUNK_HEAD || v[0] != 2) {
-            *bad = true;
-            return false;
-        }
-        *pos = CHUNK_HEAD;
-    }
-    if (*pos == len)
-        return false;
-    if (len - *pos < CHUNK_REC_HEAD) {
-        *bad = true;
-        return false;
-    }
-    *seq = stint_be64_get(v + *pos);
-    n = (uint32_t)v[*pos + 8] << 24 | (uint32_t)v[*pos + 9] << 16 | (uint32_t)v[*pos + 10] << 8 |
-        v[*pos + 11];
-    if (len - *pos - CHUNK_REC_HEAD < n) {
-        *bad = true;
-        return false;
-    }
-    *rec = v + *pos + CHUNK_REC_HEAD;
-    *rlen = n;
-    *pos += CHUNK_REC_HEAD + n;
-    return true;
-}
-
-static uint32_t chunk_count(const uint8_t *v, size_t len)
-{
-    if (len < CHUNK_HEAD || v[0] != 2)
-        return 0;
-    return (uint32_t)v[9] << 24 | (uint32_t)v[10] << 16 | (uint32_t)v[11] << 8 | v[12];
-}
-
-/* Appends one record to a chunk value being built. */
-static enum stint_err chunk_put(struct stint_buf *b, uint64_t seq, const uint8_t *rec, uint32_t n)
-{
-    uint8_t h[CHUNK_REC_HEAD];
-    enum stint_err rc;
-
-    stint_be64_put(h, seq);
-    h[8] = (uint8_t)(n >> 24);
-    h[9] = (uint8_t)(n >> 16);
-    h[10] = (uint8_t)(n >> 8);
-    h[11] = (uint8_t)n;
-    rc = stint_buf_append(b, h, sizeof(h));
-    return rc == STINT_OK ? stint_buf_append(b, rec, n) : rc;
-}
-
-/* Starts a chunk value; chunk_finish() fills in last seq and count. */
-static enum stint_err chunk_begin(struct stint_buf *b)
-{
-    static const uint8_t h[CHUNK_HEAD] = {2};
-    stint_buf_reset(b);
-    return stint_buf_append(b, h, sizeof(h));
-}
-
-static void chunk_finish(struct stint_buf *b, uint64_t last, uint32_t count)
-{
-    stint_be64_put(b->data + 1, last);
-    b->data[9] = (uint8_t)(count >> 24);
-    b->data[10] = (uint8_t)(count >> 16);
-    b->data[11] = (uint8_t)(count >> 8);
-    b->data[12] = (uint8_t)count;
-}
-
 /* Reads the chunk at the iterator into *c (a copy). */
-static enum stint_err chunk_load(leveldb_iterator_t *it, size_t plen, struct chunk *c,
+static enum stint_err chunk_load(leveldb_iterator_t *it, size_t plen, struct stint_chunk *c,
                                  struct stint_error *err)
 {
     size_t klen, vlen, pos = 0;
@@ -674,16 +497,17 @@ static enum stint_err chunk_load(leveldb_iterator_t *it, size_t plen, struct chu
 
     memset(c, 0, sizeof(*c));
     c->first = stint_be64_get(k + plen);
-    c->last = vlen >= CHUNK_HEAD ? stint_be64_get(v + 1) : 0;
+    c->last = vlen >= STINT_CHUNK_HEAD ? stint_be64_get(v + 1) : 0;
     c->val = malloc(vlen ? vlen : 1);
-    c->seqs = malloc(((size_t)chunk_count(v, vlen) + 1) * sizeof(*c->seqs));
+    c->seqs = malloc(((size_t)stint_chunk_count(v, vlen) + 1) * sizeof(*c->seqs));
     if (!c->val || !c->seqs)
         return stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
     memcpy(c->val, v, vlen);
     c->len = vlen;
-    while (c->n < chunk_count(v, vlen) && chunk_next(c->val, vlen, &pos, &seq, &rec, &rlen, &bad))
+    while (c->n < stint_chunk_count(v, vlen) &&
+           stint_chunk_next(c->val, vlen, &pos, &seq, &rec, &rlen, &bad))
         c->seqs[c->n++] = seq;
-    if (bad || c->n != chunk_count(v, vlen))
+    if (bad || c->n != stint_chunk_count(v, vlen))
         return stint_error_set(err, STINT_EIO, 0, "data: malformed record chunk");
     return STINT_OK;
 }
@@ -691,12 +515,12 @@ static enum stint_err chunk_load(leveldb_iterator_t *it, size_t plen, struct chu
 /* Loads the agent's chunks that overlap [lo, hi], in order: the one before lo when it reaches
  * into the range, then every chunk starting in it. */
 static enum stint_err chunks_overlapping(struct ldb_store *s, const uint8_t *prefix, size_t plen,
-                                         uint64_t lo, uint64_t hi, struct chunk **out,
+                                         uint64_t lo, uint64_t hi, struct stint_chunk **out,
                                          size_t *n_out, struct stint_error *err)
 {
     leveldb_iterator_t *it = leveldb_create_iterator(s->db, s->ropts);
     uint8_t key[KEY_MAX];
-    struct chunk *cs = NULL;
+    struct stint_chunk *cs = NULL;
     size_t n = 0, cap = 0;
     enum stint_err rc = STINT_OK;
     char *msg = NULL;
@@ -716,7 +540,7 @@ static enum stint_err chunks_overlapping(struct ldb_store *s, const uint8_t *pre
         for (; leveldb_iter_valid(it); leveldb_iter_next(it)) {
             size_t klen;
             const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &klen);
-            struct chunk c;
+            struct stint_chunk c;
 
             if (klen != plen + 8 || memcmp(k, prefix, plen) != 0)
                 break;
@@ -738,7 +562,7 @@ static enum stint_err chunks_overlapping(struct ldb_store *s, const uint8_t *pre
                 }
                 {
                     size_t ncap = cap ? cap * 2 : 4;
-                    struct chunk *nc = realloc(cs, ncap * sizeof(*nc));
+                    struct stint_chunk *nc = realloc(cs, ncap * sizeof(*nc));
                     if (!nc) {
                         free(c.val);
                         free(c.seqs);
@@ -760,27 +584,13 @@ static enum stint_err chunks_overlapping(struct ldb_store *s, const uint8_t *pre
 cleanup:
     leveldb_iter_destroy(it);
     if (rc != STINT_OK) {
-        chunks_free(cs, n);
+        stint_chunks_free(cs, n);
         cs = NULL;
         n = 0;
     }
     *out = cs;
     *n_out = n;
     return rc;
-}
-
-/* Is seq in chunk c's records? */
-static bool chunk_holds(const struct chunk *c, uint64_t seq)
-{
-    uint32_t lo = 0, hi = c->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (c->seqs[mid] < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < c->n && c->seqs[lo] == seq;
 }
 
 /* Looks up the Ack stored under the idempotency key. */
@@ -816,24 +626,180 @@ cleanup:
     return rc;
 }
 
+/* A new record of a commit that falls in a gap between held chunks: its index in the batch's
+ * items and how many held chunks start before it. */
+struct fresh {
+    size_t item, gap;
+};
+
+/* The agent's counter: how many records are held and the highest seq (0 and 0 when none). */
+static enum stint_err read_counter(struct ldb_store *s, const struct stint_store_put *p,
+                                   uint64_t *count, uint64_t *max_seq, struct stint_error *err)
+{
+    uint8_t ckey[KEY_MAX];
+    size_t cklen = key_prefix(ckey, 'c', p->account, p->agent_id), cvlen = 0;
+    char *msg = NULL, *cv = leveldb_get(s->db, s->ropts, (const char *)ckey, cklen, &cvlen, &msg);
+
+    if (msg)
+        return db_error(err, msg, "reading a counter");
+    if (cv && cvlen == 16) {
+        *count = stint_be64_get((const uint8_t *)cv);
+        *max_seq = stint_be64_get((const uint8_t *)cv + 8);
+    }
+    leveldb_free(cv);
+    return STINT_OK;
+}
+
+/* Step 3 of a commit: each record of the batch (sorted by seq) is a duplicate (held, or a
+ * repeat within the batch: the first wins), new inside a held chunk's range (added to that
+ * chunk's list) or new in a gap (added to fresh with its gap). Counts go into *ack, *count and
+ * *max_seq. */
+static enum stint_err classify(const struct stint_store_put *p, struct stint_ack *ack,
+                               struct stint_chunk *chunks, size_t n_chunks, struct fresh *fresh,
+                               size_t *n_fresh, uint64_t *count, uint64_t *max_seq,
+                               struct stint_error *err)
+{
+    uint64_t last = 0;
+    bool have_last = false;
+    size_t h = 0;
+
+    for (size_t i = 0; i < p->n; i++) {
+        uint64_t seq = p->items[i].seq;
+        bool dup = have_last && seq == last;
+        size_t in = n_chunks;
+
+        while (h < n_chunks && chunks[h].last < seq)
+            h++;
+        if (h < n_chunks && chunks[h].first <= seq) {
+            in = h;
+            dup = dup || stint_chunk_holds(&chunks[h], seq);
+        }
+        last = seq;
+        have_last = true;
+        if (seq > ack->acked_seq)
+            ack->acked_seq = seq;
+        if (dup) {
+            ack->duplicates++;
+            continue;
+        }
+        ack->stored++;
+        (*count)++;
+        if (seq > *max_seq)
+            *max_seq = seq;
+        if (in < n_chunks) {
+            struct stint_chunk *c = &chunks[in];
+            size_t *na = realloc(c->add, (c->n_add + 1) * sizeof(*na));
+            if (!na)
+                return stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
+            c->add = na;
+            c->add[c->n_add++] = i;
+        } else {
+            /* the gap it falls in: how many chunks start before it */
+            fresh[*n_fresh].item = i;
+            fresh[*n_fresh].gap = h;
+            (*n_fresh)++;
+        }
+    }
+    return STINT_OK;
+}
+
+/* Puts into wb one new chunk for each run of fresh records that fall in the same gap between
+ * held chunks. chunkbuf is scratch space. */
+static enum stint_err put_new_chunks(const struct stint_store_put *p, const struct fresh *fresh,
+                                     size_t n_fresh, const uint8_t *prefix, size_t plen,
+                                     struct stint_buf *chunkbuf, leveldb_writebatch_t *wb,
+                                     struct stint_error *err)
+{
+    enum stint_err rc = STINT_OK;
+
+    for (size_t i = 0; i < n_fresh;) {
+        size_t j = i;
+        uint32_t nrec = 0;
+        uint8_t rkey[KEY_MAX];
+
+        rc = stint_chunk_begin(chunkbuf);
+        while (rc == STINT_OK && j < n_fresh && fresh[j].gap == fresh[i].gap) {
+            const struct stint_store_item *it = &p->items[fresh[j].item];
+            rc = stint_chunk_put(chunkbuf, it->seq, p->values + it->off, it->len);
+            nrec++;
+            j++;
+        }
+        if (rc != STINT_OK) {
+            rc = stint_error_set(err, rc, 0, "building a record chunk");
+            return rc;
+        }
+        stint_chunk_finish(chunkbuf, p->items[fresh[j - 1].item].seq, nrec);
+        memcpy(rkey, prefix, plen);
+        stint_be64_put(rkey + plen, p->items[fresh[i].item].seq);
+        leveldb_writebatch_put(wb, (const char *)rkey, plen + 8, (const char *)chunkbuf->data,
+                               chunkbuf->len);
+        i = j;
+    }
+    return STINT_OK;
+}
+
+/* Puts into wb each held chunk that gains records, rewritten with them merged in seq order.
+ * chunkbuf is scratch space. */
+static enum stint_err put_grown_chunks(const struct stint_store_put *p,
+                                       const struct stint_chunk *chunks, size_t n_chunks,
+                                       const uint8_t *prefix, size_t plen,
+                                       struct stint_buf *chunkbuf, leveldb_writebatch_t *wb,
+                                       struct stint_error *err)
+{
+    enum stint_err rc = STINT_OK;
+
+    for (size_t h = 0; h < n_chunks; h++) {
+        const struct stint_chunk *c = &chunks[h];
+        size_t pos = 0, a = 0;
+        uint64_t seq = 0;
+        const uint8_t *rec = NULL;
+        uint32_t rlen = 0, nrec = 0;
+        bool bad = false, more;
+        uint8_t rkey[KEY_MAX];
+
+        if (c->n_add == 0)
+            continue;
+        rc = stint_chunk_begin(chunkbuf);
+        more = stint_chunk_next(c->val, c->len, &pos, &seq, &rec, &rlen, &bad);
+        while (rc == STINT_OK && (more || a < c->n_add)) {
+            const struct stint_store_item *it = a < c->n_add ? &p->items[c->add[a]] : NULL;
+            if (it && (!more || it->seq < seq)) {
+                rc = stint_chunk_put(chunkbuf, it->seq, p->values + it->off, it->len);
+                a++;
+            } else {
+                rc = stint_chunk_put(chunkbuf, seq, rec, rlen);
+                more = stint_chunk_next(c->val, c->len, &pos, &seq, &rec, &rlen, &bad);
+            }
+            nrec++;
+        }
+        if (rc != STINT_OK || bad) {
+            rc = stint_error_set(err, rc != STINT_OK ? rc : STINT_EIO, 0,
+                                 "rewriting a record chunk");
+            return rc;
+        }
+        stint_chunk_finish(chunkbuf, c->last, nrec);
+        memcpy(rkey, prefix, plen);
+        stint_be64_put(rkey + plen, c->first);
+        leveldb_writebatch_put(wb, (const char *)rkey, plen + 8, (const char *)chunkbuf->data,
+                               chunkbuf->len);
+    }
+    return STINT_OK;
+}
+
 enum stint_err stint_ldb_commit(struct ldb_store *s, struct stint_store_put *p,
                                 struct stint_ack *ack, enum stint_store_outcome *outcome,
                                 struct stint_error *err)
 {
     uint8_t prefix[KEY_MAX], key[KEY_MAX], counter[16];
-    size_t plen, klen, n_chunks = 0, n_fresh = 0, h = 0, i;
-    uint64_t count = 0, max_seq = 0, last = 0;
-    struct chunk *chunks = NULL;
-    struct fresh {
-        size_t item, gap;
-    } *fresh = NULL;
+    size_t plen, klen, n_chunks = 0, n_fresh = 0;
+    uint64_t count = 0, max_seq = 0;
+    struct stint_chunk *chunks = NULL;
+    struct fresh *fresh = NULL;
     leveldb_writebatch_t *wb = NULL;
     struct stint_buf ackbuf = {0}, chunkbuf = {0};
     pthread_mutex_t *mu;
     enum stint_err rc = STINT_OK;
-    char *msg = NULL, *cv = NULL;
-    size_t cvlen = 0;
-    bool found = false, have_last = false;
+    bool found = false;
 
     *outcome = STINT_STORE_STORED;
     if (strlen(p->account) > 64 || p->idem_len == 0 || p->idem_len > 400)
@@ -858,19 +824,9 @@ enum stint_err stint_ldb_commit(struct ldb_store *s, struct stint_store_put *p,
     if (p->n > 1)
         qsort(p->items, p->n, sizeof(*p->items), cmp_item);
     plen = key_prefix(prefix, 'r', p->account, p->agent_id);
-    {
-        uint8_t ckey[KEY_MAX];
-        size_t cklen = key_prefix(ckey, 'c', p->account, p->agent_id);
-        cv = leveldb_get(s->db, s->ropts, (const char *)ckey, cklen, &cvlen, &msg);
-        if (msg) {
-            rc = db_error(err, msg, "reading a counter");
-            goto cleanup;
-        }
-        if (cv && cvlen == 16) {
-            count = stint_be64_get((const uint8_t *)cv);
-            max_seq = stint_be64_get((const uint8_t *)cv + 8);
-        }
-    }
+    rc = read_counter(s, p, &count, &max_seq, err);
+    if (rc != STINT_OK)
+        goto cleanup;
     /* an agent that only moves forward (the usual case) has nothing at or above its max */
     if (p->n && (count > 0 && p->items[0].seq <= max_seq)) {
         rc = chunks_overlapping(s, prefix, plen, p->items[0].seq, p->items[p->n - 1].seq, &chunks,
@@ -885,106 +841,17 @@ enum stint_err stint_ldb_commit(struct ldb_store *s, struct stint_store_put *p,
         rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
         goto cleanup;
     }
-    for (i = 0; i < p->n; i++) {
-        uint64_t seq = p->items[i].seq;
-        bool dup = have_last && seq == last;
-        size_t in = n_chunks;
-
-        while (h < n_chunks && chunks[h].last < seq)
-            h++;
-        if (h < n_chunks && chunks[h].first <= seq) {
-            in = h;
-            dup = dup || chunk_holds(&chunks[h], seq);
-        }
-        last = seq;
-        have_last = true;
-        if (seq > ack->acked_seq)
-            ack->acked_seq = seq;
-        if (dup) {
-            ack->duplicates++;
-            continue;
-        }
-        ack->stored++;
-        count++;
-        if (seq > max_seq)
-            max_seq = seq;
-        if (in < n_chunks) {
-            struct chunk *c = &chunks[in];
-            size_t *na = realloc(c->add, (c->n_add + 1) * sizeof(*na));
-            if (!na) {
-                rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
-                goto cleanup;
-            }
-            c->add = na;
-            c->add[c->n_add++] = i;
-        } else {
-            /* the gap it falls in: how many chunks start before it */
-            fresh[n_fresh].item = i;
-            fresh[n_fresh].gap = h;
-            n_fresh++;
-        }
-    }
+    rc = classify(p, ack, chunks, n_chunks, fresh, &n_fresh, &count, &max_seq, err);
+    if (rc != STINT_OK)
+        goto cleanup;
 
     /* 4. one WriteBatch: new chunks for runs in gaps, rewritten chunks that gained records */
     wb = leveldb_writebatch_create();
-    for (i = 0; i < n_fresh;) {
-        size_t j = i;
-        uint32_t nrec = 0;
-        uint8_t rkey[KEY_MAX];
-
-        rc = chunk_begin(&chunkbuf);
-        while (rc == STINT_OK && j < n_fresh && fresh[j].gap == fresh[i].gap) {
-            const struct stint_store_item *it = &p->items[fresh[j].item];
-            rc = chunk_put(&chunkbuf, it->seq, p->values + it->off, it->len);
-            nrec++;
-            j++;
-        }
-        if (rc != STINT_OK) {
-            rc = stint_error_set(err, rc, 0, "building a record chunk");
-            goto cleanup;
-        }
-        chunk_finish(&chunkbuf, p->items[fresh[j - 1].item].seq, nrec);
-        memcpy(rkey, prefix, plen);
-        stint_be64_put(rkey + plen, p->items[fresh[i].item].seq);
-        leveldb_writebatch_put(wb, (const char *)rkey, plen + 8, (const char *)chunkbuf.data,
-                               chunkbuf.len);
-        i = j;
-    }
-    for (h = 0; h < n_chunks; h++) {
-        struct chunk *c = &chunks[h];
-        size_t pos = 0, a = 0;
-        uint64_t seq = 0;
-        const uint8_t *rec = NULL;
-        uint32_t rlen = 0, nrec = 0;
-        bool bad = false, more;
-        uint8_t rkey[KEY_MAX];
-
-        if (c->n_add == 0)
-            continue;
-        rc = chunk_begin(&chunkbuf);
-        more = chunk_next(c->val, c->len, &pos, &seq, &rec, &rlen, &bad);
-        while (rc == STINT_OK && (more || a < c->n_add)) {
-            const struct stint_store_item *it = a < c->n_add ? &p->items[c->add[a]] : NULL;
-            if (it && (!more || it->seq < seq)) {
-                rc = chunk_put(&chunkbuf, it->seq, p->values + it->off, it->len);
-                a++;
-            } else {
-                rc = chunk_put(&chunkbuf, seq, rec, rlen);
-                more = chunk_next(c->val, c->len, &pos, &seq, &rec, &rlen, &bad);
-            }
-            nrec++;
-        }
-        if (rc != STINT_OK || bad) {
-            rc = stint_error_set(err, rc != STINT_OK ? rc : STINT_EIO, 0,
-                                 "rewriting a record chunk");
-            goto cleanup;
-        }
-        chunk_finish(&chunkbuf, c->last, nrec);
-        memcpy(rkey, prefix, plen);
-        stint_be64_put(rkey + plen, c->first);
-        leveldb_writebatch_put(wb, (const char *)rkey, plen + 8, (const char *)chunkbuf.data,
-                               chunkbuf.len);
-    }
+    rc = put_new_chunks(p, fresh, n_fresh, prefix, plen, &chunkbuf, wb, err);
+    if (rc == STINT_OK)
+        rc = put_grown_chunks(p, chunks, n_chunks, prefix, plen, &chunkbuf, wb, err);
+    if (rc != STINT_OK)
+        goto cleanup;
     if (p->n == 0 && ack->n_rejected == 0) {
         ack->acked_seq = max_seq;
         goto cleanup;
@@ -1015,8 +882,7 @@ cleanup:
     leave(s);
     if (wb)
         leveldb_writebatch_destroy(wb);
-    leveldb_free(cv);
-    chunks_free(chunks, n_chunks);
+    stint_chunks_free(chunks, n_chunks);
     free(fresh);
     stint_buf_free(&ackbuf);
     stint_buf_free(&chunkbuf);
@@ -1056,7 +922,7 @@ static enum stint_err dump_locked(struct ldb_store *s, const char *account, uint
             uint32_t rlen;
             bool bad = false;
 
-            while (chunk_next(v, vlen, &pos, &seq, &rec, &rlen, &bad)) {
+            while (stint_chunk_next(v, vlen, &pos, &seq, &rec, &rlen, &bad)) {
                 if (seq <= since)
                     continue;
                 if (rlen < 17 || rec[0] != 1) {
@@ -1169,7 +1035,7 @@ static enum stint_err delete_prefix(struct ldb_store *s, const uint8_t *prefix, 
         if (k[0] == 'r') { /* a chunk: count its records */
             size_t vlen;
             const uint8_t *v = (const uint8_t *)leveldb_iter_value(it, &vlen);
-            *n += chunk_count(v, vlen);
+            *n += stint_chunk_count(v, vlen);
         } else {
             (*n)++;
         }
@@ -1200,7 +1066,7 @@ static const char account_tags[] = {'c', 'k', 'r'};
 
 /* Makes deleted values unreadable from any file: after the deletes, LevelDB still holds the old
  * values in the log and memtable, and in table files until a compaction of their key range
- * meets the delete markers (FACTS.md).
+ * meets the delete markers.
  *   1. Flush the memtable (a compaction of an empty range does only that): the log holding the
  *      values is deleted once its memtable is in a table.
  *   2. Per key space: write two fence keys just outside the account's range (TAG account, and

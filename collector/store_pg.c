@@ -152,17 +152,47 @@ static enum stint_err failed(struct pg_store *s, PGconn *c, PGresult *r, const c
     return stint_error_set(err, STINT_EIO, 0, "PostgreSQL: %s", why);
 }
 
-/* Runs sql (no parameters), expecting status ok. */
+/* Checks the result r of one statement (r may be NULL: libpq ran out of memory) against the
+ * status it should have. On success r goes to *out (the caller PQclears it) or, out NULL, is
+ * cleared here. Otherwise r is cleared, *out is NULL and err says what failed (STINT_EIO
+ * through failed(), which marks the store broken when the database is at fault). Every
+ * statement of this file goes through here. */
+static enum stint_err check(struct pg_store *s, PGconn *c, PGresult *r, ExecStatusType want,
+                            const char *what, PGresult **out, struct stint_error *err)
+{
+    enum stint_err rc = STINT_OK;
+
+    if (out)
+        *out = NULL;
+    if (PQresultStatus(r) != want) {
+        rc = failed(s, c, r, what, err);
+        PQclear(r);
+    } else if (out) {
+        *out = r;
+    } else {
+        PQclear(r);
+    }
+    return rc;
+}
+
+/* Runs sql (no parameters, several statements allowed), expecting status ok. */
 static enum stint_err run(struct pg_store *s, PGconn *c, const char *sql, ExecStatusType ok,
                           const char *what, struct stint_error *err)
 {
-    PGresult *r = PQexec(c, sql);
-    enum stint_err rc = STINT_OK;
+    return check(s, c, PQexec(c, sql), ok, what, NULL, err);
+}
 
-    if (PQresultStatus(r) != ok)
-        rc = failed(s, c, r, what, err);
-    PQclear(r);
-    return rc;
+/* A result that must have exactly one row (an aggregate's): else failed(), as check(). */
+static enum stint_err one_row(struct pg_store *s, PGconn *c, PGresult *r, const char *what,
+                              struct stint_error *err)
+{
+    return PQntuples(r) == 1 ? STINT_OK : failed(s, c, r, what, err);
+}
+
+/* The rows an INSERT or DELETE touched. */
+static uint64_t rows_of(PGresult *r)
+{
+    return strtoull(PQcmdTuples(r), NULL, 10);
 }
 
 /* Opens one connection and sets up its session: statement_timeout, synchronous_commit = on (an
@@ -267,23 +297,23 @@ static const char *const migrations[] = {
 /* The schema's version: 0 when there is no stint_schema table, -1 on failure (err set). */
 static int schema_version(struct pg_store *s, PGconn *c, struct stint_error *err)
 {
-    PGresult *r = PQexec(c, "SELECT to_regclass('stint_schema') IS NOT NULL");
+    static const char *const what = "reading the schema version";
+    PGresult *r = NULL;
     int v = -1;
 
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        failed(s, c, r, "reading the schema version", err);
+    if (check(s, c, PQexec(c, "SELECT to_regclass('stint_schema') IS NOT NULL"), PGRES_TUPLES_OK,
+              what, &r, err) != STINT_OK ||
+        one_row(s, c, r, what, err) != STINT_OK)
         goto cleanup;
-    }
     if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
         v = 0;
         goto cleanup;
     }
     PQclear(r);
-    r = PQexec(c, "SELECT max(version) FROM stint_schema");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        failed(s, c, r, "reading the schema version", err);
+    if (check(s, c, PQexec(c, "SELECT max(version) FROM stint_schema"), PGRES_TUPLES_OK, what, &r,
+              err) != STINT_OK ||
+        one_row(s, c, r, what, err) != STINT_OK)
         goto cleanup;
-    }
     v = PQgetisnull(r, 0, 0) ? 0 : (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
 cleanup:
     PQclear(r);
@@ -544,6 +574,23 @@ static PGresult *exec_bin(PGconn *c, const char *sql, int n, const char *const *
     return PQexecParams(c, sql, n, NULL, vals, lens, fmts, 1);
 }
 
+/* Runs sql with n binary parameters (binary results) and check()s its status. */
+static enum stint_err query(struct pg_store *s, PGconn *c, const char *sql, int n,
+                            const char *const *vals, const int *lens, ExecStatusType want,
+                            const char *what, PGresult **out, struct stint_error *err)
+{
+    return check(s, c, exec_bin(c, sql, n, vals, lens), want, what, out, err);
+}
+
+/* Parameters $1 and $2 of the statements about one agent: its account and agent_id. */
+static void agent_params(const struct stint_store_put *p, const char **vals, int *lens)
+{
+    vals[0] = p->account;
+    lens[0] = (int)strlen(p->account);
+    vals[1] = (const char *)p->agent_id;
+    lens[1] = STINT_AGENT_ID_LEN;
+}
+
 /* The INSERT ... VALUES way: one statement, parameters $1 account, $2 agent_id, then seq and
  * value of each record, all binary. *inserted gets the rows the database took. */
 static enum stint_err insert_values(struct pg_store *s, PGconn *c, const struct stint_store_put *p,
@@ -569,10 +616,7 @@ static enum stint_err insert_values(struct pg_store *s, PGconn *c, const struct 
     }
     rc = stint_buf_printf(&sql, "INSERT INTO stint_records (account, agent_id, seq, value) "
                                 "VALUES ");
-    vals[0] = p->account;
-    lens[0] = (int)strlen(p->account);
-    vals[1] = (const char *)p->agent_id;
-    lens[1] = STINT_AGENT_ID_LEN;
+    agent_params(p, vals, lens);
     for (i = 0; i < p->n && rc == STINT_OK; i++) {
         stint_be64_put(seqs + 8 * i, p->items[i].seq ^ SEQ_FLIP);
         vals[2 + 2 * i] = (const char *)seqs + 8 * i;
@@ -592,12 +636,11 @@ static enum stint_err insert_values(struct pg_store *s, PGconn *c, const struct 
     }
     for (i = 0; i < np; i++)
         fmts[i] = 1;
-    r = PQexecParams(c, (const char *)sql.data, (int)np, NULL, vals, lens, fmts, 1);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        rc = failed(s, c, r, "inserting records", err);
+    rc = check(s, c, PQexecParams(c, (const char *)sql.data, (int)np, NULL, vals, lens, fmts, 1),
+               PGRES_COMMAND_OK, "inserting records", &r, err);
+    if (rc != STINT_OK)
         goto cleanup;
-    }
-    *inserted = strtoull(PQcmdTuples(r), NULL, 10);
+    *inserted = rows_of(r);
 cleanup:
     PQclear(r);
     stint_buf_free(&sql);
@@ -664,24 +707,19 @@ static enum stint_err insert_unnest(struct pg_store *s, PGconn *c, const struct 
         rc = stint_error_set(err, rc, 0, "out of memory");
         goto cleanup;
     }
-    vals[0] = p->account;
-    lens[0] = (int)strlen(p->account);
-    vals[1] = (const char *)p->agent_id;
-    lens[1] = STINT_AGENT_ID_LEN;
+    agent_params(p, vals, lens);
     vals[2] = (const char *)seqs.data;
     lens[2] = (int)seqs.len;
     vals[3] = (const char *)vals_arr.data;
     lens[3] = (int)vals_arr.len;
-    r = exec_bin(c,
-                 "INSERT INTO stint_records (account, agent_id, seq, value) "
-                 "SELECT $1::text, $2::bytea, u.seq, u.value "
-                 "FROM unnest($3::int8[], $4::bytea[]) AS u(seq, value) ON CONFLICT DO NOTHING",
-                 4, vals, lens);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        rc = failed(s, c, r, "inserting records", err);
+    rc = query(s, c,
+               "INSERT INTO stint_records (account, agent_id, seq, value) "
+               "SELECT $1::text, $2::bytea, u.seq, u.value "
+               "FROM unnest($3::int8[], $4::bytea[]) AS u(seq, value) ON CONFLICT DO NOTHING",
+               4, vals, lens, PGRES_COMMAND_OK, "inserting records", &r, err);
+    if (rc != STINT_OK)
         goto cleanup;
-    }
-    *inserted = strtoull(PQcmdTuples(r), NULL, 10);
+    *inserted = rows_of(r);
 cleanup:
     PQclear(r);
     stint_buf_free(&seqs);
@@ -725,38 +763,30 @@ static enum stint_err insert_copy(struct pg_store *s, PGconn *c, const struct st
         rc = stint_error_set(err, rc, 0, "out of memory");
         goto cleanup;
     }
-    r = PQexec(c, "COPY stint_stage FROM STDIN (FORMAT binary)");
-    if (PQresultStatus(r) != PGRES_COPY_IN) {
-        rc = failed(s, c, r, "COPY into the stage", err);
+    rc = check(s, c, PQexec(c, "COPY stint_stage FROM STDIN (FORMAT binary)"), PGRES_COPY_IN,
+               "COPY into the stage", &r, err);
+    if (rc != STINT_OK)
         goto cleanup;
-    }
     PQclear(r);
     r = NULL;
     if (PQputCopyData(c, (const char *)buf.data, (int)buf.len) != 1 || PQputCopyEnd(c, NULL) != 1) {
         rc = failed(s, c, NULL, "COPY into the stage", err);
         goto cleanup;
     }
-    r = PQgetResult(c);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        rc = failed(s, c, r, "COPY into the stage", err);
+    rc = check(s, c, PQgetResult(c), PGRES_COMMAND_OK, "COPY into the stage", &r, err);
+    if (rc != STINT_OK)
         goto cleanup;
-    }
     PQclear(r);
     while ((r = PQgetResult(c)))
         PQclear(r);
-    vals[0] = p->account;
-    lens[0] = (int)strlen(p->account);
-    vals[1] = (const char *)p->agent_id;
-    lens[1] = STINT_AGENT_ID_LEN;
-    r = exec_bin(c,
-                 "INSERT INTO stint_records (account, agent_id, seq, value) "
-                 "SELECT $1::text, $2::bytea, seq, value FROM stint_stage ON CONFLICT DO NOTHING",
-                 2, vals, lens);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        rc = failed(s, c, r, "inserting records from the stage", err);
+    agent_params(p, vals, lens);
+    rc = query(s, c,
+               "INSERT INTO stint_records (account, agent_id, seq, value) "
+               "SELECT $1::text, $2::bytea, seq, value FROM stint_stage ON CONFLICT DO NOTHING",
+               2, vals, lens, PGRES_COMMAND_OK, "inserting records from the stage", &r, err);
+    if (rc != STINT_OK)
         goto cleanup;
-    }
-    *inserted = strtoull(PQcmdTuples(r), NULL, 10);
+    *inserted = rows_of(r);
 cleanup:
     PQclear(r);
     stint_buf_free(&buf);
@@ -790,28 +820,22 @@ enum stint_err stint_pg_commit(struct pg_store *s, struct stint_store_put *p, st
     stint_be64_put(lk, lock_key(p->account, p->agent_id));
     vals[0] = (const char *)lk;
     lens[0] = 8;
-    r = exec_bin(c, "SELECT pg_advisory_xact_lock($1::int8)", 1, vals, lens);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        rc = failed(s, c, r, "locking the agent", err);
+    rc = query(s, c, "SELECT pg_advisory_xact_lock($1::int8)", 1, vals, lens, PGRES_TUPLES_OK,
+               "locking the agent", &r, err);
+    if (rc != STINT_OK)
         goto cleanup;
-    }
     PQclear(r);
 
     /* 1. the kept Ack */
-    vals[0] = p->account;
-    lens[0] = (int)strlen(p->account);
-    vals[1] = (const char *)p->agent_id;
-    lens[1] = STINT_AGENT_ID_LEN;
+    agent_params(p, vals, lens);
     vals[2] = p->idem;
     lens[2] = (int)p->idem_len;
-    r = exec_bin(c,
-                 "SELECT fingerprint, ack FROM stint_acks WHERE account = $1::text AND "
-                 "agent_id = $2::bytea AND idem = $3::bytea",
-                 3, vals, lens);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        rc = failed(s, c, r, "reading an Ack", err);
+    rc = query(s, c,
+               "SELECT fingerprint, ack FROM stint_acks WHERE account = $1::text AND "
+               "agent_id = $2::bytea AND idem = $3::bytea",
+               3, vals, lens, PGRES_TUPLES_OK, "reading an Ack", &r, err);
+    if (rc != STINT_OK)
         goto cleanup;
-    }
     if (PQntuples(r) == 1) {
         struct stint_ack stored;
         if (PQgetlength(r, 0, 0) != 8 ||
@@ -833,14 +857,14 @@ enum stint_err stint_pg_commit(struct pg_store *s, struct stint_store_put *p, st
 
     /* 2. a batch without records only learns the agent's highest stored seq */
     if (p->n == 0 && ack->n_rejected == 0) {
-        r = exec_bin(c,
-                     "SELECT max(seq) FROM stint_records WHERE account = $1::text AND "
-                     "agent_id = $2::bytea",
-                     2, vals, lens);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-            rc = failed(s, c, r, "reading the highest seq", err);
+        rc = query(s, c,
+                   "SELECT max(seq) FROM stint_records WHERE account = $1::text AND "
+                   "agent_id = $2::bytea",
+                   2, vals, lens, PGRES_TUPLES_OK, "reading the highest seq", &r, err);
+        if (rc == STINT_OK)
+            rc = one_row(s, c, r, "reading the highest seq", err);
+        if (rc != STINT_OK)
             goto cleanup;
-        }
         if (!PQgetisnull(r, 0, 0) && PQgetlength(r, 0, 0) == 8)
             ack->acked_seq = stint_be64_get((const uint8_t *)PQgetvalue(r, 0, 0)) ^ SEQ_FLIP;
         else
@@ -873,27 +897,22 @@ enum stint_err stint_pg_commit(struct pg_store *s, struct stint_store_put *p, st
     lens[3] = 8;
     vals[4] = ackbuf.len ? (const char *)ackbuf.data : "";
     lens[4] = (int)ackbuf.len;
-    r = exec_bin(c,
-                 "INSERT INTO stint_acks (account, agent_id, idem, fingerprint, ack) VALUES "
-                 "($1::text, $2::bytea, $3::bytea, $4::int8, $5::bytea)",
-                 5, vals, lens);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        rc = failed(s, c, r, "keeping the Ack", err);
+    rc = query(s, c,
+               "INSERT INTO stint_acks (account, agent_id, idem, fingerprint, ack) VALUES "
+               "($1::text, $2::bytea, $3::bytea, $4::int8, $5::bytea)",
+               5, vals, lens, PGRES_COMMAND_OK, "keeping the Ack", &r, err);
+    if (rc != STINT_OK)
         goto cleanup;
-    }
     PQclear(r);
-    r = PQexec(c, "COMMIT");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        /* unknown outcome: no Ack; the retry meets the unique key or the kept Ack */
-        rc = failed(s, c, r, "COMMIT", err);
-        goto cleanup;
-    }
+    r = NULL;
+    /* a failed COMMIT has an unknown outcome: no Ack; the retry meets the unique key or the kept
+     * Ack */
+    rc = run(s, c, "COMMIT", PGRES_COMMAND_OK, "COMMIT", err);
     goto cleanup;
 rollback:
     PQclear(r);
-    r = PQexec(c, "ROLLBACK");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        rc = failed(s, c, r, "ROLLBACK", err);
+    r = NULL;
+    rc = run(s, c, "ROLLBACK", PGRES_COMMAND_OK, "ROLLBACK", err);
 cleanup:
     if (rc != STINT_OK)
         drop = true;
@@ -980,14 +999,14 @@ enum stint_err stint_pg_stats(struct pg_store *s, stint_store_stats_fn fn, void 
     if (rc != STINT_OK)
         return rc;
     c = cn->pg;
-    r = PQexecParams(c,
-                     "SELECT account, agent_id, count(*)::int8, max(seq) FROM stint_records "
-                     "GROUP BY account, agent_id ORDER BY account, agent_id",
-                     0, NULL, NULL, NULL, NULL, 1);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        rc = failed(s, c, r, "reading counts", err);
+    rc = check(s, c,
+               PQexecParams(c,
+                            "SELECT account, agent_id, count(*)::int8, max(seq) FROM stint_records "
+                            "GROUP BY account, agent_id ORDER BY account, agent_id",
+                            0, NULL, NULL, NULL, NULL, 1),
+               PGRES_TUPLES_OK, "reading counts", &r, err);
+    if (rc != STINT_OK)
         goto cleanup;
-    }
     for (i = 0; i < PQntuples(r) && rc == STINT_OK; i++) {
         char account[65];
         int alen = PQgetlength(r, i, 0);
@@ -1029,22 +1048,19 @@ enum stint_err stint_pg_delete_account(struct pg_store *s, const char *account, 
     rc = run(s, c, "BEGIN", PGRES_COMMAND_OK, "BEGIN", err);
     if (rc != STINT_OK)
         goto cleanup;
-    r = exec_bin(c, "DELETE FROM stint_records WHERE account = $1::text", 1, vals, lens);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        rc = failed(s, c, r, "deleting records", err);
+    rc = query(s, c, "DELETE FROM stint_records WHERE account = $1::text", 1, vals, lens,
+               PGRES_COMMAND_OK, "deleting records", &r, err);
+    if (rc != STINT_OK)
         goto cleanup;
-    }
-    *deleted = strtoull(PQcmdTuples(r), NULL, 10);
+    *deleted = rows_of(r);
     PQclear(r);
-    r = exec_bin(c, "DELETE FROM stint_acks WHERE account = $1::text", 1, vals, lens);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        rc = failed(s, c, r, "deleting Acks", err);
+    rc = query(s, c, "DELETE FROM stint_acks WHERE account = $1::text", 1, vals, lens,
+               PGRES_COMMAND_OK, "deleting Acks", &r, err);
+    if (rc != STINT_OK)
         goto cleanup;
-    }
     PQclear(r);
-    r = PQexec(c, "COMMIT");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        rc = failed(s, c, r, "COMMIT of a delete", err);
+    r = NULL;
+    rc = run(s, c, "COMMIT", PGRES_COMMAND_OK, "COMMIT of a delete", err);
 cleanup:
     if (rc != STINT_OK)
         *deleted = 0;

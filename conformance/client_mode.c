@@ -45,59 +45,13 @@
 #define JITTER_MIN_S 0.4 /* C06 judges ratios of waits this long when there are 3 or more */
 #define NOW_SLACK_S 2.0  /* C04: now_ms may lag the time between attempts by this much */
 
-static const struct stint_conf_case_info cases[] = {
-    {"C01", STINT_CONF_MUST, "§7.6 Waiting: backoff and Retry-After",
-     "After 503 with Retry-After: 2 (delta-seconds) the client MUST NOT send again before two "
-     "seconds have passed."},
-    {"C02", STINT_CONF_MUST, "§7.6 Waiting: backoff and Retry-After",
-     "After 429 with Retry-After as an HTTP-date the client MUST NOT send again before that "
-     "date."},
-    {"C03", STINT_CONF_MUST, "§7.1 Batches; §7.2 Request (Idempotency-Key)",
-     "Every attempt of one batch MUST carry the same Idempotency-Key and the same records."},
-    {"C04", STINT_CONF_MUST, "§3.5 Batch (now_ms); §7.1 Batches",
-     "now_ms is the client's clock when this attempt was sent, refreshed on each retry: it "
-     "advances between attempts by the time that passed (a legacy payload's now: to the "
-     "second)."},
-    {"C05", STINT_CONF_MUST, "§7.4 Retry table; §7.6 Waiting: backoff and Retry-After",
-     "503, 500, 502 and 504 without Retry-After are retried with the same batch, and the waits "
-     "between retries MUST grow (exponential backoff)."},
-    {"C06", STINT_CONF_SHOULD, "§7.4 Retry table; §7.6 Waiting: backoff and Retry-After",
-     "Waits SHOULD be randomised (full jitter), so agents that failed together do not come back "
-     "together."},
-    {"C07", STINT_CONF_MUST, "§7.5 413: splitting",
-     "After 413 the client MUST split the batch: the next request starts at the same seq with "
-     "fewer records, and all the batch's records are delivered."},
-    {"C08", STINT_CONF_MUST, "§7.4 Retry table (REJECT)",
-     "After a permanent 4xx (400) the client MUST NOT send that batch again (it MAY split it "
-     "to find the record at fault; the parts are refused too), and MUST go on with the next "
-     "one."},
-    {"C09", STINT_CONF_MUST, "§7.2 Request; §3 Wire format",
-     "Every request is a POST to /v1/batches with a Bearer token, a protobuf or JSON Content-Type "
-     "(gzip allowed) and a body that decodes as a Batch with a 16-byte agent_id and increasing "
-     "seqs (a legacy client: to /v1/legacy, a form or legacy JSON payload)."},
-    {"C10", STINT_CONF_MUST, "§7.7 Pauses; §7.4 Retry table (AUTH)",
-     "After 401 the client stops sending: no retry until its token changes or an operator "
-     "flushes."},
-    {"C11", STINT_CONF_MUST, "§6.10 Legacy identity (Stint-Agent-Id, Stint-Seqs)",
-     "A legacy client names its records: every legacy payload with records carries "
-     "Stint-Agent-Id and a Stint-Seqs with one seq per closed record, the same on every attempt "
-     "of the payload (skipped when the client sent no legacy payload)."},
-    {"C12", STINT_CONF_MUST, "§6.10 Legacy identity; §7.4 Retry table",
-     "A legacy client sends no payload with an empty 'log': a batch that has no legacy form is "
-     "done without a request (skipped when the client sent no legacy payload)."},
+struct judging;
+
+/* A row of the case table: the case and the function that judges it from the log. */
+struct row {
+    struct stint_conf_case_info info;
+    void (*judge)(const struct judging *j, struct stint_conf_outcome *out);
 };
-
-#define N_CASES (sizeof(cases) / sizeof(cases[0]))
-
-size_t stint_conf_client_count(void)
-{
-    return N_CASES;
-}
-
-const struct stint_conf_case_info *stint_conf_client_info(size_t i)
-{
-    return i < N_CASES ? &cases[i] : NULL;
-}
 
 enum phase {
     PH_X_RA1 = 0, /* first request: 503 + Retry-After: 2 */
@@ -634,109 +588,139 @@ static size_t x_attempts(const struct state *st, size_t *idx, size_t cap)
     return n;
 }
 
-static void judge(const struct state *st, struct stint_conf_outcome *out)
+/* What the judges share: the log and the attempts of batch X in it. */
+struct judging {
+    const struct state *st;
+    size_t xi[64]; /* indexes into st->obs */
+    size_t nx;
+};
+
+/* C11 and C12 read the same legacy payloads (both skipped without any). */
+static void judge_legacy(const struct judging *j, struct stint_conf_outcome *c11,
+                         struct stint_conf_outcome *c12)
 {
-    size_t xi[64], nx = x_attempts(st, xi, 64), i;
-    const struct obs *ob = st->obs;
-    double gaps[BACKOFF_N];
-    size_t ng = 0;
+    const struct state *st = j->st;
+    const struct obs *ob = j->st->obs;
+    size_t i, k, nl = 0, bad11 = 0, bad12 = 0;
+    char why11[300] = "", why12[200] = "";
 
-    for (i = 0; i < N_CASES; i++) {
-        memset(&out[i], 0, sizeof(out[i]));
-        out[i].info = &cases[i];
-    }
-
-    /* C11, C12: legacy payloads (skipped without any) */
-    {
-        size_t nl = 0, bad11 = 0, bad12 = 0, j;
-        char why11[300] = "", why12[200] = "";
-        for (i = 0; i < st->n_obs; i++) {
-            if (!ob[i].legacy || !ob[i].valid)
-                continue;
-            nl++;
-            if (ob[i].closed == 0 && !ob[i].has_open) {
-                if (!bad12++)
-                    snprintf(why12, sizeof(why12), "request %zu: a payload with an empty 'log'",
-                             i + 1);
-                continue;
-            }
-            if (ob[i].closed && !ob[i].ident_ok && !bad11++)
-                snprintf(why11, sizeof(why11), "request %zu: %.200s", i + 1, ob[i].ident_problem);
-            for (j = 0; j < i && !bad11; j++)
-                if (ob[j].legacy && ob[j].key[0] && strcmp(ob[j].key, ob[i].key) == 0 &&
-                    strcmp(ob[j].seqs, ob[i].seqs) != 0 && !bad11++)
-                    snprintf(why11, sizeof(why11),
-                             "requests %zu and %zu: one Idempotency-Key, Stint-Seqs '%.60s' then "
-                             "'%.60s'",
-                             j + 1, i + 1, ob[j].seqs, ob[i].seqs);
+    for (i = 0; i < st->n_obs; i++) {
+        if (!ob[i].legacy || !ob[i].valid)
+            continue;
+        nl++;
+        if (ob[i].closed == 0 && !ob[i].has_open) {
+            if (!bad12++)
+                snprintf(why12, sizeof(why12), "request %zu: a payload with an empty 'log'", i + 1);
+            continue;
         }
-        if (nl == 0) {
-            set(&out[10], STINT_CONF_SKIP, "no legacy payload came");
-            set(&out[11], STINT_CONF_SKIP, "no legacy payload came");
-        } else {
-            if (bad11)
-                set(&out[10], STINT_CONF_FAIL, "%s", why11);
-            else
-                set(&out[10], STINT_CONF_PASS,
-                    "%zu legacy payloads, each naming its agent and its seqs", nl);
-            if (bad12)
-                set(&out[11], STINT_CONF_FAIL, "%s", why12);
-            else
-                set(&out[11], STINT_CONF_PASS, "%zu legacy payloads, none empty", nl);
-        }
+        if (ob[i].closed && !ob[i].ident_ok && !bad11++)
+            snprintf(why11, sizeof(why11), "request %zu: %.200s", i + 1, ob[i].ident_problem);
+        for (k = 0; k < i && !bad11; k++)
+            if (ob[k].legacy && ob[k].key[0] && strcmp(ob[k].key, ob[i].key) == 0 &&
+                strcmp(ob[k].seqs, ob[i].seqs) != 0 && !bad11++)
+                snprintf(why11, sizeof(why11),
+                         "requests %zu and %zu: one Idempotency-Key, Stint-Seqs '%.60s' then "
+                         "'%.60s'",
+                         k + 1, i + 1, ob[k].seqs, ob[i].seqs);
     }
+    if (nl == 0) {
+        set(c11, STINT_CONF_SKIP, "no legacy payload came");
+        set(c12, STINT_CONF_SKIP, "no legacy payload came");
+    } else {
+        if (bad11)
+            set(c11, STINT_CONF_FAIL, "%s", why11);
+        else
+            set(c11, STINT_CONF_PASS, "%zu legacy payloads, each naming its agent and its seqs",
+                nl);
+        if (bad12)
+            set(c12, STINT_CONF_FAIL, "%s", why12);
+        else
+            set(c12, STINT_CONF_PASS, "%zu legacy payloads, none empty", nl);
+    }
+}
 
-    /* C09: every request well-formed */
-    set(&out[8], STINT_CONF_PASS, "%zu requests, each a valid Batch", st->n_obs);
+/* C09: every request well-formed. */
+static void judge_c09(const struct judging *j, struct stint_conf_outcome *out)
+{
+    const struct state *st = j->st;
+    const struct obs *ob = j->st->obs;
+    size_t i;
+
+    set(out, STINT_CONF_PASS, "%zu requests, each a valid Batch", st->n_obs);
     if (st->n_obs == 0)
-        set(&out[8], STINT_CONF_FAIL, "no request came");
+        set(out, STINT_CONF_FAIL, "no request came");
     for (i = 0; i < st->n_obs; i++)
         if (!ob[i].valid) {
-            set(&out[8], STINT_CONF_FAIL, "request %zu: %s", i + 1, ob[i].problem);
+            set(out, STINT_CONF_FAIL, "request %zu: %s", i + 1, ob[i].problem);
             break;
         }
+}
 
-    /* C01: Retry-After delta */
+/* C01: the wait after Retry-After in delta-seconds. */
+static void judge_c01(const struct judging *j, struct stint_conf_outcome *out)
+{
+    const struct obs *ob = j->st->obs;
+    const size_t *xi = j->xi;
+    size_t nx = j->nx;
+
     if (nx < 2)
-        set(&out[0], STINT_CONF_FAIL,
+        set(out, STINT_CONF_FAIL,
             "the batch answered 503 + Retry-After: %d was not sent "
             "again",
             RA_DELTA_S);
     else {
         double w = ob[xi[1]].t_arrive - ob[xi[0]].t_answer;
-        set(&out[0], w + TOLERANCE_S >= RA_DELTA_S ? STINT_CONF_PASS : STINT_CONF_FAIL,
+        set(out, w + TOLERANCE_S >= RA_DELTA_S ? STINT_CONF_PASS : STINT_CONF_FAIL,
             "waited %.3f s after Retry-After: %d", w, RA_DELTA_S);
     }
-    /* C02: Retry-After HTTP-date */
+}
+
+/* C02: the wait after Retry-After as an HTTP-date. */
+static void judge_c02(const struct judging *j, struct stint_conf_outcome *out)
+{
+    const struct obs *ob = j->st->obs;
+    const size_t *xi = j->xi;
+    size_t nx = j->nx;
+
     if (nx < 3)
-        set(&out[1], STINT_CONF_FAIL,
+        set(out, STINT_CONF_FAIL,
             "the batch answered 429 + Retry-After (HTTP-date) was not "
             "sent again");
     else {
         int64_t early = ob[xi[1]].retry_at_ms - ob[xi[2]].wall_arrive_ms;
-        set(&out[1], early <= (int64_t)(TOLERANCE_S * 1000) ? STINT_CONF_PASS : STINT_CONF_FAIL,
+        set(out, early <= (int64_t)(TOLERANCE_S * 1000) ? STINT_CONF_PASS : STINT_CONF_FAIL,
             early > 0 ? "came back %" PRId64 " ms before the Retry-After date"
                       : "came back %" PRId64 " ms after the Retry-After date",
             early > 0 ? early : -early);
     }
-    /* C03: same key, same records */
+}
+
+/* C03: every attempt of batch X with the same key and records. */
+static void judge_c03(const struct judging *j, struct stint_conf_outcome *out)
+{
+    const struct state *st = j->st;
+    const struct obs *ob = j->st->obs;
+    const size_t *xi = j->xi;
+    size_t nx = j->nx;
+    size_t i;
+
     if (nx < 2)
-        set(&out[2], STINT_CONF_FAIL, "no retry to compare");
+        set(out, STINT_CONF_FAIL, "no retry to compare");
     else {
-        set(&out[2], STINT_CONF_PASS, "%zu attempts with Idempotency-Key %s", nx, ob[xi[0]].key);
+        set(out, STINT_CONF_PASS, "%zu attempts with Idempotency-Key %s", nx, ob[xi[0]].key);
         for (i = 0; i < nx; i++) {
             const struct obs *a = &ob[xi[i]];
             if (!a->key[0]) {
-                set(&out[2], STINT_CONF_FAIL, "attempt %zu has no Idempotency-Key", i + 1);
+                set(out, STINT_CONF_FAIL, "attempt %zu has no Idempotency-Key", i + 1);
                 break;
             }
             if (strcmp(a->key, ob[xi[0]].key) != 0) {
-                set(&out[2], STINT_CONF_FAIL, "attempt %zu has Idempotency-Key %s, the first %s",
-                    i + 1, a->key, ob[xi[0]].key);
+                set(out, STINT_CONF_FAIL, "attempt %zu has Idempotency-Key %s, the first %s", i + 1,
+                    a->key, ob[xi[0]].key);
                 break;
             }
             if (a->first != st->x_first || a->last != st->x_last) {
-                set(&out[2], STINT_CONF_FAIL,
+                set(out, STINT_CONF_FAIL,
                     "attempt %zu carries seqs %" PRIu64 "-%" PRIu64 ", the first %" PRIu64
                     "-%" PRIu64,
                     i + 1, a->first, a->last, st->x_first, st->x_last);
@@ -744,12 +728,21 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
             }
         }
     }
-    /* C04: now_ms refreshed */
+}
+
+/* C04: now_ms refreshed on each attempt. */
+static void judge_c04(const struct judging *j, struct stint_conf_outcome *out)
+{
+    const struct obs *ob = j->st->obs;
+    const size_t *xi = j->xi;
+    size_t nx = j->nx;
+    size_t i;
+
     if (nx < 2)
-        set(&out[3], STINT_CONF_FAIL, "no retry to compare");
+        set(out, STINT_CONF_FAIL, "no retry to compare");
     else {
         double worst = 0;
-        set(&out[3], STINT_CONF_PASS, "now_ms followed the clock over %zu attempts", nx);
+        set(out, STINT_CONF_PASS, "now_ms followed the clock over %zu attempts", nx);
         for (i = 1; i < nx; i++) {
             const struct obs *a = &ob[xi[i - 1]], *b = &ob[xi[i]];
             double moved = (double)(b->now_ms - a->now_ms) / 1000.0;
@@ -757,7 +750,7 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
             /* a legacy payload's 'now' is in whole seconds: equal within a second is fine */
             if (b->now_ms < a->now_ms ||
                 (b->now_ms == a->now_ms && (!b->legacy || passed >= 1.0 + TOLERANCE_S))) {
-                set(&out[3], STINT_CONF_FAIL,
+                set(out, STINT_CONF_FAIL,
                     "attempt %zu has now_ms %" PRId64 ", not later than attempt %zu (%" PRId64 ")",
                     i + 1, b->now_ms, i, a->now_ms);
                 break;
@@ -765,7 +758,7 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
             if (moved - passed > worst || passed - moved > worst)
                 worst = moved > passed ? moved - passed : passed - moved;
             if (worst > NOW_SLACK_S) {
-                set(&out[3], STINT_CONF_FAIL,
+                set(out, STINT_CONF_FAIL,
                     "between attempts %zu and %zu now_ms moved %.3f s "
                     "while %.3f s passed",
                     i, i + 1, moved, passed);
@@ -773,14 +766,23 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
             }
         }
     }
-    /* C05, C06: backoff */
+}
+
+/* C05 and C06 read the same waits: the retries of batch X without Retry-After. */
+static void judge_backoff(const struct judging *j, struct stint_conf_outcome *c05,
+                          struct stint_conf_outcome *c06)
+{
+    const struct obs *ob = j->st->obs;
+    const size_t *xi = j->xi;
+    size_t nx = j->nx;
+    double gaps[BACKOFF_N];
+    size_t i, ng = 0;
+
     for (i = 2; i + 1 < nx && ng < BACKOFF_N; i++)
         gaps[ng++] = ob[xi[i + 1]].t_arrive - ob[xi[i]].t_answer;
     if (ng < BACKOFF_N) {
-        set(&out[4], STINT_CONF_FAIL, "only %zu of %d retries without Retry-After came", ng,
-            BACKOFF_N);
-        set(&out[5], STINT_CONF_FAIL, "only %zu of %d retries without Retry-After came", ng,
-            BACKOFF_N);
+        set(c05, STINT_CONF_FAIL, "only %zu of %d retries without Retry-After came", ng, BACKOFF_N);
+        set(c06, STINT_CONF_FAIL, "only %zu of %d retries without Retry-After came", ng, BACKOFF_N);
     } else {
         char list[200];
         size_t off = 0, n_long = 0;
@@ -812,17 +814,25 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
             rmin = lmin;
             rmax = lmax;
         }
-        set(&out[4], late > early ? STINT_CONF_PASS : STINT_CONF_FAIL,
+        set(c05, late > early ? STINT_CONF_PASS : STINT_CONF_FAIL,
             "waits %s ms: the longest of the last three %s the longest of the first two", list,
             late > early ? "exceeds" : "does not exceed");
-        set(&out[5], rmax > 1.5 * rmin ? STINT_CONF_PASS : STINT_CONF_FAIL,
+        set(c06, rmax > 1.5 * rmin ? STINT_CONF_PASS : STINT_CONF_FAIL,
             "ratios of consecutive waits%s from %.2f to %.2f%s",
             n_long >= 3 ? " (of 0.4 s or more)" : "", rmin, rmax,
             rmax > 1.5 * rmin ? "" : ": a fixed sequence, no jitter");
     }
-    /* C07: 413 splitting */
+}
+
+/* C07: batch Y split after 413, every record delivered. */
+static void judge_c07(const struct judging *j, struct stint_conf_outcome *out)
+{
+    const struct state *st = j->st;
+    const struct obs *ob = j->st->obs;
+    size_t i;
+
     if (st->ph < PH_Y_SPLIT) {
-        set(&out[6], STINT_CONF_FAIL, "no batch of 2 or more records came after the first one");
+        set(out, STINT_CONF_FAIL, "no batch of 2 or more records came after the first one");
     } else {
         const struct obs *nxt = NULL;
         uint64_t covered = st->y_first - 1;
@@ -838,47 +848,59 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
                     covered = ob[i].last;
             }
         if (!nxt)
-            set(&out[6], STINT_CONF_FAIL,
+            set(out, STINT_CONF_FAIL,
                 "nothing of the refused batch %" PRIu64 "-%" PRIu64 " came again", st->y_first,
                 st->y_last);
         else if (nxt->first != st->y_first || nxt->n >= st->y_n)
-            set(&out[6], STINT_CONF_FAIL,
+            set(out, STINT_CONF_FAIL,
                 "after 413 on %zu records (%" PRIu64 "-%" PRIu64 ") came %zu records (%" PRIu64
                 "-%" PRIu64 ")",
                 st->y_n, st->y_first, st->y_last, nxt->n, nxt->first, nxt->last);
         else if (gap || covered < st->y_last)
-            set(&out[6], STINT_CONF_FAIL,
+            set(out, STINT_CONF_FAIL,
                 "the parts of %" PRIu64 "-%" PRIu64 " left out seqs "
                 "(delivered up to %" PRIu64 ")",
                 st->y_first, st->y_last, covered);
         else
-            set(&out[6], STINT_CONF_PASS,
+            set(out, STINT_CONF_PASS,
                 "413 on %zu records: split, first part %zu records, "
                 "all delivered",
                 st->y_n, nxt->n);
     }
-    /* C10: the pause after 401 */
-    {
-        size_t ai = st->n_obs;
-        for (i = 0; i < st->n_obs; i++)
-            if (ob[i].phase == PH_AFTER && ob[i].status == 401) {
-                ai = i;
-                break;
-            }
-        if (ai == st->n_obs)
-            set(&out[9], STINT_CONF_FAIL, "the script did not reach the 401");
-        else if (ai + 1 < st->n_obs)
-            set(&out[9], STINT_CONF_FAIL,
-                "after 401 the client sent again %.3f s later (%zu "
-                "requests)",
-                ob[ai + 1].t_arrive - ob[ai].t_answer, st->n_obs - ai - 1);
-        else
-            set(&out[9], STINT_CONF_PASS, "no request in the %.1f s after 401",
-                mono_s() - ob[ai].t_answer);
-    }
-    /* C08: no retry after 400 */
+}
+
+/* C10: the pause after 401. */
+static void judge_c10(const struct judging *j, struct stint_conf_outcome *out)
+{
+    const struct state *st = j->st;
+    const struct obs *ob = j->st->obs;
+    size_t i, ai = st->n_obs;
+
+    for (i = 0; i < st->n_obs; i++)
+        if (ob[i].phase == PH_AFTER && ob[i].status == 401) {
+            ai = i;
+            break;
+        }
+    if (ai == st->n_obs)
+        set(out, STINT_CONF_FAIL, "the script did not reach the 401");
+    else if (ai + 1 < st->n_obs)
+        set(out, STINT_CONF_FAIL,
+            "after 401 the client sent again %.3f s later (%zu "
+            "requests)",
+            ob[ai + 1].t_arrive - ob[ai].t_answer, st->n_obs - ai - 1);
+    else
+        set(out, STINT_CONF_PASS, "no request in the %.1f s after 401", mono_s() - ob[ai].t_answer);
+}
+
+/* C08: batch Z not sent again after 400, the next one sent. */
+static void judge_c08(const struct judging *j, struct stint_conf_outcome *out)
+{
+    const struct state *st = j->st;
+    const struct obs *ob = j->st->obs;
+    size_t i;
+
     if (st->ph < PH_AFTER) {
-        set(&out[7], STINT_CONF_FAIL, "the script did not reach the permanent refusal");
+        set(out, STINT_CONF_FAIL, "the script did not reach the permanent refusal");
     } else {
         bool again = false, went_on = false;
         size_t zi = 0;
@@ -895,18 +917,128 @@ static void judge(const struct state *st, struct stint_conf_outcome *out)
                 went_on = true;
         }
         if (again)
-            set(&out[7], STINT_CONF_FAIL,
+            set(out, STINT_CONF_FAIL,
                 "the batch refused with 400 (%" PRIu64 "-%" PRIu64 ") was sent again", st->z_first,
                 st->z_last);
         else if (!went_on)
-            set(&out[7], STINT_CONF_FAIL,
+            set(out, STINT_CONF_FAIL,
                 "nothing after the refused batch came (give the client "
                 "more records)");
         else
-            set(&out[7], STINT_CONF_PASS,
+            set(out, STINT_CONF_PASS,
                 "the refused batch %" PRIu64 "-%" PRIu64 " was not "
                 "sent again; the next one was",
                 st->z_first, st->z_last);
+    }
+}
+
+static void judge_c05(const struct judging *j, struct stint_conf_outcome *out)
+{
+    struct stint_conf_outcome c06;
+
+    judge_backoff(j, out, &c06);
+}
+
+static void judge_c06(const struct judging *j, struct stint_conf_outcome *out)
+{
+    struct stint_conf_outcome c05;
+
+    judge_backoff(j, &c05, out);
+}
+
+static void judge_c11(const struct judging *j, struct stint_conf_outcome *out)
+{
+    struct stint_conf_outcome c12;
+
+    judge_legacy(j, out, &c12);
+}
+
+static void judge_c12(const struct judging *j, struct stint_conf_outcome *out)
+{
+    struct stint_conf_outcome c11;
+
+    judge_legacy(j, &c11, out);
+}
+
+/* ---- the rows: id, level, section, requirement, judge ---- */
+
+static const struct row rows[] = {
+    {{"C01", STINT_CONF_MUST, "§7.6 Waiting: backoff and Retry-After",
+      "After 503 with Retry-After: 2 (delta-seconds) the client MUST NOT send again before two "
+      "seconds have passed."},
+     judge_c01},
+    {{"C02", STINT_CONF_MUST, "§7.6 Waiting: backoff and Retry-After",
+      "After 429 with Retry-After as an HTTP-date the client MUST NOT send again before that "
+      "date."},
+     judge_c02},
+    {{"C03", STINT_CONF_MUST, "§7.1 Batches; §7.2 Request (Idempotency-Key)",
+      "Every attempt of one batch MUST carry the same Idempotency-Key and the same records."},
+     judge_c03},
+    {{"C04", STINT_CONF_MUST, "§3.5 Batch (now_ms); §7.1 Batches",
+      "now_ms is the client's clock when this attempt was sent, refreshed on each retry: it "
+      "advances between attempts by the time that passed (a legacy payload's now: to the "
+      "second)."},
+     judge_c04},
+    {{"C05", STINT_CONF_MUST, "§7.4 Retry table; §7.6 Waiting: backoff and Retry-After",
+      "503, 500, 502 and 504 without Retry-After are retried with the same batch, and the waits "
+      "between retries MUST grow (exponential backoff)."},
+     judge_c05},
+    {{"C06", STINT_CONF_SHOULD, "§7.4 Retry table; §7.6 Waiting: backoff and Retry-After",
+      "Waits SHOULD be randomised (full jitter), so agents that failed together do not come back "
+      "together."},
+     judge_c06},
+    {{"C07", STINT_CONF_MUST, "§7.5 413: splitting",
+      "After 413 the client MUST split the batch: the next request starts at the same seq with "
+      "fewer records, and all the batch's records are delivered."},
+     judge_c07},
+    {{"C08", STINT_CONF_MUST, "§7.4 Retry table (REJECT)",
+      "After a permanent 4xx (400) the client MUST NOT send that batch again (it MAY split it "
+      "to find the record at fault; the parts are refused too), and MUST go on with the next "
+      "one."},
+     judge_c08},
+    {{"C09", STINT_CONF_MUST, "§7.2 Request; §3 Wire format",
+      "Every request is a POST to /v1/batches with a Bearer token, a protobuf or JSON Content-Type "
+      "(gzip allowed) and a body that decodes as a Batch with a 16-byte agent_id and increasing "
+      "seqs (a legacy client: to /v1/legacy, a form or legacy JSON payload)."},
+     judge_c09},
+    {{"C10", STINT_CONF_MUST, "§7.7 Pauses; §7.4 Retry table (AUTH)",
+      "After 401 the client stops sending: no retry until its token changes or an operator "
+      "flushes."},
+     judge_c10},
+    {{"C11", STINT_CONF_MUST, "§6.10 Legacy identity (Stint-Agent-Id, Stint-Seqs)",
+      "A legacy client names its records: every legacy payload with records carries "
+      "Stint-Agent-Id and a Stint-Seqs with one seq per closed record, the same on every attempt "
+      "of the payload (skipped when the client sent no legacy payload)."},
+     judge_c11},
+    {{"C12", STINT_CONF_MUST, "§6.10 Legacy identity; §7.4 Retry table",
+      "A legacy client sends no payload with an empty 'log': a batch that has no legacy form is "
+      "done without a request (skipped when the client sent no legacy payload)."},
+     judge_c12},
+};
+
+#define N_CASES (sizeof(rows) / sizeof(rows[0]))
+
+size_t stint_conf_client_count(void)
+{
+    return N_CASES;
+}
+
+const struct stint_conf_case_info *stint_conf_client_info(size_t i)
+{
+    return i < N_CASES ? &rows[i].info : NULL;
+}
+
+/* Judges every case from the log, each by its row's function. */
+static void judge(const struct state *st, struct stint_conf_outcome *out)
+{
+    struct judging j = {.st = st};
+    size_t i;
+
+    j.nx = x_attempts(st, j.xi, sizeof(j.xi) / sizeof(j.xi[0]));
+    for (i = 0; i < N_CASES; i++) {
+        memset(&out[i], 0, sizeof(out[i]));
+        out[i].info = &rows[i].info;
+        rows[i].judge(&j, &out[i]);
     }
 }
 

@@ -500,6 +500,44 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
     return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/* Fills t's socket, sockdir and sockname from --socket (sock) or $XDG_RUNTIME_DIR; false with the
+ * reason on stderr when neither gives a path that fits. */
+static bool socket_paths(struct tray *t, const char *sock)
+{
+    char *slash;
+
+    if (sock) {
+        if (strlen(sock) >= sizeof(t->socket)) {
+            fprintf(stderr, "stint-tray: --socket path too long: %s\n", sock);
+            return false;
+        }
+        snprintf(t->socket, sizeof(t->socket), "%s", sock);
+    } else {
+        const char *rt = getenv("XDG_RUNTIME_DIR");
+        if (!rt || !*rt) {
+            fprintf(stderr, "stint-tray: XDG_RUNTIME_DIR is not set: give --socket PATH\n");
+            return false;
+        }
+        if ((size_t)snprintf(t->socket, sizeof(t->socket), "%s/stint/control", rt) >=
+            sizeof(t->socket)) {
+            fprintf(stderr, "stint-tray: XDG_RUNTIME_DIR too long\n");
+            return false;
+        }
+    }
+    snprintf(t->sockdir, sizeof(t->sockdir), "%s", t->socket);
+    slash = strrchr(t->sockdir, '/');
+    if (!slash) {
+        snprintf(t->sockname, sizeof(t->sockname), "%s", t->socket);
+        snprintf(t->sockdir, sizeof(t->sockdir), ".");
+    } else {
+        snprintf(t->sockname, sizeof(t->sockname), "%s", slash + 1);
+        *slash = '\0';
+        if (slash == t->sockdir)
+            snprintf(t->sockdir, sizeof(t->sockdir), "/");
+    }
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     enum { O_SOCKET = 256, O_ICONS, O_REPORT, O_AUTOSTART, O_VERSION };
@@ -522,7 +560,6 @@ int main(int argc, char **argv)
     struct stint_error e;
     char icons_abs[PATH_MAX];
     sigset_t mask;
-    char *slash;
     int opt, r, rc = 1;
 
     while ((opt = getopt_long(argc, argv, "vh", longs, NULL)) != -1) {
@@ -561,35 +598,8 @@ int main(int argc, char **argv)
                 argv[optind]);
         return 2;
     }
-    if (sock) {
-        if (strlen(sock) >= sizeof(t.socket)) {
-            fprintf(stderr, "stint-tray: --socket path too long: %s\n", sock);
-            return 2;
-        }
-        snprintf(t.socket, sizeof(t.socket), "%s", sock);
-    } else {
-        const char *rt = getenv("XDG_RUNTIME_DIR");
-        if (!rt || !*rt) {
-            fprintf(stderr, "stint-tray: XDG_RUNTIME_DIR is not set: give --socket PATH\n");
-            return 2;
-        }
-        if ((size_t)snprintf(t.socket, sizeof(t.socket), "%s/stint/control", rt) >=
-            sizeof(t.socket)) {
-            fprintf(stderr, "stint-tray: XDG_RUNTIME_DIR too long\n");
-            return 2;
-        }
-    }
-    snprintf(t.sockdir, sizeof(t.sockdir), "%s", t.socket);
-    slash = strrchr(t.sockdir, '/');
-    if (!slash) {
-        snprintf(t.sockname, sizeof(t.sockname), "%s", t.socket);
-        snprintf(t.sockdir, sizeof(t.sockdir), ".");
-    } else {
-        snprintf(t.sockname, sizeof(t.sockname), "%s", slash + 1);
-        *slash = '\0';
-        if (slash == t.sockdir)
-            snprintf(t.sockdir, sizeof(t.sockdir), "/");
-    }
+    if (!socket_paths(&t, sock))
+        return 2;
     if (icons) {
         if (!realpath(icons, icons_abs)) {
             fprintf(stderr, "stint-tray: --icons %s: %s\n", icons, strerror(errno));
