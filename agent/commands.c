@@ -26,8 +26,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "daemon_int.h"
 #include "http.h"
 #include "stint/pb.h"
@@ -516,52 +514,31 @@ static enum stint_err c_pending(void *ctx, uint64_t from, size_t max, stint_cont
     return STINT_OK;
 }
 
-/* The DELETE's answer is kept (its count is reported through stintctl), never printed. */
-static size_t purge_body(char *ptr, size_t size, size_t n, void *ctx)
-{
-    struct purge_job *job = ctx;
-    size_t len = size * n, room = sizeof(job->body) - 1 - job->body_len;
-
-    memcpy(job->body + job->body_len, ptr, len < room ? len : room);
-    job->body_len += len < room ? len : room;
-    job->body[job->body_len] = '\0';
-    return len;
-}
-
+/* The DELETE, on its own thread. The answer's body is kept (its count is reported through
+ * stintctl), never printed. */
 static void *purge_thread(void *p)
 {
     struct purge_job *job = p;
-    struct curl_slist *hdrs = NULL;
-    CURL *h = curl_easy_init();
-    char errbuf[CURL_ERROR_SIZE] = "";
-    CURLcode rc = CURLE_FAILED_INIT;
+    const char *headers[] = {job->auth, NULL};
+    struct stint_http_request rq = {
+        .method = "DELETE",
+        .url = job->url,
+        .headers = headers,
+        .ca_file = job->ca_file[0] ? job->ca_file : NULL, /* as the sender */
+        .pinned_pubkey = job->pinned[0] ? job->pinned : NULL,
+        .connect_timeout_ms = 10000,
+        .timeout_ms = 30000,
+        .answer = (uint8_t *)job->body,
+        .answer_cap = sizeof(job->body) - 1,
+    };
+    struct stint_http_response resp;
 
-    if (h) {
-        hdrs = curl_slist_append(NULL, job->auth);
-        curl_easy_setopt(h, CURLOPT_URL, job->url);
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, purge_body);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, job);
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
-        curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-        /* The config allows http:// only to a loopback host (stint_config_finish). */
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
-                         strncmp(job->url, "http://", 7) == 0 ? "http" : "https");
-        (void)stint_http_set_trust(h, job->ca_file[0] ? job->ca_file : NULL); /* as the sender */
-        if (job->pinned[0])
-            curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, job->pinned);
-        rc = curl_easy_perform(h);
-        if (rc == CURLE_OK)
-            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &job->status);
-        curl_slist_free_all(hdrs);
-        curl_easy_cleanup(h);
-    }
-    job->curl_code = (int)rc;
-    snprintf(job->error, sizeof(job->error), "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    if (stint_http_request(&rq, &resp, NULL) != STINT_OK && resp.curl_code == 0)
+        resp.curl_code = -1; /* not even made: reported as the server not reached */
+    job->curl_code = resp.curl_code;
+    job->status = resp.status;
+    job->body_len = resp.body_len;
+    snprintf(job->error, sizeof(job->error), "%s", resp.error);
     memset(job->auth, 0, sizeof(job->auth));
     if (atomic_exchange(&job->state, JOB_DONE) == JOB_ORPHANED)
         free(job);
