@@ -14,8 +14,8 @@
  * sizes a number with an optional unit (B, K/KiB, M/MiB, G/GiB; no unit means bytes), booleans
  * on/off, true/false, yes/no, 1/0. Paths may start with "~/". Unknown sections and keys are
  * errors, as is a key given twice ([filters] rule excepted: each one adds a rule, checked as it
- * comes, so a bad pattern is an error naming its line). Every error message names the file, the line and the key:
- * "agent.ini:12: [tracker] idle_after: not a duration: \"soon\"".
+ * comes, so a bad pattern is an error naming its line). Every error message names the file, the
+ * line and the key: "agent.ini:12: [tracker] idle_after: not a duration: \"soon\"".
  *
  * Parsing is streaming (wireguard-tools' init/line/finish, over libinih): stint_config_defaults()
  * fills the defaults (XDG paths), stint_config_load() feeds a file through libinih, and
@@ -122,7 +122,8 @@ enum stint_err stint_config_set(struct stint_config *c, const char *section, con
                                 const char *value, const char *where, struct stint_error *e);
 
 /* Checks across keys: backoff_base <= backoff_cap, a source of a known form, server an https://
- * URL (http:// only to a loopback host), a server without token_file. STINT_EINVAL with a message.
+ * URL (http:// only to a loopback host, as stint_http_url_allowed says), a server without
+ * token_file. STINT_EINVAL with a message.
  */
 enum stint_err stint_config_finish(struct stint_config *c, struct stint_error *e);
 

@@ -411,6 +411,16 @@ cleanup:
     return err_rc;
 }
 
+bool stint_http_url_allowed(const char *url)
+{
+    CURLU *u = url ? curl_url() : NULL;
+    const char *protocols = NULL;
+    bool ok = u && url_protocols(u, url, &protocols, NULL) == STINT_OK;
+
+    curl_url_cleanup(u);
+    return ok;
+}
+
 enum stint_err stint_http_create(const struct stint_http_opts *opts, struct stint_http **out,
                                  struct stint_error *err)
 {

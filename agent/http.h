@@ -48,6 +48,12 @@ const char *stint_send_class_name(enum stint_send_class c);
 /* True when host (as in a URL, IPv6 in brackets or not) is loopback. */
 bool stint_http_host_is_loopback(const char *host);
 
+/* True when url may name the server: an https:// URL, or an http:// URL whose host is loopback
+ * (127.0.0.0/8, ::1, localhost). The URL is parsed (libcurl's URL API) and its host checked by
+ * stint_http_host_is_loopback, never compared by its first bytes: http://127.example.com and
+ * http://localhost.evil.com are not loopback. The one check the config and the sender share. */
+bool stint_http_url_allowed(const char *url);
+
 struct stint_http_opts {
     const char *url;           /* the full URL to POST to */
     const char *ca_file;       /* NULL: the system's CAs */
