@@ -135,6 +135,34 @@ const char *stint_send_class_name(enum stint_send_class c)
     return "unknown";
 }
 
+void stint_http_blocked_fix(int curl_code, char *out, size_t cap)
+{
+    switch (curl_code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+        snprintf(out, cap,
+                 "the server's certificate does not verify: set [sender] ca_file to the CA that "
+                 "signed it (or pinned_key to its public key), then reload stintd");
+        break;
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        snprintf(
+            out, cap,
+            "the server's public key is not the one in [sender] pinned_key: fix the pin (or the "
+            "URL), then reload stintd");
+        break;
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+        snprintf(out, cap,
+                 "[sender] ca_file cannot be used as a CA bundle: fix it, then reload stintd");
+        break;
+    default:
+        snprintf(out, cap, "check [sender] server, ca_file and pinned_key, then reload stintd");
+        break;
+    }
+}
+
 bool stint_http_host_is_loopback(const char *host)
 {
     char h[64];

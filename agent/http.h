@@ -45,6 +45,10 @@ bool stint_http_unreachable(int curl_code);
 /* "ok", "retry", "split", "auth", "reject", "blocked", "misconfig". */
 const char *stint_send_class_name(enum stint_send_class c);
 
+/* What an operator should do about an attempt of class BLOCKED that ended with curl_code: one
+ * sentence into out[cap] (shown in status as "fix"). */
+void stint_http_blocked_fix(int curl_code, char *out, size_t cap);
+
 /* True when host (as in a URL, IPv6 in brackets or not) is loopback. */
 bool stint_http_host_is_loopback(const char *host);
 

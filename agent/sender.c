@@ -1,8 +1,9 @@
 /* sender.c — the sender thread (see sender.h; normative text in spec/PROTOCOL.md, "Sending").
  *
  * Design. The journal is the queue; the sender holds at most one batch: the raw v1 bytes of its
- * records, each already framed as Batch field 4 (tag 0x22, varint length, bytes) exactly as
- * stint_journal_read hands them out, so the protobuf path never decodes or re-encodes a record.
+ * records, each framed as Batch field 4 (tag 0x22, varint length, bytes) in the codec's spool
+ * (stint/spool.h) exactly as stint_journal_read hands them out, so the protobuf path never
+ * decodes or re-encodes a record.
  * Each attempt re-frames the header (agent_id, client_version, a fresh now_ms) in front of the
  * stored frames, gzips the body above the threshold, and POSTs it. JSON and legacy bodies decode
  * the frames one at a time through a record iterator into one scratch record. The batch stays
@@ -48,7 +49,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <zlib.h>
 
 #include "backoff.h"
@@ -56,9 +56,9 @@
 #include "stint/json.h"
 #include "stint/legacy.h"
 #include "stint/pb.h"
+#include "stint/spool.h"
 #include "version.h"
 
-#define FRAME_TAG 0x22 /* Batch.records: field 4, wire type 2 */
 #define NET_MIN_GAP_MS 100
 #define NET_CUT_AFTER_MS 1000 /* a request this old is cut short by a network change */
 
@@ -69,7 +69,7 @@ struct item {
 };
 
 struct batch {
-    struct stint_buf frames; /* tag, varint length, raw: one after another */
+    struct stint_spool frames; /* the records as a Batch's field 4 frames (stint/spool.h) */
     struct item *items;
     size_t n, cap;
     uint64_t first, last;
@@ -217,7 +217,7 @@ uint64_t stint_sender_retry_wait(uint64_t backoff_ms, bool has_retry_after, cons
 
 static void batch_clear(struct batch *b)
 {
-    stint_buf_reset(&b->frames);
+    stint_spool_reset(&b->frames);
     b->n = 0;
     b->n_legacy = 0;
     b->first = b->last = 0;
@@ -225,7 +225,7 @@ static void batch_clear(struct batch *b)
 
 static void batch_free(struct batch *b)
 {
-    stint_buf_free(&b->frames);
+    stint_spool_free(&b->frames);
     stint_buf_free(&b->body);
     stint_buf_free(&b->gz);
     stint_buf_free(&b->seqs_header);
@@ -238,9 +238,6 @@ static void batch_free(struct batch *b)
 static enum stint_err on_entry(void *ctx, const struct stint_journal_entry *e)
 {
     struct batch *b = ctx;
-    uint8_t hdr[11];
-    size_t h = 0;
-    uint64_t v = e->raw_len;
     enum stint_err rc;
 
     if (b->n == b->cap) {
@@ -251,49 +248,16 @@ static enum stint_err on_entry(void *ctx, const struct stint_journal_entry *e)
         b->items = ni;
         b->cap = ncap;
     }
-    hdr[h++] = FRAME_TAG;
-    do {
-        uint8_t byte = (uint8_t)(v & 0x7f);
-        v >>= 7;
-        hdr[h++] = (uint8_t)(byte | (v ? 0x80 : 0));
-    } while (v);
-    rc = stint_buf_append(&b->frames, hdr, h);
-    if (rc == STINT_OK)
-        rc = stint_buf_append(&b->frames, e->raw, e->raw_len);
+    rc = stint_spool_add_raw(&b->frames, e->raw, e->raw_len);
     if (rc != STINT_OK)
         return rc;
     b->items[b->n].seq = e->seq;
-    b->items[b->n].raw_off = (uint32_t)(b->frames.len - e->raw_len);
+    b->items[b->n].raw_off = (uint32_t)(b->frames.buf.len - e->raw_len);
     b->items[b->n].raw_len = (uint32_t)e->raw_len;
     if (b->n == 0)
         b->first = e->seq;
     b->last = e->seq;
     b->n++;
-    return STINT_OK;
-}
-
-/* Iterator over the batch's records for the JSON and legacy encoders. */
-struct frame_iter {
-    const struct batch *b;
-    size_t pos;
-};
-
-static enum stint_err frame_next(void *ctx, struct stint_record *scratch,
-                                 const struct stint_record **out)
-{
-    struct frame_iter *fi = ctx;
-    const struct item *it;
-    enum stint_err rc;
-
-    if (fi->pos == fi->b->n) {
-        *out = NULL;
-        return STINT_OK;
-    }
-    it = &fi->b->items[fi->pos++];
-    rc = stint_pb_decode_record(fi->b->frames.data + it->raw_off, it->raw_len, scratch, NULL, NULL);
-    if (rc != STINT_OK)
-        return rc;
-    *out = scratch;
     return STINT_OK;
 }
 
@@ -310,7 +274,7 @@ static enum stint_err legacy_seqs(struct batch *b)
     b->n_legacy = 0;
     for (i = 0; i < b->n && rc == STINT_OK; i++) {
         const struct item *e = &b->items[i];
-        rc = stint_pb_decode_record(b->frames.data + e->raw_off, e->raw_len, r, NULL, NULL);
+        rc = stint_pb_decode_record(b->frames.buf.data + e->raw_off, e->raw_len, r, NULL, NULL);
         if (rc != STINT_OK || !stint_legacy_keeps(r))
             continue;
         if (b->n_legacy == b->cap_legacy) {
@@ -351,8 +315,7 @@ static enum stint_err encode_body(struct stint_sender *s, int64_t now, const uin
 {
     struct batch *b = &s->b;
     struct stint_batch head;
-    struct frame_iter fi = {b, 0};
-    struct stint_record_iter it = {frame_next, &fi};
+    struct stint_record_iter it = stint_spool_iter(&b->frames);
     enum stint_err rc;
     size_t min = s->o.gzip_min_bytes ? s->o.gzip_min_bytes : STINT_SENDER_DEFAULT_GZIP_MIN;
 
@@ -380,7 +343,7 @@ static enum stint_err encode_body(struct stint_sender *s, int64_t now, const uin
     default:
         rc = stint_pb_encode_batch(&head, NULL, &b->body);
         if (rc == STINT_OK)
-            rc = stint_buf_append(&b->body, b->frames.data, b->frames.len);
+            rc = stint_buf_append(&b->body, b->frames.buf.data, b->frames.buf.len);
         break;
     }
     if (rc != STINT_OK)
@@ -633,35 +596,166 @@ static void misconfig_fix(const struct stint_sender *s, long status, char *out, 
     }
 }
 
-/* What to change after a TLS or setup failure (class BLOCKED). */
-static void blocked_fix(int curl_code, char *out, size_t cap)
+/* One attempt of the current batch; called without mu. */
+/* What an attempt of class cls means for the batch and the wait before the next one (returned):
+ * dead-letters or splits it, pauses, backs off or probes. why: what happened; r: the answer;
+ * network: a network failure. Sets fix (for BLOCKED and MISCONFIG), *dead, *from_ra (the wait
+ * is the server's Retry-After) and *probed. */
+static uint64_t decide(struct stint_sender *s, enum stint_send_class cls, const char *why,
+                       const struct stint_http_response *r, bool network, char *fix, size_t fix_cap,
+                       uint64_t *dead, bool *from_ra, bool *probed)
 {
-    switch (curl_code) {
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-        fmt_(out, cap,
-             "the server's certificate does not verify: set [sender] ca_file to the CA that "
-             "signed it (or pinned_key to its public key), then reload stintd");
+    uint64_t wait = 0;
+
+    switch (cls) {
+    case STINT_SEND_OK:
+        stint_backoff_reset(&s->bo);
+        if (s->split_until && s->b.last >= s->split_until) {
+            s->split_until = 0;
+            s->limit = s->o.batch_max_records;
+        }
+        s->have_batch = false;
         break;
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-        fmt_(out, cap,
-             "the server's public key is not the one in [sender] pinned_key: fix the pin (or the "
-             "URL), then reload stintd");
+    case STINT_SEND_SPLIT:
+        if (s->b.n <= 1) {
+            char reason[STINT_REASON_MAX + 1];
+            fmt_(reason, sizeof(reason), "too large for the server: %s", why);
+            if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
+                *dead = s->b.n;
+            logf_(s, "seq %" PRIu64 " dead-lettered: %s", s->b.first, reason);
+            if (s->split_until && s->b.last >= s->split_until) {
+                s->split_until = 0;
+                s->limit = s->o.batch_max_records;
+            }
+        } else {
+            if (!s->split_until)
+                s->split_until = s->b.last;
+            s->limit = s->b.n / 2;
+            logf_(s, "batch %" PRIu64 "-%" PRIu64 " too large (%s): split to %zu records",
+                  s->b.first, s->b.last, why, s->limit);
+        }
+        s->have_batch = false;
         break;
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-        fmt_(out, cap,
-             "[sender] ca_file cannot be used as a CA bundle: fix it, then reload stintd");
+    case STINT_SEND_REJECT:
+        /* a refusal of the batch as a whole (400, 422, ...) may come from one bad record: halve
+         * until the record at fault is alone; only that one is dead-lettered */
+        if (s->b.n > 1) {
+            if (!s->split_until)
+                s->split_until = s->b.last;
+            s->limit = s->b.n / 2;
+            logf_(s,
+                  "batch %" PRIu64 "-%" PRIu64 " refused (%s): split to %zu records to find "
+                  "the record at fault",
+                  s->b.first, s->b.last, why, s->limit);
+        } else {
+            char reason[STINT_REASON_MAX + 1];
+            fmt_(reason, sizeof(reason), "%s", why);
+            if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
+                *dead = s->b.n;
+            logf_(s, "seq %" PRIu64 " dead-lettered: %s", s->b.first, reason);
+            if (s->split_until && s->b.last >= s->split_until) {
+                s->split_until = 0;
+                s->limit = s->o.batch_max_records;
+            }
+        }
+        stint_backoff_reset(&s->bo);
+        s->have_batch = false;
         break;
+    case STINT_SEND_AUTH:
+        logf_(s, "sending paused: the server refused the token (%s)", why);
+        break;
+    case STINT_SEND_MISCONFIG:
+        misconfig_fix(s, r->status, fix, fix_cap);
+        logf_(s, "sending paused: %s (%s)", fix, why);
+        break;
+    case STINT_SEND_BLOCKED:
+        wait = s->bo.cap_ms;
+        stint_http_blocked_fix(r->curl_code, fix, fix_cap);
+        logf_(s, "cannot talk to the server: %s; %s; next try in %" PRIu64 " ms", why, fix, wait);
+        break;
+    case STINT_SEND_RETRY:
     default:
-        fmt_(out, cap, "check [sender] server, ca_file and pinned_key, then reload stintd");
+        if (network && stint_http_unreachable(r->curl_code)) {
+            /* the server is away, not busy: the next attempt is the probe (one refused connect
+             * costs the server nothing), about every probe_ms, so that the first batch leaves
+             * within about a second of the server's return; the backoff is left where it was */
+            uint64_t p = s->o.probe_ms ? s->o.probe_ms : 1000;
+            wait = p / 2 + stint_rng_upto(&s->probe_rng, p);
+            *probed = true;
+            logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; server away, probe in %" PRIu64 " ms",
+                  s->b.first, s->b.last, why, wait);
+            break;
+        }
+        wait = stint_sender_retry_wait(stint_backoff_next(&s->bo), r->has_retry_after,
+                                       r->retry_after, wall_ms(s), from_ra);
+        logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; retry in %" PRIu64 " ms%s", s->b.first,
+              s->b.last, why, wait, *from_ra ? " (Retry-After)" : "");
         break;
     }
+    return wait;
 }
 
-/* One attempt of the current batch; called without mu. */
+/* Counts an attempt in the status (under mu) and sets when the next one may start. */
+static void account(struct stint_sender *s, enum stint_send_class cls, int64_t now,
+                    const struct stint_http_response *r, const char *why, const char *fix,
+                    uint64_t wait, uint64_t sent, uint64_t dead, bool probed, bool network)
+{
+    pthread_mutex_lock(&s->mu);
+    s->last_end = (mono_us() + 999) / 1000; /* rounded up: a wait is never cut short */
+    s->st.attempts++;
+    s->st.last_attempt_ms = now;
+    s->st.last_class = cls;
+    s->st.last_status = r->status;
+    s->st.last_curl_code = r->curl_code;
+    fmt_(s->st.last_error, sizeof(s->st.last_error), "%s", why);
+    s->st.bytes_sent += r->wire_up;
+    s->st.records_dead += dead;
+    s->st.records_sent += sent;
+    s->st.probes += probed;
+    s->st.blocked = cls == STINT_SEND_BLOCKED;
+    if (cls == STINT_SEND_SPLIT && s->b.n > 1)
+        s->st.splits++;
+    if (cls == STINT_SEND_OK) {
+        s->st.batches_acked++;
+        s->st.last_success_ms = now;
+    }
+    if (cls == STINT_SEND_AUTH)
+        s->st.auth_paused = true;
+    if (cls == STINT_SEND_MISCONFIG)
+        s->st.config_paused = true;
+    if (cls == STINT_SEND_MISCONFIG || cls == STINT_SEND_BLOCKED)
+        fmt_(s->st.fix, sizeof(s->st.fix), "%s", fix);
+    else
+        s->st.fix[0] = '\0';
+    if (cls == STINT_SEND_RETRY || cls == STINT_SEND_BLOCKED) {
+        s->retry_at = s->last_end + (int64_t)wait;
+        s->st.next_retry_ms = wall_ms(s) + (int64_t)wait;
+        s->server_wait = cls == STINT_SEND_RETRY && r->curl_code == 0 && r->status != 0;
+        /* a network change seen during this attempt counts only for a network failure */
+        if (!network)
+            s->net_seen = s->net_epoch;
+    } else {
+        s->retry_at = 0;
+        s->st.next_retry_ms = 0;
+        s->net_seen = s->net_epoch;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Acks a batch that is done without a request (see attempt); *sent: its records. */
+static enum stint_send_class ack_unsendable(struct stint_sender *s, char *why, size_t cap,
+                                            uint64_t *sent)
+{
+    enum stint_err rc = stint_journal_ack(s->j, s->b.last);
+
+    if (rc != STINT_OK) {
+        fmt_(why, cap, "journal ack failed: %s", stint_strerror(rc));
+        return STINT_SEND_RETRY;
+    }
+    *sent = s->b.n;
+    return STINT_SEND_OK;
+}
+
 static void attempt(struct stint_sender *s)
 {
     struct stint_http_response r;
@@ -698,14 +792,7 @@ static void attempt(struct stint_sender *s)
         /* nothing of the batch has a legacy form (idle, private, gap only): there is nothing to
          * send, and an empty payload would only be a probe (§7.4): the batch is done here */
         a.mono_start_us = a.mono_end_us = mono_us();
-        rc = stint_journal_ack(s->j, s->b.last);
-        if (rc != STINT_OK) {
-            fmt_(why, sizeof(why), "journal ack failed: %s", stint_strerror(rc));
-            cls = STINT_SEND_RETRY;
-        } else {
-            cls = STINT_SEND_OK;
-            sent = s->b.n;
-        }
+        cls = ack_unsendable(s, why, sizeof(why), &sent);
         len = 0;
         goto decided;
     }
@@ -807,134 +894,11 @@ decided:
     a.cls = cls;
     a.curl_code = r.curl_code;
     a.status = r.status;
-    switch (cls) {
-    case STINT_SEND_OK:
-        stint_backoff_reset(&s->bo);
-        if (s->split_until && s->b.last >= s->split_until) {
-            s->split_until = 0;
-            s->limit = s->o.batch_max_records;
-        }
-        s->have_batch = false;
-        break;
-    case STINT_SEND_SPLIT:
-        if (s->b.n <= 1) {
-            char reason[STINT_REASON_MAX + 1];
-            fmt_(reason, sizeof(reason), "too large for the server: %s", why);
-            if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
-                dead = s->b.n;
-            logf_(s, "seq %" PRIu64 " dead-lettered: %s", s->b.first, reason);
-            if (s->split_until && s->b.last >= s->split_until) {
-                s->split_until = 0;
-                s->limit = s->o.batch_max_records;
-            }
-        } else {
-            if (!s->split_until)
-                s->split_until = s->b.last;
-            s->limit = s->b.n / 2;
-            logf_(s, "batch %" PRIu64 "-%" PRIu64 " too large (%s): split to %zu records",
-                  s->b.first, s->b.last, why, s->limit);
-        }
-        s->have_batch = false;
-        break;
-    case STINT_SEND_REJECT:
-        /* a refusal of the batch as a whole (400, 422, ...) may come from one bad record: halve
-         * until the record at fault is alone; only that one is dead-lettered */
-        if (s->b.n > 1) {
-            if (!s->split_until)
-                s->split_until = s->b.last;
-            s->limit = s->b.n / 2;
-            logf_(s,
-                  "batch %" PRIu64 "-%" PRIu64 " refused (%s): split to %zu records to find "
-                  "the record at fault",
-                  s->b.first, s->b.last, why, s->limit);
-        } else {
-            char reason[STINT_REASON_MAX + 1];
-            fmt_(reason, sizeof(reason), "%s", why);
-            if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
-                dead = s->b.n;
-            logf_(s, "seq %" PRIu64 " dead-lettered: %s", s->b.first, reason);
-            if (s->split_until && s->b.last >= s->split_until) {
-                s->split_until = 0;
-                s->limit = s->o.batch_max_records;
-            }
-        }
-        stint_backoff_reset(&s->bo);
-        s->have_batch = false;
-        break;
-    case STINT_SEND_AUTH:
-        logf_(s, "sending paused: the server refused the token (%s)", why);
-        break;
-    case STINT_SEND_MISCONFIG:
-        misconfig_fix(s, r.status, fix, sizeof(fix));
-        logf_(s, "sending paused: %s (%s)", fix, why);
-        break;
-    case STINT_SEND_BLOCKED:
-        wait = s->bo.cap_ms;
-        blocked_fix(r.curl_code, fix, sizeof(fix));
-        logf_(s, "cannot talk to the server: %s; %s; next try in %" PRIu64 " ms", why, fix, wait);
-        break;
-    case STINT_SEND_RETRY:
-    default:
-        if (network && stint_http_unreachable(r.curl_code)) {
-            /* the server is away, not busy: the next attempt is the probe (one refused connect
-             * costs the server nothing), about every probe_ms, so that the first batch leaves
-             * within about a second of the server's return; the backoff is left where it was */
-            uint64_t p = s->o.probe_ms ? s->o.probe_ms : 1000;
-            wait = p / 2 + stint_rng_upto(&s->probe_rng, p);
-            probed = true;
-            logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; server away, probe in %" PRIu64 " ms",
-                  s->b.first, s->b.last, why, wait);
-            break;
-        }
-        wait = stint_sender_retry_wait(stint_backoff_next(&s->bo), r.has_retry_after, r.retry_after,
-                                       wall_ms(s), &from_ra);
-        logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; retry in %" PRIu64 " ms%s", s->b.first,
-              s->b.last, why, wait, from_ra ? " (Retry-After)" : "");
-        break;
-    }
+    wait = decide(s, cls, why, &r, network, fix, sizeof(fix), &dead, &from_ra, &probed);
     a.wait_ms = wait;
     a.retry_after = from_ra;
 
-    pthread_mutex_lock(&s->mu);
-    s->last_end = (mono_us() + 999) / 1000; /* rounded up: a wait is never cut short */
-    s->st.attempts++;
-    s->st.last_attempt_ms = now;
-    s->st.last_class = cls;
-    s->st.last_status = r.status;
-    s->st.last_curl_code = r.curl_code;
-    fmt_(s->st.last_error, sizeof(s->st.last_error), "%s", why);
-    s->st.bytes_sent += r.wire_up;
-    s->st.records_dead += dead;
-    s->st.records_sent += sent;
-    s->st.probes += probed;
-    s->st.blocked = cls == STINT_SEND_BLOCKED;
-    if (cls == STINT_SEND_SPLIT && s->b.n > 1)
-        s->st.splits++;
-    if (cls == STINT_SEND_OK) {
-        s->st.batches_acked++;
-        s->st.last_success_ms = now;
-    }
-    if (cls == STINT_SEND_AUTH)
-        s->st.auth_paused = true;
-    if (cls == STINT_SEND_MISCONFIG)
-        s->st.config_paused = true;
-    if (cls == STINT_SEND_MISCONFIG || cls == STINT_SEND_BLOCKED)
-        fmt_(s->st.fix, sizeof(s->st.fix), "%s", fix);
-    else
-        s->st.fix[0] = '\0';
-    if (cls == STINT_SEND_RETRY || cls == STINT_SEND_BLOCKED) {
-        s->retry_at = s->last_end + (int64_t)wait;
-        s->st.next_retry_ms = wall_ms(s) + (int64_t)wait;
-        s->server_wait = cls == STINT_SEND_RETRY && r.curl_code == 0 && r.status != 0;
-        /* a network change seen during this attempt counts only for a network failure */
-        if (!network)
-            s->net_seen = s->net_epoch;
-    } else {
-        s->retry_at = 0;
-        s->st.next_retry_ms = 0;
-        s->net_seen = s->net_epoch;
-    }
-    pthread_mutex_unlock(&s->mu);
+    account(s, cls, now, &r, why, fix, wait, sent, dead, probed, network);
     if (s->o.on_attempt)
         s->o.on_attempt(s->o.cb_ctx, &a);
 }
@@ -1240,7 +1204,7 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
         goto cleanup;
     }
     memcpy(s->url, opts->url, ulen);
-    strcpy(s->url + ulen, path); /* sized above */
+    memcpy(s->url + ulen, path, strlen(path) + 1); /* sized above, the NUL included */
     snprintf(s->ua_header, strlen(s->client_version) + 32, "User-Agent: stint/%s",
              s->client_version);
     s->ctype = opts->encoding == STINT_SENDER_JSON || opts->encoding == STINT_SENDER_LEGACY_JSON
@@ -1269,8 +1233,9 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
     s->zs_ready = true;
     /* caps: frames hold one batch (plus the one record the journal always delivers), the body
      * at most a JSON expansion of it; past these the batch is split, never the memory grown */
-    s->b.frames.max = s->o.batch_max_bytes + s->o.batch_max_records * 4 + STINT_PB_RECORD_MAX + 64;
-    s->b.body.max = 8 * s->b.frames.max + 65536;
+    s->b.frames.buf.max =
+        s->o.batch_max_bytes + s->o.batch_max_records * 4 + STINT_PB_RECORD_MAX + 64;
+    s->b.body.max = 8 * s->b.frames.buf.max + 65536;
     s->b.gz.max = s->b.body.max + s->b.body.max / 100 + 65536;
     stint_journal_agent_id(j, s->agent_id);
     {
