@@ -35,7 +35,7 @@
 
 #include "filters.h"
 #include "journal.h"
-#include "stint/error.h"
+#include "error.h" /* the agent's error convention */
 #include "url.h"
 
 #define STINT_CONFIG_PATH_MAX 4096

@@ -29,7 +29,7 @@
 
 #include <jansson.h>
 
-#include "stint/error.h"
+#include "error.h" /* the agent's error convention */
 #include "stint/record.h"
 
 /* Longest request line, newline included; a longer one is answered with STINT_ELIMIT and the

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "stint/buf.h"
-#include "stint/error.h"
+#include "error.h" /* the agent's error convention */
 
 /* What the sender does after one attempt. Values are append-only (they appear in status). */
 enum stint_send_class {
