@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "source.h"
-#include "stint/error.h"
+#include "error.h" /* the agent's error convention */
 
 /* Browsers followed at once (each running browser has one host). */
 #define STINT_BROWSER_MERGE_MAX 8

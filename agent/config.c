@@ -27,6 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "http.h"
+
 #define CONFIG_FILE_MAX (1u << 20)
 
 enum type { T_PATH, T_SOURCE, T_STRING, T_DURATION, T_SIZE, T_U32, T_BOOL, T_ENUM };
@@ -741,21 +743,6 @@ cleanup:
 
 /* ---- across keys ---- */
 
-static bool loopback_http(const char *url)
-{
-    static const char *const hosts[] = {"http://127.", "http://localhost:", "http://localhost/",
-                                        "http://[::1]"};
-    if (strcmp(url, "http://localhost") == 0) {
-        return true;
-    }
-    for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
-        if (strncmp(url, hosts[i], strlen(hosts[i])) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 enum stint_err stint_config_finish(struct stint_config *c, struct stint_error *e)
 {
     stint_error_clear(e);
@@ -765,7 +752,7 @@ enum stint_err stint_config_finish(struct stint_config *c, struct stint_error *e
                                (long long)c->backoff_base_ms, (long long)c->backoff_cap_ms);
     }
     if (c->server[0]) {
-        if (strncmp(c->server, "https://", 8) != 0 && !loopback_http(c->server)) {
+        if (!stint_http_url_allowed(c->server)) {
             return stint_error_set(e, STINT_EINVAL, 0,
                                    "[sender] server: must be an https:// URL (http:// only to "
                                    "a loopback host): \"%.100s\"",

@@ -35,7 +35,7 @@
 
 #include "filters.h"
 #include "journal.h"
-#include "stint/error.h"
+#include "error.h" /* the agent's error convention */
 #include "url.h"
 #include "common/log.h" /* enum stint_log_level */
 
@@ -116,7 +116,8 @@ enum stint_err stint_config_set(struct stint_config *c, const char *section, con
                                 const char *value, const char *where, struct stint_error *e);
 
 /* Checks across keys: backoff_base <= backoff_cap, a source of a known form, server an https://
- * URL (http:// only to a loopback host), a server without token_file. STINT_EINVAL with a message.
+ * URL (http:// only to a loopback host, as stint_http_url_allowed says), a server without
+ * token_file. STINT_EINVAL with a message.
  */
 enum stint_err stint_config_finish(struct stint_config *c, struct stint_error *e);
 

@@ -29,7 +29,7 @@
 
 #include <jansson.h>
 
-#include "stint/error.h"
+#include "error.h" /* the agent's error convention */
 #include "stint/record.h"
 
 /* Longest request line, newline included; a longer one is answered with STINT_ELIMIT and the
@@ -87,7 +87,8 @@ struct stint_control_request {
     char title[STINT_CONTROL_LINE_MAX];
 };
 
-/* Parses one request line (without its newline) into *out. Errors, with a message in e (may be
+/* Parses one request line (without its newline) into *out, finding the command in the table of
+ * commands.c. Errors, with a message in e (may be
  * NULL): STINT_ELIMIT (longer than STINT_CONTROL_LINE_MAX - 1), STINT_EJSON (not JSON, or not an
  * object), STINT_EINVAL (no "cmd", an unknown command, an unknown member, a member missing),
  * STINT_ETYPE (a member of the wrong type or out of range). Pure: no allocation survives it. */

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 
 #include "config.h"
-#include "stint/error.h"
+#include "error.h" /* the agent's error convention */
 
 struct stint_daemon;
 

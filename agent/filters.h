@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "stint/error.h"
+#include "error.h" /* the agent's error convention */
 #include "stint/record.h"
 
 #define STINT_FILTERS_MAX 64      /* rules at most */

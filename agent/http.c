@@ -135,6 +135,34 @@ const char *stint_send_class_name(enum stint_send_class c)
     return "unknown";
 }
 
+void stint_http_blocked_fix(int curl_code, char *out, size_t cap)
+{
+    switch (curl_code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+        snprintf(out, cap,
+                 "the server's certificate does not verify: set [sender] ca_file to the CA that "
+                 "signed it (or pinned_key to its public key), then reload stintd");
+        break;
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        snprintf(
+            out, cap,
+            "the server's public key is not the one in [sender] pinned_key: fix the pin (or the "
+            "URL), then reload stintd");
+        break;
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+        snprintf(out, cap,
+                 "[sender] ca_file cannot be used as a CA bundle: fix it, then reload stintd");
+        break;
+    default:
+        snprintf(out, cap, "check [sender] server, ca_file and pinned_key, then reload stintd");
+        break;
+    }
+}
+
 bool stint_http_host_is_loopback(const char *host)
 {
     char h[64];
@@ -194,12 +222,9 @@ static bool header_value(const char *line, size_t len, const char *name, char *d
     return true;
 }
 
-static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+/* Keeps the headers of interest of one header line in r. */
+static void take_header(struct stint_http_response *r, const char *p, size_t len)
 {
-    struct stint_http *h = ctx;
-    struct stint_http_response *r = h->resp;
-    size_t len = size * n;
-
     /* a new status line (e.g. after a 100 Continue) starts a new set of headers */
     if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
         r->has_retry_after = false;
@@ -212,7 +237,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
         header_value(p, len, "Stint-Legacy-Identity:", r->legacy_identity,
                      sizeof(r->legacy_identity));
     }
-    return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+    struct stint_http *h = ctx;
+
+    take_header(h->resp, p, size * n);
+    return size * n;
 }
 
 /* Counts the request header bytes libcurl sends (CURLINFO_REQUEST_SIZE is no help: it includes
@@ -268,7 +300,7 @@ const char *stint_http_system_trust(bool *is_dir)
  * CURLSSLOPT_NATIVE_CA would say "the system's" directly, but libcurl supports it with GnuTLS
  * only from 8.5 (Debian 12 has 7.88). With neither folder nor bundle, libcurl's built-in default
  * stays. */
-int stint_http_set_trust(void *curl, const char *ca_file)
+static int set_trust(CURL *curl, const char *ca_file)
 {
     bool is_dir = false;
     const char *sys = ca_file ? ca_file : stint_http_system_trust(&is_dir);
@@ -326,7 +358,7 @@ static bool ensure_curl(struct stint_http *h, char *why, size_t cap)
     SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
     SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
     SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-    if ((rc_trust = (CURLcode)stint_http_set_trust(curl, h->ca_file)) != CURLE_OK) {
+    if ((rc_trust = (CURLcode)set_trust(curl, h->ca_file)) != CURLE_OK) {
         snprintf(why, cap, "libcurl refused the trust options: %s", curl_easy_strerror(rc_trust));
         goto fail;
     }
@@ -372,12 +404,56 @@ static char *dup_or_null(const char *p, bool *ok)
     return d;
 }
 
+/* Parses url into u and sets *protocols to what libcurl may speak for it: "https", or
+ * "http,https" when it is http:// to a loopback host. STINT_EINVAL (message in e) for anything
+ * else. */
+static enum stint_err url_protocols(CURLU *u, const char *url, const char **protocols,
+                                    struct stint_error *e)
+{
+    char *scheme = NULL, *host = NULL;
+    enum stint_err err_rc = STINT_OK;
+
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        err_rc = stint_error_set(e, STINT_EINVAL, 0, "server URL is not a valid URL");
+        goto cleanup;
+    }
+    if (strcasecmp(scheme, "http") == 0) {
+        if (!stint_http_host_is_loopback(host)) {
+            err_rc = stint_error_set(e, STINT_EINVAL, 0,
+                                     "plain http:// is allowed only to loopback, not to %s; "
+                                     "use https://",
+                                     host);
+            goto cleanup;
+        }
+        *protocols = "http,https";
+    } else if (strcasecmp(scheme, "https") != 0) {
+        err_rc =
+            stint_error_set(e, STINT_EINVAL, 0, "server URL must be https:// (not %s)", scheme);
+        goto cleanup;
+    }
+cleanup:
+    curl_free(scheme);
+    curl_free(host);
+    return err_rc;
+}
+
+bool stint_http_url_allowed(const char *url)
+{
+    CURLU *u = url ? curl_url() : NULL;
+    const char *protocols = NULL;
+    bool ok = u && url_protocols(u, url, &protocols, NULL) == STINT_OK;
+
+    curl_url_cleanup(u);
+    return ok;
+}
+
 enum stint_err stint_http_create(const struct stint_http_opts *opts, struct stint_http **out,
                                  struct stint_error *err)
 {
     struct stint_http *h = NULL;
     CURLU *u = NULL;
-    char *scheme = NULL, *host = NULL;
     enum stint_err err_rc = STINT_OK;
     const char *protocols = "https";
     bool ok = true;
@@ -392,26 +468,9 @@ enum stint_err stint_http_create(const struct stint_http_opts *opts, struct stin
         err_rc = stint_error_set(err, STINT_ENOMEM, 0, "out of memory");
         goto cleanup;
     }
-    if (curl_url_set(u, CURLUPART_URL, opts->url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        err_rc = stint_error_set(err, STINT_EINVAL, 0, "server URL is not a valid URL");
+    err_rc = url_protocols(u, opts->url, &protocols, err);
+    if (err_rc != STINT_OK)
         goto cleanup;
-    }
-    if (strcasecmp(scheme, "http") == 0) {
-        if (!stint_http_host_is_loopback(host)) {
-            err_rc = stint_error_set(err, STINT_EINVAL, 0,
-                                     "plain http:// is allowed only to loopback, not to %s; "
-                                     "use https://",
-                                     host);
-            goto cleanup;
-        }
-        protocols = "http,https";
-    } else if (strcasecmp(scheme, "https") != 0) {
-        err_rc =
-            stint_error_set(err, STINT_EINVAL, 0, "server URL must be https:// (not %s)", scheme);
-        goto cleanup;
-    }
     h = calloc(1, sizeof(*h));
     if (!h || pthread_mutex_init(&h->wake_mu, NULL) != 0) {
         free(h);
@@ -433,8 +492,6 @@ enum stint_err stint_http_create(const struct stint_http_opts *opts, struct stin
     *out = h;
     h = NULL;
 cleanup:
-    curl_free(scheme);
-    curl_free(host);
     curl_url_cleanup(u);
     stint_http_destroy(h);
     return err_rc;
@@ -587,5 +644,131 @@ enum stint_err stint_http_post(struct stint_http *h, const char *const *headers,
     curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, (const char *)NULL);
 cleanup:
     curl_slist_free_all(list);
+    return rc;
+}
+
+/* The answer's body of stint_http_request, into the caller's buffer. */
+struct oneshot {
+    struct stint_http_response *resp;
+    uint8_t *buf;
+    size_t cap, len;
+};
+
+static size_t oneshot_body(char *p, size_t size, size_t n, void *ctx)
+{
+    struct oneshot *o = ctx;
+    size_t len = size * n, room = o->cap > o->len ? o->cap - o->len : 0;
+
+    if (room) {
+        memcpy(o->buf + o->len, p, len < room ? len : room);
+        o->len += len < room ? len : room;
+    }
+    return len;
+}
+
+static size_t oneshot_header(char *p, size_t size, size_t n, void *ctx)
+{
+    struct oneshot *o = ctx;
+
+    take_header(o->resp, p, size * n);
+    return size * n;
+}
+
+#undef SETOPT
+#define SETOPT(opt, val)                                                                           \
+    do {                                                                                           \
+        cc = curl_easy_setopt(curl, opt, val);                                                     \
+        if (cc != CURLE_OK)                                                                        \
+            goto done;                                                                             \
+    } while (0)
+
+enum stint_err stint_http_request(const struct stint_http_request *rq,
+                                  struct stint_http_response *resp, struct stint_error *e)
+{
+    struct oneshot o = {.resp = resp};
+    struct curl_slist *list = NULL, *nl;
+    const char *protocols = "https";
+    char errbuf[CURL_ERROR_SIZE] = "";
+    enum stint_err rc = STINT_OK;
+    CURLcode cc = CURLE_FAILED_INIT;
+    CURLU *u = NULL;
+    CURL *curl = NULL;
+    struct stint_error scratch;
+
+    if (!e)
+        e = &scratch;
+    memset(resp, 0, sizeof(*resp));
+    if (!rq || !rq->method || !rq->url) {
+        rc = stint_error_set(e, STINT_EINVAL, 0, "HTTP request without method or URL");
+        goto cleanup;
+    }
+    u = curl_url();
+    if (!u) {
+        rc = stint_error_set(e, STINT_ENOMEM, 0, "out of memory");
+        goto cleanup;
+    }
+    rc = url_protocols(u, rq->url, &protocols, e);
+    if (rc != STINT_OK)
+        goto cleanup;
+    for (size_t i = 0; rq->headers && rq->headers[i]; i++) {
+        nl = curl_slist_append(list, rq->headers[i]);
+        if (!nl) {
+            rc = stint_error_set(e, STINT_ENOMEM, 0, "out of memory");
+            goto cleanup;
+        }
+        list = nl;
+    }
+    o.buf = rq->answer;
+    o.cap = rq->answer ? rq->answer_cap : 0;
+    curl = curl_easy_init();
+    if (!curl)
+        goto done; /* CURLE_FAILED_INIT */
+    SETOPT(CURLOPT_URL, rq->url);
+    SETOPT(CURLOPT_CUSTOMREQUEST, rq->method);
+    if (rq->body) {
+        SETOPT(CURLOPT_POSTFIELDS, (const char *)rq->body);
+        SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+    }
+    SETOPT(CURLOPT_HTTPHEADER, list);
+    SETOPT(CURLOPT_NOSIGNAL, 1L);
+    SETOPT(CURLOPT_ERRORBUFFER, errbuf);
+    SETOPT(CURLOPT_WRITEFUNCTION, oneshot_body);
+    SETOPT(CURLOPT_WRITEDATA, &o);
+    SETOPT(CURLOPT_HEADERFUNCTION, oneshot_header);
+    SETOPT(CURLOPT_HEADERDATA, &o);
+    SETOPT(CURLOPT_CONNECTTIMEOUT_MS,
+           (long)(rq->connect_timeout_ms ? rq->connect_timeout_ms : 10000));
+    SETOPT(CURLOPT_TIMEOUT_MS, (long)(rq->timeout_ms ? rq->timeout_ms : 60000));
+    SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+    SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+    SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    SETOPT(CURLOPT_PROTOCOLS_STR, protocols);
+    SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+    cc = (CURLcode)set_trust(curl, rq->ca_file);
+    if (cc != CURLE_OK)
+        goto done;
+    if (rq->pinned_pubkey)
+        SETOPT(CURLOPT_PINNEDPUBLICKEY, rq->pinned_pubkey);
+    cc = curl_easy_perform(curl);
+    if (cc == CURLE_OK)
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
+done:
+    resp->curl_code = (int)cc;
+    if (cc != CURLE_OK)
+        snprintf(resp->error, sizeof(resp->error), "%s",
+                 errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    if (o.buf) {
+        if (o.len < o.cap)
+            o.buf[o.len] = 0;
+        resp->body = o.buf;
+        resp->body_len = o.len;
+    }
+cleanup:
+    if (rc != STINT_OK)
+        snprintf(resp->error, sizeof(resp->error), "%s", e->msg);
+    if (curl)
+        curl_easy_cleanup(curl);
+    curl_slist_free_all(list);
+    curl_url_cleanup(u);
     return rc;
 }

@@ -1,6 +1,7 @@
-/* http.h — the sender's libcurl glue: one easy handle reused for every POST (keep-alive, HTTP/2
- * when the server offers it over TLS), and the retry classification of every outcome
- * (spec/PROTOCOL.md, "Sending", "Retry table").
+/* http.h — the agent's libcurl glue, the only file that sees libcurl: the sender's easy handle
+ * reused for every POST (keep-alive, HTTP/2 when the server offers it over TLS), one-off requests
+ * (stint_http_request: purge's DELETE), the loopback rule for http:// and the retry
+ * classification of every outcome (spec/PROTOCOL.md, "Sending", "Retry table").
  *
  * TLS: peer and host verification always on, TLS >= 1.2, an optional CA file and pinned public
  * key. Protocols: https only; http as well only when the URL's host is a loopback address
@@ -14,7 +15,7 @@
 #include <stdint.h>
 
 #include "stint/buf.h"
-#include "stint/error.h"
+#include "error.h" /* the agent's error convention */
 
 /* What the sender does after one attempt. Values are append-only (they appear in status). */
 enum stint_send_class {
@@ -44,8 +45,18 @@ bool stint_http_unreachable(int curl_code);
 /* "ok", "retry", "split", "auth", "reject", "blocked", "misconfig". */
 const char *stint_send_class_name(enum stint_send_class c);
 
+/* What an operator should do about an attempt of class BLOCKED that ended with curl_code: one
+ * sentence into out[cap] (shown in status as "fix"). */
+void stint_http_blocked_fix(int curl_code, char *out, size_t cap);
+
 /* True when host (as in a URL, IPv6 in brackets or not) is loopback. */
 bool stint_http_host_is_loopback(const char *host);
+
+/* True when url may name the server: an https:// URL, or an http:// URL whose host is loopback
+ * (127.0.0.0/8, ::1, localhost). The URL is parsed (libcurl's URL API) and its host checked by
+ * stint_http_host_is_loopback, never compared by its first bytes: http://127.example.com and
+ * http://localhost.evil.com are not loopback. The one check the config and the sender share. */
+bool stint_http_url_allowed(const char *url);
 
 struct stint_http_opts {
     const char *url;           /* the full URL to POST to */
@@ -85,10 +96,6 @@ struct stint_http;
  * the usual places (/etc/ssl/certs/ca-certificates.crt on Debian); NULL: libcurl's default. */
 const char *stint_http_system_trust(bool *is_dir);
 
-/* Sets the trust options of a libcurl easy handle as the sender uses them: ca_file alone, or
- * the system trust above (NULL ca_file). Returns the CURLcode of the first refused option. */
-int stint_http_set_trust(void *curl, const char *ca_file);
-
 /* Makes the handle. STINT_EINVAL (message in err) for a URL that is not https, or http to a host
  * that is not loopback, or that libcurl cannot parse. On success *out is the caller's: release
  * with stint_http_destroy(). The strings of opts are copied. libcurl itself (curl_global_init,
@@ -103,6 +110,32 @@ void stint_http_destroy(struct stint_http *h); /* NULL is fine */
  * classified (whatever it was), STINT_ENOMEM when the request could not even be built. */
 enum stint_err stint_http_post(struct stint_http *h, const char *const *headers,
                                const uint8_t *body, size_t len, struct stint_http_response *resp);
+
+/* One request outside the sender's handle (purge's DELETE): the same TLS rules (verification,
+ * TLS >= 1.2, ca_file or the system trust, the pin), no kept connection. */
+struct stint_http_request {
+    const char *method;         /* "GET", "POST", "DELETE", ... */
+    const char *url;            /* https://, or http:// to a loopback host */
+    const char *const *headers; /* header lines, NULL-terminated; NULL: none */
+    const uint8_t *body;        /* NULL: no body */
+    size_t body_len;
+    const char *ca_file;         /* NULL: the system's CAs */
+    const char *pinned_pubkey;   /* NULL, or as in struct stint_http_opts */
+    uint32_t connect_timeout_ms; /* 0: 10 s */
+    uint32_t timeout_ms;         /* whole request; 0: 60 s */
+    uint8_t *answer;             /* the caller's buffer for the answer's body ... */
+    size_t answer_cap;           /* ... of this size; a longer body is cut (and read to its end) */
+};
+
+/* Performs rq and waits for it (blocking: call it from a thread that may wait timeout_ms). Fills
+ * *resp: curl_code, status, error, the headers of interest (Retry-After, Content-Type,
+ * Stint-Legacy-Identity), and body/body_len pointing into rq->answer (NUL-terminated there when
+ * there is room). wire_up and wire_down stay 0. Returns STINT_OK when the request was made,
+ * whatever its outcome (see resp->curl_code and resp->status); STINT_EINVAL (message in resp->error
+ * and e) for a URL that is not https or not loopback http, or a request without method or url;
+ * STINT_ENOMEM. Thread-safe once libcurl is initialised (curl_global_init runs on first use). */
+enum stint_err stint_http_request(const struct stint_http_request *rq,
+                                  struct stint_http_response *resp, struct stint_error *e);
 
 /* Drops the kept connection (the next post connects anew). */
 void stint_http_reset_connection(struct stint_http *h);

@@ -41,8 +41,8 @@ static int held_find(dev_t dev, ino_t ino)
     return -1;
 }
 
-enum stint_err stint_journal_lock_take(const char *dir, struct stint_journal_lock *out, char *msg,
-                                       size_t cap)
+enum stint_err stint_journal_lock_take(const char *dir, struct stint_journal_lock *out,
+                                       struct stint_error *e)
 {
     enum stint_err err = STINT_OK;
     char file[4200];
@@ -55,13 +55,12 @@ enum stint_err stint_journal_lock_take(const char *dir, struct stint_journal_loc
 
     out->fd = -1;
     if (stat(dir, &st) != 0) {
-        snprintf(msg, cap, "journal %s: %s", dir, strerror(errno));
-        return STINT_EIO;
+        return stint_error_set(e, STINT_EIO, 0, "journal %s: %s", dir, strerror(errno));
     }
     pthread_mutex_lock(&held_mu);
     if (held_find(st.st_dev, st.st_ino) >= 0) {
-        snprintf(msg, cap, "journal %s is in use by this process (pid %ld)", dir, (long)getpid());
-        err = STINT_EIO;
+        err = stint_error_set(e, STINT_EIO, 0, "journal %s is in use by this process (pid %ld)",
+                              dir, (long)getpid());
         goto cleanup;
     }
     for (int i = 0; i < HELD_MAX; i++) {
@@ -71,36 +70,38 @@ enum stint_err stint_journal_lock_take(const char *dir, struct stint_journal_loc
         }
     }
     if (slot < 0) {
-        snprintf(msg, cap, "journal %s: more than %d journals open in this process", dir, HELD_MAX);
-        err = STINT_ELIMIT;
+        err = stint_error_set(e, STINT_ELIMIT, 0,
+                              "journal %s: more than %d journals open in this process", dir,
+                              HELD_MAX);
         goto cleanup;
     }
     n = snprintf(file, sizeof(file), "%s/%s", dir, STINT_JOURNAL_LOCK_FILE);
     if (n < 0 || (size_t)n >= sizeof(file)) {
-        snprintf(msg, cap, "journal path too long");
-        err = STINT_EINVAL;
+        err = stint_error_set(e, STINT_EINVAL, 0, "journal path too long");
         goto cleanup;
     }
     fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        snprintf(msg, cap, "journal %s: cannot open %s: %s", dir, file, strerror(errno));
-        err = STINT_EIO;
+        err = stint_error_set(e, STINT_EIO, 0, "journal %s: cannot open %s: %s", dir, file,
+                              strerror(errno));
         goto cleanup;
     }
     memset(&fl, 0, sizeof(fl));
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
     if (fcntl(fd, F_SETLK, &fl) != 0) {
-        int e = errno;
+        int en = errno;
         memset(&fl, 0, sizeof(fl));
         fl.l_type = F_WRLCK;
         fl.l_whence = SEEK_SET;
-        if ((e == EAGAIN || e == EACCES) && fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) {
-            snprintf(msg, cap, "journal %s is in use by process %ld", dir, (long)fl.l_pid);
+        if ((en == EAGAIN || en == EACCES) && fcntl(fd, F_GETLK, &fl) == 0 &&
+            fl.l_type != F_UNLCK) {
+            err = stint_error_set(e, STINT_EIO, 0, "journal %s is in use by process %ld", dir,
+                                  (long)fl.l_pid);
         } else {
-            snprintf(msg, cap, "journal %s: cannot lock %s: %s", dir, file, strerror(e));
+            err = stint_error_set(e, STINT_EIO, 0, "journal %s: cannot lock %s: %s", dir, file,
+                                  strerror(en));
         }
-        err = STINT_EIO;
         goto cleanup;
     }
     n = snprintf(pidtxt, sizeof(pidtxt), "%ld\n", (long)getpid());

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "stint/error.h"
+#include "error.h"
 
 /* Name of the lock file inside the journal folder, beside LevelDB's LOCK. */
 #define STINT_JOURNAL_LOCK_FILE "stint.lock"
@@ -18,9 +18,10 @@ struct stint_journal_lock {
 };
 
 /* Takes the lock of folder `dir` (which must exist). STINT_EIO when another process (or this one,
- * through another handle) holds it: msg (cap bytes) then names the folder and the holder's pid. */
-enum stint_err stint_journal_lock_take(const char *dir, struct stint_journal_lock *out, char *msg,
-                                       size_t cap);
+ * through another handle) holds it: e (may be NULL) then names the folder and the holder's pid.
+ * Errors as agent/error.h says. */
+enum stint_err stint_journal_lock_take(const char *dir, struct stint_journal_lock *out,
+                                       struct stint_error *e);
 
 /* Releases the lock (no-op when not held). */
 void stint_journal_lock_release(struct stint_journal_lock *l);

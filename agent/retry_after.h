@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stint/error.h"
+#include "error.h" /* the agent's error convention */
 
 #define STINT_RETRY_AFTER_MAX_MS ((uint64_t)24 * 3600 * 1000)
 

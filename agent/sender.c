@@ -1,8 +1,9 @@
 /* sender.c — the sender thread (see sender.h; normative text in spec/PROTOCOL.md, "Sending").
  *
  * Design. The journal is the queue; the sender holds at most one batch: the raw v1 bytes of its
- * records, each already framed as Batch field 4 (tag 0x22, varint length, bytes) exactly as
- * stint_journal_read hands them out, so the protobuf path never decodes or re-encodes a record.
+ * records, each framed as Batch field 4 (tag 0x22, varint length, bytes) in the codec's spool
+ * (stint/spool.h) exactly as stint_journal_read hands them out, so the protobuf path never
+ * decodes or re-encodes a record.
  * Each attempt re-frames the header (agent_id, client_version, a fresh now_ms) in front of the
  * stored frames, gzips the body above the threshold, and POSTs it. JSON and legacy bodies decode
  * the frames one at a time through a record iterator into one scratch record. The batch stays
@@ -28,9 +29,12 @@
  * writes); a server that answers Stint-Legacy-Identity: agent-seq identifies the records as
  * those of a Batch and its Ack is taken as for a Batch. An older server is taken to keep one
  * record per start second: records it would merge are dead-lettered, not trimmed as delivered.
- * A batch with nothing the mapping writes (idle, private, gap only) is done without a request. */
+ * A batch with nothing the mapping writes (idle, private, gap only) is done without a request.
+ *
+ * Files: this one holds the thread, the attempts and the API; sender_batch.c the batch (read,
+ * encoded, its answer read), behind sender_int.h. */
 #define _GNU_SOURCE
-#include "sender.h"
+#include "sender_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,7 +52,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <zlib.h>
 
 #include "backoff.h"
@@ -56,83 +59,11 @@
 #include "stint/json.h"
 #include "stint/legacy.h"
 #include "stint/pb.h"
+#include "stint/spool.h"
 #include "version.h"
 
-#define FRAME_TAG 0x22 /* Batch.records: field 4, wire type 2 */
 #define NET_MIN_GAP_MS 100
 #define NET_CUT_AFTER_MS 1000 /* a request this old is cut short by a network change */
-
-struct item {
-    uint64_t seq;
-    uint32_t raw_off; /* into frames: the record's own bytes */
-    uint32_t raw_len;
-};
-
-struct batch {
-    struct stint_buf frames; /* tag, varint length, raw: one after another */
-    struct item *items;
-    size_t n, cap;
-    uint64_t first, last;
-    struct stint_buf body; /* the encoded request of the current attempt */
-    struct stint_buf gz;
-    /* legacy encodings: the records the mapping writes (seq, start in seconds), in order, and
-     * the Stint-Seqs header line naming them (spec/PROTOCOL.md §6.8) */
-    uint64_t *lseq;
-    int64_t *lstart;
-    size_t n_legacy, cap_legacy;
-    struct stint_buf seqs_header;
-};
-
-struct stint_sender {
-    struct stint_sender_opts o;
-    struct stint_journal *j;
-    struct stint_http *http;
-    char *url;             /* URL/v1/batches or URL/v1/legacy */
-    char *ua_header;       /* "User-Agent: stint/x.y.z" */
-    char agent_header[64]; /* legacy: "Stint-Agent-Id: <32 hex>" */
-    /* legacy, against a server that does not confirm the agent-seq identity: the start second of
-     * the last record sent, to keep records it would merge (one per start second) */
-    int64_t legacy_prev_start;
-    bool have_legacy_prev;
-    const char *ctype; /* Content-Type line */
-    uint8_t agent_id[STINT_AGENT_ID_LEN];
-    char client_version[STINT_VERSION_MAX + 1];
-    z_stream zs;
-    bool zs_ready;
-
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    pthread_t thread, nl_thread;
-    bool started, nl_started, joined;
-    int nl_fd, pipe_fd[2];
-
-    /* under mu */
-    char *auth_header; /* "Authorization: Bearer ..." (NULL: no token) */
-    bool stopping, wake_req, flush_req, token_changed, idle;
-    int64_t stop_deadline; /* mono ms */
-    int64_t linger_until;  /* mono ms */
-    int64_t retry_at;      /* mono ms; 0: none */
-    uint64_t net_epoch, net_seen;
-    /* the wait in force was asked for by the server (an HTTP answer: 429, 5xx, Retry-After):
-     * a network change does not cut it short, since the server, not the link, said "later" */
-    bool server_wait;
-    uint64_t net_conn; /* net_epoch when the kept connection was last judged usable */
-    bool in_flight, net_abort, purge_abort;
-    uint64_t purge_epoch;     /* bumped by stint_sender_purge */
-    uint64_t in_flight_epoch; /* purge_epoch when the request in flight was read */
-    int64_t in_flight_since;  /* mono ms */
-    int64_t last_end;         /* mono ms of the last attempt's end */
-    struct stint_sender_status st;
-
-    /* sender thread only */
-    struct batch b;
-    bool have_batch;
-    uint64_t batch_epoch; /* purge_epoch before the batch was read from the journal */
-    size_t limit;         /* records per batch now (lower while splitting) */
-    uint64_t split_until; /* the range being split ends here */
-    struct stint_backoff bo;
-    uint64_t probe_rng; /* jitter of the probe interval */
-};
 
 static int64_t mono_us(void)
 {
@@ -155,13 +86,7 @@ static int64_t wall_ms(const struct stint_sender *s)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* snprintf that may cut: messages are bounded on purpose */
-static void fmt_(char *out, size_t cap, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-static void fmt_(char *out, size_t cap, const char *fmt, ...)
+void fmt_(char *out, size_t cap, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -169,12 +94,7 @@ static void fmt_(char *out, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-static void logf_(struct stint_sender *s, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void logf_(struct stint_sender *s, const char *fmt, ...)
+void logf_(struct stint_sender *s, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
@@ -211,363 +131,6 @@ uint64_t stint_sender_retry_wait(uint64_t backoff_ms, bool has_retry_after, cons
         return ra;
     }
     return backoff_ms;
-}
-
-/* ---- the batch ---------------------------------------------------------------------------- */
-
-static void batch_clear(struct batch *b)
-{
-    stint_buf_reset(&b->frames);
-    b->n = 0;
-    b->n_legacy = 0;
-    b->first = b->last = 0;
-}
-
-static void batch_free(struct batch *b)
-{
-    stint_buf_free(&b->frames);
-    stint_buf_free(&b->body);
-    stint_buf_free(&b->gz);
-    stint_buf_free(&b->seqs_header);
-    free(b->lseq);
-    free(b->lstart);
-    free(b->items);
-    memset(b, 0, sizeof(*b));
-}
-
-static enum stint_err on_entry(void *ctx, const struct stint_journal_entry *e)
-{
-    struct batch *b = ctx;
-    uint8_t hdr[11];
-    size_t h = 0;
-    uint64_t v = e->raw_len;
-    enum stint_err rc;
-
-    if (b->n == b->cap) {
-        size_t ncap = b->cap ? b->cap * 2 : 256;
-        struct item *ni = realloc(b->items, ncap * sizeof(*ni));
-        if (!ni)
-            return STINT_ENOMEM;
-        b->items = ni;
-        b->cap = ncap;
-    }
-    hdr[h++] = FRAME_TAG;
-    do {
-        uint8_t byte = (uint8_t)(v & 0x7f);
-        v >>= 7;
-        hdr[h++] = (uint8_t)(byte | (v ? 0x80 : 0));
-    } while (v);
-    rc = stint_buf_append(&b->frames, hdr, h);
-    if (rc == STINT_OK)
-        rc = stint_buf_append(&b->frames, e->raw, e->raw_len);
-    if (rc != STINT_OK)
-        return rc;
-    b->items[b->n].seq = e->seq;
-    b->items[b->n].raw_off = (uint32_t)(b->frames.len - e->raw_len);
-    b->items[b->n].raw_len = (uint32_t)e->raw_len;
-    if (b->n == 0)
-        b->first = e->seq;
-    b->last = e->seq;
-    b->n++;
-    return STINT_OK;
-}
-
-/* Iterator over the batch's records for the JSON and legacy encoders. */
-struct frame_iter {
-    const struct batch *b;
-    size_t pos;
-};
-
-static enum stint_err frame_next(void *ctx, struct stint_record *scratch,
-                                 const struct stint_record **out)
-{
-    struct frame_iter *fi = ctx;
-    const struct item *it;
-    enum stint_err rc;
-
-    if (fi->pos == fi->b->n) {
-        *out = NULL;
-        return STINT_OK;
-    }
-    it = &fi->b->items[fi->pos++];
-    rc = stint_pb_decode_record(fi->b->frames.data + it->raw_off, it->raw_len, scratch, NULL, NULL);
-    if (rc != STINT_OK)
-        return rc;
-    *out = scratch;
-    return STINT_OK;
-}
-
-/* The records of the batch that the legacy mapping writes, and the Stint-Seqs header naming
- * them: the server identifies them by (agent_id, seq) as it does a Batch's (§6.8). */
-static enum stint_err legacy_seqs(struct batch *b)
-{
-    struct stint_record *r = malloc(sizeof(*r));
-    enum stint_err rc = STINT_OK;
-    size_t i;
-
-    if (!r)
-        return STINT_ENOMEM;
-    b->n_legacy = 0;
-    for (i = 0; i < b->n && rc == STINT_OK; i++) {
-        const struct item *e = &b->items[i];
-        rc = stint_pb_decode_record(b->frames.data + e->raw_off, e->raw_len, r, NULL, NULL);
-        if (rc != STINT_OK || !stint_legacy_keeps(r))
-            continue;
-        if (b->n_legacy == b->cap_legacy) {
-            size_t ncap = b->cap_legacy ? b->cap_legacy * 2 : 64;
-            uint64_t *ns = realloc(b->lseq, ncap * sizeof(*ns));
-            int64_t *nt = ns ? realloc(b->lstart, ncap * sizeof(*nt)) : NULL;
-            if (ns)
-                b->lseq = ns;
-            if (nt)
-                b->lstart = nt;
-            if (!ns || !nt) {
-                rc = STINT_ENOMEM;
-                break;
-            }
-            b->cap_legacy = ncap;
-        }
-        b->lseq[b->n_legacy] = e->seq;
-        /* floor, as the mapping writes 'start' */
-        b->lstart[b->n_legacy] =
-            r->start_ms >= 0 ? r->start_ms / 1000 : -((999 - r->start_ms) / 1000);
-        b->n_legacy++;
-    }
-    free(r);
-    if (rc != STINT_OK)
-        return rc;
-    stint_buf_reset(&b->seqs_header);
-    rc = stint_buf_append_str(&b->seqs_header, STINT_LEGACY_SEQS_HEADER ": ");
-    if (rc == STINT_OK)
-        rc = stint_legacy_seqs_format(b->lseq, b->n_legacy, &b->seqs_header);
-    if (rc == STINT_OK)
-        rc = stint_buf_append(&b->seqs_header, "", 1); /* the NUL, for curl's header list */
-    return rc;
-}
-
-/* Encodes the current batch into b.body (and b.gz); body and len say what to send. */
-static enum stint_err encode_body(struct stint_sender *s, int64_t now, const uint8_t **body,
-                                  size_t *len, bool *gz)
-{
-    struct batch *b = &s->b;
-    struct stint_batch head;
-    struct frame_iter fi = {b, 0};
-    struct stint_record_iter it = {frame_next, &fi};
-    enum stint_err rc;
-    size_t min = s->o.gzip_min_bytes ? s->o.gzip_min_bytes : STINT_SENDER_DEFAULT_GZIP_MIN;
-
-    stint_batch_clear(&head);
-    memcpy(head.agent_id, s->agent_id, STINT_AGENT_ID_LEN);
-    head.agent_id_len = STINT_AGENT_ID_LEN;
-    stint_batch_set_version(&head, s->client_version, strlen(s->client_version));
-    head.now_ms = now;
-    stint_buf_reset(&b->body);
-    switch (s->o.encoding) {
-    case STINT_SENDER_JSON:
-        rc = stint_json_encode_batch(&head, &it, &b->body);
-        break;
-    case STINT_SENDER_LEGACY_FORM:
-        rc = legacy_seqs(b);
-        if (rc == STINT_OK)
-            rc = stint_legacy_encode(STINT_LEGACY_FORM, &head, &it, &b->body);
-        break;
-    case STINT_SENDER_LEGACY_JSON:
-        rc = legacy_seqs(b);
-        if (rc == STINT_OK)
-            rc = stint_legacy_encode(STINT_LEGACY_JSON, &head, &it, &b->body);
-        break;
-    case STINT_SENDER_PB:
-    default:
-        rc = stint_pb_encode_batch(&head, NULL, &b->body);
-        if (rc == STINT_OK)
-            rc = stint_buf_append(&b->body, b->frames.data, b->frames.len);
-        break;
-    }
-    if (rc != STINT_OK)
-        return rc;
-    *body = b->body.data;
-    *len = b->body.len;
-    *gz = false;
-    if (b->body.len >= min && min != STINT_SENDER_NO_GZIP) {
-        uLong bound;
-        int zr;
-        if (deflateReset(&s->zs) != Z_OK)
-            return STINT_ENOMEM;
-        bound = deflateBound(&s->zs, (uLong)b->body.len) + 32;
-        stint_buf_reset(&b->gz);
-        rc = stint_buf_reserve(&b->gz, bound);
-        if (rc != STINT_OK)
-            return rc;
-        s->zs.next_in = b->body.data;
-        s->zs.avail_in = (uInt)b->body.len;
-        s->zs.next_out = b->gz.data;
-        s->zs.avail_out = (uInt)bound;
-        zr = deflate(&s->zs, Z_FINISH);
-        if (zr != Z_STREAM_END)
-            return STINT_ENOMEM;
-        b->gz.len = bound - s->zs.avail_out;
-        *body = b->gz.data;
-        *len = b->gz.len;
-        *gz = true;
-    }
-    return STINT_OK;
-}
-
-/* The legacy payload (form or JSON) goes to /v1/legacy, which numbers records by start time. */
-static bool legacy_encoding(enum stint_sender_encoding e)
-{
-    return e == STINT_SENDER_LEGACY_FORM || e == STINT_SENDER_LEGACY_JSON;
-}
-
-/* Reads the next batch from the journal (after the acked seq). */
-static enum stint_err fill_batch(struct stint_sender *s)
-{
-    size_t max_bytes = s->o.batch_max_bytes;
-    enum stint_err rc;
-
-    batch_clear(&s->b);
-    rc = stint_journal_read(s->j, 0, s->limit, max_bytes, STINT_JOURNAL_RAW, on_entry, &s->b, NULL,
-                            NULL);
-    if (rc != STINT_OK) {
-        batch_clear(&s->b);
-        return rc;
-    }
-    s->have_batch = s->b.n > 0;
-    return STINT_OK;
-}
-
-/* ---- after an answer ------------------------------------------------------------------------ */
-
-/* A short printable excerpt of an error body for a dead-letter reason. */
-static void excerpt(const uint8_t *p, size_t len, char *out, size_t cap)
-{
-    size_t i, o = 0;
-    for (i = 0; i < len && o + 1 < cap; i++)
-        out[o++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : ' ';
-    out[o] = '\0';
-}
-
-static bool media_is(const char *ct, const char *type)
-{
-    size_t n = strlen(type);
-    return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
-}
-
-/* A 2xx to a legacy payload from a server that did not answer Stint-Legacy-Identity: agent-seq
- * (an older server, spec/PROTOCOL.md §6.10): it is taken to follow the v1.0 rule, one record per
- * account and start second, so a record starting in the same second as the one sent before it
- * would be counted a duplicate and never stored. Such records are dead-lettered here (kept on
- * this machine with the reason, counted by `stintctl status`) rather than trimmed as if delivered;
- * the rest of the batch is done. */
-static enum stint_send_class take_legacy_unconfirmed(struct stint_sender *s, char *why,
-                                                     size_t why_cap, uint64_t *sent, uint64_t *dead)
-{
-    struct batch *b = &s->b;
-    enum stint_err rc;
-    size_t i;
-
-    for (i = 0; i < b->n_legacy; i++) {
-        if (s->have_legacy_prev && b->lstart[i] == s->legacy_prev_start) {
-            char reason[STINT_REASON_MAX + 1];
-            fmt_(reason, sizeof(reason),
-                 "the legacy server keeps one record per start second (no %s: agent-seq in its "
-                 "answer); this one starts in the same second as the record before it",
-                 STINT_LEGACY_IDENTITY_HEADER);
-            rc = stint_journal_dead_letter(s->j, b->lseq[i], b->lseq[i], reason);
-            if (rc != STINT_OK) {
-                fmt_(why, why_cap, "dead-lettering seq %" PRIu64 " failed: %s", b->lseq[i],
-                     stint_strerror(rc));
-                return STINT_SEND_RETRY;
-            }
-            (*dead)++;
-        }
-        s->legacy_prev_start = b->lstart[i];
-        s->have_legacy_prev = true;
-    }
-    rc = stint_journal_ack(s->j, b->last);
-    if (rc != STINT_OK) {
-        fmt_(why, why_cap, "journal ack failed: %s", stint_strerror(rc));
-        return STINT_SEND_RETRY;
-    }
-    *sent = b->n - *dead;
-    if (*dead)
-        logf_(s,
-              "batch %" PRIu64 "-%" PRIu64 ": %" PRIu64 " records kept as dead letters (the "
-              "server merges records that start in the same second)",
-              b->first, b->last, *dead);
-    return STINT_SEND_OK;
-}
-
-/* Handles a 2xx: returns the class it really was (RETRY for an Ack that cannot be used). */
-static enum stint_send_class take_ack(struct stint_sender *s, const struct stint_http_response *r,
-                                      char *why, size_t why_cap, uint64_t *sent, uint64_t *dead)
-{
-    struct stint_ack ack;
-    struct stint_error err;
-    struct batch *b = &s->b;
-    uint64_t acked;
-    size_t i;
-    enum stint_err rc;
-    enum stint_send_class cls = STINT_SEND_OK;
-
-    memset(&ack, 0, sizeof(ack));
-    *sent = *dead = 0;
-    if (legacy_encoding(s->o.encoding) && strcmp(r->legacy_identity, "agent-seq") != 0)
-        return take_legacy_unconfirmed(s, why, why_cap, sent, dead);
-    stint_error_clear(&err);
-    if (media_is(r->content_type, "application/x-protobuf") ||
-        media_is(r->content_type, "application/protobuf"))
-        rc = stint_pb_decode_ack(r->body, r->body_len, &ack, NULL, &err);
-    else
-        rc = stint_json_decode_ack((const char *)r->body, r->body_len, &ack, NULL, &err);
-    if (rc != STINT_OK) {
-        fmt_(why, why_cap, "HTTP %ld with an Ack that does not decode: %s", r->status, err.msg);
-        return STINT_SEND_RETRY;
-    }
-    /* rejections first: once acked, the records are gone from the journal */
-    for (i = 0; i < ack.n_rejected; i++) {
-        const struct stint_rejection *rj = &ack.rejected[i];
-        char reason[STINT_REASON_MAX + 1];
-        if (rj->seq < b->first || rj->seq > b->last)
-            continue;
-        fmt_(reason, sizeof(reason), "server rejected (code %d): %s", (int)rj->code, rj->reason);
-        rc = stint_journal_dead_letter(s->j, rj->seq, rj->seq, reason);
-        if (rc != STINT_OK) {
-            fmt_(why, why_cap, "dead-lettering seq %" PRIu64 " failed: %s", rj->seq,
-                 stint_strerror(rc));
-            cls = STINT_SEND_RETRY;
-            goto cleanup;
-        }
-        (*dead)++;
-        logf_(s, "seq %" PRIu64 " dead-lettered: %s", rj->seq, reason);
-    }
-    acked = ack.acked_seq < b->last ? ack.acked_seq : b->last;
-    /* a legacy batch is answered for up to its last record the mapping wrote: the others (idle,
-     * private, gap) have no legacy form and are done with the batch (§6.8, §7.4) */
-    if (legacy_encoding(s->o.encoding) && b->n_legacy && ack.acked_seq >= b->lseq[b->n_legacy - 1])
-        acked = b->last;
-    if (acked < b->first && *dead == 0) {
-        fmt_(why, why_cap,
-             "Ack covers nothing of the batch (acked_seq %" PRIu64 ", batch %" PRIu64 "-%" PRIu64
-             ")",
-             ack.acked_seq, b->first, b->last);
-        cls = STINT_SEND_RETRY;
-        goto cleanup;
-    }
-    if (acked >= b->first) {
-        rc = stint_journal_ack(s->j, acked);
-        if (rc != STINT_OK) {
-            fmt_(why, why_cap, "journal ack failed: %s", stint_strerror(rc));
-            cls = STINT_SEND_RETRY;
-            goto cleanup;
-        }
-        for (i = 0; i < b->n && b->items[i].seq <= acked; i++)
-            (*sent)++;
-        *sent -= *dead <= *sent ? *dead : *sent;
-    }
-cleanup:
-    stint_ack_free(&ack);
-    return cls;
 }
 
 /* ---- the thread ----------------------------------------------------------------------------- */
@@ -633,35 +196,166 @@ static void misconfig_fix(const struct stint_sender *s, long status, char *out, 
     }
 }
 
-/* What to change after a TLS or setup failure (class BLOCKED). */
-static void blocked_fix(int curl_code, char *out, size_t cap)
+/* One attempt of the current batch; called without mu. */
+/* What an attempt of class cls means for the batch and the wait before the next one (returned):
+ * dead-letters or splits it, pauses, backs off or probes. why: what happened; r: the answer;
+ * network: a network failure. Sets fix (for BLOCKED and MISCONFIG), *dead, *from_ra (the wait
+ * is the server's Retry-After) and *probed. */
+static uint64_t decide(struct stint_sender *s, enum stint_send_class cls, const char *why,
+                       const struct stint_http_response *r, bool network, char *fix, size_t fix_cap,
+                       uint64_t *dead, bool *from_ra, bool *probed)
 {
-    switch (curl_code) {
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-        fmt_(out, cap,
-             "the server's certificate does not verify: set [sender] ca_file to the CA that "
-             "signed it (or pinned_key to its public key), then reload stintd");
+    uint64_t wait = 0;
+
+    switch (cls) {
+    case STINT_SEND_OK:
+        stint_backoff_reset(&s->bo);
+        if (s->split_until && s->b.last >= s->split_until) {
+            s->split_until = 0;
+            s->limit = s->o.batch_max_records;
+        }
+        s->have_batch = false;
         break;
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-        fmt_(out, cap,
-             "the server's public key is not the one in [sender] pinned_key: fix the pin (or the "
-             "URL), then reload stintd");
+    case STINT_SEND_SPLIT:
+        if (s->b.n <= 1) {
+            char reason[STINT_REASON_MAX + 1];
+            fmt_(reason, sizeof(reason), "too large for the server: %s", why);
+            if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
+                *dead = s->b.n;
+            logf_(s, "seq %" PRIu64 " dead-lettered: %s", s->b.first, reason);
+            if (s->split_until && s->b.last >= s->split_until) {
+                s->split_until = 0;
+                s->limit = s->o.batch_max_records;
+            }
+        } else {
+            if (!s->split_until)
+                s->split_until = s->b.last;
+            s->limit = s->b.n / 2;
+            logf_(s, "batch %" PRIu64 "-%" PRIu64 " too large (%s): split to %zu records",
+                  s->b.first, s->b.last, why, s->limit);
+        }
+        s->have_batch = false;
         break;
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_CERTPROBLEM:
-        fmt_(out, cap,
-             "[sender] ca_file cannot be used as a CA bundle: fix it, then reload stintd");
+    case STINT_SEND_REJECT:
+        /* a refusal of the batch as a whole (400, 422, ...) may come from one bad record: halve
+         * until the record at fault is alone; only that one is dead-lettered */
+        if (s->b.n > 1) {
+            if (!s->split_until)
+                s->split_until = s->b.last;
+            s->limit = s->b.n / 2;
+            logf_(s,
+                  "batch %" PRIu64 "-%" PRIu64 " refused (%s): split to %zu records to find "
+                  "the record at fault",
+                  s->b.first, s->b.last, why, s->limit);
+        } else {
+            char reason[STINT_REASON_MAX + 1];
+            fmt_(reason, sizeof(reason), "%s", why);
+            if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
+                *dead = s->b.n;
+            logf_(s, "seq %" PRIu64 " dead-lettered: %s", s->b.first, reason);
+            if (s->split_until && s->b.last >= s->split_until) {
+                s->split_until = 0;
+                s->limit = s->o.batch_max_records;
+            }
+        }
+        stint_backoff_reset(&s->bo);
+        s->have_batch = false;
         break;
+    case STINT_SEND_AUTH:
+        logf_(s, "sending paused: the server refused the token (%s)", why);
+        break;
+    case STINT_SEND_MISCONFIG:
+        misconfig_fix(s, r->status, fix, fix_cap);
+        logf_(s, "sending paused: %s (%s)", fix, why);
+        break;
+    case STINT_SEND_BLOCKED:
+        wait = s->bo.cap_ms;
+        stint_http_blocked_fix(r->curl_code, fix, fix_cap);
+        logf_(s, "cannot talk to the server: %s; %s; next try in %" PRIu64 " ms", why, fix, wait);
+        break;
+    case STINT_SEND_RETRY:
     default:
-        fmt_(out, cap, "check [sender] server, ca_file and pinned_key, then reload stintd");
+        if (network && stint_http_unreachable(r->curl_code)) {
+            /* the server is away, not busy: the next attempt is the probe (one refused connect
+             * costs the server nothing), about every probe_ms, so that the first batch leaves
+             * within about a second of the server's return; the backoff is left where it was */
+            uint64_t p = s->o.probe_ms ? s->o.probe_ms : 1000;
+            wait = p / 2 + stint_rng_upto(&s->probe_rng, p);
+            *probed = true;
+            logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; server away, probe in %" PRIu64 " ms",
+                  s->b.first, s->b.last, why, wait);
+            break;
+        }
+        wait = stint_sender_retry_wait(stint_backoff_next(&s->bo), r->has_retry_after,
+                                       r->retry_after, wall_ms(s), from_ra);
+        logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; retry in %" PRIu64 " ms%s", s->b.first,
+              s->b.last, why, wait, *from_ra ? " (Retry-After)" : "");
         break;
     }
+    return wait;
 }
 
-/* One attempt of the current batch; called without mu. */
+/* Counts an attempt in the status (under mu) and sets when the next one may start. */
+static void account(struct stint_sender *s, enum stint_send_class cls, int64_t now,
+                    const struct stint_http_response *r, const char *why, const char *fix,
+                    uint64_t wait, uint64_t sent, uint64_t dead, bool probed, bool network)
+{
+    pthread_mutex_lock(&s->mu);
+    s->last_end = (mono_us() + 999) / 1000; /* rounded up: a wait is never cut short */
+    s->st.attempts++;
+    s->st.last_attempt_ms = now;
+    s->st.last_class = cls;
+    s->st.last_status = r->status;
+    s->st.last_curl_code = r->curl_code;
+    fmt_(s->st.last_error, sizeof(s->st.last_error), "%s", why);
+    s->st.bytes_sent += r->wire_up;
+    s->st.records_dead += dead;
+    s->st.records_sent += sent;
+    s->st.probes += probed;
+    s->st.blocked = cls == STINT_SEND_BLOCKED;
+    if (cls == STINT_SEND_SPLIT && s->b.n > 1)
+        s->st.splits++;
+    if (cls == STINT_SEND_OK) {
+        s->st.batches_acked++;
+        s->st.last_success_ms = now;
+    }
+    if (cls == STINT_SEND_AUTH)
+        s->st.auth_paused = true;
+    if (cls == STINT_SEND_MISCONFIG)
+        s->st.config_paused = true;
+    if (cls == STINT_SEND_MISCONFIG || cls == STINT_SEND_BLOCKED)
+        fmt_(s->st.fix, sizeof(s->st.fix), "%s", fix);
+    else
+        s->st.fix[0] = '\0';
+    if (cls == STINT_SEND_RETRY || cls == STINT_SEND_BLOCKED) {
+        s->retry_at = s->last_end + (int64_t)wait;
+        s->st.next_retry_ms = wall_ms(s) + (int64_t)wait;
+        s->server_wait = cls == STINT_SEND_RETRY && r->curl_code == 0 && r->status != 0;
+        /* a network change seen during this attempt counts only for a network failure */
+        if (!network)
+            s->net_seen = s->net_epoch;
+    } else {
+        s->retry_at = 0;
+        s->st.next_retry_ms = 0;
+        s->net_seen = s->net_epoch;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Acks a batch that is done without a request (see attempt); *sent: its records. */
+static enum stint_send_class ack_unsendable(struct stint_sender *s, char *why, size_t cap,
+                                            uint64_t *sent)
+{
+    enum stint_err rc = stint_journal_ack(s->j, s->b.last);
+
+    if (rc != STINT_OK) {
+        fmt_(why, cap, "journal ack failed: %s", stint_strerror(rc));
+        return STINT_SEND_RETRY;
+    }
+    *sent = s->b.n;
+    return STINT_SEND_OK;
+}
+
 static void attempt(struct stint_sender *s)
 {
     struct stint_http_response r;
@@ -698,14 +392,7 @@ static void attempt(struct stint_sender *s)
         /* nothing of the batch has a legacy form (idle, private, gap only): there is nothing to
          * send, and an empty payload would only be a probe (§7.4): the batch is done here */
         a.mono_start_us = a.mono_end_us = mono_us();
-        rc = stint_journal_ack(s->j, s->b.last);
-        if (rc != STINT_OK) {
-            fmt_(why, sizeof(why), "journal ack failed: %s", stint_strerror(rc));
-            cls = STINT_SEND_RETRY;
-        } else {
-            cls = STINT_SEND_OK;
-            sent = s->b.n;
-        }
+        cls = ack_unsendable(s, why, sizeof(why), &sent);
         len = 0;
         goto decided;
     }
@@ -807,134 +494,11 @@ decided:
     a.cls = cls;
     a.curl_code = r.curl_code;
     a.status = r.status;
-    switch (cls) {
-    case STINT_SEND_OK:
-        stint_backoff_reset(&s->bo);
-        if (s->split_until && s->b.last >= s->split_until) {
-            s->split_until = 0;
-            s->limit = s->o.batch_max_records;
-        }
-        s->have_batch = false;
-        break;
-    case STINT_SEND_SPLIT:
-        if (s->b.n <= 1) {
-            char reason[STINT_REASON_MAX + 1];
-            fmt_(reason, sizeof(reason), "too large for the server: %s", why);
-            if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
-                dead = s->b.n;
-            logf_(s, "seq %" PRIu64 " dead-lettered: %s", s->b.first, reason);
-            if (s->split_until && s->b.last >= s->split_until) {
-                s->split_until = 0;
-                s->limit = s->o.batch_max_records;
-            }
-        } else {
-            if (!s->split_until)
-                s->split_until = s->b.last;
-            s->limit = s->b.n / 2;
-            logf_(s, "batch %" PRIu64 "-%" PRIu64 " too large (%s): split to %zu records",
-                  s->b.first, s->b.last, why, s->limit);
-        }
-        s->have_batch = false;
-        break;
-    case STINT_SEND_REJECT:
-        /* a refusal of the batch as a whole (400, 422, ...) may come from one bad record: halve
-         * until the record at fault is alone; only that one is dead-lettered */
-        if (s->b.n > 1) {
-            if (!s->split_until)
-                s->split_until = s->b.last;
-            s->limit = s->b.n / 2;
-            logf_(s,
-                  "batch %" PRIu64 "-%" PRIu64 " refused (%s): split to %zu records to find "
-                  "the record at fault",
-                  s->b.first, s->b.last, why, s->limit);
-        } else {
-            char reason[STINT_REASON_MAX + 1];
-            fmt_(reason, sizeof(reason), "%s", why);
-            if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
-                dead = s->b.n;
-            logf_(s, "seq %" PRIu64 " dead-lettered: %s", s->b.first, reason);
-            if (s->split_until && s->b.last >= s->split_until) {
-                s->split_until = 0;
-                s->limit = s->o.batch_max_records;
-            }
-        }
-        stint_backoff_reset(&s->bo);
-        s->have_batch = false;
-        break;
-    case STINT_SEND_AUTH:
-        logf_(s, "sending paused: the server refused the token (%s)", why);
-        break;
-    case STINT_SEND_MISCONFIG:
-        misconfig_fix(s, r.status, fix, sizeof(fix));
-        logf_(s, "sending paused: %s (%s)", fix, why);
-        break;
-    case STINT_SEND_BLOCKED:
-        wait = s->bo.cap_ms;
-        blocked_fix(r.curl_code, fix, sizeof(fix));
-        logf_(s, "cannot talk to the server: %s; %s; next try in %" PRIu64 " ms", why, fix, wait);
-        break;
-    case STINT_SEND_RETRY:
-    default:
-        if (network && stint_http_unreachable(r.curl_code)) {
-            /* the server is away, not busy: the next attempt is the probe (one refused connect
-             * costs the server nothing), about every probe_ms, so that the first batch leaves
-             * within about a second of the server's return; the backoff is left where it was */
-            uint64_t p = s->o.probe_ms ? s->o.probe_ms : 1000;
-            wait = p / 2 + stint_rng_upto(&s->probe_rng, p);
-            probed = true;
-            logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; server away, probe in %" PRIu64 " ms",
-                  s->b.first, s->b.last, why, wait);
-            break;
-        }
-        wait = stint_sender_retry_wait(stint_backoff_next(&s->bo), r.has_retry_after, r.retry_after,
-                                       wall_ms(s), &from_ra);
-        logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; retry in %" PRIu64 " ms%s", s->b.first,
-              s->b.last, why, wait, from_ra ? " (Retry-After)" : "");
-        break;
-    }
+    wait = decide(s, cls, why, &r, network, fix, sizeof(fix), &dead, &from_ra, &probed);
     a.wait_ms = wait;
     a.retry_after = from_ra;
 
-    pthread_mutex_lock(&s->mu);
-    s->last_end = (mono_us() + 999) / 1000; /* rounded up: a wait is never cut short */
-    s->st.attempts++;
-    s->st.last_attempt_ms = now;
-    s->st.last_class = cls;
-    s->st.last_status = r.status;
-    s->st.last_curl_code = r.curl_code;
-    fmt_(s->st.last_error, sizeof(s->st.last_error), "%s", why);
-    s->st.bytes_sent += r.wire_up;
-    s->st.records_dead += dead;
-    s->st.records_sent += sent;
-    s->st.probes += probed;
-    s->st.blocked = cls == STINT_SEND_BLOCKED;
-    if (cls == STINT_SEND_SPLIT && s->b.n > 1)
-        s->st.splits++;
-    if (cls == STINT_SEND_OK) {
-        s->st.batches_acked++;
-        s->st.last_success_ms = now;
-    }
-    if (cls == STINT_SEND_AUTH)
-        s->st.auth_paused = true;
-    if (cls == STINT_SEND_MISCONFIG)
-        s->st.config_paused = true;
-    if (cls == STINT_SEND_MISCONFIG || cls == STINT_SEND_BLOCKED)
-        fmt_(s->st.fix, sizeof(s->st.fix), "%s", fix);
-    else
-        s->st.fix[0] = '\0';
-    if (cls == STINT_SEND_RETRY || cls == STINT_SEND_BLOCKED) {
-        s->retry_at = s->last_end + (int64_t)wait;
-        s->st.next_retry_ms = wall_ms(s) + (int64_t)wait;
-        s->server_wait = cls == STINT_SEND_RETRY && r.curl_code == 0 && r.status != 0;
-        /* a network change seen during this attempt counts only for a network failure */
-        if (!network)
-            s->net_seen = s->net_epoch;
-    } else {
-        s->retry_at = 0;
-        s->st.next_retry_ms = 0;
-        s->net_seen = s->net_epoch;
-    }
-    pthread_mutex_unlock(&s->mu);
+    account(s, cls, now, &r, why, fix, wait, sent, dead, probed, network);
     if (s->o.on_attempt)
         s->o.on_attempt(s->o.cb_ctx, &a);
 }
@@ -1240,7 +804,7 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
         goto cleanup;
     }
     memcpy(s->url, opts->url, ulen);
-    strcpy(s->url + ulen, path); /* sized above */
+    memcpy(s->url + ulen, path, strlen(path) + 1); /* sized above, the NUL included */
     snprintf(s->ua_header, strlen(s->client_version) + 32, "User-Agent: stint/%s",
              s->client_version);
     s->ctype = opts->encoding == STINT_SENDER_JSON || opts->encoding == STINT_SENDER_LEGACY_JSON
@@ -1269,8 +833,9 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
     s->zs_ready = true;
     /* caps: frames hold one batch (plus the one record the journal always delivers), the body
      * at most a JSON expansion of it; past these the batch is split, never the memory grown */
-    s->b.frames.max = s->o.batch_max_bytes + s->o.batch_max_records * 4 + STINT_PB_RECORD_MAX + 64;
-    s->b.body.max = 8 * s->b.frames.max + 65536;
+    s->b.frames.buf.max =
+        s->o.batch_max_bytes + s->o.batch_max_records * 4 + STINT_PB_RECORD_MAX + 64;
+    s->b.body.max = 8 * s->b.frames.buf.max + 65536;
     s->b.gz.max = s->b.body.max + s->b.body.max / 100 + 65536;
     stint_journal_agent_id(j, s->agent_id);
     {

@@ -32,7 +32,7 @@
 
 #include "http.h"
 #include "journal.h"
-#include "stint/error.h"
+#include "error.h" /* the agent's error convention */
 
 enum stint_sender_encoding {
     STINT_SENDER_PB = 0,          /* application/x-protobuf to URL/v1/batches (the default) */

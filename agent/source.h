@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stint/error.h"
+#include "error.h" /* the agent's error convention */
 
 /* Largest position a resumable source hands over. */
 #define STINT_SOURCE_POS_MAX 128

@@ -30,7 +30,7 @@
 #include "filters.h"
 #include "journal.h"
 #include "source.h"
-#include "stint/error.h"
+#include "error.h" /* the agent's error convention */
 #include "stint/record.h"
 #include "url.h"
 

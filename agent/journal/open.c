@@ -145,9 +145,8 @@ enum stint_err stint_journal_open(const struct stint_journal_opts *opts, struct 
         goto cleanup;
     }
     j->abspath = realpath(j->path, NULL); /* NULL only costs the RSS trimming */
-    err = stint_journal_lock_take(j->path, &j->lock, j->errmsg, sizeof(j->errmsg));
+    err = stint_journal_lock_take(j->path, &j->lock, e);
     if (err != STINT_OK) {
-        stint_error_set(e, err, 0, "%s", j->errmsg);
         goto cleanup;
     }
     j->cache = leveldb_cache_create_lru(j->o.cache_bytes);

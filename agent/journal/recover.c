@@ -148,6 +148,7 @@ static enum stint_err move_aside(struct stint_journal *j, struct stint_journal_o
     struct tm tm;
     time_t now = time(NULL);
     struct stint_journal_lock fresh;
+    struct stint_error le;
     int n;
 
     db_close(j);
@@ -171,8 +172,8 @@ static enum stint_err move_aside(struct stint_journal *j, struct stint_journal_o
     if (mkdir(j->path, 0700) != 0) {
         return fail(j, STINT_EIO, "journal %s: cannot create: %s", j->path, strerror(errno));
     }
-    if (stint_journal_lock_take(j->path, &fresh, j->errmsg, sizeof(j->errmsg)) != STINT_OK) {
-        return STINT_EIO;
+    if (stint_journal_lock_take(j->path, &fresh, &le) != STINT_OK) {
+        return fail(j, STINT_EIO, "%s", le.msg);
     }
     stint_journal_lock_release(&j->lock);
     j->lock = fresh;

@@ -296,6 +296,12 @@ static void test_finish(void **state)
         {"sender", "backoff_base", "10m", "[sender] backoff_base (600000 ms) is above backoff_cap"},
         {"sender", "server", "http://stint.example", "[sender] server: must be an https:// URL"},
         {"sender", "server", "ftp://x", "[sender] server: must be an https:// URL"},
+        /* the host is parsed, not the URL's start compared: these are not loopback */
+        {"sender", "server", "http://127.example.com", "[sender] server: must be an https:// URL"},
+        {"sender", "server", "http://localhost.evil.com/", "[sender] server: must be an https://"},
+        {"sender", "server", "http://127.0.0.1.evil.com:80", "[sender] server: must be an https"},
+        {"sender", "server", "http://[::1]x/", "[sender] server: must be an https:// URL"},
+        {"sender", "server", "http://localhost@evil.com/", "[sender] server: must be an https://"},
         {"sender", "pinned_key", "md5//x", "[sender] pinned_key: must be sha256//"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -310,8 +316,10 @@ static void test_finish(void **state)
     }
     /* loopback http is allowed (tests), https anywhere */
     static const char *const ok[] = {"http://127.0.0.1:8443", "http://localhost:1/",
-                                     "http://[::1]:9/", "https://stint.example"};
-    for (size_t i = 0; i < 4; i++) {
+                                     "http://[::1]:9/",       "https://stint.example",
+                                     "http://127.1.2.3:80/v", "http://localhost",
+                                     "http://LOCALHOST:8080", "http://[::1]"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         assert_int_equal(stint_config_defaults(&c, NULL), STINT_OK);
         assert_int_equal(stint_config_set(&c, "sender", "server", ok[i], "t", &e), STINT_OK);
         assert_int_equal(stint_config_finish(&c, &e), STINT_OK);

@@ -145,11 +145,79 @@ static void test_batch_streams(void **state)
     assert_int_equal(info.records, 20000);
     assert_int_equal(h->now_ms, 5);
     k = (struct counter){0, 0, true};
-    assert_int_equal(stint_pbc_decode_batch(b.data, b.len, h, count_fn, &k, &info, NULL),
-                     STINT_OK);
+    assert_int_equal(stint_pbc_decode_batch(b.data, b.len, h, count_fn, &k, &info, NULL), STINT_OK);
     assert_int_equal(k.n, 20000);
     stint_buf_free(&b);
     stint_buf_free(&c);
+    free(h);
+}
+
+/* A spool holds its records as a Batch's field-4 frames: a Batch header followed by the spool's
+ * bytes is byte for byte the Batch the encoder writes, whether the records went in as records
+ * (stint_spool_add) or as their encodings (stint_spool_add_raw, the sender's path); reading the
+ * spool back gives the records, and a frame cut short is refused. Records of 1, 127 and 128+
+ * bytes' lengths cover one- and two-byte varints. */
+static void test_spool_frames_a_batch(void **state)
+{
+    struct stint_record_iter it;
+    struct stint_batch *h = malloc(sizeof(*h));
+    struct stint_record *r = new_record(), *back = new_record();
+    struct stint_spool a = {{0}, 0, 0}, raw = {{0}, 0, 0};
+    struct stint_buf want = {0}, got = {0}, enc = {0};
+    bool done = false;
+
+    (void)state;
+    assert_non_null(h);
+    stint_batch_clear(h);
+    h->now_ms = 7;
+    for (uint64_t i = 1; i <= 300; i++) {
+        typical(r, i);
+        if (i % 3 == 0)
+            stint_record_set(r, STINT_FIELD_TITLE, "t", 1); /* a short one: a 1-byte varint */
+        else if (i % 3 == 1)
+            stint_record_set(r, STINT_FIELD_URL, "", 0);
+        assert_int_equal(stint_spool_add(&a, r), STINT_OK);
+        stint_buf_reset(&enc);
+        assert_int_equal(stint_pb_encode_record(r, &enc), STINT_OK);
+        assert_int_equal(stint_spool_add_raw(&raw, enc.data, enc.len), STINT_OK);
+    }
+    assert_int_equal(a.count, 300);
+    assert_int_equal(a.buf.len, raw.buf.len);
+    assert_memory_equal(a.buf.data, raw.buf.data, a.buf.len);
+    /* the Batch the encoder writes of the same records (pulled from the spool, decoded) */
+    it = stint_spool_iter(&a);
+    assert_int_equal(stint_pb_encode_batch(h, &it, &want), STINT_OK);
+    assert_int_equal(stint_pb_encode_batch(h, NULL, &got), STINT_OK);
+    assert_int_equal(stint_buf_append(&got, raw.buf.data, raw.buf.len), STINT_OK);
+    assert_int_equal(got.len, want.len);
+    assert_memory_equal(got.data, want.data, got.len);
+    raw.read_pos = 0;
+    for (uint64_t i = 1; i <= 300; i++) {
+        assert_int_equal(stint_spool_next(&raw, back, &done), STINT_OK);
+        assert_false(done);
+        assert_int_equal(back->seq, i);
+    }
+    assert_int_equal(stint_spool_next(&raw, back, &done), STINT_OK);
+    assert_true(done);
+    raw.buf.len--; /* the last frame runs past the end now */
+    raw.read_pos = 0;
+    for (int i = 1; i < 300; i++)
+        assert_int_equal(stint_spool_next(&raw, back, &done), STINT_OK);
+    assert_int_equal(stint_spool_next(&raw, back, &done), STINT_EINVAL);
+    raw.buf.data[0] = 0x2a; /* not field 4, wire type 2 */
+    raw.read_pos = 0;
+    assert_int_equal(stint_spool_next(&raw, back, &done), STINT_EINVAL);
+    stint_spool_reset(&a);
+    assert_int_equal(a.count, 0);
+    assert_int_equal(stint_spool_next(&a, back, &done), STINT_OK);
+    assert_true(done);
+    stint_spool_free(&a);
+    stint_spool_free(&raw);
+    stint_buf_free(&want);
+    stint_buf_free(&got);
+    stint_buf_free(&enc);
+    free(r);
+    free(back);
     free(h);
 }
 
@@ -252,9 +320,15 @@ static const struct bad bads[] = {
     {"truncated varint", B("\x18\x80"), STINT_ETRUNC, STINT_EWIRE},
     {"truncated tag", B("\x80"), STINT_ETRUNC, STINT_EWIRE},
     {"record length past end", B("\x22\x05\x08\x01"), STINT_ETRUNC, STINT_EWIRE},
-    {"string length past end", B("\x12\x7f" "abc"), STINT_ETRUNC, STINT_EWIRE},
+    {"string length past end",
+     B("\x12\x7f"
+       "abc"),
+     STINT_ETRUNC, STINT_EWIRE},
     {"huge length", B("\x12\xff\xff\xff\xff\x0f"), STINT_ETRUNC, STINT_EWIRE},
-    {"string past record end", B("\x22\x04\x2a\x05" "ab"), STINT_ETRUNC, STINT_EWIRE},
+    {"string past record end",
+     B("\x22\x04\x2a\x05"
+       "ab"),
+     STINT_ETRUNC, STINT_EWIRE},
     {"truncated fixed64 unknown", B("\x79\x01\x02"), STINT_ETRUNC, STINT_EWIRE},
     {"truncated fixed32 unknown", B("\x7d\x01"), STINT_ETRUNC, STINT_EWIRE},
     {"now_ms as string", B("\x1a\x01\x00"), STINT_EWIRE, STINT_EWIRE},
@@ -274,24 +348,37 @@ static const struct bad bads[] = {
     {"cut sequence in path", B("\x22\x04\x32\x02\xe4\xb8"), STINT_EUTF8, STINT_EUTF8},
     {"bad UTF-8 in client_version", B("\x12\x02\xc3\x28"), STINT_EUTF8, STINT_EUTF8},
     {"bad UTF-8 in current", B("\x2a\x03\x3a\x01\x80"), STINT_EUTF8, STINT_EUTF8},
-    {"agent_id of 15 bytes", B("\x0a\x0f" "123456789012345"), STINT_ETYPE, STINT_ETYPE},
-    {"agent_id of 17 bytes", B("\x0a\x11" "12345678901234567"), STINT_ELIMIT, STINT_ELIMIT},
-    {"agent_id of 1 byte", B("\x0a\x01" "x"), STINT_ETYPE, STINT_ETYPE},
+    {"agent_id of 15 bytes",
+     B("\x0a\x0f"
+       "123456789012345"),
+     STINT_ETYPE, STINT_ETYPE},
+    {"agent_id of 17 bytes",
+     B("\x0a\x11"
+       "12345678901234567"),
+     STINT_ELIMIT, STINT_ELIMIT},
+    {"agent_id of 1 byte",
+     B("\x0a\x01"
+       "x"),
+     STINT_ETYPE, STINT_ETYPE},
     {"app as varint", B("\x22\x02\x28\x41"), STINT_EWIRE, STINT_EWIRE},
-    {"title as fixed32", B("\x22\x05\x3d" "abcd"), STINT_EWIRE, STINT_EWIRE},
+    {"title as fixed32",
+     B("\x22\x05\x3d"
+       "abcd"),
+     STINT_EWIRE, STINT_EWIRE},
     {"client_version as varint", B("\x10\x05"), STINT_EWIRE, STINT_EWIRE},
-    {"records as fixed64", B("\x21" "12345678"), STINT_EWIRE, STINT_EWIRE},
+    {"records as fixed64",
+     B("\x21"
+       "12345678"),
+     STINT_EWIRE, STINT_EWIRE},
     {"current as varint", B("\x28\x01"), STINT_EWIRE, STINT_EWIRE},
     {"field number 0 in a 2-byte key", B("\x80\x00\x2f"), STINT_EWIRE, STINT_EWIRE},
     {"unknown varint of 11 bytes", B("\x30\xd8\xc3\x9d\x9d\x9d\x9d\x9d\x90\xd2\x9f\x26"),
      STINT_EWIRE, STINT_EWIRE},
     {"unknown varint of 11 bytes in a record",
-     B("\x22\x0c\x60\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"), STINT_EWIRE,
-     STINT_EWIRE},
-    {"negative kind, 5 bytes", B("\x22\x06\x20\xf9\xff\xff\xff\x0f"), STINT_ETYPE,
-     STINT_ETYPE},
-    {"negative kind, 10 bytes",
-     B("\x22\x0b\x20\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"), STINT_EWIRE, STINT_ETYPE},
+     B("\x22\x0c\x60\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"), STINT_EWIRE, STINT_EWIRE},
+    {"negative kind, 5 bytes", B("\x22\x06\x20\xf9\xff\xff\xff\x0f"), STINT_ETYPE, STINT_ETYPE},
+    {"negative kind, 10 bytes", B("\x22\x0b\x20\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"),
+     STINT_EWIRE, STINT_ETYPE},
 };
 
 static void check_bad(const char *name, const uint8_t *d, size_t n, enum stint_err want_n,
@@ -421,8 +508,7 @@ static void test_error_offset_and_field(void **state)
     struct stint_error err;
 
     (void)state;
-    assert_int_equal(stint_pb_decode_batch(in, sizeof(in), h, NULL, NULL, NULL, &err),
-                     STINT_EUTF8);
+    assert_int_equal(stint_pb_decode_batch(in, sizeof(in), h, NULL, NULL, NULL, &err), STINT_EUTF8);
     assert_int_equal(err.offset, 10);
     assert_non_null(strstr(err.msg, "records[0].title"));
     free(h);
@@ -436,12 +522,12 @@ static void test_input_cap(void **state)
     struct stint_error err;
 
     (void)state;
-    assert_int_equal(stint_pb_decode_batch(&one, STINT_DECODE_MAX_INPUT + 1, h, NULL, NULL, NULL,
-                                           &err),
-                     STINT_ELIMIT);
-    assert_int_equal(stint_pbc_decode_batch(&one, STINT_DECODE_MAX_INPUT + 1, h, NULL, NULL,
-                                            NULL, &err),
-                     STINT_ELIMIT);
+    assert_int_equal(
+        stint_pb_decode_batch(&one, STINT_DECODE_MAX_INPUT + 1, h, NULL, NULL, NULL, &err),
+        STINT_ELIMIT);
+    assert_int_equal(
+        stint_pbc_decode_batch(&one, STINT_DECODE_MAX_INPUT + 1, h, NULL, NULL, NULL, &err),
+        STINT_ELIMIT);
     free(h);
 }
 
@@ -467,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_record_roundtrip_both_ways),
         cmocka_unit_test(test_record_max_size),
         cmocka_unit_test(test_batch_streams),
+        cmocka_unit_test(test_spool_frames_a_batch),
         cmocka_unit_test(test_batch_callback_stops),
         cmocka_unit_test(test_unknown_fields_counted),
         cmocka_unit_test(test_ack_roundtrip),

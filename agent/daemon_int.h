@@ -1,0 +1,62 @@
+/* daemon_int.h — what daemon.c shares with commands.c, the control commands it answers: the
+ * daemon's handle and the few helpers both use. Not an API: only those two files include it.
+ */
+#ifndef STINT_AGENT_DAEMON_INT_H
+#define STINT_AGENT_DAEMON_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "browser_merge.h"
+#include "control.h"
+#include "daemon.h"
+#include "journal.h"
+#include "sender.h"
+#include "source.h"
+#include "tracker.h"
+
+struct purge_job; /* commands.c */
+
+struct stint_daemon {
+    struct stint_config cfg;
+    enum stint_err (*reload)(void *ctx, struct stint_config *out, struct stint_error *e);
+    void *reload_ctx;
+    stint_daemon_log_fn log;
+    void *log_ctx;
+    enum stint_log_level level;
+    unsigned stop_grace_ms;
+
+    int sfd; /* signalfd */
+    struct stint_journal *journal;
+    struct stint_source *source;
+    struct stint_tracker *tracker;
+    struct stint_filters *filters;       /* [filters], the tracker borrows it */
+    struct stint_browser_merge *browser; /* source = WINDOW, browser */
+    struct stint_sender *sender;
+    struct stint_control *control;
+    struct purge_job *purge;
+    uint64_t seen_next_seq; /* the journal's next seq when the sender was last woken */
+    int64_t started_ms;
+    bool stopping;
+    /* a spell of journal failure: logged when it starts and when it ends, not per record */
+    bool journal_spell;
+    uint64_t spell_dropped0, spell_errors0;
+};
+
+/* The helpers below keep their short names inside daemon.c and commands.c; these macros give
+ * them prefixed link names, so that nothing else linked into the agent can clash with them. */
+#define wall_ms stint_daemon_i_wall_ms
+#define dlog stint_daemon_i_dlog
+#define wake_if_new stint_daemon_i_wake_if_new
+
+/* The wall clock in ms. */
+int64_t wall_ms(void);
+/* Formats a log line of `level` and hands it to the daemon's log sink (dropped above its level). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+void dlog(struct stint_daemon *d, enum stint_log_level level, const char *fmt, ...);
+/* Wakes the sender when the journal's next seq moved since the last call. */
+void wake_if_new(struct stint_daemon *d);
+
+#endif
