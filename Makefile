@@ -72,7 +72,7 @@ install: deps
 	@$(FRESH) $(BUILD)/install
 	@$(CONFIGURE) -B $(BUILD)/install -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	    -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DSTINT_BUILD_TESTS=OFF -DSTINT_BUILD_BENCH=OFF \
-	    -DSTINT_SKIP=fuzz >/dev/null
+	    -DSTINT_BUILD_FUZZ=OFF >/dev/null
 	@cmake --build $(BUILD)/install -j $(JOBS)
 	@cmake --install $(BUILD)/install
 
