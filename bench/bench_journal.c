@@ -281,7 +281,7 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--records") == 0 && i + 1 < argc) {
             big = strtoull(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-            runs = atoi(argv[++i]);
+            runs = (int)strtol(argv[++i], NULL, 10); /* out of range: the default below */
         } else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
             base = argv[++i];
         }
