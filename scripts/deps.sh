@@ -45,6 +45,7 @@ gnome-shell libglib2.0-bin # the GNOME Shell extension tested in a headless GNOM
 python3-dbus python3-gi waybar grim # tray_host (the tray host on D-Bus), tray_screenshot (a real SNI host)
 postgresql-15 libpq-dev # the collector's PostgreSQL store (libpq) and the tests' own PostgreSQL 15
 firefox-esr chromium # the WebExtension and stint-browser-host tested in real browsers
+clang-format universal-ctags # make lint (scripts/lint/): the format check, function lengths
 "
 PACKAGES=$(printf '%s\n' "$PACKAGES" | sed 's/#.*//') # a line of PACKAGES may end in a comment
 
