@@ -42,24 +42,32 @@ is_known() {
 }
 
 files=$(git ls-files '*.c' '*.h') || exit 2
-n=0
+if [ -z "$files" ]; then
+    echo "format: no tracked .c or .h files under $root" >&2
+    exit 2
+fi
+n=$(printf '%s\n' "$files" | grep -c .)
+# one clang-format for every file: each place it would change is a line FILE:LINE:COL: warning:
+# shellcheck disable=SC2086 # tracked C file names have no spaces
+warnings=$(clang-format --dry-run $files 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" -ne 0 ]; then
+    printf '%s\n' "$warnings" | head -5 >&2
+    echo "format: clang-format failed (exit $rc)" >&2
+    exit 2
+fi
 bad=0
 nknown=0
-found=""
-for f in $files; do
-    n=$((n + 1))
-    if ! clang-format --dry-run --Werror "$f" >/dev/null 2>&1; then
-        places=$(clang-format --dry-run "$f" 2>&1 | grep -c ': warning:')
-        msg="$f: not formatted ($places place(s); make format, or clang-format -i $f)"
-        found="$found$f
-"
-        if is_known "$f"; then
-            echo "$msg (known)"
-            nknown=$((nknown + 1))
-        else
-            echo "$msg"
-            bad=$((bad + 1))
-        fi
+found=$(printf '%s\n' "$warnings" | sed -n 's/^\([^:]*\):[0-9]*:[0-9]*: warning:.*/\1/p' | uniq)
+for f in $found; do
+    places=$(printf '%s\n' "$warnings" | grep -c "^$f:[0-9]*:[0-9]*: warning:")
+    msg="$f: not formatted ($places place(s); make format, or clang-format -i $f)"
+    if is_known "$f"; then
+        echo "$msg (known)"
+        nknown=$((nknown + 1))
+    else
+        echo "$msg"
+        bad=$((bad + 1))
     fi
 done
 for k in $known; do
