@@ -41,7 +41,8 @@ def is_text(rel):
 
 def main():
     opts = common.parse_args("refs", USAGE)
-    files = [f for f in common.tracked(".") if not f.startswith(DATA) and f not in SELF and is_text(f)]
+    files = [f for f in common.tracked(".")
+             if not f.startswith(DATA) and f not in SELF and is_text(f)]
     findings = []
     for rel in files:
         markdown = rel.endswith(".md")
