@@ -1,5 +1,5 @@
 /* daemon.h — stintd's wiring: journal, source, tracker, sender and control socket, and the poll
- * loop of the tracker thread that drives them (ARCHITECTURE.md, "Threads").
+ * loop of the tracker thread that drives them.
  *
  * Two threads: this loop (the source's fds, the tracker's clock fd and timers, the control
  * socket, a signalfd for SIGTERM/SIGINT/SIGHUP), and the sender's own thread, with the journal

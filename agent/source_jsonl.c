@@ -1,6 +1,6 @@
 /* source_jsonl.c — events as JSON lines, from a file (followed like tail -F), a FIFO or stdin.
  *
- * The format is ARCHITECTURE.md's "Events", normative in spec/AGENT.md: one JSON object a
+ * The format is normative in spec/AGENT.md: one JSON object a
  * line, `time` in Unix ms ("from this moment"), app/path/title/url strings, `"idle": true` for
  * the start of idle, `"private": true|false` for private mode. Members this version does not
  * know are ignored (a producer may send more); a line that is not such an object is reported

@@ -1,4 +1,4 @@
-/* tracker.h — turns what a source sees into records (ARCHITECTURE.md, "Data flow").
+/* tracker.h — turns what a source sees into records (source -> tracker -> journal).
  *
  * A record opens when what is in focus changes and closes when it changes again, on idle, on
  * suspend, on private mode, or on shutdown. Closed records go to the journal

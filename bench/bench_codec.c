@@ -1,7 +1,7 @@
 /* bench_codec — what a record costs to encode and decode, per implementation, and what the
  * libraries themselves cost for the same message, so that our layer's share is visible.
  *
- * The typical record (ARCHITECTURE.md): app 7 bytes, path 28, title 44, url 12, two timestamps,
+ * The typical record: app 7 bytes, path 28, title 44, url 12, two timestamps,
  * kind and seq. Each figure is the median of 9 runs of N operations, in ns per record. A table
  * is printed; nothing passes or fails on time.
  *

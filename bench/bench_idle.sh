@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench_idle.sh — what stintd costs when nothing happens (issue 7: < 0.1% of a core, <= 12 MiB).
+# bench_idle.sh — what stintd costs when nothing happens (targets: < 0.1% of a core, <= 12 MiB).
 #
 #   bench_idle.sh STINTD [SECONDS] [STINT-COLLECTOR] [STINT-TRAY]
 #
@@ -13,12 +13,12 @@
 # Rows: x11 with the user active and nothing changing (idle_after 180 s not reached), x11 once
 # the user is idle (idle_after 5 s, so the bench sees the idle state); the same two for the
 # wayland source under a headless sway 1.7 with one foot window (sway runs as an unprivileged
-# user, made here with useradd when run as root and removed after; issue 20); the jsonl source on a
+# user, made here with useradd when run as root and removed after); the jsonl source on a
 # file that does not grow, for comparison; each also with the sender on (a server configured,
 # an empty journal: its thread and the network watcher sleep; libcurl and TLS are set up only by
 # the first send) and, given STINT-COLLECTOR, once the sender has delivered 199 records over
 # TLS and keeps its connection (libcurl, its TLS library and the TLS session in memory). Given
-# STINT-TRAY (issue 22: < 0.1% of a core), on a private session bus (dbus-daemon) with stintd on
+# STINT-TRAY (target: < 0.1% of a core), on a private session bus (dbus-daemon) with stintd on
 # a file that does not grow: stint-tray's own cost while nothing changes, and stintd's with a
 # tray watching (its watch tick compares the state once a second). A table, never a
 # pass/fail: the targets are printed beside the figures. Machines are shared and noisy: read the

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench_purge.py — what `stintctl purge` costs (issues 13 and 14), as a table.
+"""bench_purge.py — what `stintctl purge` costs, as a table.
 
     bench_purge.py STINTD STINTCTL [RUNS]
 

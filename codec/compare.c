@@ -168,8 +168,7 @@ static unsigned count_top_field(const uint8_t *p, const uint8_t *end, uint64_t n
 /* True when byte offset `at` lies inside the value of a top-level field `number` that is not the
  * last occurrence of that field: the part of a repeated singular message field that protobuf-c
  * never looks at. */
-static bool in_earlier_occurrence(const uint8_t *p, const uint8_t *end, uint64_t number,
-                                  size_t at)
+static bool in_earlier_occurrence(const uint8_t *p, const uint8_t *end, uint64_t number, size_t at)
 {
     const uint8_t *start = p, *last_lo = NULL, *last_hi = NULL;
     bool inside = false;
@@ -246,12 +245,11 @@ enum stint_err stint_pb_compare(const uint8_t *buf, size_t len, struct stint_err
                             "known difference: tag or length prefix longer than 5 bytes");
             goto cleanup;
         }
-        ret = stint_error_set(report, STINT_EDIFF, ra != STINT_OK ? ea.offset : 0,
-                              "nanopb %s (%s), protobuf-c %s (%s)",
-                              ra == STINT_OK ? "accepts" : "refuses",
-                              ra == STINT_OK ? "-" : ea.msg,
-                              rb == STINT_OK ? "accepts" : "refuses",
-                              rb == STINT_OK ? "-" : eb.msg);
+        ret =
+            stint_error_set(report, STINT_EDIFF, ra != STINT_OK ? ea.offset : 0,
+                            "nanopb %s (%s), protobuf-c %s (%s)",
+                            ra == STINT_OK ? "accepts" : "refuses", ra == STINT_OK ? "-" : ea.msg,
+                            rb == STINT_OK ? "accepts" : "refuses", rb == STINT_OK ? "-" : eb.msg);
         goto cleanup;
     }
     if (ra != STINT_OK) {
@@ -281,10 +279,10 @@ enum stint_err stint_pb_compare(const uint8_t *buf, size_t len, struct stint_err
         goto cleanup;
     }
     if (ia.unknown_fields != ib.unknown_fields) {
-        ret = stint_error_set(report, STINT_EDIFF, 0,
-                              "unknown-field counts differ: nanopb %" PRIu64
-                              ", protobuf-c %" PRIu64,
-                              ia.unknown_fields, ib.unknown_fields);
+        ret =
+            stint_error_set(report, STINT_EDIFF, 0,
+                            "unknown-field counts differ: nanopb %" PRIu64 ", protobuf-c %" PRIu64,
+                            ia.unknown_fields, ib.unknown_fields);
         goto cleanup;
     }
 cleanup:

@@ -163,12 +163,12 @@ static size_t varint_size(uint64_t v)
     return n;
 }
 
-static const char *const record_fields[] = {"?", "seq", "start_ms", "end_ms", "kind", "app",
-                                            "path", "title", "url", "truncated", "repaired",
-                                            "gap_count", NULL};
-static const char *const batch_fields[] = {"?", "agent_id", "client_version", "now_ms",
-                                           "records", "current", NULL};
-static const char *const ack_fields[] = {"?", "acked_seq", "rejected", "server_time_ms",
+static const char *const record_fields[] = {
+    "?",     "seq", "start_ms",  "end_ms",   "kind",      "app", "path",
+    "title", "url", "truncated", "repaired", "gap_count", NULL};
+static const char *const batch_fields[] = {
+    "?", "agent_id", "client_version", "now_ms", "records", "current", NULL};
+static const char *const ack_fields[] = {"?",      "acked_seq",  "rejected", "server_time_ms",
                                          "stored", "duplicates", NULL};
 static const char *const rejection_fields[] = {"?", "seq", "code", "reason", NULL};
 
@@ -396,8 +396,10 @@ static bool decode_record(struct dec *d, pb_istream_t *s, struct stint_record *r
     d->msg_end = outer_end;
     record_to_model(&m, r);
     if (r->kind < 0)
-        return fail(d, STINT_ETYPE, dec_offset(d), "kind: negative value %d (enum values are "
-                    "never negative)", (int)r->kind);
+        return fail(d, STINT_ETYPE, dec_offset(d),
+                    "kind: negative value %d (enum values are "
+                    "never negative)",
+                    (int)r->kind);
     if ((merge || record_size(r) != len) && !count_unknown(d, start, len, RECORD_LAST_FIELD))
         return false;
     return true;
@@ -414,8 +416,8 @@ static enum stint_err dec_finish_error(struct dec *d, pb_istream_t *s)
     field_at(d, d->cur.pos, f, sizeof(f));
     snprintf(path, sizeof(path), "%s%s%s", w, w[0] && f[0] ? "." : "", f);
     d->code = map_nanopb(PB_GET_ERROR(s));
-    stint_error_set(d->err, d->code, dec_offset(d), "%s%s%s at byte %zu", path,
-                    path[0] ? ": " : "", PB_GET_ERROR(s), dec_offset(d));
+    stint_error_set(d->err, d->code, dec_offset(d), "%s%s%s at byte %zu", path, path[0] ? ": " : "",
+                    PB_GET_ERROR(s), dec_offset(d));
     return d->code;
 }
 
@@ -610,8 +612,10 @@ static bool dec_ack_rejection(pb_istream_t *s, const pb_field_t *f, void **arg)
     r->seq = m.seq;
     r->code = (int32_t)m.code;
     if (r->code < 0)
-        return fail(d, STINT_ETYPE, dec_offset(d), "code: negative value %d (enum values are "
-                    "never negative)", (int)r->code);
+        return fail(d, STINT_ETYPE, dec_offset(d),
+                    "code: negative value %d (enum values are "
+                    "never negative)",
+                    (int)r->code);
     if (!count_unknown(d, start, len, REJECTION_LAST_FIELD))
         return false;
     d->at = AT_TOP;

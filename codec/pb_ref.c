@@ -38,8 +38,9 @@ static enum stint_err bin_to_text(const ProtobufCBinaryData *b, char *buf, uint3
                                where[0] ? "." : "", name, b->len, max);
     ok = stint_utf8_valid_prefix((const char *)b->data, b->len);
     if (ok != b->len)
-        return stint_error_set(err, STINT_EUTF8, 0, "%s%s%s: invalid UTF-8 at byte %zu of the string",
-                               where, where[0] ? "." : "", name, ok);
+        return stint_error_set(err, STINT_EUTF8, 0,
+                               "%s%s%s: invalid UTF-8 at byte %zu of the string", where,
+                               where[0] ? "." : "", name, ok);
     if (b->len)
         memcpy(buf, b->data, b->len);
     buf[b->len] = '\0';
@@ -61,8 +62,10 @@ static enum stint_err record_to_model(const Stint__V1__Record *m, struct stint_r
     r->repaired = m->repaired;
     r->gap_count = m->gap_count;
     if (r->kind < 0)
-        return stint_error_set(err, STINT_ETYPE, 0, "%s%skind: negative value %d (enum values "
-                               "are never negative)", where, where[0] ? "." : "", (int)r->kind);
+        return stint_error_set(err, STINT_ETYPE, 0,
+                               "%s%skind: negative value %d (enum values "
+                               "are never negative)",
+                               where, where[0] ? "." : "", (int)r->kind);
     if ((e = bin_to_text(&m->app, r->app, &r->app_len, STINT_APP_MAX, where, "app", err)) ||
         (e = bin_to_text(&m->path, r->path, &r->path_len, STINT_PATH_MAX, where, "path", err)) ||
         (e = bin_to_text(&m->title, r->title, &r->title_len, STINT_TITLE_MAX, where, "title",
@@ -260,8 +263,8 @@ cleanup:
 }
 
 enum stint_err stint_pbc_decode_batch(const uint8_t *buf, size_t len, struct stint_batch *head,
-                                      stint_record_fn fn, void *ctx,
-                                      struct stint_decode_info *info, struct stint_error *err)
+                                      stint_record_fn fn, void *ctx, struct stint_decode_info *info,
+                                      struct stint_error *err)
 {
     Stint__V1__Batch *m = NULL;
     struct stint_record *scratch = NULL;
@@ -314,9 +317,9 @@ enum stint_err stint_pbc_decode_batch(const uint8_t *buf, size_t len, struct sti
     }
     for (i = 0; i < m->n_records; i++) {
         snprintf(where, sizeof(where), "records[%zu]", i);
-        e = has_field_zero(&m->records[i]->base) ? field_zero(where, err)
-                                                  : record_to_model(m->records[i], scratch, where,
-                                                                    err);
+        e = has_field_zero(&m->records[i]->base)
+                ? field_zero(where, err)
+                : record_to_model(m->records[i], scratch, where, err);
         if (e != STINT_OK)
             goto cleanup;
         unknown += m->records[i]->base.n_unknown_fields;
@@ -414,8 +417,10 @@ enum stint_err stint_pbc_decode_ack(const uint8_t *buf, size_t len, struct stint
             goto cleanup;
         }
         if ((int32_t)r->code < 0) {
-            e = stint_error_set(err, STINT_ETYPE, 0, "rejected[%zu].code: negative value %d "
-                                "(enum values are never negative)", i, (int)r->code);
+            e = stint_error_set(err, STINT_ETYPE, 0,
+                                "rejected[%zu].code: negative value %d "
+                                "(enum values are never negative)",
+                                i, (int)r->code);
             goto cleanup;
         }
         e = stint_ack_add_rejection(a, r->seq, (int32_t)r->code, "", 0);

@@ -4,8 +4,8 @@
  * The input is a v1 protobuf Batch (so the corpus is that of the pb harnesses): whatever nanopb
  * accepts is a valid model, which stint_fuzz_legacy_roundtrip() writes as var_export, serialize,
  * json_encode and http_build_query text, reads back (php, legacy-json, form) and compares with
- * the projection of spec/PROTOCOL.md, "Legacy payload" computed independently in legacy_check.c; writing the
- * projection must give the same bytes as writing the model.
+ * the projection of spec/PROTOCOL.md, "Legacy payload" computed independently in legacy_check.c;
+ * writing the projection must give the same bytes as writing the model.
  *
  * STINT_FUZZ_DICT: pb.dict
  */

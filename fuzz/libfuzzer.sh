@@ -1,6 +1,7 @@
 #!/bin/sh
 # libfuzzer.sh — builds and runs the libFuzzer harnesses (clang, ASan+UBSan), for mk/fuzz.mk and
-# for the ctest tests of tests/integration/fuzz.cmake. fuzz/README.md tells the whole story.
+# for the ctest tests of the fuzz section of tests/integration/CMakeLists.txt. fuzz/README.md
+# tells the whole story.
 #
 #   libfuzzer.sh build SRC BUILD [CMAKE_ARGS...]   configure BUILD with clang, STINT_FUZZ=ON and
 #                                                  STINT_SANITIZE=ON, build every harness

@@ -33,18 +33,19 @@ libcurl4-openssl-dev zlib1g-dev
 libmicrohttpd-dev libgnutls28-dev openssl ca-certificates
 libinih-dev libxcb1-dev libxcb-screensaver0-dev
 xvfb openbox xdotool xterm x11-utils xprintidle
-libpcre2-dev # agent/filters.c: title patterns in [filters] (issue 18)
-chromium # tests/integration/report_html.py renders stintctl report --html headless (issue 18)
+libpcre2-dev # agent/filters.c: title patterns in [filters]
+chromium # tests/integration/report_html.py renders stintctl report --html headless
 iproute2 procps psmisc
 scdoc
 debhelper dpkg-dev lintian
 systemd
 curl
-sway foot libwayland-dev wayland-protocols libsystemd-dev dbus-daemon dbus-bin nodejs # issue 20: Wayland + D-Bus sources, their tests
-gnome-shell libglib2.0-bin # issue 20: the GNOME Shell extension tested in a headless GNOME Shell
-python3-dbus python3-gi waybar grim # issue 22: tray_host (the tray host on D-Bus), tray_screenshot (a real SNI host)
-postgresql-15 libpq-dev # issue 19: the collector's PostgreSQL store (libpq) and the tests' own PostgreSQL 15
-firefox-esr chromium # issue 17: the WebExtension and stint-browser-host tested in real browsers
+sway foot libwayland-dev wayland-protocols libsystemd-dev dbus-daemon dbus-bin nodejs # Wayland + D-Bus sources, their tests
+gnome-shell libglib2.0-bin # the GNOME Shell extension tested in a headless GNOME Shell
+python3-dbus python3-gi waybar grim # tray_host (the tray host on D-Bus), tray_screenshot (a real SNI host)
+postgresql-15 libpq-dev # the collector's PostgreSQL store (libpq) and the tests' own PostgreSQL 15
+firefox-esr chromium # the WebExtension and stint-browser-host tested in real browsers
+clang-format universal-ctags # make lint (scripts/lint/): the format check, function lengths
 "
 PACKAGES=$(printf '%s\n' "$PACKAGES" | sed 's/#.*//') # a line of PACKAGES may end in a comment
 

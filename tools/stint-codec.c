@@ -30,25 +30,24 @@ static void usage(FILE *f)
     size_t i;
     const struct stint_format *fmt;
 
-    fprintf(f,
-            "Usage:\n"
-            "  stint-codec convert --from FMT --to FMT [--type TYPE] [IN [OUT]]\n"
-            "  stint-codec validate --format FMT [--type TYPE] FILE\n"
-            "  stint-codec formats\n"
-            "\n"
-            "Converts or checks Stint batches, records and acks between encodings.\n"
-            "IN and OUT default to standard input and output; '-' names them too.\n"
-            "\n"
-            "Options:\n"
-            "  --from FMT     encoding of the input\n"
-            "  --to FMT       encoding of the output\n"
-            "  --format FMT   encoding of the file to validate\n"
-            "  --type TYPE    message: batch (default), record or ack; record and ack\n"
-            "                 exist in pb and json only\n"
-            "  -h, --help     this text\n"
-            "  --version      the version\n"
-            "\n"
-            "Formats (a batch in each):\n");
+    fprintf(f, "Usage:\n"
+               "  stint-codec convert --from FMT --to FMT [--type TYPE] [IN [OUT]]\n"
+               "  stint-codec validate --format FMT [--type TYPE] FILE\n"
+               "  stint-codec formats\n"
+               "\n"
+               "Converts or checks Stint batches, records and acks between encodings.\n"
+               "IN and OUT default to standard input and output; '-' names them too.\n"
+               "\n"
+               "Options:\n"
+               "  --from FMT     encoding of the input\n"
+               "  --to FMT       encoding of the output\n"
+               "  --format FMT   encoding of the file to validate\n"
+               "  --type TYPE    message: batch (default), record or ack; record and ack\n"
+               "                 exist in pb and json only\n"
+               "  -h, --help     this text\n"
+               "  --version      the version\n"
+               "\n"
+               "Formats (a batch in each):\n");
     for (i = 0; (fmt = stint_format_at(i)) != NULL; i++) {
         fprintf(f, "  %-14s %s%s\n", fmt->name, fmt->summary,
                 fmt->decode_batch ? "" : " (output only)");
@@ -166,8 +165,7 @@ static enum stint_err run(const struct stint_buf *in, enum msg_type t,
 
         if (!head)
             return STINT_ENOMEM;
-        e = from->decode_batch(bytes, in->len, head, to ? stint_spool_fn : NULL, &spool, info,
-                               err);
+        e = from->decode_batch(bytes, in->len, head, to ? stint_spool_fn : NULL, &spool, info, err);
         if (e == STINT_OK && to) {
             it = stint_spool_iter(&spool);
             e = to->encode_batch(head, &it, out);
@@ -208,18 +206,21 @@ static const struct stint_format *need_format(const char *name, const char *opt)
     }
     f = stint_format_find(name);
     if (!f)
-        fprintf(stderr, "stint-codec: unknown format '%s' for %s; 'stint-codec formats' lists them\n",
-                name, opt);
+        fprintf(stderr,
+                "stint-codec: unknown format '%s' for %s; 'stint-codec formats' lists them\n", name,
+                opt);
     return f;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"from", required_argument, NULL, 'f'}, {"to", required_argument, NULL, 't'},
-        {"format", required_argument, NULL, 'F'}, {"type", required_argument, NULL, 'T'},
-        {"help", no_argument, NULL, 'h'},        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"from", required_argument, NULL, 'f'},
+                                         {"to", required_argument, NULL, 't'},
+                                         {"format", required_argument, NULL, 'F'},
+                                         {"type", required_argument, NULL, 'T'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {NULL, 0, NULL, 0}};
     const char *from_name = NULL, *to_name = NULL, *fmt_name = NULL, *cmd;
     const struct stint_format *from, *to = NULL;
     struct stint_buf in = {0}, out = {0};
@@ -304,11 +305,11 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (!from->decode_batch) {
-        fprintf(stderr, "stint-codec: format '%s' is output only: it cannot be read\n",
-                from->name);
+        fprintf(stderr, "stint-codec: format '%s' is output only: it cannot be read\n", from->name);
         return EXIT_USAGE;
     }
-    if (type != T_BATCH && (!(is_pb(from) || is_json(from)) || (to && !(is_pb(to) || is_json(to))))) {
+    if (type != T_BATCH &&
+        (!(is_pb(from) || is_json(from)) || (to && !(is_pb(to) || is_json(to))))) {
         fprintf(stderr, "stint-codec: --type record and ack exist in pb and json only\n");
         return EXIT_USAGE;
     }
@@ -318,14 +319,17 @@ int main(int argc, char **argv)
     stint_error_clear(&err);
     e = run(&in, type, from, validate ? NULL : to, &out, &info, &err);
     if (e != STINT_OK) {
-        fprintf(stderr, "stint-codec: %s: %s: %s\n", inpath && strcmp(inpath, "-") ? inpath : "stdin",
-                stint_strerror(e), err.msg[0] ? err.msg : "-");
+        fprintf(stderr, "stint-codec: %s: %s: %s\n",
+                inpath && strcmp(inpath, "-") ? inpath : "stdin", stint_strerror(e),
+                err.msg[0] ? err.msg : "-");
         rc = e == STINT_ENOMEM ? EXIT_IO : EXIT_INVALID;
         goto cleanup;
     }
     if (validate) {
         printf("%s: valid %s %s", inpath, from->name,
-               type == T_BATCH ? "batch" : type == T_RECORD ? "record" : "ack");
+               type == T_BATCH    ? "batch"
+               : type == T_RECORD ? "record"
+                                  : "ack");
         if (type == T_BATCH)
             printf(", %" PRIu64 " records", info.records);
         printf(", %" PRIu64 " unknown fields skipped\n", info.unknown_fields);

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""agent_filters.py — [filters] rules keep what they match out of the journal and the server (issue 18).
+"""agent_filters.py — [filters] rules keep what they match out of the journal and the server.
 
     agent_filters.py STINTD STINTCTL STINT_COLLECTOR AGENT_REPLAY
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""agent_promises.py — stintd loses nothing and leaks nothing (issue 14), tried as an attacker would.
+"""agent_promises.py — stintd loses nothing and leaks nothing, tried as an attacker would.
 
     agent_promises.py MODE STINTD STINTCTL STINT_COLLECTOR AGENT_REPLAY
 

@@ -188,7 +188,7 @@ static int start(struct server *s, bool want_fail, const char *const *extra)
             while (fgets(line, sizeof(line), f)) {
                 char *p = strstr(line, "admin endpoint on ");
                 if (p && (p = strstr(p, "port ")))
-                    s->admin_port = atoi(p + 5);
+                    s->admin_port = (int)strtol(p + 5, NULL, 10);
             }
             fclose(f);
             assert_true(s->admin_port > 0);

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""defaults_agree.py — one source of truth for stintd's defaults (issue 14).
+"""defaults_agree.py — one source of truth for stintd's defaults.
 
     defaults_agree.py STINTD SOURCE_DIR
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# desktop_helpers_test.sh — what can be checked of desktop/ without GNOME Shell or KWin (issue 20):
+# desktop_helpers_test.sh — what can be checked of desktop/ without GNOME Shell or KWin:
 # both scripts parse as JavaScript (node --check; the extension as an ES module), both manifests
 # are JSON with the keys their loaders need, and both speak the D-Bus contract that
 # agent/source_gnome.c reads: the same bus names, object path, interface and members, with the

@@ -1,8 +1,8 @@
 #!/bin/sh
 # gnome_shell_test.sh — the GNOME Shell extension (desktop/gnome-legacy for GNOME 42-44,
 # desktop/gnome for 45+) inside a real, headless GNOME Shell (`gnome-shell --headless --wayland
-# --no-x11 --virtual-monitor`; Debian 12 has 43.9), with stintd's gnome source reading it
-# (issue 20). Everything runs as an unprivileged user the test creates (useradd, when run as
+# --no-x11 --virtual-monitor`; Debian 12 has 43.9), with stintd's gnome source reading it.
+# Everything runs as an unprivileged user the test creates (useradd, when run as
 # root; removed after) on a session bus of its own; GNOME Shell also wants a system bus (it asks
 # logind when /run/systemd/seats exists), so a private one stands in, where logind, PolicyKit
 # and the rest are absent (GNOME Shell logs that and carries on). A second, test-only extension

@@ -1,5 +1,5 @@
 #!/bin/sh
-# gnome_test.sh — the D-Bus source (issue 20) on a private session bus (dbus-daemon, started
+# gnome_test.sh — the D-Bus source on a private session bus (dbus-daemon, started
 # here), against desktop_mock, which speaks the desktop helpers' side of the contract exactly as
 # desktop/gnome/extension.js (owns org.stint.Desktop: GetFocus, GetIdletime, FocusChanged) and
 # desktop/kwin/contents/code/main.js (calls org.stint.Agent's Update) do. GNOME Shell and KWin

@@ -142,6 +142,20 @@ static enum stint_err check_entry(void *ctx, const struct stint_journal_entry *e
     return STINT_OK;
 }
 
+/* A whole decimal count in [lo, hi] from a command-line argument, or -1 (strtol with its end
+ * pointer and errno: a typo must not read as 0). */
+static long arg_count(const char *s, long lo, long hi)
+{
+    char *end = NULL;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+        return -1;
+    return v;
+}
+
 int main(int argc, char **argv)
 {
     char root[] = "/tmp/stint-journal-corrupt-XXXXXX";
@@ -162,7 +176,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s CASES [SEED]\n", argv[0]);
         return 2;
     }
-    cases = atoi(argv[1]);
+    cases = (int)arg_count(argv[1], 1, 1000000);
+    if (cases < 0) {
+        fprintf(stderr, "journal_corrupt: CASES must be a count from 1, not '%s'\n", argv[1]);
+        return 2;
+    }
     seed =
         argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : (unsigned)time(NULL) ^ (unsigned)getpid();
     srand(seed);

@@ -137,6 +137,20 @@ static enum stint_err check_entry(void *ctx, const struct stint_journal_entry *e
     return c->bad ? STINT_EDIFF : STINT_OK;
 }
 
+/* A whole decimal count in [lo, hi] from a command-line argument, or -1 (strtol with its end
+ * pointer and errno: a typo must not read as 0). */
+static long arg_count(const char *s, long lo, long hi)
+{
+    char *end = NULL;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+        return -1;
+    return v;
+}
+
 int main(int argc, char **argv)
 {
     char dir[512];
@@ -150,14 +164,23 @@ int main(int argc, char **argv)
     int killed_running = 0;
 
     if (argc == 5 && strcmp(argv[1], "--child") == 0) {
-        return child_main(argv[2], argv[3], atoi(argv[4]));
+        long fd = arg_count(argv[4], 0, 1 << 20);
+        if (fd < 0) {
+            fprintf(stderr, "journal_crash: --child FD must be a descriptor, not '%s'\n", argv[4]);
+            return 2;
+        }
+        return child_main(argv[2], argv[3], (int)fd);
     }
     if (argc < 3) {
         fprintf(stderr, "usage: %s always|interval CYCLES [SEED]\n", argv[0]);
         return 2;
     }
     policy = argv[1];
-    cycles = atoi(argv[2]);
+    cycles = (int)arg_count(argv[2], 1, 1000000);
+    if (cycles < 0) {
+        fprintf(stderr, "journal_crash: CYCLES must be a count from 1, not '%s'\n", argv[2]);
+        return 2;
+    }
     seed =
         argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : (unsigned)time(NULL) ^ (unsigned)getpid();
     srand(seed);

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""report_day.py — `stintctl report` adds up a known day exactly (issue 18).
+"""report_day.py — `stintctl report` adds up a known day exactly.
 
     report_day.py STINTCTL DAY.jsonl
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""report_html.py — `stintctl report --html` renders in a real browser (issue 18).
+"""report_html.py — `stintctl report --html` renders in a real browser.
 
     report_html.py STINTCTL DAY.jsonl ARTEFACTS_DIR
 

@@ -13,6 +13,7 @@
  *
  * usage: sender_kill9 STINT-SEND-TEST [KILLS] [RECORDS]; STINT_KILL9_SEED repeats a run. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <signal.h>
@@ -89,13 +90,27 @@ static uint64_t backlog_of(const char *journal)
     return st.backlog;
 }
 
+/* A whole decimal count in [lo, hi] from a command-line argument, or -1 (strtol with its end
+ * pointer and errno: a typo must not read as 0). */
+static long arg_count(const char *s, long lo, long hi)
+{
+    char *end = NULL;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+        return -1;
+    return v;
+}
+
 int main(int argc, char **argv)
 {
     struct sup_run r;
     struct sup_collector c;
     char journal[256], data[256], url[128], att[300];
     const char *driver;
-    int kills_wanted = argc > 2 ? atoi(argv[2]) : 50;
+    int kills_wanted = argc > 2 ? (int)arg_count(argv[2], 1, 1000000) : 50;
     uint64_t records = argc > 3 ? strtoull(argv[3], NULL, 10) : 50000, total = 0;
     uint64_t seed = getenv("STINT_KILL9_SEED") ? strtoull(getenv("STINT_KILL9_SEED"), NULL, 10)
                                                : (uint64_t)time(NULL) ^ (uint64_t)getpid();
@@ -107,6 +122,10 @@ int main(int argc, char **argv)
 
     if (argc < 2) {
         fprintf(stderr, "usage: sender_kill9 STINT-SEND-TEST [KILLS] [RECORDS]\n");
+        return 2;
+    }
+    if (kills_wanted < 0) {
+        fprintf(stderr, "sender_kill9: KILLS must be a count from 1, not '%s'\n", argv[2]);
         return 2;
     }
     driver = argv[1];

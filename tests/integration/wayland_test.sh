@@ -1,5 +1,5 @@
 #!/bin/sh
-# wayland_test.sh — the Wayland source (issue 20) against a real compositor: Debian 12's sway 1.7,
+# wayland_test.sh — the Wayland source against a real compositor: Debian 12's sway 1.7,
 # headless (WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1), run as an
 # unprivileged user (created here with useradd when the test runs as root, as CI does; removed at
 # the end). Three foot windows with ASCII, CJK and emoji titles; the focus is moved with swaymsg,

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run_oracle.sh — Stint's legacy shapes against PHP itself (issue 3, "Proof").
+# run_oracle.sh — Stint's legacy shapes against PHP itself.
 #
 #   run_oracle.sh ORACLE_GEN SOURCE_DIR [COUNT [SEED]]
 #

@@ -15,7 +15,7 @@ For each Markdown file (spec/*.md and README.md in the suite), relative to the r
     payload")`, and `FILE.md, "Title"` (the title of any heading of FILE.md);
   - a link `[text](target)` that is not a URL resolves to a file of the repository, and its
     `#anchor` to a heading of that file (GitHub's anchor rule);
-  - a file named in the text (`ARCHITECTURE.md`, `tests/spec/check_refs.py`) exists: every name
+  - a file named in the text (`spec/PROTOCOL.md`, `tests/spec/check_refs.py`) exists: every name
     ending in .md, and every path with a `/` under one of the repository's top folders.
 
 Prints one line per broken reference (FILE:LINE: what) and exits 1 when there is any, else

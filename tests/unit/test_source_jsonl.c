@@ -372,11 +372,12 @@ static void test_missing_file_and_long_line(void **state)
     struct stint_source_stats st;
     start(f, f->file);
     settle(f);
-    char *big = malloc(70000 + 64);
+    static const char head[] = "{\"time\": 1314172181000, \"app\": \"", tail[] = "\"}\n";
+    char *big = malloc(sizeof(head) - 1 + 70000 + sizeof(tail));
     assert_non_null(big);
-    strcpy(big, "{\"time\": 1314172181000, \"app\": \"");
-    memset(big + strlen(big), 'x', 70000);
-    strcpy(big + strlen(big) - 0, "\"}\n");
+    memcpy(big, head, sizeof(head) - 1);
+    memset(big + sizeof(head) - 1, 'x', 70000);
+    memcpy(big + sizeof(head) - 1 + 70000, tail, sizeof(tail)); /* with its NUL */
     write_text(f->file, big, O_TRUNC);
     free(big);
     write_text(

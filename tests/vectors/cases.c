@@ -130,18 +130,28 @@ static void flagged_record(size_t i, struct stint_record *r)
     memset(title, 'w', sizeof(title));
     memcpy(title + STINT_TITLE_MAX - 2, "\xe2\x82\xac", 3); /* a euro sign across the limit */
     stint_record_set(r, STINT_FIELD_TITLE, title, sizeof(title));
-    stint_record_set(r, STINT_FIELD_APP, "bad\xff\xfe" "app", 8);
+    stint_record_set(r, STINT_FIELD_APP,
+                     "bad\xff\xfe"
+                     "app",
+                     8);
     set(r, STINT_FIELD_PATH, "/opt/bad/app");
 }
 
 /* 8-10. Scripts. */
 static void cjk_record(size_t i, struct stint_record *r)
 {
+    /* Each literal is split by hand at a character boundary, one comment line above it: a
+     * literal that runs past the column limit is broken by clang-format in the same pass that
+     * lays out the initializer, and the next pass lays it out again differently. */
     static const char *const titles[] = {
-        ("\xe6\x96\x87\xe4\xbb\xb6\xe5\xa4\xb9 - \xe8\xb5\x84\xe6\xba\x90\xe7\xae\xa1\xe7\x90\x86"
-         "\xe5\x99\xa8"), /* zh */
-        "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe3\x83\x9a\xe3\x83\xbc\xe3\x82\xb8", /* ja */
-        "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 \xeb\xac\xb8\xec\x84\x9c",                         /* ko */
+        /* zh */
+        "\xe6\x96\x87\xe4\xbb\xb6\xe5\xa4\xb9 - "
+        "\xe8\xb5\x84\xe6\xba\x90\xe7\xae\xa1\xe7\x90\x86\xe5\x99\xa8",
+        /* ja */
+        "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"
+        "\xe3\x81\xae\xe3\x83\x9a\xe3\x83\xbc\xe3\x82\xb8",
+        /* ko */
+        "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 \xeb\xac\xb8\xec\x84\x9c",
     };
     active(r, 200 + i, T0 + (int64_t)i * 1000, T0 + (int64_t)i * 1000 + 999);
     set(r, STINT_FIELD_APP, "gedit");
@@ -306,16 +316,17 @@ const struct vector_case stint_vector_cases[] = {
      desktime_head, 0, NULL, NULL},
     {"empty-message", "zero bytes: every field at its default, no records", empty_head, 0, NULL,
      NULL},
-    {"empty-batch", "a header (agent_id, client_version, now_ms) and no records", std_head, 0,
-     NULL, NULL},
-    {"open-record", "two closed records and the open one in current (no end_ms, seq 0)",
-     open_head, 2, open_record, NULL},
+    {"empty-batch", "a header (agent_id, client_version, now_ms) and no records", std_head, 0, NULL,
+     NULL},
+    {"open-record", "two closed records and the open one in current (no end_ms, seq 0)", open_head,
+     2, open_record, NULL},
     {"every-kind", "one record of each kind: active, idle, private, gap with gap_count", std_head,
      4, kinds_record, NULL},
-    {"max-length", "app, path, title and url at exactly 256, 1024, 2048 and 4096 bytes",
-     std_head, 1, maxlen_record, NULL},
-    {"flagged", "a title cut at its limit on a character boundary (truncated) and an app "
-                "repaired from invalid UTF-8 (repaired)",
+    {"max-length", "app, path, title and url at exactly 256, 1024, 2048 and 4096 bytes", std_head,
+     1, maxlen_record, NULL},
+    {"flagged",
+     "a title cut at its limit on a character boundary (truncated) and an app "
+     "repaired from invalid UTF-8 (repaired)",
      std_head, 1, flagged_record, NULL},
     {"cjk", "Chinese, Japanese and Korean titles", std_head, 3, cjk_record, NULL},
     {"emoji", "emoji (4-byte UTF-8, ZWJ sequences, flags) and combining marks", std_head, 3,
@@ -324,8 +335,9 @@ const struct vector_case stint_vector_cases[] = {
      rtl_record, NULL},
     {"escapes", "NUL, quotes, backslashes, control characters, U+2028, </script>, / and %",
      std_head, 1, escapes_record, NULL},
-    {"unknown-fields", "fields from a later v1.x at batch and record level, and a kind v1 does "
-                       "not name: skipped, counted, kept, and stored by a server",
+    {"unknown-fields",
+     "fields from a later v1.x at batch and record level, and a kind v1 does "
+     "not name: skipped, counted, kept, and stored by a server",
      std_head, 2, unknown_record, unknown_raw},
     {"extreme-values", "largest seq, negative and far-future times, every flag bit", extreme_head,
      2, extreme_record, NULL},

@@ -16,8 +16,7 @@ struct vector_case {
     void (*record)(size_t i, struct stint_record *r);
     /* Appends the golden .pb when it is not the plain encoding (unknown fields); NULL otherwise.
      * *unknown receives the number of unknown fields it carries. */
-    enum stint_err (*raw_pb)(const struct vector_case *c, struct stint_buf *out,
-                             uint64_t *unknown);
+    enum stint_err (*raw_pb)(const struct vector_case *c, struct stint_buf *out, uint64_t *unknown);
 };
 
 extern const struct vector_case stint_vector_cases[];

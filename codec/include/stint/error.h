@@ -17,22 +17,23 @@ extern "C" {
 
 enum stint_err {
     STINT_OK = 0,
-    STINT_ENOMEM = 1,     /* an allocation failed, or a buffer cap was reached */
-    STINT_EINVAL = 2,     /* a caller passed an invalid argument */
-    STINT_ETRUNC = 3,     /* input ended in the middle of a value */
-    STINT_EWIRE = 4,      /* malformed protobuf: bad tag, wire type or varint */
-    STINT_ELIMIT = 5,     /* a length, count or depth over its documented limit */
-    STINT_EUTF8 = 6,      /* a string is not valid UTF-8 */
-    STINT_EJSON = 7,      /* text is not JSON */
-    STINT_ETYPE = 8,      /* valid syntax, wrong type or out-of-range value for the field */
-    STINT_EIO = 9,        /* reading or writing a file or stream failed */
-    STINT_ESYNTAX = 10,   /* malformed text in a non-JSON format (PHP literal, form) */
+    STINT_ENOMEM = 1,        /* an allocation failed, or a buffer cap was reached */
+    STINT_EINVAL = 2,        /* a caller passed an invalid argument */
+    STINT_ETRUNC = 3,        /* input ended in the middle of a value */
+    STINT_EWIRE = 4,         /* malformed protobuf: bad tag, wire type or varint */
+    STINT_ELIMIT = 5,        /* a length, count or depth over its documented limit */
+    STINT_EUTF8 = 6,         /* a string is not valid UTF-8 */
+    STINT_EJSON = 7,         /* text is not JSON */
+    STINT_ETYPE = 8,         /* valid syntax, wrong type or out-of-range value for the field */
+    STINT_EIO = 9,           /* reading or writing a file or stream failed */
+    STINT_ESYNTAX = 10,      /* malformed text in a non-JSON format (PHP literal, form) */
     STINT_EUNSUPPORTED = 11, /* the operation does not exist for this format */
-    STINT_EDIFF = 12,     /* two decoders disagreed on the same input */
+    STINT_EDIFF = 12,        /* two decoders disagreed on the same input */
 };
 
 /* What went wrong, where. `offset` is a byte offset into the input being decoded (0 when the
- * error is not tied to a position); `msg` is NUL-terminated and names the field when there is one. */
+ * error is not tied to a position); `msg` is NUL-terminated and names the field when there is one.
+ */
 struct stint_error {
     enum stint_err code;
     size_t offset;

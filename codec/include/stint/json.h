@@ -29,8 +29,8 @@ enum stint_err stint_json_decode_record(const char *text, size_t len, struct sti
 
 /* Appends {"agentId":…,"clientVersion":…,"nowMs":…,"records":[…],"current":{…}}; records are
  * written one at a time as `it` yields them. */
-enum stint_err stint_json_encode_batch(const struct stint_batch *head,
-                                       struct stint_record_iter *it, struct stint_buf *out);
+enum stint_err stint_json_encode_batch(const struct stint_batch *head, struct stint_record_iter *it,
+                                       struct stint_buf *out);
 /* Decodes a Batch; fn (may be NULL) receives each record of "records" in order. */
 enum stint_err stint_json_decode_batch(const char *text, size_t len, struct stint_batch *head,
                                        stint_record_fn fn, void *ctx,

@@ -20,8 +20,8 @@ enum stint_err stint_pbc_decode_record(const uint8_t *buf, size_t len, struct st
 enum stint_err stint_pbc_encode_batch(const struct stint_batch *head, struct stint_record_iter *it,
                                       struct stint_buf *out);
 enum stint_err stint_pbc_decode_batch(const uint8_t *buf, size_t len, struct stint_batch *head,
-                                      stint_record_fn fn, void *ctx,
-                                      struct stint_decode_info *info, struct stint_error *err);
+                                      stint_record_fn fn, void *ctx, struct stint_decode_info *info,
+                                      struct stint_error *err);
 enum stint_err stint_pbc_encode_ack(const struct stint_ack *a, struct stint_buf *out);
 enum stint_err stint_pbc_decode_ack(const uint8_t *buf, size_t len, struct stint_ack *a,
                                     struct stint_decode_info *info, struct stint_error *err);
