@@ -7,14 +7,15 @@
  *   [tracker]  idle_after, checkpoint_every, private_records, url_mode
  *   [sender]   server, token_file, ca_file, pinned_key, encoding, gzip, batch_records,
  *              batch_bytes, backoff_base, backoff_cap, timeout
- *   [journal]  path, sync, sync_interval, max_bytes, max_age, full
+ *   [journal]  path, sync, sync_interval, max_bytes, max_age, full, history, history_max
  *   [filters]  rule (repeatable, in order: "rule = ACTION MATCH PATTERN", filters.h)
  *
  * Values: durations are a number with an optional unit (ms, s, m, h, d; no unit means seconds),
  * sizes a number with an optional unit (B, K/KiB, M/MiB, G/GiB; no unit means bytes), booleans
  * on/off, true/false, yes/no, 1/0. Paths may start with "~/". Unknown sections and keys are
  * errors, as is a key given twice ([filters] rule excepted: each one adds a rule, checked as it
- * comes, so a bad pattern is an error naming its line). Every error message names the file, the line and the key:
+ * comes, so a bad pattern is an error naming its line). Every error message names the file,
+ * the line and the key:
  * "agent.ini:12: [tracker] idle_after: not a duration: \"soon\"".
  *
  * Parsing is streaming (wireguard-tools' init/line/finish, over libinih): stint_config_defaults()
@@ -86,6 +87,8 @@ struct stint_config {
     uint64_t max_bytes;       /* 512 MiB */
     int64_t max_age_ms;       /* 90 d; 0 in the file means "keep forever" (stored as -1) */
     enum stint_full full;
+    int64_t history_ms;         /* 14 d: acked records kept for the report; 0: none */
+    uint64_t history_max_bytes; /* 64 MiB */
     /* [filters]: the rules' text in order, each checked (stint_filters_check); where[i] names
      * its origin ("agent.ini:12") for later messages. Turn them into a list with
      * stint_config_filters(). */

@@ -65,6 +65,7 @@ struct client {
     uint64_t from, left, count; /* pending: next seq, records still wanted (0: all), sent */
     bool unlimited;
     bool more;           /* pending: the daemon has more after from */
+    bool history;        /* pending: list the history instead */
     char *last_progress; /* flush: the last progress line; watch: the last state line */
 };
 
@@ -127,6 +128,8 @@ const char *stint_control_cmd_name(enum stint_control_cmd cmd)
         return "watch";
     case STINT_CONTROL_BROWSER:
         return "browser";
+    case STINT_CONTROL_HISTORY:
+        return "history";
     }
     return "?";
 }
@@ -226,10 +229,12 @@ enum stint_err stint_control_parse_request(const char *line, size_t len,
         out->cmd = STINT_CONTROL_WATCH;
     else if (strcmp(cmd, "browser") == 0)
         out->cmd = STINT_CONTROL_BROWSER;
+    else if (strcmp(cmd, "history") == 0)
+        out->cmd = STINT_CONTROL_HISTORY;
     else {
         err = stint_error_set(e, STINT_EINVAL, 0,
                               "unknown command \"%.64s\" (status, private, flush, pending, purge, "
-                              "dead_letters, watch, browser)",
+                              "dead_letters, watch, browser, history)",
                               cmd);
         goto cleanup;
     }
@@ -273,7 +278,8 @@ enum stint_err stint_control_parse_request(const char *line, size_t len,
                     out->seqs[out->n_seqs++] = (uint64_t)json_integer_value(sv);
                 }
             }
-        } else if ((out->cmd == STINT_CONTROL_PENDING || out->cmd == STINT_CONTROL_DEAD_LETTERS) &&
+        } else if ((out->cmd == STINT_CONTROL_PENDING || out->cmd == STINT_CONTROL_DEAD_LETTERS ||
+                    out->cmd == STINT_CONTROL_HISTORY) &&
                    strcmp(key, "limit") == 0) {
             if (!json_is_integer(v) || json_integer_value(v) < 0)
                 err =
@@ -467,7 +473,8 @@ static bool pending_step(struct stint_control *c, struct client *cl)
         if (!cl->unlimited && cl->left < max)
             max = (size_t)cl->left;
         stint_error_clear(&e);
-        err = c->ops.pending(c->ctx, cl->from, max, emit_record, &ec, &next, &more, &e);
+        err = (cl->history ? c->ops.history : c->ops.pending)(c->ctx, cl->from, max, emit_record,
+                                                              &ec, &next, &more, &e);
         stint_buf_free(&ec.tmp);
         if (ec.over)
             return false;
@@ -695,7 +702,9 @@ static bool dispatch(struct stint_control *c, struct client *cl, const char *lin
         }
         break;
     case STINT_CONTROL_PENDING:
-        if (!c->ops.pending)
+    case STINT_CONTROL_HISTORY:
+        cl->history = rq.cmd == STINT_CONTROL_HISTORY;
+        if (!(cl->history ? c->ops.history : c->ops.pending))
             goto unsupported;
         cl->state = C_PENDING;
         cl->from = 0;

@@ -285,6 +285,8 @@ static enum stint_err c_status(void *ctx, json_t *out, struct stint_error *e)
     json_object_set_new(o, "dead_letters", json_integer((json_int_t)js.dead));
     json_object_set_new(o, "dropped", json_integer((json_int_t)js.dropped));
     json_object_set_new(o, "lost", json_integer((json_int_t)js.lost));
+    json_object_set_new(o, "history", json_integer((json_int_t)js.history));
+    json_object_set_new(o, "history_bytes", json_integer((json_int_t)js.history_bytes));
     json_object_set_new(out, "journal", o);
 
     o = json_object();
@@ -857,7 +859,22 @@ static enum stint_err c_browser(void *ctx, const struct stint_control_request *r
     return STINT_OK;
 }
 
+/* history: like pending, over the acked records kept for the user (agent/history.h). */
+static enum stint_err c_history(void *ctx, uint64_t from, size_t max, stint_control_record_fn fn,
+                                void *fn_ctx, uint64_t *next, bool *more, struct stint_error *e)
+{
+    struct stint_daemon *d = ctx;
+    struct pending_ctx pc = {fn, fn_ctx};
+    enum stint_err err;
+
+    err = stint_journal_history_read(d->journal, from, max, pending_entry, &pc, next, more);
+    if (err != STINT_OK)
+        return stint_error_set(e, err, 0, "reading the history failed");
+    return STINT_OK;
+}
+
 static const struct stint_control_ops control_ops = {
+    .history = c_history,
     .browser = c_browser,
     .status = c_status,
     .private_set = c_private,
@@ -1025,6 +1042,8 @@ static enum stint_err open_journal(struct stint_daemon *d, struct stint_error *e
     jo.max_bytes = d->cfg.max_bytes;
     jo.max_age_ms = d->cfg.max_age_ms;
     jo.full = d->cfg.full;
+    jo.history_ms = d->cfg.history_ms;
+    jo.history_max_bytes = d->cfg.history_max_bytes;
     err = stint_journal_open(&jo, &d->journal, &info, e);
     if (err != STINT_OK)
         return err;

@@ -73,6 +73,7 @@
 #include <leveldb/c.h>
 #include <zlib.h>
 
+#include "history.h"
 #include "journal_lock.h"
 #include "stint/buf.h"
 #include "stint/pb.h"
@@ -180,9 +181,11 @@ struct stint_journal {
     uint32_t *rc_size;
     size_t rc_head, rc_n, rc_cap;
     bool rc_valid;
-    uint64_t rc_base;       /* the acked seq the cache starts after */
-    char *abspath;          /* realpath of the folder, to find LevelDB's mappings */
-    uint64_t touched_bytes; /* read since the mapped table pages were last released */
+    uint64_t rc_base;           /* the acked seq the cache starts after */
+    char *abspath;              /* realpath of the folder, to find LevelDB's mappings */
+    struct stint_history *hist; /* acked records kept for the user (history.c) */
+    bool hist_compact;          /* history was trimmed: compact its range too */
+    uint64_t touched_bytes;     /* read since the mapped table pages were last released */
     char errmsg[512];
 };
 
@@ -955,6 +958,7 @@ static enum stint_err db_bring_up(struct stint_journal *j, struct stint_journal_
     if (err == STINT_OK) {
         err = settle(j, &s, &mk, moved, info);
     }
+    stint_history_forget(j->hist); /* a database opened anew is counted anew */
     if (err == STINT_OK) {
         mark_remove(j->path);   /* from now on the state in LevelDB is the witness */
         release_table_pages(j); /* the scan touched every table */
@@ -1362,6 +1366,13 @@ enum stint_err stint_journal_open(const struct stint_journal_opts *opts, struct 
         j->o.max_open_files = 64;
     }
     j->enc.max = (size_t)64 << 20;
+    {
+        struct stint_history_opts ho = {opts->history_ms, opts->history_max_bytes};
+        if (stint_history_create(&ho, &j->hist) != STINT_OK) {
+            err = stint_error_set(e, STINT_ENOMEM, 0, "journal: out of memory");
+            goto cleanup;
+        }
+    }
     mu_ok = pthread_mutex_init(&j->mu, NULL) == 0;
     cv_ok = mu_ok && pthread_cond_init(&j->cv, NULL) == 0;
     rw_ok = cv_ok && pthread_rwlock_init(&j->dblock, NULL) == 0;
@@ -1449,6 +1460,12 @@ enum stint_err stint_journal_open(const struct stint_journal_opts *opts, struct 
             }
         }
     }
+    /* history past its age or cap (also all of it when history is now off) */
+    if (stint_history_trim(j->hist, j->db, j->ropt, j->wopt, wall_ms(j), NULL, j->errmsg,
+                           sizeof(j->errmsg)) != STINT_OK) {
+        err = stint_error_set(e, STINT_EIO, 0, "journal %s: %s", j->path, j->errmsg);
+        goto cleanup;
+    }
     if (pthread_create(&j->thread, NULL, maint_main, j) != 0) {
         err = stint_error_set(e, STINT_ENOMEM, 0, "journal: cannot start its thread");
         goto cleanup;
@@ -1470,6 +1487,7 @@ cleanup:
         if (mu_ok) {
             pthread_mutex_destroy(&j->mu);
         }
+        stint_history_destroy(j->hist);
         free(j->abspath);
         free(j->path);
         free(j);
@@ -1521,6 +1539,7 @@ void stint_journal_close(struct stint_journal *j)
     free(j->offs);
     free(j->rc_seq);
     free(j->rc_size);
+    stint_history_destroy(j->hist);
     free(j->abspath);
     free(j->path);
     free(j);
@@ -2002,7 +2021,8 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
         goto cleanup;
     }
     if (j->rc_valid && j->rc_base == j->st.acked && j->rc_n > j->rc_head &&
-        seq <= j->rc_seq[j->rc_n - 1]) {
+        seq <= j->rc_seq[j->rc_n - 1] && !stint_history_on(j->hist)) {
+        /* (history keeps the values: the walk below reads them) */
         /* everything stored up to seq was handed out by reads: delete by key */
         struct jstate st = j->st;
         size_t i = j->rc_head;
@@ -2051,8 +2071,10 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
                 more = true;
                 break;
             }
-            (void)leveldb_iter_value(it, &vl);
+            const void *v = leveldb_iter_value(it, &vl);
             leveldb_writebatch_delete(j->wb, (const char *)k, kl);
+            /* into the history in the same batch: a crash keeps it in one space of the two */
+            stint_history_keep(j->hist, j->wb, s, v, vl);
             st.count--;
             st.bytes -= kl + vl;
             chunk_freed += kl + vl;
@@ -2071,6 +2093,7 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
         }
         put_state(j, &st);
         err = write_batch(j, false, "ack failed");
+        stint_history_settle(j->hist, err == STINT_OK);
         if (err != STINT_OK) {
             goto cleanup;
         }
@@ -2080,7 +2103,14 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
             break;
         }
     }
-acked:
+acked : {
+    uint64_t hfreed = 0;
+    char msg[256]; /* the ack stands; old history goes at the next trim */
+    (void)stint_history_trim(j->hist, j->db, j->ropt, j->wopt, wall_ms(j), &hfreed, msg,
+                             sizeof(msg));
+    j->hist_compact = j->hist_compact || hfreed > 0;
+    freed += hfreed;
+}
     j->oldest_valid = false;
     j->acked_bytes_since += freed;
     j->touched_bytes += freed;
@@ -2401,6 +2431,7 @@ enum stint_err stint_journal_purge(struct stint_journal *j)
     }
     put_state(j, &st);
     j->st = st;
+    stint_history_forget(j->hist); /* the history went with the old database */
     err = write_batch(j, true, "purge: writing meta failed");
     j->oldest_valid = false;
     j->read_hwm = st.acked;
@@ -2428,10 +2459,19 @@ enum stint_err stint_journal_sync(struct stint_journal *j)
 static void compact_records(struct stint_journal *j, uint64_t upto)
 {
     uint8_t a[1] = {P_REC}, b[KEY_LEN];
+    const char h[2] = {STINT_HISTORY_PREFIX, STINT_HISTORY_PREFIX + 1};
+    bool hist;
     make_key(b, P_REC, upto);
+    pthread_mutex_lock(&j->mu);
+    hist = j->hist_compact;
+    j->hist_compact = false;
+    pthread_mutex_unlock(&j->mu);
     pthread_rwlock_rdlock(&j->dblock);
     if (j->db) {
         leveldb_compact_range(j->db, (const char *)a, 1, (const char *)b, sizeof(b));
+    }
+    if (j->db && hist) {
+        leveldb_compact_range(j->db, h, 1, h + 1, 1); /* dropped history leaves the files */
     }
     pthread_rwlock_unlock(&j->dblock);
 }
@@ -2533,6 +2573,7 @@ void stint_journal_stats(struct stint_journal *j, struct stint_journal_stats *ou
     out->dead_dropped = j->st.dead_dropped;
     out->lost = j->st.lost;
     out->compactions = j->compactions;
+    stint_history_stats(j->hist, &out->history, &out->history_bytes);
     out->private_mode = j->private_mode;
     pthread_mutex_unlock(&j->mu);
 }
@@ -2619,6 +2660,43 @@ enum stint_err stint_journal_meta_set(struct stint_journal *j, const char *key, 
 {
     struct stint_journal_append_opts ao = {.meta_key = key, .meta_val = val, .meta_len = len};
     return stint_journal_append(j, NULL, 0, &ao, NULL);
+}
+
+struct hist_read {
+    struct stint_journal *j;
+    stint_journal_entry_fn fn;
+    void *ctx;
+};
+
+static enum stint_err hist_entry(void *ctx, uint64_t seq, const uint8_t *value, size_t len)
+{
+    struct hist_read *hr = ctx;
+    struct stint_journal_entry en = {seq, value, len, &hr->j->dec_rec};
+    if (!decode_stored(value, len, seq, &hr->j->dec_rec)) {
+        return STINT_OK; /* of no use to a report; the bounds remove it in time */
+    }
+    return hr->fn(hr->ctx, &en);
+}
+
+enum stint_err stint_journal_history_read(struct stint_journal *j, uint64_t from, size_t max,
+                                          stint_journal_entry_fn fn, void *ctx, uint64_t *next,
+                                          bool *more)
+{
+    struct hist_read hr = {j, fn, ctx};
+    enum stint_err err;
+
+    pthread_mutex_lock(&j->mu);
+    err = ensure_db(j);
+    if (err == STINT_OK) {
+        err = stint_history_trim(j->hist, j->db, j->ropt, j->wopt, wall_ms(j), NULL, j->errmsg,
+                                 sizeof(j->errmsg));
+    }
+    if (err == STINT_OK) {
+        err = stint_history_read(j->db, j->ropt, from, max, hist_entry, &hr, next, more, j->errmsg,
+                                 sizeof(j->errmsg));
+    }
+    pthread_mutex_unlock(&j->mu);
+    return err;
 }
 
 enum stint_err stint_journal_value_decode(const uint8_t *value, size_t len, uint64_t seq,

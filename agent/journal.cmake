@@ -6,6 +6,7 @@ find_package(Threads REQUIRED)
 find_package(ZLIB REQUIRED)
 target_sources(stint_agent_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/journal.c
+  ${CMAKE_CURRENT_LIST_DIR}/history.c
   ${CMAKE_CURRENT_LIST_DIR}/journal_lock.c)
 target_include_directories(stint_agent_core PRIVATE ${LEVELDB_INCLUDE_DIR})
 target_link_libraries(stint_agent_core PUBLIC ${LEVELDB_LIBRARY} Threads::Threads ZLIB::ZLIB)

@@ -485,6 +485,83 @@ static json_t *browser_status(const char *path)
     return ans;
 }
 
+/* ---- report: the records stintd holds ---- */
+
+struct report_feed {
+    struct stint_report *r;
+    struct stint_record *rec;
+    uint64_t lo, hi; /* seqs read as pending: the history may hold them by now (skipped) */
+    bool pending;
+    int bad;
+};
+
+static int on_report_record(void *ctx, json_t *line)
+{
+    struct report_feed *rf = ctx;
+    json_t *rj = json_object_get(line, "record");
+    uint64_t seq = (uint64_t)num(rj, "seq");
+    char msg[300];
+
+    if (!rj)
+        return 0;
+    if (rf->pending) {
+        rf->lo = rf->lo && rf->lo < seq ? rf->lo : seq;
+        rf->hi = rf->hi > seq ? rf->hi : seq;
+    } else if (rf->lo && seq >= rf->lo && seq <= rf->hi) {
+        return 0; /* acked since it was read as pending: counted once already */
+    }
+    if (stint_ctl_report_add_json(rf->r, rj, rf->rec, msg, sizeof(msg)) != 0) {
+        fprintf(stderr, "%s: report: stintd sent a record that is %s\n", prog, msg);
+        return EXIT_DAEMON_ERROR;
+    }
+    return 0;
+}
+
+/* stint_ctl_history_fn: the records not sent yet, then the history (the acked ones kept). */
+static int report_history(void *ctx, struct stint_report *r)
+{
+    const char *path = *(const char **)ctx;
+    struct report_feed rf = {.r = r};
+    json_t *ans = NULL, *req = NULL;
+    struct conn c;
+    int rc;
+
+    rc = conn_open(&c, path);
+    if (rc != 0) {
+        if (rc == EXIT_UNREACHABLE)
+            fprintf(stderr,
+                    "%s: report: the history is kept by stintd and read through it; start stintd, "
+                    "or report on a file with --records FILE\n",
+                    prog);
+        conn_close(&c);
+        return rc;
+    }
+    rf.rec = malloc(sizeof(*rf.rec));
+    if (!rf.rec) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        rc = EXIT_DAEMON_ERROR;
+        goto cleanup;
+    }
+    c.deadline = mono_ms() + 300000;
+    rf.pending = true;
+    req = json_pack("{sssI}", "cmd", "pending", "limit", (json_int_t)0);
+    rc = call(&c, req, on_report_record, &rf, &ans);
+    json_decref(req);
+    json_decref(ans);
+    ans = NULL;
+    if (rc != 0)
+        goto cleanup;
+    rf.pending = false;
+    req = json_pack("{sssI}", "cmd", "history", "limit", (json_int_t)0);
+    rc = call(&c, req, on_report_record, &rf, &ans);
+    json_decref(req);
+cleanup:
+    json_decref(ans);
+    free(rf.rec);
+    conn_close(&c);
+    return rc;
+}
+
 static int cmd_status(struct conn *c, bool as_json)
 {
     json_t *req = json_pack("{ss}", "cmd", "status"), *ans = NULL;
@@ -869,8 +946,13 @@ int main(int argc, char **argv)
             /* reads agent.ini, needs no socket: its own arguments */
             return stint_ctl_filters(prog, argc - i - 1, argv + i + 1);
         } else if (!cmd && strcmp(a, "report") == 0) {
-            /* reads records from a file, needs no socket: its own arguments */
-            return stint_ctl_report(prog, argc - i - 1, argv + i + 1);
+            /* its own arguments; the socket unless --records FILE is given */
+            if (!socket_path) {
+                const char *rt = getenv("XDG_RUNTIME_DIR");
+                snprintf(def_path, sizeof(def_path), "%s/stint/control", rt ? rt : "");
+                socket_path = def_path;
+            }
+            return stint_ctl_report(prog, argc - i - 1, argv + i + 1, report_history, &socket_path);
         } else if (!cmd && strcmp(a, "browser") == 0) {
             /* its own arguments; the socket only for status */
             if (!socket_path) {

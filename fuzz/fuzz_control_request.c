@@ -46,6 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         n = snprintf(line, sizeof(line), "{\"cmd\":\"pending\",\"limit\":%llu}",
                      (unsigned long long)rq.limit);
         break;
+    case STINT_CONTROL_HISTORY:
+        n = snprintf(line, sizeof(line), "{\"cmd\":\"history\",\"limit\":%llu}",
+                     (unsigned long long)rq.limit);
+        break;
     case STINT_CONTROL_BROWSER:
         /* its values are checked here; the host's side has fuzz_browser_message */
         STINT_FUZZ_CHECK(rq.pid > 0 && rq.btype[0] && rq.time_ms >= 0,
