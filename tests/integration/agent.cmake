@@ -90,3 +90,13 @@ if(TARGET stintctl)
                    ${CMAKE_BINARY_DIR}/report-artefacts)
   set_tests_properties(report_html PROPERTIES TIMEOUT 600 SKIP_RETURN_CODE 77)
 endif()
+
+# The local history: reported from stintd, kept across a restart, never resent, purged to the
+# bytes, 0 keeps none, history_max bounds it (issue 18).
+if(TARGET stintd AND TARGET stintctl AND TARGET stint-collector)
+  add_test(NAME agent_history
+           COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/agent_history.py
+                   $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl>
+                   $<TARGET_FILE:stint-collector> $<TARGET_FILE:agent_replay>)
+  set_tests_properties(agent_history PROPERTIES TIMEOUT 600 ENVIRONMENT ${agent_stop_env})
+endif()
