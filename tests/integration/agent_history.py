@@ -136,6 +136,11 @@ def run(env):
     hits = ap.journal_holds(a.journal, b"HISTMARK")
     check(not hits, "journal files hold the history after purge and restart: %s" % hits)
     a.stop()
+    # stintd stopped: the report says where the history is and what to do instead
+    r = subprocess.run([env.stintctl, "--socket", a.sock, "report"], capture_output=True,
+                       timeout=60)
+    check(r.returncode == 3 and b"--records" in r.stderr and b"start stintd" in r.stderr,
+          "report without stintd: %d %s" % (r.returncode, r.stderr))
 
     # history = 0 keeps none
     src0 = os.path.join(env.tmp, "events0.jsonl")
