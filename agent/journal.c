@@ -2001,6 +2001,19 @@ cleanup:
     return err;
 }
 
+/* Applies the history's bounds after an ack; returns the bytes they dropped. A failure is not
+ * the ack's: the records are acked, and old history goes at the next trim. */
+static uint64_t history_after_ack(struct stint_journal *j)
+{
+    uint64_t freed = 0;
+    char msg[256];
+
+    (void)stint_history_trim(j->hist, j->db, j->ropt, j->wopt, wall_ms(j), &freed, msg,
+                             sizeof(msg));
+    j->hist_compact = j->hist_compact || freed > 0;
+    return freed;
+}
+
 enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
 {
     enum stint_err err = STINT_OK;
@@ -2022,8 +2035,8 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
     }
     if (j->rc_valid && j->rc_base == j->st.acked && j->rc_n > j->rc_head &&
         seq <= j->rc_seq[j->rc_n - 1] && !stint_history_on(j->hist)) {
-        /* (history keeps the values: the walk below reads them) */
-        /* everything stored up to seq was handed out by reads: delete by key */
+        /* everything stored up to seq was handed out by reads: delete by key (not with a
+         * history, which needs the values: the walk below reads them) */
         struct jstate st = j->st;
         size_t i = j->rc_head;
         leveldb_writebatch_clear(j->wb);
@@ -2103,14 +2116,8 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
             break;
         }
     }
-acked : {
-    uint64_t hfreed = 0;
-    char msg[256]; /* the ack stands; old history goes at the next trim */
-    (void)stint_history_trim(j->hist, j->db, j->ropt, j->wopt, wall_ms(j), &hfreed, msg,
-                             sizeof(msg));
-    j->hist_compact = j->hist_compact || hfreed > 0;
-    freed += hfreed;
-}
+acked:
+    freed += history_after_ack(j);
     j->oldest_valid = false;
     j->acked_bytes_since += freed;
     j->touched_bytes += freed;
