@@ -28,7 +28,7 @@
 
 static int usage(const char *prog, const char *msg)
 {
-    fprintf(stderr, "%s: %s\nusage: %s report --records FILE " STINT_REPORT_CLI_USAGE "\n", prog,
+    fprintf(stderr, "%s: %s\nusage: %s report [--records FILE] " STINT_REPORT_CLI_USAGE "\n", prog,
             msg, prog);
     return 2;
 }
