@@ -1320,6 +1320,22 @@ static void free_ldb_objects(struct stint_journal *j)
 
 static void *maint_main(void *arg);
 
+/* Makes the history (history.h) and drops what is past its age or cap, all of it when history
+ * is now off. */
+static enum stint_err history_attach(struct stint_journal *j, struct stint_error *e)
+{
+    struct stint_history_opts ho = {j->o.history_ms, j->o.history_max_bytes};
+
+    if (stint_history_create(&ho, &j->hist) != STINT_OK) {
+        return stint_error_set(e, STINT_ENOMEM, 0, "journal: out of memory");
+    }
+    if (stint_history_trim(j->hist, j->db, j->ropt, j->wopt, wall_ms(j), NULL, j->errmsg,
+                           sizeof(j->errmsg)) != STINT_OK) {
+        return stint_error_set(e, STINT_EIO, 0, "journal %s: %s", j->path, j->errmsg);
+    }
+    return STINT_OK;
+}
+
 enum stint_err stint_journal_open(const struct stint_journal_opts *opts, struct stint_journal **out,
                                   struct stint_journal_open_info *info, struct stint_error *e)
 {
@@ -1366,13 +1382,6 @@ enum stint_err stint_journal_open(const struct stint_journal_opts *opts, struct 
         j->o.max_open_files = 64;
     }
     j->enc.max = (size_t)64 << 20;
-    {
-        struct stint_history_opts ho = {opts->history_ms, opts->history_max_bytes};
-        if (stint_history_create(&ho, &j->hist) != STINT_OK) {
-            err = stint_error_set(e, STINT_ENOMEM, 0, "journal: out of memory");
-            goto cleanup;
-        }
-    }
     mu_ok = pthread_mutex_init(&j->mu, NULL) == 0;
     cv_ok = mu_ok && pthread_cond_init(&j->cv, NULL) == 0;
     rw_ok = cv_ok && pthread_rwlock_init(&j->dblock, NULL) == 0;
@@ -1460,10 +1469,8 @@ enum stint_err stint_journal_open(const struct stint_journal_opts *opts, struct 
             }
         }
     }
-    /* history past its age or cap (also all of it when history is now off) */
-    if (stint_history_trim(j->hist, j->db, j->ropt, j->wopt, wall_ms(j), NULL, j->errmsg,
-                           sizeof(j->errmsg)) != STINT_OK) {
-        err = stint_error_set(e, STINT_EIO, 0, "journal %s: %s", j->path, j->errmsg);
+    err = history_attach(j, e);
+    if (err != STINT_OK) {
         goto cleanup;
     }
     if (pthread_create(&j->thread, NULL, maint_main, j) != 0) {
