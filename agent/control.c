@@ -65,7 +65,8 @@ struct client {
     uint64_t from, left, count; /* pending: next seq, records still wanted (0: all), sent */
     bool unlimited;
     bool more;           /* pending: the daemon has more after from */
-    bool history;        /* pending: list the history instead */
+    bool history;        /* pending: list the history instead ... */
+    int64_t since_ms;    /* ... without the records that ended at or before this */
     char *last_progress; /* flush: the last progress line; watch: the last state line */
 };
 
@@ -286,6 +287,12 @@ enum stint_err stint_control_parse_request(const char *line, size_t len,
                     stint_error_set(e, STINT_ETYPE, 0, "member \"limit\" must be an integer >= 0");
             else
                 out->limit = (uint64_t)json_integer_value(v);
+        } else if (out->cmd == STINT_CONTROL_HISTORY && strcmp(key, "since_ms") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 0)
+                err = stint_error_set(e, STINT_ETYPE, 0,
+                                      "member \"since_ms\" must be an integer >= 0");
+            else
+                out->since_ms = (int64_t)json_integer_value(v);
         } else if (out->cmd == STINT_CONTROL_BROWSER) {
             err = browser_member(out, key, v, e);
         } else {
@@ -428,6 +435,10 @@ static enum stint_err emit_record(void *p, const struct stint_record *r)
     struct emit_ctx *ec = p;
     enum stint_err err;
 
+    if (r->end_ms && r->end_ms <= ec->cl->since_ms) {
+        ec->last_seq = r->seq; /* history since_ms: not asked for, and not counted */
+        return STINT_OK;
+    }
     stint_buf_reset(&ec->tmp);
     err = stint_buf_append_str(&ec->tmp, "{\"record\":");
     if (err == STINT_OK)
@@ -704,6 +715,7 @@ static bool dispatch(struct stint_control *c, struct client *cl, const char *lin
     case STINT_CONTROL_PENDING:
     case STINT_CONTROL_HISTORY:
         cl->history = rq.cmd == STINT_CONTROL_HISTORY;
+        cl->since_ms = rq.since_ms;
         if (!(cl->history ? c->ops.history : c->ops.pending))
             goto unsupported;
         cl->state = C_PENDING;

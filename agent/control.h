@@ -71,10 +71,11 @@ enum stint_control_dl_action {
 /* One parsed request line. */
 struct stint_control_request {
     enum stint_control_cmd cmd;
-    bool on;        /* private: the mode asked for */
-    bool wait;      /* flush: wait until the backlog present now has been acked */
-    bool server;    /* purge: also DELETE /v1/data on the server */
-    uint64_t limit; /* pending, history: most records to list; 0: all. dead_letters list */
+    bool on;          /* private: the mode asked for */
+    bool wait;        /* flush: wait until the backlog present now has been acked */
+    bool server;      /* purge: also DELETE /v1/data on the server */
+    uint64_t limit;   /* pending, history: most records to list; 0: all. dead_letters list */
+    int64_t since_ms; /* history: leave out records that ended at or before this (Unix ms) */
     enum stint_control_dl_action action;   /* dead_letters */
     uint64_t seqs[STINT_CONTROL_SEQS_MAX]; /* dead_letters retry/drop: these (none: all) */
     size_t n_seqs;

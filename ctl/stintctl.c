@@ -556,7 +556,13 @@ static int report_history(void *ctx, struct stint_report *r)
     if (rc != 0)
         goto cleanup;
     rf.pending = false;
-    req = json_pack("{sssI}", "cmd", "history", "limit", (json_int_t)0);
+    {
+        int64_t from = 0, to = 0;
+        stint_report_range(r, &from, &to); /* what ended before the range adds nothing */
+        (void)to;
+        req = json_pack("{sssIsI}", "cmd", "history", "limit", (json_int_t)0, "since_ms",
+                        (json_int_t)(from > 0 ? from : 0));
+    }
     rc = call(&c, req, on_report_record, &rf, &ans);
     json_decref(req);
 cleanup:

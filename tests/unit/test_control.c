@@ -340,6 +340,10 @@ static void test_parse_table(void **state)
         {"{\"cmd\":\"history\"}", STINT_OK, STINT_CONTROL_HISTORY},
         {"{\"cmd\":\"history\",\"limit\":7}", STINT_OK, STINT_CONTROL_HISTORY},
         {"{\"cmd\":\"history\",\"limit\":-1}", STINT_ETYPE, 0},
+        {"{\"cmd\":\"history\",\"since_ms\":1768435200000}", STINT_OK, STINT_CONTROL_HISTORY},
+        {"{\"cmd\":\"history\",\"since_ms\":-1}", STINT_ETYPE, 0},
+        {"{\"cmd\":\"history\",\"since_ms\":\"today\"}", STINT_ETYPE, 0},
+        {"{\"cmd\":\"pending\",\"since_ms\":5}", STINT_EINVAL, 0},
         {"{\"cmd\":\"history\",\"wait\":true}", STINT_EINVAL, 0},
         {"{\"cmd\":\"purge\"}", STINT_OK, STINT_CONTROL_PURGE},
         {"{\"cmd\":\"purge\",\"server\":true}", STINT_OK, STINT_CONTROL_PURGE},
@@ -711,6 +715,14 @@ static void test_history_streams(void **state)
     a = ask(c, fd, "{\"cmd\":\"history\",\"limit\":10}\n", &lines);
     assert_int_equal(int_of(a, "count"), 10);
     assert_true(json_is_true(json_object_get(a, "more")));
+    json_decref(lines);
+    json_decref(a);
+    /* since_ms: record s ends at 1700000000000 + s * 1000 + 999; 1 .. 600 ended by then */
+    a = ask(c, fd, "{\"cmd\":\"history\",\"since_ms\":1700000600999}\n", &lines);
+    assert_int_equal(int_of(a, "count"), 400);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(lines, 0), "record"), "seq")),
+                        "601");
     json_decref(lines);
     json_decref(a);
     close(fd);
