@@ -92,7 +92,7 @@ if(TARGET stintctl)
 endif()
 
 # The local history: reported from stintd, kept across a restart, never resent, purged to the
-# bytes, 0 keeps none, history_max bounds it (issue 18).
+# bytes, 0 keeps none, history_max bounds it (spec/AGENT.md §6b).
 if(TARGET stintd AND TARGET stintctl AND TARGET stint-collector)
   add_test(NAME agent_history
            COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/agent_history.py

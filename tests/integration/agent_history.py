@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""agent_history.py — the local history: acked records stay on the laptop for the report (issue 18).
+"""agent_history.py — the local history: acked records stay on the laptop for the report.
 
     agent_history.py STINTD STINTCTL STINT_COLLECTOR AGENT_REPLAY
 
