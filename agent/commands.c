@@ -63,6 +63,7 @@ const struct stint_command stint_commands[] = {
     {"dead_letters", STINT_CONTROL_DEAD_LETTERS, "list, retry or drop the dead letters"},
     {"watch", STINT_CONTROL_WATCH, "stream the state whenever it changes"},
     {"browser", STINT_CONTROL_BROWSER, "a report of the browser extension"},
+    {"history", STINT_CONTROL_HISTORY, "list the acked records kept for the user"},
 };
 const size_t stint_commands_count = sizeof(stint_commands) / sizeof(stint_commands[0]);
 
@@ -223,13 +224,20 @@ enum stint_err stint_control_parse_request(const char *line, size_t len,
                     out->seqs[out->n_seqs++] = (uint64_t)json_integer_value(sv);
                 }
             }
-        } else if ((out->cmd == STINT_CONTROL_PENDING || out->cmd == STINT_CONTROL_DEAD_LETTERS) &&
+        } else if ((out->cmd == STINT_CONTROL_PENDING || out->cmd == STINT_CONTROL_DEAD_LETTERS ||
+                    out->cmd == STINT_CONTROL_HISTORY) &&
                    strcmp(key, "limit") == 0) {
             if (!json_is_integer(v) || json_integer_value(v) < 0)
                 err =
                     stint_error_set(e, STINT_ETYPE, 0, "member \"limit\" must be an integer >= 0");
             else
                 out->limit = (uint64_t)json_integer_value(v);
+        } else if (out->cmd == STINT_CONTROL_HISTORY && strcmp(key, "since_ms") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 0)
+                err = stint_error_set(e, STINT_ETYPE, 0,
+                                      "member \"since_ms\" must be an integer >= 0");
+            else
+                out->since_ms = (int64_t)json_integer_value(v);
         } else if (out->cmd == STINT_CONTROL_BROWSER) {
             err = browser_member(out, key, v, e);
         } else {
@@ -347,6 +355,8 @@ static enum stint_err c_status(void *ctx, json_t *out, struct stint_error *e)
     json_object_set_new(o, "dead_letters", json_integer((json_int_t)js.dead));
     json_object_set_new(o, "dropped", json_integer((json_int_t)js.dropped));
     json_object_set_new(o, "lost", json_integer((json_int_t)js.lost));
+    json_object_set_new(o, "history", json_integer((json_int_t)js.history));
+    json_object_set_new(o, "history_bytes", json_integer((json_int_t)js.history_bytes));
     json_object_set_new(out, "journal", o);
 
     o = json_object();
@@ -852,7 +862,22 @@ static enum stint_err c_browser(void *ctx, const struct stint_control_request *r
     return STINT_OK;
 }
 
+/* history: like pending, over the acked records kept for the user (agent/history.h). */
+static enum stint_err c_history(void *ctx, uint64_t from, size_t max, stint_control_record_fn fn,
+                                void *fn_ctx, uint64_t *next, bool *more, struct stint_error *e)
+{
+    struct stint_daemon *d = ctx;
+    struct pending_ctx pc = {fn, fn_ctx};
+    enum stint_err err;
+
+    err = stint_journal_history_read(d->journal, from, max, pending_entry, &pc, next, more);
+    if (err != STINT_OK)
+        return stint_error_set(e, err, 0, "reading the history failed");
+    return STINT_OK;
+}
+
 const struct stint_control_ops stint_commands_ops = {
+    .history = c_history,
     .browser = c_browser,
     .status = c_status,
     .private_set = c_private,

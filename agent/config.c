@@ -127,6 +127,11 @@ static const struct key keys[] = {
      "90d", NULL, "DURATION", "unsent records older than this are dropped; 0: keep"},
     {"journal", "full", T_ENUM, OFF(full), 0, 0, fulls, false, "drop_oldest", NULL,
      "drop_oldest|drop_newest", "what a full journal drops"},
+    /* 0 = keep none; otherwise at least an hour */
+    {"journal", "history", T_DURATION, OFF(history_ms), 0, 36500LL * 24 * 3600 * SEC, NULL, false,
+     "14d", NULL, "DURATION", "sent records kept for `stintctl report`; 0: keep none"},
+    {"journal", "history_max", T_SIZE, OFF(history_max_bytes), 64 * 1024, INT64_MAX, NULL, false,
+     "64MiB", NULL, "SIZE", "bound on the history (the oldest go first)"},
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -390,6 +395,9 @@ static bool apply(struct stint_config *c, const struct key *k, const char *v, ch
             ms = -1; /* keep forever */
         } else if (k->off == OFF(max_age_ms) && ms < 3600 * SEC) {
             snprintf(why, cap, "must be 0 (keep forever) or at least 1h");
+            return false;
+        } else if (k->off == OFF(history_ms) && ms != 0 && ms < 3600 * SEC) {
+            snprintf(why, cap, "must be 0 (keep none) or at least 1h");
             return false;
         } else if (ms < k->min || ms > k->max) {
             snprintf(why, cap, "must be between %lld ms and %lld ms", (long long)k->min,

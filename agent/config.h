@@ -7,7 +7,7 @@
  *   [tracker]  idle_after, checkpoint_every, private_records, url_mode
  *   [sender]   server, token_file, ca_file, pinned_key, encoding, gzip, batch_records,
  *              batch_bytes, backoff_base, backoff_cap, timeout
- *   [journal]  path, sync, sync_interval, max_bytes, max_age, full
+ *   [journal]  path, sync, sync_interval, max_bytes, max_age, full, history, history_max
  *   [filters]  rule (repeatable, in order: "rule = ACTION MATCH PATTERN", filters.h)
  *
  * Values: durations are a number with an optional unit (ms, s, m, h, d; no unit means seconds),
@@ -80,6 +80,8 @@ struct stint_config {
     uint64_t max_bytes;       /* 512 MiB */
     int64_t max_age_ms;       /* 90 d; 0 in the file means "keep forever" (stored as -1) */
     enum stint_full full;
+    int64_t history_ms;         /* 14 d: acked records kept for the report; 0: none */
+    uint64_t history_max_bytes; /* 64 MiB */
     /* [filters]: the rules' text in order, each checked (stint_filters_check); where[i] names
      * its origin ("agent.ini:12") for later messages. Turn them into a list with
      * stint_config_filters(). */

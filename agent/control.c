@@ -65,6 +65,8 @@ struct client {
     uint64_t from, left, count; /* pending: next seq, records still wanted (0: all), sent */
     bool unlimited;
     bool more;           /* pending: the daemon has more after from */
+    bool history;        /* pending: list the history instead ... */
+    int64_t since_ms;    /* ... without the records that ended at or before this */
     char *last_progress; /* flush: the last progress line; watch: the last state line */
 };
 
@@ -229,6 +231,10 @@ static enum stint_err emit_record(void *p, const struct stint_record *r)
     struct emit_ctx *ec = p;
     enum stint_err err;
 
+    if (r->end_ms && r->end_ms <= ec->cl->since_ms) {
+        ec->last_seq = r->seq; /* history since_ms: not asked for, and not counted */
+        return STINT_OK;
+    }
     stint_buf_reset(&ec->tmp);
     err = stint_buf_append_str(&ec->tmp, "{\"record\":");
     if (err == STINT_OK)
@@ -274,7 +280,8 @@ static bool pending_step(struct stint_control *c, struct client *cl)
         if (!cl->unlimited && cl->left < max)
             max = (size_t)cl->left;
         stint_error_clear(&e);
-        err = c->ops.pending(c->ctx, cl->from, max, emit_record, &ec, &next, &more, &e);
+        err = (cl->history ? c->ops.history : c->ops.pending)(c->ctx, cl->from, max, emit_record,
+                                                              &ec, &next, &more, &e);
         stint_buf_free(&ec.tmp);
         if (ec.over)
             return false;
@@ -502,7 +509,10 @@ static bool dispatch(struct stint_control *c, struct client *cl, const char *lin
         }
         break;
     case STINT_CONTROL_PENDING:
-        if (!c->ops.pending)
+    case STINT_CONTROL_HISTORY:
+        cl->history = rq.cmd == STINT_CONTROL_HISTORY;
+        cl->since_ms = rq.since_ms;
+        if (!(cl->history ? c->ops.history : c->ops.pending))
             goto unsupported;
         cl->state = C_PENDING;
         cl->from = 0;

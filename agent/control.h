@@ -54,6 +54,7 @@ enum stint_control_cmd {
     STINT_CONTROL_DEAD_LETTERS = 5,
     STINT_CONTROL_WATCH = 6,
     STINT_CONTROL_BROWSER = 7, /* a report of the browser extension, from stint-browser-host */
+    STINT_CONTROL_HISTORY = 8, /* list the acked records kept for the user's report */
 };
 
 /* dead_letters: what to do with them. */
@@ -70,10 +71,11 @@ enum stint_control_dl_action {
 /* One parsed request line. */
 struct stint_control_request {
     enum stint_control_cmd cmd;
-    bool on;        /* private: the mode asked for */
-    bool wait;      /* flush: wait until the backlog present now has been acked */
-    bool server;    /* purge: also DELETE /v1/data on the server */
-    uint64_t limit; /* pending: most records to list; 0: all. dead_letters list: most to list */
+    bool on;          /* private: the mode asked for */
+    bool wait;        /* flush: wait until the backlog present now has been acked */
+    bool server;      /* purge: also DELETE /v1/data on the server */
+    uint64_t limit;   /* pending, history: most records to list; 0: all. dead_letters list */
+    int64_t since_ms; /* history: leave out records that ended at or before this (Unix ms) */
     enum stint_control_dl_action action;   /* dead_letters */
     uint64_t seqs[STINT_CONTROL_SEQS_MAX]; /* dead_letters retry/drop: these (none: all) */
     size_t n_seqs;
@@ -120,6 +122,9 @@ struct stint_control_ops {
     /* pending: calls fn for at most max records not yet acked with seq >= from (0: the oldest),
      * in seq order; *next is where to continue, *more whether records are left after it. */
     enum stint_err (*pending)(void *ctx, uint64_t from, size_t max, stint_control_record_fn fn,
+                              void *fn_ctx, uint64_t *next, bool *more, struct stint_error *e);
+    /* history: as pending, over the acked records kept for the user (the history). */
+    enum stint_err (*history)(void *ctx, uint64_t from, size_t max, stint_control_record_fn fn,
                               void *fn_ctx, uint64_t *next, bool *more, struct stint_error *e);
     /* purge: deletes every local record (synchronously) and, with server, starts the request to
      * the server and sets *in_progress; purge_poll is then called until it sets *done. Members of

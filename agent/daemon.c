@@ -343,6 +343,8 @@ static enum stint_err open_journal(struct stint_daemon *d, struct stint_error *e
     jo.max_bytes = d->cfg.max_bytes;
     jo.max_age_ms = d->cfg.max_age_ms;
     jo.full = d->cfg.full;
+    jo.history_ms = d->cfg.history_ms;
+    jo.history_max_bytes = d->cfg.history_max_bytes;
     err = stint_journal_open(&jo, &d->journal, &info, e);
     if (err != STINT_OK)
         return err;
@@ -487,11 +489,29 @@ static void reload(struct stint_daemon *d)
         nc->private_records != d->cfg.private_records || nc->url_mode != d->cfg.url_mode ||
         nc->sync != d->cfg.sync || nc->max_bytes != d->cfg.max_bytes ||
         nc->max_age_ms != d->cfg.max_age_ms || nc->full != d->cfg.full ||
-        nc->n_filters != d->cfg.n_filters ||
-        memcmp(nc->filters, d->cfg.filters, sizeof(nc->filters)) != 0)
+        nc->history_ms != d->cfg.history_ms || nc->history_max_bytes != d->cfg.history_max_bytes)
         dlog(d, STINT_LOG_WARN,
-             "SIGHUP: [agent] source/socket, [tracker], [journal] and [filters] changes take "
-             "effect at the next start");
+             "SIGHUP: [agent] source/socket, [tracker] and [journal] changes take effect at the "
+             "next start");
+    if (nc->n_filters != d->cfg.n_filters ||
+        memcmp(nc->filters, d->cfg.filters, sizeof(nc->filters)) != 0) {
+        /* privacy rules apply at once: to the open record too (stint_tracker_set_filters) */
+        struct stint_filters *nf = NULL;
+        err = stint_config_filters(nc, &nf, &e);
+        if (err != STINT_OK) {
+            dlog(d, STINT_LOG_ERROR, "SIGHUP: [filters] not reloaded, the old rules stay: %s",
+                 e.msg);
+            goto cleanup;
+        }
+        stint_tracker_set_filters(d->tracker, nf);
+        stint_filters_destroy(d->filters);
+        d->filters = nf;
+        memcpy(d->cfg.filters, nc->filters, sizeof(nc->filters));
+        memcpy(d->cfg.filter_where, nc->filter_where, sizeof(nc->filter_where));
+        d->cfg.n_filters = nc->n_filters;
+        dlog(d, STINT_LOG_INFO, "SIGHUP: [filters] reloaded: %zu rule%s", nc->n_filters,
+             nc->n_filters == 1 ? "" : "s");
+    }
     /* The sender is made anew from the new [sender] section and token (it may also be gone, or
      * new); the journal keeps every record meanwhile. */
     err = sender_make(d, nc, &ns, &e);

@@ -64,6 +64,10 @@ struct stint_journal_opts {
     uint32_t max_dead;         /* dead letters kept (oldest go first); 0: 10,000 */
     size_t cache_bytes;        /* LevelDB block cache; 0: 1 MiB */
     int max_open_files;        /* LevelDB max_open_files; 0: 64 (LevelDB raises it to 74) */
+    /* History (agent/history.h): acked records are kept this long for the user's report;
+     * 0: none are kept (and any kept before are dropped at open). */
+    int64_t history_ms;
+    uint64_t history_max_bytes; /* bound on the history (key + value bytes); 0: 64 MiB */
     /* Wall clock in Unix ms for record times (checkpoint close, max_age); NULL: CLOCK_REALTIME. */
     int64_t (*clock_ms)(void *ctx);
     void *clock_ctx;
@@ -96,6 +100,8 @@ struct stint_journal_stats {
     uint64_t dead_dropped;  /* dead letters dropped by max_dead, ever */
     uint64_t lost;          /* records lost to corruption, ever */
     uint64_t compactions;   /* acked ranges compacted (disk given back) */
+    uint64_t history;       /* acked records kept in the history ... */
+    uint64_t history_bytes; /* ... and their key + value bytes (as last counted) */
     bool private_mode;
 };
 
@@ -222,6 +228,15 @@ enum stint_err stint_journal_meta_get(struct stint_journal *j, const char *key, 
                                       size_t cap, size_t *len, bool *found);
 enum stint_err stint_journal_meta_set(struct stint_journal *j, const char *key, const void *val,
                                       size_t len);
+
+/* Reads the history (acked records kept for the user, agent/history.h) in seq order from seq
+ * `from` (0: the oldest), at most max records, calling fn for each (entry as in
+ * stint_journal_read, record decoded; a value that does not decode is skipped). History past
+ * its age or cap is dropped first. *next (may be NULL): where to continue; *more (may be NULL):
+ * whether records are left. Never touches the records waiting to be sent. STINT_EIO. */
+enum stint_err stint_journal_history_read(struct stint_journal *j, uint64_t from, size_t max,
+                                          stint_journal_entry_fn fn, void *ctx, uint64_t *next,
+                                          bool *more);
 
 /* Decodes one stored record value as the journal does (spec/JOURNAL.md: be32 CRC-32 of
  * the rest, then the v1 Record): STINT_OK when the CRC holds, the Record decodes into *r and its

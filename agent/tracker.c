@@ -639,6 +639,38 @@ enum stint_err stint_tracker_private_set(struct stint_tracker *t, bool on)
     return set_private(t, on, at);
 }
 
+/* Applies the rules to an active record as it stands (its URL already cut: a host-only or
+ * host rule sees the host all the same). */
+static void refilter(struct stint_tracker *t, struct stint_record *r)
+{
+    char url[STINT_URL_MAX + 1];
+    size_t n = r->url_len;
+
+    if (r->kind != STINT_KIND_ACTIVE) {
+        return;
+    }
+    memcpy(url, r->url, n); /* apply may rewrite r->url from it */
+    url[n] = '\0';
+    stint_filters_apply(t->filters, r, n ? url : NULL, n);
+}
+
+void stint_tracker_set_filters(struct stint_tracker *t, const struct stint_filters *f)
+{
+    t->filters = f;
+    if (t->has_open) {
+        refilter(t, t->open);
+        if (t->next_checkpoint >= 0) {
+            t->next_checkpoint = now_mono(t); /* the stored checkpoint too, at the next tick */
+        }
+    }
+    if (t->has_focus) {
+        refilter(t, t->focus);
+    }
+    for (size_t i = 0; i < t->n_pending; i++) {
+        refilter(t, &t->pending[i]);
+    }
+}
+
 void stint_tracker_discard_open(struct stint_tracker *t)
 {
     int64_t at = t->event_time ? t->high_item_ms : now_wall(t);

@@ -112,6 +112,13 @@ const struct stint_sink *stint_tracker_sink(struct stint_tracker *t);
  * (event-timed). Stored in the journal. */
 enum stint_err stint_tracker_private_set(struct stint_tracker *t, bool on);
 
+/* Reload: from now on f is the rules (borrowed; NULL: none). They are applied at once to what
+ * the tracker holds and the journal does not have yet: the open record, the window in focus
+ * and the closed records waiting for the journal, so a rule added for the window in use covers
+ * its whole open span. What a rule took away before cannot come back (a rule removed applies
+ * from the next sample of a window). */
+void stint_tracker_set_filters(struct stint_tracker *t, const struct stint_filters *f);
+
 /* For purge: forgets everything the tracker holds that the journal does not: the closed records
  * waiting for the journal (and a pending gap), and the past of the open record. Live, an active
  * record is dropped whole (title included) and the source asked what is in focus now, which opens

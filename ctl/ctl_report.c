@@ -1,7 +1,12 @@
 /* ctl_report.c — `stintctl report` (ctl_report.h).
  *
  * Design: the report itself is report/ (shared with `stint-collector report`); this file only
- * reads records. They come from --records FILE ("-": standard input), one JSON object a line:
+ * reads records. By default they are the history stintd keeps (the records the server has
+ * acknowledged, for `[journal] history`, 14 days by default) and the records not sent yet,
+ * both asked of stintd over the control socket (stintctl.c): stintd holds the journal's
+ * LevelDB, which one process at a time may open, so there is one reader and no second copy of
+ * the journal code in stintctl. With stintd not running the report says so and names
+ * --records. With --records FILE ("-": standard input), one JSON object a line:
  * a record in Stint's canonical JSON (as `stintctl pending --json` prints) or an object holding
  * one under "record" (as `stint-collector dump` prints). Each line is decoded by the codec's
  * own JSON decoder, so what is refused here is refused everywhere; a bad line is an error
@@ -23,9 +28,32 @@
 
 static int usage(const char *prog, const char *msg)
 {
-    fprintf(stderr, "%s: %s\nusage: %s report --records FILE " STINT_REPORT_CLI_USAGE "\n", prog,
+    fprintf(stderr, "%s: %s\nusage: %s report [--records FILE] " STINT_REPORT_CLI_USAGE "\n", prog,
             msg, prog);
     return 2;
+}
+
+int stint_ctl_report_add_json(struct stint_report *r, json_t *obj, struct stint_record *rec,
+                              char *msg, size_t cap)
+{
+    struct stint_error e;
+    json_t *inner = json_object_get(obj, "record");
+    char *text = json_dumps(inner ? inner : obj, JSON_COMPACT);
+    int rc = 0;
+
+    if (!text) {
+        snprintf(msg, cap, "out of memory");
+        return 1;
+    }
+    if (stint_json_decode_record(text, strlen(text), rec, NULL, &e) != STINT_OK) {
+        snprintf(msg, cap, "not a record: %s", e.msg);
+        rc = 1;
+    } else if (stint_report_add(r, rec) != STINT_OK) {
+        snprintf(msg, cap, "out of memory");
+        rc = 1;
+    }
+    free(text);
+    return rc;
 }
 
 /* Reads every record of f into r; 0, or 1 with a message naming name:line. */
@@ -44,9 +72,8 @@ static int read_records(FILE *f, const char *name, struct stint_report *r, const
     }
     while ((n = getline(&line, &cap, f)) >= 0) {
         json_error_t je;
-        struct stint_error e;
-        json_t *root = NULL, *obj;
-        char *text = NULL;
+        json_t *root = NULL;
+        char msg[300];
         no++;
         if (n == 0 || strspn(line, " \t\r\n") == (size_t)n) {
             continue;
@@ -63,24 +90,10 @@ static int read_records(FILE *f, const char *name, struct stint_report *r, const
             rc = 1;
             break;
         }
-        obj = json_object_get(root, "record");
-        text = json_dumps(obj ? obj : root, JSON_COMPACT);
+        rc = stint_ctl_report_add_json(r, root, rec, msg, sizeof(msg));
         json_decref(root);
-        if (!text) {
-            fprintf(stderr, "%s: out of memory\n", prog);
-            rc = 1;
-            break;
-        }
-        if (stint_json_decode_record(text, strlen(text), rec, NULL, &e) != STINT_OK) {
-            fprintf(stderr, "%s: %s:%lu: not a record: %s\n", prog, name, no, e.msg);
-            free(text);
-            rc = 1;
-            break;
-        }
-        free(text);
-        if (stint_report_add(r, rec) != STINT_OK) {
-            fprintf(stderr, "%s: out of memory\n", prog);
-            rc = 1;
+        if (rc != 0) {
+            fprintf(stderr, "%s: %s:%lu: %s\n", prog, name, no, msg);
             break;
         }
     }
@@ -93,7 +106,8 @@ static int read_records(FILE *f, const char *name, struct stint_report *r, const
     return rc;
 }
 
-int stint_ctl_report(const char *prog, int argc, char **argv)
+int stint_ctl_report(const char *prog, int argc, char **argv, stint_ctl_history_fn history,
+                     void *ctx)
 {
     struct stint_report_cli c;
     struct stint_report *r = NULL;
@@ -118,13 +132,16 @@ int stint_ctl_report(const char *prog, int argc, char **argv)
         snprintf(msg, sizeof(msg), "report: unknown argument \"%.100s\"", argv[i]);
         return usage(prog, msg);
     }
-    if (!records) {
-        return usage(prog, "report: --records FILE is needed (the output of `stint-collector "
-                           "dump` or `stintctl pending --json`; - for standard input)");
-    }
     rc = stint_report_cli_make(&c, prog, &r);
     if (rc != 0) {
         return rc;
+    }
+    if (!records) {
+        rc = history(ctx, r);
+        if (rc == 0) {
+            rc = stint_report_cli_print(&c, r, stdout);
+        }
+        goto cleanup;
     }
     f = strcmp(records, "-") == 0 ? stdin : fopen(records, "r");
     if (!f) {

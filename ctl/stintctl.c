@@ -66,7 +66,7 @@ static void help(FILE *f)
         "    stintctl dead-letters drop [SEQ...]\n"
         "    stintctl filters test [--config FILE] [--app A] [--path P] [--title T] [--url U]\n"
         "                          [--json]\n"
-        "    stintctl report --records FILE [--day DATE | --week | --from DATE --to DATE]\n"
+        "    stintctl report [--records FILE] [--day DATE | --week | --from DATE --to DATE]\n"
         "                    [--by app|site|title|hour] [--json | --csv | --html FILE]\n"
         "    stintctl browser install [--firefox] [--chromium --chromium-id ID] [--host PATH]\n"
         "    stintctl browser status\n"
@@ -101,11 +101,12 @@ static void help(FILE *f)
         "        --limit N lists at most N records (default: all).\n"
         "\n"
         "    purge [--server] [--yes]\n"
-        "        Delete every record stintd holds locally: the backlog, the open record and the\n"
-        "        dead letters (their disk blocks are overwritten). With --server, also ask the\n"
-        "        server to delete everything stored for this account (DELETE /v1/data). Asks for\n"
-        "        confirmation on the terminal unless --yes is given; refuses without --yes when\n"
-        "        stdin is not a terminal. The server's count of deleted records is printed.\n"
+        "        Delete every record stintd holds locally: the backlog, the open record, the\n"
+        "        dead letters and the history (their disk blocks are overwritten). With\n"
+        "        --server, also ask the server to delete everything stored for this account\n"
+        "        (DELETE /v1/data). Asks for confirmation on the terminal unless --yes is given;\n"
+        "        refuses without --yes when stdin is not a terminal. The server's count of\n"
+        "        deleted records is printed.\n"
         "\n"
         "    dead-letters [--json]\n"
         "        List the records the server refused for good (seq, when, the server's reason).\n"
@@ -119,14 +120,16 @@ static void help(FILE *f)
         "        this app, executable path, title and URL, and what would be recorded. Reads\n"
         "        the file itself, no stintd needed; exit 1 when the file is bad.\n"
         "\n"
-        "    report --records FILE [--day DATE | --week | --from DATE --to DATE]\n"
+        "    report [--records FILE] [--day DATE | --week | --from DATE --to DATE]\n"
         "           [--by app|site|title|hour] [--json | --csv | --html FILE]\n"
         "        Time per app (site, title or hour of the day) in the local time zone, with\n"
-        "        bars and the active, idle and private totals. Records come from FILE (- for\n"
-        "        stdin), one JSON object a line, as `pending --json` and `stint-collector\n"
-        "        dump` print them. --day (default today), --week (Monday to Sunday of that\n"
-        "        day), --from/--to (inclusive dates); --json and --csv for scripts; --html\n"
-        "        FILE: one self-contained page with a timeline (a lane per app).\n"
+        "        bars and the active, idle and private totals. Records come from stintd: the\n"
+        "        ones not sent yet and the history of those sent ([journal] history, 14 days\n"
+        "        by default); stintd must run (exit 3 otherwise). With --records, from FILE\n"
+        "        (- for stdin), one JSON object a line, as `pending --json` and\n"
+        "        `stint-collector dump` print them. --day (default today), --week (Monday to\n"
+        "        Sunday of that day), --from/--to (inclusive dates); --json and --csv for\n"
+        "        scripts; --html FILE: one self-contained page with a timeline (a lane per app).\n"
         "\n"
         "    browser install [--firefox] [--chromium --chromium-id ID] [--host PATH]\n"
         "        Write the manifests that let Firefox and Chromium start stint-browser-host for\n"
@@ -163,7 +166,8 @@ static void help(FILE *f)
         "    stintctl flush --wait --timeout 60\n"
         "    stintctl purge --server --yes\n"
         "    stintctl filters test --app firefox --title 'Inbox (3) - Gmail'\n"
-        "    stintctl report --records pending.jsonl --week --by site\n"
+        "    stintctl report --week --by site\n"
+        "    stintctl report --records dump.jsonl --day 2026-01-15 --html day.html\n"
         "\n"
         "SEE ALSO\n"
         "    stintd(1); the protocol: spec/CONTROL.md\n");
@@ -478,6 +482,89 @@ static json_t *browser_status(const char *path)
     conn_close(&c);
     json_decref(req);
     return ans;
+}
+
+/* ---- report: the records stintd holds ---- */
+
+struct report_feed {
+    struct stint_report *r;
+    struct stint_record *rec;
+    uint64_t lo, hi; /* seqs read as pending: the history may hold them by now (skipped) */
+    bool pending;
+    int bad;
+};
+
+static int on_report_record(void *ctx, json_t *line)
+{
+    struct report_feed *rf = ctx;
+    json_t *rj = json_object_get(line, "record");
+    uint64_t seq = (uint64_t)num(rj, "seq");
+    char msg[300];
+
+    if (!rj)
+        return 0;
+    if (rf->pending) {
+        rf->lo = rf->lo && rf->lo < seq ? rf->lo : seq;
+        rf->hi = rf->hi > seq ? rf->hi : seq;
+    } else if (rf->lo && seq >= rf->lo && seq <= rf->hi) {
+        return 0; /* acked since it was read as pending: counted once already */
+    }
+    if (stint_ctl_report_add_json(rf->r, rj, rf->rec, msg, sizeof(msg)) != 0) {
+        fprintf(stderr, "%s: report: stintd sent a record that is %s\n", prog, msg);
+        return EXIT_DAEMON_ERROR;
+    }
+    return 0;
+}
+
+/* stint_ctl_history_fn: the records not sent yet, then the history (the acked ones kept). */
+static int report_history(void *ctx, struct stint_report *r)
+{
+    const char *path = *(const char **)ctx;
+    struct report_feed rf = {.r = r};
+    json_t *ans = NULL, *req = NULL;
+    struct conn c;
+    int rc;
+
+    rc = conn_open(&c, path);
+    if (rc != 0) {
+        if (rc == EXIT_UNREACHABLE)
+            fprintf(stderr,
+                    "%s: report: the history is kept by stintd and read through it; start stintd, "
+                    "or report on a file with --records FILE\n",
+                    prog);
+        conn_close(&c);
+        return rc;
+    }
+    rf.rec = malloc(sizeof(*rf.rec));
+    if (!rf.rec) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        rc = EXIT_DAEMON_ERROR;
+        goto cleanup;
+    }
+    c.deadline = stint_clock_mono_ms() + 300000;
+    rf.pending = true;
+    req = json_pack("{sssI}", "cmd", "pending", "limit", (json_int_t)0);
+    rc = call(&c, req, on_report_record, &rf, &ans);
+    json_decref(req);
+    json_decref(ans);
+    ans = NULL;
+    if (rc != 0)
+        goto cleanup;
+    rf.pending = false;
+    {
+        int64_t from = 0, to = 0;
+        stint_report_range(r, &from, &to); /* what ended before the range adds nothing */
+        (void)to;
+        req = json_pack("{sssIsI}", "cmd", "history", "limit", (json_int_t)0, "since_ms",
+                        (json_int_t)(from > 0 ? from : 0));
+    }
+    rc = call(&c, req, on_report_record, &rf, &ans);
+    json_decref(req);
+cleanup:
+    json_decref(ans);
+    free(rf.rec);
+    conn_close(&c);
+    return rc;
 }
 
 static int cmd_status(struct conn *c, bool as_json)
@@ -851,8 +938,13 @@ int main(int argc, char **argv)
             /* reads agent.ini, needs no socket: its own arguments */
             return stint_ctl_filters(prog, argc - i - 1, argv + i + 1);
         } else if (!cmd && strcmp(a, "report") == 0) {
-            /* reads records from a file, needs no socket: its own arguments */
-            return stint_ctl_report(prog, argc - i - 1, argv + i + 1);
+            /* its own arguments; the socket unless --records FILE is given */
+            if (!socket_path) {
+                const char *rt = getenv("XDG_RUNTIME_DIR");
+                snprintf(def_path, sizeof(def_path), "%s/stint/control", rt ? rt : "");
+                socket_path = def_path;
+            }
+            return stint_ctl_report(prog, argc - i - 1, argv + i + 1, report_history, &socket_path);
         } else if (!cmd && strcmp(a, "browser") == 0) {
             /* its own arguments; the socket only for status */
             if (!socket_path) {

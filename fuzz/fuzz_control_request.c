@@ -46,6 +46,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         n = snprintf(line, sizeof(line), "{\"cmd\":\"pending\",\"limit\":%llu}",
                      (unsigned long long)rq.limit);
         break;
+    case STINT_CONTROL_HISTORY:
+        STINT_FUZZ_CHECK(rq.since_ms >= 0, "since_ms %lld", (long long)rq.since_ms);
+        n = snprintf(line, sizeof(line), "{\"cmd\":\"history\",\"limit\":%llu,\"since_ms\":%lld}",
+                     (unsigned long long)rq.limit, (long long)rq.since_ms);
+        break;
     case STINT_CONTROL_BROWSER:
         /* its values are checked here; the host's side has fuzz_browser_message */
         STINT_FUZZ_CHECK(rq.pid > 0 && rq.btype[0] && rq.time_ms >= 0,
@@ -88,6 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     STINT_FUZZ_CHECK(ret == STINT_OK, "canonical line %s refused: %s", line, err.msg);
     STINT_FUZZ_CHECK(again.cmd == rq.cmd && again.on == rq.on && again.wait == rq.wait &&
                          again.server == rq.server && again.limit == rq.limit &&
+                         again.since_ms == rq.since_ms &&
                          (rq.cmd != STINT_CONTROL_DEAD_LETTERS ||
                           (again.action == rq.action && again.n_seqs == rq.n_seqs &&
                            memcmp(again.seqs, rq.seqs, rq.n_seqs * sizeof(rq.seqs[0])) == 0)),

@@ -278,6 +278,12 @@ enum stint_err stint_report_add(struct stint_report *r, const struct stint_recor
     return STINT_OK;
 }
 
+void stint_report_range(const struct stint_report *r, int64_t *from_ms, int64_t *to_ms)
+{
+    *from_ms = r->from;
+    *to_ms = r->to;
+}
+
 void stint_report_totals(const struct stint_report *r, struct stint_report_totals *t)
 {
     *t = r->t;

@@ -47,6 +47,9 @@ struct stint_report_totals {
 };
 void stint_report_totals(const struct stint_report *r, struct stint_report_totals *t);
 
+/* The range the report covers, [*from_ms, *to_ms) in Unix ms. */
+void stint_report_range(const struct stint_report *r, int64_t *from_ms, int64_t *to_ms);
+
 /* Output, rows by time spent, longest first (ties by name). The table has a bar per row
  * (width columns in all, at least 40); JSON is one object (spec/AGENT.md); CSV has a header
  * line and one line per row, then the totals as rows "(idle)", "(private)". Errors: STINT_EIO

@@ -8,8 +8,10 @@
 # a JSONL replay of a working day (tests/data/demo-day.jsonl, written to the followed file in
 # three parts as the day goes on), takes the collector away for the middle of the day (stintd
 # journals offline and retries), brings it back on the same port, waits for the backlog to drain,
-# stops stintd, and prints what the server holds against what stintd recorded: every record once,
-# and the same time per application as the day's events imply. Last line: "VERDICT: PASS ..." or
+# prints the user's own report of the day (`stintctl report`, read from stintd's history of
+# acknowledged records), stops stintd, and prints what the server holds against what stintd
+# recorded: every record once, and the same time per application as the day's events imply (and
+# as the report from the history says). Last line: "VERDICT: PASS ..." or
 # "VERDICT: FAIL ...", with the exit status to match. Everything it starts is stopped on the way
 # out (also on Ctrl-C), and its temporary folder removed (DEMO_KEEP=1 keeps it).
 set -eu
@@ -89,10 +91,13 @@ for i, p in enumerate(parts):
 EOF
 : > "$T/day.jsonl"
 
+# The day is 15 Jan 2026: the history (14 days by default) is asked to reach back to it.
+DAY_DATE=2026-01-15
+HISTORY=$(( ($(date +%s) - 1768435200) / 86400 + 2 ))d
 say "stintd follows the day's events (journal: $T/journal)"
 "$STINTD" --source "jsonl:$T/day.jsonl" --journal "$T/journal" --socket "$T/run/control" \
     --server "https://127.0.0.1:$PORT" --token-file "$T/token" --ca-file "$T/cert.pem" \
-    --max-age 0 --backoff-base 200ms --backoff-cap 2s --log-level info \
+    --max-age 0 --backoff-base 200ms --backoff-cap 2s --log-level info --history "$HISTORY" \
     2>"$T/stintd.log" &
 AGENT_PID=$!
 i=0
@@ -139,6 +144,11 @@ ctl flush --wait --timeout 30
 RECORDED=$(appended)
 ctl status --json > "$T/status.json"
 
+say "the user's own day: stintctl report --day $DAY_DATE (from stintd's history of sent records)"
+ctl status --json | "$PY" -c 'import json,sys; j=json.load(sys.stdin)["journal"]; print("(stintd holds %d records not sent and a history of %d sent ones, %d bytes)" % (j["next_seq"] - 1 - j["acked_seq"], j["history"], j["history_bytes"]))'
+TZ=UTC ctl report --day "$DAY_DATE"
+TZ=UTC ctl report --day "$DAY_DATE" --json > "$T/report.json"
+
 say "stopping stintd (SIGTERM)"
 kill -TERM "$AGENT_PID"
 wait "$AGENT_PID" && echo "stintd stopped cleanly (exit 0)" || { echo "demo: stintd exit $?" >&2; exit 1; }
@@ -147,7 +157,7 @@ AGENT_PID=
 say "what the server holds against what was recorded"
 "$COLLECTOR" dump --data "$T/server" --account demo > "$T/dump.jsonl"
 set +e
-"$PY" - "$T/dump.jsonl" "$RECORDED" "$DAY" "$T/status.json" <<'EOF'
+"$PY" - "$T/dump.jsonl" "$RECORDED" "$DAY" "$T/status.json" "$T/report.json" <<'EOF'
 import collections, json, sys
 stored = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 recorded = int(sys.argv[2])
@@ -191,6 +201,8 @@ for app in sorted(set(server) | set(implied), key=lambda a: -implied.get(a, 0)):
     mark = "" if server.get(app, 0) == implied.get(app, 0) else "   <-- differs"
     print("%-18s %10s %10s%s" % (app, hm(server.get(app, 0)), hm(implied.get(app, 0)), mark))
 print("%-18s %10s %10s" % ("total", hm(sum(server.values())), hm(sum(implied.values()))))
+report = json.load(open(sys.argv[5]))
+from_history = {r["key"]: r["active_ms"] for r in report["rows"]}
 print()
 print("records recorded by stintd: %d   stored by the server: %d (%s)" %
       (recorded, len(stored), ", ".join("%s %d" % kv for kv in sorted(kinds.items()))))
@@ -202,12 +214,14 @@ if twice: problems.append("seqs stored twice: %s" % twice[:10])
 if missing: problems.append("%d records never arrived: %s" % (len(missing), missing[:10]))
 if extra: problems.append("records the agent never made: %s" % extra[:10])
 if server != implied: problems.append("time per application differs from the day's events")
+if from_history != {a: ms for a, ms in implied.items() if ms}:
+    problems.append("stintctl report (the history) differs from the day's events")
 if len(stored) == 0: problems.append("nothing stored")
 if problems:
     print("VERDICT: FAIL — " + "; ".join(problems))
     sys.exit(1)
 print("VERDICT: PASS — the server holds all %d records, each once, and the day's time per "
-      "application to the millisecond" % recorded)
+      "application to the millisecond, as stintctl report shows it from the history" % recorded)
 EOF
 RC=$?
 set -e

@@ -65,6 +65,7 @@
 
 #include <leveldb/c.h>
 
+#include "history.h"
 #include "journal.h"
 #include "journal_lock.h"
 #include "stint/buf.h"
@@ -172,9 +173,11 @@ struct stint_journal {
     uint32_t *rc_size;
     size_t rc_head, rc_n, rc_cap;
     bool rc_valid;
-    uint64_t rc_base;       /* the acked seq the cache starts after */
-    char *abspath;          /* realpath of the folder, to find LevelDB's mappings */
-    uint64_t touched_bytes; /* read since the mapped table pages were last released */
+    uint64_t rc_base;           /* the acked seq the cache starts after */
+    char *abspath;              /* realpath of the folder, to find LevelDB's mappings */
+    struct stint_history *hist; /* acked records kept for the user (history.c) */
+    bool hist_compact;          /* history was trimmed: compact its range too */
+    uint64_t touched_bytes;     /* read since the mapped table pages were last released */
     char errmsg[512];
 };
 

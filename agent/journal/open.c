@@ -82,6 +82,22 @@ static enum stint_err close_open_record(struct stint_journal *j,
     return err;
 }
 
+/* Makes the history (history.h) and drops what is past its age or cap, all of it when history
+ * is now off. */
+static enum stint_err history_attach(struct stint_journal *j, struct stint_error *e)
+{
+    struct stint_history_opts ho = {j->o.history_ms, j->o.history_max_bytes};
+
+    if (stint_history_create(&ho, &j->hist) != STINT_OK) {
+        return stint_error_set(e, STINT_ENOMEM, 0, "journal: out of memory");
+    }
+    if (stint_history_trim(j->hist, j->db, j->ropt, j->wopt, wall_ms(j), NULL, j->errmsg,
+                           sizeof(j->errmsg)) != STINT_OK) {
+        return stint_error_set(e, STINT_EIO, 0, "journal %s: %s", j->path, j->errmsg);
+    }
+    return STINT_OK;
+}
+
 enum stint_err stint_journal_open(const struct stint_journal_opts *opts, struct stint_journal **out,
                                   struct stint_journal_open_info *info, struct stint_error *e)
 {
@@ -182,6 +198,10 @@ enum stint_err stint_journal_open(const struct stint_journal_opts *opts, struct 
         stint_error_set(e, err, 0, "%s", j->errmsg);
         goto cleanup;
     }
+    err = history_attach(j, e);
+    if (err != STINT_OK) {
+        goto cleanup;
+    }
     if (pthread_create(&j->thread, NULL, maint_main, j) != 0) {
         err = stint_error_set(e, STINT_ENOMEM, 0, "journal: cannot start its thread");
         goto cleanup;
@@ -203,6 +223,7 @@ cleanup:
         if (mu_ok) {
             pthread_mutex_destroy(&j->mu);
         }
+        stint_history_destroy(j->hist);
         free(j->abspath);
         free(j->path);
         free(j);
@@ -243,6 +264,7 @@ void stint_journal_close(struct stint_journal *j)
     free(j->offs);
     free(j->rc_seq);
     free(j->rc_size);
+    stint_history_destroy(j->hist);
     free(j->abspath);
     free(j->path);
     free(j);
@@ -286,6 +308,7 @@ void stint_journal_stats(struct stint_journal *j, struct stint_journal_stats *ou
     out->dead_dropped = j->st.dead_dropped;
     out->lost = j->st.lost;
     out->compactions = j->compactions;
+    stint_history_stats(j->hist, &out->history, &out->history_bytes);
     out->private_mode = j->private_mode;
     pthread_mutex_unlock(&j->mu);
 }
@@ -373,3 +396,40 @@ enum stint_err stint_journal_meta_set(struct stint_journal *j, const char *key, 
     struct stint_journal_append_opts ao = {.meta_key = key, .meta_val = val, .meta_len = len};
     return stint_journal_append(j, NULL, 0, &ao, NULL);
 }
+struct hist_read {
+    struct stint_journal *j;
+    stint_journal_entry_fn fn;
+    void *ctx;
+};
+
+static enum stint_err hist_entry(void *ctx, uint64_t seq, const uint8_t *value, size_t len)
+{
+    struct hist_read *hr = ctx;
+    struct stint_journal_entry en = {seq, value, len, &hr->j->dec_rec};
+    if (!decode_stored(value, len, seq, &hr->j->dec_rec)) {
+        return STINT_OK; /* of no use to a report; the bounds remove it in time */
+    }
+    return hr->fn(hr->ctx, &en);
+}
+
+enum stint_err stint_journal_history_read(struct stint_journal *j, uint64_t from, size_t max,
+                                          stint_journal_entry_fn fn, void *ctx, uint64_t *next,
+                                          bool *more)
+{
+    struct hist_read hr = {j, fn, ctx};
+    enum stint_err err;
+
+    pthread_mutex_lock(&j->mu);
+    err = ensure_db(j);
+    if (err == STINT_OK) {
+        err = stint_history_trim(j->hist, j->db, j->ropt, j->wopt, wall_ms(j), NULL, j->errmsg,
+                                 sizeof(j->errmsg));
+    }
+    if (err == STINT_OK) {
+        err = stint_history_read(j->db, j->ropt, from, max, hist_entry, &hr, next, more, j->errmsg,
+                                 sizeof(j->errmsg));
+    }
+    pthread_mutex_unlock(&j->mu);
+    return err;
+}
+

@@ -159,6 +159,7 @@ enum stint_err stint_journal_purge(struct stint_journal *j)
     }
     put_state(j, &st);
     j->st = st;
+    stint_history_forget(j->hist); /* the history went with the old database */
     err = write_batch(j, true, "purge: writing meta failed");
     j->oldest_valid = false;
     j->read_hwm = st.acked;

@@ -161,6 +161,19 @@ cleanup:
     return err;
 }
 
+/* Applies the history's bounds after an ack; returns the bytes they dropped. A failure is not
+ * the ack's: the records are acked, and old history goes at the next trim. */
+static uint64_t history_after_ack(struct stint_journal *j)
+{
+    uint64_t freed = 0;
+    char msg[256];
+
+    (void)stint_history_trim(j->hist, j->db, j->ropt, j->wopt, wall_ms(j), &freed, msg,
+                             sizeof(msg));
+    j->hist_compact = j->hist_compact || freed > 0;
+    return freed;
+}
+
 enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
 {
     enum stint_err err = STINT_OK;
@@ -181,8 +194,9 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
         goto cleanup;
     }
     if (j->rc_valid && j->rc_base == j->st.acked && j->rc_n > j->rc_head &&
-        seq <= j->rc_seq[j->rc_n - 1]) {
-        /* everything stored up to seq was handed out by reads: delete by key */
+        seq <= j->rc_seq[j->rc_n - 1] && !stint_history_on(j->hist)) {
+        /* everything stored up to seq was handed out by reads: delete by key (not with a
+         * history, which needs the values: the walk below reads them) */
         struct jstate st = j->st;
         size_t i = j->rc_head;
         leveldb_writebatch_clear(j->wb);
@@ -230,8 +244,10 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
                 more = true;
                 break;
             }
-            (void)leveldb_iter_value(it, &vl);
+            const void *v = leveldb_iter_value(it, &vl);
             leveldb_writebatch_delete(j->wb, (const char *)k, kl);
+            /* into the history in the same batch: a crash keeps it in one space of the two */
+            stint_history_keep(j->hist, j->wb, s, v, vl);
             st.count--;
             st.bytes -= kl + vl;
             chunk_freed += kl + vl;
@@ -250,6 +266,7 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
         }
         put_state(j, &st);
         err = write_batch(j, false, "ack failed");
+        stint_history_settle(j->hist, err == STINT_OK);
         if (err != STINT_OK) {
             goto cleanup;
         }
@@ -260,6 +277,7 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
         }
     }
 acked:
+    freed += history_after_ack(j);
     j->oldest_valid = false;
     j->acked_bytes_since += freed;
     j->touched_bytes += freed;

@@ -399,6 +399,7 @@ enum stint_err db_bring_up(struct stint_journal *j, struct stint_journal_open_in
     if (err == STINT_OK) {
         err = settle(j, &s, &mk, moved, info);
     }
+    stint_history_forget(j->hist); /* a database opened anew is counted anew */
     if (err == STINT_OK) {
         mark_remove(j->path);   /* from now on the state in LevelDB is the witness */
         release_table_pages(j); /* the scan touched every table */

@@ -182,6 +182,53 @@ def run(env):
             check(s not in srv.stdout, "the collector's report holds %r" % s)
     print("ok: %d records; the filtered strings are in no journal file, no collector file and "
           "not in the dump" % len(got))
+    reload_case(env)
+
+
+def reload_case(env):
+    """SIGHUP re-applies [filters]: a rule added while its window is open covers the open span."""
+    check = ap.check
+    cfg = os.path.join(env.tmp, "reload.ini")
+    with open(cfg, "w") as f:
+        f.write("[filters]\nrule = drop app nothing-matches\n")
+    src = os.path.join(env.tmp, "reload.jsonl")
+    t1 = T0 + 86400000
+    with open(src, "w") as f:
+        f.write(json.dumps({"time": t1, "app": "code", "path": "/usr/bin/code",
+                            "title": "RELOAD-before"}) + "\n")
+        f.write(json.dumps({"time": t1 + 60000, "app": "mutt", "path": "/usr/bin/mutt",
+                            "title": "RELOAD-SECRET-title"}) + "\n")
+    for fn in os.listdir(env.tmp):  # the first collector's port file would be read as this one's
+        if fn.startswith("port-"):
+            os.remove(os.path.join(env.tmp, fn))
+    coll, port, _ = env.collector()
+    a = env.agent("reload", "jsonl:" + src, "https://127.0.0.1:%d" % port, token=3, config=cfg)
+    ap.wait_for("the secret window open", lambda: (lambda s: s["source"]["items"] >= 2 and
+                s["open"] and s["open"].get("title") == "RELOAD-SECRET-title")(a.status()), 60)
+    with open(cfg, "w") as f:
+        f.write("[filters]\nrule = drop title RELOAD-SECRET\n")
+    a.p.send_signal(1)  # SIGHUP
+    ap.wait_for("the reload logged", lambda: "[filters] reloaded: 1 rule" in a.log_text(), 60)
+    s = a.status()
+    check(s["open"] and s["open"]["kind"] == "private" and "title" not in s["open"],
+          "the open record after the reload: %s" % s["open"])
+    with open(src, "a") as f:
+        f.write(json.dumps({"time": t1 + 120000, "app": "code", "path": "/usr/bin/code",
+                            "title": "RELOAD-after"}) + "\n")
+        f.write(json.dumps({"time": t1 + 180000, "idle": True}) + "\n")
+    ap.wait_for("the reload case delivered", lambda: (lambda s: s["source"]["items"] >= 4 and
+                s["journal"]["next_seq"] > 3 and s["backlog"] == 0)(a.status()), 120, 0.1)
+    a.stop()
+    env.stop(coll)
+    got = [r for r in env.dump("acct3")]
+    text = json.dumps(got)
+    check("RELOAD-SECRET" not in text and "mutt" not in text,
+          "the window a reloaded rule drops reached the server: %s" % text)
+    check("RELOAD-before" in text and "RELOAD-after" in text, "the other windows: %s" % text)
+    priv = [r for r in got if r.get("kind") == "KIND_PRIVATE"]
+    check(len(priv) == 1 and int(priv[0]["startMs"]) == t1 + 60000 and
+          int(priv[0]["endMs"]) == t1 + 120000, "the dropped span's times: %s" % priv)
+    print("ok: SIGHUP re-applied [filters], the open span included")
 
 
 if __name__ == "__main__":

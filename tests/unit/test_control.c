@@ -146,7 +146,30 @@ static enum stint_err f_purge_poll(void *ctx, bool *done, json_t *out, struct st
     return STINT_OK;
 }
 
+/* history: the fake's records again, told apart by their app. */
+struct hist_fwd {
+    stint_control_record_fn fn;
+    void *ctx;
+};
+
+static enum stint_err history_rec(void *ctx, const struct stint_record *r)
+{
+    static struct stint_record h;
+    struct hist_fwd *p = ctx;
+    h = *r;
+    stint_record_set(&h, STINT_FIELD_APP, "from-history", 12);
+    return p->fn(p->ctx, &h);
+}
+
+static enum stint_err f_history(void *ctx, uint64_t from, size_t max, stint_control_record_fn fn,
+                                void *fn_ctx, uint64_t *next, bool *more, struct stint_error *e)
+{
+    struct hist_fwd p = {fn, fn_ctx};
+    return f_pending(ctx, from, max, history_rec, &p, next, more, e);
+}
+
 static const struct stint_control_ops ops = {
+    .history = f_history,
     .status = f_status,
     .private_set = f_private,
     .flush = f_flush,
@@ -314,6 +337,14 @@ static void test_parse_table(void **state)
         {"{\"cmd\":\"flush\",\"wait\":true}", STINT_OK, STINT_CONTROL_FLUSH},
         {"{\"cmd\":\"pending\"}", STINT_OK, STINT_CONTROL_PENDING},
         {"{\"cmd\":\"pending\",\"limit\":5}", STINT_OK, STINT_CONTROL_PENDING},
+        {"{\"cmd\":\"history\"}", STINT_OK, STINT_CONTROL_HISTORY},
+        {"{\"cmd\":\"history\",\"limit\":7}", STINT_OK, STINT_CONTROL_HISTORY},
+        {"{\"cmd\":\"history\",\"limit\":-1}", STINT_ETYPE, 0},
+        {"{\"cmd\":\"history\",\"since_ms\":1768435200000}", STINT_OK, STINT_CONTROL_HISTORY},
+        {"{\"cmd\":\"history\",\"since_ms\":-1}", STINT_ETYPE, 0},
+        {"{\"cmd\":\"history\",\"since_ms\":\"today\"}", STINT_ETYPE, 0},
+        {"{\"cmd\":\"pending\",\"since_ms\":5}", STINT_EINVAL, 0},
+        {"{\"cmd\":\"history\",\"wait\":true}", STINT_EINVAL, 0},
         {"{\"cmd\":\"purge\"}", STINT_OK, STINT_CONTROL_PURGE},
         {"{\"cmd\":\"purge\",\"server\":true}", STINT_OK, STINT_CONTROL_PURGE},
         {"{\"cmd\":\"dead_letters\"}", STINT_OK, STINT_CONTROL_DEAD_LETTERS},
@@ -659,6 +690,53 @@ static void test_pipelined(void **state)
     stint_control_close(c);
 }
 
+/* history streams what the history callback gives, in chunks, to the end; without the
+ * callback it is unsupported (code 11). */
+static void test_history_streams(void **state)
+{
+    static const struct stint_control_ops no_history = {.pending = f_pending};
+    struct stint_control *c;
+    json_t *a, *lines;
+    int fd;
+
+    (void)state;
+    fk.n_records = 1000;
+    c = open_server(&ops, false, 0);
+    fd = connect_client();
+    a = ask(c, fd, "{\"cmd\":\"history\"}\n", &lines);
+    assert_true(is_ok(a));
+    assert_int_equal(int_of(a, "count"), 1000);
+    assert_int_equal(json_array_size(lines), 1001);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(lines, 999), "record"), "app")),
+                        "from-history");
+    json_decref(lines);
+    json_decref(a);
+    a = ask(c, fd, "{\"cmd\":\"history\",\"limit\":10}\n", &lines);
+    assert_int_equal(int_of(a, "count"), 10);
+    assert_true(json_is_true(json_object_get(a, "more")));
+    json_decref(lines);
+    json_decref(a);
+    /* since_ms: record s ends at 1700000000000 + s * 1000 + 999; 1 .. 600 ended by then */
+    a = ask(c, fd, "{\"cmd\":\"history\",\"since_ms\":1700000600999}\n", &lines);
+    assert_int_equal(int_of(a, "count"), 400);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(lines, 0), "record"), "seq")),
+                        "601");
+    json_decref(lines);
+    json_decref(a);
+    close(fd);
+    stint_control_close(c);
+
+    c = open_server(&no_history, false, 0);
+    fd = connect_client();
+    a = ask(c, fd, "{\"cmd\":\"history\"}\n", NULL);
+    assert_int_equal(int_of(a, "code"), STINT_EUNSUPPORTED);
+    json_decref(a);
+    close(fd);
+    stint_control_close(c);
+}
+
 /* Errors of the daemon's callbacks travel to the client with their code and message; missing
  * callbacks are STINT_EUNSUPPORTED. */
 static void test_callback_errors(void **state)
@@ -993,6 +1071,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_line_closed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipelined, setup, teardown),
         cmocka_unit_test_setup_teardown(test_callback_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_streams, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_gone_mid_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_many_clients, setup, teardown),

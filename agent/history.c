@@ -1,0 +1,306 @@
+/* history.c — acknowledged records kept for the user's own report (see history.h).
+ *
+ * Design: the history is a key space of the journal's LevelDB, 'h' + be64 seq, holding each
+ * record's stored value byte for byte (be32 CRC-32, then the v1 Record), so the journal's own
+ * decoder reads it back and no second format exists. Keeping a record costs the journal one put
+ * in the WriteBatch that already deletes it from the record space; this file counts what that
+ * put adds (count, bytes) and applies the bounds afterwards, in a write of its own: dropping
+ * old history is not something a crash can make unsafe, only late.
+ *
+ * Counting: the count and bytes live only in memory. They are counted by one walk of the space
+ * the first time a trim runs after create or stint_history_forget (open, purge, a database made
+ * anew), and kept up to date by keep/settle and trim after that. The end time of the oldest
+ * record is cached so that a trim with nothing to do costs no read.
+ *
+ * Order: seq order is time order for records of one journal (the tracker closes them in time
+ * order), so the oldest by seq is the oldest by time: bounds always drop from the head.
+ */
+#include "history.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal.h"
+
+#define HKEY_LEN 9
+
+struct stint_history {
+    struct stint_history_opts o;
+    bool counted; /* count/bytes reflect the database */
+    uint64_t count, bytes;
+    uint64_t pend_count, pend_bytes; /* added to a batch not yet written */
+    bool head_known;                 /* head_end_ms is the end of the oldest record kept */
+    int64_t head_end_ms;
+    struct stint_record rec; /* decoding scratch (large: kept off the stack) */
+};
+
+static void hkey(uint8_t k[HKEY_LEN], uint64_t seq)
+{
+    k[0] = (uint8_t)STINT_HISTORY_PREFIX;
+    for (int i = 0; i < 8; i++) {
+        k[1 + i] = (uint8_t)(seq >> (56 - 8 * i));
+    }
+}
+
+static uint64_t hseq(const uint8_t *k)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        v = (v << 8) | k[1 + i];
+    }
+    return v;
+}
+
+static bool is_hkey(const char *k, size_t kl)
+{
+    return kl == HKEY_LEN && (uint8_t)k[0] == (uint8_t)STINT_HISTORY_PREFIX;
+}
+
+enum stint_err stint_history_create(const struct stint_history_opts *o, struct stint_history **out)
+{
+    struct stint_history *h = calloc(1, sizeof(*h));
+
+    *out = NULL;
+    if (!h) {
+        return STINT_ENOMEM;
+    }
+    h->o = *o;
+    if (h->o.keep_ms < 0) {
+        h->o.keep_ms = 0;
+    }
+    if (h->o.max_bytes == 0) {
+        h->o.max_bytes = STINT_HISTORY_DEFAULT_MAX_BYTES;
+    }
+    *out = h;
+    return STINT_OK;
+}
+
+void stint_history_destroy(struct stint_history *h)
+{
+    free(h);
+}
+
+bool stint_history_on(const struct stint_history *h)
+{
+    return h && h->o.keep_ms > 0;
+}
+
+void stint_history_forget(struct stint_history *h)
+{
+    if (h) {
+        h->counted = false;
+        h->count = h->bytes = 0;
+        h->pend_count = h->pend_bytes = 0;
+        h->head_known = false;
+    }
+}
+
+void stint_history_keep(struct stint_history *h, leveldb_writebatch_t *wb, uint64_t seq,
+                        const void *value, size_t len)
+{
+    uint8_t k[HKEY_LEN];
+
+    if (!stint_history_on(h)) {
+        return;
+    }
+    hkey(k, seq);
+    leveldb_writebatch_put(wb, (const char *)k, sizeof(k), value, len);
+    h->pend_count++;
+    h->pend_bytes += HKEY_LEN + len;
+}
+
+void stint_history_settle(struct stint_history *h, bool written)
+{
+    if (!h) {
+        return;
+    }
+    if (written && h->counted) {
+        if (h->count == 0) {
+            h->head_known = false; /* the first record kept is the new head */
+        }
+        h->count += h->pend_count;
+        h->bytes += h->pend_bytes;
+    }
+    h->pend_count = h->pend_bytes = 0;
+}
+
+static enum stint_err iter_error(leveldb_iterator_t *it, const char *what, char *msg, size_t cap)
+{
+    char *lerr = NULL;
+
+    leveldb_iter_get_error(it, &lerr);
+    if (!lerr) {
+        return STINT_OK;
+    }
+    snprintf(msg, cap, "history: %s: %s", what, lerr);
+    leveldb_free(lerr);
+    return STINT_EIO;
+}
+
+/* Counts the space once (never holding more than one value). */
+static enum stint_err count_all(struct stint_history *h, leveldb_t *db,
+                                const leveldb_readoptions_t *ro, char *msg, size_t cap)
+{
+    leveldb_iterator_t *it = leveldb_create_iterator(db, ro);
+    const char p = STINT_HISTORY_PREFIX;
+    enum stint_err err;
+
+    h->count = h->bytes = 0;
+    for (leveldb_iter_seek(it, &p, 1); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = leveldb_iter_key(it, &kl);
+        if (kl < 1 || k[0] != p) {
+            break;
+        }
+        (void)leveldb_iter_value(it, &vl);
+        h->count++;
+        h->bytes += kl + vl;
+    }
+    err = iter_error(it, "counting failed", msg, cap);
+    leveldb_iter_destroy(it);
+    h->counted = err == STINT_OK;
+    h->head_known = false;
+    return err;
+}
+
+/* The end time of a stored value; a value that does not decode counts as ended long ago (it is
+ * of no use to a report, and only bounds would ever remove it). */
+static int64_t end_of(struct stint_history *h, uint64_t seq, const void *v, size_t vl)
+{
+    if (stint_journal_value_decode(v, vl, seq, &h->rec) != STINT_OK) {
+        return INT64_MIN;
+    }
+    return h->rec.end_ms;
+}
+
+enum stint_err stint_history_trim(struct stint_history *h, leveldb_t *db,
+                                  const leveldb_readoptions_t *ro, const leveldb_writeoptions_t *wo,
+                                  int64_t now_ms, uint64_t *freed, char *msg, size_t cap)
+{
+    leveldb_writebatch_t *wb = NULL;
+    leveldb_iterator_t *it = NULL;
+    const char p = STINT_HISTORY_PREFIX;
+    int64_t cutoff = stint_history_on(h) ? now_ms - h->o.keep_ms : INT64_MAX;
+    uint64_t count, bytes, gone = 0;
+    enum stint_err err = STINT_OK;
+    char *lerr = NULL;
+
+    if (freed) {
+        *freed = 0;
+    }
+    if (!h->counted) {
+        err = count_all(h, db, ro, msg, cap);
+        if (err != STINT_OK) {
+            goto cleanup;
+        }
+    }
+    if (h->count == 0 ||
+        (h->bytes <= h->o.max_bytes && h->head_known && h->head_end_ms >= cutoff)) {
+        goto cleanup;
+    }
+    count = h->count;
+    bytes = h->bytes;
+    wb = leveldb_writebatch_create();
+    it = leveldb_create_iterator(db, ro);
+    h->head_known = false;
+    for (leveldb_iter_seek(it, &p, 1); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = leveldb_iter_key(it, &kl);
+        const char *v = leveldb_iter_value(it, &vl);
+        int64_t end;
+        if (kl < 1 || k[0] != p) {
+            break;
+        }
+        end = is_hkey(k, kl) ? end_of(h, hseq((const uint8_t *)k), v, vl) : INT64_MIN;
+        if (bytes <= h->o.max_bytes && end >= cutoff) {
+            h->head_known = true;
+            h->head_end_ms = end;
+            break;
+        }
+        leveldb_writebatch_delete(wb, k, kl);
+        count--;
+        bytes -= kl + vl;
+        gone += kl + vl;
+    }
+    err = iter_error(it, "reading failed", msg, cap);
+    if (err != STINT_OK || gone == 0) {
+        goto cleanup;
+    }
+    leveldb_write(db, wo, wb, &lerr);
+    if (lerr) {
+        snprintf(msg, cap, "history: dropping old records failed: %s", lerr);
+        leveldb_free(lerr);
+        err = STINT_EIO;
+        goto cleanup;
+    }
+    h->count = count;
+    h->bytes = bytes;
+    if (freed) {
+        *freed = gone;
+    }
+cleanup:
+    if (it) {
+        leveldb_iter_destroy(it);
+    }
+    if (wb) {
+        leveldb_writebatch_destroy(wb);
+    }
+    return err;
+}
+
+enum stint_err stint_history_read(leveldb_t *db, const leveldb_readoptions_t *ro, uint64_t from,
+                                  size_t max, stint_history_fn fn, void *ctx, uint64_t *next,
+                                  bool *more, char *msg, size_t cap)
+{
+    leveldb_iterator_t *it = leveldb_create_iterator(db, ro);
+    enum stint_err err = STINT_OK;
+    uint8_t k0[HKEY_LEN];
+    size_t n = 0;
+    bool left = false;
+
+    hkey(k0, from);
+    if (next) {
+        *next = from;
+    }
+    for (leveldb_iter_seek(it, (const char *)k0, sizeof(k0)); leveldb_iter_valid(it);
+         leveldb_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = leveldb_iter_key(it, &kl);
+        const char *v;
+        uint64_t seq;
+        if (kl < 1 || k[0] != STINT_HISTORY_PREFIX) {
+            break;
+        }
+        if (!is_hkey(k, kl)) {
+            continue; /* not ours to interpret: damage, skipped as the record space does */
+        }
+        if (n == max) {
+            left = true;
+            break;
+        }
+        seq = hseq((const uint8_t *)k);
+        v = leveldb_iter_value(it, &vl);
+        err = fn(ctx, seq, (const uint8_t *)v, vl);
+        if (err != STINT_OK) {
+            goto cleanup;
+        }
+        n++;
+        if (next) {
+            *next = seq + 1;
+        }
+    }
+    err = iter_error(it, "reading failed", msg, cap);
+cleanup:
+    if (more) {
+        *more = left;
+    }
+    leveldb_iter_destroy(it);
+    return err;
+}
+
+void stint_history_stats(const struct stint_history *h, uint64_t *count, uint64_t *bytes)
+{
+    *count = h && h->counted ? h->count : 0;
+    *bytes = h && h->counted ? h->bytes : 0;
+}
