@@ -254,9 +254,10 @@ static enum stint_err c_status(void *ctx, json_t *out, struct stint_error *e)
                                   json_pack("{s:I, s:I}", "pid", (json_int_t)bs.pids[i],
                                             "last_event_ms", (json_int_t)bs.last_event_ms[i]));
         json_object_set_new(out, "browser",
-                            json_pack("{s:I, s:I, s:I, s:o}", "events", (json_int_t)bs.events,
+                            json_pack("{s:I, s:I, s:I, s:I, s:o}", "events", (json_int_t)bs.events,
                                       "matched", (json_int_t)bs.matched, "resent",
-                                      (json_int_t)bs.resent, "browsers", list));
+                                      (json_int_t)bs.resent, "unseen", (json_int_t)bs.unseen,
+                                      "browsers", list));
     }
 
     if (ts.has_open) {
@@ -1268,6 +1269,8 @@ enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e)
         timeout = min_timeout(timeout, st);
         if (d->control)
             timeout = min_timeout(timeout, stint_control_timeout_ms(d->control));
+        if (d->browser) /* a browser window waiting for its browser's report */
+            timeout = min_timeout(timeout, stint_browser_merge_timeout(d->browser));
 
         r = poll(fds, (nfds_t)n, timeout);
         if (r < 0) {
@@ -1302,6 +1305,8 @@ enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e)
                 err = STINT_OK;
             }
         }
+        if (d->browser && stint_browser_merge_tick(d->browser) != STINT_OK)
+            dlog(d, STINT_LOG_WARN, "browser: a held window could not be recorded");
         if (tfd_ready || (tt >= 0 && stint_tracker_timeout(d->tracker) <= 0)) {
             err = stint_tracker_tick(d->tracker);
             if (err != STINT_OK) {
