@@ -11,13 +11,19 @@ if(TARGET stintd AND TARGET stintctl AND TARGET stint-browser-host)
                    $<TARGET_FILE:stint-browser-host>)
   set_tests_properties(browser_agent PROPERTIES TIMEOUT 240)
 endif()
-# Real browsers under Xvfb + openbox with the extension and the host (skipped without them).
-if(TARGET stintd AND TARGET stintctl AND TARGET stint-browser-host)
+# Real browsers under Xvfb + openbox with the extension and the host, in both URL modes: tabs,
+# an xterm, a private/incognito window; Firefox through its enterprise policy file (skipped
+# without the browsers, Xvfb or, for Firefox, root).
+if(TARGET stintd AND TARGET stintctl AND TARGET stint-browser-host AND TARGET stint-collector)
   foreach(b chromium firefox-esr)
-    add_test(NAME browser_real_${b}
-             COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/browser_real.py
-                     $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl>
-                     $<TARGET_FILE:stint-browser-host> ${PROJECT_SOURCE_DIR}/browser/extension ${b})
-    set_tests_properties(browser_real_${b} PROPERTIES TIMEOUT 400 SKIP_RETURN_CODE 77)
+    foreach(mode host full)
+      add_test(NAME browser_real_${b}_${mode}
+               COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/browser_real.py
+                       $<TARGET_FILE:stintd> $<TARGET_FILE:stintctl>
+                       $<TARGET_FILE:stint-browser-host> $<TARGET_FILE:stint-collector>
+                       ${PROJECT_SOURCE_DIR}/browser/extension
+                       ${PROJECT_BINARY_DIR}/browser/stint-extension.xpi ${b} ${mode})
+      set_tests_properties(browser_real_${b}_${mode} PROPERTIES TIMEOUT 400 SKIP_RETURN_CODE 77)
+    endforeach()
   endforeach()
 endif()
