@@ -279,10 +279,22 @@ def main():
                                             capture_output=True, timeout=30
                                             ).stdout.decode().strip() not in ("", bwin),
                      "Firefox's private window")
-            time.sleep(0.5)  # the new window's address bar takes the keys once it is drawn
-            subprocess.run(["xdotool", "key", "ctrl+l"], env=env, timeout=30)
-            subprocess.run(["xdotool", "type", "--delay", "20", secret], env=env, timeout=60)
-            subprocess.run(["xdotool", "key", "Return"], env=env, timeout=30)
+            # the new window's address bar takes keys only once it is drawn: type the address
+            # again until the page's title shows (a loaded machine may lose the first keys)
+            pw = subprocess.run(["xdotool", "getactivewindow"], env=env, capture_output=True,
+                                timeout=30).stdout.decode().strip()
+            end = time.time() + 120
+            while True:
+                subprocess.run(["xdotool", "key", "ctrl+l"], env=env, timeout=30)
+                subprocess.run(["xdotool", "type", "--delay", "20", secret], env=env, timeout=60)
+                subprocess.run(["xdotool", "key", "Return"], env=env, timeout=30)
+                t = time.time() + 15
+                while time.time() < t and SECRET not in subprocess.run(
+                        ["xdotool", "getwindowname", pw], env=env, capture_output=True,
+                        timeout=30).stdout.decode():
+                    time.sleep(0.2)
+                if t > time.time() or time.time() > end:
+                    break
         pwin = wait_for(lambda: (lambda w: w if w not in ("", bwin, xwin) else None)(
             subprocess.run(["xdotool", "getactivewindow"], env=env, capture_output=True,
                            timeout=30).stdout.decode().strip()), "the private window")
