@@ -302,6 +302,9 @@ def main():
         wait_for(lambda: SECRET in subprocess.run(
             ["xdotool", "getwindowname", pwin], env=env, capture_output=True,
             timeout=30).stdout.decode(), "the secret page in the private window")
+        print("browser_real: the private window's title: %r" % subprocess.run(
+            ["xdotool", "getwindowname", pwin], env=env, capture_output=True,
+            timeout=30).stdout.decode().strip(), flush=True)
         open_is(lambda o: o.get("kind") == "private" and len(o) == 2, "a private record")
         time.sleep(1)  # a spell long enough to see it is not split by the page's load
         wait_for(lambda: subprocess.run(["xdotool", "windowactivate", "--sync", xwin], env=env,

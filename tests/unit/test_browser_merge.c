@@ -322,9 +322,24 @@ static void test_private_by_title(void **state)
     s.private_view = true;
     assert_int_equal(k->sample(k->ctx, &s, NULL), STINT_OK);
     window(f, T0 + 500, 200, "XTerm", "end");
+    /* any source, with or without the merger: the tracker knows such a title too, and the
+     * spell stays one record while the private window is retitled */
+    k = stint_tracker_sink(f->t);
+    s.time_ms = T0 + 1000;
+    s.private_view = false;
+    s.title = "Secret — Mozilla Firefox Private Browsing";
+    s.title_len = strlen(s.title);
+    assert_int_equal(k->sample(k->ctx, &s, NULL), STINT_OK);
+    s.time_ms = T0 + 1500;
+    s.title = "Other — Mozilla Firefox Private Browsing";
+    s.title_len = strlen(s.title);
+    assert_int_equal(k->sample(k->ctx, &s, NULL), STINT_OK);
+    window(f, T0 + 2000, 200, "XTerm", "end2");
     read_all(f);
     expect(f, 0, STINT_KIND_PRIVATE, "", "", "", T0 + 10, T0 + 500);
-    assert_int_equal(f->n, 1);
+    expect(f, 1, STINT_KIND_ACTIVE, "XTerm", "end", "", T0 + 500, T0 + 1000);
+    expect(f, 2, STINT_KIND_PRIVATE, "", "", "", T0 + 1000, T0 + 2000);
+    assert_int_equal(f->n, 3);
 }
 
 int main(void)
