@@ -89,6 +89,7 @@ done
 # extension's id, and the id Chromium gives the installed extension folder (computed here
 # independently: SHA-256 of the path, 32 hex digits as the letters a-p)
 [ -s /usr/share/stint/browser-extension/manifest.json ] || fail "the browser extension is missing"
+[ -s /usr/share/stint/stint-extension.xpi ] || fail "the extension's XPI (for Firefox) is missing"
 [ -x /usr/bin/stint-browser-host ] || fail "/usr/bin/stint-browser-host missing"
 python3 - <<'PY' || fail "the browsers' host manifests"
 import hashlib, json, sys
