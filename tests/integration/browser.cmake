@@ -2,6 +2,14 @@
 add_test(NAME browser_manifest
          COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/browser_manifest.py
                  ${PROJECT_SOURCE_DIR}/browser/extension)
+# stintctl browser install: the manifests per user and system-wide, the computed Chromium id,
+# the errors.
+if(TARGET stintctl)
+  add_test(NAME browser_install
+           COMMAND ${STINT_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/browser_install.py
+                   $<TARGET_FILE:stintctl> ${PROJECT_SOURCE_DIR}/browser/extension)
+  set_tests_properties(browser_install PROPERTIES TIMEOUT 120)
+endif()
 # Several sources at once, end to end: stintd on "jsonl:FILE, browser" and stint-browser-host
 # fed the extension's framed messages, over the real control socket.
 if(TARGET stintd AND TARGET stintctl AND TARGET stint-browser-host)
