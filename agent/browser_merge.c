@@ -12,6 +12,21 @@
  * blanks them); the merged sample is marked private_view and the tracker stores kind private
  * with times only. A browser whose last report is a blur matches no window: what is in focus is
  * then another program, and the window source says which.
+ *
+ * Windows the extension cannot see. Chromium does not show an extension its incognito windows
+ * unless the user allows it ("Allow in Incognito"), and nothing in X11 tells an incognito
+ * window apart (same WM_CLASS, role and title format; measured with Chromium 156). What the
+ * extension does say is that none of the windows it sees has the focus (a blur) while the
+ * window source shows a window of that browser's pid. So a browser's window is handed on only
+ * when the browser's report agrees with it (the browser has the focus, and its tab's title is
+ * in the window title, or its window is private); otherwise the sample is held until the
+ * browser's next report, at most HOLD_MS: a focus report releases it with the URL, a blur (or
+ * the browser still blurred at the deadline) makes it private. Likewise a blur of the browser
+ * whose window is in focus, with no other window sampled within HOLD_MS, turns that spell
+ * private from the blur. The record starts at the sample's time either way (the held time is
+ * handed to the tracker), so holding shifts nothing; it only delays the decision. Firefox
+ * private windows are also known by their title (stint_browser_private_title), which the
+ * window sources check themselves.
  */
 #define _GNU_SOURCE /* clock_gettime */
 #include "browser_merge.h"
@@ -22,6 +37,12 @@
 
 #include "stint/record.h"
 #include "common/clock.h"
+
+/* How long a browser window waits for its browser's report (module comment). Reports come
+ * within tens of ms of the focus change; a loaded machine may need a second. */
+#define HOLD_MS 3000
+
+enum hold { HOLD_NONE, HOLD_SAMPLE, HOLD_BLUR };
 
 struct browser {
     long pid;
@@ -40,8 +61,14 @@ struct stint_browser_merge {
     long title_owner; /* pid of the browser matched to this pid-less window by its title */
     char app[STINT_APP_MAX + 1], path[STINT_PATH_MAX + 1], title[STINT_TITLE_MAX + 1];
     char url[STINT_URL_MAX + 1];
+    bool win_private; /* the window source says: a private window */
     struct browser b[STINT_BROWSER_MERGE_MAX];
     int n;
+    /* a decision waiting for a browser's report (module comment) */
+    enum hold hold;
+    long hold_pid;
+    int64_t hold_ms;  /* when the record starts: the item's time, or wall ms for live sources */
+    int64_t hold_due; /* deadline: event ms (event-timed) or monotonic ms (live) */
     struct stint_browser_merge_stats st;
 };
 
@@ -54,6 +81,41 @@ static void copy_str(char *dst, size_t cap, const char *s, size_t len)
     if (len)
         memcpy(dst, s, len);
     dst[len] = '\0';
+}
+
+static struct browser *find(struct stint_browser_merge *m, long pid)
+{
+    for (int i = 0; i < m->n; i++) {
+        if (pid > 0 && m->b[i].pid == pid)
+            return &m->b[i];
+    }
+    return NULL;
+}
+
+static bool ends_with(const char *s, size_t len, const char *tail)
+{
+    size_t tl = strlen(tail);
+    return len >= tl && memcmp(s + len - tl, tail, tl) == 0;
+}
+
+bool stint_browser_private_title(const char *app, size_t app_len, const char *title,
+                                 size_t title_len)
+{
+    char a[64];
+    size_t al = app_len < sizeof(a) - 1 ? app_len : sizeof(a) - 1;
+
+    if (!app || !title)
+        return false;
+    for (size_t i = 0; i < al; i++)
+        a[i] = (char)(app[i] >= 'A' && app[i] <= 'Z' ? app[i] - 'A' + 'a' : app[i]);
+    a[al] = '\0';
+    /* Firefox: "Mozilla Firefox Private Browsing", "Page — Mozilla Firefox Private Browsing" */
+    if (strstr(a, "firefox") && ends_with(title, title_len, "Private Browsing"))
+        return true;
+    /* Chrome and Chromium builds that mark the title */
+    if ((strstr(a, "chrom") || strstr(a, "brave")) && ends_with(title, title_len, "(Incognito)"))
+        return true;
+    return false;
 }
 
 /* The browser the remembered window belongs to, or NULL. */
@@ -84,9 +146,9 @@ static const struct browser *owner(const struct stint_browser_merge *m)
 
 /* Hands the tracker the remembered window, merged with its browser's tab. */
 static enum stint_err emit(struct stint_browser_merge *m, int64_t time_ms,
-                           const struct stint_source_pos *pos, bool resent)
+                           const struct stint_source_pos *pos, bool resent, bool unseen)
 {
-    const struct browser *b = owner(m);
+    const struct browser *b = unseen ? NULL : owner(m);
     struct stint_sample s = {0};
 
     s.time_ms = time_ms;
@@ -107,38 +169,112 @@ static enum stint_err emit(struct stint_browser_merge *m, int64_t time_ms,
         s.url_len = strlen(b->url);
         s.private_view = b->is_private;
     }
+    if (unseen || m->win_private) {
+        /* a window its browser cannot see, or a private one by its title: times only */
+        s.private_view = true;
+        m->st.unseen += unseen;
+    }
     if (resent)
         m->st.resent++;
     return m->to.sample(m->to.ctx, &s, pos);
+}
+
+/* The browser's last report agrees with the remembered window (module comment). */
+static bool agrees(const struct stint_browser_merge *m, const struct browser *b)
+{
+    return b->focus && (b->is_private || !b->title[0] || strstr(m->title, b->title));
+}
+
+/* Starts waiting for browser pid's report about what started at item_ms (0: now). */
+static void hold(struct stint_browser_merge *m, enum hold kind, long pid, int64_t item_ms)
+{
+    m->hold = kind;
+    m->hold_pid = pid;
+    if (m->event_time) {
+        m->hold_ms = item_ms;
+        m->hold_due = item_ms + HOLD_MS;
+    } else {
+        m->hold_ms = stint_clock_wall_ms();
+        m->hold_due = stint_clock_mono_ms() + HOLD_MS;
+    }
+    m->st.held++;
+}
+
+/* Ends a wait: the held window is handed on, with its browser's URL when the browser has the
+ * focus, private when it does not (a blur, or gone). */
+static enum stint_err decide(struct stint_browser_merge *m)
+{
+    const struct browser *b = find(m, m->hold_pid);
+    enum hold kind = m->hold;
+    bool seen = b && b->focus;
+
+    m->hold = HOLD_NONE;
+    if (kind == HOLD_SAMPLE)
+        return emit(m, m->hold_ms, NULL, false, !seen);
+    if (kind == HOLD_BLUR && !seen)
+        return emit(m, m->hold_ms, NULL, true, true);
+    return STINT_OK;
+}
+
+/* Decides a wait whose deadline an event-timed item at item_ms has passed. */
+static enum stint_err overdue(struct stint_browser_merge *m, int64_t item_ms)
+{
+    if (m->hold != HOLD_NONE && m->event_time && item_ms > m->hold_due)
+        return decide(m);
+    return STINT_OK;
 }
 
 static enum stint_err on_sample(void *ctx, const struct stint_sample *s,
                                 const struct stint_source_pos *pos)
 {
     struct stint_browser_merge *m = ctx;
+    const struct browser *b;
+    enum stint_err err = overdue(m, s->time_ms);
 
+    if (err != STINT_OK)
+        return err;
+    if (m->hold == HOLD_SAMPLE && s->pid > 0 && s->pid == m->hold_pid) {
+        /* the same browser again (a retitle) while its report is awaited: keep waiting,
+         * from the first sample's time */
+    } else if (m->hold == HOLD_SAMPLE) {
+        err = decide(m);
+        if (err != STINT_OK)
+            return err;
+    } else {
+        m->hold = HOLD_NONE; /* a blur followed by another window: the user moved on */
+    }
     copy_str(m->app, sizeof(m->app), s->app, s->app_len);
     copy_str(m->path, sizeof(m->path), s->path, s->path_len);
     copy_str(m->title, sizeof(m->title), s->title, s->title_len);
     copy_str(m->url, sizeof(m->url), s->url, s->url_len);
     m->win_pid = s->pid;
+    m->win_private = s->private_view;
     m->title_owner = 0; /* another sample: matched afresh */
     m->has_window = true;
-    return emit(m, s->time_ms, pos, false);
+    if (m->hold == HOLD_SAMPLE)
+        return STINT_OK;
+    b = find(m, s->pid);
+    if (b && !s->private_view && !agrees(m, b)) {
+        hold(m, HOLD_SAMPLE, b->pid, s->time_ms);
+        return STINT_OK;
+    }
+    return emit(m, s->time_ms, pos, false, false);
 }
 
 /* idle, private mode and bad input pass straight through */
 static enum stint_err on_idle(void *ctx, int64_t since_ms, const struct stint_source_pos *pos)
 {
     struct stint_browser_merge *m = ctx;
-    return m->to.idle(m->to.ctx, since_ms, pos);
+    enum stint_err err = m->hold != HOLD_NONE ? decide(m) : STINT_OK;
+    return err != STINT_OK ? err : m->to.idle(m->to.ctx, since_ms, pos);
 }
 
 static enum stint_err on_private(void *ctx, bool on, int64_t time_ms,
                                  const struct stint_source_pos *pos)
 {
     struct stint_browser_merge *m = ctx;
-    return m->to.private_mode(m->to.ctx, on, time_ms, pos);
+    enum stint_err err = m->hold != HOLD_NONE ? decide(m) : STINT_OK;
+    return err != STINT_OK ? err : m->to.private_mode(m->to.ctx, on, time_ms, pos);
 }
 
 static void on_bad(void *ctx, uint64_t line, const char *msg)
@@ -175,32 +311,45 @@ const struct stint_sink *stint_browser_merge_sink(struct stint_browser_merge *m)
     return &m->sink;
 }
 
+/* The browser reporting with pid, added (forgetting the one heard from least recently) if new. */
+static struct browser *take(struct stint_browser_merge *m, long pid)
+{
+    struct browser *b = NULL;
+
+    for (int i = 0; i < m->n; i++) {
+        if (m->b[i].pid == pid)
+            b = &m->b[i];
+    }
+    if (b)
+        return b;
+    if (m->n == STINT_BROWSER_MERGE_MAX) {
+        int oldest = 0;
+        for (int i = 1; i < m->n; i++) {
+            if (m->b[i].seen_ms < m->b[oldest].seen_ms)
+                oldest = i;
+        }
+        if (m->hold != HOLD_NONE && m->b[oldest].pid == m->hold_pid)
+            m->hold_pid = 0; /* gone: the wait ends private */
+        m->b[oldest] = m->b[--m->n];
+    }
+    b = &m->b[m->n++];
+    memset(b, 0, sizeof(*b));
+    b->pid = pid;
+    return b;
+}
+
 enum stint_err stint_browser_merge_event(struct stint_browser_merge *m,
                                          const struct stint_browser_event *ev)
 {
-    struct browser *b = NULL;
+    struct browser *b;
     const struct browser *before, *after;
     bool changed;
+    enum stint_err err = overdue(m, ev->time_ms);
 
-    before = m->has_window ? owner(m) : NULL;
-    for (int i = 0; i < m->n; i++) {
-        if (m->b[i].pid == ev->pid)
-            b = &m->b[i];
-    }
-    if (!b) {
-        if (m->n == STINT_BROWSER_MERGE_MAX) {
-            /* forget the browser heard from least recently */
-            int oldest = 0;
-            for (int i = 1; i < m->n; i++) {
-                if (m->b[i].seen_ms < m->b[oldest].seen_ms)
-                    oldest = i;
-            }
-            m->b[oldest] = m->b[--m->n];
-        }
-        b = &m->b[m->n++];
-        memset(b, 0, sizeof(*b));
-        b->pid = ev->pid;
-    }
+    if (err != STINT_OK)
+        return err;
+    before = m->has_window && m->hold != HOLD_SAMPLE ? owner(m) : NULL;
+    b = take(m, ev->pid);
     changed = b->focus != ev->focus || b->is_private != ev->is_private ||
               strcmp(b->url, ev->url ? ev->url : "") != 0;
     b->focus = ev->focus;
@@ -214,12 +363,40 @@ enum stint_err stint_browser_merge_event(struct stint_browser_merge *m,
     m->st.events++;
     if (!m->has_window)
         return STINT_OK;
+    if (m->hold == HOLD_SAMPLE && m->hold_pid == b->pid)
+        return decide(m); /* the report the held window waited for */
+    if (m->hold == HOLD_BLUR && m->hold_pid == b->pid && ev->focus)
+        m->hold = HOLD_NONE; /* the browser has the focus again */
+    if (m->hold == HOLD_SAMPLE)
+        return STINT_OK;
     after = owner(m);
     /* the window in focus is this browser's and its tab changed (or it became its window): the
      * record splits here */
     if (after == b && (changed || before != after))
-        return emit(m, m->event_time ? ev->time_ms : 0, NULL, true);
+        return emit(m, m->event_time ? ev->time_ms : 0, NULL, true, false);
+    /* the browser whose window is in focus sees none of its windows focused: either the user
+     * is moving to another program (its sample follows) or to a window the extension cannot
+     * see; wait to know which */
+    if (before == b && !ev->focus && m->win_pid > 0 && m->win_pid == b->pid)
+        hold(m, HOLD_BLUR, b->pid, ev->time_ms);
     return STINT_OK;
+}
+
+int64_t stint_browser_merge_timeout(const struct stint_browser_merge *m)
+{
+    int64_t left;
+
+    if (!m || m->hold == HOLD_NONE || m->event_time)
+        return -1;
+    left = m->hold_due - stint_clock_mono_ms();
+    return left > 0 ? left : 0;
+}
+
+enum stint_err stint_browser_merge_tick(struct stint_browser_merge *m)
+{
+    if (stint_browser_merge_timeout(m) != 0)
+        return STINT_OK;
+    return decide(m);
 }
 
 void stint_browser_merge_stats(const struct stint_browser_merge *m,

@@ -324,9 +324,10 @@ static enum stint_err c_status(void *ctx, json_t *out, struct stint_error *e)
                                   json_pack("{s:I, s:I}", "pid", (json_int_t)bs.pids[i],
                                             "last_event_ms", (json_int_t)bs.last_event_ms[i]));
         json_object_set_new(out, "browser",
-                            json_pack("{s:I, s:I, s:I, s:o}", "events", (json_int_t)bs.events,
+                            json_pack("{s:I, s:I, s:I, s:I, s:o}", "events", (json_int_t)bs.events,
                                       "matched", (json_int_t)bs.matched, "resent",
-                                      (json_int_t)bs.resent, "browsers", list));
+                                      (json_int_t)bs.resent, "unseen", (json_int_t)bs.unseen,
+                                      "browsers", list));
     }
 
     if (ts.has_open) {

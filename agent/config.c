@@ -77,7 +77,7 @@ struct key {
 #define MIB (1024LL * 1024)
 static const struct key keys[] = {
     {"agent", "source", T_SOURCE, OFF(source), 0, 0, NULL, false, "auto", NULL,
-     "auto|wayland|gnome|x11|stdin|jsonl:PATH", "what to watch"},
+     "auto|wayland|gnome|x11|stdin|jsonl:PATH[, browser]", "what to watch; add browser for URLs"},
     {"agent", "socket", T_PATH, OFF(socket), 0, 0, NULL, false, NULL,
      "$XDG_RUNTIME_DIR/stint/control", "PATH", "the control socket for stintctl"},
     {"agent", "log_level", T_ENUM, OFF(log_level), 0, 0, log_levels, false, "info", NULL,

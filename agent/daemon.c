@@ -606,6 +606,8 @@ enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e)
         timeout = min_timeout(timeout, st);
         if (d->control)
             timeout = min_timeout(timeout, stint_control_timeout_ms(d->control));
+        if (d->browser) /* a browser window waiting for its browser's report */
+            timeout = min_timeout(timeout, stint_browser_merge_timeout(d->browser));
 
         r = poll(fds, (nfds_t)n, timeout);
         if (r < 0) {
@@ -640,6 +642,8 @@ enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e)
                 err = STINT_OK;
             }
         }
+        if (d->browser && stint_browser_merge_tick(d->browser) != STINT_OK)
+            dlog(d, STINT_LOG_WARN, "browser: a held window could not be recorded");
         if (tfd_ready || (tt >= 0 && stint_tracker_timeout(d->tracker) <= 0)) {
             err = stint_tracker_tick(d->tracker);
             if (err != STINT_OK) {

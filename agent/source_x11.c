@@ -14,6 +14,9 @@
  * "firefox", "XTerm"; the instance when there is no class); path from _NET_WM_PID through
  * /proc/PID/exe. Invalid UTF-8 and over-long values are the tracker's to repair and cut.
  *
+ * A browser window whose title marks it private (Firefox's "Private Browsing") is handed on as
+ * private_view, without title or path (stint_browser_private_title).
+ *
  * In private mode (set_capture false) the source reads nothing about any window and drops its
  * selection on the focused one; when capture comes back the tracker asks for a fresh sample.
  *
@@ -38,6 +41,7 @@
 #include <xcb/screensaver.h>
 #include <xcb/xcb.h>
 
+#include "browser_merge.h"
 #include "ctext.h"
 #include "stint/record.h"
 #include "common/clock.h"
@@ -252,6 +256,14 @@ static enum stint_err sample_now(struct x11 *x, bool settled)
             }
         }
         free(r);
+    }
+    if (stint_browser_private_title(app, s.app_len, title ? title : "", s.title_len)) {
+        /* a private browser window, known by its title: times only (spec/AGENT.md, 2d) */
+        s.private_view = true;
+        title = NULL;
+        s.title_len = 0;
+        path[0] = '\0';
+        s.path_len = 0;
     }
     s.app = app;
     s.path = path;

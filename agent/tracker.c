@@ -51,6 +51,8 @@
 #include <unistd.h>
 #include "common/clock.h"
 
+#include "browser_merge.h"
+
 #define PENDING_MAX 256
 #define RETRY_MS 5000
 
@@ -133,11 +135,19 @@ static bool same_content(const struct stint_record *a, const struct stint_record
            memcmp(a->title, b->title, a->title_len) == 0 && memcmp(a->url, b->url, a->url_len) == 0;
 }
 
+/* A private browser window: marked by the source or the merger, or known by its title
+ * (browser_merge.h), whatever the source. */
+static bool private_window(const struct stint_sample *s)
+{
+    return s->private_view ||
+           stint_browser_private_title(s->app, s->app_len, s->title, s->title_len);
+}
+
 static enum stint_err build(struct stint_tracker *t, const struct stint_sample *s,
                             struct stint_record *r)
 {
     stint_record_clear(r);
-    if (s->private_view) {
+    if (private_window(s)) {
         /* a private browser window (browser_merge.c): times only */
         r->kind = STINT_KIND_PRIVATE;
         return STINT_OK;
@@ -542,7 +552,7 @@ static enum stint_err on_sample(void *ctx, const struct stint_sample *s,
      * browser window (a tab change there says nothing). Spans a [filters] rule dropped stay
      * one record each: they are private records too, but of different windows. */
     if (t->has_open && t->open->kind == t->focus->kind &&
-        (t->focus->kind == STINT_KIND_ACTIVE || s->private_view) &&
+        (t->focus->kind == STINT_KIND_ACTIVE || private_window(s)) &&
         same_content(t->open, t->focus)) {
         return flush(t);
     }

@@ -46,6 +46,7 @@ python3-dbus python3-gi waybar grim # tray_host (the tray host on D-Bus), tray_s
 postgresql-15 libpq-dev # the collector's PostgreSQL store (libpq) and the tests' own PostgreSQL 15
 firefox-esr chromium # the WebExtension and stint-browser-host tested in real browsers
 clang-format universal-ctags # make lint (scripts/lint/): the format check, function lengths
+nettle-dev # stintctl browser install: the Chromium extension id (SHA-256, ctl/chromium_id.c)
 "
 PACKAGES=$(printf '%s\n' "$PACKAGES" | sed 's/#.*//') # a line of PACKAGES may end in a comment
 

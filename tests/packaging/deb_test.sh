@@ -85,6 +85,30 @@ for m in man1/stintd.1 man1/stintctl.1 man5/stint-agent.ini.5 man8/stint-collect
     man1/stint-codec.1 man1/stint-conformance.1; do
     [ -s "/usr/share/man/$m.gz" ] || fail "/usr/share/man/$m.gz missing"
 done
+# the browsers' host manifests, system-wide: valid JSON naming the installed host, the Firefox
+# extension's id, and the id Chromium gives the installed extension folder (computed here
+# independently: SHA-256 of the path, 32 hex digits as the letters a-p)
+[ -s /usr/share/stint/browser-extension/manifest.json ] || fail "the browser extension is missing"
+[ -s /usr/share/stint/stint-extension.xpi ] || fail "the extension's XPI (for Firefox) is missing"
+[ -x /usr/bin/stint-browser-host ] || fail "/usr/bin/stint-browser-host missing"
+python3 - <<'PY' || fail "the browsers' host manifests"
+import hashlib, json, sys
+ext = "/usr/share/stint/browser-extension"
+cid = "".join(chr(97 + int(c, 16)) for c in hashlib.sha256(ext.encode()).hexdigest()[:32])
+want = {"/usr/lib/mozilla/native-messaging-hosts/org.stint.browser_host.json":
+        ("allowed_extensions", ["stint@stint.invalid"]),
+        "/etc/chromium/native-messaging-hosts/org.stint.browser_host.json":
+        ("allowed_origins", ["chrome-extension://%s/" % cid])}
+for path, (key, value) in want.items():
+    try:
+        m = json.load(open(path))
+    except (OSError, ValueError) as e:
+        sys.exit("deb_test: %s: %s" % (path, e))
+    if m.get("name") != "org.stint.browser_host" or m.get("type") != "stdio" or \
+            m.get("path") != "/usr/bin/stint-browser-host" or m.get(key) != value:
+        sys.exit("deb_test: %s: %r" % (path, m))
+json.load(open(ext + "/manifest.json"))
+PY
 # the collector serves from the installed binary (plain HTTP on loopback, a throw-away folder)
 (umask 077 && echo "deb-test-token-0123456789 alice" >"$TMP/tokens")
 /usr/bin/stint-collector serve --listen 127.0.0.1:0 --insecure-http --data "$TMP/data" \

@@ -226,12 +226,131 @@ static void test_title_fallback_and_two_browsers(void **state)
     expect(f, 3, STINT_KIND_ACTIVE, "other", "Gamma", "", T0 + 40, T0 + 50);
 }
 
+/* Chromium does not show the extension an incognito window it is not allowed in: the window
+ * source sees a window of the browser's pid whose title is not the reported tab's, and the
+ * extension then says none of its windows has the focus. That spell is private, from the
+ * window's own time, and its title never reaches the journal. */
+static void test_incognito_unseen(void **state)
+{
+    struct fixture *f = *state;
+    struct stint_browser_merge_stats st;
+
+    make(f, STINT_URL_FULL);
+    tab(f, T0, 100, "http://127.0.0.1:8099/plan.html", "Plan", false);
+    window(f, T0 + 10, 100, "Chromium", "Plan - Chromium");
+    window(f, T0 + 2000, 100, "Chromium", "Secret - Chromium");  /* the incognito window */
+    tab(f, T0 + 2040, 100, NULL, NULL, false);                   /* the extension: blur */
+    window(f, T0 + 2500, 100, "Chromium", "Secret2 - Chromium"); /* retitled in there */
+    window(f, T0 + 6000, 200, "XTerm", "xterm");
+    /* back to the normal window: the sample comes before the extension's report */
+    window(f, T0 + 8000, 100, "Chromium", "Plan - Chromium");
+    tab(f, T0 + 8030, 100, "http://127.0.0.1:8099/plan.html", "Plan", false);
+    window(f, T0 + 9000, 200, "XTerm", "end");
+    read_all(f);
+    expect(f, 0, STINT_KIND_ACTIVE, "Chromium", "Plan - Chromium",
+           "http://127.0.0.1:8099/plan.html", T0 + 10, T0 + 2000);
+    expect(f, 1, STINT_KIND_PRIVATE, "", "", "", T0 + 2000, T0 + 6000);
+    expect(f, 2, STINT_KIND_ACTIVE, "XTerm", "xterm", "", T0 + 6000, T0 + 8000);
+    expect(f, 3, STINT_KIND_ACTIVE, "Chromium", "Plan - Chromium",
+           "http://127.0.0.1:8099/plan.html", T0 + 8000, T0 + 9000);
+    assert_int_equal(f->n, 4);
+    stint_browser_merge_stats(f->m, &st);
+    assert_true(st.unseen >= 1);
+}
+
+/* A blur of the browser whose window is in focus: moving to another program (its sample
+ * follows within the wait) changes nothing; no sample at all means a window the extension
+ * cannot see took the focus (an incognito window opened over the focused one, same title):
+ * private from the blur. */
+static void test_blur_then_nothing(void **state)
+{
+    struct fixture *f = *state;
+
+    make(f, STINT_URL_FULL);
+    tab(f, T0, 100, "http://127.0.0.1:8099/plan.html", "Plan", false);
+    window(f, T0 + 10, 100, "Chromium", "Plan - Chromium");
+    tab(f, T0 + 1000, 100, NULL, NULL, false); /* blur, then the xterm's sample */
+    window(f, T0 + 1020, 200, "XTerm", "xterm");
+    tab(f, T0 + 3000, 100, "http://127.0.0.1:8099/plan.html", "Plan", false);
+    window(f, T0 + 3010, 100, "Chromium", "Plan - Chromium");
+    tab(f, T0 + 5000, 100, NULL, NULL, false); /* blur, and no sample for 9 s */
+    window(f, T0 + 14000, 200, "XTerm", "end");
+    read_all(f);
+    expect(f, 0, STINT_KIND_ACTIVE, "Chromium", "Plan - Chromium",
+           "http://127.0.0.1:8099/plan.html", T0 + 10, T0 + 1020);
+    expect(f, 1, STINT_KIND_ACTIVE, "XTerm", "xterm", "", T0 + 1020, T0 + 3010);
+    expect(f, 2, STINT_KIND_ACTIVE, "Chromium", "Plan - Chromium",
+           "http://127.0.0.1:8099/plan.html", T0 + 3010, T0 + 5000);
+    expect(f, 3, STINT_KIND_PRIVATE, "", "", "", T0 + 5000, T0 + 14000);
+    assert_int_equal(f->n, 4);
+}
+
+/* A window the source marks private (its title gave it away) is private whatever its browser
+ * reports; and the titles that give it away. */
+static void test_private_by_title(void **state)
+{
+    static const struct {
+        const char *app, *title;
+        bool priv;
+    } cases[] = {
+        {"firefox-esr", "Mozilla Firefox Private Browsing", true},
+        {"Firefox-esr", "Plan — Mozilla Firefox Private Browsing", true},
+        {"firefox", "Notes — Private Browsing", true},
+        {"firefox-esr", "Plan — Mozilla Firefox", false},
+        {"firefox-esr", "Private Browsing tips — Mozilla Firefox", false},
+        {"XTerm", "Private Browsing", false},
+        {"Chromium", "Plan - Chromium (Incognito)", true},
+        {"Google-chrome", "Plan - Google Chrome (Incognito)", true},
+        {"Chromium", "Plan - Chromium", false},
+        {"", "", false},
+    };
+    struct fixture *f = *state;
+    const struct stint_sink *k;
+    struct stint_sample s = {0};
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_int_equal(stint_browser_private_title(cases[i].app, strlen(cases[i].app),
+                                                     cases[i].title, strlen(cases[i].title)),
+                         cases[i].priv);
+    make(f, STINT_URL_FULL);
+    tab(f, T0, 100, "http://127.0.0.1:8099/plan.html", "Plan", false);
+    k = stint_browser_merge_sink(f->m);
+    s.time_ms = T0 + 10;
+    s.pid = 100;
+    s.app = "firefox-esr";
+    s.app_len = strlen(s.app);
+    s.private_view = true;
+    assert_int_equal(k->sample(k->ctx, &s, NULL), STINT_OK);
+    window(f, T0 + 500, 200, "XTerm", "end");
+    /* any source, with or without the merger: the tracker knows such a title too, and the
+     * spell stays one record while the private window is retitled */
+    k = stint_tracker_sink(f->t);
+    s.time_ms = T0 + 1000;
+    s.private_view = false;
+    s.title = "Secret — Mozilla Firefox Private Browsing";
+    s.title_len = strlen(s.title);
+    assert_int_equal(k->sample(k->ctx, &s, NULL), STINT_OK);
+    s.time_ms = T0 + 1500;
+    s.title = "Other — Mozilla Firefox Private Browsing";
+    s.title_len = strlen(s.title);
+    assert_int_equal(k->sample(k->ctx, &s, NULL), STINT_OK);
+    window(f, T0 + 2000, 200, "XTerm", "end2");
+    read_all(f);
+    expect(f, 0, STINT_KIND_PRIVATE, "", "", "", T0 + 10, T0 + 500);
+    expect(f, 1, STINT_KIND_ACTIVE, "XTerm", "end", "", T0 + 500, T0 + 1000);
+    expect(f, 2, STINT_KIND_PRIVATE, "", "", "", T0 + 1000, T0 + 2000);
+    assert_int_equal(f->n, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_day_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_day_host, setup, teardown),
         cmocka_unit_test_setup_teardown(test_title_fallback_and_two_browsers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incognito_unseen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_blur_then_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_private_by_title, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
