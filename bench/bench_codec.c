@@ -305,10 +305,10 @@ int main(int argc, char **argv)
     printf("| path | encode ns/record | decode ns/record | library alone enc/dec | "
            "our share enc/dec |\n");
     printf("| --- | ---: | ---: | ---: | ---: |\n");
-    printf("| nanopb (zero allocation) | %.0f | %.0f | %.0f / %.0f | %+.0f%% / %+.0f%% |\n",
-           pb_e, pb_d, nl_e, nl_d, (pb_e / nl_e - 1) * 100, (pb_d / nl_d - 1) * 100);
-    printf("| protobuf-c | %.0f | %.0f | %.0f / %.0f | %+.0f%% / %+.0f%% |\n", pbc_e, pbc_d,
-           cl_e, cl_d, (pbc_e / cl_e - 1) * 100, (pbc_d / cl_d - 1) * 100);
+    printf("| nanopb (zero allocation) | %.0f | %.0f | %.0f / %.0f | %+.0f%% / %+.0f%% |\n", pb_e,
+           pb_d, nl_e, nl_d, (pb_e / nl_e - 1) * 100, (pb_d / nl_d - 1) * 100);
+    printf("| protobuf-c | %.0f | %.0f | %.0f / %.0f | %+.0f%% / %+.0f%% |\n", pbc_e, pbc_d, cl_e,
+           cl_d, (pbc_e / cl_e - 1) * 100, (pbc_d / cl_d - 1) * 100);
     printf("| canonical JSON (jansson) | %.0f | %.0f | - | - |\n", j_e, j_d);
     printf("| nanopb, batch of %d (streaming) | %.0f | %.0f | - | - |\n", BATCH, bpe, bpd);
     printf("| protobuf-c, batch of %d | - | %.0f | - | - |\n", BATCH, bcd);
@@ -316,7 +316,8 @@ int main(int argc, char **argv)
     printf("| v1 protobuf | %zu |\n| v1 protobuf in a batch (with framing) | %zu |\n", pb_bytes,
            batch_pb.len / BATCH);
     printf("| canonical JSON | %zu |\n", json_bytes);
-    printf("\ntargets (model <-> bytes): protobuf-c <= 150 / <= 250 ns, nanopb <= 300 / <= 400 ns\n");
+    printf(
+        "\ntargets (model <-> bytes): protobuf-c <= 150 / <= 250 ns, nanopb <= 300 / <= 400 ns\n");
     stint_buf_free(&buf);
     stint_buf_free(&json_wire);
     stint_buf_free(&batch_pb);

@@ -146,10 +146,14 @@ static int bytes_table(const char *master, uint64_t n)
     static const struct {
         const char *name, *enc, *gz;
     } rows[] = {
-        {"protobuf + gzip", "pb", "1024"},         {"protobuf", "pb", "never"},
-        {"canonical JSON + gzip", "json", "1024"}, {"canonical JSON", "json", "never"},
-        {"legacy form + gzip", "form", "1024"},    {"legacy form", "form", "never"},
-        {"legacy JSON + gzip", "legacy-json", "1024"}, {"legacy JSON", "legacy-json", "never"},
+        {"protobuf + gzip", "pb", "1024"},
+        {"protobuf", "pb", "never"},
+        {"canonical JSON + gzip", "json", "1024"},
+        {"canonical JSON", "json", "never"},
+        {"legacy form + gzip", "form", "1024"},
+        {"legacy form", "form", "never"},
+        {"legacy JSON + gzip", "legacy-json", "1024"},
+        {"legacy JSON", "legacy-json", "never"},
     };
     char journal[300], data[300];
     size_t i;

@@ -432,4 +432,3 @@ enum stint_err stint_journal_history_read(struct stint_journal *j, uint64_t from
     pthread_mutex_unlock(&j->mu);
     return err;
 }
-

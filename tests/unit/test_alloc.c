@@ -168,8 +168,8 @@ static enum stint_err op_json_roundtrip(void)
 
     if (!h)
         return STINT_ENOMEM;
-    e = stint_json_decode_batch((const char *)g_json.data, g_json.len, h, stint_spool_fn, &sp,
-                                NULL, NULL);
+    e = stint_json_decode_batch((const char *)g_json.data, g_json.len, h, stint_spool_fn, &sp, NULL,
+                                NULL);
     if (e == STINT_OK) {
         it = stint_spool_iter(&sp);
         e = stint_json_encode_batch(h, &it, &out);
@@ -228,8 +228,7 @@ static void test_allocation_failures(void **state)
 
     (void)state;
     g_pb = make_batch(20);
-    assert_int_equal(stint_pb_decode_batch(g_pb.data, g_pb.len, h, stint_spool_fn, &sp, NULL,
-                                           NULL),
+    assert_int_equal(stint_pb_decode_batch(g_pb.data, g_pb.len, h, stint_spool_fn, &sp, NULL, NULL),
                      STINT_OK);
     it = stint_spool_iter(&sp);
     assert_int_equal(stint_json_encode_batch(h, &it, &g_json), STINT_OK);

@@ -59,11 +59,19 @@ static void test_sanitize_repairs(void **state)
     size_t n;
 
     (void)state;
-    n = stint_utf8_sanitize(out, sizeof(out), S("a\xff" "b\xe4\xb8" "c"), &rep, &cut);
+    n = stint_utf8_sanitize(out, sizeof(out),
+                            S("a\xff"
+                              "b\xe4\xb8"
+                              "c"),
+                            &rep, &cut);
     assert_true(rep);
     assert_false(cut);
     assert_int_equal(n, 9);
-    assert_memory_equal(out, "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c", 9);
+    assert_memory_equal(out,
+                        "a\xef\xbf\xbd"
+                        "b\xef\xbf\xbd"
+                        "c",
+                        9);
     assert_int_equal(out[n], '\0');
 
     n = stint_utf8_sanitize(out, sizeof(out), S("\xed\xa0\x80"), &rep, &cut);
