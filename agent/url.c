@@ -65,10 +65,16 @@ static size_t scheme_len(const char *s, size_t len)
     return i < len && s[i] == ':' ? i : 0;
 }
 
+/* Bytes of s before the first of `stops` (or a NUL). A table rather than strchr() per byte:
+ * this runs over every URL of every record the tracker stores. */
 static size_t span_until(const char *s, size_t len, const char *stops)
 {
+    bool stop[256] = {true}; /* [0]: a NUL stops too */
     size_t i = 0;
-    while (i < len && !strchr(stops, s[i])) {
+    for (const char *p = stops; *p; p++) {
+        stop[(unsigned char)*p] = true;
+    }
+    while (i < len && !stop[(unsigned char)s[i]]) {
         i++;
     }
     return i;
