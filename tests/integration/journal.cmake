@@ -8,7 +8,10 @@ endfunction()
 stint_journal_driver(journal_crash)
 add_test(NAME journal_crash_always COMMAND journal_crash always 200)
 add_test(NAME journal_crash_interval COMMAND journal_crash interval 200)
-set_tests_properties(journal_crash_always journal_crash_interval PROPERTIES TIMEOUT 600)
+# group commit: 128 records and a source position per write, as the tracker appends a burst
+add_test(NAME journal_crash_group COMMAND journal_crash interval:128 100)
+set_tests_properties(journal_crash_always journal_crash_interval journal_crash_group
+                     PROPERTIES TIMEOUT 600)
 
 stint_journal_driver(journal_corrupt)
 add_test(NAME journal_corrupt COMMAND journal_corrupt 140)
