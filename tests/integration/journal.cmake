@@ -19,8 +19,10 @@ add_test(NAME journal_corrupt COMMAND journal_corrupt 140)
 # left a malformed key among the records that ended every read there (seqs after it never sent)
 add_test(NAME journal_corrupt_junk_key_a COMMAND journal_corrupt 140 1796280634)
 add_test(NAME journal_corrupt_junk_key_b COMMAND journal_corrupt 140 1796293489)
+# the base journal written by group commit: 128 records and a position per append
+add_test(NAME journal_corrupt_group COMMAND journal_corrupt 140 - 128)
 set_tests_properties(journal_corrupt journal_corrupt_junk_key_a journal_corrupt_junk_key_b
-                     PROPERTIES TIMEOUT 600)
+                     journal_corrupt_group PROPERTIES TIMEOUT 600)
 
 stint_journal_driver(journal_diskfull)
 add_test(NAME journal_diskfull_tmpfs COMMAND journal_diskfull tmpfs)
