@@ -151,6 +151,12 @@ static const struct row rows[] = {
     {"{\"time\": 5, \"\xf4\x90\x80\x80\": 1}", STINT_EJSON, "not JSON (column", 0, NULL},
     {"{\"time\": 5} x", STINT_EJSON, "not JSON (column", 0, NULL},
     {"{\"time\": 5}{}", STINT_EJSON, "not JSON (column", 0, NULL},
+    /* yajl alone takes these: an unfinished token after the object is never finished */
+    {"{\"time\": 5} \"x", STINT_EJSON, "not JSON (column 13): trailing garbage", 0, NULL},
+    {"{\"time\": 5}\n\":", STINT_EJSON, "not JSON (column 13): trailing garbage", 0, NULL},
+    {"{\"time\": 5} tr", STINT_EJSON, "not JSON (column 15): ", 0, NULL},
+    {"{\"time\": 5, \"a\": x}", STINT_EJSON, "not JSON (column 19): ", 0, NULL},
+    {"{\"time\": 5} \r\n", STINT_OK, "", STINT_JSONL_FOCUS, ""},
     {"{\"time\": 99999999999999999999}", STINT_EJSON, "not JSON (column", 0, NULL},
     {"7", STINT_EJSON, "not JSON (column", 0, NULL},
     {"[1, 2]", STINT_ETYPE, "not a JSON object", 0, NULL},
