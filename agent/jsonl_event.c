@@ -28,6 +28,8 @@
  */
 #include "jsonl_event.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +75,9 @@ struct stint_jsonl_parser {
     yajl_handle h;   /* the line's handle: where the top-level value ends */
     size_t end;      /* that offset (0: it did not end) */
     const char *why; /* why a callback stopped the parse (a static message) */
-    char *str;       /* strings of known members */
+    char *num;       /* the text of the number being converted, NUL-terminated */
+    size_t num_cap;
+    char *str; /* strings of known members */
     size_t str_len, str_cap;
     char *keys; /* keys of the open objects: a size_t length, then the bytes */
     size_t keys_len, keys_cap;
@@ -96,6 +100,7 @@ void stint_jsonl_parser_destroy(struct stint_jsonl_parser *p)
     if (!p) {
         return;
     }
+    free(p->num);
     free(p->str);
     free(p->keys);
     free(p->starts);
@@ -226,15 +231,37 @@ static int on_boolean(void *ctx, int b)
     return scalar(ctx, b ? V_TRUE : V_FALSE, 0, NULL, 0);
 }
 
-static int on_integer(void *ctx, long long v)
+/* Every number, as its text: converted here as jansson does, because yajl's own integer
+ * conversion refuses -9223372036854775808 (it accumulates the magnitude as a positive number).
+ * An integer token out of int64 range and a real one out of double range are not JSON to
+ * jansson ("too big integer", "real number overflow"); a real that underflows is 0. */
+static int on_number(void *ctx, const char *s, size_t len)
 {
-    return scalar(ctx, V_INT, v, NULL, 0);
-}
+    struct stint_jsonl_parser *p = ctx;
+    bool real = memchr(s, '.', len) || memchr(s, 'e', len) || memchr(s, 'E', len);
+    long long v = 0;
 
-static int on_double(void *ctx, double d)
-{
-    (void)d;
-    return scalar(ctx, V_REAL, 0, NULL, 0);
+    if (!grow((void **)&p->num, &p->num_cap, 0, len + 1, 1)) {
+        p->nomem = true;
+        return 0;
+    }
+    memcpy(p->num, s, len);
+    p->num[len] = '\0';
+    errno = 0;
+    if (!real) {
+        v = strtoll(p->num, NULL, 10);
+        if (errno == ERANGE) {
+            p->why = "too big integer";
+            return 0;
+        }
+        return scalar(p, V_INT, v, NULL, 0);
+    }
+    double d = strtod(p->num, NULL);
+    if (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL)) {
+        p->why = "real number overflow";
+        return 0;
+    }
+    return scalar(p, V_REAL, 0, NULL, 0);
 }
 
 static int on_string(void *ctx, const unsigned char *s, size_t len)
@@ -390,8 +417,7 @@ static size_t trailing_garbage(const char *line, size_t n, size_t end)
 static const yajl_callbacks callbacks = {
     .yajl_null = on_null,
     .yajl_boolean = on_boolean,
-    .yajl_integer = on_integer,
-    .yajl_double = on_double,
+    .yajl_number = on_number,
     .yajl_string = on_string,
     .yajl_start_map = on_start_map,
     .yajl_map_key = on_map_key,
