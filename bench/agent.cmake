@@ -27,7 +27,7 @@ if(TARGET stintd AND TARGET stintctl)
   add_dependencies(run-bench run-bench_purge)
 endif()
 
-# The whole pipeline (issue 21): stintd on 1,000,000 JSONL events into stint-collector over
+# The whole pipeline: stintd on 1,000,000 JSONL events into stint-collector over
 # loopback TLS: live, offline ingest, return after an outage, kill -9 during the drain.
 if(TARGET stintd AND TARGET stintctl AND TARGET stint-collector)
   find_program(STINT_BENCH_PYTHON python3)

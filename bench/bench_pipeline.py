@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench_pipeline.py — the whole pipeline at the machine's pace (issue 21), as a table.
+"""bench_pipeline.py — the whole pipeline at the machine's pace, as a table.
 
     bench_pipeline.py STINTD STINTCTL COLLECTOR [--events N] [--outage S] [--returns K]
                       [--kills K] [--runs R] [--before DIR]

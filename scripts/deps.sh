@@ -45,7 +45,7 @@ gnome-shell libglib2.0-bin # issue 20: the GNOME Shell extension tested in a hea
 python3-dbus python3-gi waybar grim # issue 22: tray_host (the tray host on D-Bus), tray_screenshot (a real SNI host)
 postgresql-15 libpq-dev # issue 19: the collector's PostgreSQL store (libpq) and the tests' own PostgreSQL 15
 firefox-esr chromium # issue 17: the WebExtension and stint-browser-host tested in real browsers
-libyajl-dev # issue 21: agent/jsonl_event.c parses JSONL event lines with yajl
+libyajl-dev # agent/jsonl_event.c: the JSONL source parses event lines with yajl
 "
 PACKAGES=$(printf '%s\n' "$PACKAGES" | sed 's/#.*//') # a line of PACKAGES may end in a comment
 
