@@ -534,8 +534,10 @@ static enum stint_err event_of(struct stint_jsonl_parser *p, struct stint_jsonl_
             snprintf(msg, msgcap, "\"%s\" is not a string", member_names[i]);
             return STINT_ETYPE;
         }
-        *strs[i - M_APP] = m[i].type == V_STRING ? p->str + m[i].off : "";
-        *lens[i - M_APP] = m[i].type == V_STRING ? m[i].len : 0;
+        /* an empty string has no bytes in p->str, which may still be NULL */
+        bool bytes = m[i].type == V_STRING && m[i].len > 0;
+        *strs[i - M_APP] = bytes ? p->str + m[i].off : "";
+        *lens[i - M_APP] = bytes ? m[i].len : 0;
     }
     ev->time_ms = m[M_TIME].ival;
     ev->private_on = m[M_PRIVATE].type == V_TRUE;

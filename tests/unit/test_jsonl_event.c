@@ -132,6 +132,8 @@ static const struct row rows[] = {
      STINT_JSONL_FOCUS, "T\xc3\xbc"},
     {"{\"time\": 5, \"idle\": true, \"title\": \"x\"}", STINT_OK, "", STINT_JSONL_IDLE, "x"},
     {"{\"time\": 5, \"idle\": false, \"title\": \"y\"}", STINT_OK, "", STINT_JSONL_FOCUS, "y"},
+    /* the first line a parser sees holds only empty strings (found by UBSan under libFuzzer) */
+    {"{\"time\": 5, \"title\": \"\"}", STINT_OK, "", STINT_JSONL_FOCUS, ""},
     {"{\"time\": 5, \"private\": false}", STINT_OK, "", STINT_JSONL_PRIVATE, ""},
     {"{\"x\": {\"time\": \"no\"}, \"time\": 253402300799999}", STINT_OK, "", STINT_JSONL_FOCUS, ""},
     {"{\"time\": 5, \"title\": \"\\ud83d\\ude00\"}", STINT_OK, "", STINT_JSONL_FOCUS,
@@ -184,9 +186,11 @@ static void test_events_and_messages(void **state)
     char msg[200];
 
     (void)state;
-    assert_int_equal(stint_jsonl_parser_create(&p), STINT_OK);
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         const struct row *r = &rows[i];
+        /* a new parser for each row: a first line finds the scratch buffers empty */
+        stint_jsonl_parser_destroy(p);
+        assert_int_equal(stint_jsonl_parser_create(&p), STINT_OK);
         enum stint_err err = stint_jsonl_parse(p, r->line, strlen(r->line), &ev, msg, sizeof(msg));
         if (err != r->err || strncmp(msg, r->msg, strlen(r->msg)) != 0) {
             fail_msg("row %zu (%s): error %d \"%s\", want %d \"%s...\"", i, r->line, err, msg,
