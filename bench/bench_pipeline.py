@@ -258,9 +258,10 @@ def on_signal(signum, frame):
     raise KeyboardInterrupt("signal %d" % signum)
 
 
-def binaries(a, folder):
+def binaries(own, folder):
+    """The programs of one build: those named on the command line (own) or those in folder."""
     if folder is None:
-        return a.stintd, a.stintctl, a.collector
+        return own
     return tuple(os.path.join(folder, n) for n in ("stintd", "stintctl", "stint-collector"))
 
 
@@ -283,12 +284,13 @@ def main():
     signal.signal(signal.SIGINT, on_signal)
     tmp = tempfile.mkdtemp(prefix="stint-bench-pipeline-")
     b = Bench(a, tmp)
+    own = (a.stintd, a.stintctl, a.collector)  # b.a is a: kept before the loop overwrites it
     rows = {}
     try:
         b.prepare()
         for _ in range(a.runs):
             for label, folder in builds:
-                b.a.stintd, b.a.stintctl, b.a.collector = binaries(a, folder)
+                b.a.stintd, b.a.stintctl, b.a.collector = binaries(own, folder)
                 for name, fn in (("ack", lambda: b.live(True)), ("store", lambda: b.live(False)),
                                  ("off", b.offline), ("kill", b.kills)):
                     for k, v in fn().items():
