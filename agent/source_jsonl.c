@@ -27,9 +27,10 @@
 #define _GNU_SOURCE
 #include "source.h"
 
+#include "jsonl_event.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,6 +61,7 @@ struct jsonl {
     char *buf;
     size_t len, cap;
     struct stint_source_stats st;
+    struct stint_jsonl_parser *parser; /* reused line after line */
 };
 
 /* ---- positions ---- */
@@ -104,34 +106,16 @@ static void bad(struct jsonl *j, uint64_t line, const char *fmt, ...)
     }
 }
 
-/* A string member: absent or null is "", a string is itself, anything else is refused. */
-static bool member_str(json_t *o, const char *key, const char **s, size_t *len)
-{
-    json_t *v = json_object_get(o, key);
-    *s = "";
-    *len = 0;
-    if (!v || json_is_null(v)) {
-        return true;
-    }
-    if (!json_is_string(v)) {
-        return false;
-    }
-    *s = json_string_value(v);
-    *len = json_string_length(v);
-    return true;
-}
-
 static enum stint_err handle_line(struct jsonl *j, const char *p, size_t n, uint64_t start_off,
                                   uint64_t lineno)
 {
-    static const char *const strs[] = {"app", "path", "title", "url"};
+    struct stint_jsonl_event ev;
     struct stint_sample s = {0};
     uint8_t posb[POS_LEN];
     struct stint_source_pos pos = {posb, POS_LEN};
     const struct stint_source_pos *pp = NULL;
-    json_error_t jerr;
-    json_t *o = NULL, *v = NULL;
-    enum stint_err err = STINT_OK;
+    char msg[200];
+    enum stint_err err;
     size_t i = 0;
 
     while (n && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t')) {
@@ -143,27 +127,15 @@ static enum stint_err handle_line(struct jsonl *j, const char *p, size_t n, uint
     if (i == n) {
         return STINT_OK; /* blank */
     }
-    o = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
-    if (!o) {
-        bad(j, lineno, "not JSON (column %d): %s", jerr.column, jerr.text);
-        goto cleanup;
+    err = stint_jsonl_parse(j->parser, p, n, &ev, msg, sizeof(msg));
+    if (err == STINT_ENOMEM) {
+        return err;
     }
-    if (!json_is_object(o)) {
-        bad(j, lineno, "not a JSON object");
-        goto cleanup;
+    if (err != STINT_OK) {
+        bad(j, lineno, "%s", msg);
+        return STINT_OK;
     }
-    v = json_object_get(o, "time");
-    if (!v) {
-        bad(j, lineno, "no \"time\"");
-        goto cleanup;
-    }
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > TIME_MAX) {
-        bad(j, lineno, "\"time\" is not a whole number of Unix milliseconds");
-        goto cleanup;
-    }
-    s.time_ms = (int64_t)json_integer_value(v);
     if (j->regular) {
-        pos.data = posb;
         posb[0] = 'J';
         posb[1] = 1;
         put64(posb + 2, (uint64_t)j->dev);
@@ -172,51 +144,27 @@ static enum stint_err handle_line(struct jsonl *j, const char *p, size_t n, uint
         put64(posb + 26, lineno - 1);
         pp = &pos;
     }
-    json_t *idle = json_object_get(o, "idle");
-    json_t *priv = json_object_get(o, "private");
-    if (idle && !json_is_boolean(idle)) {
-        bad(j, lineno, "\"idle\" is not true or false");
-        goto cleanup;
-    }
-    if (priv && !json_is_boolean(priv)) {
-        bad(j, lineno, "\"private\" is not true or false");
-        goto cleanup;
-    }
-    if (idle && priv && json_is_true(idle)) {
-        bad(j, lineno, "\"idle\" and \"private\" in one event");
-        goto cleanup;
-    }
-    for (size_t k = 0; k < 4; k++) {
-        const char *sv;
-        size_t sl;
-        if (!member_str(o, strs[k], &sv, &sl)) {
-            bad(j, lineno, "\"%s\" is not a string", strs[k]);
-            goto cleanup;
-        }
-    }
     j->st.items++;
-    if (priv) {
-        if (j->base.sink.private_mode) {
-            err = j->base.sink.private_mode(j->base.sink.ctx, json_is_true(priv), s.time_ms, pp);
-        }
-        goto cleanup;
+    switch (ev.kind) {
+    case STINT_JSONL_PRIVATE:
+        return j->base.sink.private_mode
+                   ? j->base.sink.private_mode(j->base.sink.ctx, ev.private_on, ev.time_ms, pp)
+                   : STINT_OK;
+    case STINT_JSONL_IDLE:
+        return j->base.sink.idle ? j->base.sink.idle(j->base.sink.ctx, ev.time_ms, pp) : STINT_OK;
+    case STINT_JSONL_FOCUS:
+        break;
     }
-    if (idle && json_is_true(idle)) {
-        if (j->base.sink.idle) {
-            err = j->base.sink.idle(j->base.sink.ctx, s.time_ms, pp);
-        }
-        goto cleanup;
-    }
-    member_str(o, "app", &s.app, &s.app_len);
-    member_str(o, "path", &s.path, &s.path_len);
-    member_str(o, "title", &s.title, &s.title_len);
-    member_str(o, "url", &s.url, &s.url_len);
-    if (j->base.sink.sample) {
-        err = j->base.sink.sample(j->base.sink.ctx, &s, pp);
-    }
-cleanup:
-    json_decref(o);
-    return err;
+    s.time_ms = ev.time_ms;
+    s.app = ev.app;
+    s.app_len = ev.app_len;
+    s.path = ev.path;
+    s.path_len = ev.path_len;
+    s.title = ev.title;
+    s.title_len = ev.title_len;
+    s.url = ev.url;
+    s.url_len = ev.url_len;
+    return j->base.sink.sample ? j->base.sink.sample(j->base.sink.ctx, &s, pp) : STINT_OK;
 }
 
 /* Hands every complete line in buf to handle_line; keeps the rest. `final`: the input is over,
@@ -562,6 +510,7 @@ static void j_destroy(struct stint_source *s)
     free(j->path);
     free(j->dir);
     free(j->buf);
+    stint_jsonl_parser_destroy(j->parser);
     free(j);
 }
 
@@ -602,6 +551,10 @@ static struct jsonl *new_jsonl(void)
     if (j) {
         j->fd = j->wfd = j->ifd = -1;
         snprintf(j->base.meta_key, sizeof(j->base.meta_key), "source.jsonl");
+        if (stint_jsonl_parser_create(&j->parser) != STINT_OK) {
+            free(j);
+            j = NULL;
+        }
     }
     return j;
 }

@@ -2,7 +2,7 @@
 """bench_pipeline.py — the whole pipeline at the machine's pace, as a table.
 
     bench_pipeline.py STINTD STINTCTL COLLECTOR [--events N] [--outage S] [--returns K]
-                      [--kills K] [--runs R]
+                      [--kills K] [--runs R] [--before DIR]
 
 stintd reads N JSONL events (generated; every line a focus change, so every event closes a
 record) and delivers them over loopback TLS to stint-collector:
@@ -16,7 +16,13 @@ record) and delivers them over loopback TLS to stint-collector:
       acknowledged, peak RSS;
   (c) kill -9 of stintd 5 times during the drain into a storing collector: records lost and
       duplicated, exact, from `stint-collector dump` (every event's title is unique).
-Every figure is the median of R runs (default 3). Prints a Markdown table; never fails on time.
+Every figure is the median of R runs (default 3), with the 1-minute load average of the machine
+at the end of each phase beside it (the median of those). `--before DIR` names a folder holding
+another build's stintd, stintctl and stint-collector: the two builds then run alternately, run by
+run, and the table has a column for each. Prints a Markdown table; never fails on time.
+
+Whatever happens (a failure, Ctrl-C, SIGTERM), the programs it started are killed and its
+temporary folder is removed before it exits.
 """
 import argparse
 import json
@@ -31,6 +37,11 @@ import time
 
 TOKEN = "bench-pipeline-token-0123456789"
 TICK = os.sysconf("SC_CLK_TCK")
+
+
+def load1():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
 
 
 def free_port():
@@ -60,11 +71,16 @@ def folder_bytes(path):
 
 
 class Bench:
-    def __init__(self, a):
+    def __init__(self, a, tmp):
         self.a = a
-        self.tmp = tempfile.mkdtemp(prefix="stint-bench-pipeline-")
+        self.tmp = tmp
+        self.procs = []
         self.cert = os.path.join(self.tmp, "cert.pem")
         self.key = os.path.join(self.tmp, "key.pem")
+
+    def prepare(self):
+        """Makes the certificate, the tokens and the events file in the temporary folder."""
+        a = self.a
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                         "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost",
                         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout",
@@ -97,7 +113,7 @@ class Bench:
                 self.tokens]
         if ack_only:
             args.append("--ack-only")
-        p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = self.spawn(args)
         end = time.time() + 60
         while not (os.path.exists(pf) and os.path.getsize(pf) > 0):
             if time.time() > end or p.poll() is not None:
@@ -111,13 +127,26 @@ class Bench:
         d = os.path.join(self.tmp, tag)
         os.makedirs(d, exist_ok=True)
         sock = os.path.join(d, "control")
-        p = subprocess.Popen([self.a.stintd, "--source", "jsonl:" + self.events, "--journal",
-                              os.path.join(d, "journal"), "--socket", sock, "--server",
-                              "https://127.0.0.1:%d" % port, "--token-file", self.token,
-                              "--ca-file", self.cert, "--max-age", "0", "--log-level", "error"],
-                             env=dict(os.environ, XDG_CONFIG_HOME=os.path.join(d, "cfg")),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = self.spawn([self.a.stintd, "--source", "jsonl:" + self.events, "--journal",
+                        os.path.join(d, "journal"), "--socket", sock, "--server",
+                        "https://127.0.0.1:%d" % port, "--token-file", self.token, "--ca-file",
+                        self.cert, "--max-age", "0", "--log-level", "error"],
+                       env=dict(os.environ, XDG_CONFIG_HOME=os.path.join(d, "cfg")))
         return p, sock, os.path.join(d, "journal")
+
+    def spawn(self, args, env=None):
+        p = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        self.procs = [q for q in self.procs if q.poll() is None] + [p]
+        return p
+
+    def kill_all(self):
+        """Kills every program this bench started that still runs (on any exit)."""
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.procs = []
 
     def status(self, sock):
         r = subprocess.run([self.a.stintctl, "--socket", sock, "status", "--json"],
@@ -147,14 +176,15 @@ class Bench:
         data = os.path.join(self.tmp, "data-live-%d" % ack_only)
         c, port, _ = self.collector(0, data, ack_only)
         t0 = time.monotonic()
-        p, sock, _ = self.stintd("live-%d-%f" % (ack_only, t0), port)
+        p, sock, journal = self.stintd("live-%d-%f" % (ack_only, t0), port)
         self.wait(sock, "live delivery", lambda s: s["journal"]["acked_seq"] >= self.n)
         dt = time.monotonic() - t0
         cpu, rss = cpu_s(p.pid), hwm_mib(p.pid)
         self.stop(p)
         self.stop(c)
         shutil.rmtree(data, ignore_errors=True)
-        return {"rate": self.n / dt, "cpu_us": cpu / self.n * 1e6, "rss": rss}
+        shutil.rmtree(os.path.dirname(journal), ignore_errors=True)
+        return {"rate": self.n / dt, "cpu_us": cpu / self.n * 1e6, "rss": rss, "load": load1()}
 
     def offline(self):
         port = free_port()
@@ -163,7 +193,8 @@ class Bench:
         self.wait(sock, "ingest", lambda s: s["journal"]["next_seq"] > self.n)
         dt = time.monotonic() - t0
         out = {"rate": self.n / dt, "cpu_us": cpu_s(p.pid) / self.n * 1e6,
-               "rss_ingest": hwm_mib(p.pid), "disk": folder_bytes(journal) / self.n}
+               "rss_ingest": hwm_mib(p.pid), "disk": folder_bytes(journal) / self.n,
+               "load": load1()}
         time.sleep(max(0.0, self.a.outage - dt))
         data = os.path.join(self.tmp, "data-off-%f" % t0)
         delays = []
@@ -186,6 +217,7 @@ class Bench:
         self.stop(p)
         self.stop(c)
         shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(os.path.dirname(journal), ignore_errors=True)
         return out
 
     def kills(self):
@@ -204,10 +236,11 @@ class Bench:
             p.kill()
             p.wait()
             done += 1
-        p, sock, _ = self.stintd(tag, port)
+        p, sock, journal = self.stintd(tag, port)
         self.wait(sock, "drain", lambda s: s["journal"]["acked_seq"] >= self.n)
         self.stop(p)
         self.stop(c)
+        shutil.rmtree(os.path.dirname(journal), ignore_errors=True)
         r = subprocess.run([self.a.collector, "dump", "--data", data, "--account", "acct"],
                            capture_output=True, text=True, check=True)
         seen = {}
@@ -218,7 +251,18 @@ class Bench:
         lost = sum(1 for t in want if t not in seen)
         dup = sum(v - 1 for v in seen.values() if v > 1)
         shutil.rmtree(data, ignore_errors=True)
-        return {"kills": done, "lost": lost, "dup": dup}
+        return {"kills": done, "lost": lost, "dup": dup, "load": load1()}
+
+
+def on_signal(signum, frame):
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
+def binaries(own, folder):
+    """The programs of one build: those named on the command line (own) or those in folder."""
+    if folder is None:
+        return own
+    return tuple(os.path.join(folder, n) for n in ("stintd", "stintctl", "stint-collector"))
 
 
 def main():
@@ -231,40 +275,72 @@ def main():
     ap.add_argument("--returns", type=int, default=5)
     ap.add_argument("--kills", type=int, default=5)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--before", metavar="DIR",
+                    help="a folder with another build's stintd, stintctl and stint-collector, "
+                    "run alternately with these")
     a = ap.parse_args()
-    b = Bench(a)
+    builds = [("before", a.before), ("after", None)] if a.before else [("stintd", None)]
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    tmp = tempfile.mkdtemp(prefix="stint-bench-pipeline-")
+    b = Bench(a, tmp)
+    own = (a.stintd, a.stintctl, a.collector)  # b.a is a: kept before the loop overwrites it
     rows = {}
     try:
+        b.prepare()
         for _ in range(a.runs):
-            for name, fn in (("ack", lambda: b.live(True)), ("store", lambda: b.live(False)),
-                             ("off", b.offline), ("kill", b.kills)):
-                for k, v in fn().items():
-                    rows.setdefault(name + "." + k, []).append(v)
+            for label, folder in builds:
+                b.a.stintd, b.a.stintctl, b.a.collector = binaries(own, folder)
+                for name, fn in (("ack", lambda: b.live(True)), ("store", lambda: b.live(False)),
+                                 ("off", b.offline), ("kill", b.kills)):
+                    for k, v in fn().items():
+                        rows.setdefault((label, name + "." + k), []).append(v)
+    except KeyboardInterrupt as e:
+        raise SystemExit("bench_pipeline: interrupted (%s); cleaned up" % (e or "Ctrl-C"))
     finally:
-        shutil.rmtree(b.tmp, ignore_errors=True)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        b.kill_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+    table(a, [label for label, _ in builds], rows)
 
+
+def table(a, labels, rows):
     def m(k, fmt):
-        return fmt % statistics.median(rows[k])
+        return " | ".join(fmt % statistics.median(rows[(label, k)]) for label in labels)
 
-    print("\nbench_pipeline: %d events, outage %.0f s, %d returns, %d kills; medians of %d runs\n"
-          % (a.events, a.outage, a.returns, a.kills, a.runs))
-    print("| | stintd |\n| --- | ---: |")
-    print("| live, to an acking collector: records/s | %s |" % m("ack.rate", "%.0f"))
-    print("| live, to a storing collector: records/s | %s |" % m("store.rate", "%.0f"))
-    print("| agent CPU per record, live (acking) | %s µs |" % m("ack.cpu_us", "%.1f"))
-    print("| peak RSS, live (acking / storing) | %s / %s MiB |" % (m("ack.rss", "%.1f"),
-                                                                   m("store.rss", "%.1f")))
-    print("| ingest with the collector down: records/s | %s |" % m("off.rate", "%.0f"))
-    print("| ingest CPU per record | %s µs |" % m("off.cpu_us", "%.1f"))
-    print("| peak RSS while ingesting offline | %s MiB |" % m("off.rss_ingest", "%.1f"))
-    print("| journal bytes on disk per record | %s |" % m("off.disk", "%.0f"))
-    print("| first delivery after the collector returns: min / median / max of %d | "
-          "%s / %s / %s s |" % (a.returns, m("off.first_min", "%.2f"), m("off.first_med", "%.2f"),
-                                m("off.first_max", "%.2f")))
-    print("| last return -> all acknowledged | %s s |" % m("off.drain", "%.1f"))
-    print("| peak RSS, offline then drain | %s MiB |" % m("off.rss", "%.1f"))
-    print("| lost / duplicated after %d kill -9 during a drain | %s / %s |" % (
-        a.kills, m("kill.lost", "%d"), m("kill.dup", "%d")))
+    def mm(k1, k2, fmt):
+        return " | ".join("%s / %s" % (fmt % statistics.median(rows[(label, k1)]),
+                                       fmt % statistics.median(rows[(label, k2)]))
+                          for label in labels)
+
+    print("\nbench_pipeline: %d events, outage %.0f s, %d returns, %d kills; medians of %d runs"
+          "%s\n" % (a.events, a.outage, a.returns, a.kills, a.runs,
+                    ", the builds alternating run by run" if len(labels) > 1 else ""))
+    print("| | " + " | ".join(labels) + " |\n| --- |" + " ---: |" * len(labels))
+    rows_out = [
+        ("live, to an acking collector: records/s", m("ack.rate", "%.0f")),
+        ("live, to a storing collector: records/s", m("store.rate", "%.0f")),
+        ("agent CPU per record, live (acking), µs", m("ack.cpu_us", "%.2f")),
+        ("peak RSS, live (acking / storing), MiB", mm("ack.rss", "store.rss", "%.1f")),
+        ("ingest with the collector down: records/s", m("off.rate", "%.0f")),
+        ("ingest CPU per record, µs", m("off.cpu_us", "%.2f")),
+        ("peak RSS while ingesting offline, MiB", m("off.rss_ingest", "%.1f")),
+        ("journal bytes on disk per record", m("off.disk", "%.0f")),
+        ("first delivery after the collector returns: min / median / max of %d, s" % a.returns,
+         " | ".join("%.2f / %.2f / %.2f" % tuple(statistics.median(rows[(label, k)])
+                                                  for k in ("off.first_min", "off.first_med",
+                                                            "off.first_max"))
+                    for label in labels)),
+        ("last return -> all acknowledged, s", m("off.drain", "%.1f")),
+        ("peak RSS, offline then drain, MiB", m("off.rss", "%.1f")),
+        ("lost / duplicated after %d kill -9 during a drain" % a.kills,
+         mm("kill.lost", "kill.dup", "%d")),
+        ("load average (1 min) after live acking / storing", mm("ack.load", "store.load", "%.1f")),
+        ("load average (1 min) after offline / kills", mm("off.load", "kill.load", "%.1f")),
+    ]
+    for what, cells in rows_out:
+        print("| %s | %s |" % (what, cells))
 
 
 if __name__ == "__main__":

@@ -118,6 +118,19 @@ size_t stint_utf8_sanitize(char *dst, size_t cap, const char *str, size_t len, b
         const char *piece;
         size_t plen;
 
+        /* ASCII fast path, eight bytes at a time (most titles are ASCII: this loop runs for
+         * every string of every record the tracker stores) */
+        while (i + 8 <= len && o + 8 <= room) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ull)
+                break;
+            memcpy(dst + o, s + i, 8);
+            i += 8;
+            o += 8;
+        }
+        if (i >= len)
+            break;
         n = decode_one(s + i, len - i, &cp, &bad);
         if (n) {
             piece = (const char *)s + i;

@@ -2,9 +2,10 @@
  *
  * The input is written to a pipe and read by the source as standard input would be, to its end.
  * Invariants: every item handed on has a time in 1..9999-12-31 and strings that are valid UTF-8
- * (jansson's check) which the record model then stores within its limits; every refused line is
- * reported with a line number inside the input and a message naming it ("stdin:LINE: ..."); items
- * and refusals together are no more than the lines of the input; the source ends at the end.
+ * (agent/jsonl_event.c's check) which the record model then stores within its limits; every
+ * refused line is reported with a line number inside the input and a message naming it
+ * ("stdin:LINE: ..."); items and refusals together are no more than the lines of the input; the
+ * source ends at the end.
  *
  * STINT_FUZZ_LIBS: stint_agent_core
  * STINT_FUZZ_DICT: json.dict

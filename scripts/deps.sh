@@ -47,6 +47,7 @@ postgresql-15 libpq-dev # the collector's PostgreSQL store (libpq) and the tests
 firefox-esr chromium # the WebExtension and stint-browser-host tested in real browsers
 clang-format universal-ctags # make lint (scripts/lint/): the format check, function lengths
 nettle-dev # stintctl browser install: the Chromium extension id (SHA-256, ctl/chromium_id.c)
+libyajl-dev # agent/jsonl_event.c: the JSONL source parses event lines with yajl
 "
 PACKAGES=$(printf '%s\n' "$PACKAGES" | sed 's/#.*//') # a line of PACKAGES may end in a comment
 

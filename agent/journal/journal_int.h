@@ -89,7 +89,8 @@
 #define PEND_MAX 256 /* `interval`: appends coalesced into one LevelDB write at most ... */
 #define PEND_MS 2    /* ... and for at most this long */
 #define RELEASE_BYTES ((uint64_t)4 << 20)
-#define RC_MAX 65536 /* read-cache entries; reading further ahead unacked falls back */
+#define RELEASE_MS 100 /* appending: the table pages are released this often at least */
+#define RC_MAX 65536   /* read-cache entries; reading further ahead unacked falls back */
 
 struct jstate {
     uint64_t next_seq, acked, count, bytes, dropped, gaps, dead, dead_total, dead_dropped, lost;
@@ -178,6 +179,7 @@ struct stint_journal {
     struct stint_history *hist; /* acked records kept for the user (history.c) */
     bool hist_compact;          /* history was trimmed: compact its range too */
     uint64_t touched_bytes;     /* read since the mapped table pages were last released */
+    int64_t released_ms;        /* CLOCK_MONOTONIC ms of that release */
     char errmsg[512];
 };
 

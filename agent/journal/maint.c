@@ -26,6 +26,7 @@ void release_table_pages(struct stint_journal *j)
     size_t pl;
 
     j->touched_bytes = 0;
+    j->released_ms = mono_ms();
     if (!j->abspath || !(f = fopen("/proc/self/maps", "re"))) {
         return;
     }

@@ -1,6 +1,9 @@
 /* journal_corrupt.c — byte flips and truncations at random offsets of every file LevelDB writes.
  *
- *   journal_corrupt CASES [SEED]
+ *   journal_corrupt CASES [SEED|- [GROUP]]
+ *
+ * With GROUP, the base journal is written GROUP records per append, each append with a position
+ * in the same write, as the tracker's group commit writes a burst; the checks are the same.
  *
  * A base journal is written in two sessions (so it has a table, a log, a manifest, CURRENT,
  * LOCK and the info logs LOG and LOG.old), with 50 records acked, and closed cleanly: 550
@@ -50,24 +53,33 @@ static void title_of(uint64_t seq, char *buf, size_t cap, size_t *len)
         (size_t)snprintf(buf, cap, "corruption-test record %" PRIu64 " of the base journal", seq);
 }
 
+static size_t group = 1; /* records per append */
+
 static int append_range(struct stint_journal *j, uint64_t from, uint64_t to)
 {
-    static struct stint_record r;
-    for (uint64_t seq = from; seq <= to; seq++) {
-        char title[96];
-        size_t tl;
-        uint64_t got = 0;
-        stint_record_clear(&r);
-        r.kind = STINT_KIND_ACTIVE;
-        r.start_ms = (int64_t)time(NULL) * 1000;
-        r.end_ms = r.start_ms + 1000;
-        title_of(seq, title, sizeof(title), &tl);
-        stint_record_set(&r, STINT_FIELD_APP, "code", 4);
-        stint_record_set(&r, STINT_FIELD_PATH, "/usr/share/code/code", 20);
-        stint_record_set(&r, STINT_FIELD_TITLE, title, tl);
-        if (stint_journal_append(j, &r, 1, NULL, &got) != STINT_OK || got != seq) {
+    static struct stint_record r[SESSION];
+    for (uint64_t seq = from; seq <= to;) {
+        size_t n = 0;
+        uint64_t got = 0, last;
+        for (; n < group && seq + n <= to; n++) {
+            char title[96];
+            size_t tl;
+            stint_record_clear(&r[n]);
+            r[n].kind = STINT_KIND_ACTIVE;
+            r[n].start_ms = (int64_t)time(NULL) * 1000;
+            r[n].end_ms = r[n].start_ms + 1000;
+            title_of(seq + n, title, sizeof(title), &tl);
+            stint_record_set(&r[n], STINT_FIELD_APP, "code", 4);
+            stint_record_set(&r[n], STINT_FIELD_PATH, "/usr/share/code/code", 20);
+            stint_record_set(&r[n], STINT_FIELD_TITLE, title, tl);
+        }
+        last = seq + n - 1;
+        struct stint_journal_append_opts ao = {
+            .meta_key = "corrupt.pos", .meta_val = &last, .meta_len = sizeof(last)};
+        if (stint_journal_append(j, r, n, group > 1 ? &ao : NULL, &got) != STINT_OK || got != seq) {
             return -1;
         }
+        seq += n;
     }
     return 0;
 }
@@ -173,7 +185,7 @@ int main(int argc, char **argv)
     static struct stint_record probe;
 
     if (argc < 2) {
-        fprintf(stderr, "usage: %s CASES [SEED]\n", argv[0]);
+        fprintf(stderr, "usage: %s CASES [SEED [GROUP]]\n", argv[0]);
         return 2;
     }
     cases = (int)arg_count(argv[1], 1, 1000000);
@@ -181,10 +193,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "journal_corrupt: CASES must be a count from 1, not '%s'\n", argv[1]);
         return 2;
     }
-    seed =
-        argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : (unsigned)time(NULL) ^ (unsigned)getpid();
+    /* SEED "-": a random one, as without it */
+    seed = argc > 2 && strcmp(argv[2], "-") != 0 ? (unsigned)strtoul(argv[2], NULL, 10)
+                                                 : (unsigned)time(NULL) ^ (unsigned)getpid();
+    if (argc > 3) {
+        unsigned long g = strtoul(argv[3], NULL, 10);
+        group = g >= 1 && g <= SESSION ? (size_t)g : 1;
+    }
     srand(seed);
-    printf("journal_corrupt: %d cases, seed %u\n", cases, seed);
+    printf("journal_corrupt: %d cases, seed %u, %zu records per append\n", cases, seed, group);
     if (!mkdtemp(root)) {
         perror("mkdtemp");
         return 2;

@@ -1,6 +1,10 @@
 /* journal_crash.c — kill -9 a journal writer at random moments and check what survives.
  *
- *   journal_crash POLICY CYCLES [SEED]      POLICY: always | interval
+ *   journal_crash POLICY[:N] CYCLES [SEED]      POLICY: always | interval
+ *
+ * With :N the writer appends N records at a time with a position in the same write (the group
+ * commit the tracker makes of a burst: stint_journal_append of N records and a meta key), and
+ * the reopened journal must hold whole groups only, with the position of the last one stored.
  *
  * Each cycle starts a child (this program again, exec'ed, so LevelDB starts clean in it) that
  * opens the journal and appends records as fast as it can, each titled with the seq it must get,
@@ -62,9 +66,35 @@ static void title_of(uint64_t seq, char *buf, size_t cap, size_t *len)
     *len = (size_t)n;
 }
 
+#define POS_KEY "crash.pos"
+#define GROUP_MAX 1024
+
 static enum stint_sync policy_of(const char *s)
 {
-    return strcmp(s, "interval") == 0 ? STINT_SYNC_INTERVAL : STINT_SYNC_ALWAYS;
+    return strncmp(s, "interval", 8) == 0 ? STINT_SYNC_INTERVAL : STINT_SYNC_ALWAYS;
+}
+
+/* N of "POLICY:N", 1 without it. */
+static size_t group_of(const char *s)
+{
+    const char *colon = strchr(s, ':');
+    unsigned long n = colon ? strtoul(colon + 1, NULL, 10) : 1;
+    return n >= 1 && n <= GROUP_MAX ? (size_t)n : 1;
+}
+
+/* The position stored with the last group (0 when none was). */
+static uint64_t stored_pos(struct stint_journal *j)
+{
+    uint8_t v[8];
+    size_t len = 0;
+    bool found = false;
+    uint64_t pos = 0;
+    if (stint_journal_meta_get(j, POS_KEY, v, sizeof(v), &len, &found) != STINT_OK || !found ||
+        len != sizeof(v)) {
+        return 0;
+    }
+    memcpy(&pos, v, sizeof(pos));
+    return pos;
 }
 
 static int child_main(const char *path, const char *policy, int fd)
@@ -73,7 +103,8 @@ static int child_main(const char *path, const char *policy, int fd)
         .path = path, .sync = policy_of(policy), .sync_interval_ms = INTERVAL_MS};
     struct stint_journal *j = NULL;
     struct stint_journal_stats s;
-    struct stint_record *r = calloc(1, sizeof(*r));
+    size_t group = group_of(policy);
+    struct stint_record *r = calloc(group, sizeof(*r));
     struct stint_error e;
     uint64_t want;
 
@@ -83,31 +114,38 @@ static int child_main(const char *path, const char *policy, int fd)
     }
     stint_journal_stats(j, &s);
     want = s.next_seq;
-    stint_record_clear(r);
-    r->kind = STINT_KIND_ACTIVE;
-    stint_record_set(r, STINT_FIELD_APP, "xterm", 5);
-    stint_record_set(r, STINT_FIELD_PATH, "/usr/bin/xterm", 14);
-    stint_record_set(r, STINT_FIELD_URL, "", 0);
+    for (size_t k = 0; k < group; k++) {
+        stint_record_clear(&r[k]);
+        r[k].kind = STINT_KIND_ACTIVE;
+        stint_record_set(&r[k], STINT_FIELD_APP, "xterm", 5);
+        stint_record_set(&r[k], STINT_FIELD_PATH, "/usr/bin/xterm", 14);
+        stint_record_set(&r[k], STINT_FIELD_URL, "", 0);
+    }
     for (;;) {
         char title[64];
         size_t tl;
-        uint64_t seq = 0;
+        uint64_t seq = 0, last = want + group - 1;
         struct report rep;
-        title_of(want, title, sizeof(title), &tl);
-        stint_record_set(r, STINT_FIELD_TITLE, title, tl);
-        r->start_ms = (int64_t)time(NULL) * 1000; /* now: older ones would age out (max_age) */
-        r->end_ms = r->start_ms + 5;
-        if (stint_journal_append(j, r, 1, NULL, &seq) != STINT_OK || seq != want) {
+        struct stint_journal_append_opts ao = {
+            .meta_key = POS_KEY, .meta_val = &last, .meta_len = sizeof(last)};
+        for (size_t k = 0; k < group; k++) {
+            title_of(want + k, title, sizeof(title), &tl);
+            stint_record_set(&r[k], STINT_FIELD_TITLE, title, tl);
+            r[k].start_ms = (int64_t)time(NULL) * 1000; /* now: older ones would age out */
+            r[k].end_ms = r[k].start_ms + 5;
+        }
+        if (stint_journal_append(j, r, group, group > 1 ? &ao : NULL, &seq) != STINT_OK ||
+            seq != want) {
             fprintf(stderr, "child: append of %" PRIu64 " failed (got %" PRIu64 ")\n", want, seq);
             return 4;
         }
-        rep.appended = seq;
+        rep.appended = last;
         rep.durable = stint_journal_durable_seq(j);
         rep.t_us = now_us();
         if (write(fd, &rep, sizeof(rep)) != (ssize_t)sizeof(rep)) {
             return 5;
         }
-        want++;
+        want = last + 1;
     }
 }
 
@@ -172,7 +210,7 @@ int main(int argc, char **argv)
         return child_main(argv[2], argv[3], (int)fd);
     }
     if (argc < 3) {
-        fprintf(stderr, "usage: %s always|interval CYCLES [SEED]\n", argv[0]);
+        fprintf(stderr, "usage: %s always|interval[:N] CYCLES [SEED]\n", argv[0]);
         return 2;
     }
     policy = argv[1];
@@ -282,6 +320,14 @@ int main(int argc, char **argv)
             fprintf(stderr, "cycle %d: %s\n", c, chk.bad ? chk.why : "read failed");
             return 1;
         }
+        /* a group is there whole or not at all, and the position came with it */
+        if (group_of(policy) > 1 &&
+            ((chk.expect - 1) % group_of(policy) != 0 || stored_pos(j) != chk.expect - 1)) {
+            fprintf(stderr,
+                    "cycle %d: last stored seq %" PRIu64 ", position %" PRIu64 ", groups of %zu\n",
+                    c, chk.expect - 1, stored_pos(j), group_of(policy));
+            return 1;
+        }
         stint_journal_stats(j, &s);
         if (s.dead || s.backlog != chk.expect - 1 - s.acked_seq) {
             fprintf(stderr, "cycle %d: backlog %" PRIu64 " dead %" PRIu64 " do not match\n", c,
@@ -302,7 +348,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "cycle %d: lost durable records\n", c);
                 return 1;
             }
-            if (strcmp(policy, "always") == 0) {
+            if (policy_of(policy) == STINT_SYNC_ALWAYS) {
                 fprintf(stderr, "cycle %d: always lost %" PRIu64 " appended records\n", c, lost);
                 return 1;
             }
@@ -324,7 +370,7 @@ int main(int argc, char **argv)
         }
         /* group commit keeps its promise: whatever was appended more than an interval before a
          * report is durable by that report */
-        if (strcmp(policy, "interval") == 0) {
+        if (policy_of(policy) == STINT_SYNC_INTERVAL) {
             size_t k = 0;
             for (size_t i = 0; i < n_reps; i++) {
                 while (k < n_reps &&
