@@ -298,7 +298,8 @@ static enum stint_err c_status(void *ctx, json_t *out, struct stint_error *e)
 
     json_object_set_new(out, "version", json_string(stint_agent_version()));
     json_object_set_new(out, "pid", json_integer(getpid()));
-    json_object_set_new(out, "uptime_s", json_integer((wall_ms() - d->started_ms) / 1000));
+    json_object_set_new(out, "uptime_s",
+                        json_integer((stint_clock_wall_ms() - d->started_ms) / 1000));
     json_object_set_new(out, "private", json_boolean(ts.private_mode));
     json_object_set_new(out, "idle", json_boolean(ts.idle));
     json_object_set_new(out, "backlog", json_integer((json_int_t)js.backlog));
@@ -488,7 +489,7 @@ static enum stint_err c_flush_progress(void *ctx, uint64_t target, json_t *out, 
                                st.fix);
     if (st.next_retry_ms) {
         char state[200];
-        int64_t in = st.next_retry_ms - wall_ms();
+        int64_t in = st.next_retry_ms - stint_clock_wall_ms();
         snprintf(state, sizeof(state), "retry in %" PRId64 " s: %.120s", in > 0 ? in / 1000 : 0,
                  st.last_error[0] ? st.last_error : "server unreachable");
         json_object_set_new(out, "state", json_string(state));
@@ -563,7 +564,7 @@ static enum stint_err purge_start_when_settled(struct stint_daemon *d, struct st
     if (!job || job->started)
         return STINT_OK;
     if (d->sender && !stint_sender_settled(d->sender)) {
-        if (wall_ms() < job->wait_until)
+        if (stint_clock_wall_ms() < job->wait_until)
             return STINT_OK;
         stint_sender_purge(d->sender, true); /* it took too long: cut it */
     }
@@ -629,7 +630,7 @@ static enum stint_err c_purge(void *ctx, bool server, bool *in_progress, json_t 
     snprintf(job->auth, sizeof(job->auth), "Authorization: Bearer %.*s", (int)token_len, token);
     memset(token, 0, sizeof(token));
     atomic_init(&job->state, JOB_RUNNING);
-    job->wait_until = wall_ms() + d->cfg.timeout_ms + 5000;
+    job->wait_until = stint_clock_wall_ms() + d->cfg.timeout_ms + 5000;
     d->purge = job;
     *in_progress = true;
     return purge_start_when_settled(d, e);

@@ -919,11 +919,6 @@ static const char *enum_name(const struct enum_name *names, int v)
     return "?";
 }
 
-const char *stint_log_level_name(enum stint_log_level l)
-{
-    return enum_name(log_levels, (int)l);
-}
-
 const char *stint_encoding_name(enum stint_encoding enc)
 {
     return enum_name(encodings, (int)enc);

@@ -149,8 +149,8 @@ bool stint_config_key_info(size_t i, struct stint_config_key_info *out);
 enum stint_err stint_config_filters(const struct stint_config *c, struct stint_filters **out,
                                     struct stint_error *e);
 
-/* Names of enum values, for status output and the example file. */
-const char *stint_log_level_name(enum stint_log_level l);
+/* Names of enum values, for status output and the example file (a log level's name is
+ * stint_log_level_str, common/log.h). */
 const char *stint_encoding_name(enum stint_encoding enc);
 const char *stint_sync_name(enum stint_sync s);
 const char *stint_full_name(enum stint_full f);

@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "stint/buf.h"
 #include "stint/json.h"
 
@@ -85,13 +86,6 @@ struct stint_control {
     bool again;      /* work is left that needs no event: timeout 0 */
     struct client *clients[STINT_CONTROL_CLIENTS_MAX];
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
@@ -197,7 +191,7 @@ static bool flush_out(struct client *cl)
 static void to_read(struct stint_control *c, struct client *cl)
 {
     cl->state = C_READ;
-    cl->deadline = mono_ms() + c->idle_ms;
+    cl->deadline = stint_clock_mono_ms() + c->idle_ms;
 }
 
 /* Ends a command with an answer object (ok:true plus its members). */
@@ -334,7 +328,7 @@ static bool flush_tick(struct stint_control *c, struct client *cl)
         cl->last_progress = text;
         text = NULL;
     }
-    cl->deadline = mono_ms() + c->tick_ms;
+    cl->deadline = stint_clock_mono_ms() + c->tick_ms;
 cleanup:
     free(text);
     json_decref(line);
@@ -360,7 +354,7 @@ static bool purge_tick(struct stint_control *c, struct client *cl)
         c->purge_busy = false;
         ok = finish_ok(c, cl, o);
     } else {
-        cl->deadline = mono_ms() + c->tick_ms;
+        cl->deadline = stint_clock_mono_ms() + c->tick_ms;
     }
     json_decref(o);
     return ok;
@@ -426,14 +420,14 @@ static bool watch_tick(struct stint_control *c, struct client *cl)
     bool ok = true;
 
     stint_error_clear(&e);
-    cl->deadline = mono_ms() + c->watch_ms;
+    cl->deadline = stint_clock_mono_ms() + c->watch_ms;
     if (!st)
         return false;
     err = c->ops.status(c->ctx, st, &e);
     if (err != STINT_OK) {
         ok = put_error(cl, err, e.msg);
         cl->state = C_CLOSING;
-        cl->deadline = mono_ms() + CLOSING_GRACE_MS;
+        cl->deadline = stint_clock_mono_ms() + CLOSING_GRACE_MS;
         goto cleanup;
     }
     sum = stint_control_watch_state(st);
@@ -537,7 +531,7 @@ static bool dispatch(struct stint_control *c, struct client *cl, const char *lin
         } else if (in_progress) {
             c->purge_busy = true;
             cl->state = C_PURGE;
-            cl->deadline = mono_ms() + c->tick_ms;
+            cl->deadline = stint_clock_mono_ms() + c->tick_ms;
         } else {
             ok = finish_ok(c, cl, o);
         }
@@ -588,10 +582,10 @@ static bool run_lines(struct stint_control *c, struct client *cl)
                                 STINT_CONTROL_LINE_MAX - 1);
                 put_error(cl, STINT_ELIMIT, e.msg);
                 cl->state = C_CLOSING;
-                cl->deadline = mono_ms() + CLOSING_GRACE_MS;
+                cl->deadline = stint_clock_mono_ms() + CLOSING_GRACE_MS;
             } else if (cl->eof) {
                 cl->state = C_CLOSING; /* a last line without newline is not a request */
-                cl->deadline = mono_ms() + CLOSING_GRACE_MS;
+                cl->deadline = stint_clock_mono_ms() + CLOSING_GRACE_MS;
             }
             return true;
         }
@@ -931,7 +925,7 @@ static bool step(struct stint_control *c, struct client *cl, short revents, int6
 void stint_control_handle(struct stint_control *c, const struct pollfd *fds, size_t n)
 {
     short rev[STINT_CONTROL_CLIENTS_MAX] = {0};
-    int64_t now = mono_ms();
+    int64_t now = stint_clock_mono_ms();
     bool listen_ready = false;
     size_t i, k;
 
@@ -990,7 +984,7 @@ void stint_control_handle(struct stint_control *c, const struct pollfd *fds, siz
 
 int stint_control_timeout_ms(struct stint_control *c)
 {
-    int64_t now = mono_ms(), best = -1;
+    int64_t now = stint_clock_mono_ms(), best = -1;
     size_t i;
 
     if (!c)

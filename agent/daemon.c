@@ -46,13 +46,6 @@
 
 #define FDS_MAX (2 + 16 + STINT_CONTROL_FDS_MAX)
 
-int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
@@ -393,7 +386,7 @@ enum stint_err stint_daemon_create(const struct stint_daemon_opts *opts, struct 
     d->log_ctx = opts->log_ctx;
     d->level = opts->log_level;
     d->stop_grace_ms = opts->stop_grace_ms ? opts->stop_grace_ms : 250;
-    d->started_ms = wall_ms();
+    d->started_ms = stint_clock_wall_ms();
 
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

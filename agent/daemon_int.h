@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "browser_merge.h"
+#include "common/clock.h"
 #include "control.h"
 #include "daemon.h"
 #include "journal.h"
@@ -45,12 +46,10 @@ struct stint_daemon {
 
 /* The helpers below keep their short names inside daemon.c and commands.c; these macros give
  * them prefixed link names, so that nothing else linked into the agent can clash with them. */
-#define wall_ms stint_daemon_i_wall_ms
 #define dlog stint_daemon_i_dlog
 #define wake_if_new stint_daemon_i_wake_if_new
 
 /* The wall clock in ms. */
-int64_t wall_ms(void);
 /* Formats a log line of `level` and hands it to the daemon's log sink (dropped above its level). */
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))

@@ -31,6 +31,8 @@
 
 #include <curl/curl.h>
 
+#include "common/clock.h"
+
 struct stint_http {
     CURL *curl;   /* NULL until the first post */
     CURLM *multi; /* one easy handle in it: the multi interface only so that a wait can be cut
@@ -537,12 +539,12 @@ static CURLcode perform(struct stint_http *h)
     int running = 1, left = 0;
     bool done = false;
 
-    struct timespec t0, t1;
+    int64_t t0;
     /* libcurl enforces CURLOPT_TIMEOUT_MS itself; this is a second bound of our own (the
      * timeout plus 5 s), so that no state of a connection can hold the sender longer */
     long limit_ms = (long)(h->o.timeout_ms ? h->o.timeout_ms : 60000) + 5000;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = stint_clock_mono_ms();
     if (curl_multi_add_handle(h->multi, h->curl) != CURLM_OK)
         return CURLE_OUT_OF_MEMORY;
     while (running) {
@@ -552,8 +554,7 @@ static CURLcode perform(struct stint_http *h)
         }
         if (!running)
             break;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        if ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 > limit_ms) {
+        if (stint_clock_mono_ms() - t0 > limit_ms) {
             cc = CURLE_OPERATION_TIMEDOUT;
             h->fresh = true;
             goto cleanup;

@@ -125,7 +125,7 @@ void *maint_main(void *arg)
         }
         if (j->o.sync == STINT_SYNC_INTERVAL && j->durable < j->st.next_seq - 1) {
             int64_t due = j->last_sync_mono + j->o.sync_interval_ms;
-            int64_t now = mono_ms();
+            int64_t now = stint_clock_mono_ms();
             if (j->pend_n && !j->broken) {
                 int64_t due_pend = j->pend_since_mono + PEND_MS;
                 if (now >= due_pend) {
@@ -144,15 +144,7 @@ void *maint_main(void *arg)
                 continue;
             }
             {
-                struct timespec ts;
-                int64_t wait = due - now;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_sec += wait / 1000;
-                ts.tv_nsec += (wait % 1000) * 1000000;
-                if (ts.tv_nsec >= 1000000000) {
-                    ts.tv_sec++;
-                    ts.tv_nsec -= 1000000000;
-                }
+                struct timespec ts = stint_clock_deadline(STINT_CLOCK_REALTIME, due - now);
                 pthread_cond_timedwait(&j->cv, &j->mu, &ts);
             }
             continue;

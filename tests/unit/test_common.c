@@ -72,6 +72,66 @@ static void test_be64(void **state)
     assert_true(stint_be64_get(buf + 1) == 0x1122334455667788ULL);
 }
 
+/* be32: known patterns both ways, exactly four bytes written, unaligned access. */
+static void test_be32(void **state)
+{
+    static const struct {
+        uint32_t v;
+        uint8_t b[4];
+    } cases[] = {
+        {0, {0, 0, 0, 0}},
+        {1, {0, 0, 0, 1}},
+        {0x01020304U, {1, 2, 3, 4}},
+        {0xff000080U, {0xff, 0, 0, 0x80}},
+        {UINT32_MAX, {0xff, 0xff, 0xff, 0xff}},
+    };
+    uint8_t buf[6];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(buf, 0xaa, sizeof(buf));
+        stint_be32_put(buf + 1, cases[i].v);
+        assert_memory_equal(buf + 1, cases[i].b, 4);
+        assert_int_equal(buf[0], 0xaa);
+        assert_int_equal(buf[5], 0xaa);
+        assert_true(stint_be32_get(buf + 1) == cases[i].v);
+        assert_true(stint_be32_get(cases[i].b) == cases[i].v);
+    }
+}
+
+/* Microseconds agree with the other monotonic readings; a deadline lies wait_ms ahead on the
+ * clock asked for, with tv_nsec normalised. */
+static void test_clock_us_deadline(void **state)
+{
+    static const int64_t waits[] = {0, 1, 999, 1000, 1001, 250, 86400001};
+    int64_t a, us, b;
+
+    (void)state;
+    a = stint_clock_mono_ms();
+    us = stint_clock_mono_us();
+    b = stint_clock_mono_ms();
+    assert_true(us / 1000 >= a);
+    assert_true(us / 1000 <= b);
+    for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
+        static const clockid_t ids[] = {CLOCK_REALTIME, CLOCK_MONOTONIC};
+        static const enum stint_clock_id ours[] = {STINT_CLOCK_REALTIME, STINT_CLOCK_MONOTONIC};
+        for (size_t k = 0; k < 2; k++) {
+            struct timespec before, after, d;
+            int64_t d_ms, lo, hi;
+
+            clock_gettime(ids[k], &before);
+            d = stint_clock_deadline(ours[k], waits[i]);
+            clock_gettime(ids[k], &after);
+            assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000);
+            d_ms = (int64_t)d.tv_sec * 1000 + d.tv_nsec / 1000000;
+            lo = (int64_t)before.tv_sec * 1000 + before.tv_nsec / 1000000 + waits[i];
+            hi = (int64_t)after.tv_sec * 1000 + after.tv_nsec / 1000000 + waits[i];
+            assert_true(d_ms >= lo);
+            assert_true(d_ms <= hi + 1);
+        }
+    }
+}
+
 static void test_number_u64(void **state)
 {
     static const struct {
@@ -287,6 +347,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clocks),        cmocka_unit_test(test_be64),
+        cmocka_unit_test(test_be32),          cmocka_unit_test(test_clock_us_deadline),
         cmocka_unit_test(test_number_u64),    cmocka_unit_test(test_number_message),
         cmocka_unit_test(test_number_double), cmocka_unit_test(test_media_type),
         cmocka_unit_test(test_log_levels),    cmocka_unit_test(test_log_stderr_sink),
