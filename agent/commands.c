@@ -424,7 +424,7 @@ static enum stint_err c_private(void *ctx, bool on, struct stint_error *e)
 
     if (err != STINT_OK)
         return stint_error_set(e, err, 0, "private mode could not be stored in the journal");
-    dlog(d, STINT_LOG_INFO, "private mode %s (control socket)", on ? "on" : "off");
+    stint_log(&d->lg, STINT_LOG_INFO, "private mode %s (control socket)", on ? "on" : "off");
     wake_if_new(d);
     return STINT_OK;
 }
@@ -441,7 +441,8 @@ static enum stint_err c_flush(void *ctx, uint64_t *target, json_t *out, struct s
     stint_journal_stats(d->journal, &js);
     *target = js.backlog ? js.next_seq - 1 : 0;
     stint_sender_flush(d->sender);
-    dlog(d, STINT_LOG_INFO, "flush asked (control socket): %" PRIu64 " records", js.backlog);
+    stint_log(&d->lg, STINT_LOG_INFO, "flush asked (control socket): %" PRIu64 " records",
+              js.backlog);
     return STINT_OK;
 }
 
@@ -609,8 +610,8 @@ static enum stint_err c_purge(void *ctx, bool server, bool *in_progress, json_t 
         memset(token, 0, sizeof(token));
         return stint_error_set(e, err, 0, "purging the journal failed");
     }
-    dlog(d, STINT_LOG_WARN, "purge (control socket): %" PRIu64 " local records deleted%s",
-         js.backlog, server ? "; asking the server to delete the account's data" : "");
+    stint_log(&d->lg, STINT_LOG_WARN, "purge (control socket): %" PRIu64 " local records deleted%s",
+              js.backlog, server ? "; asking the server to delete the account's data" : "");
     json_object_set_new(out, "deleted", json_integer((json_int_t)js.backlog));
     if (!server)
         return STINT_OK;
@@ -701,9 +702,9 @@ static enum stint_err c_purge_poll(void *ctx, bool *done, json_t *out, struct st
         if (count >= 0)
             json_object_set_new(out, "server_deleted", json_integer(count));
         json_decref(ans);
-        dlog(d, STINT_LOG_WARN,
-             "purge: the server deleted the account's data (HTTP %ld, %lld records)", job->status,
-             (long long)count);
+        stint_log(&d->lg, STINT_LOG_WARN,
+                  "purge: the server deleted the account's data (HTTP %ld, %lld records)",
+                  job->status, (long long)count);
     }
     stint_commands_purge_reap(d, false);
     return err;
@@ -826,8 +827,8 @@ static enum stint_err c_dead_letters(void *ctx, const struct stint_control_reque
     }
     json_object_set_new(out, rq->action == STINT_CONTROL_DL_RETRY ? "retried" : "dropped",
                         json_integer((json_int_t)done));
-    dlog(d, STINT_LOG_INFO, "dead letters (control socket): %zu %s", done,
-         rq->action == STINT_CONTROL_DL_RETRY ? "put back in the queue" : "dropped");
+    stint_log(&d->lg, STINT_LOG_INFO, "dead letters (control socket): %zu %s", done,
+              rq->action == STINT_CONTROL_DL_RETRY ? "put back in the queue" : "dropped");
     if (rq->action == STINT_CONTROL_DL_RETRY && done && d->sender)
         stint_sender_flush(d->sender);
 cleanup:

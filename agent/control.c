@@ -81,28 +81,11 @@ struct stint_control {
     uid_t uid;
     uint32_t tick_ms, idle_ms, watch_ms;
     bool watch_now; /* a request ran: compare the watched state at the end of this call */
-    void (*log)(void *ctx, int level, const char *line);
-    bool purge_busy; /* a purge --server is running (one at a time) */
-    bool again;      /* work is left that needs no event: timeout 0 */
+    const struct stint_log *log; /* never NULL: stint_log_none when none was given */
+    bool purge_busy;             /* a purge --server is running (one at a time) */
+    bool again;                  /* work is left that needs no event: timeout 0 */
     struct client *clients[STINT_CONTROL_CLIENTS_MAX];
 };
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-logf_(struct stint_control *c, int level, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-
-    if (!c->log)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    c->log(c->ctx, level, line);
-}
 
 /* ---- output ---- */
 
@@ -462,10 +445,10 @@ static bool dispatch(struct stint_control *c, struct client *cl, const char *lin
 
     err = stint_control_parse_request(line, len, &rq, &e);
     if (err != STINT_OK) {
-        logf_(c, 3, "control: malformed request: %s", e.msg);
+        stint_log(c->log, STINT_LOG_DEBUG, "control: malformed request: %s", e.msg);
         return finish_err(c, cl, &e, err);
     }
-    logf_(c, 3, "control: %s", stint_control_cmd_name(rq.cmd));
+    stint_log(c->log, STINT_LOG_DEBUG, "control: %s", stint_control_cmd_name(rq.cmd));
     stint_error_clear(&e);
     o = json_object();
     if (!o)
@@ -703,7 +686,7 @@ enum stint_err stint_control_open(const struct stint_control_opts *opts, struct 
     c->tick_ms = opts->tick_ms ? opts->tick_ms : 100;
     c->idle_ms = opts->idle_timeout_ms ? opts->idle_timeout_ms : 30000;
     c->watch_ms = opts->watch_ms ? opts->watch_ms : 1000;
-    c->log = opts->log;
+    c->log = opts->log ? opts->log : &stint_log_none;
     memcpy(c->path, opts->path, len + 1);
 
     memset(&sa, 0, sizeof(sa));
@@ -811,11 +794,11 @@ static void accept_one(struct stint_control *c)
     fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            logf_(c, 1, "control: accept: %s", strerror(errno));
+            stint_log(c->log, STINT_LOG_WARN, "control: accept: %s", strerror(errno));
         return;
     }
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 || clen != sizeof(cred)) {
-        logf_(c, 1, "control: SO_PEERCRED: %s", strerror(errno));
+        stint_log(c->log, STINT_LOG_WARN, "control: SO_PEERCRED: %s", strerror(errno));
         close(fd);
         return;
     }
@@ -827,8 +810,9 @@ static void accept_one(struct stint_control *c)
     cl->fd = fd;
     if (cred.uid != c->uid) {
         char msg[160];
-        logf_(c, 1, "control: refused a peer of uid %u (pid %d): only uid %u may connect",
-              (unsigned)cred.uid, (int)cred.pid, (unsigned)c->uid);
+        stint_log(c->log, STINT_LOG_WARN,
+                  "control: refused a peer of uid %u (pid %d): only uid %u may connect",
+                  (unsigned)cred.uid, (int)cred.pid, (unsigned)c->uid);
         snprintf(msg, sizeof(msg), "permission denied: peer uid %u is not the daemon's uid %u",
                  (unsigned)cred.uid, (unsigned)c->uid);
         put_error(cl, STINT_EINVAL, msg);
@@ -843,8 +827,8 @@ static void accept_one(struct stint_control *c)
             return;
         }
     }
-    logf_(c, 2, "control: %d clients already connected, refusing one more",
-          STINT_CONTROL_CLIENTS_MAX);
+    stint_log(c->log, STINT_LOG_INFO, "control: %d clients already connected, refusing one more",
+              STINT_CONTROL_CLIENTS_MAX);
     put_error(cl, STINT_ELIMIT, "too many control clients connected");
     flush_out(cl);
     client_free(cl);

@@ -81,19 +81,6 @@ void fmt_(char *out, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-void logf_(struct stint_sender *s, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-
-    if (!s->o.log)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    s->o.log(s->o.cb_ctx, line);
-}
-
 void stint_sender_idempotency_key(const uint8_t agent_id[STINT_AGENT_ID_LEN], uint64_t first,
                                   uint64_t last, char *out, size_t cap)
 {
@@ -210,7 +197,8 @@ static uint64_t decide(struct stint_sender *s, enum stint_send_class cls, const 
             fmt_(reason, sizeof(reason), "too large for the server: %s", why);
             if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
                 *dead = s->b.n;
-            logf_(s, "seq %" PRIu64 " dead-lettered: %s", s->b.first, reason);
+            stint_log(&s->lg, STINT_LOG_INFO, "seq %" PRIu64 " dead-lettered: %s", s->b.first,
+                      reason);
             if (s->split_until && s->b.last >= s->split_until) {
                 s->split_until = 0;
                 s->limit = s->o.batch_max_records;
@@ -219,8 +207,9 @@ static uint64_t decide(struct stint_sender *s, enum stint_send_class cls, const 
             if (!s->split_until)
                 s->split_until = s->b.last;
             s->limit = s->b.n / 2;
-            logf_(s, "batch %" PRIu64 "-%" PRIu64 " too large (%s): split to %zu records",
-                  s->b.first, s->b.last, why, s->limit);
+            stint_log(&s->lg, STINT_LOG_INFO,
+                      "batch %" PRIu64 "-%" PRIu64 " too large (%s): split to %zu records",
+                      s->b.first, s->b.last, why, s->limit);
         }
         s->have_batch = false;
         break;
@@ -231,16 +220,17 @@ static uint64_t decide(struct stint_sender *s, enum stint_send_class cls, const 
             if (!s->split_until)
                 s->split_until = s->b.last;
             s->limit = s->b.n / 2;
-            logf_(s,
-                  "batch %" PRIu64 "-%" PRIu64 " refused (%s): split to %zu records to find "
-                  "the record at fault",
-                  s->b.first, s->b.last, why, s->limit);
+            stint_log(&s->lg, STINT_LOG_INFO,
+                      "batch %" PRIu64 "-%" PRIu64 " refused (%s): split to %zu records to find "
+                      "the record at fault",
+                      s->b.first, s->b.last, why, s->limit);
         } else {
             char reason[STINT_REASON_MAX + 1];
             fmt_(reason, sizeof(reason), "%s", why);
             if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
                 *dead = s->b.n;
-            logf_(s, "seq %" PRIu64 " dead-lettered: %s", s->b.first, reason);
+            stint_log(&s->lg, STINT_LOG_INFO, "seq %" PRIu64 " dead-lettered: %s", s->b.first,
+                      reason);
             if (s->split_until && s->b.last >= s->split_until) {
                 s->split_until = 0;
                 s->limit = s->o.batch_max_records;
@@ -250,16 +240,17 @@ static uint64_t decide(struct stint_sender *s, enum stint_send_class cls, const 
         s->have_batch = false;
         break;
     case STINT_SEND_AUTH:
-        logf_(s, "sending paused: the server refused the token (%s)", why);
+        stint_log(&s->lg, STINT_LOG_INFO, "sending paused: the server refused the token (%s)", why);
         break;
     case STINT_SEND_MISCONFIG:
         misconfig_fix(s, r->status, fix, fix_cap);
-        logf_(s, "sending paused: %s (%s)", fix, why);
+        stint_log(&s->lg, STINT_LOG_INFO, "sending paused: %s (%s)", fix, why);
         break;
     case STINT_SEND_BLOCKED:
         wait = s->bo.cap_ms;
         stint_http_blocked_fix(r->curl_code, fix, fix_cap);
-        logf_(s, "cannot talk to the server: %s; %s; next try in %" PRIu64 " ms", why, fix, wait);
+        stint_log(&s->lg, STINT_LOG_INFO,
+                  "cannot talk to the server: %s; %s; next try in %" PRIu64 " ms", why, fix, wait);
         break;
     case STINT_SEND_RETRY:
     default:
@@ -270,14 +261,16 @@ static uint64_t decide(struct stint_sender *s, enum stint_send_class cls, const 
             uint64_t p = s->o.probe_ms ? s->o.probe_ms : 1000;
             wait = p / 2 + stint_rng_upto(&s->probe_rng, p);
             *probed = true;
-            logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; server away, probe in %" PRIu64 " ms",
-                  s->b.first, s->b.last, why, wait);
+            stint_log(&s->lg, STINT_LOG_INFO,
+                      "batch %" PRIu64 "-%" PRIu64 ": %s; server away, probe in %" PRIu64 " ms",
+                      s->b.first, s->b.last, why, wait);
             break;
         }
         wait = stint_sender_retry_wait(stint_backoff_next(&s->bo), r->has_retry_after,
                                        r->retry_after, wall_ms(s), from_ra);
-        logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; retry in %" PRIu64 " ms%s", s->b.first,
-              s->b.last, why, wait, *from_ra ? " (Retry-After)" : "");
+        stint_log(&s->lg, STINT_LOG_INFO,
+                  "batch %" PRIu64 "-%" PRIu64 ": %s; retry in %" PRIu64 " ms%s", s->b.first,
+                  s->b.last, why, wait, *from_ra ? " (Retry-After)" : "");
         break;
     }
     return wait;
@@ -452,8 +445,9 @@ static void attempt(struct stint_sender *s)
         s->st.answers_ignored++;
         pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
-        logf_(s, "batch %" PRIu64 "-%" PRIu64 " was purged while in flight: its answer is ignored",
-              s->b.first, s->b.last);
+        stint_log(&s->lg, STINT_LOG_INFO,
+                  "batch %" PRIu64 "-%" PRIu64 " was purged while in flight: its answer is ignored",
+                  s->b.first, s->b.last);
         drop_batch(s);
         return;
     }
@@ -512,7 +506,7 @@ static void *run(void *arg)
                 s->st.fix[0] = '\0';
                 s->flush_req = s->token_changed = false;
                 stint_backoff_reset(&s->bo);
-                logf_(s, "sending resumed");
+                stint_log(&s->lg, STINT_LOG_INFO, "sending resumed");
                 continue;
             }
             wait_until(s, 0);
@@ -526,7 +520,7 @@ static void *run(void *arg)
                     s->retry_at = soon;
                     s->st.net_wakes++;
                     stint_backoff_reset(&s->bo);
-                    logf_(s, "network changed: retrying now");
+                    stint_log(&s->lg, STINT_LOG_INFO, "network changed: retrying now");
                 }
                 continue;
             }
@@ -555,7 +549,8 @@ static void *run(void *arg)
             char msg[256];
             uint64_t wait = stint_backoff_next(&s->bo);
             stint_journal_last_error(s->j, msg, sizeof(msg));
-            logf_(s, "reading the journal failed: %s; retry in %" PRIu64 " ms", msg, wait);
+            stint_log(&s->lg, STINT_LOG_INFO,
+                      "reading the journal failed: %s; retry in %" PRIu64 " ms", msg, wait);
             pthread_mutex_lock(&s->mu);
             s->retry_at = stint_clock_mono_ms() + (int64_t)wait;
             s->server_wait = false;
@@ -655,7 +650,8 @@ static void netwatch_start(struct stint_sender *s)
 
     s->nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (s->nl_fd < 0) {
-        logf_(s, "no netlink socket (%s): network changes are not watched", strerror(errno));
+        stint_log(&s->lg, STINT_LOG_INFO, "no netlink socket (%s): network changes are not watched",
+                  strerror(errno));
         return;
     }
     memset(&sa, 0, sizeof(sa));
@@ -663,7 +659,8 @@ static void netwatch_start(struct stint_sender *s)
     sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_IFADDR |
                    RTMGRP_IPV6_ROUTE;
     if (bind(s->nl_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || pipe2(s->pipe_fd, O_CLOEXEC)) {
-        logf_(s, "netlink unavailable (%s): network changes are not watched", strerror(errno));
+        stint_log(&s->lg, STINT_LOG_INFO,
+                  "netlink unavailable (%s): network changes are not watched", strerror(errno));
         close(s->nl_fd);
         s->nl_fd = -1;
         return;
@@ -753,6 +750,8 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
     }
     s->nl_fd = s->pipe_fd[0] = s->pipe_fd[1] = -1;
     s->o = *opts;
+    s->lg = opts->log ? *opts->log : stint_log_none;
+    s->o.log = NULL; /* borrowed for create only */
     s->j = j;
     if (!s->o.batch_max_records)
         s->o.batch_max_records = STINT_SENDER_DEFAULT_MAX_RECORDS;
@@ -911,7 +910,7 @@ void stint_sender_flush(struct stint_sender *s)
          * pause of the last attempt; the next attempt shows whether it still holds */
         s->st.auth_paused = s->st.config_paused = false;
         s->st.fix[0] = '\0';
-        logf_(s, "sending resumed (flush)");
+        stint_log(&s->lg, STINT_LOG_INFO, "sending resumed (flush)");
     }
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);

@@ -315,6 +315,34 @@ static void stderr_of(const struct stint_log *lg, enum stint_log_level level, co
     fclose(f);
 }
 
+/* A named logger puts "NAME: " before each line (cut lines included); stint_log_none drops every
+ * line and writes nothing to stderr. */
+static void test_log_name_none(void **state)
+{
+    struct captured c = {0};
+    struct stint_log lg = {.fn = capture, .ctx = &c, .level = STINT_LOG_DEBUG, .name = "sender"};
+    char big[3000], out[64];
+
+    (void)state;
+    stint_log(&lg, STINT_LOG_INFO, "batch %d-%d acked", 1, 5);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c.level, STINT_LOG_INFO);
+    assert_string_equal(c.line, "sender: batch 1-5 acked");
+    memset(big, 'y', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    stint_log(&lg, STINT_LOG_ERROR, "%s", big);
+    assert_int_equal(strlen(c.line), STINT_LOG_LINE_MAX - 1);
+    assert_memory_equal(c.line, "sender: yyy", 11);
+    lg.name = NULL;
+    stint_log(&lg, STINT_LOG_INFO, "plain");
+    assert_string_equal(c.line, "plain");
+    assert_int_equal(c.calls, 3);
+    for (int l = STINT_LOG_ERROR; l <= STINT_LOG_DEBUG; l++)
+        assert_false(stint_log_enabled(&stint_log_none, (enum stint_log_level)l));
+    stderr_of(&stint_log_none, STINT_LOG_ERROR, "never", out, sizeof(out));
+    assert_string_equal(out, "");
+}
+
 static void test_log_stderr_sink(void **state)
 {
     struct stint_log_stderr plain = {.prog = "stint-collector"};
@@ -351,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_number_u64),    cmocka_unit_test(test_number_message),
         cmocka_unit_test(test_number_double), cmocka_unit_test(test_media_type),
         cmocka_unit_test(test_log_levels),    cmocka_unit_test(test_log_stderr_sink),
+        cmocka_unit_test(test_log_name_none),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
