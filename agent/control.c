@@ -24,9 +24,9 @@
  * that leaves more than STINT_CONTROL_OUT_MAX bytes unread, or one silent between requests for
  * idle_timeout_ms is closed too, so the number and the size of clients are both bounded.
  *
- * Error codes: the protocol carries enum stint_err. Until error.h has a code for "not allowed"
- * and "busy", a refused peer and a second purge at once are answered with STINT_EINVAL and a
- * message that says which (spec/CONTROL.md, "Errors").
+ * Error codes: the protocol carries enum stint_err (spec/CONTROL.md, "Errors"): a refused peer
+ * is answered with STINT_EPERM, a second purge at once with STINT_EBUSY, each with a message that
+ * starts with "permission denied" or "busy" as before those codes existed.
  */
 #define _GNU_SOURCE
 #include "control.h"
@@ -504,8 +504,8 @@ static bool dispatch(struct stint_control *c, struct client *cl, const char *lin
         if (!c->ops.purge || (rq.server && !c->ops.purge_poll))
             goto unsupported;
         if (c->purge_busy) {
-            stint_error_set(&e, STINT_EINVAL, 0, "busy: a purge of the server is running");
-            ok = finish_err(c, cl, &e, STINT_EINVAL);
+            stint_error_set(&e, STINT_EBUSY, 0, "busy: a purge of the server is running");
+            ok = finish_err(c, cl, &e, STINT_EBUSY);
             break;
         }
         err = c->ops.purge(c->ctx, rq.server, &in_progress, o, &e);
@@ -815,7 +815,7 @@ static void accept_one(struct stint_control *c)
                   (unsigned)cred.uid, (int)cred.pid, (unsigned)c->uid);
         snprintf(msg, sizeof(msg), "permission denied: peer uid %u is not the daemon's uid %u",
                  (unsigned)cred.uid, (unsigned)c->uid);
-        put_error(cl, STINT_EINVAL, msg);
+        put_error(cl, STINT_EPERM, msg);
         flush_out(cl);
         client_free(cl);
         return;

@@ -577,8 +577,9 @@ def test_other_uid(stintd, stintctl, tmp):
             buf += chunk
         s.close()
         ans = json.loads(buf.split(b"\n")[0] or b"{}")
-        check(ans.get("ok") is False and "permission denied" in ans.get("message", "") and
-              "uid 0" in ans.get("message", ""),
+        check(ans.get("ok") is False and ans.get("code") == 13 and
+              ans.get("error") == "permission denied" and
+              "permission denied" in ans.get("message", "") and "uid 0" in ans.get("message", ""),
               "root against nobody's daemon: %r" % buf)
         rc, out, err = ctl(stintctl, a.sock, "status", "--json", prefix=as_nobody)
         check(rc == 0 and json.loads(out)["private"] is False,
