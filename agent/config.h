@@ -1,7 +1,8 @@
 /* config.h — stintd's settings: defaults, the INI file, command-line overrides, the token file.
  *
  * One struct holds every setting (stintd's flags, README.md "Configuration", plus the tracker's,
- * the sender's and the journal's). packaging/agent.ini.example lists every key with its default and why.
+ * the sender's and the journal's). packaging/agent.ini.example lists every key with its default
+ * and why.
  *
  *   [agent]    source, socket, log_level
  *   [tracker]  idle_after, checkpoint_every, private_records, url_mode

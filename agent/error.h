@@ -23,8 +23,8 @@
  *      again). That is the only other form; a new function takes rule 2, not a char buffer and its
  *      size.
  *   5. Codes. The control socket carries the code and stint_strerror's name (spec/CONTROL.md,
- *      "Errors"), so what the agent answers with is part of the protocol. Today the agent uses
- *      the codec's codes where they fit: STINT_EINVAL for a request refused, STINT_EIO for the disk,
+ *      "Errors"), so what the agent answers with is part of the protocol. The agent uses the
+ *      codec's codes where they fit: STINT_EINVAL for a request refused, STINT_EIO for the disk,
  *      the journal or the network, STINT_EUNSUPPORTED for a command the configuration turns off,
  *      STINT_ELIMIT for a cap, STINT_ENOMEM. Where none fits, the agent has a code of its own,
  *      appended to enum stint_err (never renumbered) together with spec/CONTROL.md's table and its
