@@ -20,7 +20,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "http.h"
 
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +31,7 @@
 #include <curl/curl.h>
 
 #include "common/clock.h"
+#include "common/loopback.h"
 
 struct stint_http {
     CURL *curl;   /* NULL until the first post */
@@ -163,33 +163,6 @@ void stint_http_blocked_fix(int curl_code, char *out, size_t cap)
         snprintf(out, cap, "check [sender] server, ca_file and pinned_key, then reload stintd");
         break;
     }
-}
-
-bool stint_http_host_is_loopback(const char *host)
-{
-    char h[64];
-    size_t n;
-    struct in_addr a4;
-    struct in6_addr a6;
-
-    if (!host)
-        return false;
-    n = strlen(host);
-    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
-        host++;
-        n -= 2;
-    }
-    if (n == 0 || n >= sizeof(h))
-        return false;
-    memcpy(h, host, n);
-    h[n] = '\0';
-    if (strcasecmp(h, "localhost") == 0)
-        return true;
-    if (inet_pton(AF_INET, h, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    if (inet_pton(AF_INET6, h, &a6) == 1)
-        return IN6_IS_ADDR_LOOPBACK(&a6);
-    return false;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
@@ -422,7 +395,7 @@ static enum stint_err url_protocols(CURLU *u, const char *url, const char **prot
         goto cleanup;
     }
     if (strcasecmp(scheme, "http") == 0) {
-        if (!stint_http_host_is_loopback(host)) {
+        if (!stint_loopback_host(host)) {
             err_rc = stint_error_set(e, STINT_EINVAL, 0,
                                      "plain http:// is allowed only to loopback, not to %s; "
                                      "use https://",

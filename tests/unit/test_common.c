@@ -12,6 +12,7 @@
 #include "common/byteorder.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/loopback.h"
 #include "common/media_type.h"
 #include "common/number.h"
 
@@ -130,6 +131,43 @@ static void test_clock_us_deadline(void **state)
             assert_true(d_ms <= hi + 1);
         }
     }
+}
+
+/* Loopback is judged by the parsed host, never by its first bytes. */
+static void test_loopback(void **state)
+{
+    static const struct {
+        const char *host;
+        bool yes;
+    } cases[] = {
+        {"127.0.0.1", true},
+        {"127.1.2.3", true},
+        {"localhost", true},
+        {"LocalHost", true},
+        {"[::1]", true},
+        {"::1", true},
+        {"[0:0:0:0:0:0:0:1]", true},
+        {"128.0.0.1", false},
+        {"10.0.0.1", false},
+        {"127.example.com", false},
+        {"127.0.0.1.example", false},
+        {"localhost.example.com", false},
+        {"[::2]", false},
+        {"[::1", false},
+        {"::1]", false},
+        {"[]", false},
+        {"", false},
+        {"127.0.0.1:8080", false},
+        {"[::ffff:127.0.0.1]", false},
+        {"1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd:eeee:ffff:0000", false},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (stint_loopback_host(cases[i].host) != cases[i].yes)
+            fail_msg("%s: want %s", cases[i].host, cases[i].yes ? "loopback" : "not loopback");
+    }
+    assert_false(stint_loopback_host(NULL));
 }
 
 static void test_number_u64(void **state)
@@ -379,7 +417,7 @@ int main(void)
         cmocka_unit_test(test_number_u64),    cmocka_unit_test(test_number_message),
         cmocka_unit_test(test_number_double), cmocka_unit_test(test_media_type),
         cmocka_unit_test(test_log_levels),    cmocka_unit_test(test_log_stderr_sink),
-        cmocka_unit_test(test_log_name_none),
+        cmocka_unit_test(test_log_name_none), cmocka_unit_test(test_loopback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
