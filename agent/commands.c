@@ -298,7 +298,8 @@ static enum stint_err c_status(void *ctx, json_t *out, struct stint_error *e)
 
     json_object_set_new(out, "version", json_string(stint_agent_version()));
     json_object_set_new(out, "pid", json_integer(getpid()));
-    json_object_set_new(out, "uptime_s", json_integer((wall_ms() - d->started_ms) / 1000));
+    json_object_set_new(out, "uptime_s",
+                        json_integer((stint_clock_wall_ms() - d->started_ms) / 1000));
     json_object_set_new(out, "private", json_boolean(ts.private_mode));
     json_object_set_new(out, "idle", json_boolean(ts.idle));
     json_object_set_new(out, "backlog", json_integer((json_int_t)js.backlog));
@@ -424,7 +425,7 @@ static enum stint_err c_private(void *ctx, bool on, struct stint_error *e)
 
     if (err != STINT_OK)
         return stint_error_set(e, err, 0, "private mode could not be stored in the journal");
-    dlog(d, STINT_LOG_INFO, "private mode %s (control socket)", on ? "on" : "off");
+    stint_log(&d->lg, STINT_LOG_INFO, "private mode %s (control socket)", on ? "on" : "off");
     wake_if_new(d);
     return STINT_OK;
 }
@@ -441,7 +442,8 @@ static enum stint_err c_flush(void *ctx, uint64_t *target, json_t *out, struct s
     stint_journal_stats(d->journal, &js);
     *target = js.backlog ? js.next_seq - 1 : 0;
     stint_sender_flush(d->sender);
-    dlog(d, STINT_LOG_INFO, "flush asked (control socket): %" PRIu64 " records", js.backlog);
+    stint_log(&d->lg, STINT_LOG_INFO, "flush asked (control socket): %" PRIu64 " records",
+              js.backlog);
     return STINT_OK;
 }
 
@@ -489,7 +491,7 @@ static enum stint_err c_flush_progress(void *ctx, uint64_t target, json_t *out, 
                                st.fix);
     if (st.next_retry_ms) {
         char state[200];
-        int64_t in = st.next_retry_ms - wall_ms();
+        int64_t in = st.next_retry_ms - stint_clock_wall_ms();
         snprintf(state, sizeof(state), "retry in %" PRId64 " s: %.120s", in > 0 ? in / 1000 : 0,
                  st.last_error[0] ? st.last_error : "server unreachable");
         json_object_set_new(out, "state", json_string(state));
@@ -564,7 +566,7 @@ static enum stint_err purge_start_when_settled(struct stint_daemon *d, struct st
     if (!job || job->started)
         return STINT_OK;
     if (d->sender && !stint_sender_settled(d->sender)) {
-        if (wall_ms() < job->wait_until)
+        if (stint_clock_wall_ms() < job->wait_until)
             return STINT_OK;
         stint_sender_purge(d->sender, true); /* it took too long: cut it */
     }
@@ -609,8 +611,8 @@ static enum stint_err c_purge(void *ctx, bool server, bool *in_progress, json_t 
         memset(token, 0, sizeof(token));
         return stint_error_set(e, err, 0, "purging the journal failed");
     }
-    dlog(d, STINT_LOG_WARN, "purge (control socket): %" PRIu64 " local records deleted%s",
-         js.backlog, server ? "; asking the server to delete the account's data" : "");
+    stint_log(&d->lg, STINT_LOG_WARN, "purge (control socket): %" PRIu64 " local records deleted%s",
+              js.backlog, server ? "; asking the server to delete the account's data" : "");
     json_object_set_new(out, "deleted", json_integer((json_int_t)js.backlog));
     if (!server)
         return STINT_OK;
@@ -630,7 +632,7 @@ static enum stint_err c_purge(void *ctx, bool server, bool *in_progress, json_t 
     snprintf(job->auth, sizeof(job->auth), "Authorization: Bearer %.*s", (int)token_len, token);
     memset(token, 0, sizeof(token));
     atomic_init(&job->state, JOB_RUNNING);
-    job->wait_until = wall_ms() + d->cfg.timeout_ms + 5000;
+    job->wait_until = stint_clock_wall_ms() + d->cfg.timeout_ms + 5000;
     d->purge = job;
     *in_progress = true;
     return purge_start_when_settled(d, e);
@@ -701,9 +703,9 @@ static enum stint_err c_purge_poll(void *ctx, bool *done, json_t *out, struct st
         if (count >= 0)
             json_object_set_new(out, "server_deleted", json_integer(count));
         json_decref(ans);
-        dlog(d, STINT_LOG_WARN,
-             "purge: the server deleted the account's data (HTTP %ld, %lld records)", job->status,
-             (long long)count);
+        stint_log(&d->lg, STINT_LOG_WARN,
+                  "purge: the server deleted the account's data (HTTP %ld, %lld records)",
+                  job->status, (long long)count);
     }
     stint_commands_purge_reap(d, false);
     return err;
@@ -826,8 +828,8 @@ static enum stint_err c_dead_letters(void *ctx, const struct stint_control_reque
     }
     json_object_set_new(out, rq->action == STINT_CONTROL_DL_RETRY ? "retried" : "dropped",
                         json_integer((json_int_t)done));
-    dlog(d, STINT_LOG_INFO, "dead letters (control socket): %zu %s", done,
-         rq->action == STINT_CONTROL_DL_RETRY ? "put back in the queue" : "dropped");
+    stint_log(&d->lg, STINT_LOG_INFO, "dead letters (control socket): %zu %s", done,
+              rq->action == STINT_CONTROL_DL_RETRY ? "put back in the queue" : "dropped");
     if (rq->action == STINT_CONTROL_DL_RETRY && done && d->sender)
         stint_sender_flush(d->sender);
 cleanup:

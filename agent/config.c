@@ -306,6 +306,60 @@ static bool expand_path(const char *v, char *dst, size_t cap)
     return n >= 0 && (size_t)n < cap;
 }
 
+/* Parses a source value ("x11", "jsonl:PATH", ...; "WINDOW, browser" in either order: the window
+ * source and the browser's reports) into tmp (tcap bytes: the window source, ~ expanded) and
+ * c->browser; on a bad value fills why (cap bytes) and returns false. */
+static bool parse_source(struct stint_config *c, const char *v, char *tmp, size_t tcap, char *why,
+                         size_t cap)
+{
+    char one[STINT_CONFIG_PATH_MAX];
+    const char *comma = strchr(v, ',');
+    c->browser = false;
+    if (comma) {
+        const char *a = v, *b = comma + 1, *ae = comma;
+        while (*b == ' ' || *b == '\t')
+            b++;
+        while (ae > a && (ae[-1] == ' ' || ae[-1] == '\t'))
+            ae--;
+        size_t bl = strlen(b);
+        while (bl && (b[bl - 1] == ' ' || b[bl - 1] == '\t'))
+            bl--;
+        if (bl == 7 && strncmp(b, "browser", 7) == 0) {
+            snprintf(one, sizeof(one), "%.*s", (int)(ae - a), a);
+        } else if (ae - a == 7 && strncmp(a, "browser", 7) == 0) {
+            snprintf(one, sizeof(one), "%.*s", (int)bl, b);
+        } else {
+            snprintf(why, cap, "two sources may be given only as WINDOW, browser: \"%.64s\"", v);
+            return false;
+        }
+        if (strchr(one, ',') || strcmp(one, "browser") == 0 || one[0] == '\0') {
+            snprintf(why, cap, "browser goes with one window source: \"%.64s\"", v);
+            return false;
+        }
+        c->browser = true;
+        v = one;
+    } else if (strcmp(v, "browser") == 0) {
+        snprintf(why, cap,
+                 "browser needs a window source beside it (x11, browser; jsonl:PATH, "
+                 "browser)");
+        return false;
+    }
+    if (strcmp(v, "x11") == 0 || strcmp(v, "stdin") == 0 || strcmp(v, "auto") == 0 ||
+        strcmp(v, "wayland") == 0 || strcmp(v, "gnome") == 0) {
+        snprintf(tmp, tcap, "%s", v);
+    } else if (strncmp(v, "jsonl:", 6) == 0 && v[6] != '\0') {
+        char p[STINT_CONFIG_PATH_MAX];
+        if (!expand_path(v + 6, p, sizeof(p)) || snprintf(tmp, tcap, "jsonl:%s", p) >= (int)tcap) {
+            snprintf(why, cap, "path too long, or ~ without $HOME");
+            return false;
+        }
+    } else {
+        snprintf(why, cap, "not auto, wayland, gnome, x11, stdin or jsonl:PATH: \"%.64s\"", v);
+        return false;
+    }
+    return true;
+}
+
 /* Applies one key; on a bad value fills why (cap bytes) and returns false. */
 static bool apply(struct stint_config *c, const struct key *k, const char *v, char *why, size_t cap)
 {
@@ -325,55 +379,8 @@ static bool apply(struct stint_config *c, const struct key *k, const char *v, ch
             return false;
         }
         if (k->type == T_SOURCE) {
-            /* "WINDOW, browser" (either order): the window source and the browser's reports */
-            char one[STINT_CONFIG_PATH_MAX];
-            const char *comma = strchr(v, ',');
-            c->browser = false;
-            if (comma) {
-                const char *a = v, *b = comma + 1, *ae = comma;
-                while (*b == ' ' || *b == '\t')
-                    b++;
-                while (ae > a && (ae[-1] == ' ' || ae[-1] == '\t'))
-                    ae--;
-                size_t bl = strlen(b);
-                while (bl && (b[bl - 1] == ' ' || b[bl - 1] == '\t'))
-                    bl--;
-                if (bl == 7 && strncmp(b, "browser", 7) == 0) {
-                    snprintf(one, sizeof(one), "%.*s", (int)(ae - a), a);
-                } else if (ae - a == 7 && strncmp(a, "browser", 7) == 0) {
-                    snprintf(one, sizeof(one), "%.*s", (int)bl, b);
-                } else {
-                    snprintf(why, cap,
-                             "two sources may be given only as WINDOW, browser: \"%.64s\"", v);
-                    return false;
-                }
-                if (strchr(one, ',') || strcmp(one, "browser") == 0 || one[0] == '\0') {
-                    snprintf(why, cap, "browser goes with one window source: \"%.64s\"", v);
-                    return false;
-                }
-                c->browser = true;
-                v = one;
-            } else if (strcmp(v, "browser") == 0) {
-                snprintf(why, cap,
-                         "browser needs a window source beside it (x11, browser; jsonl:PATH, "
-                         "browser)");
+            if (!parse_source(c, v, tmp, sizeof(tmp), why, cap))
                 return false;
-            }
-            if (strcmp(v, "x11") == 0 || strcmp(v, "stdin") == 0 || strcmp(v, "auto") == 0 ||
-                strcmp(v, "wayland") == 0 || strcmp(v, "gnome") == 0) {
-                snprintf(tmp, sizeof(tmp), "%s", v);
-            } else if (strncmp(v, "jsonl:", 6) == 0 && v[6] != '\0') {
-                char p[STINT_CONFIG_PATH_MAX];
-                if (!expand_path(v + 6, p, sizeof(p)) ||
-                    snprintf(tmp, sizeof(tmp), "jsonl:%s", p) >= (int)sizeof(tmp)) {
-                    snprintf(why, cap, "path too long, or ~ without $HOME");
-                    return false;
-                }
-            } else {
-                snprintf(why, cap, "not auto, wayland, gnome, x11, stdin or jsonl:PATH: \"%.64s\"",
-                         v);
-                return false;
-            }
         } else if (k->type == T_PATH) {
             if (!expand_path(v, tmp, sizeof(tmp))) {
                 snprintf(why, cap, "path too long, or ~ without $HOME");
@@ -917,11 +924,6 @@ static const char *enum_name(const struct enum_name *names, int v)
         }
     }
     return "?";
-}
-
-const char *stint_log_level_name(enum stint_log_level l)
-{
-    return enum_name(log_levels, (int)l);
 }
 
 const char *stint_encoding_name(enum stint_encoding enc)

@@ -1,7 +1,8 @@
 /* config.h — stintd's settings: defaults, the INI file, command-line overrides, the token file.
  *
  * One struct holds every setting (stintd's flags, README.md "Configuration", plus the tracker's,
- * the sender's and the journal's). packaging/agent.ini.example lists every key with its default and why.
+ * the sender's and the journal's). packaging/agent.ini.example lists every key with its default
+ * and why.
  *
  *   [agent]    source, socket, log_level
  *   [tracker]  idle_after, checkpoint_every, private_records, url_mode
@@ -149,8 +150,8 @@ bool stint_config_key_info(size_t i, struct stint_config_key_info *out);
 enum stint_err stint_config_filters(const struct stint_config *c, struct stint_filters **out,
                                     struct stint_error *e);
 
-/* Names of enum values, for status output and the example file. */
-const char *stint_log_level_name(enum stint_log_level l);
+/* Names of enum values, for status output and the example file (a log level's name is
+ * stint_log_level_str, common/log.h). */
 const char *stint_encoding_name(enum stint_encoding enc);
 const char *stint_sync_name(enum stint_sync s);
 const char *stint_full_name(enum stint_full f);

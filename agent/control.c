@@ -24,9 +24,9 @@
  * that leaves more than STINT_CONTROL_OUT_MAX bytes unread, or one silent between requests for
  * idle_timeout_ms is closed too, so the number and the size of clients are both bounded.
  *
- * Error codes: the protocol carries enum stint_err. Until error.h has a code for "not allowed"
- * and "busy", a refused peer and a second purge at once are answered with STINT_EINVAL and a
- * message that says which (spec/CONTROL.md, "Errors").
+ * Error codes: the protocol carries enum stint_err (spec/CONTROL.md, "Errors"): a refused peer
+ * is answered with STINT_EPERM, a second purge at once with STINT_EBUSY, each with a message that
+ * starts with "permission denied" or "busy" as before those codes existed.
  */
 #define _GNU_SOURCE
 #include "control.h"
@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "stint/buf.h"
 #include "stint/json.h"
 
@@ -80,35 +81,11 @@ struct stint_control {
     uid_t uid;
     uint32_t tick_ms, idle_ms, watch_ms;
     bool watch_now; /* a request ran: compare the watched state at the end of this call */
-    void (*log)(void *ctx, int level, const char *line);
-    bool purge_busy; /* a purge --server is running (one at a time) */
-    bool again;      /* work is left that needs no event: timeout 0 */
+    const struct stint_log *log; /* never NULL: stint_log_none when none was given */
+    bool purge_busy;             /* a purge --server is running (one at a time) */
+    bool again;                  /* work is left that needs no event: timeout 0 */
     struct client *clients[STINT_CONTROL_CLIENTS_MAX];
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static void
-logf_(struct stint_control *c, int level, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-
-    if (!c->log)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    c->log(c->ctx, level, line);
-}
 
 /* ---- output ---- */
 
@@ -197,7 +174,7 @@ static bool flush_out(struct client *cl)
 static void to_read(struct stint_control *c, struct client *cl)
 {
     cl->state = C_READ;
-    cl->deadline = mono_ms() + c->idle_ms;
+    cl->deadline = stint_clock_mono_ms() + c->idle_ms;
 }
 
 /* Ends a command with an answer object (ok:true plus its members). */
@@ -334,7 +311,7 @@ static bool flush_tick(struct stint_control *c, struct client *cl)
         cl->last_progress = text;
         text = NULL;
     }
-    cl->deadline = mono_ms() + c->tick_ms;
+    cl->deadline = stint_clock_mono_ms() + c->tick_ms;
 cleanup:
     free(text);
     json_decref(line);
@@ -360,7 +337,7 @@ static bool purge_tick(struct stint_control *c, struct client *cl)
         c->purge_busy = false;
         ok = finish_ok(c, cl, o);
     } else {
-        cl->deadline = mono_ms() + c->tick_ms;
+        cl->deadline = stint_clock_mono_ms() + c->tick_ms;
     }
     json_decref(o);
     return ok;
@@ -426,14 +403,14 @@ static bool watch_tick(struct stint_control *c, struct client *cl)
     bool ok = true;
 
     stint_error_clear(&e);
-    cl->deadline = mono_ms() + c->watch_ms;
+    cl->deadline = stint_clock_mono_ms() + c->watch_ms;
     if (!st)
         return false;
     err = c->ops.status(c->ctx, st, &e);
     if (err != STINT_OK) {
         ok = put_error(cl, err, e.msg);
         cl->state = C_CLOSING;
-        cl->deadline = mono_ms() + CLOSING_GRACE_MS;
+        cl->deadline = stint_clock_mono_ms() + CLOSING_GRACE_MS;
         goto cleanup;
     }
     sum = stint_control_watch_state(st);
@@ -468,10 +445,10 @@ static bool dispatch(struct stint_control *c, struct client *cl, const char *lin
 
     err = stint_control_parse_request(line, len, &rq, &e);
     if (err != STINT_OK) {
-        logf_(c, 3, "control: malformed request: %s", e.msg);
+        stint_log(c->log, STINT_LOG_DEBUG, "control: malformed request: %s", e.msg);
         return finish_err(c, cl, &e, err);
     }
-    logf_(c, 3, "control: %s", stint_control_cmd_name(rq.cmd));
+    stint_log(c->log, STINT_LOG_DEBUG, "control: %s", stint_control_cmd_name(rq.cmd));
     stint_error_clear(&e);
     o = json_object();
     if (!o)
@@ -527,8 +504,8 @@ static bool dispatch(struct stint_control *c, struct client *cl, const char *lin
         if (!c->ops.purge || (rq.server && !c->ops.purge_poll))
             goto unsupported;
         if (c->purge_busy) {
-            stint_error_set(&e, STINT_EINVAL, 0, "busy: a purge of the server is running");
-            ok = finish_err(c, cl, &e, STINT_EINVAL);
+            stint_error_set(&e, STINT_EBUSY, 0, "busy: a purge of the server is running");
+            ok = finish_err(c, cl, &e, STINT_EBUSY);
             break;
         }
         err = c->ops.purge(c->ctx, rq.server, &in_progress, o, &e);
@@ -537,7 +514,7 @@ static bool dispatch(struct stint_control *c, struct client *cl, const char *lin
         } else if (in_progress) {
             c->purge_busy = true;
             cl->state = C_PURGE;
-            cl->deadline = mono_ms() + c->tick_ms;
+            cl->deadline = stint_clock_mono_ms() + c->tick_ms;
         } else {
             ok = finish_ok(c, cl, o);
         }
@@ -588,10 +565,10 @@ static bool run_lines(struct stint_control *c, struct client *cl)
                                 STINT_CONTROL_LINE_MAX - 1);
                 put_error(cl, STINT_ELIMIT, e.msg);
                 cl->state = C_CLOSING;
-                cl->deadline = mono_ms() + CLOSING_GRACE_MS;
+                cl->deadline = stint_clock_mono_ms() + CLOSING_GRACE_MS;
             } else if (cl->eof) {
                 cl->state = C_CLOSING; /* a last line without newline is not a request */
-                cl->deadline = mono_ms() + CLOSING_GRACE_MS;
+                cl->deadline = stint_clock_mono_ms() + CLOSING_GRACE_MS;
             }
             return true;
         }
@@ -709,7 +686,7 @@ enum stint_err stint_control_open(const struct stint_control_opts *opts, struct 
     c->tick_ms = opts->tick_ms ? opts->tick_ms : 100;
     c->idle_ms = opts->idle_timeout_ms ? opts->idle_timeout_ms : 30000;
     c->watch_ms = opts->watch_ms ? opts->watch_ms : 1000;
-    c->log = opts->log;
+    c->log = opts->log ? opts->log : &stint_log_none;
     memcpy(c->path, opts->path, len + 1);
 
     memset(&sa, 0, sizeof(sa));
@@ -817,11 +794,11 @@ static void accept_one(struct stint_control *c)
     fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            logf_(c, 1, "control: accept: %s", strerror(errno));
+            stint_log(c->log, STINT_LOG_WARN, "control: accept: %s", strerror(errno));
         return;
     }
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 || clen != sizeof(cred)) {
-        logf_(c, 1, "control: SO_PEERCRED: %s", strerror(errno));
+        stint_log(c->log, STINT_LOG_WARN, "control: SO_PEERCRED: %s", strerror(errno));
         close(fd);
         return;
     }
@@ -833,11 +810,12 @@ static void accept_one(struct stint_control *c)
     cl->fd = fd;
     if (cred.uid != c->uid) {
         char msg[160];
-        logf_(c, 1, "control: refused a peer of uid %u (pid %d): only uid %u may connect",
-              (unsigned)cred.uid, (int)cred.pid, (unsigned)c->uid);
+        stint_log(c->log, STINT_LOG_WARN,
+                  "control: refused a peer of uid %u (pid %d): only uid %u may connect",
+                  (unsigned)cred.uid, (int)cred.pid, (unsigned)c->uid);
         snprintf(msg, sizeof(msg), "permission denied: peer uid %u is not the daemon's uid %u",
                  (unsigned)cred.uid, (unsigned)c->uid);
-        put_error(cl, STINT_EINVAL, msg);
+        put_error(cl, STINT_EPERM, msg);
         flush_out(cl);
         client_free(cl);
         return;
@@ -849,8 +827,8 @@ static void accept_one(struct stint_control *c)
             return;
         }
     }
-    logf_(c, 2, "control: %d clients already connected, refusing one more",
-          STINT_CONTROL_CLIENTS_MAX);
+    stint_log(c->log, STINT_LOG_INFO, "control: %d clients already connected, refusing one more",
+              STINT_CONTROL_CLIENTS_MAX);
     put_error(cl, STINT_ELIMIT, "too many control clients connected");
     flush_out(cl);
     client_free(cl);
@@ -931,7 +909,7 @@ static bool step(struct stint_control *c, struct client *cl, short revents, int6
 void stint_control_handle(struct stint_control *c, const struct pollfd *fds, size_t n)
 {
     short rev[STINT_CONTROL_CLIENTS_MAX] = {0};
-    int64_t now = mono_ms();
+    int64_t now = stint_clock_mono_ms();
     bool listen_ready = false;
     size_t i, k;
 
@@ -990,7 +968,7 @@ void stint_control_handle(struct stint_control *c, const struct pollfd *fds, siz
 
 int stint_control_timeout_ms(struct stint_control *c)
 {
-    int64_t now = mono_ms(), best = -1;
+    int64_t now = stint_clock_mono_ms(), best = -1;
     size_t i;
 
     if (!c)

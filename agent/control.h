@@ -29,6 +29,7 @@
 
 #include <jansson.h>
 
+#include "common/log.h"
 #include "error.h" /* the agent's error convention */
 #include "stint/record.h"
 
@@ -153,8 +154,9 @@ struct stint_control_opts {
                                  0: 30 s */
     uint32_t watch_ms;        /* watch: the state is compared at least this often while a
                                  client watches (and after every request); 0: 1000 ms */
-    /* Log lines (peers refused, clients dropped); NULL: silent. level: 0 error .. 3 debug. */
-    void (*log)(void *ctx, int level, const char *line);
+    /* The logger (common/log.h) for peers refused and clients dropped, borrowed: it must outlive
+     * the socket (its level is read at each line). NULL: silent. */
+    const struct stint_log *log;
 };
 
 struct stint_control;

@@ -46,46 +46,15 @@
 
 #define FDS_MAX (2 + 16 + STINT_CONTROL_FDS_MAX)
 
-int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-void
-dlog(struct stint_daemon *d, enum stint_log_level level, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-
-    if (!d->log || level > d->level)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    d->log(d->log_ctx, level, line);
-}
-
-static void sender_log(void *ctx, const char *line)
-{
-    dlog(ctx, STINT_LOG_INFO, "sender: %s", line);
-}
-
-static void control_log(void *ctx, int level, const char *line)
-{
-    dlog(ctx, level <= 0 ? STINT_LOG_ERROR : (enum stint_log_level)(level > 3 ? 3 : level), "%s",
-         line);
-}
-
 /* ---- the sender ---- */
 
+/* Makes the sender of config c (none without a server); its lines go to the daemon's sink as
+ * "sender: ..." at info, dropped above level (the one c brings in on SIGHUP). */
 static enum stint_err sender_make(struct stint_daemon *d, const struct stint_config *c,
-                                  struct stint_sender **out, struct stint_error *e)
+                                  enum stint_log_level level, struct stint_sender **out,
+                                  struct stint_error *e)
 {
+    struct stint_log slg = d->lg;
     struct stint_sender_opts so;
     char token[STINT_CONFIG_TOKEN_MAX + 1];
     size_t token_len = 0;
@@ -126,7 +95,9 @@ static enum stint_err sender_make(struct stint_daemon *d, const struct stint_con
     so.probe_ms = (uint32_t)c->probe_ms;
     so.timeout_ms = (uint32_t)c->timeout_ms;
     so.stop_grace_ms = d->stop_grace_ms;
-    so.log = sender_log;
+    slg.name = "sender";
+    slg.level = level;
+    so.log = &slg;
     so.cb_ctx = d;
     err = stint_sender_create(&so, d->journal, out, e);
     memset(token, 0, sizeof(token));
@@ -159,19 +130,20 @@ static void journal_spell(struct stint_daemon *d)
         d->journal_spell = true;
         d->spell_dropped0 = ts.dropped;
         d->spell_errors0 = ts.append_errors ? ts.append_errors - 1 : 0;
-        dlog(d, STINT_LOG_ERROR,
-             "journal %s cannot take records (%s): %s; retrying every few seconds", d->cfg.journal,
-             ts.last_error,
-             ts.source_paused ? "the source is paused and will be read again from the last "
-                                "journaled event, nothing is lost"
-                              : "records are held in memory (the oldest are dropped past 256, "
-                                "and a gap record will say how many)");
+        stint_log(&d->lg, STINT_LOG_ERROR,
+                  "journal %s cannot take records (%s): %s; retrying every few seconds",
+                  d->cfg.journal, ts.last_error,
+                  ts.source_paused ? "the source is paused and will be read again from the last "
+                                     "journaled event, nothing is lost"
+                                   : "records are held in memory (the oldest are dropped past 256, "
+                                     "and a gap record will say how many)");
     } else if (!ts.failing && d->journal_spell) {
         d->journal_spell = false;
-        dlog(d, ts.dropped > d->spell_dropped0 ? STINT_LOG_WARN : STINT_LOG_INFO,
-             "journal %s takes records again after %" PRIu64 " failed writes; %" PRIu64
-             " records dropped (in a gap record)",
-             d->cfg.journal, ts.append_errors - d->spell_errors0, ts.dropped - d->spell_dropped0);
+        stint_log(&d->lg, ts.dropped > d->spell_dropped0 ? STINT_LOG_WARN : STINT_LOG_INFO,
+                  "journal %s takes records again after %" PRIu64 " failed writes; %" PRIu64
+                  " records dropped (in a gap record)",
+                  d->cfg.journal, ts.append_errors - d->spell_errors0,
+                  ts.dropped - d->spell_dropped0);
     }
 }
 
@@ -351,21 +323,24 @@ static enum stint_err open_journal(struct stint_daemon *d, struct stint_error *e
     {
         size_t loose = tighten_files(d->cfg.journal);
         if (loose)
-            dlog(d, STINT_LOG_WARN,
-                 "journal: %zu file(s) in %s could not be made 0600 (chmod 600 them by hand)",
-                 loose, d->cfg.journal);
+            stint_log(&d->lg, STINT_LOG_WARN,
+                      "journal: %zu file(s) in %s could not be made 0600 (chmod 600 them by hand)",
+                      loose, d->cfg.journal);
     }
     if (info.created)
-        dlog(d, STINT_LOG_INFO, "journal %s created", d->cfg.journal);
+        stint_log(&d->lg, STINT_LOG_INFO, "journal %s created", d->cfg.journal);
     if (info.repaired)
-        dlog(d, STINT_LOG_WARN, "journal %s was damaged and repaired (%" PRIu64 " records lost%s)",
-             d->cfg.journal, info.lost, info.lost_known ? "" : ", at least");
+        stint_log(&d->lg, STINT_LOG_WARN,
+                  "journal %s was damaged and repaired (%" PRIu64 " records lost%s)",
+                  d->cfg.journal, info.lost, info.lost_known ? "" : ", at least");
     if (info.moved_aside)
-        dlog(d, STINT_LOG_ERROR, "journal %s could not be repaired: moved to %s, a new one begun",
-             d->cfg.journal, info.moved_to);
+        stint_log(&d->lg, STINT_LOG_ERROR,
+                  "journal %s could not be repaired: moved to %s, a new one begun", d->cfg.journal,
+                  info.moved_to);
     if (info.checkpoint_restored)
-        dlog(d, STINT_LOG_INFO, "the record open at the last stop was closed (seq %" PRIu64 ")",
-             info.checkpoint_seq);
+        stint_log(&d->lg, STINT_LOG_INFO,
+                  "the record open at the last stop was closed (seq %" PRIu64 ")",
+                  info.checkpoint_seq);
     return STINT_OK;
 }
 
@@ -389,11 +364,9 @@ enum stint_err stint_daemon_create(const struct stint_daemon_opts *opts, struct 
     d->cfg = *opts->config;
     d->reload = opts->reload;
     d->reload_ctx = opts->reload_ctx;
-    d->log = opts->log;
-    d->log_ctx = opts->log_ctx;
-    d->level = opts->log_level;
+    d->lg = opts->log ? *opts->log : stint_log_none;
     d->stop_grace_ms = opts->stop_grace_ms ? opts->stop_grace_ms : 250;
-    d->started_ms = wall_ms();
+    d->started_ms = stint_clock_wall_ms();
 
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -437,25 +410,26 @@ enum stint_err stint_daemon_create(const struct stint_daemon_opts *opts, struct 
     }
     if (d->cfg.socket[0]) {
         struct stint_control_opts co = {
-            .path = d->cfg.socket, .ops = &stint_commands_ops, .ctx = d, .log = control_log};
+            .path = d->cfg.socket, .ops = &stint_commands_ops, .ctx = d, .log = &d->lg};
         err = stint_control_open(&co, &d->control, e);
         if (err != STINT_OK)
             goto cleanup;
     } else {
-        dlog(d, STINT_LOG_WARN, "no control socket ($XDG_RUNTIME_DIR unset and no --socket)");
+        stint_log(&d->lg, STINT_LOG_WARN,
+                  "no control socket ($XDG_RUNTIME_DIR unset and no --socket)");
     }
-    err = sender_make(d, &d->cfg, &d->sender, e);
+    err = sender_make(d, &d->cfg, d->lg.level, &d->sender, e);
     if (err != STINT_OK)
         goto cleanup;
     stint_journal_stats(d->journal, &js);
     d->seen_next_seq = js.next_seq;
     if (d->sender && js.backlog)
         stint_sender_wake(d->sender);
-    dlog(d, STINT_LOG_INFO,
-         "stintd %s started: source %s, journal %s (%" PRIu64 " records waiting), %s%s%s",
-         stint_agent_version(), d->cfg.source, d->cfg.journal, js.backlog,
-         d->sender ? "server " : "no server", d->sender ? d->cfg.server : "",
-         js.private_mode ? ", private mode on" : "");
+    stint_log(&d->lg, STINT_LOG_INFO,
+              "stintd %s started: source %s, journal %s (%" PRIu64 " records waiting), %s%s%s",
+              stint_agent_version(), d->cfg.source, d->cfg.journal, js.backlog,
+              d->sender ? "server " : "no server", d->sender ? d->cfg.server : "",
+              js.private_mode ? ", private mode on" : "");
     *out = d;
     d = NULL;
 cleanup:
@@ -472,7 +446,7 @@ static void reload(struct stint_daemon *d)
     enum stint_err err;
 
     if (!d->reload) {
-        dlog(d, STINT_LOG_INFO, "SIGHUP: nothing to reload (no config file)");
+        stint_log(&d->lg, STINT_LOG_INFO, "SIGHUP: nothing to reload (no config file)");
         return;
     }
     nc = malloc(sizeof(*nc));
@@ -480,7 +454,8 @@ static void reload(struct stint_daemon *d)
         return;
     err = d->reload(d->reload_ctx, nc, &e);
     if (err != STINT_OK) {
-        dlog(d, STINT_LOG_ERROR, "SIGHUP: config not reloaded, the old one stays: %s", e.msg);
+        stint_log(&d->lg, STINT_LOG_ERROR, "SIGHUP: config not reloaded, the old one stays: %s",
+                  e.msg);
         goto cleanup;
     }
     if (strcmp(nc->source, d->cfg.source) != 0 || strcmp(nc->journal, d->cfg.journal) != 0 ||
@@ -490,17 +465,18 @@ static void reload(struct stint_daemon *d)
         nc->sync != d->cfg.sync || nc->max_bytes != d->cfg.max_bytes ||
         nc->max_age_ms != d->cfg.max_age_ms || nc->full != d->cfg.full ||
         nc->history_ms != d->cfg.history_ms || nc->history_max_bytes != d->cfg.history_max_bytes)
-        dlog(d, STINT_LOG_WARN,
-             "SIGHUP: [agent] source/socket, [tracker] and [journal] changes take effect at the "
-             "next start");
+        stint_log(
+            &d->lg, STINT_LOG_WARN,
+            "SIGHUP: [agent] source/socket, [tracker] and [journal] changes take effect at the "
+            "next start");
     if (nc->n_filters != d->cfg.n_filters ||
         memcmp(nc->filters, d->cfg.filters, sizeof(nc->filters)) != 0) {
         /* privacy rules apply at once: to the open record too (stint_tracker_set_filters) */
         struct stint_filters *nf = NULL;
         err = stint_config_filters(nc, &nf, &e);
         if (err != STINT_OK) {
-            dlog(d, STINT_LOG_ERROR, "SIGHUP: [filters] not reloaded, the old rules stay: %s",
-                 e.msg);
+            stint_log(&d->lg, STINT_LOG_ERROR,
+                      "SIGHUP: [filters] not reloaded, the old rules stay: %s", e.msg);
             goto cleanup;
         }
         stint_tracker_set_filters(d->tracker, nf);
@@ -509,14 +485,14 @@ static void reload(struct stint_daemon *d)
         memcpy(d->cfg.filters, nc->filters, sizeof(nc->filters));
         memcpy(d->cfg.filter_where, nc->filter_where, sizeof(nc->filter_where));
         d->cfg.n_filters = nc->n_filters;
-        dlog(d, STINT_LOG_INFO, "SIGHUP: [filters] reloaded: %zu rule%s", nc->n_filters,
-             nc->n_filters == 1 ? "" : "s");
+        stint_log(&d->lg, STINT_LOG_INFO, "SIGHUP: [filters] reloaded: %zu rule%s", nc->n_filters,
+                  nc->n_filters == 1 ? "" : "s");
     }
     /* The sender is made anew from the new [sender] section and token (it may also be gone, or
      * new); the journal keeps every record meanwhile. */
-    err = sender_make(d, nc, &ns, &e);
+    err = sender_make(d, nc, nc->log_level, &ns, &e);
     if (err != STINT_OK) {
-        dlog(d, STINT_LOG_ERROR, "SIGHUP: the sender keeps its old settings: %s", e.msg);
+        stint_log(&d->lg, STINT_LOG_ERROR, "SIGHUP: the sender keeps its old settings: %s", e.msg);
         goto cleanup;
     }
     stint_sender_destroy(d->sender);
@@ -534,11 +510,11 @@ static void reload(struct stint_daemon *d)
     d->cfg.probe_ms = nc->probe_ms;
     d->cfg.timeout_ms = nc->timeout_ms;
     d->cfg.log_level = nc->log_level;
-    d->level = nc->log_level; /* -v already applied by the reload function */
+    d->lg.level = nc->log_level; /* -v already applied by the reload function */
     if (d->sender)
         stint_sender_wake(d->sender);
-    dlog(d, STINT_LOG_INFO, "SIGHUP: config reloaded (%s%s)", d->sender ? "server " : "no server",
-         d->sender ? d->cfg.server : "");
+    stint_log(&d->lg, STINT_LOG_INFO, "SIGHUP: config reloaded (%s%s)",
+              d->sender ? "server " : "no server", d->sender ? d->cfg.server : "");
 cleanup:
     free(nc);
 }
@@ -561,7 +537,8 @@ static void read_signals(struct stint_daemon *d, bool *stop, bool *hup)
         if (si.ssi_signo == SIGHUP) {
             *hup = true;
         } else {
-            dlog(d, STINT_LOG_INFO, "%s: stopping", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+            stint_log(&d->lg, STINT_LOG_INFO, "%s: stopping",
+                      si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
             *stop = true;
         }
     }
@@ -637,20 +614,21 @@ enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e)
                 /* A journal error reaches us through the sink: the tracker holds the records (or
                  * rewinds the source) and retries; that is logged once per spell below. */
                 if (!stint_tracker_source_paused(d->tracker) && !journal_failing(d))
-                    dlog(d, STINT_LOG_ERROR, "source %s: %s%s%s", d->cfg.source,
-                         stint_strerror(err), ss.last_error[0] ? ": " : "", ss.last_error);
+                    stint_log(&d->lg, STINT_LOG_ERROR, "source %s: %s%s%s", d->cfg.source,
+                              stint_strerror(err), ss.last_error[0] ? ": " : "", ss.last_error);
                 err = STINT_OK;
             }
         }
         if (d->browser && stint_browser_merge_tick(d->browser) != STINT_OK)
-            dlog(d, STINT_LOG_WARN, "browser: a held window could not be recorded");
+            stint_log(&d->lg, STINT_LOG_WARN, "browser: a held window could not be recorded");
         if (tfd_ready || (tt >= 0 && stint_tracker_timeout(d->tracker) <= 0)) {
             err = stint_tracker_tick(d->tracker);
             if (err != STINT_OK) {
                 struct stint_tracker_status ts;
                 stint_tracker_status(d->tracker, &ts);
                 if (!ts.failing)
-                    dlog(d, STINT_LOG_WARN, "tracker: %s (%s)", stint_strerror(err), ts.last_error);
+                    stint_log(&d->lg, STINT_LOG_WARN, "tracker: %s (%s)", stint_strerror(err),
+                              ts.last_error);
                 err = STINT_OK;
             }
         }
@@ -662,7 +640,7 @@ enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e)
             reload(d);
         stint_source_stats(d->source, &ss);
         if (ss.ended && !stop) {
-            dlog(d, STINT_LOG_INFO, "source %s ended: stopping", d->cfg.source);
+            stint_log(&d->lg, STINT_LOG_INFO, "source %s ended: stopping", d->cfg.source);
             stop = true;
         }
     }
@@ -674,12 +652,12 @@ enum stint_err stint_daemon_run(struct stint_daemon *d, struct stint_error *e)
     {
         enum stint_err serr = stint_tracker_shutdown(d->tracker);
         if (serr != STINT_OK)
-            dlog(d, STINT_LOG_ERROR, "tracker shutdown: %s", stint_strerror(serr));
+            stint_log(&d->lg, STINT_LOG_ERROR, "tracker shutdown: %s", stint_strerror(serr));
     }
     if (d->sender)
         stint_sender_stop(d->sender);
     stint_commands_purge_reap(d, true);
-    dlog(d, STINT_LOG_INFO, "stopped");
+    stint_log(&d->lg, STINT_LOG_INFO, "stopped");
     return err;
 }
 
@@ -702,5 +680,5 @@ void stint_daemon_destroy(struct stint_daemon *d)
 
 enum stint_log_level stint_daemon_log_level(struct stint_daemon *d)
 {
-    return d ? d->level : STINT_LOG_INFO;
+    return d ? d->lg.level : STINT_LOG_INFO;
 }

@@ -23,20 +23,17 @@
 
 struct stint_daemon;
 
-/* Log sink: common/log.h's one sink shape; the line has no newline. */
-typedef stint_log_fn stint_daemon_log_fn;
-
 struct stint_daemon_opts {
     const struct stint_config *config; /* copied */
     /* SIGHUP: fill *out with the new config (defaults, file, flags, finish). NULL: SIGHUP only
      * re-reads the token. */
     enum stint_err (*reload)(void *ctx, struct stint_config *out, struct stint_error *e);
     void *reload_ctx;
-    stint_daemon_log_fn log; /* NULL: silent */
-    void *log_ctx;
-    enum stint_log_level log_level; /* lines above it are not even formatted */
-    unsigned stop_grace_ms;         /* in-flight request on shutdown; 0: 250 (libcurl may take
-                                       up to 1 s more to notice the abort: 2 s in all) */
+    /* The daemon's logger (common/log.h), copied; its level changes on SIGHUP. The sender logs
+     * through it as "sender: ...". NULL: silent. */
+    const struct stint_log *log;
+    unsigned stop_grace_ms; /* in-flight request on shutdown; 0: 250 (libcurl may take
+                               up to 1 s more to notice the abort: 2 s in all) */
 };
 
 /* Checks, before anything is made on disk, what an operator must fix rather than wait out:

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "browser_merge.h"
+#include "common/clock.h"
 #include "control.h"
 #include "daemon.h"
 #include "journal.h"
@@ -21,9 +22,7 @@ struct stint_daemon {
     struct stint_config cfg;
     enum stint_err (*reload)(void *ctx, struct stint_config *out, struct stint_error *e);
     void *reload_ctx;
-    stint_daemon_log_fn log;
-    void *log_ctx;
-    enum stint_log_level level;
+    struct stint_log lg; /* stint_log(&d->lg, ...); the level is the one in force */
     unsigned stop_grace_ms;
 
     int sfd; /* signalfd */
@@ -45,17 +44,8 @@ struct stint_daemon {
 
 /* The helpers below keep their short names inside daemon.c and commands.c; these macros give
  * them prefixed link names, so that nothing else linked into the agent can clash with them. */
-#define wall_ms stint_daemon_i_wall_ms
-#define dlog stint_daemon_i_dlog
 #define wake_if_new stint_daemon_i_wake_if_new
 
-/* The wall clock in ms. */
-int64_t wall_ms(void);
-/* Formats a log line of `level` and hands it to the daemon's log sink (dropped above its level). */
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-void dlog(struct stint_daemon *d, enum stint_log_level level, const char *fmt, ...);
 /* Wakes the sender when the journal's next seq moved since the last call. */
 void wake_if_new(struct stint_daemon *d);
 

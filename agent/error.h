@@ -23,12 +23,13 @@
  *      again). That is the only other form; a new function takes rule 2, not a char buffer and its
  *      size.
  *   5. Codes. The control socket carries the code and stint_strerror's name (spec/CONTROL.md,
- *      "Errors"), so what the agent answers with is part of the protocol. Today the agent uses
- *      the codec's codes: STINT_EINVAL for a request refused, STINT_EIO for the disk, the journal
- *      or the network, STINT_EUNSUPPORTED for a command the configuration turns off, STINT_ELIMIT
- *      for a cap, STINT_ENOMEM. Two cases have no code of their own yet, a refused peer and a
- *      second purge at once: both answer STINT_EINVAL with a message that says which. A code for
- *      them is appended to enum stint_err (never renumbered), with spec/CONTROL.md and its tests.
+ *      "Errors"), so what the agent answers with is part of the protocol. The agent uses the
+ *      codec's codes where they fit: STINT_EINVAL for a request refused, STINT_EIO for the disk,
+ *      the journal or the network, STINT_EUNSUPPORTED for a command the configuration turns off,
+ *      STINT_ELIMIT for a cap, STINT_ENOMEM. Where none fits, the agent has a code of its own,
+ *      appended to enum stint_err (never renumbered) together with spec/CONTROL.md's table and its
+ *      tests: STINT_EPERM for a peer of another uid, STINT_EBUSY for a second purge at once. An old
+ *      client that knows neither still reads the message, which starts as it did before.
  */
 #ifndef STINT_AGENT_ERROR_H
 #define STINT_AGENT_ERROR_H

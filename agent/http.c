@@ -20,7 +20,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "http.h"
 
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,9 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+
+#include "common/clock.h"
+#include "common/loopback.h"
 
 struct stint_http {
     CURL *curl;   /* NULL until the first post */
@@ -161,33 +163,6 @@ void stint_http_blocked_fix(int curl_code, char *out, size_t cap)
         snprintf(out, cap, "check [sender] server, ca_file and pinned_key, then reload stintd");
         break;
     }
-}
-
-bool stint_http_host_is_loopback(const char *host)
-{
-    char h[64];
-    size_t n;
-    struct in_addr a4;
-    struct in6_addr a6;
-
-    if (!host)
-        return false;
-    n = strlen(host);
-    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
-        host++;
-        n -= 2;
-    }
-    if (n == 0 || n >= sizeof(h))
-        return false;
-    memcpy(h, host, n);
-    h[n] = '\0';
-    if (strcasecmp(h, "localhost") == 0)
-        return true;
-    if (inet_pton(AF_INET, h, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    if (inet_pton(AF_INET6, h, &a6) == 1)
-        return IN6_IS_ADDR_LOOPBACK(&a6);
-    return false;
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
@@ -420,7 +395,7 @@ static enum stint_err url_protocols(CURLU *u, const char *url, const char **prot
         goto cleanup;
     }
     if (strcasecmp(scheme, "http") == 0) {
-        if (!stint_http_host_is_loopback(host)) {
+        if (!stint_loopback_host(host)) {
             err_rc = stint_error_set(e, STINT_EINVAL, 0,
                                      "plain http:// is allowed only to loopback, not to %s; "
                                      "use https://",
@@ -537,12 +512,12 @@ static CURLcode perform(struct stint_http *h)
     int running = 1, left = 0;
     bool done = false;
 
-    struct timespec t0, t1;
+    int64_t t0;
     /* libcurl enforces CURLOPT_TIMEOUT_MS itself; this is a second bound of our own (the
      * timeout plus 5 s), so that no state of a connection can hold the sender longer */
     long limit_ms = (long)(h->o.timeout_ms ? h->o.timeout_ms : 60000) + 5000;
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = stint_clock_mono_ms();
     if (curl_multi_add_handle(h->multi, h->curl) != CURLM_OK)
         return CURLE_OUT_OF_MEMORY;
     while (running) {
@@ -552,8 +527,7 @@ static CURLcode perform(struct stint_http *h)
         }
         if (!running)
             break;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        if ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 > limit_ms) {
+        if (stint_clock_mono_ms() - t0 > limit_ms) {
             cc = CURLE_OPERATION_TIMEDOUT;
             h->fresh = true;
             goto cleanup;

@@ -49,12 +49,9 @@ const char *stint_send_class_name(enum stint_send_class c);
  * sentence into out[cap] (shown in status as "fix"). */
 void stint_http_blocked_fix(int curl_code, char *out, size_t cap);
 
-/* True when host (as in a URL, IPv6 in brackets or not) is loopback. */
-bool stint_http_host_is_loopback(const char *host);
-
 /* True when url may name the server: an https:// URL, or an http:// URL whose host is loopback
  * (127.0.0.0/8, ::1, localhost). The URL is parsed (libcurl's URL API) and its host checked by
- * stint_http_host_is_loopback, never compared by its first bytes: http://127.example.com and
+ * common/loopback.h, never compared by its first bytes: http://127.example.com and
  * http://localhost.evil.com are not loopback. The one check the config and the sender share. */
 bool stint_http_url_allowed(const char *url);
 

@@ -55,6 +55,7 @@
 #include <zlib.h>
 
 #include "backoff.h"
+#include "common/clock.h"
 #include "retry_after.h"
 #include "stint/json.h"
 #include "stint/legacy.h"
@@ -65,25 +66,11 @@
 #define NET_MIN_GAP_MS 100
 #define NET_CUT_AFTER_MS 1000 /* a request this old is cut short by a network change */
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t mono_ms(void)
-{
-    return mono_us() / 1000;
-}
-
 static int64_t wall_ms(const struct stint_sender *s)
 {
-    struct timespec ts;
     if (s->o.wall_ms)
         return s->o.wall_ms(s->o.clock_ctx);
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return stint_clock_wall_ms();
 }
 
 void fmt_(char *out, size_t cap, const char *fmt, ...)
@@ -92,19 +79,6 @@ void fmt_(char *out, size_t cap, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(out, cap, fmt, ap);
     va_end(ap);
-}
-
-void logf_(struct stint_sender *s, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-
-    if (!s->o.log)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    s->o.log(s->o.cb_ctx, line);
 }
 
 void stint_sender_idempotency_key(const uint8_t agent_id[STINT_AGENT_ID_LEN], uint64_t first,
@@ -141,7 +115,8 @@ static bool should_abort(void *ctx)
     bool abort_now;
 
     pthread_mutex_lock(&s->mu);
-    abort_now = s->net_abort || s->purge_abort || (s->stopping && mono_ms() >= s->stop_deadline);
+    abort_now = s->net_abort || s->purge_abort ||
+                (s->stopping && stint_clock_mono_ms() >= s->stop_deadline);
     pthread_mutex_unlock(&s->mu);
     return abort_now;
 }
@@ -222,7 +197,8 @@ static uint64_t decide(struct stint_sender *s, enum stint_send_class cls, const 
             fmt_(reason, sizeof(reason), "too large for the server: %s", why);
             if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
                 *dead = s->b.n;
-            logf_(s, "seq %" PRIu64 " dead-lettered: %s", s->b.first, reason);
+            stint_log(&s->lg, STINT_LOG_INFO, "seq %" PRIu64 " dead-lettered: %s", s->b.first,
+                      reason);
             if (s->split_until && s->b.last >= s->split_until) {
                 s->split_until = 0;
                 s->limit = s->o.batch_max_records;
@@ -231,8 +207,9 @@ static uint64_t decide(struct stint_sender *s, enum stint_send_class cls, const 
             if (!s->split_until)
                 s->split_until = s->b.last;
             s->limit = s->b.n / 2;
-            logf_(s, "batch %" PRIu64 "-%" PRIu64 " too large (%s): split to %zu records",
-                  s->b.first, s->b.last, why, s->limit);
+            stint_log(&s->lg, STINT_LOG_INFO,
+                      "batch %" PRIu64 "-%" PRIu64 " too large (%s): split to %zu records",
+                      s->b.first, s->b.last, why, s->limit);
         }
         s->have_batch = false;
         break;
@@ -243,16 +220,17 @@ static uint64_t decide(struct stint_sender *s, enum stint_send_class cls, const 
             if (!s->split_until)
                 s->split_until = s->b.last;
             s->limit = s->b.n / 2;
-            logf_(s,
-                  "batch %" PRIu64 "-%" PRIu64 " refused (%s): split to %zu records to find "
-                  "the record at fault",
-                  s->b.first, s->b.last, why, s->limit);
+            stint_log(&s->lg, STINT_LOG_INFO,
+                      "batch %" PRIu64 "-%" PRIu64 " refused (%s): split to %zu records to find "
+                      "the record at fault",
+                      s->b.first, s->b.last, why, s->limit);
         } else {
             char reason[STINT_REASON_MAX + 1];
             fmt_(reason, sizeof(reason), "%s", why);
             if (stint_journal_dead_letter(s->j, s->b.first, s->b.last, reason) == STINT_OK)
                 *dead = s->b.n;
-            logf_(s, "seq %" PRIu64 " dead-lettered: %s", s->b.first, reason);
+            stint_log(&s->lg, STINT_LOG_INFO, "seq %" PRIu64 " dead-lettered: %s", s->b.first,
+                      reason);
             if (s->split_until && s->b.last >= s->split_until) {
                 s->split_until = 0;
                 s->limit = s->o.batch_max_records;
@@ -262,16 +240,17 @@ static uint64_t decide(struct stint_sender *s, enum stint_send_class cls, const 
         s->have_batch = false;
         break;
     case STINT_SEND_AUTH:
-        logf_(s, "sending paused: the server refused the token (%s)", why);
+        stint_log(&s->lg, STINT_LOG_INFO, "sending paused: the server refused the token (%s)", why);
         break;
     case STINT_SEND_MISCONFIG:
         misconfig_fix(s, r->status, fix, fix_cap);
-        logf_(s, "sending paused: %s (%s)", fix, why);
+        stint_log(&s->lg, STINT_LOG_INFO, "sending paused: %s (%s)", fix, why);
         break;
     case STINT_SEND_BLOCKED:
         wait = s->bo.cap_ms;
         stint_http_blocked_fix(r->curl_code, fix, fix_cap);
-        logf_(s, "cannot talk to the server: %s; %s; next try in %" PRIu64 " ms", why, fix, wait);
+        stint_log(&s->lg, STINT_LOG_INFO,
+                  "cannot talk to the server: %s; %s; next try in %" PRIu64 " ms", why, fix, wait);
         break;
     case STINT_SEND_RETRY:
     default:
@@ -282,14 +261,16 @@ static uint64_t decide(struct stint_sender *s, enum stint_send_class cls, const 
             uint64_t p = s->o.probe_ms ? s->o.probe_ms : 1000;
             wait = p / 2 + stint_rng_upto(&s->probe_rng, p);
             *probed = true;
-            logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; server away, probe in %" PRIu64 " ms",
-                  s->b.first, s->b.last, why, wait);
+            stint_log(&s->lg, STINT_LOG_INFO,
+                      "batch %" PRIu64 "-%" PRIu64 ": %s; server away, probe in %" PRIu64 " ms",
+                      s->b.first, s->b.last, why, wait);
             break;
         }
         wait = stint_sender_retry_wait(stint_backoff_next(&s->bo), r->has_retry_after,
                                        r->retry_after, wall_ms(s), from_ra);
-        logf_(s, "batch %" PRIu64 "-%" PRIu64 ": %s; retry in %" PRIu64 " ms%s", s->b.first,
-              s->b.last, why, wait, *from_ra ? " (Retry-After)" : "");
+        stint_log(&s->lg, STINT_LOG_INFO,
+                  "batch %" PRIu64 "-%" PRIu64 ": %s; retry in %" PRIu64 " ms%s", s->b.first,
+                  s->b.last, why, wait, *from_ra ? " (Retry-After)" : "");
         break;
     }
     return wait;
@@ -301,7 +282,7 @@ static void account(struct stint_sender *s, enum stint_send_class cls, int64_t n
                     uint64_t wait, uint64_t sent, uint64_t dead, bool probed, bool network)
 {
     pthread_mutex_lock(&s->mu);
-    s->last_end = (mono_us() + 999) / 1000; /* rounded up: a wait is never cut short */
+    s->last_end = (stint_clock_mono_us() + 999) / 1000; /* rounded up: a wait is never cut short */
     s->st.attempts++;
     s->st.last_attempt_ms = now;
     s->st.last_class = cls;
@@ -385,13 +366,13 @@ static void attempt(struct stint_sender *s)
          * decodes): treat it like a 413, so it shrinks down to the one record at fault */
         fmt_(why, sizeof(why), "encoding the batch failed: %s", stint_strerror(rc));
         cls = STINT_SEND_SPLIT;
-        a.mono_start_us = a.mono_end_us = mono_us();
+        a.mono_start_us = a.mono_end_us = stint_clock_mono_us();
         goto decided;
     }
     if (legacy_encoding(s->o.encoding) && s->b.n_legacy == 0) {
         /* nothing of the batch has a legacy form (idle, private, gap only): there is nothing to
          * send, and an empty payload would only be a probe (§7.4): the batch is done here */
-        a.mono_start_us = a.mono_end_us = mono_us();
+        a.mono_start_us = a.mono_end_us = stint_clock_mono_us();
         cls = ack_unsendable(s, why, sizeof(why), &sent);
         len = 0;
         goto decided;
@@ -417,7 +398,7 @@ static void attempt(struct stint_sender *s)
         stint_http_reset_connection(s->http);
         s->net_conn = s->net_epoch;
     }
-    s->in_flight_since = mono_ms();
+    s->in_flight_since = stint_clock_mono_ms();
     hdrs[nh++] = s->ctype;
     if (gz)
         hdrs[nh++] = "Content-Encoding: gzip";
@@ -436,15 +417,15 @@ static void attempt(struct stint_sender *s)
             pthread_mutex_unlock(&s->mu);
             fmt_(why, sizeof(why), "out of memory");
             cls = STINT_SEND_RETRY;
-            a.mono_start_us = a.mono_end_us = mono_us();
+            a.mono_start_us = a.mono_end_us = stint_clock_mono_us();
             goto decided;
         }
         if (auth)
             hdrs[0] = auth;
         pthread_mutex_unlock(&s->mu);
-        a.mono_start_us = mono_us();
+        a.mono_start_us = stint_clock_mono_us();
         rc = stint_http_post(s->http, hdrs, body, len, &r);
-        a.mono_end_us = mono_us();
+        a.mono_end_us = stint_clock_mono_us();
         if (auth) {
             volatile char *p = auth;
             while (*p)
@@ -464,8 +445,9 @@ static void attempt(struct stint_sender *s)
         s->st.answers_ignored++;
         pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
-        logf_(s, "batch %" PRIu64 "-%" PRIu64 " was purged while in flight: its answer is ignored",
-              s->b.first, s->b.last);
+        stint_log(&s->lg, STINT_LOG_INFO,
+                  "batch %" PRIu64 "-%" PRIu64 " was purged while in flight: its answer is ignored",
+                  s->b.first, s->b.last);
         drop_batch(s);
         return;
     }
@@ -510,7 +492,7 @@ static void *run(void *arg)
 
     pthread_mutex_lock(&s->mu);
     while (!s->stopping) {
-        int64_t now = mono_ms();
+        int64_t now = stint_clock_mono_ms();
 
         if (s->have_batch && s->batch_epoch != s->purge_epoch) {
             /* purged while held (in backoff or being split): drop it, start afresh */
@@ -524,7 +506,7 @@ static void *run(void *arg)
                 s->st.fix[0] = '\0';
                 s->flush_req = s->token_changed = false;
                 stint_backoff_reset(&s->bo);
-                logf_(s, "sending resumed");
+                stint_log(&s->lg, STINT_LOG_INFO, "sending resumed");
                 continue;
             }
             wait_until(s, 0);
@@ -538,7 +520,7 @@ static void *run(void *arg)
                     s->retry_at = soon;
                     s->st.net_wakes++;
                     stint_backoff_reset(&s->bo);
-                    logf_(s, "network changed: retrying now");
+                    stint_log(&s->lg, STINT_LOG_INFO, "network changed: retrying now");
                 }
                 continue;
             }
@@ -567,11 +549,12 @@ static void *run(void *arg)
             char msg[256];
             uint64_t wait = stint_backoff_next(&s->bo);
             stint_journal_last_error(s->j, msg, sizeof(msg));
-            logf_(s, "reading the journal failed: %s; retry in %" PRIu64 " ms", msg, wait);
+            stint_log(&s->lg, STINT_LOG_INFO,
+                      "reading the journal failed: %s; retry in %" PRIu64 " ms", msg, wait);
             pthread_mutex_lock(&s->mu);
-            s->retry_at = mono_ms() + (int64_t)wait;
+            s->retry_at = stint_clock_mono_ms() + (int64_t)wait;
             s->server_wait = false;
-            s->last_end = mono_ms();
+            s->last_end = stint_clock_mono_ms();
             fmt_(s->st.last_error, sizeof(s->st.last_error), "journal: %s", msg);
             continue;
         }
@@ -609,7 +592,7 @@ static void net_changed(struct stint_sender *s)
     /* a request of a purged batch is left to end by itself: cut, the server might still store
      * it after the purge's DELETE, which waits for it to end (stint_sender_settled) */
     if (s->in_flight && s->in_flight_epoch == s->purge_epoch &&
-        mono_ms() - s->in_flight_since >= NET_CUT_AFTER_MS) {
+        stint_clock_mono_ms() - s->in_flight_since >= NET_CUT_AFTER_MS) {
         s->net_abort = true;
         cut = true;
     }
@@ -667,7 +650,8 @@ static void netwatch_start(struct stint_sender *s)
 
     s->nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (s->nl_fd < 0) {
-        logf_(s, "no netlink socket (%s): network changes are not watched", strerror(errno));
+        stint_log(&s->lg, STINT_LOG_INFO, "no netlink socket (%s): network changes are not watched",
+                  strerror(errno));
         return;
     }
     memset(&sa, 0, sizeof(sa));
@@ -675,7 +659,8 @@ static void netwatch_start(struct stint_sender *s)
     sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_IFADDR |
                    RTMGRP_IPV6_ROUTE;
     if (bind(s->nl_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || pipe2(s->pipe_fd, O_CLOEXEC)) {
-        logf_(s, "netlink unavailable (%s): network changes are not watched", strerror(errno));
+        stint_log(&s->lg, STINT_LOG_INFO,
+                  "netlink unavailable (%s): network changes are not watched", strerror(errno));
         close(s->nl_fd);
         s->nl_fd = -1;
         return;
@@ -765,6 +750,8 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
     }
     s->nl_fd = s->pipe_fd[0] = s->pipe_fd[1] = -1;
     s->o = *opts;
+    s->lg = opts->log ? *opts->log : stint_log_none;
+    s->o.log = NULL; /* borrowed for create only */
     s->j = j;
     if (!s->o.batch_max_records)
         s->o.batch_max_records = STINT_SENDER_DEFAULT_MAX_RECORDS;
@@ -845,8 +832,9 @@ enum stint_err stint_sender_create(const struct stint_sender_opts *opts, struct 
             snprintf(s->agent_header + o, 3, "%02x", s->agent_id[i]);
     }
     stint_backoff_init(&s->bo, opts->backoff_base_ms, opts->backoff_cap_ms,
-                       opts->rng_seed ? opts->rng_seed
-                                      : (uint64_t)mono_us() ^ ((uint64_t)getpid() << 32));
+                       opts->rng_seed
+                           ? opts->rng_seed
+                           : (uint64_t)stint_clock_mono_us() ^ ((uint64_t)getpid() << 32));
     /* its own stream: probes do not shift the backoff's draws */
     s->probe_rng = s->bo.rng ^ 0x9e3779b97f4a7c15ULL;
     if (pthread_mutex_init(&s->mu, NULL) != 0) {
@@ -906,7 +894,7 @@ void stint_sender_wake(struct stint_sender *s)
     s->wake_req = true;
     if (s->idle) {
         s->idle = false;
-        s->linger_until = mono_ms() + (int64_t)s->o.linger_ms;
+        s->linger_until = stint_clock_mono_ms() + (int64_t)s->o.linger_ms;
     }
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
@@ -922,7 +910,7 @@ void stint_sender_flush(struct stint_sender *s)
          * pause of the last attempt; the next attempt shows whether it still holds */
         s->st.auth_paused = s->st.config_paused = false;
         s->st.fix[0] = '\0';
-        logf_(s, "sending resumed (flush)");
+        stint_log(&s->lg, STINT_LOG_INFO, "sending resumed (flush)");
     }
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
@@ -947,13 +935,7 @@ void stint_sender_purge(struct stint_sender *s, bool abort_in_flight)
      * nothing of it is still being written when the caller goes on */
     pthread_mutex_lock(&s->mu);
     while (s->in_flight && s->in_flight_epoch != s->purge_epoch) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 50 * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        struct timespec ts = stint_clock_deadline(STINT_CLOCK_MONOTONIC, 50);
         pthread_cond_timedwait(&s->cv, &s->mu, &ts);
         if (s->in_flight)
             s->purge_abort = true; /* a new post may have cleared it: ask again */
@@ -1011,7 +993,7 @@ void stint_sender_stop(struct stint_sender *s)
     pthread_mutex_lock(&s->mu);
     if (!s->stopping) {
         s->stopping = true;
-        s->stop_deadline = mono_ms() + (int64_t)s->o.stop_grace_ms;
+        s->stop_deadline = stint_clock_mono_ms() + (int64_t)s->o.stop_grace_ms;
     }
     join = s->started && !s->joined;
     s->joined = true;
@@ -1021,14 +1003,14 @@ void stint_sender_stop(struct stint_sender *s)
         return;
     /* a request in flight gets the grace period; curl is woken when it runs out */
     {
-        int64_t deadline = mono_ms() + (int64_t)s->o.stop_grace_ms;
+        int64_t deadline = stint_clock_mono_ms() + (int64_t)s->o.stop_grace_ms;
         struct timespec ts;
         for (;;) {
             bool busy;
             pthread_mutex_lock(&s->mu);
             busy = s->in_flight;
             pthread_mutex_unlock(&s->mu);
-            if (!busy || mono_ms() >= deadline)
+            if (!busy || stint_clock_mono_ms() >= deadline)
                 break;
             ts.tv_sec = 0;
             ts.tv_nsec = 10 * 1000000;

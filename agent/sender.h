@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/log.h"
 #include "http.h"
 #include "journal.h"
 #include "error.h" /* the agent's error convention */
@@ -98,9 +99,10 @@ struct stint_sender_opts {
     uint64_t rng_seed; /* backoff jitter; 0: seeded from the clock and pid */
     /* Called from the sender thread after each attempt (must not call back into the sender). */
     void (*on_attempt)(void *ctx, const struct stint_sender_attempt *a);
-    /* Log lines (no token, no record content), from the sender thread. NULL: silent. */
-    void (*log)(void *ctx, const char *line);
-    void *cb_ctx;
+    /* The logger (common/log.h), copied at create: lines at info, with no token and no record
+     * content, from the sender thread. NULL: silent. */
+    const struct stint_log *log;
+    void *cb_ctx; /* on_attempt's */
 };
 
 struct stint_sender_status {

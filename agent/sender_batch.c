@@ -258,10 +258,10 @@ static enum stint_send_class take_legacy_unconfirmed(struct stint_sender *s, cha
     }
     *sent = b->n - *dead;
     if (*dead)
-        logf_(s,
-              "batch %" PRIu64 "-%" PRIu64 ": %" PRIu64 " records kept as dead letters (the "
-              "server merges records that start in the same second)",
-              b->first, b->last, *dead);
+        stint_log(&s->lg, STINT_LOG_INFO,
+                  "batch %" PRIu64 "-%" PRIu64 ": %" PRIu64 " records kept as dead letters (the "
+                  "server merges records that start in the same second)",
+                  b->first, b->last, *dead);
     return STINT_SEND_OK;
 }
 
@@ -306,7 +306,7 @@ enum stint_send_class take_ack(struct stint_sender *s, const struct stint_http_r
             goto cleanup;
         }
         (*dead)++;
-        logf_(s, "seq %" PRIu64 " dead-lettered: %s", rj->seq, reason);
+        stint_log(&s->lg, STINT_LOG_INFO, "seq %" PRIu64 " dead-lettered: %s", rj->seq, reason);
     }
     acked = ack.acked_seq < b->last ? ack.acked_seq : b->last;
     /* a legacy batch is answered for up to its last record the mapping wrote: the others (idle,

@@ -37,7 +37,8 @@ struct batch {
 };
 
 struct stint_sender {
-    struct stint_sender_opts o;
+    struct stint_sender_opts o; /* o.log is NULL: lg is the copy */
+    struct stint_log lg;
     struct stint_journal *j;
     struct stint_http *http;
     char *url;             /* URL/v1/batches or URL/v1/legacy */
@@ -90,7 +91,6 @@ struct stint_sender {
 /* The helpers below keep their short names inside the sender's files; these macros give them
  * prefixed link names, so that nothing else linked into the agent can clash with them. */
 #define fmt_ stint_sender_i_fmt_
-#define logf_ stint_sender_i_logf_
 #define batch_free stint_sender_i_batch_free
 #define encode_body stint_sender_i_encode_body
 #define excerpt stint_sender_i_excerpt
@@ -104,11 +104,6 @@ struct stint_sender {
 __attribute__((format(printf, 3, 4)))
 #endif
 void fmt_(char *out, size_t cap, const char *fmt, ...);
-/* A line to the log callback (none: dropped). */
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-void logf_(struct stint_sender *s, const char *fmt, ...);
 
 /* sender_batch.c */
 void batch_free(struct batch *b);

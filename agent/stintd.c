@@ -256,6 +256,7 @@ int main(int argc, char **argv)
     struct stint_config *cfg = NULL;
     struct stint_daemon *d = NULL;
     struct stint_daemon_opts opts;
+    struct stint_log lg = {0};
     struct stint_error e;
     sigset_t set;
     int rc = 0;
@@ -296,9 +297,10 @@ int main(int argc, char **argv)
     opts.config = cfg;
     opts.reload = reload_config;
     opts.reload_ctx = &cli;
-    opts.log = stint_log_stderr;
-    opts.log_ctx = &log_to;
-    opts.log_level = cfg->log_level;
+    lg.fn = stint_log_stderr;
+    lg.ctx = &log_to;
+    lg.level = cfg->log_level;
+    opts.log = &lg;
     if (stint_daemon_create(&opts, &d, &e) != STINT_OK) {
         stint_log_stderr(&log_to, STINT_LOG_ERROR, e.msg);
         rc = EXIT_RUNTIME;

@@ -36,6 +36,10 @@ const char *stint_strerror(enum stint_err err)
         return "not supported";
     case STINT_EDIFF:
         return "decoders disagree";
+    case STINT_EPERM:
+        return "permission denied";
+    case STINT_EBUSY:
+        return "busy";
     }
     return "unknown error";
 }

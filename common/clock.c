@@ -36,3 +36,22 @@ int64_t stint_clock_mono_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+int64_t stint_clock_mono_us(void)
+{
+    return stint_clock_mono_ns() / 1000;
+}
+
+struct timespec stint_clock_deadline(enum stint_clock_id id, int64_t wait_ms)
+{
+    struct timespec ts;
+
+    clock_gettime(id == STINT_CLOCK_MONOTONIC ? CLOCK_MONOTONIC : CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(wait_ms / 1000);
+    ts.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    return ts;
+}

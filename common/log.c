@@ -12,18 +12,34 @@
 #include <time.h>
 #include <unistd.h>
 
+static void discard(void *ctx, enum stint_log_level level, const char *line);
+
 bool stint_log_enabled(const struct stint_log *lg, enum stint_log_level level)
 {
-    return !lg || level <= lg->level;
+    return !lg || (level <= lg->level && lg->fn != discard);
 }
+
+static void discard(void *ctx, enum stint_log_level level, const char *line)
+{
+    (void)ctx;
+    (void)level;
+    (void)line;
+}
+
+const struct stint_log stint_log_none = {.fn = discard, .level = STINT_LOG_ERROR};
 
 void stint_logv(const struct stint_log *lg, enum stint_log_level level, const char *fmt, va_list ap)
 {
     char line[STINT_LOG_LINE_MAX];
+    size_t at = 0;
 
     if (!stint_log_enabled(lg, level))
         return;
-    vsnprintf(line, sizeof(line), fmt, ap);
+    if (lg && lg->name) {
+        int n = snprintf(line, sizeof(line), "%s: ", lg->name);
+        at = n < 0 ? 0 : (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+    }
+    vsnprintf(line + at, sizeof(line) - at, fmt, ap);
     if (lg && lg->fn)
         lg->fn(lg->ctx, level, line);
     else

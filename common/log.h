@@ -31,7 +31,12 @@ struct stint_log {
     stint_log_fn fn;            /* NULL: stderr, "stint: LINE" */
     void *ctx;                  /* handed to fn */
     enum stint_log_level level; /* lines above it are not even formatted */
+    const char *name;           /* a module's name, put before each line as "NAME: "; NULL: none */
 };
+
+/* A logger that drops every line: for a module whose caller gave it none (a NULL logger means
+ * stderr, see above). */
+extern const struct stint_log stint_log_none;
 
 /* Context of stint_log_stderr. */
 struct stint_log_stderr {
@@ -41,7 +46,8 @@ struct stint_log_stderr {
                         journal; wins over timestamps */
 };
 
-/* Formats and hands on one line when level is within lg's level. lg may be NULL (see above). */
+/* Formats and hands on one line ("NAME: " first when lg names a module) when level is within lg's
+ * level. lg may be NULL (see above). */
 void stint_log(const struct stint_log *lg, enum stint_log_level level, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))

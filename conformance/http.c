@@ -8,9 +8,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "http.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,33 +16,27 @@
 
 #include <curl/curl.h>
 
+#include "common/loopback.h"
+
 struct stint_conf_http {
     CURL *curl;
     char base[2048];
     char *ca_file;
 };
 
-/* True when the URL's host is localhost, an IPv4 literal in 127.0.0.0/8, or [::1]. */
+/* True when the URL's host is loopback (common/loopback.h); libcurl's URL API finds the host. */
 static bool is_loopback_host(const char *url)
 {
-    const char *h = strstr(url, "://");
-    char host[256];
-    struct in_addr a;
-    size_t n = 0;
+    CURLU *u = curl_url();
+    char *host = NULL;
+    bool yes = false;
 
-    if (!h)
-        return false;
-    h += 3;
-    if (*h == '[')
-        return strncmp(h, "[::1]", 5) == 0;
-    while (h[n] && h[n] != ':' && h[n] != '/' && n + 1 < sizeof(host)) {
-        host[n] = h[n];
-        n++;
-    }
-    host[n] = '\0';
-    if (strcmp(host, "localhost") == 0)
-        return true;
-    return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+        yes = stint_loopback_host(host);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return yes;
 }
 
 enum stint_err stint_conf_http_create(const char *url, const char *ca_file,

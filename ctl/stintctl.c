@@ -33,6 +33,7 @@
 #include "browser.h"
 #include "common/clock.h"
 #include "common/number.h"
+#include "stint/error.h"
 
 #define EXIT_DAEMON_ERROR 1
 #define EXIT_USAGE 2
@@ -364,9 +365,11 @@ static int daemon_error(json_t *ans)
 {
     const char *msg = json_string_value(json_object_get(ans, "message"));
     const char *name = json_string_value(json_object_get(ans, "error"));
+    json_int_t code = json_integer_value(json_object_get(ans, "code"));
 
     fprintf(stderr, "%s: stintd: %s\n", prog, msg ? msg : name ? name : "error");
-    if (msg && strncmp(msg, "permission denied", 17) == 0)
+    /* an older stintd answered a refused peer with code 2 and this message */
+    if (code == STINT_EPERM || (msg && strncmp(msg, "permission denied", 17) == 0))
         return EXIT_REFUSED;
     return EXIT_DAEMON_ERROR;
 }

@@ -47,7 +47,7 @@ static enum stint_err append_pending(struct stint_journal *j, const struct stint
         *first_seq = j->st.next_seq;
     }
     if (!j->pend_n) {
-        j->pend_since_mono = mono_ms();
+        j->pend_since_mono = stint_clock_mono_ms();
         pthread_cond_broadcast(&j->cv); /* the thread hands them over if nothing follows */
     }
     j->pend_n += n;
@@ -59,7 +59,7 @@ static enum stint_err append_pending(struct stint_journal *j, const struct stint
     if (j->oldest_ms == 0) {
         j->oldest_ms = records[0].end_ms ? records[0].end_ms : now;
     }
-    if (j->pend_n >= PEND_MAX || mono_ms() - j->pend_since_mono >= PEND_MS) {
+    if (j->pend_n >= PEND_MAX || stint_clock_mono_ms() - j->pend_since_mono >= PEND_MS) {
         /* these records are accepted either way: on failure they stay pending, the handle
          * reopens on the next call, and that call reports the disk's error */
         (void)flush_pending(j);
@@ -202,7 +202,7 @@ static enum stint_err append_locked(struct stint_journal *j, const struct stint_
      * mmaps: without this a backlog ingested offline keeps its tables in the RSS (30 of 39 MiB
      * at a million records). A compaction reads faster than appends come: so also by time. */
     j->touched_bytes += need;
-    if (j->touched_bytes >= RELEASE_BYTES || mono_ms() - j->released_ms >= RELEASE_MS) {
+    if (j->touched_bytes >= RELEASE_BYTES || stint_clock_mono_ms() - j->released_ms >= RELEASE_MS) {
         release_table_pages(j);
     }
     return STINT_OK;
@@ -237,14 +237,14 @@ enum stint_err stint_journal_checkpoint(struct stint_journal *j, const struct st
         stint_record_copy(&j->enc_rec, open);
         j->enc_rec.seq = 0;
         j->enc_rec.end_ms = 0;
-        put_be64(t, (uint64_t)wall_ms(j));
+        stint_be64_put(t, (uint64_t)wall_ms(j));
         if (stint_buf_append(&j->enc, zero, CRC_LEN) != STINT_OK ||
             stint_buf_append(&j->enc, t, sizeof(t)) != STINT_OK ||
             stint_pb_encode_record(&j->enc_rec, &j->enc) != STINT_OK) {
             err = fail(j, STINT_EINVAL, "journal %s: checkpoint does not encode", j->path);
             goto cleanup;
         }
-        put_be32(j->enc.data, crc_of(j->enc.data + CRC_LEN, j->enc.len - CRC_LEN));
+        stint_be32_put(j->enc.data, crc_of(j->enc.data + CRC_LEN, j->enc.len - CRC_LEN));
         leveldb_writebatch_put(j->wb, K_CHECKPOINT, 1, (const char *)j->enc.data, j->enc.len);
     } else {
         leveldb_writebatch_delete(j->wb, K_CHECKPOINT, 1);

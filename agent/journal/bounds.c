@@ -25,7 +25,7 @@ int64_t head_time(struct stint_journal *j, bool for_age)
         if (kl != KEY_LEN || k[0] != P_REC) {
             break;
         }
-        if (!decode_stored(v, vl, get_be64(k + 1), &j->dec_rec)) {
+        if (!decode_stored(v, vl, stint_be64_get(k + 1), &j->dec_rec)) {
             continue; /* a damaged value is found and moved by the next read */
         }
         if (!for_age) {
@@ -132,7 +132,7 @@ enum stint_err drop_oldest(struct stint_journal *j, struct jstate *st, uint64_t 
         if (kl != KEY_LEN || k[0] != P_REC) {
             break;
         }
-        seq = get_be64(k + 1);
+        seq = stint_be64_get(k + 1);
         ok = decode_stored(v, vl, seq, &j->dec_rec);
         if (ok && j->dec_rec.kind == STINT_KIND_GAP) {
             if (pending) { /* two gaps in a row: the first is merged */

@@ -70,7 +70,7 @@ static enum stint_err dead_move(struct stint_journal *j, const uint64_t *seqs, s
         }
         dead_body((const uint8_t *)v, vl, &body, &bl);
         hdr[0] = 1;
-        put_be64(hdr + 1, (uint64_t)now);
+        stint_be64_put(hdr + 1, (uint64_t)now);
         hdr[9] = (uint8_t)(rl >> 8);
         hdr[10] = (uint8_t)rl;
         stint_buf_reset(&dv);
@@ -150,10 +150,10 @@ enum stint_err stint_journal_dead_letter(struct stint_journal *j, uint64_t first
          leveldb_iter_next(it)) {
         size_t kl;
         const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);
-        if (kl != KEY_LEN || k[0] != P_REC || get_be64(k + 1) > last) {
+        if (kl != KEY_LEN || k[0] != P_REC || stint_be64_get(k + 1) > last) {
             break;
         }
-        if (!seqlist_add(&l, get_be64(k + 1))) {
+        if (!seqlist_add(&l, stint_be64_get(k + 1))) {
             err = fail(j, STINT_ENOMEM, "journal %s: out of memory", j->path);
             goto cleanup;
         }
@@ -205,9 +205,9 @@ enum stint_err stint_journal_dead_list(struct stint_journal *j, uint64_t from, s
             break;
         }
         memset(&d, 0, sizeof(d));
-        d.seq = get_be64(k + 1);
+        d.seq = stint_be64_get(k + 1);
         if (vl >= DEAD_HDR && v[0] == 1 && (rl = ((size_t)v[9] << 8) | v[10]) <= vl - DEAD_HDR) {
-            d.moved_ms = (int64_t)get_be64(v + 1);
+            d.moved_ms = (int64_t)stint_be64_get(v + 1);
             d.reason = (const char *)v + DEAD_HDR;
             d.reason_len = rl;
             d.raw = v + DEAD_HDR + rl;
@@ -258,7 +258,7 @@ enum stint_err stint_journal_dead_delete(struct stint_journal *j, uint64_t first
          leveldb_iter_next(it)) {
         size_t kl;
         const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);
-        if (kl != KEY_LEN || k[0] != P_DEAD || get_be64(k + 1) > last) {
+        if (kl != KEY_LEN || k[0] != P_DEAD || stint_be64_get(k + 1) > last) {
             break;
         }
         leveldb_writebatch_delete(j->wb, (const char *)k, kl);

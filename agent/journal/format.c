@@ -7,7 +7,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <zlib.h>
 
@@ -17,44 +16,18 @@
 
 /* ---- small helpers ---- */
 
-void put_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)(v & 0xff);
-        v >>= 8;
-    }
-}
-
-uint64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
 void make_key(uint8_t k[KEY_LEN], char prefix, uint64_t seq)
 {
     k[0] = (uint8_t)prefix;
-    put_be64(k + 1, seq);
-}
-
-int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    stint_be64_put(k + 1, seq);
 }
 
 int64_t wall_ms(struct stint_journal *j)
 {
-    struct timespec ts;
     if (j->o.clock_ms) {
         return j->o.clock_ms(j->o.clock_ctx);
     }
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return stint_clock_wall_ms();
 }
 
 #if defined(__GNUC__)
@@ -92,19 +65,6 @@ bool transient_error(const char *m)
     return false;
 }
 
-static uint32_t get_be32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-void put_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* CRC-32 (zlib's crc32()) of a stored value's body. LevelDB checksums its own blocks, but
  * leveldb_repair_db copies log records without checking theirs, so a value carries its own.
  * (Measured: zlib's CRC of a 150-byte record costs about as much as decoding it; a CRC-32C with
@@ -117,7 +77,7 @@ uint32_t crc_of(const uint8_t *p, size_t n)
 /* Checks the be32 CRC in front of a stored value; on success body and bl hold what follows it. */
 bool unseal(const uint8_t *v, size_t vl, const uint8_t **body, size_t *bl)
 {
-    if (vl < CRC_LEN || get_be32(v) != crc_of(v + CRC_LEN, vl - CRC_LEN)) {
+    if (vl < CRC_LEN || stint_be32_get(v) != crc_of(v + CRC_LEN, vl - CRC_LEN)) {
         return false;
     }
     *body = v + CRC_LEN;
@@ -131,20 +91,20 @@ static void state_encode(const struct jstate *s, uint8_t out[STATE_LEN])
                             s->gaps,     s->dead,  s->dead_total, s->dead_dropped, s->lost};
     out[0] = 1;
     for (int i = 0; i < 10; i++) {
-        put_be64(out + 1 + 8 * i, v[i]);
+        stint_be64_put(out + 1 + 8 * i, v[i]);
     }
-    put_be32(out + STATE_LEN - CRC_LEN, crc_of(out, STATE_LEN - CRC_LEN));
+    stint_be32_put(out + STATE_LEN - CRC_LEN, crc_of(out, STATE_LEN - CRC_LEN));
 }
 
 bool state_decode(const uint8_t *p, size_t len, struct jstate *s)
 {
     uint64_t v[10];
     if (len != STATE_LEN || p[0] != 1 ||
-        get_be32(p + STATE_LEN - CRC_LEN) != crc_of(p, STATE_LEN - CRC_LEN)) {
+        stint_be32_get(p + STATE_LEN - CRC_LEN) != crc_of(p, STATE_LEN - CRC_LEN)) {
         return false;
     }
     for (int i = 0; i < 10; i++) {
-        v[i] = get_be64(p + 1 + 8 * i);
+        v[i] = stint_be64_get(p + 1 + 8 * i);
     }
     s->next_seq = v[0];
     s->acked = v[1];
@@ -190,7 +150,7 @@ enum stint_err seal_record(const struct stint_record *r, struct stint_buf *b)
         err = stint_pbc_encode_record(r, b);
     }
     if (err == STINT_OK) {
-        put_be32(b->data + off, crc_of(b->data + off + CRC_LEN, b->len - off - CRC_LEN));
+        stint_be32_put(b->data + off, crc_of(b->data + off + CRC_LEN, b->len - off - CRC_LEN));
     }
     return err;
 }
@@ -239,7 +199,7 @@ enum stint_err write_batch(struct stint_journal *j, bool sync, const char *what)
     }
     if (sync || j->o.sync == STINT_SYNC_ALWAYS) {
         j->durable = j->st.next_seq - 1;
-        j->last_sync_mono = mono_ms();
+        j->last_sync_mono = stint_clock_mono_ms();
     }
     return STINT_OK;
 }

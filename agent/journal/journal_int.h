@@ -65,6 +65,8 @@
 
 #include <leveldb/c.h>
 
+#include "common/byteorder.h"
+#include "common/clock.h"
 #include "history.h"
 #include "journal.h"
 #include "journal_lock.h"
@@ -196,13 +198,9 @@ struct seqlist {
 #define dead_body stint_journal_i_dead_body
 #define decode_stored stint_journal_i_decode_stored
 #define fail stint_journal_i_fail
-#define get_be64 stint_journal_i_get_be64
 #define ldb_fail stint_journal_i_ldb_fail
 #define make_key stint_journal_i_make_key
 #define meta_key_ok stint_journal_i_meta_key_ok
-#define mono_ms stint_journal_i_mono_ms
-#define put_be32 stint_journal_i_put_be32
-#define put_be64 stint_journal_i_put_be64
 #define put_state stint_journal_i_put_state
 #define seal_record stint_journal_i_seal_record
 #define seek_first_record stint_journal_i_seek_first_record
@@ -231,10 +229,7 @@ struct seqlist {
 #define release_table_pages stint_journal_i_release_table_pages
 
 /* format.c */
-void put_be64(uint8_t *p, uint64_t v);
-uint64_t get_be64(const uint8_t *p);
 void make_key(uint8_t k[KEY_LEN], char prefix, uint64_t seq);
-int64_t mono_ms(void);
 int64_t wall_ms(struct stint_journal *j);
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
@@ -243,7 +238,6 @@ enum stint_err
 fail(struct stint_journal *j, enum stint_err e, const char *fmt, ...);
 enum stint_err ldb_fail(struct stint_journal *j, char *lerr, const char *what);
 bool transient_error(const char *m);
-void put_be32(uint8_t *p, uint32_t v);
 uint32_t crc_of(const uint8_t *p, size_t n);
 bool unseal(const uint8_t *v, size_t vl, const uint8_t **body, size_t *bl);
 bool state_decode(const uint8_t *p, size_t len, struct jstate *s);

@@ -26,7 +26,7 @@ void release_table_pages(struct stint_journal *j)
     size_t pl;
 
     j->touched_bytes = 0;
-    j->released_ms = mono_ms();
+    j->released_ms = stint_clock_mono_ms();
     if (!j->abspath || !(f = fopen("/proc/self/maps", "re"))) {
         return;
     }
@@ -126,7 +126,7 @@ void *maint_main(void *arg)
         }
         if (j->o.sync == STINT_SYNC_INTERVAL && j->durable < j->st.next_seq - 1) {
             int64_t due = j->last_sync_mono + j->o.sync_interval_ms;
-            int64_t now = mono_ms();
+            int64_t now = stint_clock_mono_ms();
             if (j->pend_n && !j->broken) {
                 int64_t due_pend = j->pend_since_mono + PEND_MS;
                 if (now >= due_pend) {
@@ -145,15 +145,7 @@ void *maint_main(void *arg)
                 continue;
             }
             {
-                struct timespec ts;
-                int64_t wait = due - now;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_sec += wait / 1000;
-                ts.tv_nsec += (wait % 1000) * 1000000;
-                if (ts.tv_nsec >= 1000000000) {
-                    ts.tv_sec++;
-                    ts.tv_nsec -= 1000000000;
-                }
+                struct timespec ts = stint_clock_deadline(STINT_CLOCK_REALTIME, due - now);
                 pthread_cond_timedwait(&j->cv, &j->mu, &ts);
             }
             continue;

@@ -66,7 +66,7 @@ static enum stint_err close_open_record(struct stint_journal *j,
         bool ok = r && unseal((const uint8_t *)v, vl, &body, &bl) && bl >= 8 &&
                   stint_pb_decode_record(body + 8, bl - 8, r, NULL, NULL) == STINT_OK;
         if (ok) {
-            int64_t t = (int64_t)get_be64(body);
+            int64_t t = (int64_t)stint_be64_get(body);
             r->end_ms = t > r->start_ms ? t : r->start_ms;
             err = stint_journal_append(j, r, 1, &ao, &info->checkpoint_seq);
             info->checkpoint_restored = err == STINT_OK;

@@ -98,7 +98,7 @@ enum stint_err stint_journal_read(struct stint_journal *j, uint64_t from, size_t
         if (kl != KEY_LEN) {
             continue; /* damage made after open (settle deletes those it finds): not a record */
         }
-        seq = get_be64(k + 1);
+        seq = stint_be64_get(k + 1);
         if (n > 0 && bytes + vl > max_bytes) {
             break;
         }
@@ -237,7 +237,7 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
             size_t kl, vl;
             const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);
             uint64_t s;
-            if (kl != KEY_LEN || k[0] != P_REC || (s = get_be64(k + 1)) > seq) {
+            if (kl != KEY_LEN || k[0] != P_REC || (s = stint_be64_get(k + 1)) > seq) {
                 break;
             }
             if (n == ACK_CHUNK) {

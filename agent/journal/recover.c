@@ -71,7 +71,7 @@ static enum stint_err scan_db(struct stint_journal *j, struct scan *s)
             continue;
         }
         if (kl == KEY_LEN && k[0] == P_REC) {
-            uint64_t seq = get_be64(k + 1);
+            uint64_t seq = stint_be64_get(k + 1);
             if (seq <= s->acked_floor) {
                 if (!seq_push(&s->stale, &s->n_stale, &s->cap_stale, seq)) {
                     err = fail(j, STINT_ENOMEM, "journal %s: out of memory scanning", j->path);
@@ -352,7 +352,7 @@ static enum stint_err settle(struct stint_journal *j, struct scan *s, const stru
                 return fail(j, STINT_ENOMEM, "journal %s: out of memory", j->path);
             }
             dv[0] = 1;
-            put_be64(dv + 1, (uint64_t)now);
+            stint_be64_put(dv + 1, (uint64_t)now);
             dv[9] = 0;
             dv[10] = sizeof(reason) - 1;
             memcpy(dv + DEAD_HDR, reason, sizeof(reason) - 1);

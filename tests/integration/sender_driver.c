@@ -56,12 +56,16 @@ static void on_attempt(void *ctx, const struct stint_sender_attempt *a)
     fflush(attempts_f);
 }
 
-static void on_log(void *ctx, const char *line)
+static void on_log(void *ctx, enum stint_log_level level, const char *line)
 {
     (void)ctx;
+    (void)level;
     if (getenv("STINT_SENDER_TEST_LOG"))
-        fprintf(stderr, "sender: %s\n", line);
+        fprintf(stderr, "%s\n", line); /* "sender: ...": the logger's name */
 }
+
+static const struct stint_log sender_log = {
+    .fn = on_log, .level = STINT_LOG_DEBUG, .name = "sender"};
 
 /* A field of /proc/self/status in kB (VmHWM: peak RSS so far, VmRSS: now); -1 when unknown. */
 static long proc_status_kb(const char *key)
@@ -165,7 +169,7 @@ static int cmd_run(int argc, char **argv)
         o.token_len = strlen(token);
     }
     o.on_attempt = on_attempt;
-    o.log = on_log;
+    o.log = &sender_log;
     wall0_ms = sup_wall_ms();
     mono0_us = mono_now_us();
     if (attempts) {

@@ -44,12 +44,16 @@ static void on_attempt(void *ctx, const struct stint_sender_attempt *a)
     pthread_mutex_unlock(&e->mu);
 }
 
-static void on_log(void *ctx, const char *line)
+static void on_log(void *ctx, enum stint_log_level level, const char *line)
 {
     (void)ctx;
+    (void)level;
     if (getenv("STINT_SENDER_TEST_LOG"))
-        fprintf(stderr, "  sender: %s\n", line);
+        fprintf(stderr, "  %s\n", line); /* "sender: ...": the logger's name */
 }
+
+static const struct stint_log sender_log = {
+    .fn = on_log, .level = STINT_LOG_DEBUG, .name = "sender"};
 
 static int group_setup(void **state)
 {
@@ -95,7 +99,7 @@ static void default_opts(struct env *e, struct stint_sender_opts *o, char *url, 
     o->linger_ms = STINT_SENDER_NO_LINGER;
     o->rng_seed = 42;
     o->on_attempt = on_attempt;
-    o->log = on_log;
+    o->log = &sender_log;
     o->cb_ctx = e;
     o->stop_grace_ms = 500;
     /* network changes made by other tests running beside this one (namespaces, veth pairs) must

@@ -12,6 +12,7 @@
 #include "common/byteorder.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/loopback.h"
 #include "common/media_type.h"
 #include "common/number.h"
 
@@ -70,6 +71,103 @@ static void test_be64(void **state)
     /* unaligned */
     stint_be64_put(buf + 1, 0x1122334455667788ULL);
     assert_true(stint_be64_get(buf + 1) == 0x1122334455667788ULL);
+}
+
+/* be32: known patterns both ways, exactly four bytes written, unaligned access. */
+static void test_be32(void **state)
+{
+    static const struct {
+        uint32_t v;
+        uint8_t b[4];
+    } cases[] = {
+        {0, {0, 0, 0, 0}},
+        {1, {0, 0, 0, 1}},
+        {0x01020304U, {1, 2, 3, 4}},
+        {0xff000080U, {0xff, 0, 0, 0x80}},
+        {UINT32_MAX, {0xff, 0xff, 0xff, 0xff}},
+    };
+    uint8_t buf[6];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(buf, 0xaa, sizeof(buf));
+        stint_be32_put(buf + 1, cases[i].v);
+        assert_memory_equal(buf + 1, cases[i].b, 4);
+        assert_int_equal(buf[0], 0xaa);
+        assert_int_equal(buf[5], 0xaa);
+        assert_true(stint_be32_get(buf + 1) == cases[i].v);
+        assert_true(stint_be32_get(cases[i].b) == cases[i].v);
+    }
+}
+
+/* Microseconds agree with the other monotonic readings; a deadline lies wait_ms ahead on the
+ * clock asked for, with tv_nsec normalised. */
+static void test_clock_us_deadline(void **state)
+{
+    static const int64_t waits[] = {0, 1, 999, 1000, 1001, 250, 86400001};
+    int64_t a, us, b;
+
+    (void)state;
+    a = stint_clock_mono_ms();
+    us = stint_clock_mono_us();
+    b = stint_clock_mono_ms();
+    assert_true(us / 1000 >= a);
+    assert_true(us / 1000 <= b);
+    for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
+        static const clockid_t ids[] = {CLOCK_REALTIME, CLOCK_MONOTONIC};
+        static const enum stint_clock_id ours[] = {STINT_CLOCK_REALTIME, STINT_CLOCK_MONOTONIC};
+        for (size_t k = 0; k < 2; k++) {
+            struct timespec before, after, d;
+            int64_t d_ms, lo, hi;
+
+            clock_gettime(ids[k], &before);
+            d = stint_clock_deadline(ours[k], waits[i]);
+            clock_gettime(ids[k], &after);
+            assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000);
+            d_ms = (int64_t)d.tv_sec * 1000 + d.tv_nsec / 1000000;
+            lo = (int64_t)before.tv_sec * 1000 + before.tv_nsec / 1000000 + waits[i];
+            hi = (int64_t)after.tv_sec * 1000 + after.tv_nsec / 1000000 + waits[i];
+            assert_true(d_ms >= lo);
+            assert_true(d_ms <= hi + 1);
+        }
+    }
+}
+
+/* Loopback is judged by the parsed host, never by its first bytes. */
+static void test_loopback(void **state)
+{
+    static const struct {
+        const char *host;
+        bool yes;
+    } cases[] = {
+        {"127.0.0.1", true},
+        {"127.1.2.3", true},
+        {"localhost", true},
+        {"LocalHost", true},
+        {"[::1]", true},
+        {"::1", true},
+        {"[0:0:0:0:0:0:0:1]", true},
+        {"128.0.0.1", false},
+        {"10.0.0.1", false},
+        {"127.example.com", false},
+        {"127.0.0.1.example", false},
+        {"localhost.example.com", false},
+        {"[::2]", false},
+        {"[::1", false},
+        {"::1]", false},
+        {"[]", false},
+        {"", false},
+        {"127.0.0.1:8080", false},
+        {"[::ffff:127.0.0.1]", false},
+        {"1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd:eeee:ffff:0000", false},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (stint_loopback_host(cases[i].host) != cases[i].yes)
+            fail_msg("%s: want %s", cases[i].host, cases[i].yes ? "loopback" : "not loopback");
+    }
+    assert_false(stint_loopback_host(NULL));
 }
 
 static void test_number_u64(void **state)
@@ -255,6 +353,34 @@ static void stderr_of(const struct stint_log *lg, enum stint_log_level level, co
     fclose(f);
 }
 
+/* A named logger puts "NAME: " before each line (cut lines included); stint_log_none drops every
+ * line and writes nothing to stderr. */
+static void test_log_name_none(void **state)
+{
+    struct captured c = {0};
+    struct stint_log lg = {.fn = capture, .ctx = &c, .level = STINT_LOG_DEBUG, .name = "sender"};
+    char big[3000], out[64];
+
+    (void)state;
+    stint_log(&lg, STINT_LOG_INFO, "batch %d-%d acked", 1, 5);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c.level, STINT_LOG_INFO);
+    assert_string_equal(c.line, "sender: batch 1-5 acked");
+    memset(big, 'y', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    stint_log(&lg, STINT_LOG_ERROR, "%s", big);
+    assert_int_equal(strlen(c.line), STINT_LOG_LINE_MAX - 1);
+    assert_memory_equal(c.line, "sender: yyy", 11);
+    lg.name = NULL;
+    stint_log(&lg, STINT_LOG_INFO, "plain");
+    assert_string_equal(c.line, "plain");
+    assert_int_equal(c.calls, 3);
+    for (int l = STINT_LOG_ERROR; l <= STINT_LOG_DEBUG; l++)
+        assert_false(stint_log_enabled(&stint_log_none, (enum stint_log_level)l));
+    stderr_of(&stint_log_none, STINT_LOG_ERROR, "never", out, sizeof(out));
+    assert_string_equal(out, "");
+}
+
 static void test_log_stderr_sink(void **state)
 {
     struct stint_log_stderr plain = {.prog = "stint-collector"};
@@ -287,9 +413,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clocks),        cmocka_unit_test(test_be64),
+        cmocka_unit_test(test_be32),          cmocka_unit_test(test_clock_us_deadline),
         cmocka_unit_test(test_number_u64),    cmocka_unit_test(test_number_message),
         cmocka_unit_test(test_number_double), cmocka_unit_test(test_media_type),
         cmocka_unit_test(test_log_levels),    cmocka_unit_test(test_log_stderr_sink),
+        cmocka_unit_test(test_log_name_none), cmocka_unit_test(test_loopback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,7 @@ struct fake {
     uint64_t acked, last; /* flush: acked grows by 100 a progress call */
     uint64_t n_records;   /* records "in the journal": seqs 1..n_records above acked */
     bool purged, server_purged;
+    bool purge_hold;     /* purge_poll never finishes while set */
     enum stint_err fail; /* when set, every callback fails with it */
     int pending_calls;
     size_t max_chunk_seen;
@@ -138,7 +139,7 @@ static enum stint_err f_purge_poll(void *ctx, bool *done, json_t *out, struct st
     struct fake *f = ctx;
     (void)e;
     f->purge_polls++;
-    *done = f->purge_polls >= 3;
+    *done = !f->purge_hold && f->purge_polls >= 3;
     if (*done) {
         f->server_purged = true;
         json_object_set_new(out, "server", json_true());
@@ -581,7 +582,8 @@ static void test_other_uid_refused(void **state)
     assert_int_equal(json_array_size(lines), 1);
     a = json_array_get(lines, 0);
     assert_false(is_ok(a));
-    assert_int_equal(int_of(a, "code"), (json_int_t)STINT_EINVAL);
+    assert_int_equal(int_of(a, "code"), (json_int_t)STINT_EPERM);
+    assert_string_equal(json_string_value(json_object_get(a, "error")), "permission denied");
     assert_non_null(strstr(json_string_value(json_object_get(a, "message")), "permission denied"));
     json_decref(lines);
     lines = read_answer(c, fd, &eof);
@@ -788,6 +790,49 @@ static void test_client_gone_mid_flush(void **state)
     for (i = 0; i < 20 && stint_control_clients(c) > 0; i++)
         pump(c, 10);
     assert_int_equal(stint_control_clients(c), 0);
+    stint_control_close(c);
+}
+
+/* A second purge --server while one runs is answered "busy" (code 14) and not run; the first
+ * one ends as usual. */
+static void test_second_purge_busy(void **state)
+{
+    struct stint_control *c;
+    struct timespec t0, t1;
+    json_t *a;
+    bool eof;
+    int fd1, fd2;
+
+    (void)state;
+    fk.purge_hold = true;
+    c = open_server(&ops, false, 0);
+    fd1 = connect_client();
+    send_str(fd1, "{\"cmd\":\"purge\",\"server\":true}\n");
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (fk.purge_polls == 0) {
+        pump(c, 5);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (t1.tv_sec - t0.tv_sec > 10)
+            fail_msg("the first purge did not start within 10 s");
+    }
+    fd2 = connect_client();
+    a = ask(c, fd2, "{\"cmd\":\"purge\",\"server\":true}\n", NULL);
+    assert_false(is_ok(a));
+    assert_int_equal(int_of(a, "code"), (json_int_t)STINT_EBUSY);
+    assert_string_equal(json_string_value(json_object_get(a, "error")), "busy");
+    assert_non_null(strstr(json_string_value(json_object_get(a, "message")), "busy: "));
+    json_decref(a);
+    assert_int_equal(fk.purge_calls, 1); /* the second was never run */
+    close(fd2);
+    fk.purge_hold = false;
+    {
+        json_t *lines = read_answer(c, fd1, &eof);
+        a = json_array_get(lines, json_array_size(lines) - 1);
+        assert_true(is_ok(a));
+        assert_true(fk.server_purged);
+        json_decref(lines);
+    }
+    close(fd1);
     stint_control_close(c);
 }
 
@@ -1073,6 +1118,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_callback_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_streams, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_gone_mid_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_second_purge_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_many_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_live_and_loose, setup, teardown),

@@ -186,22 +186,6 @@ static void test_retry_wait(void **state)
     assert_int_equal(stint_sender_retry_wait(100, true, "99999999", now, &ra), 86400000);
 }
 
-static void test_loopback(void **state)
-{
-    (void)state;
-    assert_true(stint_http_host_is_loopback("127.0.0.1"));
-    assert_true(stint_http_host_is_loopback("127.1.2.3"));
-    assert_true(stint_http_host_is_loopback("localhost"));
-    assert_true(stint_http_host_is_loopback("[::1]"));
-    assert_true(stint_http_host_is_loopback("::1"));
-    assert_false(stint_http_host_is_loopback("128.0.0.1"));
-    assert_false(stint_http_host_is_loopback("10.0.0.1"));
-    assert_false(stint_http_host_is_loopback("localhost.example.com"));
-    assert_false(stint_http_host_is_loopback("[::2]"));
-    assert_false(stint_http_host_is_loopback(""));
-    assert_false(stint_http_host_is_loopback(NULL));
-}
-
 /* create checks the URL and token; nothing is started by create. */
 static void test_create_checks_options(void **state)
 {
@@ -268,11 +252,8 @@ static void test_create_checks_options(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_classification_table),
-        cmocka_unit_test(test_system_trust),
-        cmocka_unit_test(test_idempotency_key),
-        cmocka_unit_test(test_retry_wait),
-        cmocka_unit_test(test_loopback),
+        cmocka_unit_test(test_classification_table),  cmocka_unit_test(test_system_trust),
+        cmocka_unit_test(test_idempotency_key),       cmocka_unit_test(test_retry_wait),
         cmocka_unit_test(test_create_checks_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,8 @@ enum stint_err {
     STINT_ESYNTAX = 10,      /* malformed text in a non-JSON format (PHP literal, form) */
     STINT_EUNSUPPORTED = 11, /* the operation does not exist for this format */
     STINT_EDIFF = 12,        /* two decoders disagreed on the same input */
+    STINT_EPERM = 13,        /* not allowed: a peer of another user (the agent's control socket) */
+    STINT_EBUSY = 14,        /* the same operation is already running; one at a time */
 };
 
 /* What went wrong, where. `offset` is a byte offset into the input being decoded (0 when the
