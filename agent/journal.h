@@ -29,7 +29,7 @@
 #include "stint/record.h"
 
 /* On-disk format version this code writes and reads (meta key "version"). */
-#define STINT_JOURNAL_FORMAT 1
+#define STINT_JOURNAL_FORMAT 2
 
 #define STINT_JOURNAL_DEFAULT_MAX_BYTES ((uint64_t)512 << 20)
 #define STINT_JOURNAL_DEFAULT_MAX_AGE_MS ((int64_t)90 * 24 * 3600 * 1000)

@@ -128,7 +128,8 @@ static void mark_broken(struct pg_store *s, const char *why)
 
     atomic_fetch_add(&s->write_failures, 1);
     pthread_mutex_lock(&s->mu);
-    snprintf(s->broken_msg, sizeof(s->broken_msg), "%s", why);
+    if (snprintf(s->broken_msg, sizeof(s->broken_msg), "%s", why) >= (int)sizeof(s->broken_msg))
+        s->broken_msg[sizeof(s->broken_msg) - 2] = '~'; /* cut: say so */
     s->last_heal_ms = stint_clock_mono_ms();
     s->gen++; /* every pooled connection may be dead: replace them as they come back */
     pthread_mutex_unlock(&s->mu);

@@ -174,6 +174,9 @@ enum stint_err stint_journal_open(const struct stint_journal_opts *opts, struct 
     /* 1 MiB memtables (LevelDB's default is 4): a memtable and the one being flushed are most of
      * the journal's anonymous memory, and the agent's write rate is small */
     leveldb_options_set_write_buffer_size(j->lopt, (size_t)1 << 20);
+    /* 512 KiB tables (LevelDB's default is 2 MiB): a compaction reads its inputs through mmaps
+     * that count in the RSS until released, and smaller tables make smaller compactions */
+    leveldb_options_set_max_file_size(j->lopt, (size_t)512 << 10);
     j->ropt = leveldb_readoptions_create();
     leveldb_readoptions_set_verify_checksums(j->ropt, 1);
     j->rscan = leveldb_readoptions_create();

@@ -68,6 +68,36 @@ struct kv {
     size_t kl, vl;
 };
 
+/* Appends a copy of one entry to *keep; false when out of memory. */
+static bool keep_one(struct kv **keep, size_t *n, size_t *cap, const char *k, size_t kl,
+                     const char *v, size_t vl)
+{
+    struct kv *e;
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        struct kv *p = realloc(*keep, ncap * sizeof(*p));
+        if (!p) {
+            return false;
+        }
+        *keep = p;
+        *cap = ncap;
+    }
+    e = &(*keep)[*n];
+    e->k = malloc(kl ? kl : 1);
+    e->v = malloc(vl ? vl : 1);
+    if (!e->k || !e->v) {
+        free(e->k);
+        free(e->v);
+        return false;
+    }
+    memcpy(e->k, k, kl);
+    memcpy(e->v, v, vl);
+    e->kl = kl;
+    e->vl = vl;
+    (*n)++;
+    return true;
+}
+
 enum stint_err stint_journal_purge(struct stint_journal *j)
 {
     struct kv *keep = NULL;
@@ -76,47 +106,29 @@ enum stint_err stint_journal_purge(struct stint_journal *j)
     leveldb_iterator_t *it;
     struct jstate st;
     char *lerr = NULL;
-    const char pfx = 'm';
+    static const char pfx[] = {'m', 'u'}; /* the journal's meta keys, the callers' keys */
 
     pthread_mutex_lock(&j->mu);
     err = ensure_db(j);
     if (err != STINT_OK) {
         goto cleanup;
     }
-    /* keep the meta space (agent_id, private mode, other modules' keys); state is rewritten */
+    /* keep the meta spaces (agent_id, private mode, a source's position); state is rewritten */
     it = leveldb_create_iterator(j->db, j->ropt);
-    for (leveldb_iter_seek(it, &pfx, 1); leveldb_iter_valid(it); leveldb_iter_next(it)) {
-        size_t kl, vl;
-        const char *k = leveldb_iter_key(it, &kl);
-        const char *v = leveldb_iter_value(it, &vl);
-        if (kl < 1 || k[0] != 'm') {
-            break;
-        }
-        if (n_keep == cap_keep) {
-            size_t ncap = cap_keep ? cap_keep * 2 : 8;
-            struct kv *p = realloc(keep, ncap * sizeof(*p));
-            if (!p) {
+    for (size_t sp = 0; sp < sizeof(pfx); sp++) {
+        for (leveldb_iter_seek(it, &pfx[sp], 1); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+            size_t kl, vl;
+            const char *k = leveldb_iter_key(it, &kl);
+            const char *v = leveldb_iter_value(it, &vl);
+            if (kl < 1 || k[0] != pfx[sp]) {
+                break;
+            }
+            if (!keep_one(&keep, &n_keep, &cap_keep, k, kl, v, vl)) {
                 leveldb_iter_destroy(it);
                 err = fail(j, STINT_ENOMEM, "journal %s: out of memory", j->path);
                 goto cleanup;
             }
-            keep = p;
-            cap_keep = ncap;
         }
-        keep[n_keep].k = malloc(kl ? kl : 1);
-        keep[n_keep].v = malloc(vl ? vl : 1);
-        if (!keep[n_keep].k || !keep[n_keep].v) {
-            free(keep[n_keep].k);
-            free(keep[n_keep].v);
-            leveldb_iter_destroy(it);
-            err = fail(j, STINT_ENOMEM, "journal %s: out of memory", j->path);
-            goto cleanup;
-        }
-        memcpy(keep[n_keep].k, k, kl);
-        memcpy(keep[n_keep].v, v, vl);
-        keep[n_keep].kl = kl;
-        keep[n_keep].vl = vl;
-        n_keep++;
     }
     leveldb_iter_get_error(it, &lerr);
     leveldb_iter_destroy(it);

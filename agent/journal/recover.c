@@ -236,6 +236,90 @@ static enum stint_err db_attach(struct stint_journal *j, struct stint_journal_op
     }
 }
 
+/* Adds to j->wb: each undecodable record (s->bad) moved to the dead letters, with the reason. */
+static enum stint_err batch_bad(struct stint_journal *j, const struct scan *s, int64_t now)
+{
+    for (size_t i = 0; i < s->n_bad; i++) {
+        uint8_t k[KEY_LEN], dk[KEY_LEN];
+        size_t vl = 0;
+        char *lerr = NULL;
+        char *v;
+        static const char reason[] = "undecodable";
+        make_key(k, P_REC, s->bad[i]);
+        v = leveldb_get(j->db, j->ropt, (const char *)k, sizeof(k), &vl, &lerr);
+        if (lerr) {
+            leveldb_free(v);
+            return ldb_fail(j, lerr, "reading a damaged record");
+        }
+        {
+            const uint8_t *body;
+            size_t bl;
+            uint8_t *dv;
+            dead_body((const uint8_t *)v, v ? vl : 0, &body, &bl);
+            vl = bl;
+            dv = malloc(DEAD_HDR + sizeof(reason) - 1 + vl + 1);
+            if (!dv) {
+                leveldb_free(v);
+                return fail(j, STINT_ENOMEM, "journal %s: out of memory", j->path);
+            }
+            dv[0] = 1;
+            stint_be64_put(dv + 1, (uint64_t)now);
+            dv[9] = 0;
+            dv[10] = sizeof(reason) - 1;
+            memcpy(dv + DEAD_HDR, reason, sizeof(reason) - 1);
+            if (vl) {
+                memcpy(dv + DEAD_HDR + sizeof(reason) - 1, body, vl);
+            }
+            make_key(dk, P_DEAD, s->bad[i]);
+            leveldb_writebatch_put(j->wb, (const char *)dk, sizeof(dk), (const char *)dv,
+                                   DEAD_HDR + sizeof(reason) - 1 + vl);
+            free(dv);
+        }
+        leveldb_free(v);
+        leveldb_writebatch_delete(j->wb, (const char *)k, sizeof(k));
+    }
+    return STINT_OK;
+}
+
+/* Adds to j->wb: the callers' meta keys of a format 1 journal ('mu/' + name) moved to where
+ * format 2 keeps them ('u/' + name, after the records). A key already present in the new space
+ * is newer and stays. Idempotent; written with the version, so a journal is never half moved. */
+static enum stint_err batch_user_keys_v1(struct stint_journal *j)
+{
+    const size_t pl = sizeof(K_USER_V1) - 1;
+    char nk[sizeof(K_USER) + STINT_JOURNAL_META_KEY_MAX];
+    leveldb_iterator_t *it = leveldb_create_iterator(j->db, j->rscan);
+    char *lerr = NULL;
+
+    for (leveldb_iter_seek(it, K_USER_V1, pl); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        size_t kl, vl, ol = 0;
+        const char *k = leveldb_iter_key(it, &kl);
+        const char *v = leveldb_iter_value(it, &vl);
+        char *old;
+        if (kl < pl || memcmp(k, K_USER_V1, pl) != 0) {
+            break;
+        }
+        if (kl - pl <= STINT_JOURNAL_META_KEY_MAX) {
+            memcpy(nk, K_USER, sizeof(K_USER) - 1);
+            memcpy(nk + sizeof(K_USER) - 1, k + pl, kl - pl);
+            old = leveldb_get(j->db, j->ropt, nk, sizeof(K_USER) - 1 + kl - pl, &ol, &lerr);
+            if (lerr) {
+                break;
+            }
+            if (!old) {
+                leveldb_writebatch_put(j->wb, nk, sizeof(K_USER) - 1 + kl - pl, v, vl);
+            }
+            leveldb_free(old);
+        }
+        leveldb_writebatch_delete(j->wb, k, kl); /* too long a name was never valid: dropped */
+    }
+    if (!lerr) {
+        leveldb_iter_get_error(it, &lerr);
+    }
+    leveldb_iter_destroy(it);
+    return lerr ? ldb_fail(j, lerr, "moving the format 1 meta keys") : STINT_OK;
+}
+
 /* Brings the state in line with what the scan found, writes it (with the undecodable records
  * moved to the dead letters) in one synced batch. */
 static enum stint_err settle(struct stint_journal *j, struct scan *s, const struct mark *mk,
@@ -328,44 +412,12 @@ static enum stint_err settle(struct stint_journal *j, struct scan *s, const stru
         make_key(k, P_REC, s->stale[i]);
         leveldb_writebatch_delete(j->wb, (const char *)k, sizeof(k));
     }
-    for (size_t i = 0; i < s->n_bad; i++) {
-        uint8_t k[KEY_LEN], dk[KEY_LEN];
-        size_t vl = 0;
-        char *lerr = NULL;
-        char *v;
-        static const char reason[] = "undecodable";
-        make_key(k, P_REC, s->bad[i]);
-        v = leveldb_get(j->db, j->ropt, (const char *)k, sizeof(k), &vl, &lerr);
-        if (lerr) {
-            leveldb_free(v);
-            return ldb_fail(j, lerr, "reading a damaged record");
-        }
-        {
-            const uint8_t *body;
-            size_t bl;
-            uint8_t *dv;
-            dead_body((const uint8_t *)v, v ? vl : 0, &body, &bl);
-            vl = bl;
-            dv = malloc(DEAD_HDR + sizeof(reason) - 1 + vl + 1);
-            if (!dv) {
-                leveldb_free(v);
-                return fail(j, STINT_ENOMEM, "journal %s: out of memory", j->path);
-            }
-            dv[0] = 1;
-            stint_be64_put(dv + 1, (uint64_t)now);
-            dv[9] = 0;
-            dv[10] = sizeof(reason) - 1;
-            memcpy(dv + DEAD_HDR, reason, sizeof(reason) - 1);
-            if (vl) {
-                memcpy(dv + DEAD_HDR + sizeof(reason) - 1, body, vl);
-            }
-            make_key(dk, P_DEAD, s->bad[i]);
-            leveldb_writebatch_put(j->wb, (const char *)dk, sizeof(dk), (const char *)dv,
-                                   DEAD_HDR + sizeof(reason) - 1 + vl);
-            free(dv);
-        }
-        leveldb_free(v);
-        leveldb_writebatch_delete(j->wb, (const char *)k, sizeof(k));
+    err = batch_bad(j, s, now);
+    if (err == STINT_OK) {
+        err = batch_user_keys_v1(j);
+    }
+    if (err != STINT_OK) {
+        return err;
     }
     leveldb_writebatch_put(j->wb, K_VERSION, sizeof(K_VERSION) - 1, (const char *)ver, 4);
     leveldb_writebatch_put(j->wb, K_AGENT, sizeof(K_AGENT) - 1, (const char *)j->agent_id,

@@ -856,7 +856,7 @@ static void test_spec_examples(void **state)
     leveldb_free(v);
     v = leveldb_get(db, ro, "mversion", 8, &vl, &err);
     assert_int_equal(vl, 4);
-    assert_memory_equal(v, "\0\0\0\x01", 4);
+    assert_memory_equal(v, "\0\0\0\x02", 4);
     leveldb_free(v);
     v = leveldb_get(db, ro, "magent_id", 9, &vl, &err);
     assert_int_equal(vl, 16);
@@ -1057,7 +1057,7 @@ static void test_newer_format_refused(void **state)
     struct stint_journal *j = jopen(f, NULL), *j2 = NULL;
     struct stint_error e;
     leveldb_t *db;
-    const uint8_t v2[4] = {0, 0, 0, 2};
+    const uint8_t v2[4] = {0, 0, 0, 3};
     leveldb_readoptions_t *ro;
     char *err = NULL, *v;
     size_t vl = 0;
@@ -1069,7 +1069,7 @@ static void test_newer_format_refused(void **state)
     leveldb_close(db);
     assert_int_equal(stint_journal_open(&f->opts, &j2, NULL, &e), STINT_EUNSUPPORTED);
     assert_null(j2);
-    assert_non_null(strstr(e.msg, "format 2"));
+    assert_non_null(strstr(e.msg, "format 3"));
     assert_non_null(strstr(e.msg, f->path));
     /* never silently rewritten */
     db = raw_open(f->path);
@@ -1079,6 +1079,82 @@ static void test_newer_format_refused(void **state)
     assert_int_equal(vl, 4);
     assert_memory_equal(v, v2, 4);
     leveldb_free(v);
+    leveldb_readoptions_destroy(ro);
+    leveldb_close(db);
+}
+
+/* Format 2 keeps the callers' keys after the records; format 1 kept them among the meta keys
+ * ("mu/" + name). A format 1 journal opens as format 2 with its keys moved, its records intact,
+ * a key already in the new space kept (the newer one), and no "mu/" key left. */
+static void test_format1_user_keys_moved(void **state)
+{
+    struct fixture *f = *state;
+    struct stint_journal *j = jopen(f, NULL);
+    struct stint_journal_append_opts ao = {
+        .meta_key = "source.jsonl", .meta_val = "pos-A", .meta_len = 5};
+    const uint8_t v1[4] = {0, 0, 0, 1};
+    leveldb_readoptions_t *ro;
+    leveldb_iterator_t *it;
+    leveldb_t *db;
+    char buf[16] = {0}, *err = NULL, *v;
+    size_t len = 0, vl = 0, kl = 0;
+    bool found = false;
+    const char *k;
+    int n_mu = 0;
+
+    append_n(j, 0, 2);
+    assert_int_equal(stint_journal_append(j, rec_make(2), 1, &ao, NULL), STINT_OK);
+    assert_int_equal(stint_journal_meta_set(j, "both", "new", 3), STINT_OK);
+    stint_journal_close(j);
+
+    /* the layout: the last key of the database is a caller's key, after every record */
+    db = raw_open(f->path);
+    ro = leveldb_readoptions_create();
+    it = leveldb_create_iterator(db, ro);
+    leveldb_iter_seek_to_last(it);
+    assert_true(leveldb_iter_valid(it));
+    k = leveldb_iter_key(it, &kl);
+    assert_true(kl > 2 && memcmp(k, "u/", 2) == 0);
+    leveldb_iter_destroy(it);
+
+    /* made format 1: the keys back among the meta keys, one name in both spaces */
+    raw_delete(db, "u/source.jsonl", 14);
+    raw_put(db, "mu/source.jsonl", 15, "pos-A", 5);
+    raw_put(db, "mu/other", 8, "B", 1);
+    raw_put(db, "mu/both", 7, "old", 3);
+    raw_put(db, "mversion", 8, v1, 4);
+    leveldb_close(db);
+
+    j = jopen(f, NULL);
+    assert_int_equal(stint_journal_meta_get(j, "source.jsonl", buf, sizeof(buf), &len, &found),
+                     STINT_OK);
+    assert_true(found);
+    assert_int_equal(len, 5);
+    assert_memory_equal(buf, "pos-A", 5);
+    assert_int_equal(stint_journal_meta_get(j, "other", buf, sizeof(buf), &len, &found), STINT_OK);
+    assert_true(found);
+    assert_memory_equal(buf, "B", 1);
+    assert_int_equal(stint_journal_meta_get(j, "both", buf, sizeof(buf), &len, &found), STINT_OK);
+    assert_int_equal(len, 3);
+    assert_memory_equal(buf, "new", 3);
+    assert_int_equal(read_all(j)->n, 3);
+    append_n(j, 3, 1);
+    assert_int_equal(read_all(j)->seq[3], 4);
+    stint_journal_close(j);
+
+    db = raw_open(f->path);
+    v = leveldb_get(db, ro, "mversion", 8, &vl, &err);
+    assert_null(err);
+    assert_int_equal(vl, 4);
+    assert_memory_equal(v, "\0\0\0\x02", 4);
+    leveldb_free(v);
+    it = leveldb_create_iterator(db, ro);
+    for (leveldb_iter_seek(it, "mu/", 3); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        k = leveldb_iter_key(it, &kl);
+        n_mu += kl >= 3 && memcmp(k, "mu/", 3) == 0;
+    }
+    assert_int_equal(n_mu, 0);
+    leveldb_iter_destroy(it);
     leveldb_readoptions_destroy(ro);
     leveldb_close(db);
 }
@@ -1324,6 +1400,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_second_open_same_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_open_other_process, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_format_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format1_user_keys_moved, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repair_of_truncated_current, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corruption_found_while_running, setup, teardown),
         cmocka_unit_test_setup_teardown(test_move_aside_when_repair_fails, setup, teardown),
