@@ -1,16 +1,24 @@
 /* history.c — acknowledged records kept for the user's own report (see history.h).
  *
- * Design: the history is a key space of the journal's LevelDB, 'h' + be64 seq, holding each
- * record's stored value byte for byte (be32 CRC-32, then the v1 Record), so the journal's own
- * decoder reads it back and no second format exists. Keeping a record costs the journal one put
- * in the WriteBatch that already deletes it from the record space; this file counts what that
- * put adds (count, bytes) and applies the bounds afterwards, in a write of its own: dropping
- * old history is not something a crash can make unsafe, only late.
+ * Design: the history is the head of the journal's record space, 'r' + be64 seq up to the acked
+ * seq, each value the record as it was stored (be32 CRC-32, then the v1 Record), so the
+ * journal's own decoder reads it back and no second format exists. Keeping a record costs the
+ * journal nothing but the acked seq it writes anyway; this file counts what an ack adds (count,
+ * bytes) and applies the bounds afterwards, in a write of its own: dropping old history is not
+ * something a crash can make unsafe, only late. (Journal format 1 copied each acked record to
+ * an 'h' space in the ack's write: every record written twice, and each level-0 table of a busy
+ * journal spanning the whole backlog between the two spaces' tails.)
  *
  * Counting: the count and bytes live only in memory. They are counted by one walk of the space
  * the first time a trim runs after create or stint_history_forget (open, purge, a database made
  * anew), and kept up to date by keep/settle and trim after that. The end time of the oldest
  * record is cached so that a trim with nothing to do costs no read.
+ *
+ * Seeking: a trim starts at the seq after the last one it dropped, not at the start of the
+ * space. What it dropped stays in LevelDB as delete markers until a compaction reaches them, and
+ * an iterator walks every marker in its way: from the start of the space, a trim after each ack
+ * would walk all earlier trims' markers again (a million acks of records already past `history`:
+ * 80 % of the agent's CPU went there).
  *
  * Order: seq order is time order for records of one journal (the tracker closes them in time
  * order), so the oldest by seq is the oldest by time: bounds always drop from the head.
@@ -32,6 +40,7 @@ struct stint_history {
     uint64_t pend_count, pend_bytes; /* added to a batch not yet written */
     bool head_known;                 /* head_end_ms is the end of the oldest record kept */
     int64_t head_end_ms;
+    uint64_t head_seq;       /* no record below this seq is kept (0: not known) */
     struct stint_record rec; /* decoding scratch (large: kept off the stack) */
 };
 
@@ -93,21 +102,17 @@ void stint_history_forget(struct stint_history *h)
         h->count = h->bytes = 0;
         h->pend_count = h->pend_bytes = 0;
         h->head_known = false;
+        h->head_seq = 0;
     }
 }
 
-void stint_history_keep(struct stint_history *h, leveldb_writebatch_t *wb, uint64_t seq,
-                        const void *value, size_t len)
+void stint_history_add(struct stint_history *h, uint64_t n, uint64_t bytes)
 {
-    uint8_t k[HKEY_LEN];
-
     if (!stint_history_on(h)) {
         return;
     }
-    hkey(k, seq);
-    leveldb_writebatch_put(wb, (const char *)k, sizeof(k), value, len);
-    h->pend_count++;
-    h->pend_bytes += HKEY_LEN + len;
+    h->pend_count += n;
+    h->pend_bytes += bytes;
 }
 
 void stint_history_settle(struct stint_history *h, bool written)
@@ -140,7 +145,8 @@ static enum stint_err iter_error(leveldb_iterator_t *it, const char *what, char 
 
 /* Counts the space once (never holding more than one value). */
 static enum stint_err count_all(struct stint_history *h, leveldb_t *db,
-                                const leveldb_readoptions_t *ro, char *msg, size_t cap)
+                                const leveldb_readoptions_t *ro, uint64_t acked, char *msg,
+                                size_t cap)
 {
     leveldb_iterator_t *it = leveldb_create_iterator(db, ro);
     const char p = STINT_HISTORY_PREFIX;
@@ -150,8 +156,11 @@ static enum stint_err count_all(struct stint_history *h, leveldb_t *db,
     for (leveldb_iter_seek(it, &p, 1); leveldb_iter_valid(it); leveldb_iter_next(it)) {
         size_t kl, vl;
         const char *k = leveldb_iter_key(it, &kl);
-        if (kl < 1 || k[0] != p) {
+        if (kl < 1 || k[0] != p || (is_hkey(k, kl) && hseq((const uint8_t *)k) > acked)) {
             break;
+        }
+        if (!is_hkey(k, kl)) {
+            continue; /* not a record's key: the journal's open deletes such damage */
         }
         (void)leveldb_iter_value(it, &vl);
         h->count++;
@@ -161,6 +170,7 @@ static enum stint_err count_all(struct stint_history *h, leveldb_t *db,
     leveldb_iter_destroy(it);
     h->counted = err == STINT_OK;
     h->head_known = false;
+    h->head_seq = 0;
     return err;
 }
 
@@ -176,21 +186,23 @@ static int64_t end_of(struct stint_history *h, uint64_t seq, const void *v, size
 
 enum stint_err stint_history_trim(struct stint_history *h, leveldb_t *db,
                                   const leveldb_readoptions_t *ro, const leveldb_writeoptions_t *wo,
-                                  int64_t now_ms, uint64_t *freed, char *msg, size_t cap)
+                                  uint64_t acked, int64_t now_ms, uint64_t *freed, char *msg,
+                                  size_t cap)
 {
     leveldb_writebatch_t *wb = NULL;
     leveldb_iterator_t *it = NULL;
     const char p = STINT_HISTORY_PREFIX;
     int64_t cutoff = stint_history_on(h) ? now_ms - h->o.keep_ms : INT64_MAX;
-    uint64_t count, bytes, gone = 0;
+    uint64_t count, bytes, gone = 0, head = 0;
     enum stint_err err = STINT_OK;
+    uint8_t k0[HKEY_LEN];
     char *lerr = NULL;
 
     if (freed) {
         *freed = 0;
     }
     if (!h->counted) {
-        err = count_all(h, db, ro, msg, cap);
+        err = count_all(h, db, ro, acked, msg, cap);
         if (err != STINT_OK) {
             goto cleanup;
         }
@@ -204,20 +216,30 @@ enum stint_err stint_history_trim(struct stint_history *h, leveldb_t *db,
     wb = leveldb_writebatch_create();
     it = leveldb_create_iterator(db, ro);
     h->head_known = false;
-    for (leveldb_iter_seek(it, &p, 1); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+    hkey(k0, h->head_seq);
+    if (h->head_seq) {
+        leveldb_iter_seek(it, (const char *)k0, sizeof(k0));
+    } else {
+        leveldb_iter_seek(it, &p, 1); /* from the very start: keys that are not 9 bytes too */
+    }
+    for (; leveldb_iter_valid(it); leveldb_iter_next(it)) {
         size_t kl, vl;
         const char *k = leveldb_iter_key(it, &kl);
         const char *v = leveldb_iter_value(it, &vl);
         int64_t end;
-        if (kl < 1 || k[0] != p) {
-            break;
+        if (kl < 1 || k[0] != p || (is_hkey(k, kl) && hseq((const uint8_t *)k) > acked)) {
+            break; /* past the acked seq: records still to send, never history */
         }
-        end = is_hkey(k, kl) ? end_of(h, hseq((const uint8_t *)k), v, vl) : INT64_MIN;
+        if (!is_hkey(k, kl)) {
+            continue;
+        }
+        end = end_of(h, hseq((const uint8_t *)k), v, vl);
         if (bytes <= h->o.max_bytes && end >= cutoff) {
             h->head_known = true;
             h->head_end_ms = end;
             break;
         }
+        head = hseq((const uint8_t *)k) + 1;
         leveldb_writebatch_delete(wb, k, kl);
         count--;
         bytes -= kl + vl;
@@ -236,6 +258,9 @@ enum stint_err stint_history_trim(struct stint_history *h, leveldb_t *db,
     }
     h->count = count;
     h->bytes = bytes;
+    if (head > h->head_seq) {
+        h->head_seq = head;
+    }
     if (freed) {
         *freed = gone;
     }
@@ -249,9 +274,9 @@ cleanup:
     return err;
 }
 
-enum stint_err stint_history_read(leveldb_t *db, const leveldb_readoptions_t *ro, uint64_t from,
-                                  size_t max, stint_history_fn fn, void *ctx, uint64_t *next,
-                                  bool *more, char *msg, size_t cap)
+enum stint_err stint_history_read(leveldb_t *db, const leveldb_readoptions_t *ro, uint64_t acked,
+                                  uint64_t from, size_t max, stint_history_fn fn, void *ctx,
+                                  uint64_t *next, bool *more, char *msg, size_t cap)
 {
     leveldb_iterator_t *it = leveldb_create_iterator(db, ro);
     enum stint_err err = STINT_OK;
@@ -274,6 +299,9 @@ enum stint_err stint_history_read(leveldb_t *db, const leveldb_readoptions_t *ro
         }
         if (!is_hkey(k, kl)) {
             continue; /* not ours to interpret: damage, skipped as the record space does */
+        }
+        if (hseq((const uint8_t *)k) > acked) {
+            break; /* records still to send */
         }
         if (n == max) {
             left = true;
@@ -303,4 +331,9 @@ void stint_history_stats(const struct stint_history *h, uint64_t *count, uint64_
 {
     *count = h && h->counted ? h->count : 0;
     *bytes = h && h->counted ? h->bytes : 0;
+}
+
+uint64_t stint_history_head(const struct stint_history *h)
+{
+    return h ? h->head_seq : 0;
 }

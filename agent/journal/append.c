@@ -175,7 +175,7 @@ static enum stint_err append_locked(struct stint_journal *j, const struct stint_
         leveldb_writebatch_delete(j->wb, K_CHECKPOINT, 1);
     }
     if (st.dropped != j->st.dropped || st.gaps != j->st.gaps || st.lost != j->st.lost) {
-        /* a plain append leaves "mstate" alone (half the bytes per append): next seq, count and
+        /* a plain append leaves the state alone (half the bytes per append): next seq, count and
          * bytes are recounted on open; anything else that changes is written with it */
         put_state(j, &st);
     }

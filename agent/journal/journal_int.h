@@ -4,20 +4,25 @@
  *
  * The design of the journal, the durable, bounded FIFO of records on LevelDB.
  *
- * Layout (spec/JOURNAL.md): one-byte key prefixes keep the spaces apart and in a fixed
- * order: 'c' the checkpoint, 'd' + be64 seq the dead letters, 'h' + be64 seq the history,
- * 'm' + name the journal's own meta keys, 'r' + be64 seq the records, stored as their v1 protobuf
- * encoding with the seq inside, so the sender frames them into a Batch byte for byte, and
- * 'u/' + name the callers' meta keys (a source's position). Big-endian seqs make LevelDB's byte
- * order the send order. The callers' keys sort AFTER the records (format 2): an append that
- * carries a source position then writes only at the tail of the key space, so each table
- * LevelDB flushes overlaps one table of the next level, not all of them (with the position
- * before the records, format 1, every compaction rewrote the whole first level: 343 MB written
- * for a 42 MB journal at a million records). Opening a format 1 journal moves its 'mu/' keys to
- * 'u/' in the same synced write that records format 2.
+ * Layout (spec/JOURNAL.md, format 2): one-byte key prefixes keep the spaces apart and in a
+ * fixed order: 'c' the checkpoint, 'd' + be64 seq the dead letters, 'm' + name the journal's
+ * rarely written meta keys, 'r' + be64 seq the records, stored as their v1 protobuf encoding
+ * with the seq inside, so the sender frames them into a Batch byte for byte, then 's' the state
+ * and 'u/' + name the callers' keys (a source's position). Big-endian seqs make LevelDB's byte
+ * order the send order. Records at or below the acked seq are the user's history (history.c):
+ * an ack moves the acked seq and deletes nothing (with `history` 0 it deletes them).
+ *
+ * Why this order: what is written often (records at the tail, the state, a source's position)
+ * sorts at or after the newest record, so a busy journal is append-only at the end of its key
+ * space: each table LevelDB flushes overlaps only the last table of the next level, and
+ * compactions move tables down instead of rewriting them. Format 1 kept the state and the
+ * position before the records and copied each acked record to an 'h' space: every table then
+ * spanned the whole backlog and each compaction rewrote it (343 MB written for a 42 MB journal
+ * at a million records). Opening a format 1 journal moves its 'mu/' keys and "mstate" in the
+ * synced write that records format 2, then its 'h' records back under 'r' (move_history_v1).
  *
  * State: everything the handle counts (next seq, acked seq, backlog count and bytes, drop, dead
- * and loss counters) is one fixed-size value under "mstate", rewritten in the SAME WriteBatch as
+ * and loss counters) is one fixed-size value under "s", rewritten in the SAME WriteBatch as
  * every change it describes except a plain append (half the bytes per append): what appends
  * change (next seq, count, bytes) is recounted from the records on open, so the counters can
  * never disagree with the records after a crash. The handle keeps the state in memory; a change
@@ -82,12 +87,14 @@
 #define K_CHECKPOINT "c"
 #define K_VERSION "mversion"
 #define K_AGENT "magent_id"
-#define K_STATE "mstate"
+#define K_STATE "s"         /* after the records: an ack writes only at the tail */
+#define K_STATE_V1 "mstate" /* where format 1 kept it */
 #define K_PRIVATE "mprivate"
 #define K_USER "u/"
 #define K_USER_V1 "mu/" /* format 1 kept the callers' keys among the meta keys */
 #define P_DEAD 'd'
 #define P_REC 'r'
+#define P_HIST_V1 'h' /* format 1's history space (moved to 'r' on open) */
 #define KEY_LEN 9
 #define STATE_LEN 85 /* u8 format, 10 x be64, be32 CRC */
 #define CRC_LEN 4
@@ -187,7 +194,6 @@ struct stint_journal {
     uint64_t rc_base;           /* the acked seq the cache starts after */
     char *abspath;              /* realpath of the folder, to find LevelDB's mappings */
     struct stint_history *hist; /* acked records kept for the user (history.c) */
-    bool hist_compact;          /* history was trimmed: compact its range too */
     uint64_t touched_bytes;     /* read since the mapped table pages were last released */
     int64_t released_ms;        /* CLOCK_MONOTONIC ms of that release */
     char errmsg[512];

@@ -78,19 +78,10 @@ enum stint_err stint_journal_sync(struct stint_journal *j)
 static void compact_records(struct stint_journal *j, uint64_t upto)
 {
     uint8_t a[1] = {P_REC}, b[KEY_LEN];
-    const char h[2] = {STINT_HISTORY_PREFIX, STINT_HISTORY_PREFIX + 1};
-    bool hist;
     make_key(b, P_REC, upto);
-    pthread_mutex_lock(&j->mu);
-    hist = j->hist_compact;
-    j->hist_compact = false;
-    pthread_mutex_unlock(&j->mu);
     pthread_rwlock_rdlock(&j->dblock);
-    if (j->db) {
+    if (j->db && upto) {
         leveldb_compact_range(j->db, (const char *)a, 1, (const char *)b, sizeof(b));
-    }
-    if (j->db && hist) {
-        leveldb_compact_range(j->db, h, 1, h + 1, 1); /* dropped history leaves the files */
     }
     pthread_rwlock_unlock(&j->dblock);
 }

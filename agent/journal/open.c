@@ -91,8 +91,8 @@ static enum stint_err history_attach(struct stint_journal *j, struct stint_error
     if (stint_history_create(&ho, &j->hist) != STINT_OK) {
         return stint_error_set(e, STINT_ENOMEM, 0, "journal: out of memory");
     }
-    if (stint_history_trim(j->hist, j->db, j->ropt, j->wopt, wall_ms(j), NULL, j->errmsg,
-                           sizeof(j->errmsg)) != STINT_OK) {
+    if (stint_history_trim(j->hist, j->db, j->ropt, j->wopt, j->st.acked, wall_ms(j), NULL,
+                           j->errmsg, sizeof(j->errmsg)) != STINT_OK) {
         return stint_error_set(e, STINT_EIO, 0, "journal %s: %s", j->path, j->errmsg);
     }
     return STINT_OK;
@@ -425,12 +425,12 @@ enum stint_err stint_journal_history_read(struct stint_journal *j, uint64_t from
     pthread_mutex_lock(&j->mu);
     err = ensure_db(j);
     if (err == STINT_OK) {
-        err = stint_history_trim(j->hist, j->db, j->ropt, j->wopt, wall_ms(j), NULL, j->errmsg,
-                                 sizeof(j->errmsg));
+        err = stint_history_trim(j->hist, j->db, j->ropt, j->wopt, j->st.acked, wall_ms(j), NULL,
+                                 j->errmsg, sizeof(j->errmsg));
     }
     if (err == STINT_OK) {
-        err = stint_history_read(j->db, j->ropt, from, max, hist_entry, &hr, next, more, j->errmsg,
-                                 sizeof(j->errmsg));
+        err = stint_history_read(j->db, j->ropt, j->st.acked, from, max, hist_entry, &hr, next,
+                                 more, j->errmsg, sizeof(j->errmsg));
     }
     pthread_mutex_unlock(&j->mu);
     return err;

@@ -168,9 +168,8 @@ static uint64_t history_after_ack(struct stint_journal *j)
     uint64_t freed = 0;
     char msg[256];
 
-    (void)stint_history_trim(j->hist, j->db, j->ropt, j->wopt, wall_ms(j), &freed, msg,
+    (void)stint_history_trim(j->hist, j->db, j->ropt, j->wopt, j->st.acked, wall_ms(j), &freed, msg,
                              sizeof(msg));
-    j->hist_compact = j->hist_compact || freed > 0;
     return freed;
 }
 
@@ -178,6 +177,7 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
 {
     enum stint_err err = STINT_OK;
     uint64_t freed = 0;
+    bool hist = stint_history_on(j->hist); /* keep what is acked where it lies: delete nothing */
 
     pthread_mutex_lock(&j->mu);
     err = ensure_db(j);
@@ -194,27 +194,34 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
         goto cleanup;
     }
     if (j->rc_valid && j->rc_base == j->st.acked && j->rc_n > j->rc_head &&
-        seq <= j->rc_seq[j->rc_n - 1] && !stint_history_on(j->hist)) {
-        /* everything stored up to seq was handed out by reads: delete by key (not with a
-         * history, which needs the values: the walk below reads them) */
+        seq <= j->rc_seq[j->rc_n - 1]) {
+        /* everything stored up to seq was handed out by reads: their keys and sizes are known,
+         * nothing needs reading */
         struct jstate st = j->st;
         size_t i = j->rc_head;
+        uint64_t n = 0, passed = 0;
         leveldb_writebatch_clear(j->wb);
         for (; i < j->rc_n && j->rc_seq[i] <= seq; i++) {
             uint8_t k[KEY_LEN];
-            make_key(k, P_REC, j->rc_seq[i]);
-            leveldb_writebatch_delete(j->wb, (const char *)k, sizeof(k));
+            if (!hist) {
+                make_key(k, P_REC, j->rc_seq[i]);
+                leveldb_writebatch_delete(j->wb, (const char *)k, sizeof(k));
+            }
             st.count--;
             st.bytes -= KEY_LEN + j->rc_size[i];
-            freed += KEY_LEN + j->rc_size[i];
+            passed += KEY_LEN + j->rc_size[i];
+            n++;
         }
         st.acked = seq;
         put_state(j, &st);
+        stint_history_add(j->hist, n, passed);
         err = write_batch(j, false, "ack failed");
+        stint_history_settle(j->hist, err == STINT_OK);
         if (err != STINT_OK) {
             rc_drop(j);
             goto cleanup;
         }
+        freed += hist ? 0 : passed;
         j->st = st;
         j->rc_head = i;
         j->rc_base = seq;
@@ -230,7 +237,7 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
         struct jstate st = j->st;
         char *lerr = NULL;
         size_t n = 0;
-        uint64_t chunk_freed = 0;
+        uint64_t chunk_bytes = 0;
         bool more = false;
         leveldb_writebatch_clear(j->wb);
         for (seek_first_record(j, it); leveldb_iter_valid(it); leveldb_iter_next(it)) {
@@ -244,13 +251,13 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
                 more = true;
                 break;
             }
-            const void *v = leveldb_iter_value(it, &vl);
-            leveldb_writebatch_delete(j->wb, (const char *)k, kl);
-            /* into the history in the same batch: a crash keeps it in one space of the two */
-            stint_history_keep(j->hist, j->wb, s, v, vl);
+            (void)leveldb_iter_value(it, &vl);
+            if (!hist) {
+                leveldb_writebatch_delete(j->wb, (const char *)k, kl);
+            }
             st.count--;
             st.bytes -= kl + vl;
-            chunk_freed += kl + vl;
+            chunk_bytes += kl + vl;
             st.acked = s;
             n++;
         }
@@ -265,13 +272,14 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
             st.acked = seq;
         }
         put_state(j, &st);
+        stint_history_add(j->hist, n, chunk_bytes);
         err = write_batch(j, false, "ack failed");
         stint_history_settle(j->hist, err == STINT_OK);
         if (err != STINT_OK) {
             goto cleanup;
         }
         j->st = st;
-        freed += chunk_freed;
+        freed += hist ? 0 : chunk_bytes;
         if (!more) {
             break;
         }
@@ -286,8 +294,9 @@ acked:
     }
     if (j->acked_bytes_since >= COMPACT_BYTES ||
         (j->st.count == 0 && j->acked_bytes_since >= COMPACT_EMPTY_BYTES)) {
+        uint64_t head = stint_history_head(j->hist); /* the history trims below it */
         j->compact_wanted = true;
-        j->compact_upto = j->st.acked;
+        j->compact_upto = !hist ? j->st.acked : head ? head - 1 : 0;
         j->acked_bytes_since = 0;
         pthread_cond_broadcast(&j->cv);
     }

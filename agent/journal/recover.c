@@ -44,13 +44,43 @@ static bool seq_push(uint64_t **v, size_t *n, size_t *cap, uint64_t seq)
     return true;
 }
 
+/* Reads the state before the scan: it sorts after the records (format 2; format 1's "mstate"
+ * before them), and the scan needs its acked seq to tell history from records to send. */
+static void scan_state(struct stint_journal *j, struct scan *s)
+{
+    static const char *const keys[] = {K_STATE, K_STATE_V1};
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !s->has_state && !s->corrupt; i++) {
+        char *lerr = NULL;
+        size_t vl = 0;
+        char *v = leveldb_get(j->db, j->rscan, keys[i], strlen(keys[i]), &vl, &lerr);
+        if (lerr) {
+            s->corrupt = true;
+            s->transient = transient_error(lerr);
+            snprintf(s->msg, sizeof(s->msg), "%s", lerr);
+            leveldb_free(lerr);
+        } else if (v) {
+            s->has_state = state_decode((const uint8_t *)v, vl, &s->st);
+            if (s->has_state && s->st.acked > s->acked_floor) {
+                s->acked_floor = s->st.acked;
+            }
+        }
+        leveldb_free(v);
+    }
+}
+
 /* Iterates the whole database once (never holding more than one value), checksums verified. */
 static enum stint_err scan_db(struct stint_journal *j, struct scan *s)
 {
-    leveldb_iterator_t *it = leveldb_create_iterator(j->db, j->rscan);
+    leveldb_iterator_t *it;
     char *lerr = NULL;
     enum stint_err err = STINT_OK;
 
+    scan_state(j, s);
+    if (s->corrupt) {
+        return STINT_OK; /* the caller repairs or reports, as for a failed iteration */
+    }
+    it = leveldb_create_iterator(j->db, j->rscan);
     for (leveldb_iter_seek_to_first(it); leveldb_iter_valid(it); leveldb_iter_next(it)) {
         size_t kl, vl;
         const uint8_t *k = (const uint8_t *)leveldb_iter_key(it, &kl);
@@ -73,6 +103,9 @@ static enum stint_err scan_db(struct stint_journal *j, struct scan *s)
         if (kl == KEY_LEN && k[0] == P_REC) {
             uint64_t seq = stint_be64_get(k + 1);
             if (seq <= s->acked_floor) {
+                if (j->o.history_ms > 0) {
+                    continue; /* history (history.c counts it) */
+                }
                 if (!seq_push(&s->stale, &s->n_stale, &s->cap_stale, seq)) {
                     err = fail(j, STINT_ENOMEM, "journal %s: out of memory scanning", j->path);
                     goto cleanup;
@@ -101,11 +134,6 @@ static enum stint_err scan_db(struct stint_journal *j, struct scan *s)
                    vl == STINT_AGENT_ID_LEN) {
             s->has_agent = true;
             memcpy(s->agent_id, v, STINT_AGENT_ID_LEN);
-        } else if (kl == sizeof(K_STATE) - 1 && memcmp(k, K_STATE, kl) == 0) {
-            s->has_state = state_decode(v, vl, &s->st);
-            if (s->has_state && s->st.acked > s->acked_floor) {
-                s->acked_floor = s->st.acked;
-            }
         } else if (kl == sizeof(K_PRIVATE) - 1 && memcmp(k, K_PRIVATE, kl) == 0 && vl == 1) {
             s->private_mode = v[0] != 0;
         }
@@ -420,6 +448,7 @@ static enum stint_err settle(struct stint_journal *j, struct scan *s, const stru
         return err;
     }
     leveldb_writebatch_put(j->wb, K_VERSION, sizeof(K_VERSION) - 1, (const char *)ver, 4);
+    leveldb_writebatch_delete(j->wb, K_STATE_V1, sizeof(K_STATE_V1) - 1); /* now K_STATE */
     leveldb_writebatch_put(j->wb, K_AGENT, sizeof(K_AGENT) - 1, (const char *)j->agent_id,
                            STINT_AGENT_ID_LEN);
     j->st = st;
@@ -437,6 +466,52 @@ static enum stint_err settle(struct stint_journal *j, struct scan *s, const stru
     return STINT_OK;
 }
 
+/* Format 1 kept acknowledged records in an 'h' space of their own: they move back under their
+ * 'r' keys (at or below the acked seq, where format 2 keeps the history), in writes of
+ * ACK_CHUNK keys, each moving its keys whole. Idempotent: an open after a crash goes on. */
+static enum stint_err move_history_v1(struct stint_journal *j)
+{
+    const char p = P_HIST_V1;
+    enum stint_err err = STINT_OK;
+    char *lerr = NULL;
+    bool more = true;
+
+    while (more && err == STINT_OK) {
+        leveldb_iterator_t *it = leveldb_create_iterator(j->db, j->rscan);
+        size_t n = 0;
+        more = false;
+        leveldb_writebatch_clear(j->wb);
+        for (leveldb_iter_seek(it, &p, 1); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+            size_t kl, vl;
+            const char *k = leveldb_iter_key(it, &kl);
+            const char *v = leveldb_iter_value(it, &vl);
+            if (kl < 1 || k[0] != p) {
+                break;
+            }
+            if (n == ACK_CHUNK) {
+                more = true;
+                break;
+            }
+            if (kl == KEY_LEN) {
+                uint8_t rk[KEY_LEN];
+                make_key(rk, P_REC, stint_be64_get((const uint8_t *)k + 1));
+                leveldb_writebatch_put(j->wb, (const char *)rk, sizeof(rk), v, vl);
+            }
+            leveldb_writebatch_delete(j->wb, k, kl);
+            n++;
+        }
+        leveldb_iter_get_error(it, &lerr);
+        leveldb_iter_destroy(it);
+        if (lerr) {
+            return ldb_fail(j, lerr, "moving the format 1 history");
+        }
+        if (n) {
+            err = write_batch(j, !more, "moving the format 1 history");
+        }
+    }
+    return err;
+}
+
 /* Opens the database at j->path and settles its state. */
 enum stint_err db_bring_up(struct stint_journal *j, struct stint_journal_open_info *info)
 {
@@ -450,6 +525,9 @@ enum stint_err db_bring_up(struct stint_journal *j, struct stint_journal_open_in
     err = db_attach(j, info, &s, mk.acked, &moved);
     if (err == STINT_OK) {
         err = settle(j, &s, &mk, moved, info);
+    }
+    if (err == STINT_OK) {
+        err = move_history_v1(j);
     }
     stint_history_forget(j->hist); /* a database opened anew is counted anew */
     if (err == STINT_OK) {

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <leveldb/c.h>
+
 #include "journal.h"
 
 #define T0 1700000000000LL
@@ -408,6 +410,95 @@ static void test_kill_keeps_each_record_once(void **state)
     stint_journal_close(j);
 }
 
+/* Journal format 1 kept the history in an 'h' space of its own and the state under "mstate":
+ * such a journal opens with its history back under the record keys (format 2), the state
+ * read from where format 1 put it, nothing sent twice, and neither key space left. */
+static void test_format1_history_moved(void **state)
+{
+    struct fixture *f = *state;
+    struct stint_journal *j = jopen(f);
+    struct stint_journal_stats st;
+    struct got *g = malloc(sizeof(*g));
+    leveldb_options_t *o = leveldb_options_create();
+    leveldb_readoptions_t *ro = leveldb_readoptions_create();
+    leveldb_writeoptions_t *wo = leveldb_writeoptions_create();
+    leveldb_writebatch_t *wb = leveldb_writebatch_create();
+    const uint8_t v1[4] = {0, 0, 0, 1};
+    leveldb_iterator_t *it;
+    char *err = NULL, *v;
+    size_t vl = 0;
+    leveldb_t *db;
+    int left = 0;
+
+    append_n(j, 1, 8);
+    assert_int_equal(stint_journal_ack(j, 5), STINT_OK);
+    stint_journal_close(j);
+
+    /* made format 1: acked records under 'h', the state under "mstate" */
+    db = leveldb_open(o, f->path, &err);
+    assert_null(err);
+    for (uint64_t seq = 1; seq <= 5; seq++) {
+        char k[9];
+        k[0] = 'r';
+        for (int i = 0; i < 8; i++) {
+            k[1 + i] = (char)(uint8_t)(seq >> (56 - 8 * i));
+        }
+        v = leveldb_get(db, ro, k, sizeof(k), &vl, &err);
+        assert_null(err);
+        assert_non_null(v);
+        leveldb_writebatch_delete(wb, k, sizeof(k));
+        k[0] = 'h';
+        leveldb_writebatch_put(wb, k, sizeof(k), v, vl);
+        leveldb_free(v);
+    }
+    v = leveldb_get(db, ro, "s", 1, &vl, &err);
+    assert_null(err);
+    assert_non_null(v);
+    leveldb_writebatch_put(wb, "mstate", 6, v, vl);
+    leveldb_writebatch_delete(wb, "s", 1);
+    leveldb_free(v);
+    leveldb_writebatch_put(wb, "mversion", 8, (const char *)v1, 4);
+    leveldb_write(db, wo, wb, &err);
+    assert_null(err);
+    leveldb_close(db);
+    {
+        char mark[400]; /* as after a crash: the state is the only witness of the acked seq */
+        snprintf(mark, sizeof(mark), "%s/stint.closed", f->path);
+        assert_int_equal(unlink(mark), 0);
+    }
+
+    j = jopen(f);
+    stint_journal_stats(j, &st);
+    assert_int_equal(st.backlog, 3);
+    assert_int_equal(st.history, 5);
+    assert_int_equal(st.lost, 0);
+    history_all(j, g);
+    assert_int_equal(g->n, 5);
+    assert_int_equal(g->seq[0], 1);
+    assert_int_equal(g->seq[4], 5);
+    pending_all(j, g);
+    assert_int_equal(g->n, 3);
+    assert_int_equal(g->seq[0], 6);
+    stint_journal_close(j);
+
+    db = leveldb_open(o, f->path, &err);
+    assert_null(err);
+    it = leveldb_create_iterator(db, ro);
+    for (leveldb_iter_seek_to_first(it); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        size_t kl;
+        const char *k = leveldb_iter_key(it, &kl);
+        left += k[0] == 'h' || (kl == 6 && memcmp(k, "mstate", 6) == 0);
+    }
+    assert_int_equal(left, 0);
+    leveldb_iter_destroy(it);
+    leveldb_close(db);
+    leveldb_writebatch_destroy(wb);
+    leveldb_writeoptions_destroy(wo);
+    leveldb_readoptions_destroy(ro);
+    leveldb_options_destroy(o);
+    free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +509,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_size_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_erases_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_keeps_each_record_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format1_history_moved, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -861,7 +861,7 @@ static void test_spec_examples(void **state)
     v = leveldb_get(db, ro, "magent_id", 9, &vl, &err);
     assert_int_equal(vl, 16);
     leveldb_free(v);
-    v = leveldb_get(db, ro, "mstate", 6, &vl, &err);
+    v = leveldb_get(db, ro, "s", 1, &vl, &err);
     assert_int_equal(vl, 85);
     assert_int_equal((uint8_t)v[0], 1);
     assert_int_equal((uint8_t)v[1 + 8 + 7], 0);  /* acked-seq = 0 */
