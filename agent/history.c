@@ -32,6 +32,9 @@
 #include "journal.h"
 
 #define HKEY_LEN 9
+/* A compaction of [FLUSH_KEY, FLUSH_KEY] overlaps no table (every key sorts before it), so all
+ * it does is hand the memtable to a level-0 table of its own. */
+#define FLUSH_KEY "\xff"
 
 struct stint_history {
     struct stint_history_opts o;
@@ -193,7 +196,7 @@ enum stint_err stint_history_trim(struct stint_history *h, leveldb_t *db,
     leveldb_iterator_t *it = NULL;
     const char p = STINT_HISTORY_PREFIX;
     int64_t cutoff = stint_history_on(h) ? now_ms - h->o.keep_ms : INT64_MAX;
-    uint64_t count, bytes, gone = 0, head = 0;
+    uint64_t count, bytes, gone = 0, head = 0, floor_bytes;
     enum stint_err err = STINT_OK;
     uint8_t k0[HKEY_LEN];
     char *lerr = NULL;
@@ -211,6 +214,9 @@ enum stint_err stint_history_trim(struct stint_history *h, leveldb_t *db,
         (h->bytes <= h->o.max_bytes && h->head_known && h->head_end_ms >= cutoff)) {
         goto cleanup;
     }
+    /* over the cap: down to 1/16 under it, so that a full history is trimmed in runs, not a
+     * record per ack (each run is a write of deletes at the head of the record space) */
+    floor_bytes = h->bytes > h->o.max_bytes ? h->o.max_bytes - h->o.max_bytes / 16 : h->o.max_bytes;
     count = h->count;
     bytes = h->bytes;
     wb = leveldb_writebatch_create();
@@ -234,7 +240,7 @@ enum stint_err stint_history_trim(struct stint_history *h, leveldb_t *db,
             continue;
         }
         end = end_of(h, hseq((const uint8_t *)k), v, vl);
-        if (bytes <= h->o.max_bytes && end >= cutoff) {
+        if (bytes <= floor_bytes && end >= cutoff) {
             h->head_known = true;
             h->head_end_ms = end;
             break;
@@ -249,7 +255,14 @@ enum stint_err stint_history_trim(struct stint_history *h, leveldb_t *db,
     if (err != STINT_OK || gone == 0) {
         goto cleanup;
     }
+    /* the deletes go into a memtable of their own, so the level-0 table LevelDB makes of them
+     * spans the head of the record space only, not the head and the tail (appends, the state):
+     * such a table would overlap, and have a compaction rewrite, every table between */
+    leveldb_compact_range(db, FLUSH_KEY, 1, FLUSH_KEY, 1);
     leveldb_write(db, wo, wb, &lerr);
+    if (!lerr) {
+        leveldb_compact_range(db, FLUSH_KEY, 1, FLUSH_KEY, 1);
+    }
     if (lerr) {
         snprintf(msg, cap, "history: dropping old records failed: %s", lerr);
         leveldb_free(lerr);

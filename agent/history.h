@@ -8,7 +8,8 @@
  * Nothing that sends reads below the acked seq: every read of the journal starts after it.
  * Purge removes it with the rest of the database.
  *
- * Bounds: at most max_bytes (key + value bytes; the oldest go first) and records that ended
+ * Bounds: at most max_bytes (key + value bytes; once passed, the oldest go until 1/16 under it,
+ * so that a full history is trimmed in runs) and records that ended
  * more than keep_ms ago go at the next trim (after each acknowledgement, at open and before a
  * read). keep_ms 0 keeps none: the journal then deletes what is acked at once.
  *

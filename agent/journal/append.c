@@ -201,10 +201,7 @@ static enum stint_err append_locked(struct stint_journal *j, const struct stint_
     /* LevelDB's compactions read what is appended, several times over, through the same table
      * mmaps: without this a backlog ingested offline keeps its tables in the RSS (30 of 39 MiB
      * at a million records). A compaction reads faster than appends come: so also by time. */
-    j->touched_bytes += need;
-    if (j->touched_bytes >= RELEASE_BYTES || stint_clock_mono_ms() - j->released_ms >= RELEASE_MS) {
-        release_table_pages(j);
-    }
+    release_maybe(j, need);
     return STINT_OK;
 }
 

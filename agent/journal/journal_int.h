@@ -172,7 +172,8 @@ struct stint_journal {
     bool broken;
     bool compact_wanted;
     uint64_t compact_upto;
-    uint64_t acked_bytes_since;
+    uint64_t acked_bytes_since;   /* deleted by acks since the last compaction */
+    uint64_t trimmed_bytes_since; /* dropped by history trims since then */
     uint64_t compactions;
     struct stint_record enc_rec;
     struct stint_record dec_rec;
@@ -241,6 +242,7 @@ struct seqlist {
 #define seqlist_add stint_journal_i_seqlist_add
 #define maint_main stint_journal_i_maint_main
 #define release_table_pages stint_journal_i_release_table_pages
+#define release_maybe stint_journal_i_release_maybe
 
 /* format.c */
 void make_key(uint8_t k[KEY_LEN], char prefix, uint64_t seq);
@@ -296,6 +298,10 @@ enum stint_err dead_commit(struct stint_journal *j, const struct seqlist *bad, c
 
 /* maint.c */
 void release_table_pages(struct stint_journal *j);
+/* Adds touched bytes (read or written) and releases the table pages when RELEASE_BYTES were
+ * touched or RELEASE_MS passed since the last release: LevelDB's own thread compacts through
+ * the same mmaps meanwhile, faster than records come. */
+void release_maybe(struct stint_journal *j, uint64_t touched);
 void *maint_main(void *arg);
 
 #endif

@@ -54,6 +54,14 @@ void release_table_pages(struct stint_journal *j)
     fclose(f);
 }
 
+void release_maybe(struct stint_journal *j, uint64_t touched)
+{
+    j->touched_bytes += touched;
+    if (j->touched_bytes >= RELEASE_BYTES || stint_clock_mono_ms() - j->released_ms >= RELEASE_MS) {
+        release_table_pages(j);
+    }
+}
+
 /* An empty synced write: LevelDB fsyncs its log, which covers every earlier write. */
 static enum stint_err sync_now(struct stint_journal *j)
 {

@@ -176,6 +176,7 @@ enum stint_err stint_journal_purge(struct stint_journal *j)
     j->oldest_valid = false;
     j->read_hwm = st.acked;
     j->acked_bytes_since = 0;
+    j->trimmed_bytes_since = 0;
 cleanup:
     for (size_t i = 0; i < n_keep; i++) {
         free(keep[i].k);

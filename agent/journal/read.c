@@ -140,9 +140,7 @@ enum stint_err stint_journal_read(struct stint_journal *j, uint64_t from, size_t
     if (next_from) {
         *next_from = last + 1;
     }
-    if (j->touched_bytes >= RELEASE_BYTES) {
-        release_table_pages(j);
-    }
+    release_maybe(j, 0);
     if (n_read) {
         *n_read = n;
     }
@@ -161,6 +159,14 @@ cleanup:
     return err;
 }
 
+/* How much history trims drop between two compactions of what they dropped. */
+static uint64_t hist_compact_bytes(const struct stint_journal *j)
+{
+    uint64_t cap =
+        j->o.history_max_bytes ? j->o.history_max_bytes : STINT_HISTORY_DEFAULT_MAX_BYTES;
+    return cap / 4 > COMPACT_BYTES ? cap / 4 : COMPACT_BYTES;
+}
+
 /* Applies the history's bounds after an ack; returns the bytes they dropped. A failure is not
  * the ack's: the records are acked, and old history goes at the next trim. */
 static uint64_t history_after_ack(struct stint_journal *j)
@@ -176,7 +182,7 @@ static uint64_t history_after_ack(struct stint_journal *j)
 enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
 {
     enum stint_err err = STINT_OK;
-    uint64_t freed = 0;
+    uint64_t freed = 0, trimmed;
     bool hist = stint_history_on(j->hist); /* keep what is acked where it lies: delete nothing */
 
     pthread_mutex_lock(&j->mu);
@@ -285,19 +291,22 @@ enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq)
         }
     }
 acked:
-    freed += history_after_ack(j);
+    trimmed = history_after_ack(j);
     j->oldest_valid = false;
     j->acked_bytes_since += freed;
-    j->touched_bytes += freed;
-    if (j->touched_bytes >= RELEASE_BYTES) {
-        release_table_pages(j);
-    }
+    j->trimmed_bytes_since += trimmed;
+    release_maybe(j, freed + trimmed);
+    /* what an ack deletes is compacted every few MiB; what a history trim drops, every quarter
+     * of the history's cap: a compaction of the head of the record space also rewrites the
+     * level-0 tables of the tail, so it is made rarely where it is not needed soon */
     if (j->acked_bytes_since >= COMPACT_BYTES ||
-        (j->st.count == 0 && j->acked_bytes_since >= COMPACT_EMPTY_BYTES)) {
+        (j->st.count == 0 && j->acked_bytes_since >= COMPACT_EMPTY_BYTES) ||
+        j->trimmed_bytes_since >= hist_compact_bytes(j)) {
         uint64_t head = stint_history_head(j->hist); /* the history trims below it */
         j->compact_wanted = true;
         j->compact_upto = !hist ? j->st.acked : head ? head - 1 : 0;
         j->acked_bytes_since = 0;
+        j->trimmed_bytes_since = 0;
         pthread_cond_broadcast(&j->cv);
     }
 cleanup:
