@@ -6,11 +6,14 @@
 #define _GNU_SOURCE
 #include "cmocka_all.h"
 
+#include <dirent.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <leveldb/c.h>
@@ -406,6 +409,111 @@ static void test_retry_after_coalesced_appends(void **state)
     stint_journal_close(j);
 }
 
+/* The largest file in the folder: LevelDB's log, where the next write goes. */
+static off_t largest_file(const char *dir)
+{
+    char p[1024];
+    struct dirent *de;
+    struct stat sb;
+    off_t max = 0;
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL) {
+        int n = snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+        if (n > 0 && (size_t)n < sizeof(p) && stat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
+            sb.st_size > max) {
+            max = sb.st_size;
+        }
+    }
+    closedir(d);
+    return max;
+}
+
+/* Which of the records titled "title 1 ..." to "title 10 ..." are where: counts[k] += 1. */
+static void tally(const struct got *g, int counts[11])
+{
+    for (size_t i = 0; i < g->n; i++) {
+        long k = strtol(g->title[i] + 6, NULL, 10);
+        assert_true(strncmp(g->title[i], "title ", 6) == 0 && k >= 1 && k <= 10);
+        counts[k]++;
+    }
+}
+
+/* The write fails (RLIMIT_FSIZE: EFBIG, as a full disk would): STINT_EIO, and nothing changed,
+ * in memory or on disk; the next retry, once writes work, moves them all, each record once. */
+static void test_retry_write_fails_changes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct stint_journal_open_info info;
+    struct stint_journal_retry r;
+    struct stint_journal_stats s0, s;
+    struct stint_journal *j;
+    struct got *g = malloc(sizeof(*g));
+    struct rlimit orig, lim;
+    int counts[11] = {0};
+    char msg[512];
+    enum stint_err err;
+
+    assert_non_null(g);
+    j = jopen(f, NULL);
+    for (int i = 1; i <= 10; i++) {
+        struct stint_record *rec = rec_make(i);
+        char title[1100];
+        int n = snprintf(title, sizeof(title), "title %d ", i);
+        memset(title + n, 'x', sizeof(title) - 1 - (size_t)n); /* a batch of ~11 KiB */
+        stint_record_set(rec, STINT_FIELD_TITLE, title, sizeof(title) - 1);
+        assert_int_equal(stint_journal_append(j, rec, 1, NULL, NULL), STINT_OK);
+    }
+    assert_int_equal(stint_journal_dead_letter(j, 1, 10, "HTTP 400"), STINT_OK);
+    stint_journal_stats(j, &s0);
+
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &orig), 0);
+    lim = orig;
+    lim.rlim_cur = (rlim_t)largest_file(f->path) + 2048;
+    signal(SIGXFSZ, SIG_IGN); /* EFBIG instead of being killed */
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    err = stint_journal_dead_retry(j, NULL, 0, &r);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &orig), 0);
+    signal(SIGXFSZ, SIG_DFL);
+    stint_journal_last_error(j, msg, sizeof(msg));
+    assert_int_equal(err, STINT_EIO);
+    assert_non_null(strstr(msg, "putting dead letters back in the queue failed"));
+    assert_int_equal(r.retried, 0);
+    assert_int_equal(r.first_seq, 0);
+    stint_journal_stats(j, &s);
+    assert_int_equal(s.dead, 10);
+    assert_int_equal(s.backlog, 0);
+    assert_int_equal(s.next_seq, s0.next_seq);
+
+    /* writes work again: the handle reopens LevelDB (the failed write may have left a torn
+     * record at the end of its log) and the retry goes through whole */
+    dead(j, g);
+    assert_int_equal(g->n, 10);
+    queued(j, g);
+    assert_int_equal(g->n, 0);
+    assert_int_equal(stint_journal_dead_retry(j, NULL, 0, &r), STINT_OK);
+    assert_int_equal(r.retried, 10);
+    assert_int_equal(r.first_seq, s0.next_seq);
+    stint_journal_close(j);
+    j = jopen(f, &info);
+    assert_int_equal(info.lost, 0);
+    assert_false(info.repaired);
+    dead(j, g);
+    tally(g, counts);
+    queued(j, g);
+    tally(g, counts);
+    for (int k = 1; k <= 10; k++) {
+        if (counts[k] != 1) {
+            fail_msg("record %d is in %d places", k, counts[k]);
+        }
+    }
+    stint_journal_stats(j, &s);
+    assert_int_equal(s.dead, 0);
+    assert_int_equal(s.backlog, 10);
+    stint_journal_close(j);
+    free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +522,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_undecodable_stays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_full_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_after_coalesced_appends, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_write_fails_changes_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
