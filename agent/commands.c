@@ -715,50 +715,23 @@ static enum stint_err c_purge_poll(void *ctx, bool *done, json_t *out, struct st
 
 struct dl_ctx {
     const struct stint_control_request *rq;
-    json_t *list; /* list */
+    json_t *list;
     size_t total;
-    /* drop */
-    uint64_t *seqs;
-    size_t n, cap;
 };
-
-static bool dl_named(const struct stint_control_request *rq, uint64_t seq)
-{
-    if (rq->n_seqs == 0)
-        return true;
-    for (size_t i = 0; i < rq->n_seqs; i++)
-        if (rq->seqs[i] == seq)
-            return true;
-    return false;
-}
 
 static enum stint_err dl_each(void *ctx, const struct stint_journal_dead *dd)
 {
     struct dl_ctx *c = ctx;
 
-    if (c->rq->action == STINT_CONTROL_DL_LIST) {
-        c->total++;
-        if (json_array_size(c->list) < (c->rq->limit ? c->rq->limit : STINT_CONTROL_DL_LIST_MAX) &&
-            json_array_size(c->list) < STINT_CONTROL_DL_LIST_MAX) {
-            json_t *o = json_object();
-            json_object_set_new(o, "seq", json_integer((json_int_t)dd->seq));
-            json_object_set_new(o, "reason", json_stringn_nocheck(dd->reason, dd->reason_len));
-            json_object_set_new(o, "moved_ms", json_integer(dd->moved_ms));
-            json_array_append_new(c->list, o);
-        }
-        return STINT_OK;
+    c->total++;
+    if (json_array_size(c->list) < (c->rq->limit ? c->rq->limit : STINT_CONTROL_DL_LIST_MAX) &&
+        json_array_size(c->list) < STINT_CONTROL_DL_LIST_MAX) {
+        json_t *o = json_object();
+        json_object_set_new(o, "seq", json_integer((json_int_t)dd->seq));
+        json_object_set_new(o, "reason", json_stringn_nocheck(dd->reason, dd->reason_len));
+        json_object_set_new(o, "moved_ms", json_integer(dd->moved_ms));
+        json_array_append_new(c->list, o);
     }
-    if (!dl_named(c->rq, dd->seq))
-        return STINT_OK;
-    if (c->n == c->cap) {
-        size_t ncap = c->cap ? c->cap * 2 : 16;
-        uint64_t *ns = realloc(c->seqs, ncap * sizeof(*ns));
-        if (!ns)
-            return STINT_ENOMEM;
-        c->seqs = ns;
-        c->cap = ncap;
-    }
-    c->seqs[c->n++] = dd->seq;
     return STINT_OK;
 }
 
@@ -804,54 +777,52 @@ static enum stint_err dl_retry(struct stint_daemon *d, const struct stint_contro
     return STINT_OK;
 }
 
+/* drop: one atomic write of the journal (stint_journal_dead_drop), all or nothing. */
+static enum stint_err dl_drop(struct stint_daemon *d, const struct stint_control_request *rq,
+                              json_t *out, struct stint_error *e)
+{
+    uint64_t refused = 0;
+    size_t done = 0;
+    enum stint_err err;
+    char msg[512];
+
+    err = stint_journal_dead_drop(d->journal, rq->n_seqs ? rq->seqs : NULL, rq->n_seqs, &done,
+                                  &refused);
+    if (err == STINT_EINVAL)
+        return stint_error_set(e, err, 0, "seq %" PRIu64 " is not a dead letter (nothing dropped)",
+                               refused);
+    if (err != STINT_OK) {
+        stint_journal_last_error(d->journal, msg, sizeof(msg));
+        return stint_error_set(e, err, 0, "dropping the dead letters failed (nothing dropped): %s",
+                               msg);
+    }
+    json_object_set_new(out, "dropped", json_integer((json_int_t)done));
+    stint_log(&d->lg, STINT_LOG_INFO, "dead letters (control socket): %zu dropped", done);
+    return STINT_OK;
+}
+
 static enum stint_err c_dead_letters(void *ctx, const struct stint_control_request *rq, json_t *out,
                                      struct stint_error *e)
 {
     struct stint_daemon *d = ctx;
     struct dl_ctx c = {.rq = rq};
     enum stint_err err;
-    size_t i, done = 0;
 
     if (rq->action == STINT_CONTROL_DL_RETRY)
         return dl_retry(d, rq, out, e);
-    if (rq->action == STINT_CONTROL_DL_LIST)
-        c.list = json_array();
+    if (rq->action == STINT_CONTROL_DL_DROP)
+        return dl_drop(d, rq, out, e);
+    c.list = json_array();
     err = stint_journal_dead_list(d->journal, 0, 0, dl_each, &c);
     if (err != STINT_OK) {
         err = stint_error_set(e, err, 0, "reading the dead letters failed");
         goto cleanup;
     }
-    if (rq->action == STINT_CONTROL_DL_LIST) {
-        json_object_set_new(out, "total", json_integer((json_int_t)c.total));
-        json_object_set_new(out, "more", json_boolean(c.total > json_array_size(c.list)));
-        json_object_set(out, "dead_letters", c.list);
-        goto cleanup;
-    }
-    /* drop: every seq named must be a dead letter before any is deleted */
-    for (i = 0; i < rq->n_seqs; i++) {
-        bool found = false;
-        for (size_t k = 0; k < c.n; k++)
-            found = found || c.seqs[k] == rq->seqs[i];
-        if (!found) {
-            err = stint_error_set(e, STINT_EINVAL, 0,
-                                  "seq %" PRIu64 " is not a dead letter (nothing dropped)",
-                                  rq->seqs[i]);
-            goto cleanup;
-        }
-    }
-    for (i = 0; i < c.n; i++) {
-        err = stint_journal_dead_delete(d->journal, c.seqs[i], c.seqs[i]);
-        if (err != STINT_OK) {
-            err = stint_error_set(e, err, 0, "removing dead letter %" PRIu64 " failed", c.seqs[i]);
-            goto cleanup;
-        }
-        done++;
-    }
-    json_object_set_new(out, "dropped", json_integer((json_int_t)done));
-    stint_log(&d->lg, STINT_LOG_INFO, "dead letters (control socket): %zu dropped", done);
+    json_object_set_new(out, "total", json_integer((json_int_t)c.total));
+    json_object_set_new(out, "more", json_boolean(c.total > json_array_size(c.list)));
+    json_object_set(out, "dead_letters", c.list);
 cleanup:
     json_decref(c.list);
-    free(c.seqs);
     return err;
 }
 

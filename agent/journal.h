@@ -220,6 +220,13 @@ struct stint_journal_retry {
 enum stint_err stint_journal_dead_retry(struct stint_journal *j, const uint64_t *seqs, size_t n,
                                         struct stint_journal_retry *out);
 
+/* Deletes dead letters in ONE write, all or nothing: the n named seqs (any order, repeats count
+ * once), or every dead letter (seqs NULL, n 0). *dropped (may be NULL): how many. Errors:
+ * STINT_EINVAL a named seq is not a dead letter (*refused_seq, may be NULL, says which), and
+ * nothing was deleted; STINT_ENOMEM; STINT_EIO. */
+enum stint_err stint_journal_dead_drop(struct stint_journal *j, const uint64_t *seqs, size_t n,
+                                       size_t *dropped, uint64_t *refused_seq);
+
 /* Deletes every record, the checkpoint and every dead letter so that nothing of them is left on
  * disk (LevelDB's files are overwritten with zeros, then removed, and the database made anew).
  * Keeps agent_id, next seq, private mode, the counters and the meta keys. */

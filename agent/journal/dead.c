@@ -6,7 +6,7 @@
  * two spaces, and a second retry can never queue it twice (the server de-duplicates on the seq,
  * and a retried record has a new one). A retry that would pass max_bytes is refused whole:
  * dropping queued records, or some of the retried ones, to make room would trade one loss for
- * another behind the user's back.
+ * another behind the user's back. Dropping on request is one WriteBatch too, all or nothing.
  *
  * The design of the journal is written atop journal_int.h; the byte layout is spec/JOURNAL.md.
  */
@@ -310,10 +310,10 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The seqs a retry works on into *l, ascending and once each: the n named ones, or (seqs NULL)
- * every key of the dead-letter space. */
-static enum stint_err retry_seqs(struct stint_journal *j, const uint64_t *seqs, size_t n,
-                                 struct seqlist *l)
+/* The seqs a retry or a drop works on into *l, ascending and once each: the n named ones, or (seqs
+ * NULL) every key of the dead-letter space. */
+static enum stint_err pick_seqs(struct stint_journal *j, const uint64_t *seqs, size_t n,
+                                struct seqlist *l)
 {
     leveldb_iterator_t *it;
     const char pfx = P_DEAD;
@@ -424,7 +424,7 @@ enum stint_err stint_journal_dead_retry(struct stint_journal *j, const uint64_t 
     }
     err = ensure_db(j); /* hands any coalesced appends over first: the new seqs follow them */
     if (err == STINT_OK) {
-        err = retry_seqs(j, seqs, n, &l);
+        err = pick_seqs(j, seqs, n, &l);
     }
     if (err != STINT_OK) {
         goto cleanup;
@@ -486,6 +486,73 @@ cleanup:
     pthread_mutex_unlock(&j->mu);
     if (out) {
         *out = res;
+    }
+    return err;
+}
+
+/* ---- drop ---- */
+
+enum stint_err stint_journal_dead_drop(struct stint_journal *j, const uint64_t *seqs, size_t n,
+                                       size_t *dropped, uint64_t *refused_seq)
+{
+    struct seqlist l = {0};
+    struct jstate st;
+    enum stint_err err;
+    size_t done = 0;
+
+    pthread_mutex_lock(&j->mu);
+    if (!seqs && n) {
+        err =
+            fail(j, STINT_EINVAL, "journal %s: dead-letter drop: %zu seqs and no list", j->path, n);
+        goto cleanup;
+    }
+    err = ensure_db(j);
+    if (err == STINT_OK) {
+        err = pick_seqs(j, seqs, n, &l); /* seqs NULL: the keys found are there */
+    }
+    if (err != STINT_OK) {
+        goto cleanup;
+    }
+    st = j->st;
+    leveldb_writebatch_clear(j->wb);
+    for (size_t i = 0; i < l.n; i++) {
+        uint8_t k[KEY_LEN];
+        make_key(k, P_DEAD, l.v[i]);
+        if (seqs) {
+            size_t vl = 0;
+            char *lerr = NULL;
+            char *v = leveldb_get(j->db, j->ropt, (const char *)k, sizeof(k), &vl, &lerr);
+            leveldb_free(v);
+            if (lerr) {
+                j->broken = true;
+                err = ldb_fail(j, lerr, "reading a dead letter to drop");
+                goto cleanup;
+            }
+            if (!v) {
+                if (refused_seq) {
+                    *refused_seq = l.v[i];
+                }
+                err = fail(j, STINT_EINVAL, "journal %s: seq %" PRIu64 " is not a dead letter",
+                           j->path, l.v[i]);
+                goto cleanup;
+            }
+        }
+        leveldb_writebatch_delete(j->wb, (const char *)k, sizeof(k));
+        st.dead--;
+        done++;
+    }
+    if (done) {
+        put_state(j, &st);
+        err = write_batch(j, false, "dropping dead letters failed");
+        if (err == STINT_OK) {
+            j->st = st;
+        }
+    }
+cleanup:
+    free(l.v);
+    pthread_mutex_unlock(&j->mu);
+    if (dropped) {
+        *dropped = err == STINT_OK ? done : 0;
     }
     return err;
 }

@@ -1,8 +1,9 @@
 /* test_journal_retry.c — stint_journal_dead_retry on real LevelDB in temporary folders: dead
  * letters back in the queue under new seqs, in order, counted, after a reopen too; all or
  * nothing (a seq that is not a dead letter, one that does not decode); a full journal refuses
- * the retry whole and drops nothing; coalesced appends (`interval`) come first. The kill -9
- * test of the same call is tests/integration/journal_crash_retry.c. */
+ * the retry whole and drops nothing; coalesced appends (`interval`) come first; a failed write
+ * changes nothing. And stint_journal_dead_drop, all or nothing. The kill -9 test of the retry
+ * is tests/integration/journal_crash_retry.c. */
 #define _GNU_SOURCE
 #include "cmocka_all.h"
 
@@ -514,6 +515,50 @@ static void test_retry_write_fails_changes_nothing(void **state)
     free(g);
 }
 
+/* Dropping: named seqs all or nothing, every one at once, one write; counted after a reopen. */
+static void test_drop_all_or_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct stint_journal_stats s;
+    struct stint_journal *j = jopen(f, NULL);
+    struct got *g = malloc(sizeof(*g));
+    uint64_t refused = 0;
+    size_t done = 9;
+
+    assert_non_null(g);
+    append_n(j, 1, 8);
+    assert_int_equal(stint_journal_dead_letter(j, 2, 6, "HTTP 400"), STINT_OK);
+    assert_int_equal(stint_journal_dead_drop(j, (const uint64_t[]){3, 7}, 2, &done, &refused),
+                     STINT_EINVAL);
+    assert_int_equal(refused, 7); /* queued, not dead */
+    assert_int_equal(done, 0);
+    dead(j, g);
+    assert_int_equal(g->n, 5);
+    assert_int_equal(stint_journal_dead_drop(j, (const uint64_t[]){5, 3, 5}, 3, &done, &refused),
+                     STINT_OK);
+    assert_int_equal(done, 2);
+    dead(j, g);
+    assert_int_equal(g->n, 3);
+    assert_int_equal(g->seq[0], 2);
+    assert_int_equal(g->seq[1], 4);
+    assert_int_equal(g->seq[2], 6);
+    stint_journal_stats(j, &s);
+    assert_int_equal(s.dead, 3);
+    assert_int_equal(stint_journal_dead_drop(j, NULL, 0, &done, NULL), STINT_OK);
+    assert_int_equal(done, 3);
+    assert_int_equal(stint_journal_dead_drop(j, NULL, 0, &done, NULL), STINT_OK);
+    assert_int_equal(done, 0);
+    stint_journal_close(j);
+    j = jopen(f, NULL);
+    dead(j, g);
+    assert_int_equal(g->n, 0);
+    stint_journal_stats(j, &s);
+    assert_int_equal(s.dead, 0);
+    assert_int_equal(s.backlog, 3);
+    stint_journal_close(j);
+    free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -523,6 +568,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retry_full_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_after_coalesced_appends, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_write_fails_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drop_all_or_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
