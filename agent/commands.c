@@ -715,62 +715,89 @@ static enum stint_err c_purge_poll(void *ctx, bool *done, json_t *out, struct st
 
 struct dl_ctx {
     const struct stint_control_request *rq;
-    json_t *list; /* list */
+    json_t *list;
     size_t total;
-    /* retry */
-    struct stint_record *recs;
-    uint64_t *seqs;
-    size_t n, cap;
-    enum stint_err err;
 };
-
-static bool dl_named(const struct stint_control_request *rq, uint64_t seq)
-{
-    if (rq->n_seqs == 0)
-        return true;
-    for (size_t i = 0; i < rq->n_seqs; i++)
-        if (rq->seqs[i] == seq)
-            return true;
-    return false;
-}
 
 static enum stint_err dl_each(void *ctx, const struct stint_journal_dead *dd)
 {
     struct dl_ctx *c = ctx;
 
-    if (c->rq->action == STINT_CONTROL_DL_LIST) {
-        c->total++;
-        if (json_array_size(c->list) < (c->rq->limit ? c->rq->limit : STINT_CONTROL_DL_LIST_MAX) &&
-            json_array_size(c->list) < STINT_CONTROL_DL_LIST_MAX) {
-            json_t *o = json_object();
-            json_object_set_new(o, "seq", json_integer((json_int_t)dd->seq));
-            json_object_set_new(o, "reason", json_stringn_nocheck(dd->reason, dd->reason_len));
-            json_object_set_new(o, "moved_ms", json_integer(dd->moved_ms));
-            json_array_append_new(c->list, o);
-        }
-        return STINT_OK;
+    c->total++;
+    if (json_array_size(c->list) < (c->rq->limit ? c->rq->limit : STINT_CONTROL_DL_LIST_MAX) &&
+        json_array_size(c->list) < STINT_CONTROL_DL_LIST_MAX) {
+        json_t *o = json_object();
+        json_object_set_new(o, "seq", json_integer((json_int_t)dd->seq));
+        json_object_set_new(o, "reason", json_stringn_nocheck(dd->reason, dd->reason_len));
+        json_object_set_new(o, "moved_ms", json_integer(dd->moved_ms));
+        json_array_append_new(c->list, o);
     }
-    if (!dl_named(c->rq, dd->seq))
-        return STINT_OK;
-    if (c->n == c->cap) {
-        size_t ncap = c->cap ? c->cap * 2 : 16;
-        uint64_t *ns = realloc(c->seqs, ncap * sizeof(*ns));
-        struct stint_record *nr = NULL;
-        if (ns)
-            c->seqs = ns;
-        if (ns && c->rq->action == STINT_CONTROL_DL_RETRY) {
-            nr = realloc(c->recs, ncap * sizeof(*nr));
-            if (nr)
-                c->recs = nr;
-        }
-        if (!ns || (c->rq->action == STINT_CONTROL_DL_RETRY && !nr))
-            return STINT_ENOMEM;
-        c->cap = ncap;
+    return STINT_OK;
+}
+
+/* retry: one atomic write of the journal (stint_journal_dead_retry), all or nothing. */
+static enum stint_err dl_retry(struct stint_daemon *d, const struct stint_control_request *rq,
+                               json_t *out, struct stint_error *e)
+{
+    struct stint_journal_retry r;
+    enum stint_err err;
+    char msg[512];
+
+    err = stint_journal_dead_retry(d->journal, rq->n_seqs ? rq->seqs : NULL, rq->n_seqs, &r);
+    if (err == STINT_EINVAL)
+        return stint_error_set(e, err, 0, "seq %" PRIu64 " is not a dead letter (nothing retried)",
+                               r.refused_seq);
+    if (err == STINT_EWIRE)
+        return stint_error_set(e, err, 0,
+                               "dead letter %" PRIu64 " does not decode as a record: it can only "
+                               "be dropped (nothing retried)",
+                               r.refused_seq);
+    if (err == STINT_ELIMIT)
+        return stint_error_set(e, err, 0,
+                               "the journal is full: the dead letters take %" PRIu64
+                               " bytes, max_bytes leaves %" PRIu64 " (nothing retried: retry "
+                               "fewer, or once the queue has drained)",
+                               r.need_bytes, r.room_bytes);
+    if (err != STINT_OK) {
+        stint_journal_last_error(d->journal, msg, sizeof(msg));
+        return stint_error_set(e, err, 0,
+                               "putting the dead letters back in the queue failed (nothing "
+                               "retried): %s",
+                               msg);
     }
-    if (c->rq->action == STINT_CONTROL_DL_RETRY &&
-        stint_pb_decode_record(dd->raw, dd->raw_len, &c->recs[c->n], NULL, NULL) != STINT_OK)
-        return STINT_OK; /* a dead letter that does not decode stays (its reason says so) */
-    c->seqs[c->n++] = dd->seq;
+    json_object_set_new(out, "retried", json_integer((json_int_t)r.retried));
+    if (r.undecodable)
+        json_object_set_new(out, "undecodable", json_integer((json_int_t)r.undecodable));
+    stint_log(&d->lg, STINT_LOG_INFO,
+              "dead letters (control socket): %zu put back in the queue (seqs %" PRIu64
+              " on), %zu left that do not decode",
+              r.retried, r.first_seq, r.undecodable);
+    if (r.retried && d->sender)
+        stint_sender_flush(d->sender);
+    return STINT_OK;
+}
+
+/* drop: one atomic write of the journal (stint_journal_dead_drop), all or nothing. */
+static enum stint_err dl_drop(struct stint_daemon *d, const struct stint_control_request *rq,
+                              json_t *out, struct stint_error *e)
+{
+    uint64_t refused = 0;
+    size_t done = 0;
+    enum stint_err err;
+    char msg[512];
+
+    err = stint_journal_dead_drop(d->journal, rq->n_seqs ? rq->seqs : NULL, rq->n_seqs, &done,
+                                  &refused);
+    if (err == STINT_EINVAL)
+        return stint_error_set(e, err, 0, "seq %" PRIu64 " is not a dead letter (nothing dropped)",
+                               refused);
+    if (err != STINT_OK) {
+        stint_journal_last_error(d->journal, msg, sizeof(msg));
+        return stint_error_set(e, err, 0, "dropping the dead letters failed (nothing dropped): %s",
+                               msg);
+    }
+    json_object_set_new(out, "dropped", json_integer((json_int_t)done));
+    stint_log(&d->lg, STINT_LOG_INFO, "dead letters (control socket): %zu dropped", done);
     return STINT_OK;
 }
 
@@ -780,62 +807,22 @@ static enum stint_err c_dead_letters(void *ctx, const struct stint_control_reque
     struct stint_daemon *d = ctx;
     struct dl_ctx c = {.rq = rq};
     enum stint_err err;
-    size_t i, done = 0;
 
-    if (rq->action == STINT_CONTROL_DL_LIST)
-        c.list = json_array();
+    if (rq->action == STINT_CONTROL_DL_RETRY)
+        return dl_retry(d, rq, out, e);
+    if (rq->action == STINT_CONTROL_DL_DROP)
+        return dl_drop(d, rq, out, e);
+    c.list = json_array();
     err = stint_journal_dead_list(d->journal, 0, 0, dl_each, &c);
     if (err != STINT_OK) {
         err = stint_error_set(e, err, 0, "reading the dead letters failed");
         goto cleanup;
     }
-    if (rq->action == STINT_CONTROL_DL_LIST) {
-        json_object_set_new(out, "total", json_integer((json_int_t)c.total));
-        json_object_set_new(out, "more", json_boolean(c.total > json_array_size(c.list)));
-        json_object_set(out, "dead_letters", c.list);
-        goto cleanup;
-    }
-    if (rq->action == STINT_CONTROL_DL_RETRY && c.n) {
-        /* back in the queue as new records (new seqs: the server never stored the old ones, and
-         * the queue only grows), then out of the dead letters */
-        for (i = 0; i < c.n; i++) {
-            c.recs[i].seq = 0;
-        }
-        err = stint_journal_append(d->journal, c.recs, c.n, NULL, NULL);
-        if (err != STINT_OK) {
-            err = stint_error_set(e, err, 0, "putting the dead letters back in the queue failed");
-            goto cleanup;
-        }
-    }
-    for (i = 0; i < c.n; i++) {
-        err = stint_journal_dead_delete(d->journal, c.seqs[i], c.seqs[i]);
-        if (err != STINT_OK) {
-            err = stint_error_set(e, err, 0, "removing dead letter %" PRIu64 " failed", c.seqs[i]);
-            goto cleanup;
-        }
-        done++;
-    }
-    for (i = 0; i < rq->n_seqs; i++) {
-        bool found = false;
-        for (size_t k = 0; k < c.n; k++)
-            found = found || c.seqs[k] == rq->seqs[i];
-        if (!found) {
-            err = stint_error_set(e, STINT_EINVAL, 0,
-                                  "seq %" PRIu64 " is not a dead letter (%zu of the others done)",
-                                  rq->seqs[i], done);
-            goto cleanup;
-        }
-    }
-    json_object_set_new(out, rq->action == STINT_CONTROL_DL_RETRY ? "retried" : "dropped",
-                        json_integer((json_int_t)done));
-    stint_log(&d->lg, STINT_LOG_INFO, "dead letters (control socket): %zu %s", done,
-              rq->action == STINT_CONTROL_DL_RETRY ? "put back in the queue" : "dropped");
-    if (rq->action == STINT_CONTROL_DL_RETRY && done && d->sender)
-        stint_sender_flush(d->sender);
+    json_object_set_new(out, "total", json_integer((json_int_t)c.total));
+    json_object_set_new(out, "more", json_boolean(c.total > json_array_size(c.list)));
+    json_object_set(out, "dead_letters", c.list);
 cleanup:
     json_decref(c.list);
-    free(c.recs);
-    free(c.seqs);
     return err;
 }
 

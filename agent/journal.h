@@ -196,6 +196,37 @@ enum stint_err stint_journal_dead_list(struct stint_journal *j, uint64_t from, s
 /* Deletes the dead letters with first <= seq <= last. */
 enum stint_err stint_journal_dead_delete(struct stint_journal *j, uint64_t first, uint64_t last);
 
+/* What stint_journal_dead_retry did, or on failure which seq or bound refused it. */
+struct stint_journal_retry {
+    size_t retried;       /* dead letters put back in the queue, with the seqs ... */
+    uint64_t first_seq;   /* ... first_seq to first_seq + retried - 1 (0 when none) */
+    size_t undecodable;   /* (seqs NULL) dead letters left in place: their bytes are no record */
+    uint64_t refused_seq; /* STINT_EINVAL, STINT_EWIRE: the named seq that was refused */
+    uint64_t need_bytes;  /* STINT_ELIMIT: the bytes the records would take ... */
+    uint64_t room_bytes;  /* ... and the room max_bytes leaves */
+};
+
+/* Puts dead letters back in the queue in ONE atomic write: each is stored at the tail as a new
+ * record (a new seq: the server never stored the old one; in the order of the old seqs, keeping
+ * its times and fields), its dead letter is deleted and the counters updated in the same
+ * LevelDB WriteBatch, so a crash at any moment leaves each either a dead letter or queued,
+ * never both and never neither. seqs: the n dead letters to retry (any order, repeats count
+ * once), or NULL and 0 for every dead letter. On any error nothing changes. Errors:
+ * STINT_EINVAL a named seq is not a dead letter; STINT_EWIRE a named dead letter does not decode
+ * as the record of its seq (with seqs NULL such ones stay and are counted in out->undecodable);
+ * STINT_ELIMIT the records would pass max_bytes: nothing is dropped to make room for them
+ * (whatever the full policy), retry fewer or once the queue has drained; STINT_ENOMEM;
+ * STINT_EIO. out (may be NULL) says what was done, or what refused it. */
+enum stint_err stint_journal_dead_retry(struct stint_journal *j, const uint64_t *seqs, size_t n,
+                                        struct stint_journal_retry *out);
+
+/* Deletes dead letters in ONE write, all or nothing: the n named seqs (any order, repeats count
+ * once), or every dead letter (seqs NULL, n 0). *dropped (may be NULL): how many. Errors:
+ * STINT_EINVAL a named seq is not a dead letter (*refused_seq, may be NULL, says which), and
+ * nothing was deleted; STINT_ENOMEM; STINT_EIO. */
+enum stint_err stint_journal_dead_drop(struct stint_journal *j, const uint64_t *seqs, size_t n,
+                                       size_t *dropped, uint64_t *refused_seq);
+
 /* Deletes every record, the checkpoint and every dead letter so that nothing of them is left on
  * disk (LevelDB's files are overwritten with zeros, then removed, and the database made anew).
  * Keeps agent_id, next seq, private mode, the counters and the meta keys. */

@@ -113,7 +113,9 @@ static void help(FILE *f)
         "    dead-letters [--json]\n"
         "        List the records the server refused for good (seq, when, the server's reason).\n"
         "    dead-letters retry [SEQ...]\n"
-        "        Put them (all, or the seqs given) back in the queue, as new records, and send.\n"
+        "        Put them (all, or the seqs given) back in the queue, as new records, and send;\n"
+        "        all or none, in one write of the journal (none when one is not a dead letter,\n"
+        "        or when they would pass the journal's max_bytes).\n"
         "    dead-letters drop [SEQ...]\n"
         "        Forget them (all, or the seqs given).\n"
         "\n"
@@ -888,7 +890,11 @@ static int cmd_dead_letters(struct conn *c, const char *action, bool as_json, ch
                    json_is_true(json_object_get(ans, "more")) ? " (the oldest shown)" : "");
         }
     } else if (strcmp(action, "retry") == 0) {
-        printf("%" PRId64 " dead letters put back in the queue\n", num(ans, "retried"));
+        printf("%" PRId64 " dead letters put back in the queue", num(ans, "retried"));
+        if (num(ans, "undecodable") > 0)
+            printf(" (%" PRId64 " left: they do not decode as records; drop them)",
+                   num(ans, "undecodable"));
+        printf("\n");
     } else {
         printf("%" PRId64 " dead letters dropped\n", num(ans, "dropped"));
     }

@@ -718,8 +718,15 @@ def mode_misconfig(env):
     rc, out, err = a.ctl("flush", "--wait", "--timeout", "60")
     check(rc == 0, "flush after retry: %s" % err)
     check(len(env.dump("acct9")) == 5, "the retried record did not arrive")
-    rc, out, err = a.ctl("dead-letters", "retry", "999999")
-    check(rc == 1 and "not a dead letter" in err, "retry of an unknown seq: %d %s" % (rc, err))
+    # all or nothing: an unknown seq beside a real one retries (or drops) neither
+    rc, out, err = a.ctl("dead-letters", "retry", str(dl[1]["seq"]), "999999")
+    check(rc == 1 and "seq 999999 is not a dead letter (nothing retried)" in err,
+          "retry of an unknown seq: %d %s" % (rc, err))
+    check(a.status()["journal"]["dead_letters"] == 1, "a refused retry moved a dead letter")
+    rc, out, err = a.ctl("dead-letters", "drop", "999999", str(dl[1]["seq"]))
+    check(rc == 1 and "seq 999999 is not a dead letter (nothing dropped)" in err,
+          "drop of an unknown seq: %d %s" % (rc, err))
+    check(a.status()["journal"]["dead_letters"] == 1, "a refused drop dropped a dead letter")
     rc, out, err = a.ctl("dead-letters", "drop")
     check(rc == 0 and "1 dead letters dropped" in out, "drop: %s %s" % (out, err))
     rc, out, err = a.ctl("dead-letters", "--json")
