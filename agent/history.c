@@ -35,6 +35,7 @@
 /* A compaction of [FLUSH_KEY, FLUSH_KEY] overlaps no table (every key sorts before it), so all
  * it does is hand the memtable to a level-0 table of its own. */
 #define FLUSH_KEY "\xff"
+#define ISOLATE_BYTES ((uint64_t)1 << 20)
 
 struct stint_history {
     struct stint_history_opts o;
@@ -239,7 +240,8 @@ enum stint_err stint_history_trim(struct stint_history *h, leveldb_t *db,
         if (!is_hkey(k, kl)) {
             continue;
         }
-        end = end_of(h, hseq((const uint8_t *)k), v, vl);
+        /* over the cap it goes whatever its time: decoded only when its time decides */
+        end = bytes > floor_bytes ? INT64_MIN : end_of(h, hseq((const uint8_t *)k), v, vl);
         if (bytes <= floor_bytes && end >= cutoff) {
             h->head_known = true;
             h->head_end_ms = end;
@@ -255,12 +257,15 @@ enum stint_err stint_history_trim(struct stint_history *h, leveldb_t *db,
     if (err != STINT_OK || gone == 0) {
         goto cleanup;
     }
-    /* the deletes go into a memtable of their own, so the level-0 table LevelDB makes of them
-     * spans the head of the record space only, not the head and the tail (appends, the state):
-     * such a table would overlap, and have a compaction rewrite, every table between */
-    leveldb_compact_range(db, FLUSH_KEY, 1, FLUSH_KEY, 1);
+    /* a run of deletes (a full history trimmed) goes into a memtable of its own, so the
+     * level-0 table LevelDB makes of it spans the head of the record space only, not the head
+     * and the tail (appends, the state): such a table would overlap, and have a compaction
+     * rewrite, every table between. A few records passing their age go with the tail. */
+    if (gone >= ISOLATE_BYTES) {
+        leveldb_compact_range(db, FLUSH_KEY, 1, FLUSH_KEY, 1);
+    }
     leveldb_write(db, wo, wb, &lerr);
-    if (!lerr) {
+    if (!lerr && gone >= ISOLATE_BYTES) {
         leveldb_compact_range(db, FLUSH_KEY, 1, FLUSH_KEY, 1);
     }
     if (lerr) {

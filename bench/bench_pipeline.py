@@ -4,8 +4,9 @@
     bench_pipeline.py STINTD STINTCTL COLLECTOR [--events N] [--outage S] [--returns K]
                       [--kills K] [--runs R] [--before DIR]
 
-stintd reads N JSONL events (generated; every line a focus change, so every event closes a
-record) and delivers them over loopback TLS to stint-collector:
+stintd, with its default settings (the history of acknowledged records on, 14 days, 64 MiB),
+reads N JSONL events (generated, one a second up to now; every line a focus change, so every
+event closes a record) and delivers them over loopback TLS to stint-collector:
   (a) live: into `--ack-only` and into a storing collector: records/s (start to the last record
       acknowledged), stintd's CPU per record, its peak RSS;
   (b) the collector down (nothing listening on its port): ingest records/s (start to the last
@@ -89,7 +90,9 @@ class Bench:
         self.token = self.secret("token", TOKEN + "\n")
         self.events = os.path.join(self.tmp, "events.jsonl")
         with open(self.events, "w") as f:
-            t = 1767225600000
+            # one event a second, the last one now: records as recent as a live agent's, so
+            # they stay in the history the agent keeps by default (until its size cap)
+            t = int(time.time() * 1000) - a.events * 1000
             for i in range(a.events):
                 t += 1000
                 f.write('{"time": %d, "app": "app%d", "path": "/usr/bin/app%d", '

@@ -92,6 +92,9 @@ static void compact_records(struct stint_journal *j, uint64_t upto)
         leveldb_compact_range(j->db, (const char *)a, 1, (const char *)b, sizeof(b));
     }
     pthread_rwlock_unlock(&j->dblock);
+    pthread_mutex_lock(&j->mu);
+    release_table_pages(j); /* the compaction read its range through the table mmaps */
+    pthread_mutex_unlock(&j->mu);
 }
 
 enum stint_err stint_journal_compact(struct stint_journal *j)

@@ -176,6 +176,9 @@ static uint64_t history_after_ack(struct stint_journal *j)
 
     (void)stint_history_trim(j->hist, j->db, j->ropt, j->wopt, j->st.acked, wall_ms(j), &freed, msg,
                              sizeof(msg));
+    if (freed) {
+        release_table_pages(j); /* the trim read the head of the record space */
+    }
     return freed;
 }
 
