@@ -176,6 +176,9 @@ enum stint_err stint_journal_dead_letter(struct stint_journal *j, uint64_t first
     if (err != STINT_OK) {
         goto cleanup;
     }
+    if (first <= j->st.acked) {
+        first = j->st.acked + 1; /* at or below it: acked, the user's history, never dead */
+    }
     make_key(k0, P_REC, first);
     it = leveldb_create_iterator(j->db, j->ropt);
     for (leveldb_iter_seek(it, (const char *)k0, sizeof(k0)); leveldb_iter_valid(it);

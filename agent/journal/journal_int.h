@@ -106,8 +106,9 @@
 #define PEND_MAX 256 /* `interval`: appends coalesced into one LevelDB write at most ... */
 #define PEND_MS 2    /* ... and for at most this long */
 #define RELEASE_BYTES ((uint64_t)4 << 20)
-#define RELEASE_MS 10 /* appending: the table pages are released this often at least */
-#define RC_MAX 65536  /* read-cache entries; reading further ahead unacked falls back */
+#define RELEASE_MS 10         /* appending: the table pages are released this often at least */
+#define TRIM_COMPACT_MS 60000 /* what a trim dropped is compacted within this of the next ack */
+#define RC_MAX 65536          /* read-cache entries; reading further ahead unacked falls back */
 
 struct jstate {
     uint64_t next_seq, acked, count, bytes, dropped, gaps, dead, dead_total, dead_dropped, lost;
@@ -174,6 +175,7 @@ struct stint_journal {
     uint64_t compact_upto;
     uint64_t acked_bytes_since;   /* deleted by acks since the last compaction */
     uint64_t trimmed_bytes_since; /* dropped by history trims since then */
+    int64_t trim_compact_mono;    /* when trims were last compacted (monotonic ms) */
     uint64_t compactions;
     struct stint_record enc_rec;
     struct stint_record dec_rec;
@@ -243,6 +245,7 @@ struct seqlist {
 #define maint_main stint_journal_i_maint_main
 #define release_table_pages stint_journal_i_release_table_pages
 #define release_maybe stint_journal_i_release_maybe
+#define want_compaction stint_journal_i_want_compaction
 
 /* format.c */
 void make_key(uint8_t k[KEY_LEN], char prefix, uint64_t seq);
@@ -302,6 +305,8 @@ void release_table_pages(struct stint_journal *j);
  * touched or RELEASE_MS passed since the last release: LevelDB's own thread compacts through
  * the same mmaps meanwhile, faster than records come. */
 void release_maybe(struct stint_journal *j, uint64_t touched);
+/* Asks the journal's thread to compact the record space up to upto (caller holds mu). */
+void want_compaction(struct stint_journal *j, uint64_t upto);
 void *maint_main(void *arg);
 
 #endif

@@ -82,6 +82,16 @@ enum stint_err stint_journal_sync(struct stint_journal *j)
     return err;
 }
 
+void want_compaction(struct stint_journal *j, uint64_t upto)
+{
+    j->compact_wanted = true;
+    j->compact_upto = upto > j->compact_upto ? upto : j->compact_upto;
+    j->acked_bytes_since = 0;
+    j->trimmed_bytes_since = 0;
+    j->trim_compact_mono = stint_clock_mono_ms();
+    pthread_cond_broadcast(&j->cv);
+}
+
 /* Compacts the record space up to `upto`; the caller holds neither mu nor dblock. */
 static void compact_records(struct stint_journal *j, uint64_t upto)
 {
@@ -120,6 +130,7 @@ void *maint_main(void *arg)
         if (j->compact_wanted) {
             uint64_t upto = j->compact_upto;
             j->compact_wanted = false;
+            j->compact_upto = 0;
             pthread_mutex_unlock(&j->mu);
             compact_records(j, upto);
             pthread_mutex_lock(&j->mu);

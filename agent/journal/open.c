@@ -87,13 +87,18 @@ static enum stint_err close_open_record(struct stint_journal *j,
 static enum stint_err history_attach(struct stint_journal *j, struct stint_error *e)
 {
     struct stint_history_opts ho = {j->o.history_ms, j->o.history_max_bytes};
+    uint64_t freed = 0, head;
 
     if (stint_history_create(&ho, &j->hist) != STINT_OK) {
         return stint_error_set(e, STINT_ENOMEM, 0, "journal: out of memory");
     }
-    if (stint_history_trim(j->hist, j->db, j->ropt, j->wopt, j->st.acked, wall_ms(j), NULL,
+    if (stint_history_trim(j->hist, j->db, j->ropt, j->wopt, j->st.acked, wall_ms(j), &freed,
                            j->errmsg, sizeof(j->errmsg)) != STINT_OK) {
         return stint_error_set(e, STINT_EIO, 0, "journal %s: %s", j->path, j->errmsg);
+    }
+    if (freed) {
+        head = stint_history_head(j->hist);
+        want_compaction(j, head ? head - 1 : j->st.acked); /* what went leaves the files */
     }
     return STINT_OK;
 }
@@ -421,8 +426,13 @@ enum stint_err stint_journal_history_read(struct stint_journal *j, uint64_t from
 {
     struct hist_read hr = {j, fn, ctx};
     enum stint_err err;
+    uint64_t head;
 
     pthread_mutex_lock(&j->mu);
+    head = stint_history_head(j->hist);
+    if (from < head) {
+        from = head; /* nothing below is kept: never walk the trims' delete markers */
+    }
     err = ensure_db(j);
     if (err == STINT_OK) {
         err = stint_history_trim(j->hist, j->db, j->ropt, j->wopt, j->st.acked, wall_ms(j), NULL,

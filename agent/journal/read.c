@@ -300,17 +300,16 @@ acked:
     j->trimmed_bytes_since += trimmed;
     release_maybe(j, freed + trimmed);
     /* what an ack deletes is compacted every few MiB; what a history trim drops, every quarter
-     * of the history's cap: a compaction of the head of the record space also rewrites the
-     * level-0 tables of the tail, so it is made rarely where it is not needed soon */
+     * of the history's cap or a minute after, whichever comes first (a compaction of the head
+     * of the record space also rewrites the level-0 tables of the tail, so not for every run;
+     * but what a trim drops must leave the files, even for a user who trims a record a day) */
     if (j->acked_bytes_since >= COMPACT_BYTES ||
         (j->st.count == 0 && j->acked_bytes_since >= COMPACT_EMPTY_BYTES) ||
-        j->trimmed_bytes_since >= hist_compact_bytes(j)) {
+        j->trimmed_bytes_since >= hist_compact_bytes(j) ||
+        (j->trimmed_bytes_since &&
+         stint_clock_mono_ms() - j->trim_compact_mono >= TRIM_COMPACT_MS)) {
         uint64_t head = stint_history_head(j->hist); /* the history trims below it */
-        j->compact_wanted = true;
-        j->compact_upto = !hist ? j->st.acked : head ? head - 1 : 0;
-        j->acked_bytes_since = 0;
-        j->trimmed_bytes_since = 0;
-        pthread_cond_broadcast(&j->cv);
+        want_compaction(j, !hist ? j->st.acked : head ? head - 1 : j->st.acked);
     }
 cleanup:
     pthread_mutex_unlock(&j->mu);

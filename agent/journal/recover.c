@@ -100,6 +100,12 @@ static enum stint_err scan_db(struct stint_journal *j, struct scan *s)
             s->n_junk++;
             continue;
         }
+        if (kl == KEY_LEN && k[0] == P_HIST_V1 && stint_be64_get(k + 1) > s->acked_floor) {
+            /* a format 1 history record was acked: a witness of the acked seq, which its 'r'
+             * keys (sorting after) need, should the state be older than it */
+            s->acked_floor = stint_be64_get(k + 1);
+            continue;
+        }
         if (kl == KEY_LEN && k[0] == P_REC) {
             uint64_t seq = stint_be64_get(k + 1);
             if (seq <= s->acked_floor) {
@@ -386,6 +392,11 @@ static enum stint_err settle(struct stint_journal *j, struct scan *s, const stru
         if (s->count && s->last_rec >= s->st.next_seq) {
             expected += s->last_rec - s->st.next_seq + 1;
         }
+        if (s->acked_floor > s->st.acked) {
+            /* acked after the state was written (a format 1 history record says so) */
+            uint64_t since = s->acked_floor - s->st.acked;
+            expected -= since < expected ? since : expected;
+        }
         expected_known = true;
     }
     present = s->count + s->n_bad;
@@ -414,8 +425,8 @@ static enum stint_err settle(struct stint_journal *j, struct scan *s, const stru
     if (!moved && mk->next_seq > st.next_seq) {
         st.next_seq = mk->next_seq;
     }
-    if (!moved && mk->acked > st.acked) {
-        st.acked = mk->acked;
+    if (!moved && s->acked_floor > st.acked) {
+        st.acked = s->acked_floor; /* the mark's, or a format 1 history record's */
     }
     if (s->last_rec + 1 > st.next_seq) {
         st.next_seq = s->last_rec + 1;
@@ -473,7 +484,8 @@ static enum stint_err move_history_v1(struct stint_journal *j)
 {
     const char p = P_HIST_V1;
     enum stint_err err = STINT_OK;
-    char *lerr = NULL;
+    char *lerr = NULL, from[KEY_LEN + 1] = {P_HIST_V1};
+    size_t from_len = 1;
     bool more = true;
 
     while (more && err == STINT_OK) {
@@ -481,7 +493,8 @@ static enum stint_err move_history_v1(struct stint_journal *j)
         size_t n = 0;
         more = false;
         leveldb_writebatch_clear(j->wb);
-        for (leveldb_iter_seek(it, &p, 1); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+        /* each chunk from where the last stopped: never over the delete markers it wrote */
+        for (leveldb_iter_seek(it, from, from_len); leveldb_iter_valid(it); leveldb_iter_next(it)) {
             size_t kl, vl;
             const char *k = leveldb_iter_key(it, &kl);
             const char *v = leveldb_iter_value(it, &vl);
@@ -489,11 +502,13 @@ static enum stint_err move_history_v1(struct stint_journal *j)
                 break;
             }
             if (n == ACK_CHUNK) {
-                more = true;
+                more = kl <= sizeof(from);
+                from_len = more ? kl : 0;
+                memcpy(from, k, from_len);
                 break;
             }
-            if (kl == KEY_LEN) {
-                uint8_t rk[KEY_LEN];
+            if (kl == KEY_LEN && stint_be64_get((const uint8_t *)k + 1) <= j->st.acked) {
+                uint8_t rk[KEY_LEN]; /* (the open's scan made the acked seq cover every one) */
                 make_key(rk, P_REC, stint_be64_get((const uint8_t *)k + 1));
                 leveldb_writebatch_put(j->wb, (const char *)rk, sizeof(rk), v, vl);
             }
@@ -526,8 +541,15 @@ enum stint_err db_bring_up(struct stint_journal *j, struct stint_journal_open_in
     if (err == STINT_OK) {
         err = settle(j, &s, &mk, moved, info);
     }
+    if (err == STINT_OK && s.n_stale) {
+        want_compaction(j, j->st.acked); /* what history kept, now off: out of the files */
+    }
     if (err == STINT_OK) {
-        err = move_history_v1(j);
+        /* the history is the user's convenience, not the queue's: a full disk must not keep
+         * the agent from starting. What is left under 'h' moves at the next open (a failed
+         * write marks the handle broken: the next call reopens); meanwhile it witnesses the
+         * acked seq and is never read. */
+        (void)move_history_v1(j);
     }
     stint_history_forget(j->hist); /* a database opened anew is counted anew */
     if (err == STINT_OK) {

@@ -499,6 +499,112 @@ static void test_format1_history_moved(void **state)
     free(g);
 }
 
+/* A dead-letter range that starts at or below the acked seq takes only records still to send:
+ * the history is never moved to the dead letters (nor counted out of the backlog twice). */
+static void test_dead_letter_skips_history(void **state)
+{
+    struct fixture *f = *state;
+    struct stint_journal *j = jopen(f);
+    struct stint_journal_stats st;
+    struct got *g = malloc(sizeof(*g));
+
+    append_n(j, 1, 10);
+    pending_all(j, g);
+    assert_int_equal(stint_journal_ack(j, 5), STINT_OK);
+    assert_int_equal(stint_journal_dead_letter(j, 1, 6, "refused"), STINT_OK);
+    stint_journal_stats(j, &st);
+    assert_int_equal(st.backlog, 4);
+    assert_int_equal(st.dead, 1);
+    assert_int_equal(st.history, 5);
+    history_all(j, g);
+    assert_int_equal(g->n, 5);
+    pending_all(j, g);
+    assert_int_equal(g->n, 4);
+    assert_int_equal(g->seq[0], 7);
+    free(g);
+    stint_journal_close(j);
+}
+
+/* A format 1 journal whose state is older than its history (acked 3 in "mstate", records 1..5
+ * under 'h', no clean-close mark): every 'h' record was acked, so none is sent again and none
+ * is counted lost. */
+static void test_format1_state_older_than_history(void **state)
+{
+    struct fixture *f = *state;
+    struct stint_journal *j = jopen(f);
+    struct stint_journal_stats st;
+    struct stint_journal_open_info info;
+    struct stint_error e;
+    struct got *g = malloc(sizeof(*g));
+    leveldb_options_t *o = leveldb_options_create();
+    leveldb_readoptions_t *ro = leveldb_readoptions_create();
+    leveldb_writeoptions_t *wo = leveldb_writeoptions_create();
+    leveldb_writebatch_t *wb = leveldb_writebatch_create();
+    const uint8_t v1[4] = {0, 0, 0, 1};
+    char *err = NULL, *v, *old_state;
+    size_t vl = 0, old_len = 0;
+    char mark[400];
+    leveldb_t *db;
+
+    append_n(j, 1, 8);
+    assert_int_equal(stint_journal_ack(j, 3), STINT_OK);
+    stint_journal_close(j);
+    db = leveldb_open(o, f->path, &err);
+    assert_null(err);
+    old_state = leveldb_get(db, ro, "s", 1, &old_len, &err); /* the state at acked 3 */
+    assert_non_null(old_state);
+    leveldb_close(db);
+    j = jopen(f);
+    assert_int_equal(stint_journal_ack(j, 5), STINT_OK);
+    stint_journal_close(j);
+
+    db = leveldb_open(o, f->path, &err);
+    assert_null(err);
+    for (uint64_t seq = 1; seq <= 5; seq++) {
+        char k[9];
+        k[0] = 'r';
+        for (int i = 0; i < 8; i++) {
+            k[1 + i] = (char)(uint8_t)(seq >> (56 - 8 * i));
+        }
+        v = leveldb_get(db, ro, k, sizeof(k), &vl, &err);
+        assert_non_null(v);
+        leveldb_writebatch_delete(wb, k, sizeof(k));
+        k[0] = 'h';
+        leveldb_writebatch_put(wb, k, sizeof(k), v, vl);
+        leveldb_free(v);
+    }
+    leveldb_writebatch_put(wb, "mstate", 6, old_state, old_len);
+    leveldb_writebatch_delete(wb, "s", 1);
+    leveldb_writebatch_put(wb, "mversion", 8, (const char *)v1, 4);
+    leveldb_write(db, wo, wb, &err);
+    assert_null(err);
+    leveldb_close(db);
+    leveldb_free(old_state);
+    snprintf(mark, sizeof(mark), "%s/stint.closed", f->path);
+    assert_int_equal(unlink(mark), 0);
+
+    j = NULL;
+    assert_int_equal(stint_journal_open(&f->opts, &j, &info, &e), STINT_OK);
+    assert_int_equal(info.lost, 0);
+    stint_journal_stats(j, &st);
+    assert_int_equal(st.backlog, 3);
+    assert_int_equal(st.lost, 0);
+    pending_all(j, g);
+    assert_int_equal(g->n, 3);
+    assert_int_equal(g->seq[0], 6);
+    history_all(j, g);
+    assert_int_equal(g->n, 5);
+    assert_int_equal(stint_journal_ack(j, 8), STINT_OK);
+    stint_journal_stats(j, &st);
+    assert_int_equal(st.backlog, 0);
+    stint_journal_close(j);
+    leveldb_writebatch_destroy(wb);
+    leveldb_writeoptions_destroy(wo);
+    leveldb_readoptions_destroy(ro);
+    leveldb_options_destroy(o);
+    free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +616,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_purge_erases_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_keeps_each_record_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_format1_history_moved, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dead_letter_skips_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format1_state_older_than_history, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
