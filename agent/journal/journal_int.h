@@ -106,6 +106,7 @@
 #define PEND_MAX 256 /* `interval`: appends coalesced into one LevelDB write at most ... */
 #define PEND_MS 2    /* ... and for at most this long */
 #define RELEASE_BYTES ((uint64_t)4 << 20)
+#define ACTIVE_MS 1000        /* the releaser works this long after the last call */
 #define RELEASE_MS 10         /* appending: the table pages are released this often at least */
 #define TRIM_COMPACT_MS 60000 /* what a trim dropped is compacted within this of the next ack */
 #define RC_MAX 65536          /* read-cache entries; reading further ahead unacked falls back */
@@ -199,6 +200,13 @@ struct stint_journal {
     struct stint_history *hist; /* acked records kept for the user (history.c) */
     uint64_t touched_bytes;     /* read since the mapped table pages were last released */
     int64_t released_ms;        /* CLOCK_MONOTONIC ms of that release */
+    /* The releaser (maint.c): a thread that gives the table pages back every RELEASE_MS while
+     * the journal works and ACTIVE_MS after, whoever holds mu. rel_mu guards what follows. */
+    pthread_mutex_t rel_mu;
+    pthread_cond_t rel_cv;
+    pthread_t rel_thread;
+    bool rel_stop;
+    int64_t rel_active_ms; /* the last call that read or wrote, monotonic ms */
     char errmsg[512];
 };
 

@@ -19,18 +19,26 @@
  * look like it holds it: after a full scan, and every few MiB read, the pages of our table
  * mappings are dropped with MADV_DONTNEED (they fault back in from the page cache if needed;
  * the files are immutable, so this never changes what is read). */
+static void drop_table_pages(const char *abspath);
+
 void release_table_pages(struct stint_journal *j)
+{
+    j->touched_bytes = 0;
+    j->released_ms = stint_clock_mono_ms();
+    drop_table_pages(j->abspath);
+}
+
+/* The work of release_table_pages, on the tables of the folder at abspath (NULL: none). */
+static void drop_table_pages(const char *abspath)
 {
     FILE *f;
     char line[4600];
     size_t pl;
 
-    j->touched_bytes = 0;
-    j->released_ms = stint_clock_mono_ms();
-    if (!j->abspath || !(f = fopen("/proc/self/maps", "re"))) {
+    if (!abspath || !(f = fopen("/proc/self/maps", "re"))) {
         return;
     }
-    pl = strlen(j->abspath);
+    pl = strlen(abspath);
     while (fgets(line, sizeof(line), f)) {
         char *end = NULL, *name;
         unsigned long lo, hi;
@@ -46,7 +54,7 @@ void release_table_pages(struct stint_journal *j)
         }
         name[strcspn(name, "\n")] = '\0';
         nl = strlen(name);
-        if (strncmp(name, j->abspath, pl) == 0 && name[pl] == '/' && nl > 4 &&
+        if (strncmp(name, abspath, pl) == 0 && name[pl] == '/' && nl > 4 &&
             strcmp(name + nl - 4, ".ldb") == 0) {
             madvise((void *)(uintptr_t)lo, hi - lo, MADV_DONTNEED);
         }
@@ -56,10 +64,45 @@ void release_table_pages(struct stint_journal *j)
 
 void release_maybe(struct stint_journal *j, uint64_t touched)
 {
+    int64_t now = stint_clock_mono_ms();
+
     j->touched_bytes += touched;
-    if (j->touched_bytes >= RELEASE_BYTES || stint_clock_mono_ms() - j->released_ms >= RELEASE_MS) {
+    if (j->touched_bytes >= RELEASE_BYTES || now - j->released_ms >= RELEASE_MS) {
         release_table_pages(j);
     }
+    pthread_mutex_lock(&j->rel_mu);
+    if (now - j->rel_active_ms >= ACTIVE_MS) {
+        pthread_cond_signal(&j->rel_cv); /* it sleeps while the journal is idle */
+    }
+    j->rel_active_ms = now;
+    pthread_mutex_unlock(&j->rel_mu);
+}
+
+/* The releaser. LevelDB's own thread goes on compacting, reading its inputs through the table
+ * mmaps at tens of MB/s, after the calls that made the work have returned, and while a call
+ * holds mu waiting for LevelDB (a trim's memtable flush waits for a running compaction): so
+ * the pages also go back on a timer, from a thread that never takes mu. Idle, it sleeps. */
+static void *release_main(void *arg)
+{
+    struct stint_journal *j = arg;
+
+    pthread_mutex_lock(&j->rel_mu);
+    while (!j->rel_stop) {
+        int64_t now = stint_clock_mono_ms();
+        if (j->rel_active_ms && now - j->rel_active_ms < ACTIVE_MS) {
+            struct timespec ts = stint_clock_deadline(STINT_CLOCK_REALTIME, RELEASE_MS);
+            pthread_mutex_unlock(&j->rel_mu);
+            drop_table_pages(j->abspath);
+            pthread_mutex_lock(&j->rel_mu);
+            if (!j->rel_stop) {
+                pthread_cond_timedwait(&j->rel_cv, &j->rel_mu, &ts);
+            }
+        } else {
+            pthread_cond_wait(&j->rel_cv, &j->rel_mu);
+        }
+    }
+    pthread_mutex_unlock(&j->rel_mu);
+    return NULL;
 }
 
 /* An empty synced write: LevelDB fsyncs its log, which covers every earlier write. */
@@ -124,6 +167,7 @@ enum stint_err stint_journal_compact(struct stint_journal *j)
 void *maint_main(void *arg)
 {
     struct stint_journal *j = arg;
+    bool rel = pthread_create(&j->rel_thread, NULL, release_main, j) == 0; /* else: by calls */
 
     pthread_mutex_lock(&j->mu);
     while (!j->stop) {
@@ -166,5 +210,12 @@ void *maint_main(void *arg)
         pthread_cond_wait(&j->cv, &j->mu);
     }
     pthread_mutex_unlock(&j->mu);
+    if (rel) {
+        pthread_mutex_lock(&j->rel_mu);
+        j->rel_stop = true;
+        pthread_cond_signal(&j->rel_cv);
+        pthread_mutex_unlock(&j->rel_mu);
+        pthread_join(j->rel_thread, NULL);
+    }
     return NULL;
 }

@@ -109,7 +109,7 @@ enum stint_err stint_journal_open(const struct stint_journal_opts *opts, struct 
     struct stint_journal *j = NULL;
     enum stint_err err = STINT_OK;
     struct stint_journal_open_info scratch;
-    bool mu_ok = false, cv_ok = false, rw_ok = false;
+    bool mu_ok = false, cv_ok = false, rw_ok = false, rel_ok = false;
     struct stat st;
 
     *out = NULL;
@@ -152,7 +152,12 @@ enum stint_err stint_journal_open(const struct stint_journal_opts *opts, struct 
     mu_ok = pthread_mutex_init(&j->mu, NULL) == 0;
     cv_ok = mu_ok && pthread_cond_init(&j->cv, NULL) == 0;
     rw_ok = cv_ok && pthread_rwlock_init(&j->dblock, NULL) == 0;
-    if (!rw_ok) {
+    rel_ok = rw_ok && pthread_mutex_init(&j->rel_mu, NULL) == 0;
+    if (rel_ok && pthread_cond_init(&j->rel_cv, NULL) != 0) {
+        pthread_mutex_destroy(&j->rel_mu);
+        rel_ok = false;
+    }
+    if (!rel_ok) {
         err = stint_error_set(e, STINT_ENOMEM, 0, "journal: cannot make locks");
         goto cleanup;
     }
@@ -222,6 +227,10 @@ cleanup:
         db_close(j);
         free_ldb_objects(j);
         stint_journal_lock_release(&j->lock);
+        if (rel_ok) {
+            pthread_cond_destroy(&j->rel_cv);
+            pthread_mutex_destroy(&j->rel_mu);
+        }
         if (rw_ok) {
             pthread_rwlock_destroy(&j->dblock);
         }
@@ -265,6 +274,8 @@ void stint_journal_close(struct stint_journal *j)
     db_close(j);
     free_ldb_objects(j);
     stint_journal_lock_release(&j->lock);
+    pthread_cond_destroy(&j->rel_cv);
+    pthread_mutex_destroy(&j->rel_mu);
     pthread_rwlock_destroy(&j->dblock);
     pthread_cond_destroy(&j->cv);
     pthread_mutex_destroy(&j->mu);
