@@ -62,7 +62,7 @@ struct stint_journal_opts {
     int64_t max_age_ms;        /* records that ended longer ago are dropped; 0: 90 days, <0: none */
     enum stint_full full;      /* what max_bytes drops; max_age always drops the oldest */
     uint32_t max_dead;         /* dead letters kept (oldest go first); 0: 10,000 */
-    size_t cache_bytes;        /* LevelDB block cache; 0: 1 MiB */
+    size_t cache_bytes;        /* LevelDB block cache; 0: 256 KiB */
     int max_open_files;        /* LevelDB max_open_files; 0: 64 (LevelDB raises it to 74) */
     /* History (agent/history.h): acked records are kept this long for the user's report;
      * 0: none are kept (and any kept before are dropped at open). */

@@ -39,9 +39,10 @@
  * any other call: one write syscall per group instead of one per record. Every other call sees
  * them (ensure_db hands them over first); a failed hand-over keeps them pending and counted.
  *
- * Memory: the open scan and reads touch LevelDB's mmap'd tables; release_table_pages() drops
- * those clean pages from the RSS after the scan and every 4 MiB read, so memory does not grow
- * with the backlog.
+ * Memory: the open scan, reads and LevelDB's own compactions touch its mmap'd tables;
+ * release_table_pages() drops those clean pages from the RSS after the scan, every 4 MiB or
+ * 10 ms of calls, and the releaser thread (maint.c) every 10 ms while the journal works, so
+ * memory does not grow with the backlog or with what LevelDB compacts.
  *
  * Failure handling: a write error (ENOSPC, EFBIG) can leave a torn record at the end of LevelDB's
  * log and LevelDB may refuse further writes, so the handle is marked broken and the next call

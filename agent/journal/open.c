@@ -143,7 +143,9 @@ enum stint_err stint_journal_open(const struct stint_journal_opts *opts, struct 
         j->o.max_dead = STINT_JOURNAL_DEFAULT_MAX_DEAD;
     }
     if (!j->o.cache_bytes) {
-        j->o.cache_bytes = (size_t)1 << 20;
+        /* the sender reads each record once, in order: a larger cache only holds blocks that
+         * are not read again (1 MiB peaked 1 MiB higher in a million-record live run) */
+        j->o.cache_bytes = (size_t)256 << 10;
     }
     if (!j->o.max_open_files) {
         j->o.max_open_files = 64;
