@@ -179,9 +179,10 @@ enum stint_err stint_journal_read(struct stint_journal *j, uint64_t from, size_t
                                   size_t max_bytes, unsigned flags, stint_journal_entry_fn fn,
                                   void *ctx, uint64_t *next_from, size_t *n_read);
 
-/* The server stored everything up to seq: deletes those records and remembers seq. Acking at or
- * below the acked seq does nothing; STINT_EINVAL above the last seq given out. Disk space of the
- * acked range is given back in the background (see stint_journal_compact). */
+/* The server stored everything up to seq: remembers seq. The records up to it become the
+ * history where they lie (with history_ms 0 they are deleted, and the disk space given back in
+ * the background, see stint_journal_compact). Acking at or below the acked seq does nothing;
+ * STINT_EINVAL above the last seq given out. */
 enum stint_err stint_journal_ack(struct stint_journal *j, uint64_t seq);
 
 /* Moves the stored records with first <= seq <= last to the dead-letter space, with a reason
