@@ -410,34 +410,22 @@ static void test_kill_keeps_each_record_once(void **state)
     stint_journal_close(j);
 }
 
-/* Journal format 1 kept the history in an 'h' space of its own and the state under "mstate":
- * such a journal opens with its history back under the record keys (format 2), the state
- * read from where format 1 put it, nothing sent twice, and neither key space left. */
-static void test_format1_history_moved(void **state)
+/* Makes the closed journal at f->path a format 1 journal, as after a crash: records 1..last
+ * under 'h' (format 1's history), the state under "mstate" (state, else the current one), the
+ * version 1, no clean-close mark. */
+static void make_format1(struct fixture *f, uint64_t last, const char *state, size_t state_len)
 {
-    struct fixture *f = *state;
-    struct stint_journal *j = jopen(f);
-    struct stint_journal_stats st;
-    struct got *g = malloc(sizeof(*g));
     leveldb_options_t *o = leveldb_options_create();
     leveldb_readoptions_t *ro = leveldb_readoptions_create();
     leveldb_writeoptions_t *wo = leveldb_writeoptions_create();
     leveldb_writebatch_t *wb = leveldb_writebatch_create();
     const uint8_t v1[4] = {0, 0, 0, 1};
-    leveldb_iterator_t *it;
-    char *err = NULL, *v;
+    char *err = NULL, *v, mark[400];
     size_t vl = 0;
-    leveldb_t *db;
-    int left = 0;
+    leveldb_t *db = leveldb_open(o, f->path, &err);
 
-    append_n(j, 1, 8);
-    assert_int_equal(stint_journal_ack(j, 5), STINT_OK);
-    stint_journal_close(j);
-
-    /* made format 1: acked records under 'h', the state under "mstate" */
-    db = leveldb_open(o, f->path, &err);
     assert_null(err);
-    for (uint64_t seq = 1; seq <= 5; seq++) {
+    for (uint64_t seq = 1; seq <= last; seq++) {
         char k[9];
         k[0] = 'r';
         for (int i = 0; i < 8; i++) {
@@ -454,18 +442,41 @@ static void test_format1_history_moved(void **state)
     v = leveldb_get(db, ro, "s", 1, &vl, &err);
     assert_null(err);
     assert_non_null(v);
-    leveldb_writebatch_put(wb, "mstate", 6, v, vl);
+    leveldb_writebatch_put(wb, "mstate", 6, state ? state : v, state ? state_len : vl);
     leveldb_writebatch_delete(wb, "s", 1);
     leveldb_free(v);
     leveldb_writebatch_put(wb, "mversion", 8, (const char *)v1, 4);
     leveldb_write(db, wo, wb, &err);
     assert_null(err);
     leveldb_close(db);
-    {
-        char mark[400]; /* as after a crash: the state is the only witness of the acked seq */
-        snprintf(mark, sizeof(mark), "%s/stint.closed", f->path);
-        assert_int_equal(unlink(mark), 0);
-    }
+    snprintf(mark, sizeof(mark), "%s/stint.closed", f->path);
+    assert_int_equal(unlink(mark), 0);
+    leveldb_writebatch_destroy(wb);
+    leveldb_writeoptions_destroy(wo);
+    leveldb_readoptions_destroy(ro);
+    leveldb_options_destroy(o);
+}
+
+/* Journal format 1 kept the history in an 'h' space of its own and the state under "mstate":
+ * such a journal opens with its history back under the record keys (format 2), the state
+ * read from where format 1 put it, nothing sent twice, and neither key space left. */
+static void test_format1_history_moved(void **state)
+{
+    struct fixture *f = *state;
+    struct stint_journal *j = jopen(f);
+    struct stint_journal_stats st;
+    struct got *g = malloc(sizeof(*g));
+    leveldb_options_t *o = leveldb_options_create();
+    leveldb_readoptions_t *ro = leveldb_readoptions_create();
+    leveldb_iterator_t *it;
+    char *err = NULL;
+    leveldb_t *db;
+    int left = 0;
+
+    append_n(j, 1, 8);
+    assert_int_equal(stint_journal_ack(j, 5), STINT_OK);
+    stint_journal_close(j);
+    make_format1(f, 5, NULL, 0);
 
     j = jopen(f);
     stint_journal_stats(j, &st);
@@ -492,8 +503,6 @@ static void test_format1_history_moved(void **state)
     assert_int_equal(left, 0);
     leveldb_iter_destroy(it);
     leveldb_close(db);
-    leveldb_writebatch_destroy(wb);
-    leveldb_writeoptions_destroy(wo);
     leveldb_readoptions_destroy(ro);
     leveldb_options_destroy(o);
     free(g);
@@ -538,12 +547,8 @@ static void test_format1_state_older_than_history(void **state)
     struct got *g = malloc(sizeof(*g));
     leveldb_options_t *o = leveldb_options_create();
     leveldb_readoptions_t *ro = leveldb_readoptions_create();
-    leveldb_writeoptions_t *wo = leveldb_writeoptions_create();
-    leveldb_writebatch_t *wb = leveldb_writebatch_create();
-    const uint8_t v1[4] = {0, 0, 0, 1};
-    char *err = NULL, *v, *old_state;
-    size_t vl = 0, old_len = 0;
-    char mark[400];
+    char *err = NULL, *old_state;
+    size_t old_len = 0;
     leveldb_t *db;
 
     append_n(j, 1, 8);
@@ -557,31 +562,8 @@ static void test_format1_state_older_than_history(void **state)
     j = jopen(f);
     assert_int_equal(stint_journal_ack(j, 5), STINT_OK);
     stint_journal_close(j);
-
-    db = leveldb_open(o, f->path, &err);
-    assert_null(err);
-    for (uint64_t seq = 1; seq <= 5; seq++) {
-        char k[9];
-        k[0] = 'r';
-        for (int i = 0; i < 8; i++) {
-            k[1 + i] = (char)(uint8_t)(seq >> (56 - 8 * i));
-        }
-        v = leveldb_get(db, ro, k, sizeof(k), &vl, &err);
-        assert_non_null(v);
-        leveldb_writebatch_delete(wb, k, sizeof(k));
-        k[0] = 'h';
-        leveldb_writebatch_put(wb, k, sizeof(k), v, vl);
-        leveldb_free(v);
-    }
-    leveldb_writebatch_put(wb, "mstate", 6, old_state, old_len);
-    leveldb_writebatch_delete(wb, "s", 1);
-    leveldb_writebatch_put(wb, "mversion", 8, (const char *)v1, 4);
-    leveldb_write(db, wo, wb, &err);
-    assert_null(err);
-    leveldb_close(db);
+    make_format1(f, 5, old_state, old_len);
     leveldb_free(old_state);
-    snprintf(mark, sizeof(mark), "%s/stint.closed", f->path);
-    assert_int_equal(unlink(mark), 0);
 
     j = NULL;
     assert_int_equal(stint_journal_open(&f->opts, &j, &info, &e), STINT_OK);
@@ -598,8 +580,6 @@ static void test_format1_state_older_than_history(void **state)
     stint_journal_stats(j, &st);
     assert_int_equal(st.backlog, 0);
     stint_journal_close(j);
-    leveldb_writebatch_destroy(wb);
-    leveldb_writeoptions_destroy(wo);
     leveldb_readoptions_destroy(ro);
     leveldb_options_destroy(o);
     free(g);
